@@ -1,0 +1,35 @@
+#ifndef DEVFLOW_DSN_H
+#define DEVFLOW_DSN_H
+
+#include <stdbool.h>
+
+/*
+ * A parsed database URL.  `url` is the original text and holds the password:
+ * never print it; print df_dsn_redact()'s result.
+ *
+ *   sqlite:PATH  sqlite:///ABS/PATH  sqlite::memory:
+ *   postgres://USER:PASS@HOST:PORT/DB?sslmode=...   (postgresql:// too)
+ *   mysql://USER:PASS@HOST:PORT/DB                  (mariadb:// too)
+ */
+typedef struct df_dsn {
+	char *url;              /* original, secret */
+	char *engine;           /* "sqlite", "postgres", "mysql" */
+	char *user;             /* decoded, or NULL */
+	char *password;         /* decoded, or NULL; secret */
+	char *host;             /* NULL: default / socket */
+	int port;               /* 0: default */
+	char *database;         /* decoded; for sqlite the file path (or ":memory:") */
+	char *query;            /* text after '?', undecoded, or NULL */
+} df_dsn;
+
+/* Parse; DF_EUSAGE with a clear message for malformed or unsupported URLs. */
+int df_dsn_parse(df_dsn **out, const char *url);
+void df_dsn_free(df_dsn *dsn);
+/* "postgres://app:***@db.example.com:5432/shop"; caller frees. */
+char *df_dsn_redact(const char *url);
+/* The host is loopback (or a local socket / file): 127.0.0.0/8, ::1, localhost. */
+bool df_dsn_is_local(const df_dsn *dsn);
+/* Replace every occurrence of the DSN's password in `text` with "***" (in place). */
+void df_dsn_scrub(const df_dsn *dsn, char *text);
+
+#endif

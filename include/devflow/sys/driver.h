@@ -1,0 +1,133 @@
+#ifndef DEVFLOW_SYS_DRIVER_H
+#define DEVFLOW_SYS_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devflow/dsn.h"
+#include "devflow/sql.h"
+
+/*
+ * The driver interface: one struct of function pointers per engine, looked up
+ * by URL scheme (SQLite's VFS, libgit2's backends).  A driver knows nothing of
+ * migrations.  Every function returns 0 or a negative DF_E* code after
+ * df_error_set(); connection errors are classified into DF_ECONNREFUSED,
+ * DF_EHOST, DF_EAUTH, DF_EPERM (with df_error.connect_phase set).
+ * Messages never contain a password.
+ */
+#define DF_DRIVER_VERSION 1
+
+enum df_driver_caps {
+	DF_CAP_TRANSACTIONAL_DDL = (1 << 0),  /* DDL rolls back with the transaction */
+	DF_CAP_ADVISORY_LOCK = (1 << 1),      /* server-side named locks */
+};
+
+typedef struct df_driver df_driver;
+
+/* Every driver's connection struct starts with this. */
+typedef struct df_conn {
+	const df_driver *driver;
+} df_conn;
+
+/* A query result: all values as text; NULL cells are NULL pointers. */
+typedef struct df_rows {
+	size_t nrows, ncols;
+	char **names;           /* ncols column names */
+	char **cells;           /* nrows * ncols, row-major */
+} df_rows;
+
+const char *df_rows_get(const df_rows *rows, size_t row, size_t col);
+void df_rows_free(df_rows *rows);
+/* Helpers for drivers: allocate an empty result; append a row (values copied). */
+int df_rows_new(df_rows **out, size_t ncols, const char *const *names);
+int df_rows_add(df_rows *rows, const char *const *values, const size_t *lens);
+
+/* Who the server is: what a dry-run receipt is bound to. */
+typedef struct df_identity {
+	char engine[16];        /* "sqlite", "postgres", "mysql" */
+	char version[64];       /* server version, e.g. "15.18" */
+	int version_num;        /* e.g. 150018 (PostgreSQL), 101100 (MariaDB 10.11.0) */
+	char database[256];     /* database name, or the SQLite file's absolute path */
+	char system_id[128];    /* PostgreSQL system identifier, MariaDB @@server_uuid, "" */
+} df_identity;
+
+struct df_driver {
+	unsigned int version;   /* DF_DRIVER_VERSION */
+	const char *name;       /* "sqlite", "postgres", "mysql" */
+	df_dialect dialect;
+	unsigned int caps;      /* DF_CAP_* */
+
+	int (*open)(df_conn **out, const df_dsn *dsn);
+	void (*close)(df_conn *conn);
+
+	/*
+	 * Run one statement of a migration.  On failure returns a DF_E* code
+	 * (DF_ESQL, DF_EPERM ...) with the server's message, and stores in
+	 * *err_offset the byte offset into `sql` that the server blamed, or -1.
+	 */
+	int (*exec)(df_conn *conn, const char *sql, size_t len, long *err_offset);
+
+	/*
+	 * Run a query of the core's own, with `?` placeholders bound to `params`
+	 * (NULL entries bind SQL NULL).  `out` may be NULL for statements that
+	 * return no rows.
+	 */
+	int (*query)(df_conn *conn, df_rows **out, const char *sql,
+		const char *const *params, size_t nparams);
+
+	int (*begin)(df_conn *conn);
+	int (*commit)(df_conn *conn);
+	int (*rollback)(df_conn *conn);
+
+	/*
+	 * Take the named migration lock for the connection's lifetime or until
+	 * unlock; wait at most timeout_ms, then DF_ELOCKED.  A killed process
+	 * never leaves the lock behind.
+	 */
+	int (*lock)(df_conn *conn, const char *name, long timeout_ms);
+	int (*unlock)(df_conn *conn, const char *name);
+	/* Who holds the lock: *out is a malloc'd description, NULL when free. */
+	int (*lock_holder)(df_conn *conn, const char *name, char **out);
+
+	int (*identity)(df_conn *conn, df_identity *out);
+
+	/* Columns of `table` in the current database/schema; 0 rows if absent.
+	 * *out has one column, the name, lower case. */
+	int (*table_columns)(df_conn *conn, df_rows **out, const char *table);
+};
+
+/* Built-in drivers (src/drivers/). */
+extern const df_driver df_driver_sqlite;
+#ifdef DF_WITH_POSTGRES
+extern const df_driver df_driver_postgres;
+#endif
+#ifdef DF_WITH_MYSQL
+extern const df_driver df_driver_mysql;
+#endif
+
+/* The registry: find a driver by engine name; add one (refuses a taken name). */
+const df_driver *df_driver_find(const char *engine);
+int df_driver_register(const df_driver *driver);
+
+/*
+ * The wrappers core code calls (never the table).  They handle missing
+ * methods: no lock -> DF_EINTERNAL, no lock_holder -> *out NULL.
+ */
+int df_conn_open(df_conn **out, const df_dsn *dsn);
+void df_conn_close(df_conn *conn);
+int df_conn_exec(df_conn *conn, const char *sql, size_t len, long *err_offset);
+int df_conn_query(df_conn *conn, df_rows **out, const char *sql,
+	const char *const *params, size_t nparams);
+int df_conn_begin(df_conn *conn);
+int df_conn_commit(df_conn *conn);
+int df_conn_rollback(df_conn *conn);
+int df_conn_lock(df_conn *conn, const char *name, long timeout_ms);
+int df_conn_unlock(df_conn *conn, const char *name);
+int df_conn_lock_holder(df_conn *conn, const char *name, char **out);
+int df_conn_identity(df_conn *conn, df_identity *out);
+int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table);
+static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
+static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
+
+#endif

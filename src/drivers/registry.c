@@ -1,0 +1,184 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "devflow/error.h"
+#include "devflow/sys/driver.h"
+#include "util/banned.h"
+
+/* Built-in drivers (curl's available_backends[]), then registered ones. */
+static const df_driver *builtin[] = {
+	&df_driver_sqlite,
+#ifdef DF_WITH_POSTGRES
+	&df_driver_postgres,
+#endif
+#ifdef DF_WITH_MYSQL
+	&df_driver_mysql,
+#endif
+};
+static const df_driver *extra[8];
+static size_t extra_nr;
+
+const df_driver *df_driver_find(const char *engine)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (!strcmp(builtin[i]->name, engine))
+			return builtin[i];
+	for (i = 0; i < extra_nr; i++)
+		if (!strcmp(extra[i]->name, engine))
+			return extra[i];
+	return NULL;
+}
+
+int df_driver_register(const df_driver *driver)
+{
+	if (driver->version != DF_DRIVER_VERSION)
+		return df_error_set(DF_EINTERNAL, "driver '%s' has interface version %u, want %u",
+			driver->name, driver->version, DF_DRIVER_VERSION);
+	if (df_driver_find(driver->name))
+		return df_error_set(DF_EUSAGE, "a driver named '%s' is already registered", driver->name);
+	if (extra_nr == sizeof(extra) / sizeof(extra[0]))
+		return df_error_set(DF_EINTERNAL, "too many drivers registered");
+	extra[extra_nr++] = driver;
+	return 0;
+}
+
+int df_conn_open(df_conn **out, const df_dsn *dsn)
+{
+	const df_driver *d = df_driver_find(dsn->engine);
+	int error;
+
+	*out = NULL;
+	if (!d)
+		return df_error_set(DF_EUSAGE, "no driver for engine '%s'", dsn->engine);
+	if ((error = d->open(out, dsn)) < 0)
+		return error;
+	(*out)->driver = d;
+	return 0;
+}
+
+void df_conn_close(df_conn *conn)
+{
+	if (conn)
+		conn->driver->close(conn);
+}
+
+int df_conn_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
+{
+	long off = -1;
+	int error = conn->driver->exec(conn, sql, len, &off);
+
+	if (err_offset)
+		*err_offset = off;
+	return error;
+}
+
+int df_conn_query(df_conn *conn, df_rows **out, const char *sql,
+	const char *const *params, size_t nparams)
+{
+	if (out)
+		*out = NULL;
+	return conn->driver->query(conn, out, sql, params, nparams);
+}
+
+int df_conn_begin(df_conn *conn) { return conn->driver->begin(conn); }
+int df_conn_commit(df_conn *conn) { return conn->driver->commit(conn); }
+int df_conn_rollback(df_conn *conn) { return conn->driver->rollback(conn); }
+
+int df_conn_lock(df_conn *conn, const char *name, long timeout_ms)
+{
+	if (!conn->driver->lock)
+		return df_error_set(DF_EINTERNAL, "the %s driver cannot lock", conn->driver->name);
+	return conn->driver->lock(conn, name, timeout_ms);
+}
+
+int df_conn_unlock(df_conn *conn, const char *name)
+{
+	return conn->driver->unlock ? conn->driver->unlock(conn, name) : 0;
+}
+
+int df_conn_lock_holder(df_conn *conn, const char *name, char **out)
+{
+	*out = NULL;
+	return conn->driver->lock_holder ? conn->driver->lock_holder(conn, name, out) : 0;
+}
+
+int df_conn_identity(df_conn *conn, df_identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	return conn->driver->identity(conn, out);
+}
+
+int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table)
+{
+	*out = NULL;
+	return conn->driver->table_columns(conn, out, table);
+}
+
+const char *df_rows_get(const df_rows *rows, size_t row, size_t col)
+{
+	if (!rows || row >= rows->nrows || col >= rows->ncols)
+		return NULL;
+	return rows->cells[row * rows->ncols + col];
+}
+
+void df_rows_free(df_rows *rows)
+{
+	size_t i;
+
+	if (!rows)
+		return;
+	for (i = 0; i < rows->ncols; i++)
+		free(rows->names[i]);
+	for (i = 0; i < rows->nrows * rows->ncols; i++)
+		free(rows->cells[i]);
+	free(rows->names);
+	free(rows->cells);
+	free(rows);
+}
+
+int df_rows_new(df_rows **out, size_t ncols, const char *const *names)
+{
+	df_rows *r = calloc(1, sizeof(*r));
+	size_t i;
+
+	*out = NULL;
+	if (!r || !(r->names = calloc(ncols ? ncols : 1, sizeof(char *)))) {
+		free(r);
+		return df_error_oom();
+	}
+	r->ncols = ncols;
+	for (i = 0; i < ncols; i++)
+		if (!(r->names[i] = strdup(names && names[i] ? names[i] : ""))) {
+			df_rows_free(r);
+			return df_error_oom();
+		}
+	*out = r;
+	return 0;
+}
+
+int df_rows_add(df_rows *rows, const char *const *values, const size_t *lens)
+{
+	size_t i, base = rows->nrows * rows->ncols;
+	char **cells;
+
+	if (!(cells = realloc(rows->cells, (base + rows->ncols + 1) * sizeof(char *))))
+		return df_error_oom();
+	rows->cells = cells;
+	for (i = 0; i < rows->ncols; i++) {
+		cells[base + i] = NULL;
+		if (!values[i])
+			continue;
+		size_t n = lens ? lens[i] : strlen(values[i]);
+		if (!(cells[base + i] = malloc(n + 1))) {
+			while (i-- > 0)
+				free(cells[base + i]);
+			return df_error_oom();
+		}
+		memcpy(cells[base + i], values[i], n);
+		cells[base + i][n] = '\0';
+	}
+	rows->nrows++;
+	return 0;
+}

@@ -1,0 +1,309 @@
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devflow/buf.h"
+#include "devflow/dsn.h"
+#include "devflow/error.h"
+#include "util/banned.h"
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n); NULL on oom or a bad escape. */
+static char *decode(const char *s, size_t n, int *bad)
+{
+	char *out = malloc(n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0) {
+			*o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+			i += 2;
+		} else if (s[i] == '%') {
+			*bad = 1;
+			*o++ = s[i];
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void df_dsn_free(df_dsn *dsn)
+{
+	if (!dsn)
+		return;
+	if (dsn->password)
+		memset(dsn->password, 0, strlen(dsn->password));
+	free(dsn->url);
+	free(dsn->engine);
+	free(dsn->user);
+	free(dsn->password);
+	free(dsn->host);
+	free(dsn->database);
+	free(dsn->query);
+	free(dsn);
+}
+
+static const struct {
+	const char *scheme, *engine;
+} schemes[] = {
+	{ "sqlite", "sqlite" }, { "sqlite3", "sqlite" }, { "file", "sqlite" },
+	{ "postgres", "postgres" }, { "postgresql", "postgres" },
+	{ "mysql", "mysql" }, { "mariadb", "mysql" },
+};
+
+static const struct {
+	const char *scheme, *what;
+} unsupported[] = {
+	{ "libsql", "Turso/libSQL" }, { "turso", "Turso/libSQL" },
+	{ "mssql", "Microsoft SQL Server" }, { "sqlserver", "Microsoft SQL Server" },
+	{ "oracle", "Oracle" }, { "mongodb", "MongoDB" }, { "mongodb+srv", "MongoDB" },
+	{ "redis", "Redis" }, { "cockroachdb", "CockroachDB (use postgres://)" },
+	{ "clickhouse", "ClickHouse" }, { "http", "an HTTP endpoint" }, { "https", "an HTTP endpoint" },
+};
+
+static int parse_server(df_dsn *d, const char *rest)
+{
+	const char *auth_end, *at, *host, *host_end, *path, *q, *colon;
+	int bad = 0;
+
+	/* rest: after "scheme://" */
+	q = strchr(rest, '?');
+	path = strchr(rest, '/');
+	if (q && path && path > q)
+		path = NULL;
+	auth_end = path ? path : (q ? q : rest + strlen(rest));
+	at = NULL;
+	for (const char *p = rest; p < auth_end; p++)
+		if (*p == '@')
+			at = p;     /* the last '@' of the authority: passwords may hold '@' */
+	host = rest;
+	if (at) {
+		colon = memchr(rest, ':', (size_t)(at - rest));
+		if (colon) {
+			d->user = decode(rest, (size_t)(colon - rest), &bad);
+			d->password = decode(colon + 1, (size_t)(at - colon - 1), &bad);
+			if (!d->user || !d->password)
+				return df_error_oom();
+		} else if (!(d->user = decode(rest, (size_t)(at - rest), &bad))) {
+			return df_error_oom();
+		}
+		host = at + 1;
+	}
+	host_end = auth_end;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(auth_end - host));
+		if (!rb)
+			return df_error_set(DF_EUSAGE, "malformed database URL: unclosed '[' in the host");
+		if (!(d->host = dup_n(host + 1, (size_t)(rb - host - 1))))
+			return df_error_oom();
+		colon = rb + 1 < auth_end && rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', (size_t)(auth_end - host));
+		if (colon)
+			host_end = colon;
+		if (host_end > host && !(d->host = dup_n(host, (size_t)(host_end - host))))
+			return df_error_oom();
+	}
+	if (colon && colon + 1 < auth_end) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+		if (end != auth_end || port <= 0 || port > 65535)
+			return df_error_set(DF_EUSAGE, "malformed database URL: bad port number");
+		d->port = (int)port;
+	}
+	if (path) {
+		const char *dend = q ? q : path + strlen(path);
+		if (dend > path + 1 && !(d->database = decode(path + 1, (size_t)(dend - path - 1), &bad)))
+			return df_error_oom();
+	}
+	if (q && q[1] && !(d->query = strdup(q + 1)))
+		return df_error_oom();
+	if (bad)
+		return df_error_set(DF_EUSAGE, "malformed database URL: bad %%-escape");
+	return 0;
+}
+
+int df_dsn_parse(df_dsn **out, const char *url)
+{
+	df_dsn *d;
+	const char *colon, *rest;
+	size_t slen, i;
+	int error;
+
+	*out = NULL;
+	if (!url || !*url)
+		return df_error_set(DF_EUSAGE, "empty database URL");
+	colon = strchr(url, ':');
+	if (!colon || colon == url)
+		return df_error_set(DF_EUSAGE,
+			"database URL has no scheme; expected sqlite:PATH, postgres://... or mysql://...");
+	slen = (size_t)(colon - url);
+	if (!(d = calloc(1, sizeof(*d))) || !(d->url = strdup(url))) {
+		free(d);
+		return df_error_oom();
+	}
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strlen(schemes[i].scheme) == slen && !strncasecmp(url, schemes[i].scheme, slen))
+			break;
+	if (i == sizeof(schemes) / sizeof(schemes[0])) {
+		for (size_t j = 0; j < sizeof(unsupported) / sizeof(unsupported[0]); j++)
+			if (strlen(unsupported[j].scheme) == slen &&
+			    !strncasecmp(url, unsupported[j].scheme, slen)) {
+				error = df_error_set(DF_EUSAGE,
+					"database URL is for %s ('%.*s:'), which devflow does not support",
+					unsupported[j].what, (int)slen, url);
+				goto fail;
+			}
+		error = df_error_set(DF_EUSAGE, "unsupported database URL scheme '%.*s:'",
+			(int)(slen > 32 ? 32 : slen), url);
+		goto fail;
+	}
+	if (!(d->engine = strdup(schemes[i].engine))) {
+		error = df_error_oom();
+		goto fail;
+	}
+	rest = colon + 1;
+	if (!strcmp(d->engine, "sqlite")) {
+		if (!strncmp(rest, "//", 2))
+			rest += 2;
+		if (!*rest) {
+			error = df_error_set(DF_EUSAGE, "sqlite URL names no file; use sqlite:PATH");
+			goto fail;
+		}
+		if (!(d->database = strdup(rest))) {
+			error = df_error_oom();
+			goto fail;
+		}
+	} else {
+		if (strncmp(rest, "//", 2)) {
+			error = df_error_set(DF_EUSAGE, "malformed database URL: expected '%.*s://'",
+				(int)slen, url);
+			goto fail;
+		}
+		if ((error = parse_server(d, rest + 2)) < 0)
+			goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	df_dsn_free(d);
+	df_error_hint("supported URLs: sqlite:PATH, postgres://USER@HOST:PORT/DB, mysql://USER@HOST:PORT/DB");
+	return error;
+}
+
+char *df_dsn_redact(const char *url)
+{
+	df_buf b = DF_BUF_INIT;
+	const char *p, *auth, *auth_end, *at = NULL, *colon;
+
+	if (!url)
+		return strdup("");
+	p = strstr(url, "://");
+	if (p) {
+		auth = p + 3;
+		auth_end = auth + strcspn(auth, "/?");
+		for (const char *s = auth; s < auth_end; s++)
+			if (*s == '@')
+				at = s;
+		if (at && (colon = memchr(auth, ':', (size_t)(at - auth)))) {
+			df_buf_put(&b, url, (size_t)(colon + 1 - url));
+			df_buf_puts(&b, "***");
+			p = at;
+		} else {
+			p = url;
+		}
+	} else {
+		p = url;
+	}
+	/* Also hide password=... in a query string or a keyword/value string. */
+	while (*p) {
+		const char *hit = strstr(p, "password=");
+		if (!hit) {
+			df_buf_puts(&b, p);
+			break;
+		}
+		df_buf_put(&b, p, (size_t)(hit - p) + 9);
+		df_buf_puts(&b, "***");
+		p = hit + 9;
+		p += strcspn(p, "& ");
+	}
+	return df_buf_detach(&b);
+}
+
+bool df_dsn_is_local(const df_dsn *d)
+{
+	const char *h = d->host;
+
+	if (!strcmp(d->engine, "sqlite") || !h || !*h || *h == '/')
+		return true;
+	if (!strcasecmp(h, "localhost") || !strcmp(h, "::1") || !strcmp(h, "0:0:0:0:0:0:0:1"))
+		return true;
+	if (!strncmp(h, "127.", 4)) {
+		for (const char *s = h + 4; *s; s++)
+			if (!isdigit((unsigned char)*s) && *s != '.')
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static void scrub_one(char *text, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *hit;
+
+	if (n < 3)
+		return;
+	while ((hit = strstr(text, secret))) {
+		memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+		memcpy(hit, "***", 3);
+		text = hit + 3;
+	}
+}
+
+void df_dsn_scrub(const df_dsn *dsn, char *text)
+{
+	const char *p, *auth, *at = NULL, *colon;
+	char *raw;
+
+	if (!dsn || !text || !dsn->password || !*dsn->password)
+		return;
+	scrub_one(text, dsn->password);
+	/* The password as written in the URL (percent-encoded). */
+	if ((p = strstr(dsn->url, "://"))) {
+		auth = p + 3;
+		for (const char *s = auth; *s && *s != '/' && *s != '?'; s++)
+			if (*s == '@')
+				at = s;
+		if (at && (colon = memchr(auth, ':', (size_t)(at - auth))) &&
+		    (raw = dup_n(colon + 1, (size_t)(at - colon - 1)))) {
+			scrub_one(text, raw);
+			free(raw);
+		}
+	}
+}
