@@ -1,2 +1,268 @@
+/*
+ * devflow's entry point: global options (before or after the command), the
+ * command tables (git.c's commands[]), and dispatch.
+ */
 #include <stdio.h>
-int main(void) { puts("devflow " DF_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/banned.h"
+
+#define MIGRATE_HELP \
+	"  --dry-run            run every pending migration in a transaction that is rolled back\n" \
+	"  --to VERSION         apply up to and including VERSION\n" \
+	"  --yes                confirm (staging, or a non-local host under the local policy)\n" \
+	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
+	"  --backup             take a backup now, before applying (production)\n" \
+	"  --out-of-order       also apply pending migrations older than the newest applied one\n"
+
+const struct cli_cmd cli_db_commands[] = {
+	{ "status", cmd_db_status, "db status",
+	  "total / applied / pending (each listed) / problems / lock holder", "" },
+	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]",
+	  "apply pending migrations", MIGRATE_HELP },
+	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]",
+	  "revert applied migrations",
+	  "  --steps N            revert the last N applied migrations (default 1)\n"
+	  "  --to VERSION         revert everything applied after VERSION (VERSION stays)\n"
+	  "  --dry-run            run the DOWN sections in a transaction that is rolled back\n"
+	  "  --yes, --confirm ENV confirmation, as for migrate\n" },
+	{ "create", cmd_db_create, "db create NAME",
+	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "" },
+	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]",
+	  "risk review of pending migrations (or FILEs); alias `lint`",
+	  "  --dialect D          postgres, mysql or sqlite (default: the target's engine)\n"
+	  "  --fail-on RISK       exit 3 when a finding reaches RISK (low, medium, high; default high)\n"
+	  "  --pg-version N       PostgreSQL major version the rules assume (default 15)\n" },
+	{ "lint", cmd_db_review, "db lint [FILE...]", "alias of `db review`", "" },
+	{ "backup", cmd_db_backup, "db backup [-o PATH] [--verify]", "backup of the target database",
+	  "  -o PATH              where to write it (default .devflow/backups/)\n"
+	  "  --verify             restore into a throwaway database and compare tables and row counts\n" },
+	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
+	  "mark a failed, edited or missing migration as settled",
+	  "  --applied            the migration's effects are in place: record it as applied\n"
+	  "                       (with the file's current checksum)\n"
+	  "  --rolled-back        the migration's effects are gone: forget its row\n" },
+	{ "history", cmd_db_history, "db history [--limit N]", "the audit log of every operation on the target",
+	  "  --limit N            show the newest N entries (default 50; 0: all)\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_cmd cli_commands[] = {
+	{ "doctor", cmd_doctor, "doctor",
+	  "prerequisites: config, migrations folder, client tools, connectivity", "" },
+	{ "detect", cmd_detect, "detect", "which migration tool the project uses", "" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const char global_help[] =
+	"Global options (before or after the command):\n"
+	"  -C DIR               run as if started in DIR\n"
+	"  --env NAME           target environment (default: local)\n"
+	"  --url URL            target database URL (overrides the environment's)\n"
+	"  --json               one JSON document on stdout; messages for people on stderr\n"
+	"  --no-color           no colour (also: NO_COLOR set, or not a terminal)\n"
+	"  -q, --quiet          only errors\n"
+	"  -v, --verbose        more detail\n"
+	"  --lock-timeout SECS  how long to wait for another run's lock (default 60)\n";
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: devflow [-C DIR] [--env NAME | --url URL] [--json] [--no-color] [-q|-v]\n"
+		"               [--lock-timeout SECONDS] COMMAND ...\n\nCommands:\n");
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		fprintf(f, "  %-22s %s\n", c->name, c->summary);
+	for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
+		if (strcmp(c->name, "lint"))
+			fprintf(f, "  db %-19s %s\n", c->name, c->summary);
+	fprintf(f, "  %-22s %s\n", "help COMMAND", "usage of a command");
+	fprintf(f, "\n%s\nThe safe workflow: devflow doctor; devflow db status; devflow db review;\n"
+		"devflow db migrate --dry-run; devflow db migrate; devflow db status.\n", global_help);
+}
+
+void cli_print_help(FILE *f, const struct cli_cmd *cmd)
+{
+	fprintf(f, "usage: devflow %s\n\n%s\n", cmd->usage, cmd->summary);
+	if (cmd->help && *cmd->help)
+		fprintf(f, "\nOptions:\n%s", cmd->help);
+	fprintf(f, "\n%s", global_help);
+}
+
+static const struct cli_cmd *find(const struct cli_cmd *table, const char *name)
+{
+	for (; table->name; table++)
+		if (!strcmp(table->name, name))
+			return table;
+	return NULL;
+}
+
+/* Take the global options out of argv, wherever they stand. */
+static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
+{
+	int out = 1;
+	bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
+
+	for (int i = 1; i < *argc; i++) {
+		char *a = argv[i];
+		const char **slot = NULL;
+		const char *name = a, *val = NULL;
+		char *eq;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strncmp(a, "--", 2) && (eq = strchr(a, '='))) {
+			*eq = '\0';
+			val = eq + 1;
+		}
+		if (!strcmp(name, "-C"))
+			slot = &ctx->dir;
+		else if (!strcmp(name, "--env"))
+			slot = &ctx->env;
+		else if (!strcmp(name, "--url"))
+			slot = &ctx->url;
+		else if (!strcmp(name, "--lock-timeout")) {
+			const char *v = val;
+			char *end;
+			if (!v) {
+				if (i + 1 >= *argc)
+					goto missing;
+				v = argv[++i];
+			}
+			double secs = strtod(v, &end);
+			if (*end || secs < 0 || secs > 86400) {
+				fprintf(stderr, "devflow: --lock-timeout wants seconds (0 to 86400), not '%s'\n", v);
+				return -1;
+			}
+			ctx->lock_timeout_ms = (long)(secs * 1000);
+			continue;
+		} else if (!strcmp(name, "--json")) {
+			ctx->json = true;
+			continue;
+		} else if (!strcmp(name, "--no-color")) {
+			no_color = true;
+			continue;
+		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
+			ctx->quiet = true;
+			continue;
+		} else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {
+			ctx->verbose = true;
+			continue;
+		}
+		if (slot) {
+			if (!val) {
+				if (i + 1 >= *argc)
+					goto missing;
+				val = argv[++i];
+			}
+			*slot = val;
+			if (slot == &ctx->env)
+				ctx->env_given = true;
+			continue;
+		}
+		if (eq)
+			*eq = '=';
+		argv[out++] = a;
+		continue;
+missing:
+		fprintf(stderr, "devflow: option '%s' needs a value\n", name);
+		return -1;
+	}
+	*argc = out;
+	argv[out] = NULL;
+	ctx->tty_err = isatty(STDERR_FILENO);
+	ctx->tty_in = isatty(STDIN_FILENO);
+	ctx->color = !no_color && (ctx->json ? ctx->tty_err : isatty(STDOUT_FILENO));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = { 0 };
+	const struct cli_cmd *cmd;
+	bool help = false;
+	int status;
+
+	ctx.lock_timeout_ms = 60000;
+	ctx.out = stdout;
+	if (take_globals(&ctx, &argc, argv) < 0) {
+		fprintf(stderr, "Try 'devflow --help'.\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (ctx.json)
+		ctx.out = stderr;
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("devflow %s\n", DF_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		/* help db migrate | help migrate | help doctor */
+		cmd = strcmp(argv[2], "db") ? find(cli_commands, argv[2]) : NULL;
+		if (!cmd)
+			cmd = find(cli_db_commands, argc > 3 && !strcmp(argv[2], "db") ? argv[3] : argv[2]);
+		if (!cmd) {
+			fprintf(stderr, "devflow: no command '%s'; see 'devflow --help'\n", argv[argc - 1]);
+			return CLI_EXIT_USAGE;
+		}
+		cli_print_help(stdout, cmd);
+		return 0;
+	}
+	if (ctx.dir && chdir(ctx.dir) < 0) {
+		fprintf(stderr, "devflow: cannot change to '%s': %m\n", ctx.dir);
+		return CLI_EXIT_USAGE;
+	}
+	argv++;
+	argc--;
+	if (!strcmp(argv[0], "db")) {
+		if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(argc < 2 ? stderr : stdout);
+			return argc < 2 ? CLI_EXIT_USAGE : 0;
+		}
+		if (!(cmd = find(cli_db_commands, argv[1]))) {
+			fprintf(stderr, "devflow: unknown command 'db %s'; see 'devflow --help'\n", argv[1]);
+			return CLI_EXIT_USAGE;
+		}
+		argv++;
+		argc--;
+	} else if (!(cmd = find(cli_commands, argv[0]))) {
+		const struct cli_cmd *db = find(cli_db_commands, argv[0]);
+		fprintf(stderr, "devflow: unknown command '%s'", argv[0]);
+		if (db)
+			fprintf(stderr, "; did you mean 'devflow db %s'?\n", argv[0]);
+		else
+			fprintf(stderr, "; see 'devflow --help'\n");
+		return CLI_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			help = true;
+	if (help) {
+		cli_print_help(stdout, cmd);
+		return 0;
+	}
+	ctx.cmd = cmd;
+	if (!(ctx.result = json_object()) || !(ctx.next = json_array())) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
+	status = cmd->fn(argc, argv, &ctx);
+	json_decref(ctx.result);
+	json_decref(ctx.next);
+	return status;
+}

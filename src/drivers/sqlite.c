@@ -1,4 +1,397 @@
+/*
+ * The SQLite driver (libsqlite3).  The migration lock is an flock() on the
+ * database file itself: independent of SQLite's own fcntl() byte-range locks
+ * on Linux, held for the whole run across the per-migration transactions,
+ * and released by the kernel when the process dies, however it dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
-static int stub_open(df_conn **out, const df_dsn *dsn) { *out = 0; return df_error_set(DF_EUSAGE, "todo"); }
-const df_driver df_driver_sqlite = { .version = DF_DRIVER_VERSION, .name = "sqlite", .dialect = DF_DIALECT_SQLITE, .open = stub_open };
+#include "util/banned.h"
+
+struct lite_conn {
+	df_conn base;           /* must come first */
+	sqlite3 *db;
+	char *path;             /* absolute path, or ":memory:" */
+	int lock_fd;            /* flock()ed descriptor, or -1 */
+};
+
+static int lite_error(struct lite_conn *c, int rc, const char *what)
+{
+	int code = DF_ESQL;
+
+	switch (rc & 0xff) {
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		code = DF_EPERM;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = DF_ELOCKED;
+		break;
+	case SQLITE_NOMEM:
+		code = DF_EINTERNAL;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+		code = DF_EIO;
+		break;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		code = DF_ECONFIG;
+		break;
+	}
+	df_error_set(code, "%s%s%s", what ? what : "", what ? ": " : "",
+		c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	if ((rc & 0xff) == SQLITE_READONLY)
+		df_error_hint("the database file '%s' or its folder is read-only; check its permissions", c->path);
+	else if ((rc & 0xff) == SQLITE_FULL)
+		df_error_hint("the disk holding '%s' is full; free space and run again", c->path);
+	return code;
+}
+
+static void lite_close(df_conn *conn)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	if (!c)
+		return;
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	sqlite3_close_v2(c->db);
+	free(c->path);
+	free(c);
+}
+
+static int lite_open(df_conn **out, const df_dsn *dsn)
+{
+	struct lite_conn *c;
+	const char *name = dsn->database;
+	char abs[PATH_MAX];
+	struct stat st;
+	int rc, error;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return df_error_oom();
+	c->lock_fd = -1;
+	if (!strcmp(name, ":memory:")) {
+		c->path = strdup(name);
+	} else {
+		if (stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+			error = df_error_set(DF_ECONFIG, "'%s' is a folder, not a SQLite database file", name);
+			goto fail;
+		}
+		if (realpath(name, abs))
+			c->path = strdup(abs);
+		else
+			c->path = strdup(name);
+	}
+	if (!c->path) {
+		error = df_error_oom();
+		goto fail;
+	}
+	rc = sqlite3_open_v2(name, &c->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		int err = errno;
+		error = df_error_set(err == EACCES ? DF_EPERM : DF_EIO,
+			"cannot open SQLite database '%s': %s", name,
+			c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		df_error_hint("check that the folder exists and is writable");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(c->db, 0);
+	sqlite3_busy_timeout(c->db, 5000);
+	/* Touch the schema so a file that is not a database fails here. */
+	rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
+			error = df_error_set(DF_ECONFIG, "'%s' is not a SQLite database", name);
+			df_error_hint("point the URL at a SQLite database file, or at a new file name");
+		} else {
+			error = lite_error(c, rc, "cannot read the database");
+		}
+		goto fail;
+	}
+	sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	*out = &c->base;
+	return 0;
+fail:
+	lite_close(&c->base);
+	return error;
+}
+
+static int lite_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	const char *p = sql, *end = sql + len;
+	sqlite3_stmt *st;
+	int rc;
+
+	*err_offset = -1;
+	while (p < end) {
+		const char *tail = NULL;
+		rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
+		if (rc != SQLITE_OK) {
+			int off = sqlite3_error_offset(c->db);
+			if (off >= 0)
+				*err_offset = (long)(p - sql) + off;
+			return lite_error(c, rc, NULL);
+		}
+		if (!st)        /* only white space or comments left */
+			break;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			int off = sqlite3_error_offset(c->db);
+			if (off >= 0)
+				*err_offset = (long)(p - sql) + off;
+			lite_error(c, rc, NULL);
+			sqlite3_finalize(st);
+			return df_error_last()->code;
+		}
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	return 0;
+}
+
+static int lite_query(df_conn *conn, df_rows **out, const char *sql,
+	const char *const *params, size_t nparams)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	sqlite3_stmt *st = NULL;
+	df_rows *rows = NULL;
+	const char **vals = NULL, **names = NULL;
+	size_t *lens = NULL;
+	int rc, ncols, error = 0;
+
+	if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return lite_error(c, rc, NULL);
+	for (size_t i = 0; i < nparams; i++)
+		rc = params[i] ? sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC)
+			: sqlite3_bind_null(st, (int)i + 1);
+	ncols = sqlite3_column_count(st);
+	if (out) {
+		if (!(names = calloc((size_t)ncols + 1, sizeof(*names))) ||
+		    !(vals = calloc((size_t)ncols + 1, sizeof(*vals))) ||
+		    !(lens = calloc((size_t)ncols + 1, sizeof(*lens)))) {
+			error = df_error_oom();
+			goto out;
+		}
+		for (int i = 0; i < ncols; i++)
+			names[i] = sqlite3_column_name(st, i);
+		if ((error = df_rows_new(&rows, (size_t)ncols, names)) < 0)
+			goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!out)
+			continue;
+		for (int i = 0; i < ncols; i++) {
+			vals[i] = (const char *)sqlite3_column_text(st, i);
+			lens[i] = (size_t)sqlite3_column_bytes(st, i);
+		}
+		if ((error = df_rows_add(rows, vals, lens)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		error = lite_error(c, rc, NULL);
+		goto out;
+	}
+	if (out) {
+		*out = rows;
+		rows = NULL;
+	}
+out:
+	sqlite3_finalize(st);
+	df_rows_free(rows);
+	free(names);
+	free(vals);
+	free(lens);
+	return error;
+}
+
+static int lite_simple(df_conn *conn, const char *sql)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : lite_error(c, rc, NULL);
+}
+
+/* IMMEDIATE: take the write lock now, so a migration never deadlocks halfway. */
+static int lite_begin(df_conn *conn) { return lite_simple(conn, "BEGIN IMMEDIATE"); }
+static int lite_commit(df_conn *conn) { return lite_simple(conn, "COMMIT"); }
+
+static int lite_rollback(df_conn *conn)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	if (sqlite3_get_autocommit(c->db))
+		return 0;       /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+	return lite_simple(conn, "ROLLBACK");
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int lite_lock(df_conn *conn, const char *name, long timeout_ms)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	long deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	char *holder = NULL;
+
+	if (c->lock_fd >= 0 || !strcmp(c->path, ":memory:"))
+		return 0;
+	if ((c->lock_fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return df_error_set(DF_EIO, "cannot open '%s' to lock it: %s", c->path, strerror(errno));
+	for (;;) {
+		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		if (now_ms() >= deadline)
+			break;
+		usleep(20000);
+	}
+	close(c->lock_fd);
+	c->lock_fd = -1;
+	conn->driver->lock_holder(conn, name, &holder);
+	df_error_set(DF_ELOCKED, "another run holds the migration lock on '%s'%s%s%s",
+		c->path, holder ? " (" : "", holder ? holder : "", holder ? ")" : "");
+	df_error_hint("wait for it to finish, or raise --lock-timeout (now %ld s)", timeout_ms / 1000);
+	free(holder);
+	return DF_ELOCKED;
+}
+
+static int lite_unlock(df_conn *conn, const char *name)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	if (c->lock_fd >= 0) {
+		close(c->lock_fd);      /* releases the flock */
+		c->lock_fd = -1;
+	}
+	return 0;
+}
+
+/* The pid holding an flock on the file, from /proc/locks; 0 if unknown. */
+static long flock_owner(const char *path)
+{
+	char line[256], want[64];
+	struct stat st;
+	long pid = 0;
+	FILE *f;
+
+	if (stat(path, &st) < 0 || !(f = fopen("/proc/locks", "r")))
+		return 0;
+	snprintf(want, sizeof(want), ":%lu ", (unsigned long)st.st_ino);
+	while (fgets(line, sizeof(line), f)) {
+		long p;
+		char *dev;
+		if (!strstr(line, "FLOCK") || !(dev = strstr(line, want)))
+			continue;
+		/* "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" */
+		if (sscanf(line, "%*d: FLOCK %*s %*s %ld", &p) == 1) {
+			pid = p;
+			break;
+		}
+	}
+	fclose(f);
+	return pid;
+}
+
+static int lite_lock_holder(df_conn *conn, const char *name, char **out)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	df_buf b = DF_BUF_INIT;
+	char comm[64] = "", path[64];
+	long pid;
+	int fd;
+	FILE *f;
+
+	*out = NULL;
+	if (c->lock_fd >= 0)
+		return (*out = strdup("this process")) ? 0 : df_error_oom();
+	if (!strcmp(c->path, ":memory:") || (fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	pid = flock_owner(c->path);
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		df_buf_printf(&b, "pid %ld%s%s%s on this host", pid,
+			*comm ? " (" : "", comm, *comm ? ")" : "");
+	} else {
+		df_buf_puts(&b, "a process on this host");
+	}
+	*out = df_buf_detach(&b);
+	return *out ? 0 : df_error_oom();
+}
+
+static int lite_identity(df_conn *conn, df_identity *out)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	snprintf(out->engine, sizeof(out->engine), "sqlite");
+	snprintf(out->version, sizeof(out->version), "%s", sqlite3_libversion());
+	out->version_num = sqlite3_libversion_number();
+	snprintf(out->database, sizeof(out->database), "%s", c->path);
+	out->system_id[0] = '\0';
+	return 0;
+}
+
+static int lite_table_columns(df_conn *conn, df_rows **out, const char *table)
+{
+	const char *params[] = { table };
+
+	return lite_query(conn, out, "SELECT lower(name) FROM pragma_table_info(?)", params, 1);
+}
+
+const df_driver df_driver_sqlite = {
+	.version = DF_DRIVER_VERSION,
+	.name = "sqlite",
+	.dialect = DF_DIALECT_SQLITE,
+	.caps = DF_CAP_TRANSACTIONAL_DDL,
+	.open = lite_open,
+	.close = lite_close,
+	.exec = lite_exec,
+	.query = lite_query,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+	.lock = lite_lock,
+	.unlock = lite_unlock,
+	.lock_holder = lite_lock_holder,
+	.identity = lite_identity,
+	.table_columns = lite_table_columns,
+};

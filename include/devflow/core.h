@@ -1,0 +1,291 @@
+#ifndef DEVFLOW_CORE_H
+#define DEVFLOW_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "devflow/dsn.h"
+#include "devflow/sql.h"
+#include "devflow/strlist.h"
+#include "devflow/sys/driver.h"
+
+/* ---- configuration: devflow.conf and environments ---------------------- */
+
+typedef enum df_policy {
+	DF_POLICY_LOCAL = 0,
+	DF_POLICY_STAGING,
+	DF_POLICY_PRODUCTION,
+} df_policy;
+
+const char *df_policy_name(df_policy p);
+
+typedef struct df_env_conf {
+	char *name;
+	char *url;              /* raw, may hold ${VAR}; secret */
+	int policy;             /* -1: from the name */
+	char *smoke;            /* SQL file run after a successful migrate */
+	char *after_migrate;    /* shell command run after a successful migrate */
+} df_env_conf;
+
+typedef struct df_config {
+	char *dir;              /* project directory (absolute) */
+	char *path;             /* devflow.conf path, or NULL when absent */
+	char *migrations;       /* folder, relative to dir unless absolute */
+	char *seeds;
+	char *schema;
+	char *table;            /* tracking table, default "_migrations" */
+	long dryrun_max_age;    /* seconds a dry-run receipt stays valid (24 h) */
+	long backup_max_age;    /* seconds a backup counts as recent (1 h) */
+	df_strlist review_disabled;
+	df_env_conf *envs;
+	size_t envs_nr;
+} df_config;
+
+/* Load `dir`/devflow.conf if present (defaults otherwise).  DF_ECONFIG with
+ * file:line on a syntax error. */
+int df_config_load(df_config **out, const char *dir);
+void df_config_free(df_config *cfg);
+const df_env_conf *df_config_env(const df_config *cfg, const char *name);
+/* Absolute path of a project-relative path; caller frees. */
+char *df_config_path(const df_config *cfg, const char *rel);
+
+/* The resolved target of a run. */
+typedef struct df_target {
+	char *env;              /* "local", "staging" ... */
+	char *url;              /* secret */
+	char *redacted;         /* safe to print */
+	char *source;           /* which rule decided it, e.g. "DATABASE_URL in .env" */
+	df_policy policy;
+	df_dsn *dsn;
+	const df_env_conf *conf; /* NULL when the config has no section */
+} df_target;
+
+/* Resolve `env` (or an explicit `url`) in SPEC.md's order. */
+int df_target_resolve(df_target **out, const df_config *cfg, const char *env, const char *url);
+void df_target_free(df_target *t);
+
+/* ---- migration files -------------------------------------------------- */
+
+typedef enum df_mig_format {
+	DF_FMT_DEVFLOW = 0,     /* -- UP / -- DOWN */
+	DF_FMT_DBMATE,          /* -- migrate:up / -- migrate:down */
+	DF_FMT_GOLANG,          /* N_name.up.sql + N_name.down.sql */
+	DF_FMT_FLYWAY,          /* V1__name.sql + U1__name.sql */
+	DF_FMT_PLAIN,           /* a plain .sql file: all UP (review only) */
+} df_mig_format;
+
+/* A section of a file: bytes [off, off + len) of `path`, starting at `line`. */
+typedef struct df_section {
+	char *path;             /* NULL: no such section */
+	uint64_t off, len;
+	int line;
+	bool empty;             /* only white space and comments */
+} df_section;
+
+typedef struct df_migration {
+	char *version;          /* "20240101120000", "1", "1.1" */
+	char *name;             /* "create_users" */
+	char *file;             /* file name as recorded: "20240101120000_create_users.sql" */
+	char *path;             /* path of the UP file */
+	df_mig_format format;
+	bool no_transaction;
+	df_section up, down;
+	uint64_t size;
+	char checksum[65];      /* hex SHA-256 of the normalised file(s) */
+} df_migration;
+
+static inline bool df_migration_reversible(const df_migration *m)
+{
+	return m->down.path && !m->down.empty;
+}
+
+typedef struct df_migration_set {
+	df_migration *v;        /* sorted by version */
+	size_t nr, alloc;
+	char *dir;
+} df_migration_set;
+
+/* Read every migration of `dir` (a missing folder is an empty set unless
+ * must_exist).  DF_ECONFIG with file:line for malformed files, duplicates. */
+int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist);
+void df_migration_set_free(df_migration_set *set);
+const df_migration *df_migration_set_find(const df_migration_set *set, const char *version_or_name);
+/* Parse one file (any format; plain .sql files as DF_FMT_PLAIN). */
+int df_migration_read_file(df_migration *out, const char *path, bool allow_plain);
+void df_migration_release(df_migration *m);
+/* Compare versions numerically ("2" < "10"; "1.1" < "1.2"). */
+int df_version_cmp(const char *a, const char *b);
+/* Read a section into memory (NUL-terminated); caller frees. */
+int df_section_read(char **out, size_t *len, const df_section *s);
+/* Split a section into statements (offsets absolute in the file). */
+int df_section_split(df_stmt_list *out, const df_section *s, df_dialect d);
+/* Map an absolute byte offset of `path` to line:column. */
+void df_file_position(const char *path, uint64_t offset, int *line, int *column);
+
+/* ---- the tracking table and the audit log ------------------------------ */
+
+typedef enum df_row_state {
+	DF_ROW_APPLIED = 0,
+	DF_ROW_RUNNING,         /* written before a non-transactional migration */
+	DF_ROW_FAILED,
+} df_row_state;
+
+typedef struct df_ledger_row {
+	char *filename, *version, *checksum, *applied_at, *applied_by, *error;
+	df_row_state state;
+	long duration_ms;
+	long statements_done;
+} df_ledger_row;
+
+typedef struct df_ledger {
+	df_ledger_row *v;
+	size_t nr;
+	bool exists;            /* the tracking table exists */
+} df_ledger;
+
+/* Create the tracking and audit tables, or adopt an existing table. */
+int df_ledger_ensure(df_conn *conn, const char *table);
+int df_ledger_read(df_ledger **out, df_conn *conn, const char *table);
+void df_ledger_free(df_ledger *l);
+
+/* Record `m` as applied now (insert, or settle an existing row). */
+int df_ledger_mark_applied(df_conn *conn, const char *table, const df_migration *m);
+/* Forget the row of `filename` (its effects are gone). */
+int df_ledger_forget(df_conn *conn, const char *table, const char *filename);
+
+typedef struct df_audit_entry {
+	const char *op;         /* "migrate", "dry-run", "rollback", "backup" ... */
+	const char *env, *target;
+	const char *result;     /* "ok", "failed", "refused" */
+	const char *summary;    /* one line for people */
+	const char *receipt;    /* dry-run: pending-set hash; backup: path|sha256|size */
+	const char *server;     /* server identity string */
+	const char *detail;     /* free text */
+} df_audit_entry;
+
+int df_audit_append(df_conn *conn, const char *table, const df_audit_entry *e);
+/* Rows of the audit log, newest first; columns: id, at, op, env, target,
+ * os_user, host, result, summary, receipt, server, detail.  limit <= 0: all. */
+int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *op, long limit);
+/* A string that identifies the server and database (for receipts). */
+int df_server_identity(char **out, df_conn *conn);
+/* "user@host" of the OS. */
+const char *df_whoami(void);
+const char *df_hostname(void);
+
+/* ---- the plan: files + ledger ----------------------------------------- */
+
+typedef enum df_mig_state {
+	DF_STATE_APPLIED = 0,
+	DF_STATE_PENDING,
+	DF_STATE_FAILED,        /* failed or half-applied (running) */
+	DF_STATE_MISSING,       /* applied, file gone */
+} df_mig_state;
+
+const char *df_mig_state_name(df_mig_state s);
+
+typedef struct df_plan_item {
+	df_mig_state state;
+	const df_migration *mig;        /* NULL for MISSING */
+	const df_ledger_row *row;       /* NULL for PENDING */
+	bool checksum_ok;
+	bool out_of_order;              /* pending, older than the newest applied */
+} df_plan_item;
+
+typedef enum df_problem_kind {
+	DF_PROBLEM_CHECKSUM = 0,
+	DF_PROBLEM_MISSING,
+	DF_PROBLEM_FAILED,
+	DF_PROBLEM_OUT_OF_ORDER,
+} df_problem_kind;
+
+typedef struct df_problem {
+	df_problem_kind kind;
+	char *version;
+	char *message;
+} df_problem;
+
+const char *df_problem_kind_name(df_problem_kind k);
+
+typedef struct df_plan {
+	df_plan_item *items;    /* by version */
+	size_t nr;
+	size_t applied, pending;
+	df_problem *problems;
+	size_t problems_nr;
+	df_migration_set *set;  /* borrowed */
+	df_ledger *ledger;      /* borrowed */
+} df_plan;
+
+int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger);
+void df_plan_free(df_plan *plan);
+/* The problem that blocks migrate (exit 6), or NULL. */
+const df_problem *df_plan_blocker(const df_plan *plan);
+/* Hash of the pending set: versions and checksums, in order. */
+void df_plan_pending_hash(char out[65], const df_plan *plan, const char *to_version);
+
+/* ---- the runner --------------------------------------------------------- */
+
+typedef struct df_run_step {
+	const df_migration *mig;
+	long duration_ms;
+	long statements;
+	int error;              /* 0 or DF_E* */
+} df_run_step;
+
+typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,
+	long done, long total);
+enum { DF_PROGRESS_START = 0, DF_PROGRESS_STATEMENT, DF_PROGRESS_DONE };
+
+enum df_run_flags {
+	DF_RUN_DRY_RUN = (1 << 0),
+	DF_RUN_OUT_OF_ORDER = (1 << 1),
+};
+
+typedef struct df_run_opts {
+	unsigned int flags;
+	const char *to_version; /* migrate: up to and including; rollback: down to, excluding */
+	long steps;             /* rollback: how many (default 1) */
+	const char *table;
+	df_progress_fn progress;
+	void *progress_data;
+} df_run_opts;
+
+typedef struct df_run_result {
+	df_run_step *steps;
+	size_t nr;
+	size_t failed_step;     /* index of the failed step, or nr */
+} df_run_result;
+
+/* Which migrations a migrate / rollback would run, in order (borrowed). */
+int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
+	const df_run_opts *opts, bool rollback);
+/* Apply (or revert) the selected migrations; stops at the first failure,
+ * never retries.  *out is filled even on failure (the steps done). */
+int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
+	size_t nr, const df_run_opts *opts, bool rollback);
+void df_run_result_release(df_run_result *r);
+
+/* ---- gates: receipts read from the audit log ---------------------------- */
+
+typedef enum df_receipt_state {
+	DF_RECEIPT_OK = 0,
+	DF_RECEIPT_NONE,        /* never recorded */
+	DF_RECEIPT_STALE,       /* older than the allowed age */
+	DF_RECEIPT_OTHER_SET,   /* recorded for another pending set */
+	DF_RECEIPT_OTHER_DB,    /* recorded on another database */
+} df_receipt_state;
+
+const char *df_receipt_state_name(df_receipt_state s);
+/* Receipt text for a dry-run of `set_hash` now. Caller frees. */
+char *df_receipt_dryrun(const char *set_hash);
+/* Look for a dry-run of this pending set on this server within max_age s. */
+int df_gate_dryrun(df_receipt_state *out, long *age, df_conn *conn, const char *table,
+	const char *set_hash, const char *server, long max_age);
+/* Look for a successful backup of this server within max_age seconds. */
+int df_gate_backup(df_receipt_state *out, long *age, df_conn *conn, const char *table,
+	const char *server, long max_age);
+
+#endif

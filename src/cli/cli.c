@@ -1,0 +1,376 @@
+/*
+ * Shared CLI machinery: output for people and for programs, errors and exit
+ * statuses, option parsing, and opening what a database command needs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "devflow/buf.h"
+#if __has_include("devflow/review.h")
+#include "devflow/review.h"
+#define HAVE_REVIEW 1
+#endif
+#include "util/banned.h"
+
+int cli_exit_for(int code, int connect_phase)
+{
+	switch (code) {
+	case DF_OK: return CLI_EXIT_OK;
+	case DF_EUSAGE:
+	case DF_ECONFIG:
+	case DF_ENOTFOUND: return CLI_EXIT_USAGE;
+	case DF_EGATE: return CLI_EXIT_REFUSED;
+	case DF_ECONNREFUSED:
+	case DF_EAUTH:
+	case DF_EHOST: return CLI_EXIT_UNREACHABLE;
+	case DF_EPERM: return connect_phase ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
+	case DF_ELOCKED: return CLI_EXIT_LOCKED;
+	case DF_ECHECKSUM:
+	case DF_EMISSING:
+	case DF_EFAILED: return CLI_EXIT_NEEDS_RESOLVE;
+	default: return CLI_EXIT_FAILED;
+	}
+}
+
+static void vsay(struct cli_ctx *ctx, const char *fmt, va_list ap)
+{
+	df_buf b = DF_BUF_INIT;
+
+	df_buf_vprintf(&b, fmt, ap);
+	if (ctx->dsn)
+		df_dsn_scrub(ctx->dsn, b.ptr);
+	fputs(b.ptr, ctx->out);
+	df_buf_release(&b);
+}
+
+void cli_say(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->quiet)
+		return;
+	va_start(ap, fmt);
+	vsay(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctx->verbose || ctx->quiet)
+		return;
+	va_start(ap, fmt);
+	vsay(ctx, fmt, ap);
+	va_end(ap);
+}
+
+const char *cli_c(struct cli_ctx *ctx, const char *which)
+{
+	if (!ctx->color)
+		return "";
+	if (!strcmp(which, "red")) return "\033[31m";
+	if (!strcmp(which, "green")) return "\033[32m";
+	if (!strcmp(which, "yellow")) return "\033[33m";
+	if (!strcmp(which, "blue")) return "\033[34m";
+	if (!strcmp(which, "bold")) return "\033[1m";
+	if (!strcmp(which, "dim")) return "\033[2m";
+	if (!strcmp(which, "banner")) return "\033[1;37;41m";
+	return "\033[0m";
+}
+
+json_t *cli_json_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+const char *cli_env_arg(struct cli_ctx *ctx)
+{
+	static char buf[160];
+
+	if (ctx->env_given && ctx->env && strcmp(ctx->env, "local"))
+		snprintf(buf, sizeof(buf), " --env %s", ctx->env);
+	else if (ctx->env_given && ctx->env)
+		snprintf(buf, sizeof(buf), " --env local");
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+void cli_next(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	df_buf b = DF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	df_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < json_array_size(ctx->next); i++)
+		if (!strcmp(json_string_value(json_array_get(ctx->next, i)), b.ptr))
+			goto out;
+	json_array_append_new(ctx->next, json_string(b.ptr));
+out:
+	df_buf_release(&b);
+}
+
+int cli_finish(struct cli_ctx *ctx, int status)
+{
+	if (ctx->json) {
+		if (!json_object_get(ctx->result, "ok"))
+			json_object_set_new(ctx->result, "ok", json_boolean(status == 0));
+		json_object_set(ctx->result, "next", ctx->next);
+		char *s = json_dumps(ctx->result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s) {
+			if (ctx->dsn)
+				df_dsn_scrub(ctx->dsn, s);
+			fputs(s, stdout);
+			fputc('\n', stdout);
+			free(s);
+		}
+	} else if (json_array_size(ctx->next) && !ctx->quiet) {
+		fprintf(ctx->out, "\n%sNext:%s ", cli_c(ctx, "bold"), cli_c(ctx, "reset"));
+		for (size_t i = 0; i < json_array_size(ctx->next); i++)
+			fprintf(ctx->out, "%s%s", i ? "\n      " : "",
+				json_string_value(json_array_get(ctx->next, i)));
+		fputc('\n', ctx->out);
+	}
+	fflush(stdout);
+	return status;
+}
+
+int cli_fail(struct cli_ctx *ctx, int code)
+{
+	const df_error *e = df_error_last();
+	const char *msg = e && e->message ? e->message : "unknown error";
+	int status = cli_exit_for(code, e ? e->connect_phase : 0);
+	char *m = strdup(msg), *h = e && e->hint ? strdup(e->hint) : NULL;
+
+	if (ctx->dsn) {
+		df_dsn_scrub(ctx->dsn, m);
+		if (h)
+			df_dsn_scrub(ctx->dsn, h);
+	}
+	if (ctx->json) {
+		json_t *err = json_object();
+		json_object_set_new(err, "kind", json_string(df_error_kind(code)));
+		json_object_set_new(err, "message", json_string(m ? m : msg));
+		if (e && e->file) {
+			json_object_set_new(err, "file", json_string(e->file));
+			json_object_set_new(err, "line", json_integer(e->line));
+			if (e->column)
+				json_object_set_new(err, "column", json_integer(e->column));
+		}
+		json_object_set_new(err, "hint", cli_json_str(h));
+		json_object_set_new(ctx->result, "ok", json_false());
+		json_object_set_new(ctx->result, "error", err);
+	}
+	fprintf(stderr, "%serror:%s %s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), m ? m : msg);
+	if (h)
+		fprintf(stderr, "%shint:%s %s\n", cli_c(ctx, "yellow"), cli_c(ctx, "reset"), h);
+	free(m);
+	free(h);
+	return cli_finish(ctx, status);
+}
+
+int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	df_buf b = DF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	df_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	df_error_set(DF_EUSAGE, "%s", b.ptr);
+	df_error_hint("usage: devflow %s (see 'devflow %s --help')", ctx->cmd->usage,
+		ctx->cmd->usage ? ctx->cmd->name : "");
+	df_buf_release(&b);
+	return cli_fail(ctx, DF_EUSAGE);
+}
+
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
+	char ***operands, int *noperands)
+{
+	static char *ops[64];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *val = NULL, *eq = NULL;
+		const struct cli_opt *o;
+
+		if (a[0] != '-' || !a[1]) {
+			if (n == 63)
+				return cli_usage_error(ctx, "too many arguments"), -1;
+			ops[n++] = a;
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && (eq = strchr(a, '='))) {
+			*eq = '\0';
+			val = eq + 1;
+		}
+		for (o = opts; o && o->name; o++)
+			if (!strcmp(o->name, a))
+				break;
+		if (!o || !o->name) {
+			if (eq)
+				*eq = '=';
+			cli_usage_error(ctx, "unknown option '%s' for 'devflow %s'", a, ctx->cmd->usage ? ctx->cmd->name : "");
+			return -1;
+		}
+		if (o->has_arg) {
+			if (!val) {
+				if (i + 1 >= argc) {
+					cli_usage_error(ctx, "option '%s' needs a value", a);
+					return -1;
+				}
+				val = argv[++i];
+			}
+			*o->value = val;
+		} else {
+			if (val) {
+				cli_usage_error(ctx, "option '%s' takes no value", a);
+				return -1;
+			}
+			*o->flag = true;
+		}
+	}
+	ops[n] = NULL;
+	*operands = ops;
+	*noperands = n;
+	return 0;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+void cli_session_close(struct cli_session *s)
+{
+	if (s->conn && s->locked)
+		df_conn_unlock(s->conn, s->cfg->table);
+	df_conn_close(s->conn);
+	df_plan_free(s->plan);
+	df_ledger_free(s->ledger);
+	df_migration_set_free(s->set);
+	df_target_free(s->target);
+	df_config_free(s->cfg);
+	free(s->migrations_dir);
+	free(s->server);
+	memset(s, 0, sizeof(*s));
+}
+
+int cli_session_replan(struct cli_session *s)
+{
+	int error;
+
+	df_plan_free(s->plan);
+	df_ledger_free(s->ledger);
+	s->plan = NULL;
+	s->ledger = NULL;
+	if ((error = df_ledger_read(&s->ledger, s->conn, s->cfg->table)) < 0)
+		return error;
+	return df_plan_build(&s->plan, s->set, s->ledger);
+}
+
+int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed)
+{
+	int error;
+
+	memset(s, 0, sizeof(*s));
+	if ((error = df_config_load(&s->cfg, ".")) < 0)
+		return error;
+	if ((error = df_target_resolve(&s->target, s->cfg, ctx->env, ctx->url)) < 0)
+		return error;
+	ctx->dsn = s->target->dsn;
+	json_object_set_new(ctx->result, "env", json_string(s->target->env));
+	json_object_set_new(ctx->result, "target", json_string(s->target->redacted));
+	json_object_set_new(ctx->result, "engine", json_string(s->target->dsn->engine));
+	if (flags & CLI_S_FILES) {
+		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
+			return df_error_oom();
+		if ((error = df_migration_set_load(&s->set, s->cfg->migrations, false)) < 0)
+			return error;
+	}
+	if (!(flags & CLI_S_DB))
+		return 0;
+	/* A remote host under the local policy: refuse before connecting. */
+	if ((flags & CLI_S_WRITES) && s->target->policy == DF_POLICY_LOCAL &&
+	    !df_dsn_is_local(s->target->dsn) && !remote_confirmed) {
+		df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' is not "
+			"this machine", s->target->env, s->target->dsn->host);
+		df_error_hint("if this is really a development database, confirm with --yes; if it is "
+			"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
+		return DF_EGATE;
+	}
+	if ((error = df_conn_open(&s->conn, s->target->dsn)) < 0) {
+		const df_error *e = df_error_last();
+		if (e && (e->code == DF_EPERM || e->code == DF_EIO))
+			((df_error *)e)->connect_phase = 1;
+		df_error_prefix("cannot connect to %s", s->target->redacted);
+		if (e && !e->hint)
+			df_error_hint("is the database running? check the URL (%s, from %s); `devflow doctor` checks it",
+				s->target->redacted, s->target->source);
+		return error;
+	}
+	if ((flags & CLI_S_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
+		const df_error *e = df_error_last();
+		if (e && e->code == DF_EPERM)
+			((df_error *)e)->connect_phase = 1;
+		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
+		return error;
+	}
+	if (flags & CLI_S_LOCK) {
+		if ((error = df_conn_lock(s->conn, s->cfg->table, ctx->lock_timeout_ms)) < 0)
+			return error;
+		s->locked = true;
+	}
+	if ((flags & CLI_S_PLAN) && (error = cli_session_replan(s)) < 0)
+		return error;
+	if ((error = df_server_identity(&s->server, s->conn)) < 0)
+		return error;
+	return 0;
+}
+
+void cli_audit(struct cli_ctx *ctx, struct cli_session *s, const char *op,
+	const char *result, const char *summary, const char *receipt, const char *detail)
+{
+	df_audit_entry e = {
+		.op = op, .env = s->target->env, .target = s->target->redacted,
+		.result = result, .summary = summary, .receipt = receipt,
+		.server = s->server, .detail = detail,
+	};
+	char *saved = NULL;
+	const df_error *last = df_error_last();
+
+	if (!s->conn)
+		return;
+	if (last && last->message)
+		saved = strdup(last->message);
+	if (df_ledger_ensure(s->conn, s->cfg->table) < 0 ||
+	    df_audit_append(s->conn, s->cfg->table, &e) < 0) {
+		const df_error *err = df_error_last();
+		fprintf(stderr, "warning: could not write the audit log: %s\n",
+			err && err->message ? err->message : "unknown error");
+	}
+	free(saved);
+}
+
+int cli_actions(df_strlist *out, const df_migration *m, df_dialect d)
+{
+	char *text;
+	size_t len;
+	int error;
+
+	if (m->up.len > 4 * 1024 * 1024)
+		return df_strlist_pushf(out, "run a large migration (%llu MB)",
+			(unsigned long long)(m->up.len >> 20));
+	if ((error = df_section_read(&text, &len, &m->up)) < 0)
+		return error;
+#ifdef HAVE_REVIEW
+	error = df_review_actions(out, d, text, len);
+#endif
+	free(text);
+	return error;
+}

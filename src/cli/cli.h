@@ -1,0 +1,115 @@
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cli/error.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+
+struct cli_ctx;
+typedef int (*cli_fn)(int argc, char **argv, struct cli_ctx *ctx);
+
+struct cli_cmd {
+	const char *name;
+	cli_fn fn;
+	const char *usage;      /* "db migrate [--dry-run] ..." */
+	const char *summary;
+	const char *help;       /* options, one per line */
+};
+
+struct cli_ctx {
+	const char *dir;        /* -C */
+	const char *env;        /* --env */
+	bool env_given;
+	const char *url;        /* --url */
+	bool json, color, quiet, verbose;
+	long lock_timeout_ms;
+	bool tty_in, tty_err;
+	const struct cli_cmd *cmd;
+	const char *cmd_path;   /* "db migrate" */
+	FILE *out;              /* people's output: stdout, or stderr with --json */
+	json_t *result;         /* the JSON document being built */
+	json_t *next;           /* "next": [...] */
+	const df_dsn *dsn;      /* for scrubbing messages */
+};
+
+/* Output for people (to ctx->out; nothing in quiet mode but errors). */
+void cli_say(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Colour escapes, or "" when colour is off. */
+const char *cli_c(struct cli_ctx *ctx, const char *which);
+/* A suggested next command: recorded for JSON and printed at the end. */
+void cli_next(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The env/url part of a suggested command (" --env staging" or ""). */
+const char *cli_env_arg(struct cli_ctx *ctx);
+/* Report the last library error (text or JSON) and return its exit status. */
+int cli_fail(struct cli_ctx *ctx, int code);
+/* A usage error of the current command. */
+int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Finish: print the JSON document (with "ok") or the next-steps line. */
+int cli_finish(struct cli_ctx *ctx, int status);
+void cli_print_help(FILE *f, const struct cli_cmd *cmd);
+
+/* Option parsing for one command.  Returns index of first operand or -1 (usage error). */
+struct cli_opt {
+	const char *name;       /* "--dry-run" */
+	int has_arg;
+	const char **value;     /* for has_arg */
+	bool *flag;             /* for flags */
+};
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
+	char ***operands, int *noperands);
+
+/* Everything a database command needs, opened in order. */
+enum cli_session_flags {
+	CLI_S_DB = (1 << 0),            /* connect */
+	CLI_S_ENSURE = (1 << 1),        /* create/adopt the tracking tables */
+	CLI_S_LOCK = (1 << 2),          /* take the migration lock */
+	CLI_S_FILES = (1 << 3),         /* read the migrations folder */
+	CLI_S_PLAN = (1 << 4),          /* read the ledger, build the plan */
+	CLI_S_WRITES = (1 << 5),        /* the command writes: apply the remote-target gate */
+};
+struct cli_session {
+	df_config *cfg;
+	df_target *target;
+	df_conn *conn;
+	df_migration_set *set;
+	df_ledger *ledger;
+	df_plan *plan;
+	char *migrations_dir;
+	char *server;           /* identity string */
+	bool locked;
+};
+int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed);
+int cli_session_replan(struct cli_session *s);
+void cli_session_close(struct cli_session *s);
+/* Append an audit row; failures to write it are reported but not fatal. */
+void cli_audit(struct cli_ctx *ctx, struct cli_session *s, const char *op,
+	const char *result, const char *summary, const char *receipt, const char *detail);
+/* json helpers */
+json_t *cli_json_str(const char *s);
+
+/* Actions of a migration's UP section (plain English), for previews. */
+int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);
+
+/* The commands. */
+int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_detect(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_migrate(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_rollback(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx);
+
+extern const struct cli_cmd cli_commands[];
+extern const struct cli_cmd cli_db_commands[];
+
+#endif

@@ -1,0 +1,152 @@
+/* devflow doctor: config, migrations folder, client tools, connectivity. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "devflow/buf.h"
+#include "util/banned.h"
+
+static bool on_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	df_buf b = DF_BUF_INIT;
+	bool found = false;
+
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path && !found) {
+		size_t n = strcspn(path, ":");
+		df_buf_truncate(&b, 0);
+		df_buf_printf(&b, "%.*s/%s", (int)n, path, tool);
+		found = access(b.ptr, X_OK) == 0;
+		path += n + (path[n] == ':');
+	}
+	df_buf_release(&b);
+	return found;
+}
+
+static void check(struct cli_ctx *ctx, json_t *list, const char *name, bool ok,
+	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void check(struct cli_ctx *ctx, json_t *list, const char *name, bool ok,
+	const char *fmt, ...)
+{
+	df_buf msg = DF_BUF_INIT;
+	va_list ap;
+	json_t *o = json_object();
+
+	va_start(ap, fmt);
+	df_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (ctx->dsn)
+		df_dsn_scrub(ctx->dsn, msg.ptr);
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "ok", json_boolean(ok));
+	json_object_set_new(o, "message", json_string(msg.ptr));
+	json_array_append_new(list, o);
+	cli_say(ctx, "  %s%s%s %-12s %s\n", cli_c(ctx, ok ? "green" : "red"), ok ? "ok  " : "FAIL",
+		cli_c(ctx, "reset"), name, msg.ptr);
+	df_buf_release(&msg);
+}
+
+int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
+{
+	df_config *cfg = NULL;
+	df_target *t = NULL;
+	df_migration_set *set = NULL;
+	df_conn *conn = NULL;
+	json_t *list = json_array();
+	char **ops;
+	int nops, error, status = CLI_EXIT_OK;
+	const char *e = cli_env_arg(ctx);
+
+	if (cli_parse(ctx, argc, argv, NULL, &ops, &nops) < 0) {
+		json_decref(list);
+		return CLI_EXIT_USAGE;
+	}
+	json_object_set_new(ctx->result, "checks", list);
+	cli_say(ctx, "devflow doctor\n");
+	if ((error = df_config_load(&cfg, ".")) < 0) {
+		check(ctx, list, "config", false, "%s", df_error_last()->message);
+		status = CLI_EXIT_USAGE;
+		cli_next(ctx, "fix devflow.conf, then: devflow doctor");
+		goto done;
+	}
+	check(ctx, list, "config", true, "%s", cfg->path ? "devflow.conf read" : "no devflow.conf (defaults)");
+
+	if ((error = df_target_resolve(&t, cfg, ctx->env, ctx->url)) < 0) {
+		check(ctx, list, "target", false, "%s", df_error_last()->message);
+		status = CLI_EXIT_USAGE;
+		goto done;
+	}
+	ctx->dsn = t->dsn;
+	json_object_set_new(ctx->result, "env", json_string(t->env));
+	json_object_set_new(ctx->result, "target", json_string(t->redacted));
+	check(ctx, list, "target", true, "%s: %s (from %s; policy %s)", t->env, t->redacted,
+		t->source, df_policy_name(t->policy));
+
+	if ((error = df_migration_set_load(&set, cfg->migrations, true)) < 0) {
+		const df_error *le = df_error_last();
+		check(ctx, list, "migrations", false, "%s", le->message);
+		if (status == CLI_EXIT_OK)
+			status = CLI_EXIT_USAGE;
+		if (le->hint)
+			cli_say(ctx, "               %s\n", le->hint);
+	} else {
+		size_t irreversible = 0;
+		for (size_t i = 0; i < set->nr; i++)
+			irreversible += !df_migration_reversible(&set->v[i]);
+		check(ctx, list, "migrations", true, "%s/: %zu migration file(s)%s", cfg->migrations, set->nr,
+			irreversible ? ", some without DOWN (irreversible)" : "");
+	}
+
+	if (!strcmp(t->dsn->engine, "postgres")) {
+		bool d = on_path("pg_dump"), p = on_path("psql");
+		check(ctx, list, "tools", d, "%s%s", d ? "pg_dump found" : "pg_dump not found: backups need it "
+			"(apt-get install postgresql-client)", p ? ", psql found" : "");
+	} else if (!strcmp(t->dsn->engine, "mysql")) {
+		bool d = on_path("mariadb-dump") || on_path("mysqldump");
+		check(ctx, list, "tools", d, "%s", d ? "mariadb-dump found" : "mariadb-dump not found: backups "
+			"need it (apt-get install mariadb-client)");
+	} else {
+		check(ctx, list, "tools", true, "SQLite is built in%s", on_path("sqlite3") ?
+			"; sqlite3 shell found" : "");
+	}
+
+	if ((error = df_conn_open(&conn, t->dsn)) < 0) {
+		const df_error *le = df_error_last();
+		check(ctx, list, "connect", false, "%s", le->message);
+		if (le->hint)
+			cli_say(ctx, "               hint: %s\n", le->hint);
+		status = cli_exit_for(error, 1);
+		if (status == CLI_EXIT_FAILED || status == CLI_EXIT_USAGE)
+			status = CLI_EXIT_UNREACHABLE;
+		cli_next(ctx, "check that the database is running and the URL is right, then: devflow doctor%s", e);
+	} else {
+		df_identity id;
+		df_rows *cols = NULL;
+		char *holder = NULL;
+		df_conn_identity(conn, &id);
+		check(ctx, list, "connect", true, "%s %s, database %s", id.engine, id.version, id.database);
+		if (df_conn_table_columns(conn, &cols, cfg->table) == 0)
+			check(ctx, list, "tracking", true, "%s", cols->nrows ? "tracking table present" :
+				"no tracking table yet (the first migrate creates it)");
+		df_rows_free(cols);
+		df_conn_lock_holder(conn, cfg->table, &holder);
+		check(ctx, list, "lock", true, "%s%s", holder ? "held by " : "free", holder ? holder : "");
+		free(holder);
+	}
+done:
+	if (status == CLI_EXIT_OK) {
+		cli_say(ctx, "\nAll checks passed.\n");
+		cli_next(ctx, "devflow db status%s", e);
+	}
+	json_object_set_new(ctx->result, "ok", json_boolean(status == CLI_EXIT_OK));
+	status = cli_finish(ctx, status);
+	df_conn_close(conn);
+	df_migration_set_free(set);
+	df_target_free(t);
+	df_config_free(cfg);
+	return status;
+}

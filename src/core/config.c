@@ -1,0 +1,605 @@
+/*
+ * devflow.conf (INI, read with inih) and the resolution of a target URL in
+ * SPEC.md's order: --url, the config's [env "NAME"] url, variables from the
+ * process environment and the .env files, the embedded SQLite default.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "devflow/buf.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+#include "util/banned.h"
+
+const char *df_policy_name(df_policy p)
+{
+	switch (p) {
+	case DF_POLICY_STAGING: return "staging";
+	case DF_POLICY_PRODUCTION: return "production";
+	default: return "local";
+	}
+}
+
+static int parse_policy(const char *v)
+{
+	if (!strcasecmp(v, "local") || !strcasecmp(v, "development") || !strcasecmp(v, "dev"))
+		return DF_POLICY_LOCAL;
+	if (!strcasecmp(v, "staging") || !strcasecmp(v, "stage"))
+		return DF_POLICY_STAGING;
+	if (!strcasecmp(v, "production") || !strcasecmp(v, "prod"))
+		return DF_POLICY_PRODUCTION;
+	return -1;
+}
+
+static df_policy policy_for_name(const char *env)
+{
+	int p = parse_policy(env);
+
+	return p == DF_POLICY_STAGING || p == DF_POLICY_PRODUCTION ? (df_policy)p : DF_POLICY_LOCAL;
+}
+
+void df_config_free(df_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->envs_nr; i++) {
+		free(cfg->envs[i].name);
+		free(cfg->envs[i].url);
+		free(cfg->envs[i].smoke);
+		free(cfg->envs[i].after_migrate);
+	}
+	free(cfg->envs);
+	free(cfg->dir);
+	free(cfg->path);
+	free(cfg->migrations);
+	free(cfg->seeds);
+	free(cfg->schema);
+	free(cfg->table);
+	df_strlist_release(&cfg->review_disabled);
+	free(cfg);
+}
+
+const df_env_conf *df_config_env(const df_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->envs_nr; i++)
+		if (!strcmp(cfg->envs[i].name, name))
+			return &cfg->envs[i];
+	return NULL;
+}
+
+char *df_config_path(const df_config *cfg, const char *rel)
+{
+	df_buf b = DF_BUF_INIT;
+
+	if (rel[0] == '/')
+		return strdup(rel);
+	df_buf_printf(&b, "%s/%s", cfg->dir, rel);
+	return df_buf_detach(&b);
+}
+
+struct load_state {
+	df_config *cfg;
+	char *error;            /* first semantic error */
+	int error_line;
+	int line;
+};
+
+static int set_str(char **slot, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return 0;
+	free(*slot);
+	*slot = s;
+	return 1;
+}
+
+static df_env_conf *env_slot(df_config *cfg, const char *name)
+{
+	df_env_conf *e;
+
+	for (size_t i = 0; i < cfg->envs_nr; i++)
+		if (!strcmp(cfg->envs[i].name, name))
+			return &cfg->envs[i];
+	e = realloc(cfg->envs, (cfg->envs_nr + 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	cfg->envs = e;
+	e = &cfg->envs[cfg->envs_nr];
+	memset(e, 0, sizeof(*e));
+	e->policy = -1;
+	if (!(e->name = strdup(name)))
+		return NULL;
+	cfg->envs_nr++;
+	return e;
+}
+
+static void semantic_error(struct load_state *st, const char *fmt, const char *a, const char *b)
+{
+	df_buf buf = DF_BUF_INIT;
+
+	if (st->error)
+		return;
+	df_buf_printf(&buf, fmt, a, b);
+	st->error = df_buf_detach(&buf);
+	st->error_line = st->line;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value
+#if INI_HANDLER_LINENO
+	, int lineno
+#endif
+	)
+{
+	struct load_state *st = user;
+	df_config *cfg = st->cfg;
+	char env[128];
+
+#if INI_HANDLER_LINENO
+	st->line = lineno;
+#endif
+	if (!strcmp(section, "project") || !*section) {
+		if (!strcmp(name, "migrations"))
+			return set_str(&cfg->migrations, value);
+		if (!strcmp(name, "seeds"))
+			return set_str(&cfg->seeds, value);
+		if (!strcmp(name, "schema"))
+			return set_str(&cfg->schema, value);
+		if (!strcmp(name, "table")) {
+			for (const char *p = value; *p; p++)
+				if (!isalnum((unsigned char)*p) && *p != '_') {
+					semantic_error(st, "table name '%s' may hold only letters, digits and '_'%s", value, "");
+					return 1;
+				}
+			if (!*value || strlen(value) > 48) {
+				semantic_error(st, "table name '%s' must be 1 to 48 characters%s", value, "");
+				return 1;
+			}
+			return set_str(&cfg->table, value);
+		}
+		if (!strcmp(name, "dry_run_max_age") || !strcmp(name, "backup_max_age")) {
+			char *end;
+			long v = strtol(value, &end, 10);
+			if (*end == 'h')
+				v *= 3600, end++;
+			else if (*end == 'm')
+				v *= 60, end++;
+			else if (*end == 's')
+				end++;
+			if (*end || v <= 0) {
+				semantic_error(st, "'%s' wants a duration such as 24h, 90m or 3600s, not '%s'", name, value);
+				return 1;
+			}
+			if (name[0] == 'd')
+				cfg->dryrun_max_age = v;
+			else
+				cfg->backup_max_age = v;
+			return 1;
+		}
+		semantic_error(st, "unknown key '%s' in section [%s]", name, section);
+		return 1;
+	}
+	if (!strcmp(section, "review")) {
+		if (!strcmp(name, "disable")) {
+			char *copy = strdup(value), *save = NULL, *tok;
+			if (!copy)
+				return 0;
+			for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+				df_strlist_push(&cfg->review_disabled, tok);
+			free(copy);
+			return 1;
+		}
+		semantic_error(st, "unknown key '%s' in section [%s]", name, section);
+		return 1;
+	}
+	if (sscanf(section, "env \"%127[^\"]\"", env) == 1 || sscanf(section, "env %127s", env) == 1) {
+		df_env_conf *e = env_slot(cfg, env);
+		if (!e)
+			return 0;
+		if (!strcmp(name, "url"))
+			return set_str(&e->url, value);
+		if (!strcmp(name, "smoke"))
+			return set_str(&e->smoke, value);
+		if (!strcmp(name, "after_migrate"))
+			return set_str(&e->after_migrate, value);
+		if (!strcmp(name, "policy")) {
+			if ((e->policy = parse_policy(value)) < 0)
+				semantic_error(st, "policy '%s' is not one of local, staging, production%s", value, "");
+			return 1;
+		}
+		semantic_error(st, "unknown key '%s' in section [%s]", name, section);
+		return 1;
+	}
+	semantic_error(st, "unknown section [%s]%s", section, "");
+	return 1;
+}
+
+int df_config_load(df_config **out, const char *dir)
+{
+	struct load_state st = { 0 };
+	df_config *cfg;
+	char abs[PATH_MAX];
+	df_buf path = DF_BUF_INIT;
+	FILE *f;
+	int rc, error = 0;
+
+	*out = NULL;
+	if (!realpath(dir, abs))
+		return df_error_set(DF_EUSAGE, "cannot use project folder '%s': %s", dir, strerror(errno));
+	if (!(cfg = calloc(1, sizeof(*cfg))))
+		return df_error_oom();
+	cfg->dir = strdup(abs);
+	cfg->dryrun_max_age = 24 * 3600;
+	cfg->backup_max_age = 3600;
+	st.cfg = cfg;
+	df_buf_printf(&path, "%s/devflow.conf", abs);
+	if ((f = fopen(path.ptr, "r"))) {
+		cfg->path = df_buf_detach(&path);
+		rc = ini_parse_file(f, on_entry, &st);
+		fclose(f);
+		if (rc != 0 || st.error) {
+			int line = rc > 0 ? rc : st.error_line;
+			error = df_error_set(DF_ECONFIG, "devflow.conf:%d: %s", line,
+				rc > 0 && (!st.error || line < st.error_line) ? "syntax error" : st.error);
+			df_error_pos("devflow.conf", line, 0);
+			df_error_hint("fix devflow.conf (see `devflow help config`)");
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		error = df_error_set(DF_ECONFIG, "cannot read devflow.conf: %s", strerror(errno));
+		goto out;
+	}
+	if ((!cfg->migrations && !(cfg->migrations = strdup("migrations"))) ||
+	    (!cfg->seeds && !(cfg->seeds = strdup("seeds"))) ||
+	    (!cfg->schema && !(cfg->schema = strdup("schema.sql"))) ||
+	    (!cfg->table && !(cfg->table = strdup("_migrations"))) || !cfg->dir) {
+		error = df_error_oom();
+		goto out;
+	}
+	*out = cfg;
+	cfg = NULL;
+out:
+	free(st.error);
+	df_buf_release(&path);
+	df_config_free(cfg);
+	return error;
+}
+
+/* ---- .env files ---------------------------------------------------------- */
+
+typedef struct envfile {
+	char *name;             /* ".env.staging" */
+	df_strlist keys, values;
+	bool present;
+} envfile;
+
+static void envfile_release(envfile *e)
+{
+	free(e->name);
+	df_strlist_release(&e->keys);
+	df_strlist_release(&e->values);
+}
+
+/* Parse KEY=VALUE lines: `export`, quotes, # comments. */
+static int envfile_load(envfile *e, const char *dir, const char *name)
+{
+	df_buf path = DF_BUF_INIT, val = DF_BUF_INIT;
+	char line[8192];
+	FILE *f;
+
+	memset(e, 0, sizeof(*e));
+	e->name = strdup(name);
+	df_buf_printf(&path, "%s/%s", dir, name);
+	f = fopen(path.ptr, "r");
+	df_buf_release(&path);
+	if (!f)
+		return 0;
+	e->present = true;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *key, *eq, *v;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!strncmp(p, "export ", 7))
+			p += 7;
+		key = p;
+		if (!(eq = strchr(p, '=')))
+			continue;
+		*eq = '\0';
+		for (char *k = eq - 1; k >= key && isspace((unsigned char)*k); k--)
+			*k = '\0';
+		v = eq + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		df_buf_truncate(&val, 0);
+		if (*v == '"' || *v == '\'') {
+			char q = *v++;
+			for (; *v && *v != q; v++) {
+				if (q == '"' && *v == '\\' && v[1]) {
+					v++;
+					df_buf_putc(&val, *v == 'n' ? '\n' : *v);
+				} else {
+					df_buf_putc(&val, *v);
+				}
+			}
+		} else {
+			size_t n = strcspn(v, "\r\n");
+			char *hash = strstr(v, " #");
+			if (hash && (size_t)(hash - v) < n)
+				n = (size_t)(hash - v);
+			while (n && isspace((unsigned char)v[n - 1]))
+				n--;
+			df_buf_put(&val, v, n);
+		}
+		df_strlist_push(&e->keys, key);
+		df_strlist_push(&e->values, val.ptr);
+	}
+	fclose(f);
+	df_buf_release(&val);
+	return 0;
+}
+
+static const char *envfile_get(const envfile *e, const char *key)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < e->keys.nr; i++)
+		if (!strcmp(e->keys.v[i], key))
+			found = e->values.v[i];  /* the last assignment wins */
+	return found && *found ? found : NULL;
+}
+
+/* A variable source: the process environment (file NULL) or a .env file. */
+static const char *source_get(const envfile *e, const char *key)
+{
+	const char *v;
+
+	if (e)
+		return envfile_get(e, key);
+	v = getenv(key);
+	return v && *v ? v : NULL;
+}
+
+static void url_escape(df_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-._~", c))
+			df_buf_putc(b, (char)c);
+		else
+			df_buf_printf(b, "%%%02X", c);
+	}
+}
+
+/*
+ * Try the variable conventions on one source.  Returns 1 and sets *url and
+ * *var when one matched, 0 when none did, <0 on error.
+ */
+static int try_source(char **url, const char **var, const envfile *e)
+{
+	static const char *direct[] = {
+		"DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "POSTGRES_URL", "POSTGRES_PRISMA_URL",
+	};
+	const char *v, *host;
+	df_buf b = DF_BUF_INIT;
+
+	if ((v = source_get(e, "DATABASE_URL"))) {
+		*var = direct[0];
+		goto found;
+	}
+	if ((host = source_get(e, "DB_HOST"))) {
+		const char *engine = source_get(e, "DB_ENGINE"), *port = source_get(e, "DB_PORT");
+		const char *user = source_get(e, "DB_USER"), *pw = source_get(e, "DB_PASSWORD");
+		const char *name = source_get(e, "DB_NAME");
+		const char *scheme = "postgres";
+
+		if (engine) {
+			if (strstr(engine, "mysql") || strstr(engine, "maria"))
+				scheme = "mysql";
+			else if (strstr(engine, "sqlite"))
+				scheme = "sqlite";
+			else if (!strstr(engine, "postgres") && strcmp(engine, "pg"))
+				return df_error_set(DF_ECONFIG, "DB_ENGINE '%s' is not one of postgres, mysql, sqlite", engine);
+		} else if (port && !strcmp(port, "3306")) {
+			scheme = "mysql";
+		}
+		if (!strcmp(scheme, "sqlite")) {
+			df_buf_printf(&b, "sqlite:%s", name ? name : host);
+		} else {
+			df_buf_printf(&b, "%s://", scheme);
+			if (user) {
+				url_escape(&b, user);
+				if (pw) {
+					df_buf_putc(&b, ':');
+					url_escape(&b, pw);
+				}
+				df_buf_putc(&b, '@');
+			}
+			df_buf_puts(&b, host);
+			if (port)
+				df_buf_printf(&b, ":%s", port);
+			if (name) {
+				df_buf_putc(&b, '/');
+				url_escape(&b, name);
+			}
+		}
+		*var = "DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD";
+		*url = df_buf_detach(&b);
+		return *url ? 1 : df_error_oom();
+	}
+	for (size_t i = 1; i < sizeof(direct) / sizeof(direct[0]); i++)
+		if ((v = source_get(e, direct[i]))) {
+			*var = direct[i];
+			goto found;
+		}
+	if ((v = source_get(e, "TURSO_DATABASE_URL")) || (v = source_get(e, "LIBSQL_URL")))
+		return df_error_set(DF_ECONFIG,
+			"TURSO_DATABASE_URL names a Turso/libSQL database, which devflow does not support");
+	return 0;
+found:
+	/* SQLAlchemy's driver suffix: postgresql+psycopg2:// -> postgresql:// */
+	{
+		const char *plus = strchr(v, '+'), *colon = strchr(v, ':');
+		if (plus && colon && plus < colon) {
+			df_buf_put(&b, v, (size_t)(plus - v));
+			df_buf_puts(&b, colon);
+			*url = df_buf_detach(&b);
+		} else {
+			*url = strdup(v);
+		}
+	}
+	return *url ? 1 : df_error_oom();
+}
+
+/* Expand ${VAR} from the process environment, then the .env files. */
+static int expand(char **out, const char *in, const envfile *files, size_t nfiles)
+{
+	df_buf b = DF_BUF_INIT;
+	const char *p = in;
+
+	*out = NULL;
+	while (*p) {
+		const char *open = strstr(p, "${"), *close;
+		char name[128];
+		const char *v = NULL;
+
+		if (!open) {
+			df_buf_puts(&b, p);
+			break;
+		}
+		df_buf_put(&b, p, (size_t)(open - p));
+		if (!(close = strchr(open, '}')) || close - open - 2 >= (long)sizeof(name)) {
+			df_buf_release(&b);
+			return df_error_set(DF_ECONFIG, "unterminated '${' in a devflow.conf url");
+		}
+		memcpy(name, open + 2, (size_t)(close - open - 2));
+		name[close - open - 2] = '\0';
+		v = source_get(NULL, name);
+		for (size_t i = 0; !v && i < nfiles; i++)
+			v = envfile_get(&files[i], name);
+		if (!v) {
+			df_buf_release(&b);
+			df_error_set(DF_ECONFIG, "devflow.conf's url uses ${%s}, which is not set", name);
+			df_error_hint("export %s, or set it in a .env file", name);
+			return DF_ECONFIG;
+		}
+		df_buf_puts(&b, v);
+		p = close + 1;
+	}
+	*out = df_buf_detach(&b);
+	return *out ? 0 : df_error_oom();
+}
+
+void df_target_free(df_target *t)
+{
+	if (!t)
+		return;
+	free(t->env);
+	if (t->url)
+		memset(t->url, 0, strlen(t->url));
+	free(t->url);
+	free(t->redacted);
+	free(t->source);
+	df_dsn_free(t->dsn);
+	free(t);
+}
+
+int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
+	const char *url)
+{
+	envfile files[4];
+	size_t nfiles = 0;
+	df_target *t;
+	df_buf src = DF_BUF_INIT, name = DF_BUF_INIT;
+	const df_env_conf *ec;
+	const char *var = NULL;
+	int error = 0, r;
+
+	*out = NULL;
+	if (!env || !*env)
+		env = "local";
+	for (const char *p = env; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return df_error_set(DF_EUSAGE, "environment name '%s' may hold only letters, digits, '-', '_' and '.'", env);
+	if (!(t = calloc(1, sizeof(*t))) || !(t->env = strdup(env))) {
+		free(t);
+		return df_error_oom();
+	}
+	ec = df_config_env(cfg, env);
+	t->conf = ec;
+	t->policy = ec && ec->policy >= 0 ? (df_policy)ec->policy : policy_for_name(env);
+
+	df_buf_printf(&name, ".env.%s", env);
+	envfile_load(&files[nfiles++], cfg->dir, name.ptr);
+	if (!strcmp(env, "local")) {
+		envfile_load(&files[nfiles++], cfg->dir, ".env.local");
+		envfile_load(&files[nfiles++], cfg->dir, ".env.development");
+	}
+	envfile_load(&files[nfiles++], cfg->dir, ".env");
+
+	if (url) {
+		if (!(t->url = strdup(url)))
+			goto oom;
+		df_buf_puts(&src, "--url");
+	} else if (ec && ec->url) {
+		if ((error = expand(&t->url, ec->url, files, nfiles)) < 0)
+			goto out;
+		df_buf_printf(&src, "devflow.conf [env \"%s\"] url", env);
+	} else {
+		if ((r = try_source(&t->url, &var, NULL)) < 0) {
+			error = r;
+			goto out;
+		}
+		if (r) {
+			df_buf_printf(&src, "%s in the process environment", var);
+		} else {
+			for (size_t i = 0; i < nfiles && !r; i++) {
+				if (!files[i].present)
+					continue;
+				if ((r = try_source(&t->url, &var, &files[i])) < 0) {
+					error = r;
+					goto out;
+				}
+				if (r)
+					df_buf_printf(&src, "%s in %s", var, files[i].name);
+			}
+		}
+		if (!r) {
+			if (strcmp(env, "local")) {
+				error = df_error_set(DF_ECONFIG, "no database URL for environment '%s'", env);
+				df_error_hint("add [env \"%s\"] url = ... to devflow.conf, set DATABASE_URL in .env.%s, or pass --url", env, env);
+				goto out;
+			}
+			if (!(t->url = strdup("sqlite:./devflow.db")))
+				goto oom;
+			df_buf_puts(&src, "the embedded default (no config, no DATABASE_URL)");
+		}
+	}
+	if ((error = df_dsn_parse(&t->dsn, t->url)) < 0) {
+		df_error_prefix("%s", src.ptr);
+		goto out;
+	}
+	if (!(t->redacted = df_dsn_redact(t->url)) || !(t->source = df_buf_detach(&src)))
+		goto oom;
+	*out = t;
+	t = NULL;
+	goto out;
+oom:
+	error = df_error_oom();
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		envfile_release(&files[i]);
+	df_buf_release(&src);
+	df_buf_release(&name);
+	df_target_free(t);
+	return error;
+}

@@ -1,0 +1,339 @@
+/*
+ * The tracking table (`_migrations` by default) and the audit log
+ * (`<table>_audit`).  An existing three-column table (id, filename,
+ * applied_at) is adopted by adding the columns devflow needs; no row is lost.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devflow/buf.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+#include "util/banned.h"
+
+/* Columns devflow adds to an adopted table, per dialect. */
+struct col {
+	const char *name;
+	const char *type[3];    /* sqlite, postgres, mysql */
+};
+
+static const struct col extra_cols[] = {
+	{ "version", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" } },
+	{ "checksum", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" } },
+	{ "duration_ms", { "INTEGER", "BIGINT", "BIGINT" } },
+	{ "applied_by", { "TEXT", "VARCHAR(255)", "VARCHAR(255)" } },
+	{ "state", { "TEXT", "VARCHAR(16)", "VARCHAR(16)" } },
+	{ "statements_done", { "INTEGER", "INTEGER", "INTEGER" } },
+	{ "error", { "TEXT", "TEXT", "TEXT" } },
+};
+
+static int run(df_conn *conn, const char *sql)
+{
+	return df_conn_query(conn, NULL, sql, NULL, 0);
+}
+
+const char *df_hostname(void)
+{
+	static char host[256];
+
+	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	return host;
+}
+
+const char *df_whoami(void)
+{
+	static char who[300];
+
+	if (!who[0]) {
+		const char *u = getenv("USER");
+		struct passwd *pw;
+		if (!u || !*u)
+			u = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
+		snprintf(who, sizeof(who), "%s@%s", u, df_hostname());
+	}
+	return who;
+}
+
+int df_ledger_ensure(df_conn *conn, const char *table)
+{
+	df_dialect d = df_conn_dialect(conn);
+	df_buf sql = DF_BUF_INIT;
+	df_rows *cols = NULL;
+	int error;
+
+	if ((error = df_conn_table_columns(conn, &cols, table)) < 0)
+		goto out;
+	if (!cols->nrows) {
+		switch (d) {
+		case DF_DIALECT_POSTGRES:
+			df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (id BIGSERIAL PRIMARY KEY, "
+				"filename VARCHAR(255) NOT NULL UNIQUE, "
+				"applied_at TIMESTAMPTZ NOT NULL DEFAULT now()", table);
+			break;
+		case DF_DIALECT_MYSQL:
+			df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+				"filename VARCHAR(255) NOT NULL UNIQUE, "
+				"applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP", table);
+			break;
+		default:
+			df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+				"filename TEXT NOT NULL UNIQUE, "
+				"applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP", table);
+		}
+		for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++)
+			df_buf_printf(&sql, ", %s %s", extra_cols[i].name, extra_cols[i].type[d]);
+		df_buf_puts(&sql, ")");
+		if ((error = run(conn, sql.ptr)) < 0)
+			goto out;
+	} else {
+		bool has_filename = false;
+		for (size_t r = 0; r < cols->nrows; r++)
+			if (!strcmp(df_rows_get(cols, r, 0), "filename"))
+				has_filename = true;
+		if (!has_filename) {
+			error = df_error_set(DF_ECONFIG, "table '%s' exists but has no 'filename' column", table);
+			df_error_hint("it belongs to another tool; set [project] table = ... in devflow.conf");
+			goto out;
+		}
+		for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++) {
+			bool found = false;
+			for (size_t r = 0; r < cols->nrows && !found; r++)
+				found = !strcmp(df_rows_get(cols, r, 0), extra_cols[i].name);
+			if (found)
+				continue;
+			df_buf_truncate(&sql, 0);
+			df_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", table,
+				extra_cols[i].name, extra_cols[i].type[d]);
+			if ((error = run(conn, sql.ptr)) < 0)
+				goto out;
+		}
+	}
+	df_buf_truncate(&sql, 0);
+	switch (d) {
+	case DF_DIALECT_POSTGRES:
+		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGSERIAL PRIMARY KEY, "
+			"at TIMESTAMPTZ NOT NULL DEFAULT now(), op VARCHAR(32) NOT NULL, env VARCHAR(64), "
+			"target TEXT, os_user VARCHAR(255), host VARCHAR(255), result VARCHAR(16), "
+			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
+		break;
+	case DF_DIALECT_MYSQL:
+		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+			"at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, op VARCHAR(32) NOT NULL, env VARCHAR(64), "
+			"target TEXT, os_user VARCHAR(255), host VARCHAR(255), result VARCHAR(16), "
+			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
+		break;
+	default:
+		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+			"at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, op TEXT NOT NULL, env TEXT, "
+			"target TEXT, os_user TEXT, host TEXT, result TEXT, "
+			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
+	}
+	error = run(conn, sql.ptr);
+out:
+	if (df_buf_oom(&sql))
+		error = df_error_oom();
+	df_rows_free(cols);
+	df_buf_release(&sql);
+	return error;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void df_ledger_free(df_ledger *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->nr; i++) {
+		df_ledger_row *r = &l->v[i];
+		free(r->filename);
+		free(r->version);
+		free(r->checksum);
+		free(r->applied_at);
+		free(r->applied_by);
+		free(r->error);
+	}
+	free(l->v);
+	free(l);
+}
+
+int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
+{
+	df_ledger *l;
+	df_rows *cols = NULL, *rows = NULL;
+	df_buf sql = DF_BUF_INIT;
+	bool full = true;
+	int error;
+
+	*out = NULL;
+	if (!(l = calloc(1, sizeof(*l))))
+		return df_error_oom();
+	if ((error = df_conn_table_columns(conn, &cols, table)) < 0)
+		goto out;
+	if (!cols->nrows) {
+		*out = l;
+		l = NULL;
+		goto out;
+	}
+	l->exists = true;
+	for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++) {
+		bool found = false;
+		for (size_t r = 0; r < cols->nrows && !found; r++)
+			found = !strcmp(df_rows_get(cols, r, 0), extra_cols[i].name);
+		full = full && found;
+	}
+	if (full)
+		df_buf_printf(&sql, "SELECT filename, version, checksum, applied_at, applied_by, "
+			"state, duration_ms, statements_done, error FROM %s ORDER BY id", table);
+	else    /* a table not adopted yet: the seeds' three columns */
+		df_buf_printf(&sql, "SELECT filename, NULL, NULL, applied_at, NULL, NULL, NULL, "
+			"NULL, NULL FROM %s ORDER BY id", table);
+	if ((error = df_conn_query(conn, &rows, sql.ptr, NULL, 0)) < 0)
+		goto out;
+	if (rows->nrows && !(l->v = calloc(rows->nrows, sizeof(*l->v)))) {
+		error = df_error_oom();
+		goto out;
+	}
+	for (size_t r = 0; r < rows->nrows; r++) {
+		df_ledger_row *row = &l->v[l->nr++];
+		const char *state = df_rows_get(rows, r, 5), *v;
+		row->filename = dup_or_null(df_rows_get(rows, r, 0));
+		row->version = dup_or_null(df_rows_get(rows, r, 1));
+		row->checksum = dup_or_null(df_rows_get(rows, r, 2));
+		row->applied_at = dup_or_null(df_rows_get(rows, r, 3));
+		row->applied_by = dup_or_null(df_rows_get(rows, r, 4));
+		row->error = dup_or_null(df_rows_get(rows, r, 8));
+		row->state = !state || !strcmp(state, "applied") ? DF_ROW_APPLIED :
+			!strcmp(state, "running") ? DF_ROW_RUNNING : DF_ROW_FAILED;
+		row->duration_ms = (v = df_rows_get(rows, r, 6)) ? atol(v) : 0;
+		row->statements_done = (v = df_rows_get(rows, r, 7)) ? atol(v) : -1;
+		if (!row->filename) {
+			error = df_error_set(DF_ECONFIG, "table '%s' has a row without a filename", table);
+			goto out;
+		}
+		/* version from the file name where the row has none (adopted rows) */
+		if (!row->version) {
+			size_t n = strspn(row->filename, "0123456789");
+			if (row->filename[0] == 'V')
+				n = strspn(row->filename + 1, "0123456789._"), row->version = strndup(row->filename + 1, n);
+			else
+				row->version = strndup(row->filename, n);
+		}
+	}
+	*out = l;
+	l = NULL;
+out:
+	df_rows_free(cols);
+	df_rows_free(rows);
+	df_buf_release(&sql);
+	df_ledger_free(l);
+	return error;
+}
+
+int df_audit_append(df_conn *conn, const char *table, const df_audit_entry *e)
+{
+	df_buf sql = DF_BUF_INIT;
+	const char *params[] = {
+		e->op, e->env, e->target, df_whoami(), df_hostname(), e->result,
+		e->summary, e->receipt, e->server, e->detail,
+	};
+	int error;
+
+	df_buf_printf(&sql, "INSERT INTO %s_audit (op, env, target, os_user, host, result, "
+		"summary, receipt, server, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", table);
+	error = df_buf_oom(&sql) ? df_error_oom() :
+		df_conn_query(conn, NULL, sql.ptr, params, sizeof(params) / sizeof(params[0]));
+	df_buf_release(&sql);
+	return error;
+}
+
+int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *op, long limit)
+{
+	df_buf sql = DF_BUF_INIT;
+	const char *params[] = { op };
+	df_rows *cols = NULL;
+	int error;
+
+	*out = NULL;
+	df_buf_printf(&sql, "%s_audit", table);
+	if ((error = df_conn_table_columns(conn, &cols, sql.ptr)) < 0)
+		goto out;
+	df_buf_truncate(&sql, 0);
+	if (!cols->nrows) {
+		/* no audit table yet: an empty result with the right columns */
+		static const char *names[] = { "id", "at", "op", "env", "target", "os_user", "host",
+			"result", "summary", "receipt", "server", "detail" };
+		error = df_rows_new(out, 12, names);
+		goto out;
+	}
+	df_buf_printf(&sql, "SELECT id, at, op, env, target, os_user, host, result, summary, "
+		"receipt, server, detail FROM %s_audit%s ORDER BY id DESC", table,
+		op ? " WHERE op = ?" : "");
+	if (limit > 0)
+		df_buf_printf(&sql, " LIMIT %ld", limit);
+	error = df_conn_query(conn, out, sql.ptr, op ? params : NULL, op ? 1 : 0);
+out:
+	df_rows_free(cols);
+	df_buf_release(&sql);
+	return error;
+}
+
+int df_server_identity(char **out, df_conn *conn)
+{
+	df_identity id;
+	df_buf b = DF_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = df_conn_identity(conn, &id)) < 0)
+		return error;
+	df_buf_printf(&b, "%s|%s|%s", id.engine, id.system_id, id.database);
+	*out = df_buf_detach(&b);
+	return *out ? 0 : df_error_oom();
+}
+
+int df_ledger_mark_applied(df_conn *conn, const char *table, const df_migration *m)
+{
+	df_buf sql = DF_BUF_INIT;
+	const char *upd[] = { m->checksum, m->version, m->file };
+	const char *ins[] = { m->file, m->version, m->checksum, df_whoami() };
+	const char *sel[] = { m->file };
+	df_rows *rows = NULL;
+	int error;
+
+	df_buf_printf(&sql, "SELECT filename FROM %s WHERE filename = ?", table);
+	if ((error = df_conn_query(conn, &rows, sql.ptr, sel, 1)) < 0)
+		goto out;
+	df_buf_truncate(&sql, 0);
+	if (rows->nrows) {
+		df_buf_printf(&sql, "UPDATE %s SET state = 'applied', checksum = ?, version = ?, "
+			"error = NULL WHERE filename = ?", table);
+		error = df_conn_query(conn, NULL, sql.ptr, upd, 3);
+	} else {
+		df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, applied_by, state, "
+			"duration_ms, statements_done, applied_at) VALUES (?, ?, ?, ?, 'applied', 0, 0, "
+			"CURRENT_TIMESTAMP)", table);
+		error = df_conn_query(conn, NULL, sql.ptr, ins, 4);
+	}
+out:
+	df_rows_free(rows);
+	df_buf_release(&sql);
+	return error;
+}
+
+int df_ledger_forget(df_conn *conn, const char *table, const char *filename)
+{
+	df_buf sql = DF_BUF_INIT;
+	int error;
+
+	df_buf_printf(&sql, "DELETE FROM %s WHERE filename = ?", table);
+	error = df_conn_query(conn, NULL, sql.ptr, &filename, 1);
+	df_buf_release(&sql);
+	return error;
+}

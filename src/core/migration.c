@@ -1,0 +1,731 @@
+/*
+ * Migration files: names, formats, sections, checksums.
+ *
+ * A file is read once, in 64 KiB chunks, and in that one pass we compute the
+ * SHA-256 of its normalised bytes (no BOM, CRLF and CR as LF), validate UTF-8,
+ * refuse NUL bytes, and find the section markers by line.  Nothing keeps the
+ * whole file in memory, so a 1 GB migration costs one buffer.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "devflow/buf.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+#include "util/banned.h"
+
+#define CHUNK (64 * 1024)
+
+void df_migration_release(df_migration *m)
+{
+	free(m->version);
+	free(m->name);
+	free(m->file);
+	free(m->path);
+	if (m->down.path != m->up.path)
+		free(m->down.path);
+	free(m->up.path);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Compare two dotted numeric versions, ignoring leading zeros. */
+int df_version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		size_t na, nb;
+		int c;
+
+		while (*a == '0' && isdigit((unsigned char)a[1]))
+			a++;
+		while (*b == '0' && isdigit((unsigned char)b[1]))
+			b++;
+		na = strspn(a, "0123456789");
+		nb = strspn(b, "0123456789");
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		if ((c = strncmp(a, b, na)))
+			return c < 0 ? -1 : 1;
+		a += na;
+		b += nb;
+		if (*a != *b) {
+			if (!*a)
+				return -1;
+			if (!*b)
+				return 1;
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		}
+		if (*a)
+			a++, b++;
+	}
+	return 0;
+}
+
+/* ---- one pass over a file ------------------------------------------------- */
+
+enum marker {
+	MK_NONE = 0,
+	MK_UP,                  /* -- UP */
+	MK_DOWN,                /* -- DOWN */
+	MK_DBMATE_UP,           /* -- migrate:up */
+	MK_DBMATE_DOWN,         /* -- migrate:down */
+	MK_NO_TX,               /* -- devflow:no-transaction */
+};
+
+struct scan {
+	const char *path, *shown;
+	EVP_MD_CTX *md;
+	uint64_t off;           /* absolute offset of the next byte */
+	int line;               /* current line, 1-based */
+	uint64_t line_start;
+	char head[80];          /* first bytes of the current line */
+	size_t head_len;
+	bool line_has_sql;      /* the line holds something other than a comment */
+	bool in_block;          /* inside a multi-line block comment */
+	bool pending_cr;
+	int utf8_need;          /* continuation bytes still expected */
+	uint64_t utf8_at;
+	int utf8_line, utf8_col;
+	/* results */
+	int up_line, down_line, up_count;
+	uint64_t up_off, up_end, down_off;
+	enum marker up_kind;
+	bool no_tx, dbmate_no_tx;
+	bool sql_before_up;
+	int sql_before_line;
+	bool up_has_sql, down_has_sql;
+};
+
+static enum marker classify(const char *s, size_t n, bool *no_tx)
+{
+	char buf[80];
+	size_t i = 0, j = 0;
+
+	/* lower-case, white space removed */
+	for (; i < n && j < sizeof(buf) - 1; i++)
+		if (!isspace((unsigned char)s[i]))
+			buf[j++] = (char)tolower((unsigned char)s[i]);
+	buf[j] = '\0';
+	if (strncmp(buf, "--", 2))
+		return MK_NONE;
+	if (!strcmp(buf, "--up") || !strcmp(buf, "--up:") || !strcmp(buf, "--+up"))
+		return MK_UP;
+	if (!strcmp(buf, "--down") || !strcmp(buf, "--down:") || !strcmp(buf, "--+down"))
+		return MK_DOWN;
+	if (!strncmp(buf, "--migrate:up", 12)) {
+		*no_tx = strstr(buf, "transaction:false") != NULL;
+		return MK_DBMATE_UP;
+	}
+	if (!strncmp(buf, "--migrate:down", 14))
+		return MK_DBMATE_DOWN;
+	if (!strcmp(buf, "--devflow:no-transaction"))
+		return MK_NO_TX;
+	return MK_NONE;
+}
+
+static int scan_error(struct scan *s, int line, int col, const char *fmt, const char *what)
+{
+	df_error_set(DF_ECONFIG, fmt, s->shown, what);
+	df_error_pos(s->shown, line, col);
+	return DF_ECONFIG;
+}
+
+/* A line ended (at absolute offset `end`, the offset of its '\n' or EOF). */
+static int end_line(struct scan *s, uint64_t next_start)
+{
+	bool no_tx = false;
+	enum marker mk = classify(s->head, s->head_len, &no_tx);
+
+	switch (mk) {
+	case MK_UP:
+	case MK_DBMATE_UP:
+		if (s->up_count++) {
+			df_error_set(DF_ECONFIG, "'%s' has two UP markers (lines %d and %d)",
+				s->shown, s->up_line, s->line);
+			df_error_pos(s->shown, s->line, 1);
+			df_error_hint("keep one '-- UP' line; put the reverse SQL after '-- DOWN'");
+			return DF_ECONFIG;
+		}
+		if (s->down_line)
+			return scan_error(s, s->line, 1, "'%s': the UP marker comes after the DOWN marker%s", "");
+		if (s->sql_before_up)
+			return scan_error(s, s->sql_before_line, 1,
+				"'%s' has SQL before its '-- UP' marker%s", "");
+		s->up_kind = mk;
+		s->up_line = s->line;
+		s->up_off = next_start;
+		s->dbmate_no_tx = no_tx;
+		break;
+	case MK_DOWN:
+	case MK_DBMATE_DOWN:
+		if (s->down_line) {
+			df_error_set(DF_ECONFIG, "'%s' has two DOWN markers (lines %d and %d)",
+				s->shown, s->down_line, s->line);
+			df_error_pos(s->shown, s->line, 1);
+			return DF_ECONFIG;
+		}
+		if (!s->up_line)
+			return scan_error(s, s->line, 1, "'%s': the DOWN marker comes before any UP marker%s", "");
+		if ((mk == MK_DOWN) != (s->up_kind == MK_UP))
+			return scan_error(s, s->line, 1, "'%s' mixes devflow ('-- UP') and dbmate ('-- migrate:up') markers%s", "");
+		s->down_line = s->line;
+		s->up_end = s->line_start;
+		s->down_off = next_start;
+		break;
+	case MK_NO_TX:
+		if (s->up_line)
+			return scan_error(s, s->line, 1,
+				"'%s': '-- devflow:no-transaction' must stand before '-- UP'%s", "");
+		s->no_tx = true;
+		break;
+	default:
+		if (s->line_has_sql) {
+			if (!s->up_line && !s->sql_before_up) {
+				s->sql_before_up = true;
+				s->sql_before_line = s->line;
+			} else if (s->up_line && !s->down_line) {
+				s->up_has_sql = true;
+			} else if (s->down_line) {
+				s->down_has_sql = true;
+			}
+		}
+	}
+	s->line++;
+	s->line_start = next_start;
+	s->head_len = 0;
+	s->line_has_sql = false;
+	return 0;
+}
+
+static bool head_is_sql(struct scan *s)
+{
+	size_t k = 0, left;
+	const char *h;
+
+	while (k < s->head_len && isspace((unsigned char)s->head[k]))
+		k++;
+	h = s->head + k;
+	left = s->head_len - k;
+	if (s->in_block) {
+		if (memmem(h, left, "*/", 2))
+			s->in_block = false;
+		return false;
+	}
+	if (!left || (left >= 2 && h[0] == '-' && h[1] == '-') || h[0] == '#')
+		return false;
+	if (left >= 2 && h[0] == '/' && h[1] == '*') {
+		if (!memmem(h + 2, left - 2, "*/", 2))
+			s->in_block = true;
+		return false;
+	}
+	return true;
+}
+
+static int feed(struct scan *s, const unsigned char *p, size_t n)
+{
+	unsigned char out[2 * CHUNK];
+	size_t o = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		uint64_t at = s->off + i;
+
+		if (c == 0) {
+			df_error_set(DF_ECONFIG, "'%s' contains a NUL byte at line %d", s->shown, s->line);
+			df_error_pos(s->shown, s->line, (int)(at - s->line_start) + 1);
+			df_error_hint("migration files must be UTF-8 text; is this a binary file?");
+			return DF_ECONFIG;
+		}
+		if (s->utf8_need) {
+			if ((c & 0xc0) != 0x80)
+				goto bad_utf8;
+			s->utf8_need--;
+		} else if (c >= 0x80) {
+			if (c >= 0xc2 && c <= 0xdf)
+				s->utf8_need = 1;
+			else if (c >= 0xe0 && c <= 0xef)
+				s->utf8_need = 2;
+			else if (c >= 0xf0 && c <= 0xf4)
+				s->utf8_need = 3;
+			else
+				goto bad_utf8;
+			s->utf8_at = at;
+			s->utf8_line = s->line;
+			s->utf8_col = (int)(at - s->line_start) + 1;
+		}
+		/* the checksum sees CRLF and a lone CR as LF */
+		if (s->pending_cr) {
+			s->pending_cr = false;
+			out[o++] = '\n';
+			if (c == '\n')
+				goto line;
+		}
+		if (c == '\r') {
+			s->pending_cr = true;
+			continue;
+		}
+		out[o++] = c;
+		if (c != '\n') {
+			if (s->head_len < sizeof(s->head))
+				s->head[s->head_len++] = (char)c;
+			continue;
+		}
+line:
+		s->line_has_sql = head_is_sql(s);
+		if ((r = end_line(s, at + 1)) < 0)
+			return r;
+	}
+	EVP_DigestUpdate(s->md, out, o);
+	s->off += n;
+	return 0;
+bad_utf8:
+	df_error_set(DF_ECONFIG, "'%s' is not valid UTF-8 (line %d)", s->shown,
+		s->utf8_need ? s->utf8_line : s->line);
+	df_error_pos(s->shown, s->utf8_need ? s->utf8_line : s->line,
+		s->utf8_need ? s->utf8_col : (int)(s->off - s->line_start) + 1);
+	df_error_hint("save the file as UTF-8");
+	return DF_ECONFIG;
+}
+
+/*
+ * Read `path` in one pass.  `shown` is the name used in messages.  With a
+ * non-NULL `extra_md` the normalised bytes are also hashed there.
+ */
+static int scan_file(struct scan *s, const char *path, const char *shown, uint64_t *size)
+{
+	unsigned char buf[CHUNK];
+	bool first = true;
+	ssize_t n;
+	int fd, error = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	s->shown = shown;
+	s->line = 1;
+	if (!(s->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(s->md);
+		s->md = NULL;
+		return df_error_oom();
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		df_error_set(DF_ECONFIG, "cannot read migration '%s': %s", shown, strerror(errno));
+		return DF_ECONFIG;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		size_t skip = 0;
+		if (first && n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf) {
+			skip = 3;       /* a BOM is not content */
+			s->off = 3;
+			s->line_start = 3;
+		}
+		first = false;
+		if ((error = feed(s, buf + skip, (size_t)n - skip)) < 0)
+			goto out;
+	}
+	if (n < 0) {
+		error = df_error_set(DF_ECONFIG, "cannot read migration '%s': %s", shown, strerror(errno));
+		goto out;
+	}
+	if (s->utf8_need) {
+		df_error_set(DF_ECONFIG, "'%s' is not valid UTF-8 (it ends inside a character)", shown);
+		df_error_pos(shown, s->utf8_line, s->utf8_col);
+		error = DF_ECONFIG;
+		goto out;
+	}
+	if (s->pending_cr)
+		EVP_DigestUpdate(s->md, "\n", 1);
+	if (s->head_len || s->off > s->line_start) {
+		s->line_has_sql = head_is_sql(s);
+		error = end_line(s, s->off);
+	}
+	*size = s->off;
+out:
+	close(fd);
+	return error;
+}
+
+static void scan_digest(struct scan *s, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	EVP_DigestFinal_ex(s->md, md, &len);
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[64] = '\0';
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+}
+
+static void scan_release(struct scan *s)
+{
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+}
+
+/* ---- file names ---------------------------------------------------------- */
+
+struct fname {
+	df_mig_format format;
+	bool down;              /* golang .down.sql, flyway U */
+	char version[64];
+	char name[256];
+};
+
+/* Recognise a migration file name; 0 when it is none of ours. */
+static int parse_name(struct fname *f, const char *base)
+{
+	size_t n = strlen(base), vlen;
+	const char *us;
+
+	memset(f, 0, sizeof(*f));
+	if (n < 5 || strcmp(base + n - 4, ".sql"))
+		return 0;
+	n -= 4;
+	if ((base[0] == 'V' || base[0] == 'U') && (us = strstr(base, "__")) && us > base + 1 &&
+	    (size_t)(us - base) <= n) {
+		vlen = (size_t)(us - base - 1);
+		if (vlen < sizeof(f->version) && strspn(base + 1, "0123456789._") == vlen &&
+		    isdigit((unsigned char)base[1])) {
+			f->format = DF_FMT_FLYWAY;
+			f->down = base[0] == 'U';
+			for (size_t i = 0; i < vlen; i++)
+				f->version[i] = base[1 + i] == '_' ? '.' : base[1 + i];
+			snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - vlen - 3), us + 2);
+			return 1;
+		}
+	}
+	vlen = strspn(base, "0123456789");
+	if (!vlen || vlen >= sizeof(f->version) || base[vlen] != '_' || vlen + 1 >= n)
+		return 0;
+	memcpy(f->version, base, vlen);
+	if (n > 3 && !strncmp(base + n - 3, ".up", 3)) {
+		f->format = DF_FMT_GOLANG;
+		snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - 3 - vlen - 1), base + vlen + 1);
+	} else if (n > 5 && !strncmp(base + n - 5, ".down", 5)) {
+		f->format = DF_FMT_GOLANG;
+		f->down = true;
+		snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - 5 - vlen - 1), base + vlen + 1);
+	} else {
+		f->format = DF_FMT_DEVFLOW;
+		snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - vlen - 1), base + vlen + 1);
+	}
+	return f->name[0] != '\0';
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * Read one file into `m`.  For golang/flyway down files, use
+ * df_migration_attach_down().  Plain files (no recognised name or markers)
+ * are accepted only with allow_plain.
+ */
+int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
+{
+	const char *base = base_name(path);
+	struct fname fn;
+	struct scan s;
+	int named, error;
+
+	memset(m, 0, sizeof(*m));
+	named = parse_name(&fn, base);
+	if ((error = scan_file(&s, path, path, &m->size)) < 0)
+		goto fail;
+	scan_digest(&s, m->checksum);
+	if (!(m->path = strdup(path)) || !(m->file = strdup(base)) || !(m->up.path = strdup(path))) {
+		error = df_error_oom();
+		goto fail;
+	}
+	if (s.up_line) {
+		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW : DF_FMT_DBMATE;
+		m->no_transaction = s.no_tx || s.dbmate_no_tx;
+		m->up.off = s.up_off;
+		m->up.len = (s.down_line ? s.up_end : m->size) - s.up_off;
+		m->up.line = s.up_line + 1;
+		m->up.empty = !s.up_has_sql;
+		if (s.down_line) {
+			m->down.path = m->up.path;
+			m->down.off = s.down_off;
+			m->down.len = m->size - s.down_off;
+			m->down.line = s.down_line + 1;
+			m->down.empty = !s.down_has_sql;
+		}
+	} else if (named && (fn.format == DF_FMT_GOLANG || fn.format == DF_FMT_FLYWAY)) {
+		m->format = fn.format;
+		m->no_transaction = s.no_tx;
+		m->up.off = 0;
+		m->up.len = m->size;
+		m->up.line = 1;
+		m->up.empty = !s.up_has_sql && !s.sql_before_up;
+	} else if (allow_plain) {
+		m->format = DF_FMT_PLAIN;
+		m->no_transaction = s.no_tx;
+		m->up.len = m->size;
+		m->up.line = 1;
+		m->up.empty = !s.sql_before_up;
+	} else {
+		error = df_error_set(DF_ECONFIG, "'%s' has no '-- UP' marker", path);
+		df_error_pos(path, 1, 1);
+		df_error_hint("start the migration's SQL with a line '-- UP' (and its reverse after '-- DOWN')");
+		goto fail;
+	}
+	if (named) {
+		m->version = strdup(fn.version);
+		m->name = strdup(fn.name);
+	} else {
+		m->version = strdup("");
+		m->name = strdup(base);
+	}
+	if (!m->version || !m->name) {
+		error = df_error_oom();
+		goto fail;
+	}
+	scan_release(&s);
+	return 0;
+fail:
+	scan_release(&s);
+	df_migration_release(m);
+	return error;
+}
+
+static int attach_down(df_migration *m, const char *path)
+{
+	struct scan s;
+	uint64_t size;
+	int error;
+
+	if ((error = scan_file(&s, path, path, &size)) < 0) {
+		scan_release(&s);
+		return error;
+	}
+	scan_release(&s);
+	if (m->down.path && m->down.path != m->up.path)
+		free(m->down.path);
+	if (!(m->down.path = strdup(path)))
+		return df_error_oom();
+	m->down.off = 0;
+	m->down.len = size;
+	m->down.line = 1;
+	m->down.empty = !s.up_has_sql && !s.sql_before_up;
+	return 0;
+}
+
+/* ---- the set -------------------------------------------------------------- */
+
+void df_migration_set_free(df_migration_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->nr; i++)
+		df_migration_release(&set->v[i]);
+	free(set->v);
+	free(set->dir);
+	free(set);
+}
+
+static int cmp_mig(const void *a, const void *b)
+{
+	const df_migration *x = a, *y = b;
+
+	return df_version_cmp(x->version, y->version);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist)
+{
+	df_migration_set *set;
+	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT;
+	df_buf path = DF_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int error = 0;
+
+	*out = NULL;
+	if (!(set = calloc(1, sizeof(*set))) || !(set->dir = strdup(dir))) {
+		free(set);
+		return df_error_oom();
+	}
+	if (!(d = opendir(dir))) {
+		if (errno == ENOENT && !must_exist) {
+			*out = set;
+			return 0;
+		}
+		error = df_error_set(errno == ENOENT ? DF_ECONFIG : DF_EIO,
+			"cannot read migrations folder '%s': %s", dir, strerror(errno));
+		if (errno == ENOENT)
+			df_error_hint("create it with `devflow db create NAME`, or set [project] migrations in devflow.conf");
+		else
+			df_error_hint("check the folder's permissions");
+		df_migration_set_free(set);
+		return error;
+	}
+	while ((de = readdir(d))) {
+		struct fname fn;
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n < 5 || strcmp(de->d_name + n - 4, ".sql"))
+			continue;
+		if (!parse_name(&fn, de->d_name)) {
+			if (de->d_name[0] == 'R' && !strncmp(de->d_name + 1, "__", 2))
+				continue;       /* Flyway repeatable migrations are not versioned */
+			error = df_error_set(DF_ECONFIG,
+				"'%s/%s' is not named like a migration (VERSION_name.sql)", dir, de->d_name);
+			df_error_hint("rename it to YYYYMMDDHHMMSS_name.sql, or move it out of the migrations folder");
+			goto out;
+		}
+		if ((error = df_strlist_push(fn.down ? &downs : &names, de->d_name)) < 0)
+			goto out;
+	}
+	/* readdir order is arbitrary; sort names so messages are stable */
+	qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	qsort(downs.v, downs.nr, sizeof(char *), cmp_str);
+	if (!(set->v = calloc(names.nr ? names.nr : 1, sizeof(*set->v)))) {
+		error = df_error_oom();
+		goto out;
+	}
+	set->alloc = names.nr;
+	for (size_t i = 0; i < names.nr; i++) {
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/%s", dir, names.v[i]);
+		if ((error = df_migration_read_file(&set->v[set->nr], path.ptr, false)) < 0)
+			goto out;
+		set->nr++;
+	}
+	qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
+	for (size_t i = 1; i < set->nr; i++)
+		if (!df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
+			error = df_error_set(DF_ECONFIG, "two migrations have version %s: '%s' and '%s'",
+				set->v[i].version, set->v[i - 1].file, set->v[i].file);
+			df_error_hint("give one of them a new version (rename the file)");
+			goto out;
+		}
+	for (size_t i = 0; i < downs.nr; i++) {
+		struct fname fn;
+		df_migration *m = NULL;
+		parse_name(&fn, downs.v[i]);
+		for (size_t j = 0; j < set->nr && !m; j++)
+			if (!df_version_cmp(set->v[j].version, fn.version))
+				m = &set->v[j];
+		if (!m) {
+			error = df_error_set(DF_ECONFIG, "'%s/%s' has no matching up migration", dir, downs.v[i]);
+			goto out;
+		}
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/%s", dir, downs.v[i]);
+		if ((error = attach_down(m, path.ptr)) < 0)
+			goto out;
+	}
+	*out = set;
+	set = NULL;
+out:
+	closedir(d);
+	df_strlist_release(&names);
+	df_strlist_release(&downs);
+	df_buf_release(&path);
+	df_migration_set_free(set);
+	return error;
+}
+
+const df_migration *df_migration_set_find(const df_migration_set *set, const char *key)
+{
+	for (size_t i = 0; i < set->nr; i++)
+		if (!df_version_cmp(set->v[i].version, key) || !strcmp(set->v[i].name, key) ||
+		    !strcmp(set->v[i].file, key))
+			return &set->v[i];
+	return NULL;
+}
+
+/* ---- sections -------------------------------------------------------------- */
+
+int df_section_read(char **out, size_t *len, const df_section *s)
+{
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	if (!s->path)
+		return df_error_set(DF_EINTERNAL, "no such section");
+	if (s->len > SIZE_MAX - 1 || !(buf = malloc((size_t)s->len + 1)))
+		return df_error_oom();
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(buf);
+		return df_error_set(DF_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+	}
+	while (got < s->len) {
+		ssize_t n = pread(fd, buf + got, (size_t)s->len - got, (off_t)(s->off + got));
+		if (n <= 0) {
+			close(fd);
+			free(buf);
+			return df_error_set(DF_EIO, "cannot read '%s': %s", s->path,
+				n < 0 ? strerror(errno) : "the file changed while devflow read it");
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+void df_file_position(const char *path, uint64_t offset, int *line, int *column)
+{
+	unsigned char buf[CHUNK];
+	uint64_t at = 0, line_start = 0;
+	ssize_t n;
+	int fd, l = 1;
+
+	*line = *column = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	while (at < offset && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && at < offset; i++, at++)
+			if (buf[i] == '\n') {
+				l++;
+				line_start = at + 1;
+			}
+	}
+	close(fd);
+	*line = l;
+	*column = (int)(offset - line_start) + 1;
+}
+
+int df_section_split(df_stmt_list *out, const df_section *s, df_dialect d)
+{
+	size_t len, err_off = 0, first = out->nr;
+	char *text;
+	int error, line, col;
+
+	if ((error = df_section_read(&text, &len, s)) < 0)
+		return error;
+	if ((error = df_sql_split(out, d, text, len, &err_off)) < 0) {
+		df_file_position(s->path, s->off + err_off, &line, &col);
+		df_error_pos(s->path, line, col);
+		df_error_prefix("%s:%d:%d", s->path, line, col);
+		free(text);
+		return error;
+	}
+	for (size_t i = first; i < out->nr; i++)
+		out->v[i].offset += s->off;
+	free(text);
+	return 0;
+}

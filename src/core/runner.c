@@ -1,0 +1,374 @@
+/*
+ * Applying and reverting migrations.
+ *
+ * On engines with transactional DDL (SQLite, PostgreSQL) a migration's
+ * statements and its tracking row commit together.  Elsewhere (MySQL, and
+ * `-- devflow:no-transaction` migrations) the row is written as `running`
+ * first, counts statements as they complete, and ends `applied` or `failed`,
+ * so a crash leaves a visible failed state instead of a silent half-migration.
+ * The runner stops at the first failure and never retries.
+ *
+ * Statements are streamed: the section is read in chunks through the
+ * incremental splitter, so a 1 GB migration needs one window of memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devflow/buf.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+#include "util/banned.h"
+
+#define WINDOW (1024 * 1024)
+
+struct reader {
+	int fd;
+	const df_section *sec;
+	df_sql_scanner sc;
+	char *buf;
+	size_t len, cap;
+	uint64_t base;          /* section-relative offset of buf[0] */
+	uint64_t read;          /* section bytes read so far */
+};
+
+static int reader_open(struct reader *r, const df_section *sec, df_dialect d)
+{
+	memset(r, 0, sizeof(*r));
+	r->sec = sec;
+	df_sql_scanner_init(&r->sc, d);
+	if ((r->fd = open(sec->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return df_error_set(DF_EIO, "cannot read '%s': %s", sec->path, strerror(errno));
+	if (!(r->buf = malloc(WINDOW))) {
+		close(r->fd);
+		return df_error_oom();
+	}
+	r->cap = WINDOW;
+	return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	r->buf = NULL;
+	r->fd = -1;
+}
+
+/*
+ * The next statement: 1 with *sql and *len (valid until the next call) and *off
+ * (absolute in the file); 0 at the end; <0 on error (position set).
+ */
+static int reader_next(struct reader *r, const char **sql, size_t *len, uint64_t *off)
+{
+	for (;;) {
+		df_stmt st;
+		bool eof = r->read == r->sec->len;
+		int rc = df_sql_scanner_next(&r->sc, &st, r->buf, r->len, eof);
+
+		if (rc < 0) {
+			int line, col;
+			df_file_position(r->sec->path, r->sec->off + r->sc.error_offset, &line, &col);
+			df_error_pos(r->sec->path, line, col);
+			df_error_prefix("%s:%d:%d", r->sec->path, line, col);
+			return rc;
+		}
+		if (rc == 1) {
+			*sql = r->buf + (st.offset - r->base);
+			*len = st.len;
+			*off = r->sec->off + st.offset;
+			return 1;
+		}
+		if (eof)
+			return 0;
+		/* drop what the scanner no longer needs, then read more */
+		uint64_t keep = df_sql_scanner_keep_from(&r->sc);
+		if (keep > r->base) {
+			size_t drop = (size_t)(keep - r->base);
+			if (drop > r->len)
+				drop = r->len;
+			memmove(r->buf, r->buf + drop, r->len - drop);
+			r->len -= drop;
+			r->base += drop;
+			df_sql_scanner_rebase(&r->sc, r->base);
+		}
+		if (r->len == r->cap) {
+			char *nb = realloc(r->buf, r->cap * 2);
+			if (!nb)
+				return df_error_oom();
+			r->buf = nb;
+			r->cap *= 2;
+		}
+		size_t want = r->cap - r->len;
+		if (want > r->sec->len - r->read)
+			want = (size_t)(r->sec->len - r->read);
+		ssize_t n = pread(r->fd, r->buf + r->len, want, (off_t)(r->sec->off + r->read));
+		if (n < 0)
+			return df_error_set(DF_EIO, "cannot read '%s': %s", r->sec->path, strerror(errno));
+		if (n == 0)
+			return df_error_set(DF_EIO, "'%s' got shorter while devflow read it", r->sec->path);
+		r->len += (size_t)n;
+		r->read += (uint64_t)n;
+	}
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void df_run_result_release(df_run_result *r)
+{
+	free(r->steps);
+	memset(r, 0, sizeof(*r));
+}
+
+int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
+	const df_run_opts *opts, bool rollback)
+{
+	const df_migration **v;
+	size_t n = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (!(v = calloc(plan->nr + 1, sizeof(*v))))
+		return df_error_oom();
+	if (!rollback) {
+		for (size_t i = 0; i < plan->nr; i++) {
+			const df_plan_item *it = &plan->items[i];
+			if (it->state != DF_STATE_PENDING)
+				continue;
+			if (opts->to_version && df_version_cmp(it->mig->version, opts->to_version) > 0)
+				break;
+			v[n++] = it->mig;
+		}
+	} else {
+		long want = opts->to_version ? -1 : (opts->steps > 0 ? opts->steps : 1);
+		for (size_t i = plan->nr; i-- > 0;) {
+			const df_plan_item *it = &plan->items[i];
+			if (it->state == DF_STATE_PENDING)
+				continue;
+			if (opts->to_version && df_version_cmp(it->row ? it->row->version : it->mig->version,
+				opts->to_version) <= 0)
+				break;
+			if (want >= 0 && (long)n >= want)
+				break;
+			if (!it->mig) {
+				free(v);
+				df_error_set(DF_EMISSING, "cannot roll back '%s': its file is gone",
+					it->row->filename);
+				df_error_hint("restore the file, or settle it with `devflow db resolve %s --rolled-back`",
+					it->row->version);
+				return DF_EMISSING;
+			}
+			v[n++] = it->mig;
+		}
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+static int record_row(df_conn *conn, const char *table, const df_migration *m,
+	const char *state, long ms, long done, bool insert)
+{
+	df_buf sql = DF_BUF_INIT, dur = DF_BUF_INIT, cnt = DF_BUF_INIT;
+	int error;
+
+	df_buf_printf(&dur, "%ld", ms);
+	df_buf_printf(&cnt, "%ld", done);
+	if (insert) {
+		const char *p[] = { m->file, m->version, m->checksum, dur.ptr, df_whoami(), state, cnt.ptr };
+		df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, duration_ms, "
+			"applied_by, state, statements_done, applied_at) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", table);
+		error = df_conn_query(conn, NULL, sql.ptr, p, 7);
+	} else {
+		const char *p[] = { state, dur.ptr, cnt.ptr, m->file };
+		df_buf_printf(&sql, "UPDATE %s SET state = ?, duration_ms = ?, statements_done = ?, "
+			"error = NULL WHERE filename = ?", table);
+		error = df_conn_query(conn, NULL, sql.ptr, p, 4);
+	}
+	df_buf_release(&sql);
+	df_buf_release(&dur);
+	df_buf_release(&cnt);
+	return error;
+}
+
+static int record_failure(df_conn *conn, const char *table, const df_migration *m,
+	long done, const char *message)
+{
+	df_buf sql = DF_BUF_INIT, cnt = DF_BUF_INIT;
+	const char *p[] = { cnt.ptr, message, m->file };
+	int error;
+
+	df_buf_printf(&cnt, "%ld", done);
+	p[0] = cnt.ptr;
+	df_buf_printf(&sql, "UPDATE %s SET state = 'failed', statements_done = ?, error = ? "
+		"WHERE filename = ?", table);
+	error = df_conn_query(conn, NULL, sql.ptr, p, 3);
+	df_buf_release(&sql);
+	df_buf_release(&cnt);
+	return error;
+}
+
+static int delete_row(df_conn *conn, const char *table, const df_migration *m)
+{
+	df_buf sql = DF_BUF_INIT;
+	const char *p[] = { m->file };
+	int error;
+
+	df_buf_printf(&sql, "DELETE FROM %s WHERE filename = ?", table);
+	error = df_conn_query(conn, NULL, sql.ptr, p, 1);
+	df_buf_release(&sql);
+	return error;
+}
+
+/* Run every statement of `sec`; *done counts the ones that completed. */
+static int run_section(df_conn *conn, const df_migration *m, const df_section *sec,
+	long *done, const df_run_opts *opts, const char *table, bool count_in_db)
+{
+	struct reader r;
+	const char *sql;
+	size_t len;
+	uint64_t off;
+	int rc, error = 0;
+
+	*done = 0;
+	if (!sec->path || !sec->len)
+		return 0;
+	if ((error = reader_open(&r, sec, df_conn_dialect(conn))) < 0)
+		return error;
+	while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
+		long err_off = -1;
+		if ((error = df_conn_exec(conn, sql, len, &err_off)) < 0) {
+			int line, col;
+			uint64_t at = off + (err_off >= 0 && (size_t)err_off <= len ? (uint64_t)err_off : 0);
+			df_file_position(sec->path, at, &line, &col);
+			df_error_pos(sec->path, line, col);
+			df_error_prefix("%s:%d:%d", sec->path, line, col);
+			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED)
+				df_error_hint("fix the statement at %s:%d:%d and run again; nothing of this "
+					"migration was kept%s", sec->path, line, col,
+					count_in_db ? " except the statements that ran before it" : "");
+			break;
+		}
+		(*done)++;
+		if (count_in_db && (error = record_row(conn, table, m, "running", 0, *done, false)) < 0)
+			break;
+		if (opts->progress)
+			opts->progress(opts->progress_data, m, DF_PROGRESS_STATEMENT, *done, -1);
+	}
+	if (rc < 0)
+		error = rc;
+	reader_close(&r);
+	return error;
+}
+
+static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
+	const df_run_opts *opts, bool rollback)
+{
+	bool dry = opts->flags & DF_RUN_DRY_RUN;
+	bool tx = !m->no_transaction && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
+	const df_section *sec = rollback ? &m->down : &m->up;
+	long start = now_ms(), done = 0;
+	int error;
+
+	step->mig = m;
+	if (dry && !tx) {
+		/* Cannot run without keeping effects: check that it splits. */
+		df_stmt_list stmts = DF_STMT_LIST_INIT;
+		error = sec->path ? df_section_split(&stmts, sec, df_conn_dialect(conn)) : 0;
+		step->statements = (long)stmts.nr;
+		df_stmt_list_release(&stmts);
+		step->duration_ms = now_ms() - start;
+		return error;
+	}
+	if (tx) {
+		if ((error = df_conn_begin(conn)) < 0)
+			return error;
+		error = run_section(conn, m, sec, &done, opts, opts->table, false);
+		if (!error && !dry)
+			error = rollback ? delete_row(conn, opts->table, m) :
+				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
+		if (error || dry) {
+			int saved = error;
+			char *msg = NULL;
+			if (saved && df_error_last())
+				msg = strdup(df_error_last()->message);
+			df_conn_rollback(conn);
+			(void)msg;
+			free(msg);
+			error = saved;
+		} else {
+			error = df_conn_commit(conn);
+		}
+	} else if (!rollback) {
+		if ((error = record_row(conn, opts->table, m, "running", 0, 0, true)) < 0)
+			return error;
+		error = run_section(conn, m, sec, &done, opts, opts->table, true);
+		if (error) {
+			const df_error *e = df_error_last();
+			char *msg = strdup(e && e->message ? e->message : "failed");
+			record_failure(conn, opts->table, m, done, msg ? msg : "failed");
+			free(msg);
+		} else {
+			error = record_row(conn, opts->table, m, "applied", now_ms() - start, done, false);
+		}
+	} else {
+		if ((error = record_row(conn, opts->table, m, "running", 0, 0, false)) < 0)
+			return error;
+		error = run_section(conn, m, sec, &done, opts, opts->table, false);
+		if (error) {
+			const df_error *e = df_error_last();
+			char *msg = strdup(e && e->message ? e->message : "failed");
+			record_failure(conn, opts->table, m, done, msg ? msg : "rollback failed");
+			free(msg);
+		} else {
+			error = delete_row(conn, opts->table, m);
+		}
+	}
+	step->statements = done;
+	step->duration_ms = now_ms() - start;
+	return error;
+}
+
+int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
+	size_t nr, const df_run_opts *opts, bool rollback)
+{
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
+		return df_error_oom();
+	out->failed_step = nr;
+	for (size_t i = 0; i < nr; i++) {
+		const df_migration *m = migs[i];
+		if (rollback && !df_migration_reversible(m)) {
+			/* the caller checks first; this is the last line of defence */
+			error = df_error_set(DF_EGATE, "migration '%s' is irreversible (no DOWN section)", m->file);
+			out->failed_step = i;
+			break;
+		}
+		if (opts->progress)
+			opts->progress(opts->progress_data, m, DF_PROGRESS_START, (long)i, (long)nr);
+		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback);
+		out->steps[out->nr].error = error;
+		out->nr++;
+		if (opts->progress)
+			opts->progress(opts->progress_data, m, DF_PROGRESS_DONE, (long)i + 1, (long)nr);
+		if (error) {
+			out->failed_step = i;
+			break;          /* stop at the first failure; never retry */
+		}
+	}
+	return error;
+}
