@@ -394,8 +394,10 @@ static int parse_name(struct fname *f, const char *base)
 	if ((base[0] == 'V' || base[0] == 'U') && (us = strstr(base, "__")) && us > base + 1 &&
 	    (size_t)(us - base) <= n) {
 		vlen = (size_t)(us - base - 1);
-		if (vlen < sizeof(f->version) && strspn(base + 1, "0123456789._") == vlen &&
-		    isdigit((unsigned char)base[1])) {
+		bool ok = vlen < sizeof(f->version) && isdigit((unsigned char)base[1]);
+		for (size_t i = 0; ok && i < vlen; i++)
+			ok = isdigit((unsigned char)base[1 + i]) || base[1 + i] == '.' || base[1 + i] == '_';
+		if (ok) {
 			f->format = DF_FMT_FLYWAY;
 			f->down = base[0] == 'U';
 			for (size_t i = 0; i < vlen; i++)

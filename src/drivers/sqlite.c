@@ -58,6 +58,10 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 	}
 	df_error_set(code, "%s%s%s", what ? what : "", what ? ": " : "",
 		c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	if ((rc & 0xff) == SQLITE_READONLY) {
+		/* the file, not a statement's privileges: like a refused connection */
+		((df_error *)df_error_last())->connect_phase = 1;
+	}
 	if ((rc & 0xff) == SQLITE_READONLY)
 		df_error_hint("the database file '%s' or its folder is read-only; check its permissions", c->path);
 	else if ((rc & 0xff) == SQLITE_FULL)
@@ -97,17 +101,29 @@ static int lite_open(df_conn **out, const df_dsn *dsn)
 			error = df_error_set(DF_ECONFIG, "'%s' is a folder, not a SQLite database file", name);
 			goto fail;
 		}
-		if (realpath(name, abs))
+		size_t n = strcspn(name, "?");
+		char *file = strndup(name, n);
+		if (file && realpath(file, abs))
 			c->path = strdup(abs);
 		else
-			c->path = strdup(name);
+			c->path = file ? strdup(file) : NULL;
+		free(file);
 	}
 	if (!c->path) {
 		error = df_error_oom();
 		goto fail;
 	}
-	rc = sqlite3_open_v2(name, &c->db,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (strchr(name, '?')) {
+		/* sqlite:PATH?mode=ro and other URI parameters */
+		df_buf uri = DF_BUF_INIT;
+		df_buf_printf(&uri, "file:%s", name);
+		rc = sqlite3_open_v2(uri.ptr, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+		df_buf_release(&uri);
+	} else {
+		rc = sqlite3_open_v2(name, &c->db,
+			SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		int err = errno;
 		error = df_error_set(err == EACCES ? DF_EPERM : DF_EIO,

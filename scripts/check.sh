@@ -1,0 +1,30 @@
+#!/bin/sh
+# `make check`: installs what is missing, builds twice (normal, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), starts throwaway PostgreSQL
+# and MariaDB servers on loopback, and runs every test in both builds.
+# A server that does not start fails the run: nothing is skipped quietly.
+set -eu
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+
+scripts/install-deps.sh test
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDF_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+srv=$(mktemp -d "${TMPDIR:-/tmp}/devflow-servers.XXXXXX")
+trap 'tests/support/servers.sh stop "$srv" >/dev/null 2>&1 || true' EXIT INT TERM
+tests/support/servers.sh start "$srv"
+. "$srv/env"
+export DEVFLOW_TEST_PG_URL DEVFLOW_TEST_MYSQL_URL
+export DEVFLOW_REQUIRE_SERVERS=1
+
+status=0
+echo "== tests (RelWithDebInfo build)"
+ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+echo "== tests (ASan + UBSan build)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
+exit $status

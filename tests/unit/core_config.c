@@ -1,0 +1,144 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+
+static char *dir;
+static const char *vars[] = { "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
+	"DB_PASSWORD", "DB_ENGINE", "SQLALCHEMY_DATABASE_URI", "POSTGRES_URL", "POSTGRES_PRISMA_URL",
+	"TURSO_DATABASE_URL", "STAGING_URL" };
+
+static int setup(void **state)
+{
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	dir = df_test_tmpdir();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	df_test_rmtree(dir);
+	free(dir);
+	return 0;
+}
+
+static df_target *resolve(const char *env, const char *url, int want)
+{
+	df_config *cfg;
+	df_target *t = NULL;
+
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(df_target_resolve(&t, cfg, env, url), want);
+	df_config_free(cfg);
+	return t;
+}
+
+static void test_config__embedded_default(void **state)
+{
+	df_target *t = resolve(NULL, NULL, 0);
+
+	assert_string_equal(t->url, "sqlite:./devflow.db");
+	assert_int_equal(t->policy, DF_POLICY_LOCAL);
+	assert_non_null(strstr(t->source, "embedded default"));
+	df_target_free(t);
+	resolve("staging", NULL, DF_ECONFIG);
+}
+
+static void test_config__order(void **state)
+{
+	df_target *t;
+
+	df_test_write(dir, ".env", "DATABASE_URL=postgres://u:p@envfile/db\n", (size_t)-1);
+	df_test_write(dir, ".env.local", "# comment\nexport DATABASE_URL=\"sqlite:./local.db\"\n", (size_t)-1);
+	t = resolve("local", NULL, 0);
+	assert_string_equal(t->url, "sqlite:./local.db");
+	assert_string_equal(t->source, "DATABASE_URL in .env.local");
+	df_target_free(t);
+	t = resolve("staging", NULL, 0);
+	assert_string_equal(t->url, "postgres://u:p@envfile/db");
+	assert_int_equal(t->policy, DF_POLICY_STAGING);
+	assert_string_equal(t->redacted, "postgres://u:***@envfile/db");
+	df_target_free(t);
+	setenv("DATABASE_URL", "mysql://root@127.0.0.1/x", 1);
+	t = resolve("local", NULL, 0);
+	assert_string_equal(t->url, "mysql://root@127.0.0.1/x");
+	df_target_free(t);
+	t = resolve("local", "sqlite::memory:", 0);
+	assert_string_equal(t->source, "--url");
+	df_target_free(t);
+	unsetenv("DATABASE_URL");
+}
+
+static void test_config__conf_and_vars(void **state)
+{
+	df_target *t;
+
+	df_test_write(dir, "devflow.conf",
+		"[project]\nmigrations = db/migrations\ntable = schema_history\n\n"
+		"[env \"prod-eu\"]\nurl = ${STAGING_URL}\npolicy = production\n", (size_t)-1);
+	resolve("prod-eu", NULL, DF_ECONFIG);
+	assert_non_null(strstr(df_error_last()->message, "STAGING_URL"));
+	setenv("STAGING_URL", "postgres://a:b@db.internal/app", 1);
+	t = resolve("prod-eu", NULL, 0);
+	assert_int_equal(t->policy, DF_POLICY_PRODUCTION);
+	assert_string_equal(t->dsn->host, "db.internal");
+	df_target_free(t);
+	unsetenv("STAGING_URL");
+	df_test_write(dir, "devflow.conf", "[project]\ntable = bad;name\n", (size_t)-1);
+	{
+		df_config *cfg;
+		assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
+	}
+	df_test_write(dir, "devflow.conf", "[project\n", (size_t)-1);
+	{
+		df_config *cfg;
+		assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
+	}
+	{
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/devflow.conf", dir);
+		remove(p);
+	}
+}
+
+static void test_config__db_parts_and_others(void **state)
+{
+	df_target *t;
+
+	setenv("DB_HOST", "db.example.com", 1);
+	setenv("DB_PORT", "3306", 1);
+	setenv("DB_USER", "app", 1);
+	setenv("DB_PASSWORD", "p@ss word", 1);
+	setenv("DB_NAME", "shop", 1);
+	t = resolve("production", NULL, 0);
+	assert_string_equal(t->dsn->engine, "mysql");
+	assert_string_equal(t->dsn->password, "p@ss word");
+	assert_int_equal(t->policy, DF_POLICY_PRODUCTION);
+	assert_null(strstr(t->redacted, "p@ss"));
+	df_target_free(t);
+	unsetenv("DB_HOST");
+	setenv("SQLALCHEMY_DATABASE_URI", "postgresql+psycopg2://u@localhost/app", 1);
+	t = resolve("local", NULL, 0);
+	assert_string_equal(t->url, "postgresql://u@localhost/app");
+	df_target_free(t);
+	unsetenv("SQLALCHEMY_DATABASE_URI");
+	setenv("TURSO_DATABASE_URL", "libsql://x.turso.io", 1);
+	resolve("local", NULL, DF_ECONFIG);
+	assert_non_null(strstr(df_error_last()->message, "Turso"));
+	unsetenv("TURSO_DATABASE_URL");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_config__embedded_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__conf_and_vars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__db_parts_and_others, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
