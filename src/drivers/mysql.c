@@ -1,14 +1,736 @@
-/* Placeholder until the mysql driver lands: refuses every connection. */
+/*
+ * The MySQL/MariaDB driver (libmariadb, MariaDB Connector/C).
+ *
+ * Connecting: user, password, host, port and database come from the parsed
+ * URL.  A host name means TCP, even "localhost" (the C client would take a
+ * socket there); no host, or ?socket=PATH, means the Unix socket.  Other URL
+ * parameters: sslmode (or ssl-mode) disable|prefer|require|verify-ca|
+ * verify-full, connect_timeout (seconds, default 10), charset (default
+ * utf8mb4).  Multi-statements and LOCAL INFILE are off.
+ *
+ * Error classification at connect (all exit 4):
+ *   2002, 2003, 2013, 1040 (refused, timeout, too many)  DF_ECONNREFUSED
+ *   2005 (unknown host)                                  DF_EHOST
+ *   1045, 1698, 1862 (access denied, password expired)   DF_EAUTH
+ *   1044, 1049, 1130, 4151 (no access to the database,
+ *     unknown database, host not allowed, locked)        DF_EPERM, connect_phase
+ * Statements: 1044, 1142, 1143, 1227, 1370 -> DF_EPERM; 2006, 2013 (lost
+ * connection) -> DF_ECONNREFUSED; the rest DF_ESQL, with the message
+ * "ERROR code (SQLSTATE): message" and the error offset derived from the
+ * server's "... near '<text>' at line N".
+ *
+ * The migration lock is GET_LOCK(), which the server drops with the session.
+ * Its name is "DATABASE/NAME" (the URL's database; GET_LOCK names are global
+ * to the server, PostgreSQL advisory locks are per database, so both scope
+ * the lock to one database), replaced by its SHA-256 in hex when longer than
+ * MySQL's limit of 64 characters.
+ *
+ * identity.system_id is @@server_uuid on MySQL.  MariaDB has none, so there it
+ * is "mariadb:" and the first 32 hex digits of
+ * SHA-256("@@hostname:@@port:@@datadir:@@server_id"): stable across
+ * restarts, different for two servers on one machine, and readable by any
+ * user.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <openssl/evp.h>
+
+#include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
+#include "util/banned.h"
 
-static int stub_open(df_conn **out, const df_dsn *dsn)
+struct my_conn {
+	df_conn base;           /* must come first */
+	MYSQL *my;
+	char *database;         /* from the URL, for lock names; NULL: none */
+	bool mariadb;
+};
+
+#define MY(c) (((struct my_conn *)(c))->my)
+
+static void my_connect_phase(void)
 {
-	*out = 0;
-	return df_error_set(DF_EUSAGE, "the mysql driver is not built yet");
+	df_error *e = (df_error *)df_error_last();
+
+	if (e)
+		e->connect_phase = 1;
+}
+
+/* Look up `key` in an undecoded query string; *out is malloc'd or NULL. */
+static int my_param(char **out, const char *query, const char *key)
+{
+	size_t kn = strlen(key);
+	const char *p = query;
+
+	*out = NULL;
+	while (p && *p) {
+		size_t n = strcspn(p, "&");
+		if (n > kn && !strncmp(p, key, kn) && p[kn] == '=') {
+			const char *v = p + kn + 1;
+			size_t vn = n - kn - 1, i;
+			char *d = malloc(vn + 1), *o = d;
+			if (!d)
+				return df_error_oom();
+			for (i = 0; i < vn; i++) {
+				if (v[i] == '%' && i + 2 < vn && isxdigit((unsigned char)v[i + 1]) &&
+				    isxdigit((unsigned char)v[i + 2])) {
+					char hex[3] = { v[i + 1], v[i + 2], 0 };
+					*o++ = (char)strtol(hex, NULL, 16);
+					i += 2;
+				} else {
+					*o++ = v[i] == '+' ? ' ' : v[i];
+				}
+			}
+			*o = '\0';
+			*out = d;
+			return 0;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/* Refuse URL parameters this driver does not know (a typo must not be ignored). */
+static int my_check_params(const char *query)
+{
+	static const char *const known[] = {
+		"socket", "sslmode", "ssl-mode", "ssl_mode", "connect_timeout", "charset",
+	};
+	const char *p = query;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "&"), kn = strcspn(p, "=&"), i;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strlen(known[i]) == kn && !strncmp(p, known[i], kn))
+				break;
+		if (n && i == sizeof(known) / sizeof(known[0])) {
+			df_error_set(DF_EUSAGE, "unknown mysql URL parameter '%.*s'",
+				(int)(kn > 40 ? 40 : kn), p);
+			df_error_hint("supported: socket, sslmode, connect_timeout, charset");
+			return DF_EUSAGE;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+static int my_connect_error(const df_dsn *dsn, MYSQL *my)
+{
+	unsigned int no = mysql_errno(my);
+	char *msg = strdup(mysql_error(my));
+	const char *host = dsn->host ? dsn->host : "the local socket";
+	int code;
+
+	if (!msg)
+		return df_error_oom();
+	df_dsn_scrub(dsn, msg);
+	switch (no) {
+	case CR_UNKNOWN_HOST:
+		code = df_error_set(DF_EHOST, "unknown database host '%s': ERROR %u (%s): %s",
+			host, no, mysql_sqlstate(my), msg);
+		df_error_hint("check the host name in the database URL (DATABASE_URL)");
+		break;
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+	case 1862: /* ER_MUST_CHANGE_PASSWORD_LOGIN */
+		code = df_error_set(DF_EAUTH, "cannot log in to mysql: ERROR %u (%s): %s",
+			no, mysql_sqlstate(my), msg);
+		df_error_hint("check the user name and password in the database URL (DATABASE_URL)");
+		break;
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_HOST_NOT_PRIVILEGED:
+	case 4151: /* ER_ACCOUNT_HAS_BEEN_LOCKED */
+		code = df_error_set(DF_EPERM, "not allowed to connect to mysql: ERROR %u (%s): %s",
+			no, mysql_sqlstate(my), msg);
+		my_connect_phase();
+		df_error_hint("GRANT the user access to the database, or fix the database name in the URL");
+		break;
+	case ER_BAD_DB_ERROR:
+		code = df_error_set(DF_EPERM, "cannot connect to mysql: ERROR %u (%s): %s",
+			no, mysql_sqlstate(my), msg);
+		my_connect_phase();
+		df_error_hint("create the database first, or fix its name in the database URL");
+		break;
+	default:
+		code = df_error_set(DF_ECONNREFUSED, "cannot connect to mysql: ERROR %u (%s): %s",
+			no, mysql_sqlstate(my), msg);
+		if (dsn->port)
+			df_error_hint("is the server running on %s:%d and accepting connections? "
+				"check DATABASE_URL", host, dsn->port);
+		else
+			df_error_hint("is the server running on %s and accepting connections? "
+				"check DATABASE_URL", host);
+		break;
+	}
+	free(msg);
+	return code;
+}
+
+static int my_open(df_conn **out, const df_dsn *dsn)
+{
+	struct my_conn *c = NULL;
+	MYSQL *my = NULL;
+	char *socket = NULL, *sslmode = NULL, *timeout = NULL, *charset = NULL;
+	unsigned int secs = 10, proto = MYSQL_PROTOCOL_TCP, no_infile = 0;
+	my_bool on = 1;
+	int error = 0;
+
+	*out = NULL;
+	if ((error = my_check_params(dsn->query)) < 0 ||
+	    (error = my_param(&socket, dsn->query, "socket")) < 0 ||
+	    (error = my_param(&sslmode, dsn->query, "sslmode")) < 0 ||
+	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl-mode")) < 0) ||
+	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl_mode")) < 0) ||
+	    (error = my_param(&timeout, dsn->query, "connect_timeout")) < 0 ||
+	    (error = my_param(&charset, dsn->query, "charset")) < 0)
+		goto out;
+	if (timeout && (secs = (unsigned int)strtoul(timeout, NULL, 10)) == 0)
+		secs = 10;
+	if (!(c = calloc(1, sizeof(*c))) ||
+	    (dsn->database && !(c->database = strdup(dsn->database))) ||
+	    !(my = mysql_init(NULL))) {
+		error = df_error_oom();
+		goto out;
+	}
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
+	mysql_options(my, MYSQL_SET_CHARSET_NAME, charset ? charset : "utf8mb4");
+	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no_infile);   /* an unsigned int */
+	if (dsn->host && *dsn->host != '/' && !socket)
+		mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
+	if (sslmode) {
+		if (!strcasecmp(sslmode, "require") || !strcasecmp(sslmode, "required")) {
+			mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+		} else if (!strncasecmp(sslmode, "verify", 6)) {
+			mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+			mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+		} else if (strcasecmp(sslmode, "disable") && strcasecmp(sslmode, "disabled") &&
+			   strcasecmp(sslmode, "prefer") && strcasecmp(sslmode, "preferred")) {
+			error = df_error_set(DF_EUSAGE, "unknown sslmode '%s' in the mysql URL", sslmode);
+			df_error_hint("use disable, prefer, require, verify-ca or verify-full");
+			goto out;
+		}
+	}
+	if (!mysql_real_connect(my,
+			dsn->host && *dsn->host != '/' ? dsn->host : NULL,
+			dsn->user, dsn->password ? dsn->password : "", dsn->database,
+			(unsigned int)dsn->port,
+			socket ? socket : (dsn->host && *dsn->host == '/' ? dsn->host : NULL),
+			CLIENT_MULTI_RESULTS)) {
+		error = my_connect_error(dsn, my);
+		goto out;
+	}
+	c->my = my;
+	c->mariadb = strstr(mysql_get_server_info(my), "MariaDB") != NULL;
+	my = NULL;
+	*out = &c->base;
+	c = NULL;
+out:
+	if (my)
+		mysql_close(my);
+	if (c)
+		free(c->database);
+	free(c);
+	free(socket);
+	free(sslmode);
+	free(timeout);
+	free(charset);
+	return error;
+}
+
+static void my_close(df_conn *conn)
+{
+	struct my_conn *c = (struct my_conn *)conn;
+
+	if (!c)
+		return;
+	mysql_close(c->my);
+	free(c->database);
+	free(c);
+}
+
+/*
+ * Byte offset in sql[0..len) that "... near '<near>' at line N" blames, or
+ * -1.  The near text is the rest of the statement from the failing token,
+ * cut at 80 characters (MariaDB then appends "...").
+ */
+static long my_error_offset(const char *msg, const char *sql, size_t len)
+{
+	const char *np = strstr(msg, " near '"), *lp, *end;
+	size_t line_start = 0, line_end, nlen, i, lead;
+	long line, cur = 1, at = -1;
+
+	if (!np)
+		return -1;
+	np += 7;
+	/* the last "' at line " closes the near text (which may hold quotes) */
+	lp = NULL;
+	for (const char *s = np; (s = strstr(s, "' at line ")); s++)
+		lp = s;
+	if (!lp)
+		return -1;
+	line = strtol(lp + 10, NULL, 10);
+	nlen = (size_t)(lp - np);
+	if (line < 1)
+		line = 1;
+	for (i = 0; i < len && cur < line; i++)
+		if (sql[i] == '\n') {
+			cur++;
+			line_start = i + 1;
+		}
+	if (cur < line)
+		return -1;
+	end = memchr(sql + line_start, '\n', len - line_start);
+	line_end = end ? (size_t)(end - sql) : len;
+	if (nlen == 0)
+		return (long)len;
+	/* MariaDB sometimes quotes from the white space before the token */
+	for (lead = 0; lead < nlen && strchr(" \t\r\n", np[lead]); lead++)
+		;
+	if (nlen <= len && !memcmp(sql + len - nlen, np, nlen) && len - nlen + lead >= line_start &&
+	    len - nlen <= line_end) {
+		/* the whole rest of the statement: exact */
+		at = (long)(len - nlen);
+	} else {
+		if (nlen > 3 && !memcmp(np + nlen - 3, "...", 3))
+			nlen -= 3;  /* cut at 80 characters */
+		for (i = line_start; at < 0 && i <= line_end && i + nlen <= len; i++)
+			if (!memcmp(sql + i, np, nlen))
+				at = (long)i;
+		for (i = line_end; at < 0 && i + nlen <= len; i++)
+			if (!memcmp(sql + i, np, nlen))
+				at = (long)i;
+		if (at < 0)
+			return (long)line_start;
+	}
+	return at + (long)lead;
+}
+
+/* Set the last error from the connection's current error. */
+static int my_error(MYSQL *my, const char *sql, size_t len, long *err_offset)
+{
+	unsigned int no = mysql_errno(my);
+	const char *msg = mysql_error(my);
+	int code = DF_ESQL;
+
+	if (err_offset)
+		*err_offset = sql ? my_error_offset(msg, sql, len) : -1;
+	switch (no) {
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_COLUMNACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_PROCACCESS_DENIED_ERROR:
+		code = DF_EPERM;
+		break;
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+		df_error_set(DF_ECONNREFUSED, "lost the connection to mysql: ERROR %u (%s): %s",
+			no, mysql_sqlstate(my), msg);
+		df_error_hint("check that the server is still running");
+		return DF_ECONNREFUSED;
+	}
+	df_error_set(code, "ERROR %u (%s): %s", no, mysql_sqlstate(my), msg);
+	if (code == DF_EPERM)
+		df_error_hint("run it as a user that has the privilege, or GRANT it");
+	return code;
+}
+
+/* Copy a stored result into a new df_rows (0 columns when res is NULL). */
+static int my_rows(df_rows **out, MYSQL_RES *res)
+{
+	unsigned int ncols = res ? mysql_num_fields(res) : 0, j;
+	MYSQL_FIELD *fields = res ? mysql_fetch_fields(res) : NULL;
+	const char **names = calloc(ncols + 1, sizeof(char *));
+	size_t *sl = calloc(ncols + 1, sizeof(size_t));
+	df_rows *rows = NULL;
+	MYSQL_ROW row;
+	int error;
+
+	if (!names || !sl) {
+		error = df_error_oom();
+		goto out;
+	}
+	for (j = 0; j < ncols; j++)
+		names[j] = fields[j].name;
+	if ((error = df_rows_new(&rows, ncols, names)) < 0)
+		goto out;
+	while (res && (row = mysql_fetch_row(res))) {
+		unsigned long *lens = mysql_fetch_lengths(res);
+		for (j = 0; j < ncols; j++)
+			sl[j] = lens[j];
+		if ((error = df_rows_add(rows, (const char *const *)row, sl)) < 0)
+			goto out;
+	}
+	*out = rows;
+	rows = NULL;
+out:
+	df_rows_free(rows);
+	free(names);
+	free(sl);
+	return error;
+}
+
+/*
+ * Run sql[0..len) and read every result it sends; with `out`, the first
+ * result set becomes rows.
+ */
+static int my_run(MYSQL *my, df_rows **out, const char *sql, size_t len, long *err_offset)
+{
+	MYSQL_RES *res;
+	int error = 0, more;
+	bool first = true;
+
+	if (mysql_real_query(my, sql, len))
+		return my_error(my, sql, len, err_offset);
+	do {
+		res = mysql_store_result(my);
+		if (!res && mysql_field_count(my) > 0) {
+			error = my_error(my, NULL, 0, NULL);
+			break;
+		}
+		if (first && out && (error = my_rows(out, res)) < 0) {
+			mysql_free_result(res);
+			break;
+		}
+		first = false;
+		mysql_free_result(res);
+		if ((more = mysql_next_result(my)) > 0) {
+			error = my_error(my, NULL, 0, NULL);
+			break;
+		}
+	} while (more == 0);
+	if (error < 0 && out) {
+		df_rows_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+static int my_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
+{
+	*err_offset = -1;
+	return my_run(MY(conn), NULL, sql, len, err_offset);
+}
+
+/*
+ * Inline `?` placeholders outside quotes, identifiers and comments as quoted,
+ * escaped literals (NULL for NULL).
+ */
+static int my_inline(df_buf *out, MYSQL *my, const char *sql,
+	const char *const *params, size_t nparams)
+{
+	const char *p = sql;
+	size_t n = 0;
+
+	while (*p) {
+		char c = *p;
+		if (c == '\'' || c == '"' || c == '`') {
+			const char *s = p + 1;
+			while (*s) {
+				if (c != '`' && *s == '\\' && s[1]) {
+					s += 2;
+				} else if (*s == c) {
+					s++;
+					if (*s != c)
+						break;
+					s++;
+				} else {
+					s++;
+				}
+			}
+			df_buf_put(out, p, (size_t)(s - p));
+			p = s;
+		} else if (c == '#' || (c == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t' ||
+			   p[2] == '\n' || p[2] == '\r' || !p[2]))) {
+			size_t k = strcspn(p, "\n");
+			df_buf_put(out, p, k);
+			p += k;
+		} else if (c == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+			size_t k = e ? (size_t)(e + 2 - p) : strlen(p);
+			df_buf_put(out, p, k);
+			p += k;
+		} else if (c == '?') {
+			if (n >= nparams) {
+				n++;
+				p++;
+				continue;
+			}
+			if (!params[n]) {
+				df_buf_puts(out, "NULL");
+			} else {
+				size_t vl = strlen(params[n]);
+				if (df_buf_grow(out, 2 * vl + 3) < 0)
+					return df_error_oom();
+				out->ptr[out->size++] = '\'';
+				out->size += mysql_real_escape_string(my, out->ptr + out->size,
+					params[n], (unsigned long)vl);
+				out->ptr[out->size++] = '\'';
+				out->ptr[out->size] = '\0';
+			}
+			n++;
+			p++;
+		} else {
+			df_buf_putc(out, c);
+			p++;
+		}
+	}
+	if (df_buf_oom(out))
+		return df_error_oom();
+	if (n != nparams)
+		return df_error_set(DF_EINTERNAL, "query has %zu placeholders but %zu parameters",
+			n, nparams);
+	return 0;
+}
+
+static int my_query(df_conn *conn, df_rows **out, const char *sql,
+	const char *const *params, size_t nparams)
+{
+	df_buf q = DF_BUF_INIT;
+	int error;
+
+	if ((error = my_inline(&q, MY(conn), sql, params, nparams)) == 0)
+		error = my_run(MY(conn), out, q.ptr, q.size, NULL);
+	df_buf_release(&q);
+	return error;
+}
+
+static int my_simple(df_conn *conn, const char *sql)
+{
+	return my_run(MY(conn), NULL, sql, strlen(sql), NULL);
+}
+
+static int my_begin(df_conn *conn) { return my_simple(conn, "START TRANSACTION"); }
+static int my_commit(df_conn *conn) { return my_simple(conn, "COMMIT"); }
+static int my_rollback(df_conn *conn) { return my_simple(conn, "ROLLBACK"); }
+
+static void my_sha256_hex(char *hex, size_t nhex, const char *text)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	hex[0] = '\0';
+	if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL))
+		return;
+	for (i = 0; i < mdlen && 2 * i + 2 < nhex; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The server-side lock name for `name` (see the top of the file); caller frees. */
+static char *my_lock_name(const struct my_conn *c, const char *name)
+{
+	df_buf b = DF_BUF_INIT;
+	char hex[65];
+
+	if (c->database && *c->database)
+		df_buf_printf(&b, "%s/%s", c->database, name);
+	else
+		df_buf_puts(&b, name);
+	if (df_buf_oom(&b))
+		return NULL;
+	if (b.size > 64) {
+		my_sha256_hex(hex, sizeof(hex), b.ptr);
+		df_buf_truncate(&b, 0);
+		df_buf_puts(&b, hex);
+	}
+	return df_buf_detach(&b);
+}
+
+/* One value of a one-row query with params; *out: malloc'd or NULL (SQL NULL). */
+static int my_scalar(df_conn *conn, char **out, const char *sql,
+	const char *const *params, size_t nparams)
+{
+	df_rows *rows = NULL;
+	const char *v;
+	int error;
+
+	*out = NULL;
+	if ((error = my_query(conn, &rows, sql, params, nparams)) < 0)
+		return error;
+	if ((v = df_rows_get(rows, 0, 0)) && !(*out = strdup(v)))
+		error = df_error_oom();
+	df_rows_free(rows);
+	return error;
+}
+
+static int my_lock_holder(df_conn *conn, const char *name, char **out);
+
+static int my_lock(df_conn *conn, const char *name, long timeout_ms)
+{
+	struct my_conn *c = (struct my_conn *)conn;
+	char *lname = my_lock_name(c, name), *got = NULL, *holder = NULL, secs[32];
+	int error;
+
+	if (!lname)
+		return df_error_oom();
+	if (timeout_ms < 0)
+		snprintf(secs, sizeof(secs), "-1");
+	else if (c->mariadb)
+		snprintf(secs, sizeof(secs), "%ld.%03ld", timeout_ms / 1000, timeout_ms % 1000);
+	else    /* MySQL takes whole seconds */
+		snprintf(secs, sizeof(secs), "%ld", (timeout_ms + 999) / 1000);
+	error = my_scalar(conn, &got, "SELECT GET_LOCK(?, ?)",
+		(const char *const[]){ lname, secs }, 2);
+	if (error < 0)
+		goto out;
+	if (!got) {
+		error = df_error_set(DF_EINTERNAL, "cannot take migration lock '%s': GET_LOCK returned NULL",
+			name);
+	} else if (strcmp(got, "1")) {
+		my_lock_holder(conn, name, &holder);
+		if (holder)
+			error = df_error_set(DF_ELOCKED, "migration lock '%s' is held by %s (waited %ld ms)",
+				name, holder, timeout_ms);
+		else
+			error = df_error_set(DF_ELOCKED, "migration lock '%s' is held by another session "
+				"(waited %ld ms)", name, timeout_ms);
+		df_error_hint("wait for the other run to finish, or raise --lock-timeout");
+	}
+out:
+	free(holder);
+	free(got);
+	free(lname);
+	return error;
+}
+
+/* Release the lock; not holding it is not an error. */
+static int my_unlock(df_conn *conn, const char *name)
+{
+	char *lname = my_lock_name((struct my_conn *)conn, name), *got = NULL;
+	int error;
+
+	if (!lname)
+		return df_error_oom();
+	error = my_scalar(conn, &got, "SELECT RELEASE_LOCK(?)", (const char *const[]){ lname }, 1);
+	free(got);
+	free(lname);
+	return error;
+}
+
+/* "connection 42, user app, host 127.0.0.1:51234", or NULL when free. */
+static int my_lock_holder(df_conn *conn, const char *name, char **out)
+{
+	char *lname = my_lock_name((struct my_conn *)conn, name), *id = NULL;
+	df_rows *rows = NULL;
+	df_buf b = DF_BUF_INIT;
+	const char *v;
+	int error;
+
+	*out = NULL;
+	if (!lname)
+		return df_error_oom();
+	if ((error = my_scalar(conn, &id, "SELECT IS_USED_LOCK(?)", (const char *const[]){ lname }, 1)) < 0 ||
+	    !id)
+		goto out;
+	df_buf_printf(&b, "connection %s", id);
+	/* Other users' sessions are visible only with the PROCESS privilege. */
+	if (my_query(conn, &rows, "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
+			(const char *const[]){ id }, 1) == 0) {
+		if ((v = df_rows_get(rows, 0, 0)) && *v)
+			df_buf_printf(&b, ", user %s", v);
+		if ((v = df_rows_get(rows, 0, 1)) && *v)
+			df_buf_printf(&b, ", host %s", v);
+	}
+	if (df_buf_oom(&b) || !(*out = df_buf_detach(&b)))
+		error = df_error_oom();
+out:
+	df_buf_release(&b);
+	df_rows_free(rows);
+	free(id);
+	free(lname);
+	return error;
+}
+
+static int my_identity(df_conn *conn, df_identity *out)
+{
+	struct my_conn *c = (struct my_conn *)conn;
+	const char *info = mysql_get_server_info(c->my), *v;
+	df_rows *rows = NULL;
+	int error, n;
+
+	snprintf(out->engine, sizeof(out->engine), "mysql");
+	/* "10.11.19-MariaDB-0+deb12u1" -> "10.11.19-MariaDB"; "8.0.36-log" -> "8.0.36" */
+	if ((v = strstr(info, "-MariaDB")))
+		n = (int)(v - info) + 8;
+	else
+		n = (int)strcspn(info, "-");
+	snprintf(out->version, sizeof(out->version), "%.*s", n, info);
+	out->version_num = (int)mysql_get_server_version(c->my);
+	if ((error = my_query(conn, &rows,
+			c->mariadb ?
+			"SELECT DATABASE(), CONCAT_WS(':', @@hostname, @@port, @@datadir, @@server_id)" :
+			"SELECT DATABASE(), @@server_uuid", NULL, 0)) < 0)
+		return error;
+	snprintf(out->database, sizeof(out->database), "%s",
+		(v = df_rows_get(rows, 0, 0)) ? v : "");
+	if ((v = df_rows_get(rows, 0, 1))) {
+		if (c->mariadb) {
+			char hex[65];
+			my_sha256_hex(hex, sizeof(hex), v);
+			snprintf(out->system_id, sizeof(out->system_id), "mariadb:%.32s", hex);
+		} else {
+			snprintf(out->system_id, sizeof(out->system_id), "%s", v);
+		}
+	}
+	df_rows_free(rows);
+	return 0;
+}
+
+static int my_table_columns(df_conn *conn, df_rows **out, const char *table)
+{
+	static const char sql[] =
+		"SELECT LOWER(COLUMN_NAME) AS name FROM information_schema.COLUMNS "
+		"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION";
+	int error;
+
+	if ((error = my_query(conn, out, sql, (const char *const[]){ table }, 1)) < 0)
+		return error;
+	if ((*out)->nrows == 0) {
+		char *low = strdup(table);
+		bool upper = false;
+		if (!low)
+			return df_error_oom();
+		for (char *p = low; *p; p++)
+			if (*p >= 'A' && *p <= 'Z') {
+				*p = (char)(*p - 'A' + 'a');
+				upper = true;
+			}
+		if (upper) {
+			df_rows_free(*out);
+			*out = NULL;
+			error = my_query(conn, out, sql, (const char *const[]){ low }, 1);
+		}
+		free(low);
+	}
+	return error;
 }
 
 const df_driver df_driver_mysql = {
-	.version = DF_DRIVER_VERSION, .name = "mysql",
-	.dialect = DF_DIALECT_MYSQL, .open = stub_open,
+	.version = DF_DRIVER_VERSION,
+	.name = "mysql",
+	.dialect = DF_DIALECT_MYSQL,
+	.caps = DF_CAP_ADVISORY_LOCK,
+	.open = my_open,
+	.close = my_close,
+	.exec = my_exec,
+	.query = my_query,
+	.begin = my_begin,
+	.commit = my_commit,
+	.rollback = my_rollback,
+	.lock = my_lock,
+	.unlock = my_unlock,
+	.lock_holder = my_lock_holder,
+	.identity = my_identity,
+	.table_columns = my_table_columns,
 };
