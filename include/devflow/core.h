@@ -262,11 +262,54 @@ typedef struct df_run_result {
 /* Which migrations a migrate / rollback would run, in order (borrowed). */
 int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 	const df_run_opts *opts, bool rollback);
+/* Split every selected migration without running it: a file the splitter
+ * rejects (unterminated quote ...) stops the run before anything applies. */
+int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);
 /* Apply (or revert) the selected migrations; stops at the first failure,
  * never retries.  *out is filled even on failure (the steps done). */
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback);
 void df_run_result_release(df_run_result *r);
+
+/* ---- backups -------------------------------------------------------------- */
+
+typedef struct df_backup_info {
+	char *path;
+	uint64_t size;
+	char sha256[65];
+	bool verified;
+	char *mismatch;         /* with verify: what differed, or NULL */
+} df_backup_info;
+
+typedef struct df_backup_opts {
+	const char *path;       /* NULL: .devflow/backups/<env>-<db>-<UTC>.<ext> */
+	const char *env;
+	bool verify;
+	void (*progress)(void *data, uint64_t bytes);
+	void *progress_data;
+} df_backup_opts;
+
+/*
+ * Back up the target: written to a temporary name with mode 0600, fsynced,
+ * then renamed, so a failed backup never leaves a file under the final name.
+ * With verify, the copy is restored into a throwaway database and its tables
+ * and row counts compared with the source's.
+ */
+int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
+	const df_backup_opts *opts);
+void df_backup_info_release(df_backup_info *b);
+/* The receipt text recorded in the audit log. Caller frees. */
+char *df_backup_receipt(const df_backup_info *b);
+/* SHA-256 of a file, as hex. */
+int df_file_sha256(char out[65], uint64_t *size, const char *path);
+
+/*
+ * A schema snapshot (pg_dump --schema-only, mariadb-dump --no-data, SQLite's
+ * schema) saved as .devflow/snapshots/<UTC>-<env>-<tag>.sql; *out_path is the
+ * file written (caller frees).  `tag` is e.g. "before-migrate", "manual".
+ */
+int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
+	const char *env, const char *tag);
 
 /* ---- gates: receipts read from the audit log ---------------------------- */
 

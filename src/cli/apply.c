@@ -314,6 +314,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			cli_next(ctx, "devflow db create revert_%s", migs[i]->name);
 			goto fail;
 		}
+	/* Every selected file must split before anything runs. */
+	if ((error = df_run_check(migs, n, df_conn_dialect(s.conn), rollback)) < 0)
+		goto fail;
 	/* Preview: what will run, in plain English. */
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
@@ -348,9 +351,15 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		goto fail;
 	}
 	if (take_backup) {
-		error = df_error_set(DF_EGATE, "--backup is not available for %s yet", s.target->dsn->engine);
-		df_error_hint("take a backup with your own tools and record it with `devflow db backup`");
-		goto fail;
+		df_backup_info info = { 0 };
+		cli_say(ctx, "Taking a backup first (--backup)...\n");
+		if ((error = cli_backup(ctx, &s, NULL, false, &info)) < 0) {
+			df_error_prefix("backup before %s failed; nothing was applied", verb);
+			goto fail;
+		}
+		cli_say(ctx, "Backup written: %s\n\n", info.path);
+		json_object_set_new(ctx->result, "backup", json_string(info.path));
+		df_backup_info_release(&info);
 	}
 
 	error = df_run_apply(&res, s.conn, migs, n, &ro, rollback);

@@ -108,6 +108,11 @@ int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx);
+/* Take a backup now and record it in the audit log. */
+int cli_backup(struct cli_ctx *ctx, struct cli_session *s, const char *path, bool verify,
+	df_backup_info *info);
 
 extern const struct cli_cmd cli_commands[];
 extern const struct cli_cmd cli_db_commands[];

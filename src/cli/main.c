@@ -40,6 +40,11 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "backup", cmd_db_backup, "db backup [-o PATH] [--verify]", "backup of the target database",
 	  "  -o PATH              where to write it (default .devflow/backups/)\n"
 	  "  --verify             restore into a throwaway database and compare tables and row counts\n" },
+	{ "restore", cmd_db_restore, "db restore PATH [--yes] [--confirm ENV]",
+	  "restore a backup into the target (never production without --confirm production)",
+	  "  --yes                confirm (staging)\n"
+	  "  --confirm ENV        confirmation for production: --confirm production\n" },
+	{ "snapshot", cmd_db_snapshot, "db snapshot", "save the target's schema under .devflow/snapshots/", "" },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",
 	  "  --applied            the migration's effects are in place: record it as applied\n"

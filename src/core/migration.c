@@ -570,12 +570,11 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 			*out = set;
 			return 0;
 		}
-		error = df_error_set(errno == ENOENT ? DF_ECONFIG : DF_EIO,
-			"cannot read migrations folder '%s': %s", dir, strerror(errno));
+		error = df_error_set(DF_ECONFIG, "cannot read migrations folder '%s': %s", dir, strerror(errno));
 		if (errno == ENOENT)
 			df_error_hint("create it with `devflow db create NAME`, or set [project] migrations in devflow.conf");
 		else
-			df_error_hint("check the folder's permissions");
+			df_error_hint("check that '%s' is a folder you can read", dir);
 		df_migration_set_free(set);
 		return error;
 	}

@@ -273,8 +273,13 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	return error;
 }
 
+/*
+ * A dry-run on an engine with transactional DDL runs the whole selection in
+ * one transaction (`outer_tx`), so later migrations see what earlier ones
+ * created, and rolls it all back at the end.
+ */
 static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
-	const df_run_opts *opts, bool rollback)
+	const df_run_opts *opts, bool rollback, bool outer_tx)
 {
 	bool dry = opts->flags & DF_RUN_DRY_RUN;
 	bool tx = !m->no_transaction && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
@@ -283,6 +288,12 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	int error;
 
 	step->mig = m;
+	if (dry && outer_tx && tx) {
+		error = run_section(conn, m, sec, &done, opts, opts->table, false);
+		step->statements = done;
+		step->duration_ms = now_ms() - start;
+		return error;
+	}
 	if (dry && !tx) {
 		/* Cannot run without keeping effects: check that it splits. */
 		df_stmt_list stmts = DF_STMT_LIST_INIT;
@@ -301,12 +312,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
 		if (error || dry) {
 			int saved = error;
-			char *msg = NULL;
-			if (saved && df_error_last())
-				msg = strdup(df_error_last()->message);
 			df_conn_rollback(conn);
-			(void)msg;
-			free(msg);
 			error = saved;
 		} else {
 			error = df_conn_commit(conn);
@@ -341,15 +347,43 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	return error;
 }
 
+int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)
+{
+	for (size_t i = 0; i < nr; i++) {
+		const df_section *sec = rollback ? &migs[i]->down : &migs[i]->up;
+		struct reader r;
+		const char *sql;
+		size_t len;
+		uint64_t off;
+		int rc, error;
+
+		if (!sec->path || !sec->len)
+			continue;
+		if ((error = reader_open(&r, sec, d)) < 0)
+			return error;
+		while ((rc = reader_next(&r, &sql, &len, &off)) == 1)
+			;
+		reader_close(&r);
+		if (rc < 0) {
+			df_error_hint("fix %s; nothing was applied", sec->path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback)
 {
+	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
 	out->failed_step = nr;
+	if (outer_tx && (error = df_conn_begin(conn)) < 0)
+		return error;
 	for (size_t i = 0; i < nr; i++) {
 		const df_migration *m = migs[i];
 		if (rollback && !df_migration_reversible(m)) {
@@ -360,7 +394,7 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		}
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_START, (long)i, (long)nr);
-		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback);
+		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx);
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)
@@ -368,6 +402,26 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (error) {
 			out->failed_step = i;
 			break;          /* stop at the first failure; never retry */
+		}
+	}
+	if (outer_tx) {
+		/* keep the run's error, if any, over the rollback's */
+		if (error) {
+			const df_error *e = df_error_last();
+			char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
+			char *f = e->file ? strdup(e->file) : NULL;
+			int code = e->code, line = e->line, col = e->column;
+			df_conn_rollback(conn);
+			df_error_set(code, "%s", m ? m : "dry-run failed");
+			if (h)
+				df_error_hint("%s", h);
+			if (f)
+				df_error_pos(f, line, col);
+			free(m);
+			free(h);
+			free(f);
+		} else {
+			error = df_conn_rollback(conn);
 		}
 	}
 	return error;

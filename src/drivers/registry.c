@@ -116,6 +116,29 @@ int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table)
 	return conn->driver->table_columns(conn, out, table);
 }
 
+int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+	void (*progress)(void *data, uint64_t bytes), void *data)
+{
+	if (!conn->driver->backup)
+		return df_error_set(DF_EINTERNAL, "the %s driver cannot take backups yet", conn->driver->name);
+	return conn->driver->backup(conn, dsn, path, progress, data);
+}
+
+int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path)
+{
+	if (!conn->driver->restore)
+		return df_error_set(DF_EINTERNAL, "the %s driver cannot restore backups yet", conn->driver->name);
+	return conn->driver->restore(conn, dsn, path);
+}
+
+int df_conn_table_counts(df_conn *conn, df_rows **out)
+{
+	*out = NULL;
+	if (!conn->driver->table_counts)
+		return df_error_set(DF_EINTERNAL, "the %s driver cannot count rows yet", conn->driver->name);
+	return conn->driver->table_counts(conn, out);
+}
+
 const char *df_rows_get(const df_rows *rows, size_t row, size_t col)
 {
 	if (!rows || row >= rows->nrows || col >= rows->ncols)

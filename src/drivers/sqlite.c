@@ -393,6 +393,120 @@ static int lite_table_columns(df_conn *conn, df_rows **out, const char *table)
 	return lite_query(conn, out, "SELECT lower(name) FROM pragma_table_info(?)", params, 1);
 }
 
+/*
+ * Online backup (sqlite3_backup_*): copies pages in steps, so writers are
+ * not blocked for long and the copy is consistent even while in use.
+ */
+static int lite_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+	void (*progress)(void *data, uint64_t bytes), void *data)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		df_error_set(DF_EIO, "cannot create backup file '%s': %s", path,
+			dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return DF_EIO;
+	}
+	if (!(b = sqlite3_backup_init(dst, "main", c->db, "main"))) {
+		df_error_set(DF_EIO, "cannot start the backup: %s", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return DF_EIO;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (progress)
+			progress(data, (uint64_t)(sqlite3_backup_pagecount(b) -
+				sqlite3_backup_remaining(b)) * 4096u);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		int code = (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? DF_EIO : DF_ESQL;
+		df_error_set(code, "backup failed: %s", sqlite3_errmsg(dst));
+		if ((rc & 0xff) == SQLITE_FULL)
+			df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
+		sqlite3_close(dst);
+		return code;
+	}
+	rc = sqlite3_close(dst);
+	return rc == SQLITE_OK ? 0 : df_error_set(DF_EIO, "cannot finish backup file '%s'", path);
+}
+
+static int lite_restore(df_conn *conn, const df_dsn *dsn, const char *path)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+	sqlite3 *src = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(src, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		df_error_set(DF_ECONFIG, "'%s' is not a SQLite backup: %s", path,
+			src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+		sqlite3_close(src);
+		return DF_ECONFIG;
+	}
+	if (!(b = sqlite3_backup_init(c->db, "main", src, "main"))) {
+		lite_error(c, sqlite3_errcode(c->db), "cannot restore");
+		sqlite3_close(src);
+		return df_error_last()->code;
+	}
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		if (rc != SQLITE_OK)
+			sqlite3_sleep(20);
+	sqlite3_backup_finish(b);
+	sqlite3_close(src);
+	if (rc != SQLITE_DONE)
+		return lite_error(c, rc, "restore failed");
+	return 0;
+}
+
+static int lite_table_counts(df_conn *conn, df_rows **out)
+{
+	static const char *names[] = { "name", "rows" };
+	df_rows *tables = NULL, *rows = NULL;
+	df_buf sql = DF_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = lite_query(conn, &tables, "SELECT name FROM sqlite_master WHERE type = 'table' "
+		"AND name NOT LIKE 'sqlite_%' ORDER BY name", NULL, 0)) < 0)
+		return error;
+	if ((error = df_rows_new(&rows, 2, names)) < 0)
+		goto out;
+	for (size_t r = 0; r < tables->nrows; r++) {
+		df_rows *n = NULL;
+		const char *name = df_rows_get(tables, r, 0);
+		df_buf_truncate(&sql, 0);
+		df_buf_puts(&sql, "SELECT count(*) FROM \"");
+		for (const char *p = name; *p; p++)
+			df_buf_puts(&sql, *p == '"' ? "\"\"" : (char[]){ *p, 0 });
+		df_buf_puts(&sql, "\"");
+		if ((error = lite_query(conn, &n, sql.ptr, NULL, 0)) < 0)
+			goto out;
+		const char *vals[] = { name, df_rows_get(n, 0, 0) };
+		error = df_rows_add(rows, vals, NULL);
+		df_rows_free(n);
+		if (error < 0)
+			goto out;
+	}
+	*out = rows;
+	rows = NULL;
+out:
+	df_buf_release(&sql);
+	df_rows_free(tables);
+	df_rows_free(rows);
+	return error;
+}
+
 const df_driver df_driver_sqlite = {
 	.version = DF_DRIVER_VERSION,
 	.name = "sqlite",
@@ -410,4 +524,8 @@ const df_driver df_driver_sqlite = {
 	.lock_holder = lite_lock_holder,
 	.identity = lite_identity,
 	.table_columns = lite_table_columns,
+	.backup = lite_backup,
+	.restore = lite_restore,
+	.table_counts = lite_table_counts,
+	.backup_ext = "sqlite3",
 };

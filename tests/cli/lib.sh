@@ -24,8 +24,8 @@ fail() {
 
 # df ARGS...: run devflow in the project; sets $out, $err, $rc.
 df() {
-	"$DEVFLOW" "$@" >"$TMP_ROOT/out" 2>"$TMP_ROOT/err"
-	rc=$?
+	rc=0
+	"$DEVFLOW" "$@" >"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
 	out=$(cat "$TMP_ROOT/out")
 	err=$(cat "$TMP_ROOT/err")
 	return 0

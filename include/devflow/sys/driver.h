@@ -95,6 +95,22 @@ struct df_driver {
 	/* Columns of `table` in the current database/schema; 0 rows if absent.
 	 * *out has one column, the name, lower case. */
 	int (*table_columns)(df_conn *conn, df_rows **out, const char *table);
+
+	/*
+	 * Write a backup of the connected database to `path` (a new file the
+	 * caller renames into place), calling progress(data, bytes) now and then.
+	 * NULL: the engine cannot back up.  Credentials reach client tools only
+	 * through their environment or a 0600 options file, never argv.
+	 */
+	int (*backup)(df_conn *conn, const df_dsn *dsn, const char *path,
+		void (*progress)(void *data, uint64_t bytes), void *data);
+	/* Restore a backup written by `backup` into the connected database. */
+	int (*restore)(df_conn *conn, const df_dsn *dsn, const char *path);
+	/* Tables of the current database/schema with their row counts:
+	 * columns name, rows.  NULL: not supported. */
+	int (*table_counts)(df_conn *conn, df_rows **out);
+	/* File name extension of this engine's backups ("sqlite3", "dump", "sql"). */
+	const char *backup_ext;
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -127,6 +143,10 @@ int df_conn_unlock(df_conn *conn, const char *name);
 int df_conn_lock_holder(df_conn *conn, const char *name, char **out);
 int df_conn_identity(df_conn *conn, df_identity *out);
 int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table);
+int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+	void (*progress)(void *data, uint64_t bytes), void *data);
+int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path);
+int df_conn_table_counts(df_conn *conn, df_rows **out);
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
 

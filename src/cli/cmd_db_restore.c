@@ -1,0 +1,68 @@
+/* devflow db restore PATH: restore a backup into the target. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "devflow/buf.h"
+#include "util/banned.h"
+
+int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
+{
+	const char *confirm = NULL;
+	bool yes = false;
+	struct cli_opt opts[] = {
+		{ "--confirm", 1, &confirm, NULL },
+		{ "--yes", 0, NULL, &yes },
+		{ NULL, 0, NULL, NULL },
+	};
+	struct cli_session s;
+	df_buf summary = DF_BUF_INIT;
+	struct stat st;
+	char **ops;
+	int nops, error, status;
+
+	memset(&s, 0, sizeof(s));
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
+		return CLI_EXIT_USAGE;
+	if (nops != 1)
+		return cli_usage_error(ctx, "'db restore' needs one backup PATH");
+	if (stat(ops[0], &st) < 0 || !S_ISREG(st.st_mode)) {
+		error = df_error_set(DF_EUSAGE, "cannot read backup '%s'", ops[0]);
+		status = cli_fail(ctx, error);
+		goto out;
+	}
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_WRITES, yes || confirm)) < 0)
+		goto fail;
+	/* The environment's policy: production needs --confirm production. */
+	if (s.target->policy == DF_POLICY_PRODUCTION &&
+	    (!confirm || (strcmp(confirm, "production") && strcmp(confirm, s.target->env)))) {
+		error = df_error_set(DF_EGATE, "restoring into production replaces its data; it needs "
+			"--confirm production");
+		df_error_hint("devflow db restore %s%s --confirm production", ops[0], cli_env_arg(ctx));
+		cli_next(ctx, "devflow db restore %s%s --confirm production", ops[0], cli_env_arg(ctx));
+		goto fail;
+	}
+	if (s.target->policy == DF_POLICY_STAGING && !yes && !confirm) {
+		error = df_error_set(DF_EGATE, "restoring into staging replaces its data; confirm with --yes");
+		cli_next(ctx, "devflow db restore %s%s --yes", ops[0], cli_env_arg(ctx));
+		goto fail;
+	}
+	if ((error = df_conn_restore(s.conn, s.target->dsn, ops[0])) < 0)
+		goto fail;
+	df_buf_printf(&summary, "restored %s", ops[0]);
+	cli_audit(ctx, &s, "restore", "ok", summary.ptr, NULL, NULL);
+	cli_say(ctx, "%sRestored%s %s into %s.\n", cli_c(ctx, "green"), cli_c(ctx, "reset"), ops[0],
+		s.target->redacted);
+	json_object_set_new(ctx->result, "restored", json_string(ops[0]));
+	cli_next(ctx, "devflow db status%s", cli_env_arg(ctx));
+	status = cli_finish(ctx, 0);
+	goto out;
+fail:
+	status = cli_fail(ctx, error);
+out:
+	df_buf_release(&summary);
+	cli_session_close(&s);
+	return status;
+}

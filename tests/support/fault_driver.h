@@ -1,0 +1,15 @@
+#ifndef DF_FAULT_DRIVER_H
+#define DF_FAULT_DRIVER_H
+
+#include "devflow/sys/driver.h"
+
+/*
+ * A driver named "fault" that wraps the real SQLite driver and fails its Nth
+ * call (counting every method but open/close/identity): the error path of
+ * every step of a run can be exercised.  fault_driver_arm(0) disarms.
+ */
+extern const df_driver df_fault_driver;
+void fault_driver_arm(long fail_at);
+long fault_driver_calls(void);
+
+#endif

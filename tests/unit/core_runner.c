@@ -1,0 +1,190 @@
+/*
+ * The runner under fault injection: for every N, fail the Nth driver call of
+ * a migrate (and of a rollback) and check that the history stays consistent
+ * (each recorded migration's table exists, no unrecorded one's does) and
+ * that a clean run afterwards finishes the work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "fault_driver.h"
+#include "devflow/core.h"
+#include "devflow/error.h"
+
+#define NMIG 4
+
+static char *dir, mdir[4200], dbpath[4200];
+
+static int setup(void **state)
+{
+	static bool registered;
+
+	if (!registered) {
+		assert_int_equal(df_driver_register(&df_fault_driver), 0);
+		registered = true;
+	}
+	dir = df_test_tmpdir();
+	snprintf(mdir, sizeof(mdir), "%s/migrations", dir);
+	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
+	mkdir(mdir, 0755);
+	for (int i = 1; i <= NMIG; i++) {
+		char name[64], body[512];
+		snprintf(name, sizeof(name), "2024010100000%d_t%d.sql", i, i);
+		snprintf(body, sizeof(body), "-- UP\nCREATE TABLE t%d (id INTEGER);\nINSERT INTO t%d VALUES (%d);\n"
+			"CREATE INDEX t%d_id ON t%d (id);\n-- DOWN\nDROP TABLE t%d;\n", i, i, i, i, i, i);
+		df_test_write(mdir, name, body, (size_t)-1);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	df_test_rmtree(dir);
+	free(dir);
+	return 0;
+}
+
+static df_dsn *dsn_for(const char *engine)
+{
+	df_dsn *d = calloc(1, sizeof(*d));
+
+	d->engine = strdup(engine);
+	d->database = strdup(dbpath);
+	d->url = strdup("fault:test");
+	return d;
+}
+
+/* One run (migrate or rollback of everything) through the fault driver. */
+static int run_once(bool rollback, long fail_at)
+{
+	df_dsn *dsn = dsn_for("fault");
+	df_conn *conn = NULL;
+	df_migration_set *set = NULL;
+	df_ledger *ledger = NULL;
+	df_plan *plan = NULL;
+	const df_migration **migs = NULL;
+	size_t n = 0;
+	df_run_opts o = { .table = "_migrations", .steps = NMIG };
+	df_run_result res = { 0 };
+	int error;
+
+	fault_driver_arm(fail_at);
+	assert_int_equal(df_migration_set_load(&set, mdir, true), 0);
+	if ((error = df_conn_open(&conn, dsn)) < 0 ||
+	    (error = df_ledger_ensure(conn, "_migrations")) < 0 ||
+	    (error = df_conn_lock(conn, "_migrations", 1000)) < 0 ||
+	    (error = df_ledger_read(&ledger, conn, "_migrations")) < 0 ||
+	    (error = df_plan_build(&plan, set, ledger)) < 0 ||
+	    (error = df_run_select(&migs, &n, plan, &o, rollback)) < 0)
+		goto out;
+	error = df_run_apply(&res, conn, migs, n, &o, rollback);
+out:
+	df_run_result_release(&res);
+	free(migs);
+	df_plan_free(plan);
+	df_ledger_free(ledger);
+	df_conn_close(conn);
+	df_migration_set_free(set);
+	df_dsn_free(dsn);
+	fault_driver_arm(0);
+	return error;
+}
+
+/* Recorded migrations and existing tables agree; returns how many are applied. */
+static int check_consistent(void)
+{
+	df_dsn *dsn = dsn_for("sqlite");
+	df_conn *conn;
+	df_rows *rows = NULL;
+	int applied = 0;
+
+	assert_int_equal(df_conn_open(&conn, dsn), 0);
+	for (int i = 1; i <= NMIG; i++) {
+		char q[256];
+		bool recorded, exists;
+		snprintf(q, sizeof(q), "SELECT count(*) FROM sqlite_master WHERE name = 't%d'", i);
+		assert_int_equal(df_conn_query(conn, &rows, q, NULL, 0), 0);
+		exists = !strcmp(df_rows_get(rows, 0, 0), "1");
+		df_rows_free(rows);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM sqlite_master WHERE name = '_migrations'");
+		assert_int_equal(df_conn_query(conn, &rows, q, NULL, 0), 0);
+		bool table = !strcmp(df_rows_get(rows, 0, 0), "1");
+		df_rows_free(rows);
+		recorded = false;
+		if (table) {
+			snprintf(q, sizeof(q), "SELECT count(*) FROM _migrations WHERE filename LIKE '%%_t%d.sql' "
+				"AND state = 'applied'", i);
+			assert_int_equal(df_conn_query(conn, &rows, q, NULL, 0), 0);
+			recorded = !strcmp(df_rows_get(rows, 0, 0), "1");
+			df_rows_free(rows);
+		}
+		if (recorded != exists)
+			fail_msg("t%d: recorded=%d but table exists=%d", i, recorded, exists);
+		applied += recorded;
+	}
+	df_conn_close(conn);
+	df_dsn_free(dsn);
+	return applied;
+}
+
+static void test_runner__fault_every_call_of_migrate(void **state)
+{
+	long total;
+	int faults = 0;
+
+	/* count the calls of a clean run first */
+	assert_int_equal(run_once(false, 0), 0);
+	total = fault_driver_calls();
+	assert_true(total > 10);
+	assert_int_equal(check_consistent(), NMIG);
+	for (long n = 1; n <= total + 1; n++) {
+		remove(dbpath);
+		int error = run_once(false, n);
+		if (error) {
+			faults++;
+			assert_non_null(df_error_last());
+			assert_non_null(strstr(df_error_last()->message, "injected fault"));
+		}
+		check_consistent();
+		assert_int_equal(run_once(false, 0), 0);     /* the next run completes */
+		assert_int_equal(check_consistent(), NMIG);
+	}
+	assert_true(faults >= total - 1);
+	print_message("migrate: %ld driver calls, %d injected faults, history consistent after each\n",
+		total, faults);
+}
+
+static void test_runner__fault_every_call_of_rollback(void **state)
+{
+	long total;
+	int faults = 0;
+
+	remove(dbpath);
+	assert_int_equal(run_once(false, 0), 0);
+	assert_int_equal(run_once(true, 0), 0);
+	total = fault_driver_calls();
+	assert_int_equal(check_consistent(), 0);
+	for (long n = 1; n <= total + 1; n++) {
+		assert_int_equal(run_once(false, 0), 0);
+		if (run_once(true, n))
+			faults++;
+		check_consistent();
+		assert_int_equal(run_once(true, 0), 0);
+		assert_int_equal(check_consistent(), 0);
+	}
+	assert_true(faults >= total - 1);
+	print_message("rollback: %ld driver calls, %d injected faults, history consistent after each\n",
+		total, faults);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_rollback, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
