@@ -16,6 +16,11 @@ void fault_driver_arm(long n)
 	calls = 0;
 }
 
+void fault_driver_disarm(void)
+{
+	fail_at = 0;
+}
+
 long fault_driver_calls(void)
 {
 	return calls;

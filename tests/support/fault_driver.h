@@ -10,6 +10,8 @@
  */
 extern const df_driver df_fault_driver;
 void fault_driver_arm(long fail_at);
+/* Stop failing; the call count stays readable. */
+void fault_driver_disarm(void);
 long fault_driver_calls(void);
 
 #endif

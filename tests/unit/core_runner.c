@@ -89,7 +89,7 @@ out:
 	df_conn_close(conn);
 	df_migration_set_free(set);
 	df_dsn_free(dsn);
-	fault_driver_arm(0);
+	fault_driver_disarm();
 	return error;
 }
 
