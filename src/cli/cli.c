@@ -168,6 +168,7 @@ int cli_fail(struct cli_ctx *ctx, int code)
 		json_object_set_new(ctx->result, "ok", json_false());
 		json_object_set_new(ctx->result, "error", err);
 	}
+	fflush(stdout);
 	fprintf(stderr, "%serror:%s %s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), m ? m : msg);
 	if (h)
 		fprintf(stderr, "%shint:%s %s\n", cli_c(ctx, "yellow"), cli_c(ctx, "reset"), h);
@@ -314,17 +315,17 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 				s->target->redacted, s->target->source);
 		return error;
 	}
+	if (flags & CLI_S_LOCK) {
+		if ((error = df_conn_lock(s->conn, s->cfg->table, ctx->lock_timeout_ms)) < 0)
+			return error;
+		s->locked = true;
+	}
 	if ((flags & CLI_S_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
 		const df_error *e = df_error_last();
 		if (e && e->code == DF_EPERM)
 			((df_error *)e)->connect_phase = 1;
 		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
 		return error;
-	}
-	if (flags & CLI_S_LOCK) {
-		if ((error = df_conn_lock(s->conn, s->cfg->table, ctx->lock_timeout_ms)) < 0)
-			return error;
-		s->locked = true;
 	}
 	if ((flags & CLI_S_PLAN) && (error = cli_session_replan(s)) < 0)
 		return error;

@@ -113,7 +113,7 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
 		char *a = argv[i];
 		const char **slot = NULL;
 		const char *name = a, *val = NULL;
-		char *eq;
+		char *eq = NULL;
 
 		if (!strcmp(a, "--")) {
 			while (i < *argc)

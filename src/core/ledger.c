@@ -58,10 +58,28 @@ const char *df_whoami(void)
 	return who;
 }
 
+/* Another run may create the table between our look and our CREATE. */
+static bool has_column(df_conn *conn, const char *table, const char *col)
+{
+	df_rows *cols = NULL;
+	bool found = false;
+
+	if (df_conn_table_columns(conn, &cols, table) == 0)
+		for (size_t r = 0; r < cols->nrows && !found; r++)
+			found = !col || !strcmp(df_rows_get(cols, r, 0), col);
+	df_rows_free(cols);
+	return found;
+}
+
+static bool exists_now(df_conn *conn, const char *table)
+{
+	return has_column(conn, table, NULL);
+}
+
 int df_ledger_ensure(df_conn *conn, const char *table)
 {
 	df_dialect d = df_conn_dialect(conn);
-	df_buf sql = DF_BUF_INIT;
+	df_buf sql = DF_BUF_INIT, audit = DF_BUF_INIT;
 	df_rows *cols = NULL;
 	int error;
 
@@ -87,8 +105,9 @@ int df_ledger_ensure(df_conn *conn, const char *table)
 		for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++)
 			df_buf_printf(&sql, ", %s %s", extra_cols[i].name, extra_cols[i].type[d]);
 		df_buf_puts(&sql, ")");
-		if ((error = run(conn, sql.ptr)) < 0)
+		if ((error = run(conn, sql.ptr)) < 0 && !exists_now(conn, table))
 			goto out;
+		error = 0;
 	} else {
 		bool has_filename = false;
 		for (size_t r = 0; r < cols->nrows; r++)
@@ -108,36 +127,40 @@ int df_ledger_ensure(df_conn *conn, const char *table)
 			df_buf_truncate(&sql, 0);
 			df_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", table,
 				extra_cols[i].name, extra_cols[i].type[d]);
-			if ((error = run(conn, sql.ptr)) < 0)
+			if ((error = run(conn, sql.ptr)) < 0 && !has_column(conn, table, extra_cols[i].name))
 				goto out;
+			error = 0;
 		}
 	}
-	df_buf_truncate(&sql, 0);
 	switch (d) {
 	case DF_DIALECT_POSTGRES:
-		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGSERIAL PRIMARY KEY, "
+		df_buf_printf(&audit, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGSERIAL PRIMARY KEY, "
 			"at TIMESTAMPTZ NOT NULL DEFAULT now(), op VARCHAR(32) NOT NULL, env VARCHAR(64), "
 			"target TEXT, os_user VARCHAR(255), host VARCHAR(255), result VARCHAR(16), "
 			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
 		break;
 	case DF_DIALECT_MYSQL:
-		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+		df_buf_printf(&audit, "CREATE TABLE IF NOT EXISTS %s_audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
 			"at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, op VARCHAR(32) NOT NULL, env VARCHAR(64), "
 			"target TEXT, os_user VARCHAR(255), host VARCHAR(255), result VARCHAR(16), "
 			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
 		break;
 	default:
-		df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+		df_buf_printf(&audit, "CREATE TABLE IF NOT EXISTS %s_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
 			"at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, op TEXT NOT NULL, env TEXT, "
 			"target TEXT, os_user TEXT, host TEXT, result TEXT, "
 			"summary TEXT, receipt TEXT, server TEXT, detail TEXT)", table);
 	}
-	error = run(conn, sql.ptr);
+	df_buf_truncate(&sql, 0);
+	df_buf_printf(&sql, "%s_audit", table);
+	if ((error = run(conn, audit.ptr)) < 0 && exists_now(conn, sql.ptr))
+		error = 0;
 out:
-	if (df_buf_oom(&sql))
+	if (df_buf_oom(&sql) || df_buf_oom(&audit))
 		error = df_error_oom();
 	df_rows_free(cols);
 	df_buf_release(&sql);
+	df_buf_release(&audit);
 	return error;
 }
 
