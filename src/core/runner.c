@@ -347,6 +347,67 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	return error;
 }
 
+/* The first `max` keywords of a statement, upper-cased, space-separated. */
+static void first_words(char *out, size_t size, const char *sql, size_t len, int max)
+{
+	size_t o = 0, i = 0;
+	int words = 0;
+
+	while (i < len && words < max && o + 2 < size) {
+		while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+			i++;
+		if (i + 1 < len && sql[i] == '-' && sql[i + 1] == '-') {
+			while (i < len && sql[i] != '\n')
+				i++;
+			continue;
+		}
+		if (i + 1 < len && sql[i] == '/' && sql[i + 1] == '*') {
+			const char *end = memmem(sql + i + 2, len - i - 2, "*/", 2);
+			i = end ? (size_t)(end - sql) + 2 : len;
+			continue;
+		}
+		if (i >= len)
+			break;
+		if (o)
+			out[o++] = ' ';
+		while (i < len && o + 1 < size && ((sql[i] >= 'a' && sql[i] <= 'z') ||
+		       (sql[i] >= 'A' && sql[i] <= 'Z') || sql[i] == '_'))
+			out[o++] = (char)(sql[i] >= 'a' && sql[i] <= 'z' ? sql[i] - 32 : sql[i]), i++;
+		if (i < len && !((sql[i] >= 'a' && sql[i] <= 'z') || (sql[i] >= 'A' && sql[i] <= 'Z') ||
+		    sql[i] == '_' || sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+			break;      /* stop at the first non-word token */
+		words++;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * PostgreSQL statements that cannot run inside a transaction block; NULL
+ * when `sql` is not one of them.
+ */
+static const char *needs_no_tx(const char *sql, size_t len)
+{
+	char w[128];
+
+	first_words(w, sizeof(w), sql, len, 6);
+	if (!strncmp(w, "CREATE INDEX CONCURRENTLY", 25) ||
+	    !strncmp(w, "CREATE UNIQUE INDEX CONCURRENTLY", 32))
+		return "CREATE INDEX CONCURRENTLY";
+	if (!strncmp(w, "DROP INDEX CONCURRENTLY", 23))
+		return "DROP INDEX CONCURRENTLY";
+	if (!strncmp(w, "REINDEX", 7) && strstr(w, "CONCURRENTLY"))
+		return "REINDEX CONCURRENTLY";
+	if (!strncmp(w, "VACUUM", 6))
+		return "VACUUM";
+	if (!strncmp(w, "CREATE DATABASE", 15) || !strncmp(w, "DROP DATABASE", 13))
+		return w[0] == 'C' ? "CREATE DATABASE" : "DROP DATABASE";
+	if (!strncmp(w, "ALTER SYSTEM", 12))
+		return "ALTER SYSTEM";
+	if (!strncmp(w, "CREATE TABLESPACE", 17) || !strncmp(w, "DROP TABLESPACE", 15))
+		return "a TABLESPACE statement";
+	return NULL;
+}
+
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)
 {
 	for (size_t i = 0; i < nr; i++) {
@@ -361,8 +422,20 @@ int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollba
 			continue;
 		if ((error = reader_open(&r, sec, d)) < 0)
 			return error;
-		while ((rc = reader_next(&r, &sql, &len, &off)) == 1)
-			;
+		while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
+			const char *what;
+			if (d != DF_DIALECT_POSTGRES || migs[i]->no_transaction || !(what = needs_no_tx(sql, len)))
+				continue;
+			int line, col;
+			df_file_position(sec->path, off, &line, &col);
+			df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
+				"'%s' runs in one", sec->path, line, col, what, migs[i]->file);
+			df_error_pos(sec->path, line, col);
+			df_error_hint("add the line '-- devflow:no-transaction' before '-- UP' (and keep "
+				"that migration to this one statement); nothing was applied");
+			reader_close(&r);
+			return DF_ECONFIG;
+		}
 		reader_close(&r);
 		if (rc < 0) {
 			df_error_hint("fix %s; nothing was applied", sec->path);
