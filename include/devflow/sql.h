@@ -22,9 +22,11 @@ int df_dialect_parse(df_dialect *out, const char *name);
 /*
  * One statement: bytes [offset, offset + len) of the input.  `offset` is the
  * first byte of the statement (leading white space and comments skipped);
- * `len` stops before the terminator (';' or the MySQL DELIMITER string) and
- * excludes trailing white space.  A statement made only of comments and
- * white space is never reported.
+ * `len` stops before the terminator (';', the MySQL DELIMITER string, \g)
+ * and excludes trailing white space and trailing comments, so the range
+ * ends at the last byte of the statement's last token.  A statement made
+ * only of comments and white space is never reported (MySQL's executable
+ * comments, which open with slash-star-bang, count as SQL, not comments).
  */
 typedef struct df_stmt {
 	uint64_t offset;
@@ -41,8 +43,7 @@ void df_stmt_list_release(df_stmt_list *list);
 /*
  * Incremental scanner, for files too large to hold in memory.  The caller
  * keeps a window `buf` of the input that starts at absolute offset `base`
- * (the scanner tells how much of the front it may drop) and grows it by
- * appending.  Usage:
+ * and grows it by appending.  Usage:
  *
  *     df_sql_scanner sc;
  *     df_sql_scanner_init(&sc, DF_DIALECT_POSTGRES);
@@ -52,34 +53,49 @@ void df_stmt_list_release(df_stmt_list *list);
  *         if (r < 0) error (df_error_last(); sc.error_offset is absolute)
  *         if (r == 0) { if (eof) break; read more: drop the first
  *                       df_sql_scanner_keep_from(&sc) - base bytes of buf,
- *                       base = that offset, append new data, continue; }
+ *                       base = that offset, df_sql_scanner_rebase(&sc, base),
+ *                       append new data, continue; }
  *         r == 1: st is a statement; its bytes are
  *                 buf[st.offset - base .. + st.len)
  *     }
  *
- * `buf`/`len` passed to each call must describe the input from absolute offset
- * df_sql_scanner_base(&sc) (the caller tells the scanner by calling
- * df_sql_scanner_rebase() after dropping bytes).  State survives across calls,
- * so the work is linear in the input however it is chunked.
+ * `buf`/`len` passed to each call must describe the input from absolute
+ * offset `base` (0 until the first df_sql_scanner_rebase()) up to what has
+ * been read so far; pass `eof` once the last byte is in.  The statements
+ * are the same however the input is chunked.  State survives across calls
+ * and no byte is scanned twice (apart from at most a few bytes of
+ * look-ahead, and one line of MySQL client-command look-ahead), so the
+ * work is linear in the input; the window only has to hold the statement
+ * in progress.  After an error every further call returns the same error.
+ *
+ * The fields are private (see src/sql/lexer.c).
  */
 typedef struct df_sql_scanner {
 	df_dialect dialect;
 	uint64_t base;          /* absolute offset of buf[0] */
 	uint64_t pos;           /* absolute offset scanned up to */
-	uint64_t stmt_start;    /* absolute offset of the current statement, or UINT64_MAX */
-	uint64_t error_offset;  /* absolute offset of an error */
-	int state;              /* lexer state (see src/sql/split.c) */
-	int depth;              /* nesting: block comments, BEGIN ... END */
-	int flags;
-	uint64_t last_sig_end;  /* end of the last significant byte of the statement */
+	uint64_t stmt_start;    /* first byte of the current statement, or UINT64_MAX */
+	uint64_t last_sig_end;  /* end of the statement's last token */
 	uint64_t tok_start;     /* start of the token in progress */
-	char tag[64];           /* $tag$ of a dollar quote, or the MySQL DELIMITER */
-	size_t tag_len;
-	char delim[32];         /* MySQL DELIMITER (default ";") */
+	uint64_t mark;          /* PG: outermost BEGIN; MySQL: end of the first word */
+	uint64_t error_offset;  /* absolute offset of an error */
+	int state;              /* lexer state (see src/sql/lexer.c) */
+	int error;              /* the error code once state is the error state */
+	unsigned int flags;
+	unsigned int depth;     /* PG: nesting of block comments */
+	unsigned int paren;     /* PG: parenthesis depth */
+	unsigned int begin_depth; /* PG: BEGIN ... END depth of a function body */
+	unsigned int ident_count; /* PG: identifiers seen in the statement */
+	unsigned char idents[4];  /* PG: initials of its first four identifiers */
+	unsigned char qchar;    /* closing character of the quote in progress */
+	int kw_state;           /* SQLite: complete.c state; PG: previous keyword */
+	int first_cmd;          /* MySQL: client command named by the first word */
+	size_t tag_len;         /* PG: length of the $tag$ (at tok_start) */
+	size_t match;           /* PG: bytes of the closing $tag$ matched so far */
+	char delim[16];         /* MySQL DELIMITER (default ";") */
 	size_t delim_len;
-	int kw_state;           /* keyword tracker for CREATE TRIGGER / BEGIN ATOMIC */
-	int paren;
-	uint32_t kw_hash[4];    /* recent keywords */
+	unsigned char cls[256]; /* character classes (the delimiter changes them) */
+	unsigned char idc[256]; /* identifier characters */
 } df_sql_scanner;
 
 void df_sql_scanner_init(df_sql_scanner *sc, df_dialect dialect);
@@ -92,10 +108,14 @@ uint64_t df_sql_scanner_keep_from(const df_sql_scanner *sc);
 void df_sql_scanner_rebase(df_sql_scanner *sc, uint64_t base);
 
 /*
- * Split a whole buffer.  Appends to `out`.  On error (unterminated quote,
- * comment, dollar quote or trigger body; a psql meta-command in PostgreSQL
- * input) returns DF_ESQL with the message set and, if `err_offset` is not
- * NULL, the byte offset of the problem in *err_offset.
+ * Split a whole buffer.  Appends to `out`.  On error returns DF_ESQL with the
+ * message set, leaves `out` as it was and, if `err_offset` is not NULL,
+ * stores the byte offset of the problem in *err_offset (the start of the
+ * unterminated construct).  Errors: an unterminated quote, identifier,
+ * comment, dollar quote, trigger body or BEGIN ... END function body; text
+ * for the client rather than the server: a psql meta-command (\set ...) or
+ * COPY ... FROM STDIN with inline data, a sqlite3 dot-command (.read ...),
+ * a mysql client command (source, \. ...) or a bad DELIMITER line.
  */
 int df_sql_split(df_stmt_list *out, df_dialect dialect,
 	const char *sql, size_t len, size_t *err_offset);
