@@ -1,0 +1,232 @@
+/*
+ * MySQL / MariaDB rules, on ops and tokens (no parser).
+ *
+ * InnoDB runs most ALTER TABLE operations INSTANT or INPLACE with LOCK=NONE;
+ * what hurts is what forces a table copy (ALGORITHM=COPY, or an operation
+ * that only COPY supports) or a lock that stops writes, and that DDL
+ * commits implicitly, so a migration that mixes DDL and data changes cannot
+ * be rolled back.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "review/review_int.h"
+#include "util/banned.h"
+
+#define IS(i, w) TK(ctx->s, st, (i), w)
+
+static bool is_new(rctx *ctx, const char *tab)
+{
+	return df__table_is_new(ctx, tab);
+}
+
+/* ALGORITHM=COPY and LOCK=SHARED|EXCLUSIVE anywhere in the statement
+ * (ALTER TABLE, CREATE INDEX, DROP INDEX accept them). */
+static void scan_clauses(rctx *ctx, const rstmt *st, const char *tab)
+{
+	if (ctx->my_scanned == ctx->cur_stmt + 1)
+		return;
+	ctx->my_scanned = ctx->cur_stmt + 1;
+	for (size_t i = 0; i + 1 < st->ntok; i++) {
+		size_t v;
+
+		if (st->tok[i].depth != 0 || (!IS(i, "algorithm") && !IS(i, "lock")))
+			continue;
+		v = df__tok_ch(st, i + 1, '=') ? i + 2 : i + 1;
+		if (IS(i, "algorithm") && IS(v, "copy"))
+			df__finding(ctx, "mysql-algorithm-copy", st->tok[i].off, -1, -1,
+				df__fmt("ALGORITHM=COPY copies %s row by row into a new table; "
+					"writes are blocked for the whole copy and it needs "
+					"space for a second copy", tab[0] ? tab : "the table"),
+				df__fmt("drop ALGORITHM=COPY: ask for ALGORITHM=INSTANT or "
+					"ALGORITHM=INPLACE, LOCK=NONE so MySQL refuses instead "
+					"of silently copying; for big tables use gh-ost or "
+					"pt-online-schema-change"));
+		else if (IS(i, "lock") && (IS(v, "shared") || IS(v, "exclusive")))
+			df__finding(ctx, "mysql-lock-blocking", st->tok[i].off, -1, -1,
+				df__fmt("LOCK=%s blocks %s on %s for the whole operation",
+					IS(v, "shared") ? "SHARED" : "EXCLUSIVE",
+					IS(v, "shared") ? "writes" : "reads and writes",
+					tab[0] ? tab : "the table"),
+				df__fmt("use LOCK=NONE (MySQL then refuses if the change cannot "
+					"run online), or an online schema change tool"));
+	}
+}
+
+static void rebuild(rctx *ctx, const rstmt *st, const char *tab, const char *why,
+	const char *hint)
+{
+	df__finding(ctx, "mysql-table-rebuild", st->off, -1, -1,
+		df__fmt("%s: MySQL rebuilds %s (ALGORITHM=COPY or a full INPLACE "
+			"rebuild), which takes time proportional to the table and, for "
+			"COPY, blocks writes", why, tab),
+		df__fmt("%s", hint));
+}
+
+/* Column definition checks (ADD COLUMN, MODIFY, CHANGE). */
+static void column_def(rctx *ctx, const rstmt *st, const rop *op)
+{
+	const char *tab = op->tab.s;
+
+	for (size_t k = op->type_lo; k < op->hi && k < st->ntok; k++) {
+		if (st->tok[k].depth != st->tok[op->type_lo < st->ntok ? op->type_lo : 0].depth)
+			continue;
+		if (IS(k, "default") && df__tok_ch(st, k + 1, '(')) {
+			rebuild(ctx, st, tab, "an expression default (DEFAULT (...)) "
+				"cannot be added in place",
+				"add the column with a constant default (or none) and fill "
+				"it in batches; set the expression default afterwards on an "
+				"empty or small table only");
+			break;
+		}
+	}
+	if ((op->flags & OPF_STORED) && (op->flags & OPF_GENERATED))
+		rebuild(ctx, st, tab, "a STORED generated column is computed for "
+			"every row",
+			"use a VIRTUAL generated column (instant), and index it if "
+			"needed; or fill a plain column in batches");
+	else if (op->kind == OP_ADD_COLUMN && (op->flags & OPF_GENERATED) &&
+		 !(op->flags & OPF_STORED)) {
+		for (size_t k = op->type_lo; k < op->hi && k < st->ntok; k++)
+			if (IS(k, "auto_increment")) {
+				rebuild(ctx, st, tab, "adding an AUTO_INCREMENT column "
+					"numbers every row",
+					"add the column during a quiet window, or use an online "
+					"schema change tool (gh-ost, pt-online-schema-change)");
+				break;
+			}
+	}
+}
+
+void df__mysql_op(rctx *ctx, const rstmt *st, const rop *op)
+{
+	const char *tab = op->tab.s;
+
+	df__rules_common(ctx, st, op);
+	switch (op->kind) {
+	case OP_ADD_COLUMN:
+	case OP_MODIFY_COLUMN:
+	case OP_ADD_CONSTRAINT:
+	case OP_DROP_CONSTRAINT:
+	case OP_DROP_COLUMN:
+	case OP_ALTER_TABLE_OTHER:
+	case OP_TABLE_OPTION:
+	case OP_RENAME_COLUMN:
+	case OP_CREATE_INDEX:
+	case OP_DROP_INDEX:
+		scan_clauses(ctx, st, tab[0] ? tab : op->obj.s);
+		break;
+	case OP_SET:
+		if (!strcmp(op->col.s, "foreign_key_checks") ||
+		    !strcmp(op->col.s, "@@foreign_key_checks") ||
+		    !strcmp(op->col.s, "@@session.foreign_key_checks"))
+			ctx->my_fk_checks_off = !strcmp(op->obj.s, "0") ||
+				!strcmp(op->obj.s, "off") || !strcmp(op->obj.s, "false");
+		return;
+	case OP_INSERT: case OP_UPDATE: case OP_DELETE: case OP_MERGE:
+	case OP_TRUNCATE: case OP_COPY_IN:
+		if (!is_new(ctx, tab))
+			ctx->my_dml_existing = true;
+		return;
+	default:
+		return;
+	}
+	if (is_new(ctx, tab))
+		return;
+	switch (op->kind) {
+	case OP_ADD_COLUMN:
+		column_def(ctx, st, op);
+		break;
+	case OP_MODIFY_COLUMN: {
+		df_buf type = DF_BUF_INIT;
+		size_t hi = op->type_lo;
+
+		while (hi < op->hi && hi < st->ntok && st->tok[hi].kind != RT_WORD)
+			hi++;
+		while (hi < op->hi && hi < st->ntok &&
+		       !IS(hi, "not") && !IS(hi, "null") && !IS(hi, "default") &&
+		       !IS(hi, "comment") && !IS(hi, "after") && !IS(hi, "first") &&
+		       !IS(hi, "generated") && !IS(hi, "as") && !IS(hi, "collate") &&
+		       !IS(hi, "character") && !IS(hi, "charset") &&
+		       !IS(hi, "auto_increment") && !IS(hi, "unsigned") &&
+		       !IS(hi, "primary") && !IS(hi, "unique") && !IS(hi, "invisible") &&
+		       !IS(hi, "visible") && !IS(hi, "check") && !IS(hi, "references"))
+			hi++;
+		df__tok_text(&type, ctx->s, st, op->type_lo, hi, 60);
+		if (IS(op->type_lo, "enum") || IS(op->type_lo, "set")) {
+			rebuild(ctx, st, tab, "redefining an ENUM/SET column rebuilds "
+				"the table unless values are only appended at the end",
+				"only append new values at the end of the list (instant), "
+				"never reorder or remove values in place");
+		} else {
+			df__finding(ctx, "change-column-type", st->off, DF_REVIEW_WARNING,
+				DF_RISK_MEDIUM,
+				df__fmt("%s restates column %s.%s as %s: if its type, length "
+					"or charset changes, MySQL copies the whole table "
+					"(ALGORITHM=COPY) and blocks writes, and running code "
+					"may not expect the new type",
+					strcasecmp(op->col.s, op->obj.s) ? "CHANGE" : "MODIFY",
+					tab, op->col.s, type.size ? type.ptr : "?"),
+				df__fmt("add ALGORITHM=INPLACE, LOCK=NONE (or ALGORITHM="
+					"INSTANT) so MySQL refuses instead of copying; for a "
+					"real type change use expand-contract or gh-ost / "
+					"pt-online-schema-change"));
+		}
+		df_buf_release(&type);
+		column_def(ctx, st, op);
+		break;
+	}
+	case OP_ADD_CONSTRAINT:
+		if (!strcmp(op->what, "foreign key") && !ctx->my_fk_checks_off)
+			rebuild(ctx, st, tab, "ADD FOREIGN KEY with foreign_key_checks on "
+				"only runs with ALGORITHM=COPY",
+				"SET foreign_key_checks = 0 before ADD FOREIGN KEY (INPLACE, "
+				"no copy; existing rows are then not checked: verify them "
+				"with a query first), and set it back to 1 afterwards");
+		else if (!strcmp(op->what, "primary key"))
+			rebuild(ctx, st, tab, "ADD PRIMARY KEY reorganises the clustered "
+				"index",
+				"add the primary key while the table is small, or with an "
+				"online schema change tool");
+		break;
+	case OP_DROP_CONSTRAINT:
+		if (!strcmp(op->what, "primary key"))
+			rebuild(ctx, st, tab, "DROP PRIMARY KEY reorganises the clustered "
+				"index",
+				"drop and add the primary key in the same ALTER TABLE, with an "
+				"online schema change tool for big tables");
+		break;
+	case OP_TABLE_OPTION:
+		if (IS(op->lo, "engine") || IS(op->lo, "convert") || IS(op->lo, "force") ||
+		    IS(op->lo, "order") || IS(op->lo, "row_format")) {
+			df_buf what = DF_BUF_INIT;
+
+			df__tok_text(&what, ctx->s, st, op->lo, op->hi, 60);
+			df__finding(ctx, "mysql-table-rebuild", st->off, -1, -1,
+				df__fmt("%s rebuilds %s (a full copy for ENGINE/CONVERT/ORDER "
+					"BY), taking time proportional to the table", what.size ?
+					what.ptr : "this option", tab),
+				df__fmt("run it in a quiet window or with an online schema "
+					"change tool (gh-ost, pt-online-schema-change)"));
+			df_buf_release(&what);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void df__mysql_finish(rctx *ctx)
+{
+	if (!ctx->res->changes_schema || !ctx->has_first_dml)
+		return;
+	ctx->cur_stmt = ctx->first_dml_stmt;
+	df__finding(ctx, "data-change-with-ddl", ctx->first_dml_off,
+		ctx->my_dml_existing ? -1 : DF_REVIEW_INFO,
+		ctx->my_dml_existing ? -1 : DF_RISK_LOW,
+		df__fmt("this migration mixes data changes with DDL, and MySQL commits "
+			"every DDL statement implicitly: if a later statement fails, "
+			"what ran before it stays applied and cannot be rolled back"),
+		df__fmt("put schema changes and data changes in separate migrations, "
+			"and make the data change safe to re-run"));
+}

@@ -1,0 +1,627 @@
+/*
+ * The risk review, PostgreSQL rules (src/review/pg.c and the shared ones):
+ * each rule firing, and not firing where it must not.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "devflow/error.h"
+#include "devflow/review.h"
+
+static df_review_result *run_opts(const df_review_opts *opts, const char *sql)
+{
+	df_review_result *r = NULL;
+
+	assert_int_equal(df_review_run(&r, opts, "m.sql", sql, strlen(sql)), 0);
+	assert_non_null(r);
+	return r;
+}
+
+/* Review with: in a transaction (devflow's default), PostgreSQL `pg`. */
+static df_review_result *run_v(const char *sql, int pg, bool in_tx)
+{
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+
+	o.pg_version = pg;
+	o.in_transaction = in_tx;
+	return run_opts(&o, sql);
+}
+
+static df_review_result *run(const char *sql)
+{
+	return run_v(sql, 15, true);
+}
+
+static size_t count(const df_review_result *r, const char *rule)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nr_findings; i++)
+		n += !strcmp(r->findings[i].rule, rule);
+	return n;
+}
+
+static const df_review_finding *find(const df_review_result *r, const char *rule)
+{
+	for (size_t i = 0; i < r->nr_findings; i++)
+		if (!strcmp(r->findings[i].rule, rule))
+			return &r->findings[i];
+	return NULL;
+}
+
+/* Assert that `rule` fires `n` times on sql (default options). */
+static void expect(const char *sql, const char *rule, size_t n)
+{
+	df_review_result *r = run(sql);
+
+	if (count(r, rule) != n) {
+		for (size_t i = 0; i < r->nr_findings; i++)
+			print_message("  got %s at %d:%d\n", r->findings[i].rule,
+				      r->findings[i].line, r->findings[i].column);
+		fail_msg("%s: expected %zu x %s, got %zu", sql, n, rule, count(r, rule));
+	}
+	df_review_result_free(r);
+}
+
+static void expect_v(const char *sql, int pg, bool in_tx, const char *rule, size_t n)
+{
+	df_review_result *r = run_v(sql, pg, in_tx);
+
+	if (count(r, rule) != n)
+		fail_msg("%s (pg %d, tx %d): expected %zu x %s, got %zu", sql, pg,
+			 in_tx, n, rule, count(r, rule));
+	df_review_result_free(r);
+}
+
+/* ---- destructive --------------------------------------------------------- */
+
+static void test_review__drop_table(void **state)
+{
+	df_review_result *r = run("DROP TABLE orders;");
+	const df_review_finding *f = find(r, "drop-table");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_ERROR);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	assert_string_equal(f->file, "m.sql");
+	assert_string_equal(f->statement, "DROP TABLE orders");
+	assert_int_equal(f->line, 1);
+	assert_int_equal(f->column, 1);
+	assert_true(r->destroys_data);
+	df_review_result_free(r);
+	expect("DROP TABLE IF EXISTS a, b CASCADE;", "drop-table", 2);
+	expect("CREATE TABLE tmp (id int);\nDROP TABLE tmp;", "drop-table", 0);
+	expect("DROP VIEW v;", "drop-table", 0);
+}
+
+static void test_review__drop_column(void **state)
+{
+	df_review_result *r = run("ALTER TABLE users DROP COLUMN legacy;");
+	const df_review_finding *f = find(r, "drop-column");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_non_null(strstr(f->hint, "expand-contract"));
+	df_review_result_free(r);
+	expect("CREATE TABLE t (a int, b int);\nALTER TABLE t DROP COLUMN b;", "drop-column", 0);
+	expect("ALTER TABLE t DROP CONSTRAINT c;", "drop-column", 0);
+}
+
+static void test_review__drop_schema_database(void **state)
+{
+	expect("DROP SCHEMA app CASCADE;", "drop-schema", 1);
+	expect("DROP DATABASE shop;", "drop-database", 1);
+	expect("DROP DATABASE IF EXISTS shop;", "drop-schema", 0);
+}
+
+static void test_review__truncate(void **state)
+{
+	df_review_result *r = run("TRUNCATE a, b CASCADE;");
+
+	assert_int_equal(count(r, "truncate"), 2);
+	assert_non_null(strstr(find(r, "truncate")->message, "CASCADE"));
+	assert_true(r->changes_data);
+	df_review_result_free(r);
+	expect("CREATE TABLE s (id int);\nTRUNCATE s;", "truncate", 0);
+}
+
+static void test_review__delete_update_without_where(void **state)
+{
+	expect("DELETE FROM sessions;", "delete-without-where", 1);
+	expect("DELETE FROM sessions WHERE expires < now();", "delete-without-where", 0);
+	expect("WITH old AS (SELECT id FROM s WHERE x) DELETE FROM sessions;",
+	       "delete-without-where", 1);
+	expect("UPDATE users SET status = 'active';", "update-without-where", 1);
+	expect("UPDATE users SET status = 'active' WHERE status IS NULL;",
+	       "update-without-where", 0);
+	expect("CREATE TABLE n (a int);\nUPDATE n SET a = 1;", "update-without-where", 0);
+}
+
+/* ---- backward-incompatible ------------------------------------------------ */
+
+static void test_review__rename(void **state)
+{
+	df_review_result *r = run("ALTER TABLE users RENAME COLUMN email TO mail;");
+	const df_review_finding *f = find(r, "rename-column");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	df_review_result_free(r);
+	expect("ALTER TABLE users RENAME TO members;", "rename-table", 1);
+	expect("ALTER TABLE users RENAME CONSTRAINT a TO b;", "rename-column", 0);
+	expect("CREATE TABLE t (a int);\nALTER TABLE t RENAME COLUMN a TO b;", "rename-column", 0);
+	expect("CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;\n"
+	       "ALTER TABLE u RENAME COLUMN a TO b;", "rename-column", 0);
+	expect("ALTER VIEW v RENAME TO w;", "rename-table", 0);
+}
+
+static void test_review__add_column_not_null(void **state)
+{
+	df_review_result *r = run("ALTER TABLE users ADD COLUMN age int NOT NULL;");
+	const df_review_finding *f = find(r, "add-column-not-null");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	df_review_result_free(r);
+	expect("ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;", "add-column-not-null", 0);
+	expect("ALTER TABLE users ADD COLUMN age int;", "add-column-not-null", 0);
+	expect("ALTER TABLE users ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;",
+	       "add-column-not-null", 0);
+	expect("CREATE TABLE users (id int);\nALTER TABLE users ADD COLUMN age int NOT NULL;",
+	       "add-column-not-null", 0);
+	/* a nullable add is low risk: no finding at all */
+	r = run("SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nick text;");
+	assert_int_equal(r->nr_findings, 0);
+	assert_int_equal(r->actions.nr, 1);
+	assert_string_equal(r->actions.v[0], "add column nick to users");
+	df_review_result_free(r);
+}
+
+static void test_review__change_column_type(void **state)
+{
+	df_review_result *r = run("ALTER TABLE t ALTER COLUMN id TYPE bigint;");
+	const df_review_finding *f = find(r, "change-column-type");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	df_review_result_free(r);
+	/* unknown current type, a target some types reach for free */
+	r = run("ALTER TABLE t ALTER COLUMN email TYPE text;");
+	assert_non_null(f = find(r, "change-column-type"));
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	df_review_result_free(r);
+	/* known current type (same migration) and binary-coercible */
+	expect("ALTER TABLE t ADD COLUMN c varchar(10);\n"
+	       "ALTER TABLE t ALTER COLUMN c TYPE varchar(20);\n"
+	       "ALTER TABLE t ALTER COLUMN c TYPE text;\n"
+	       "ALTER TABLE t ALTER COLUMN c SET DATA TYPE varchar;", "change-column-type", 0);
+	expect("ALTER TABLE t ADD COLUMN c varchar(20);\n"
+	       "ALTER TABLE t ALTER COLUMN c TYPE varchar(10);", "change-column-type", 1);
+	expect("ALTER TABLE t ADD COLUMN n numeric(10,2);\n"
+	       "ALTER TABLE t ALTER COLUMN n TYPE numeric(12,2);", "change-column-type", 0);
+	expect("ALTER TABLE t ADD COLUMN n numeric(10,2);\n"
+	       "ALTER TABLE t ALTER COLUMN n TYPE numeric(12,3);", "change-column-type", 1);
+	expect("ALTER TABLE t ADD COLUMN a cidr;\nALTER TABLE t ALTER COLUMN a TYPE inet;",
+	       "change-column-type", 0);
+	expect("SET TIME ZONE 'UTC';\nALTER TABLE t ADD COLUMN ts timestamp;\n"
+	       "ALTER TABLE t ALTER COLUMN ts TYPE timestamptz;", "change-column-type", 0);
+	expect_v("SET TIME ZONE 'UTC';\nALTER TABLE t ADD COLUMN ts timestamp;\n"
+		 "ALTER TABLE t ALTER COLUMN ts TYPE timestamptz;", 11, true,
+		 "change-column-type", 1);
+	expect("ALTER TABLE t ADD COLUMN ts timestamp;\n"
+	       "ALTER TABLE t ALTER COLUMN ts TYPE timestamptz;", "change-column-type", 1);
+	expect("CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;",
+	       "change-column-type", 0);
+}
+
+/* ---- locks and rewrites ------------------------------------------------------ */
+
+static void test_review__add_column_rewrite(void **state)
+{
+	expect("ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();", "add-column-rewrite", 1);
+	expect("ALTER TABLE t ADD COLUMN r float8 DEFAULT random();", "add-column-rewrite", 1);
+	expect("ALTER TABLE t ADD COLUMN f jsonb DEFAULT my_func();", "add-column-rewrite", 1);
+	expect("ALTER TABLE t ADD COLUMN n int DEFAULT 10;", "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN n int DEFAULT 2 + 2;", "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now();", "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT CURRENT_TIMESTAMP;",
+	       "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN j jsonb DEFAULT '{}'::jsonb;", "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN a text[] DEFAULT ARRAY['x']::text[];",
+	       "add-column-rewrite", 0);
+	expect("ALTER TABLE t ADD COLUMN g numeric GENERATED ALWAYS AS (a * 2) STORED;",
+	       "add-column-rewrite", 1);
+	expect("ALTER TABLE t ADD COLUMN id bigint GENERATED BY DEFAULT AS IDENTITY;",
+	       "add-column-rewrite", 1);
+	expect("ALTER TABLE t ADD COLUMN id bigserial;", "add-column-rewrite", 1);
+	expect("CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();",
+	       "add-column-rewrite", 0);
+	/* before PostgreSQL 11, any default rewrites */
+	expect_v("ALTER TABLE t ADD COLUMN n int DEFAULT 10;", 10, true, "add-column-rewrite", 1);
+	expect_v("ALTER TABLE t ADD COLUMN n int DEFAULT 10;", 11, true, "add-column-rewrite", 0);
+	expect_v("ALTER TABLE t ADD COLUMN n int DEFAULT NULL;", 10, true, "add-column-rewrite", 0);
+}
+
+static void test_review__create_index_not_concurrently(void **state)
+{
+	df_review_result *r = run("CREATE INDEX users_email ON users (email);");
+	const df_review_finding *f = find(r, "create-index-not-concurrently");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_non_null(strstr(f->hint, "CONCURRENTLY"));
+	df_review_result_free(r);
+	expect("CREATE UNIQUE INDEX ON users (email);", "create-index-not-concurrently", 1);
+	/* a table created in the same migration is empty: no finding */
+	expect("CREATE TABLE users (id int, email text);\n"
+	       "CREATE INDEX users_email ON users (email);", "create-index-not-concurrently", 0);
+	expect("CREATE TABLE app.users (id int, email text);\n"
+	       "CREATE INDEX users_email ON app.users (email);", "create-index-not-concurrently", 0);
+	expect("CREATE TABLE \"Users\" (id int);\nCREATE INDEX i ON \"Users\" (id);",
+	       "create-index-not-concurrently", 0);
+	expect("CREATE TABLE \"Users\" (id int);\nCREATE INDEX i ON users (id);",
+	       "create-index-not-concurrently", 1);
+	expect_v("CREATE INDEX CONCURRENTLY users_email ON users (email);", 15, false,
+		 "create-index-not-concurrently", 0);
+}
+
+static void test_review__drop_index_not_concurrently(void **state)
+{
+	expect("DROP INDEX users_email;", "drop-index-not-concurrently", 1);
+	expect_v("DROP INDEX CONCURRENTLY users_email;", 15, false, "drop-index-not-concurrently", 0);
+	expect("CREATE INDEX i ON t (a);\nDROP INDEX i;", "drop-index-not-concurrently", 0);
+	expect("DROP TRIGGER IF EXISTS trg ON foo;", "drop-index-not-concurrently", 0);
+}
+
+static void test_review__concurrently_in_transaction(void **state)
+{
+	df_review_result *r = run("CREATE INDEX CONCURRENTLY i ON t (a);");
+	const df_review_finding *f = find(r, "concurrently-in-transaction");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_ERROR);
+	assert_non_null(strstr(f->hint, "-- devflow:no-transaction"));
+	df_review_result_free(r);
+	expect_v("CREATE INDEX CONCURRENTLY i ON t (a);", 15, false, "concurrently-in-transaction", 0);
+	expect("-- devflow:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+	       "concurrently-in-transaction", 0);
+	expect("DROP INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
+	expect("REINDEX INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
+	expect("ALTER TABLE p DETACH PARTITION c CONCURRENTLY;", "concurrently-in-transaction", 1);
+	/* after a COMMIT the rest runs outside the transaction */
+	expect("COMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);", "concurrently-in-transaction", 0);
+}
+
+static void test_review__constraint_without_not_valid(void **state)
+{
+	expect("ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (uid) REFERENCES users (id);",
+	       "constraint-without-not-valid", 1);
+	expect("ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (uid) REFERENCES users (id) NOT VALID;",
+	       "constraint-without-not-valid", 0);
+	expect("ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0);",
+	       "constraint-without-not-valid", 1);
+	expect("ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;",
+	       "constraint-without-not-valid", 0);
+	expect("ALTER TABLE orders ADD COLUMN uid int REFERENCES users (id);",
+	       "constraint-without-not-valid", 1);
+	expect("CREATE TABLE o (uid int);\nALTER TABLE o ADD CONSTRAINT fk FOREIGN KEY (uid) "
+	       "REFERENCES users (id);", "constraint-without-not-valid", 0);
+	expect("CREATE TABLE o (uid int REFERENCES users (id));", "constraint-without-not-valid", 0);
+}
+
+static void test_review__validate_in_same_transaction(void **state)
+{
+	const char *sql =
+		"ALTER TABLE o ADD CONSTRAINT fk FOREIGN KEY (uid) REFERENCES u (id) NOT VALID;\n"
+		"ALTER TABLE o VALIDATE CONSTRAINT fk;";
+
+	expect(sql, "validate-in-same-transaction", 1);
+	expect_v(sql, 15, false, "validate-in-same-transaction", 0);
+	expect("ALTER TABLE o ADD CONSTRAINT fk FOREIGN KEY (uid) REFERENCES u (id) NOT VALID;\n"
+	       "COMMIT;\nBEGIN;\nALTER TABLE o VALIDATE CONSTRAINT fk;",
+	       "validate-in-same-transaction", 0);
+	expect("ALTER TABLE o VALIDATE CONSTRAINT fk;", "validate-in-same-transaction", 0);
+}
+
+static void test_review__constraint_builds_index(void **state)
+{
+	expect("ALTER TABLE t ADD CONSTRAINT u UNIQUE (email);", "constraint-builds-index", 1);
+	expect("ALTER TABLE t ADD PRIMARY KEY (id);", "constraint-builds-index", 1);
+	expect("ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX t_email_idx;",
+	       "constraint-builds-index", 0);
+	expect("ALTER TABLE t ADD CONSTRAINT p PRIMARY KEY USING INDEX t_id_idx;",
+	       "constraint-builds-index", 0);
+	expect("ALTER TABLE t ADD COLUMN code text UNIQUE;", "constraint-builds-index", 1);
+	expect("CREATE TABLE t (email text);\nALTER TABLE t ADD CONSTRAINT u UNIQUE (email);",
+	       "constraint-builds-index", 0);
+}
+
+static void test_review__set_not_null(void **state)
+{
+	df_review_result *r = run("ALTER TABLE t ALTER COLUMN c SET NOT NULL;");
+	const df_review_finding *f = find(r, "set-not-null");
+
+	assert_non_null(f);
+	assert_non_null(strstr(f->hint, "NOT VALID"));
+	df_review_result_free(r);
+	/* PostgreSQL 12+: a validated CHECK (c IS NOT NULL) makes it scan-free */
+	expect("ALTER TABLE t ADD CONSTRAINT c_nn CHECK (c IS NOT NULL) NOT VALID;\nCOMMIT;\n"
+	       "BEGIN;\nALTER TABLE t VALIDATE CONSTRAINT c_nn;\n"
+	       "ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "set-not-null", 0);
+	expect_v("ALTER TABLE t VALIDATE CONSTRAINT c_nn;\n"
+		 "ALTER TABLE t ALTER COLUMN c SET NOT NULL;", 11, true, "set-not-null", 1);
+	expect("ALTER TABLE t ADD CONSTRAINT d_nn CHECK (d IS NOT NULL) NOT VALID;\n"
+	       "ALTER TABLE t VALIDATE CONSTRAINT d_nn;\n"
+	       "ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "set-not-null", 1);
+	expect("ALTER TABLE t ADD CONSTRAINT c_nn CHECK (c IS NOT NULL) NOT VALID;\n"
+	       "ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "set-not-null", 1);
+	expect("CREATE TABLE t (c int);\nALTER TABLE t ALTER COLUMN c SET NOT NULL;",
+	       "set-not-null", 0);
+	expect("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;", "set-not-null", 0);
+}
+
+static void test_review__maintenance(void **state)
+{
+	expect("VACUUM FULL t;", "vacuum-full", 1);
+	expect("VACUUM (FULL, ANALYZE) t;", "vacuum-full", 1);
+	expect("VACUUM (FULL false) t;", "vacuum-full", 0);
+	expect("VACUUM ANALYZE t;", "vacuum-full", 0);
+	expect("CLUSTER t USING t_pkey;", "cluster", 1);
+	expect("REINDEX TABLE t;", "reindex-not-concurrently", 1);
+	expect_v("REINDEX TABLE t;", 11, true, "reindex-not-concurrently", 0);
+	expect_v("REINDEX TABLE CONCURRENTLY t;", 15, false, "reindex-not-concurrently", 0);
+	expect_v("REINDEX (CONCURRENTLY false) INDEX i;", 15, false, "reindex-not-concurrently", 1);
+}
+
+/* ---- process ---------------------------------------------------------------- */
+
+static void test_review__lock_timeout_missing(void **state)
+{
+	df_review_result *r = run("ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN y int;");
+
+	/* once per migration, at the first statement that needs it */
+	assert_int_equal(count(r, "lock-timeout-missing"), 1);
+	assert_int_equal(find(r, "lock-timeout-missing")->risk, DF_RISK_LOW);
+	assert_int_equal(find(r, "lock-timeout-missing")->line, 1);
+	df_review_result_free(r);
+	expect("SET lock_timeout = '5s';\nALTER TABLE a ADD COLUMN x int;", "lock-timeout-missing", 0);
+	expect("SET LOCAL lock_timeout TO '5s';\nALTER TABLE a ADD COLUMN x int;",
+	       "lock-timeout-missing", 0);
+	expect("SELECT set_config('lock_timeout', '5s', false);\nALTER TABLE a ADD COLUMN x int;",
+	       "lock-timeout-missing", 0);
+	expect("SET lock_timeout = 0;\nALTER TABLE a ADD COLUMN x int;", "lock-timeout-missing", 1);
+	expect("SET foo.lock_timeout = '1s';\nALTER TABLE a ADD COLUMN x int;",
+	       "lock-timeout-missing", 1);
+	expect("ALTER TABLE a ADD COLUMN x int;\nSET lock_timeout = '1s';", "lock-timeout-missing", 1);
+	/* SET LOCAL ends with its transaction */
+	expect("SET LOCAL lock_timeout = '5s';\nCOMMIT;\nBEGIN;\nALTER TABLE a ADD COLUMN x int;",
+	       "lock-timeout-missing", 1);
+	/* only write-blocking locks on tables that existed before */
+	expect("CREATE TABLE n (id int);\nALTER TABLE n ADD COLUMN x int;", "lock-timeout-missing", 0);
+	expect("ALTER TABLE a VALIDATE CONSTRAINT c;", "lock-timeout-missing", 0);
+	expect("CREATE TYPE mood AS ENUM ('sad', 'ok');", "lock-timeout-missing", 0);
+	expect("CREATE INDEX i ON a (x);", "lock-timeout-missing", 1);
+	expect("LOCK TABLE a IN ACCESS EXCLUSIVE MODE;", "lock-timeout-missing", 1);
+}
+
+static void test_review__data_change_with_ddl(void **state)
+{
+	df_review_result *r = run("ALTER TABLE users ADD COLUMN status text;\n"
+				  "UPDATE users SET status = 'active';");
+	const df_review_finding *f = find(r, "data-change-with-ddl");
+
+	assert_non_null(f);
+	assert_int_equal(f->line, 2);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_true(r->changes_data);
+	assert_true(r->changes_schema);
+	df_review_result_free(r);
+	/* targeted updates are reported at low risk */
+	r = run("UPDATE users SET status = 'x' WHERE id = 1;\nALTER TABLE users ADD COLUMN s text;");
+	assert_non_null(f = find(r, "data-change-with-ddl"));
+	assert_int_equal(f->risk, DF_RISK_LOW);
+	df_review_result_free(r);
+	expect_v("ALTER TABLE users ADD COLUMN status text;\nUPDATE users SET status = 'a';",
+		 15, false, "data-change-with-ddl", 0);
+	expect("ALTER TABLE users ADD COLUMN status text;\nCOMMIT;\nBEGIN;\n"
+	       "UPDATE users SET status = 'a';", "data-change-with-ddl", 0);
+	expect("CREATE TABLE n (a int);\nUPDATE n SET a = 1;", "data-change-with-ddl", 0);
+	expect("UPDATE users SET status = 'a';", "data-change-with-ddl", 0);
+}
+
+static void test_review__transactions(void **state)
+{
+	expect("BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;", "transaction-nesting", 1);
+	expect("SELECT 1;\nCOMMIT;", "transaction-nesting", 1);
+	expect_v("BEGIN;\nSELECT 1;\nCOMMIT;", 15, false, "transaction-nesting", 0);
+	expect_v("BEGIN;\nBEGIN;\nCOMMIT;", 15, false, "transaction-nesting", 1);
+	expect_v("BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;", 15, false, "transaction-nesting", 1);
+	expect_v("BEGIN;\nCREATE TABLE u (id int);", 15, false, "uncommitted-transaction", 1);
+	expect_v("START TRANSACTION;\nCREATE TABLE u (id int);", 15, false,
+		 "uncommitted-transaction", 1);
+	expect_v("BEGIN;\nCREATE TABLE u (id int);\nROLLBACK;", 15, false,
+		 "uncommitted-transaction", 0);
+	expect("BEGIN;\nCREATE TABLE u (id int);", "uncommitted-transaction", 0);
+	expect_v("SAVEPOINT a;\nROLLBACK TO SAVEPOINT a;", 15, false, "transaction-nesting", 0);
+}
+
+/* ---- robustness, directives, options ------------------------------------------ */
+
+static void test_review__unparsed_statement(void **state)
+{
+	df_review_result *r = run("ALTER TABLE t DROP COLUMN c, ADD COLUMN;\nDROP TABLE x;");
+	const df_review_finding *f = find(r, "unparsed-statement");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_INFO);
+	assert_int_equal(r->unparsed, 1);
+	assert_int_equal(r->statements, 2);
+	/* the token-level rules still review it */
+	assert_int_equal(count(r, "drop-column"), 1);
+	assert_int_equal(count(r, "drop-table"), 1);
+	df_review_result_free(r);
+	/* psql meta-commands and COPY data are skipped, not parsed */
+	r = run("\\set ON_ERROR_STOP 1\nCOPY t FROM stdin;\n1\tDROP TABLE x;\n\\.\n"
+		"SELECT 1 \\gset\nDROP TABLE y;");
+	assert_int_equal(r->unparsed, 0);
+	assert_int_equal(count(r, "drop-table"), 1);
+	assert_int_equal(r->statements, 3);
+	df_review_result_free(r);
+	/* garbage, unterminated quotes, empty input */
+	r = run("ALTER TABLE 'oops");
+	df_review_result_free(r);
+	r = run("");
+	assert_int_equal(r->statements, 0);
+	assert_int_equal(r->nr_findings, 0);
+	df_review_result_free(r);
+	r = run_opts(NULL, "/* only a comment */ -- and another\n");
+	assert_int_equal(r->statements, 0);
+	df_review_result_free(r);
+}
+
+static void test_review__allow_comments(void **state)
+{
+	/* the line before, a trailing comment, a comment inside, several rules */
+	expect("-- devflow:allow drop-table\nDROP TABLE a;", "drop-table", 0);
+	expect("DROP TABLE a; -- devflow:allow drop-table\nDROP TABLE b;", "drop-table", 1);
+	expect("DROP /* devflow:allow drop-table */ TABLE a;", "drop-table", 0);
+	expect("-- devflow:allow rename-column, drop-table\nDROP TABLE a;", "drop-table", 0);
+	expect("-- devflow:allow all\nDROP TABLE a;", "drop-table", 0);
+	/* it covers its statement only */
+	expect("-- devflow:allow drop-table\nDROP TABLE a;\nDROP TABLE b;", "drop-table", 1);
+	expect("-- devflow:allow drop-column\nDROP TABLE a;", "drop-table", 1);
+	expect("-- devflow:allow drop-tables\nDROP TABLE a;", "drop-table", 1);
+}
+
+static void test_review__disabled_rules(void **state)
+{
+	df_strlist off = DF_STRLIST_INIT;
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+	df_review_result *r;
+
+	assert_int_equal(df_strlist_push(&off, "drop-table"), 0);
+	assert_int_equal(df_strlist_push(&off, "lock-timeout-missing"), 0);
+	o.disabled = &off;
+	r = run_opts(&o, "DROP TABLE a;\nALTER TABLE b DROP COLUMN c;");
+	assert_int_equal(count(r, "drop-table"), 0);
+	assert_int_equal(count(r, "lock-timeout-missing"), 0);
+	assert_int_equal(count(r, "drop-column"), 1);
+	df_review_result_free(r);
+	df_strlist_release(&off);
+}
+
+static void test_review__positions(void **state)
+{
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+	df_review_result *r;
+	const df_review_finding *f;
+	char big[1200];
+
+	r = run("SET lock_timeout = '1s';\n\n  ALTER TABLE t\n    ADD CONSTRAINT u UNIQUE (a);");
+	assert_non_null(f = find(r, "constraint-builds-index"));
+	assert_int_equal(f->line, 4);
+	assert_int_equal(f->column, 9);
+	assert_string_equal(f->statement, "ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)");
+	df_review_result_free(r);
+	/* a section starting at line 10 of its file */
+	o.base_line = 10;
+	r = run_opts(&o, "SET lock_timeout = '1s';\nDROP TABLE a;");
+	assert_non_null(f = find(r, "drop-table"));
+	assert_int_equal(f->line, 11);
+	assert_int_equal(f->column, 1);
+	df_review_result_free(r);
+	/* long statements are truncated */
+	memcpy(big, "UPDATE t SET x = x + (1111", 26);
+	memset(big + 26, '1', sizeof(big) - 28);
+	memcpy(big + sizeof(big) - 2, ")", 2);
+	r = run(big);
+	assert_true(r->nr_findings > 0);
+	assert_true(strlen(r->findings[0].statement) <= 210);
+	df_review_result_free(r);
+}
+
+static void test_review__risk_threshold(void **state)
+{
+	df_review_risk risk;
+	df_review_result *r;
+
+	assert_int_equal(df_review_risk_parse(&risk, "medium"), 0);
+	assert_int_equal(risk, DF_RISK_MEDIUM);
+	assert_int_equal(df_review_risk_parse(&risk, "HIGH"), 0);
+	assert_int_equal(risk, DF_RISK_HIGH);
+	assert_int_equal(df_review_risk_parse(&risk, "severe"), DF_EUSAGE);
+	assert_true(df_review_risk_reaches(DF_RISK_HIGH, DF_RISK_MEDIUM));
+	assert_false(df_review_risk_reaches(DF_RISK_LOW, DF_RISK_MEDIUM));
+	assert_string_equal(df_review_risk_name(DF_RISK_LOW), "low");
+	assert_string_equal(df_review_severity_name(DF_REVIEW_WARNING), "warning");
+
+	r = run("SET lock_timeout = '1s';\nALTER TABLE t DROP COLUMN c;");
+	assert_int_equal(r->max_risk, DF_RISK_MEDIUM);
+	assert_false(df_review_result_fails(r, DF_RISK_HIGH));
+	assert_true(df_review_result_fails(r, DF_RISK_MEDIUM));
+	df_review_result_free(r);
+	r = run("SET lock_timeout = '1s';\nALTER TABLE t RENAME COLUMN a TO b;");
+	assert_true(df_review_result_fails(r, DF_RISK_HIGH));
+	df_review_result_free(r);
+}
+
+static void test_review__catalogue(void **state)
+{
+	size_t n;
+	const df_review_rule *rules = df_review_rules(&n);
+
+	assert_true(n >= 25);
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(df_review_rule_find(rules[i].id), &rules[i]);
+		assert_non_null(rules[i].summary);
+		assert_true(rules[i].dialects != 0);
+	}
+	assert_null(df_review_rule_find("no-such-rule"));
+	/* the seed's risk table */
+	assert_int_equal(df_review_rule_find("drop-column")->risk, DF_RISK_MEDIUM);
+	assert_int_equal(df_review_rule_find("rename-column")->risk, DF_RISK_HIGH);
+	assert_int_equal(df_review_rule_find("create-index-not-concurrently")->risk, DF_RISK_MEDIUM);
+	assert_int_equal(df_review_rule_find("change-column-type")->risk, DF_RISK_HIGH);
+	assert_int_equal(df_review_rule_find("add-column-not-null")->risk, DF_RISK_MEDIUM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_review__drop_table),
+		cmocka_unit_test(test_review__drop_column),
+		cmocka_unit_test(test_review__drop_schema_database),
+		cmocka_unit_test(test_review__truncate),
+		cmocka_unit_test(test_review__delete_update_without_where),
+		cmocka_unit_test(test_review__rename),
+		cmocka_unit_test(test_review__add_column_not_null),
+		cmocka_unit_test(test_review__change_column_type),
+		cmocka_unit_test(test_review__add_column_rewrite),
+		cmocka_unit_test(test_review__create_index_not_concurrently),
+		cmocka_unit_test(test_review__drop_index_not_concurrently),
+		cmocka_unit_test(test_review__concurrently_in_transaction),
+		cmocka_unit_test(test_review__constraint_without_not_valid),
+		cmocka_unit_test(test_review__validate_in_same_transaction),
+		cmocka_unit_test(test_review__constraint_builds_index),
+		cmocka_unit_test(test_review__set_not_null),
+		cmocka_unit_test(test_review__maintenance),
+		cmocka_unit_test(test_review__lock_timeout_missing),
+		cmocka_unit_test(test_review__data_change_with_ddl),
+		cmocka_unit_test(test_review__transactions),
+		cmocka_unit_test(test_review__unparsed_statement),
+		cmocka_unit_test(test_review__allow_comments),
+		cmocka_unit_test(test_review__disabled_rules),
+		cmocka_unit_test(test_review__positions),
+		cmocka_unit_test(test_review__risk_threshold),
+		cmocka_unit_test(test_review__catalogue),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
