@@ -225,6 +225,8 @@ void df_plan_free(df_plan *plan);
 const df_problem *df_plan_blocker(const df_plan *plan);
 /* Hash of the pending set: versions and checksums, in order. */
 void df_plan_pending_hash(char out[65], const df_plan *plan, const char *to_version);
+/* Hash of a list of migrations (files and checksums) under a label ("rollback"). */
+void df_migs_hash(char out[65], const df_migration *const *migs, size_t n, const char *label);
 
 /* ---- the runner --------------------------------------------------------- */
 
@@ -262,6 +264,8 @@ typedef struct df_run_result {
 /* Which migrations a migrate / rollback would run, in order (borrowed). */
 int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 	const df_run_opts *opts, bool rollback);
+/* Run every statement of a plain SQL file (smoke tests). */
+int df_run_sql_file(df_conn *conn, const char *path, long *statements);
 /* Split every selected migration without running it: a file the splitter
  * rejects (unterminated quote ...) stops the run before anything applies. */
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);

@@ -7,17 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "devflow/review.h"
 #include "util/banned.h"
 
 int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback);
 
 struct apply_opts {
-	bool dry_run, yes, backup, out_of_order;
+	bool dry_run, yes, backup, out_of_order, accept_risk;
+	size_t high_risk;       /* high-risk review findings in what will run */
 	const char *to, *steps, *confirm;
 };
 
@@ -103,6 +106,25 @@ static int gates(struct cli_ctx *ctx, struct cli_session *s, const struct apply_
 			return refuse(ctx, next, "the %s policy requires a dry-run of these %zu migration(s) "
 				"on %s first", df_policy_name(pol), n, env);
 		}
+	}
+	if (o->high_risk && !o->accept_risk && !ctx->tty_in) {
+		char next[256];
+		snprintf(next, sizeof(next), "devflow db review%s", e);
+		cli_next(ctx, "%s", next);
+		snprintf(next, sizeof(next), "devflow db %s%s --accept-risk %s", verb, e,
+			pol == DF_POLICY_PRODUCTION ? "--confirm production" : "--yes");
+		return refuse(ctx, next, "the review found %zu high-risk change%s; under the %s policy "
+			"the confirmation must say so with --accept-risk", o->high_risk,
+			o->high_risk == 1 ? "" : "s", df_policy_name(pol));
+	}
+	if (o->high_risk && !o->accept_risk && ctx->tty_in) {
+		snprintf(prompt, sizeof(prompt), "The review found %zu high-risk change%s (see above). "
+			"Type 'accept risk' to go on: ", o->high_risk, o->high_risk == 1 ? "" : "s");
+		fprintf(stderr, "%s", prompt);
+		char line[64];
+		if (!fgets(line, sizeof(line), stdin) || strncmp(line, "accept risk", 11))
+			return refuse(ctx, NULL, "high-risk changes not accepted; nothing was %s",
+				rollback ? "reverted" : "applied");
 	}
 	if (pol == DF_POLICY_STAGING) {
 		if (o->yes || (o->confirm && !strcmp(o->confirm, env)))
@@ -205,6 +227,104 @@ static char *rollback_plan(struct cli_session *s, const df_migration **migs, siz
 	return df_buf_detach(&path);
 }
 
+/* Review one migration for the preview; count high-risk findings. */
+static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migration *m,
+	struct apply_opts *o, json_t *out)
+{
+	df_review_result *r = NULL;
+	df_review_opts ro;
+	df_identity id;
+	char *text;
+	size_t len;
+
+	if (m->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &m->up) < 0)
+		return;
+	df_review_opts_init(&ro);
+	ro.dialect = df_conn_dialect(s->conn);
+	if (ro.dialect == DF_DIALECT_POSTGRES && df_conn_identity(s->conn, &id) == 0 && id.version_num >= 90000)
+		ro.pg_version = id.version_num / 10000;
+	ro.in_transaction = !m->no_transaction;
+	ro.base_line = m->up.line;
+	ro.disabled = &s->cfg->review_disabled;
+	if (df_review_run(&r, &ro, m->path, text, len) == 0) {
+		for (size_t i = 0; i < r->nr_findings; i++) {
+			const df_review_finding *f = &r->findings[i];
+			json_t *j = json_object();
+			if (f->risk == DF_RISK_HIGH)
+				o->high_risk++;
+			if (f->risk >= DF_RISK_MEDIUM || ctx->verbose)
+				cli_say(ctx, "      %s! %s%s (%s risk, line %d): %s\n",
+					cli_c(ctx, f->risk == DF_RISK_HIGH ? "red" : "yellow"), f->rule,
+					cli_c(ctx, "reset"), df_review_risk_name(f->risk), f->line, f->message);
+			json_object_set_new(j, "rule", json_string(f->rule));
+			json_object_set_new(j, "severity", json_string(df_review_severity_name(f->severity)));
+			json_object_set_new(j, "risk", json_string(df_review_risk_name(f->risk)));
+			json_object_set_new(j, "file", cli_json_str(f->file));
+			json_object_set_new(j, "line", json_integer(f->line));
+			json_object_set_new(j, "column", json_integer(f->column));
+			json_object_set_new(j, "message", cli_json_str(f->message));
+			json_object_set_new(j, "hint", cli_json_str(f->hint));
+			json_array_append_new(out, j);
+		}
+	}
+	df_review_result_free(r);
+	free(text);
+}
+
+/* A schema snapshot; a failure is a warning, never a reason to stop. */
+static char *snapshot(struct cli_ctx *ctx, struct cli_session *s, const char *tag)
+{
+	char *path = NULL;
+
+	if (df_snapshot_take(&path, s->conn, s->target->dsn, s->target->env, tag) < 0) {
+		fprintf(stderr, "%swarning:%s no schema snapshot %s: %s\n", cli_c(ctx, "yellow"),
+			cli_c(ctx, "reset"), tag, df_error_last()->message);
+		return NULL;
+	}
+	return path;
+}
+
+/* smoke = FILE.sql and after_migrate = COMMAND of the environment. */
+static int after_hooks(struct cli_ctx *ctx, struct cli_session *s)
+{
+	const df_env_conf *ec = s->target->conf;
+	int error;
+
+	if (!ec)
+		return 0;
+	if (ec->smoke) {
+		long n = 0;
+		char *path = df_config_path(s->cfg, ec->smoke);
+		error = path ? df_run_sql_file(s->conn, path, &n) : df_error_oom();
+		json_object_set_new(ctx->result, "smoke", json_boolean(error == 0));
+		if (error < 0) {
+			df_error_prefix("smoke test %s failed (the migrations stay applied; no automatic rollback)", ec->smoke);
+			free(path);
+			return error;
+		}
+		cli_say(ctx, "Smoke test %s passed (%ld statement%s).\n", ec->smoke, n, n == 1 ? "" : "s");
+		free(path);
+	}
+	if (ec->after_migrate) {
+		df_buf cmd = DF_BUF_INIT;
+		int rc;
+		fflush(stdout);
+		setenv("DEVFLOW_ENV", s->target->env, 1);
+		df_buf_printf(&cmd, "%s", ec->after_migrate);
+		rc = system(cmd.ptr);
+		df_buf_release(&cmd);
+		json_object_set_new(ctx->result, "after_migrate", json_boolean(rc == 0));
+		if (rc != 0) {
+			df_error_set(DF_EIO, "after_migrate command failed (exit %d); the migrations stay applied, no automatic rollback",
+				WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+			df_error_hint("check the command in devflow.conf [env \"%s\"] after_migrate", s->target->env);
+			return DF_EIO;
+		}
+		cli_say(ctx, "after_migrate command succeeded.\n");
+	}
+	return 0;
+}
+
 int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 {
 	struct apply_opts o = { 0 };
@@ -214,8 +334,10 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		{ "--yes", 0, NULL, &o.yes },
 		{ "-y", 0, NULL, &o.yes },
 		{ "--confirm", 1, &o.confirm, NULL },
-		{ rollback ? "--steps" : "--backup", rollback, &o.steps, &o.backup },
+		{ "--backup", 0, NULL, &o.backup },
+		{ rollback ? "--steps" : "--no-such-option", 1, &o.steps, NULL },
 		{ rollback ? "--no-such-option" : "--out-of-order", 0, NULL, &o.out_of_order },
+		{ "--accept-risk", 0, NULL, &o.accept_risk },
 		{ NULL, 0, NULL, NULL },
 	};
 	struct cli_session s;
@@ -227,7 +349,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	int nops, error = 0, status;
 	bool take_backup = false, remote_ok;
 	const char *e = cli_env_arg(ctx), *verb = rollback ? "rollback" : "migrate";
-	json_t *steps;
+	json_t *steps, *findings = json_array();
+	char *snap_before = NULL, *snap_after = NULL;
+	bool snapshots;
 
 	memset(&s, 0, sizeof(s));
 	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
@@ -330,21 +454,22 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			cli_actions(&acts, migs[i], df_conn_dialect(s.conn));
 			for (size_t k = 0; k < acts.nr; k++)
 				cli_say(ctx, "      - %s\n", acts.v[k]);
+			review_one(ctx, &s, migs[i], &o, findings);
 		}
 		df_strlist_release(&acts);
 	}
+	json_object_set_new(ctx->result, "findings", findings);
+	findings = NULL;
+	if (o.high_risk)
+		cli_say(ctx, "\n%s%zu high-risk change%s%s: `devflow db review%s` explains each.\n",
+			cli_c(ctx, "red"), o.high_risk, o.high_risk == 1 ? "" : "s", cli_c(ctx, "reset"),
+			cli_env_arg(ctx));
 	cli_say(ctx, "\n");
 	{
 		/* the pending set a receipt is bound to: what this run selects */
 		df_plan_pending_hash(set_hash, s.plan, o.to);
-		if (rollback) {
-			df_buf b = DF_BUF_INIT;
-			for (size_t i = 0; i < n; i++)
-				df_buf_printf(&b, "%s:%s;", migs[i]->file, migs[i]->checksum);
-			/* rollbacks bind their receipt to the reverted set */
-			snprintf(set_hash, sizeof(set_hash), "rb-%.60s", b.ptr);
-			df_buf_release(&b);
-		}
+		if (rollback)
+			df_migs_hash(set_hash, migs, n, "rollback");
 	}
 	if (!o.dry_run && (error = gates(ctx, &s, &o, n, set_hash, rollback, &take_backup)) < 0) {
 		cli_audit(ctx, &s, verb, "refused", df_error_last()->message, NULL, NULL);
@@ -362,7 +487,23 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		df_backup_info_release(&info);
 	}
 
+	snapshots = !o.dry_run && s.target->policy != DF_POLICY_LOCAL;
+	if (snapshots)
+		snap_before = snapshot(ctx, &s, rollback ? "before-rollback" : "before-migrate");
 	error = df_run_apply(&res, s.conn, migs, n, &ro, rollback);
+	if (snapshots) {
+		const df_error *le = df_error_last();
+		char *m = error && le ? strdup(le->message) : NULL;
+		snap_after = snapshot(ctx, &s, rollback ? "after-rollback" : "after-migrate");
+		if (m) {
+			df_error_set(error, "%s", m);
+			free(m);
+		}
+		json_t *sn = json_object();
+		json_object_set_new(sn, "before", cli_json_str(snap_before));
+		json_object_set_new(sn, "after", cli_json_str(snap_after));
+		json_object_set_new(ctx->result, "snapshots", sn);
+	}
 	if (ctx->tty_err && !ctx->quiet)
 		fprintf(stderr, "\r\033[K");
 	steps = json_array();
@@ -389,12 +530,10 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		df_buf summary = DF_BUF_INIT;
 		char *receipt = NULL;
 		const char *op = o.dry_run ? "dry-run" : verb;
-		if (o.dry_run && rollback)
-			op = "dry-run-rollback";
 		df_buf_printf(&summary, "%s %zu of %zu migration(s)%s", o.dry_run ? "dry-ran" :
 			rollback ? "reverted" : "applied", error ? res.failed_step : n, n,
 			error ? ", then failed" : "");
-		if (o.dry_run && !error)
+		if (!error)
 			receipt = df_receipt_dryrun(set_hash);
 		if (error) {
 			/* keep the run's error while the audit row is written */
@@ -413,7 +552,12 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			free(h);
 			free(f);
 		} else {
-			cli_audit(ctx, &s, op, "ok", summary.ptr, receipt, NULL);
+			df_buf det = DF_BUF_INIT;
+			if (snap_before || snap_after)
+				df_buf_printf(&det, "snapshots: before=%s after=%s", snap_before ? snap_before : "-",
+					snap_after ? snap_after : "-");
+			cli_audit(ctx, &s, op, "ok", summary.ptr, receipt, det.size ? det.ptr : NULL);
+			df_buf_release(&det);
 		}
 		free(receipt);
 		df_buf_release(&summary);
@@ -451,6 +595,8 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 				free(plan);
 			}
 		}
+		if (!rollback && (error = after_hooks(ctx, &s)) < 0)
+			goto fail;
 		cli_next(ctx, "devflow db status%s", e);
 	} else {
 		cli_say(ctx, "\n%sDry-run passed:%s nothing was kept; the dry-run is recorded%s.\n",
@@ -468,6 +614,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 fail:
 	status = cli_fail(ctx, error);
 out:
+	json_decref(findings);
+	free(snap_before);
+	free(snap_after);
 	df_run_result_release(&res);
 	free(migs);
 	cli_session_close(&s);

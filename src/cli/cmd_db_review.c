@@ -1,8 +1,268 @@
-/* devflow db review: placeholder until the review engine lands. */
+/*
+ * devflow db review [FILE...]: risk review of the pending migrations (or of
+ * the given files, any tool's; a plain .sql file is one UP section).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "devflow/buf.h"
+#include "devflow/review.h"
+#include "util/banned.h"
+
+struct reviewed {
+	const df_migration *mig;
+	df_review_result *res;
+};
+
+/* The text of line `line` of `path` (without its newline); caller frees. */
+static char *source_line(const char *path, int line)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+	char *out = NULL;
+
+	if (!f)
+		return NULL;
+	while (fgets(buf, sizeof(buf), f))
+		if (++n == line) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			out = strdup(buf);
+			break;
+		}
+	fclose(f);
+	return out;
+}
+
+static const char *sev_color(struct cli_ctx *ctx, df_review_severity s)
+{
+	return cli_c(ctx, s == DF_REVIEW_ERROR ? "red" : s == DF_REVIEW_WARNING ? "yellow" : "blue");
+}
+
+static json_t *sarif(struct reviewed *v, size_t n)
+{
+	json_t *doc = json_object(), *run = json_object(), *driver = json_object();
+	json_t *rules = json_array(), *results = json_array(), *tool = json_object();
+	size_t nr;
+	const df_review_rule *cat = df_review_rules(&nr);
+
+	json_object_set_new(doc, "$schema", json_string("https://json.schemastore.org/sarif-2.1.0.json"));
+	json_object_set_new(doc, "version", json_string("2.1.0"));
+	json_object_set_new(driver, "name", json_string("devflow"));
+	json_object_set_new(driver, "version", json_string(DF_VERSION));
+	for (size_t i = 0; i < nr; i++) {
+		json_t *r = json_object(), *d = json_object();
+		json_object_set_new(r, "id", json_string(cat[i].id));
+		json_object_set_new(d, "text", json_string(cat[i].summary));
+		json_object_set_new(r, "shortDescription", d);
+		json_array_append_new(rules, r);
+	}
+	json_object_set_new(driver, "rules", rules);
+	json_object_set_new(tool, "driver", driver);
+	json_object_set_new(run, "tool", tool);
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < v[k].res->nr_findings; i++) {
+			const df_review_finding *f = &v[k].res->findings[i];
+			json_t *r = json_object(), *msg = json_object(), *loc = json_object();
+			json_t *phys = json_object(), *art = json_object(), *reg = json_object(), *locs = json_array();
+			json_object_set_new(r, "ruleId", json_string(f->rule));
+			json_object_set_new(r, "level", json_string(f->severity == DF_REVIEW_ERROR ? "error" :
+				f->severity == DF_REVIEW_WARNING ? "warning" : "note"));
+			json_object_set_new(msg, "text", json_string(f->message));
+			json_object_set_new(r, "message", msg);
+			json_object_set_new(art, "uri", json_string(f->file ? f->file : ""));
+			json_object_set_new(reg, "startLine", json_integer(f->line > 0 ? f->line : 1));
+			json_object_set_new(reg, "startColumn", json_integer(f->column > 0 ? f->column : 1));
+			json_object_set_new(phys, "artifactLocation", art);
+			json_object_set_new(phys, "region", reg);
+			json_object_set_new(loc, "physicalLocation", phys);
+			json_array_append_new(locs, loc);
+			json_object_set_new(r, "locations", locs);
+			json_array_append_new(results, r);
+		}
+	json_object_set_new(run, "results", results);
+	json_t *runs = json_array();
+	json_array_append_new(runs, run);
+	json_object_set_new(doc, "runs", runs);
+	return doc;
+}
 
 int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 {
-	df_error_set(DF_EINTERNAL, "db review is not built yet");
-	return cli_fail(ctx, DF_EINTERNAL);
+	const char *dialect_s = NULL, *fail_on_s = NULL, *pg_s = NULL, *format = NULL;
+	struct cli_opt opts[] = {
+		{ "--dialect", 1, &dialect_s, NULL },
+		{ "--fail-on", 1, &fail_on_s, NULL },
+		{ "--pg-version", 1, &pg_s, NULL },
+		{ "--format", 1, &format, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	struct cli_session s;
+	df_migration *files = NULL;
+	struct reviewed *v = NULL;
+	size_t nv = 0;
+	df_review_risk fail_on = DF_RISK_HIGH;
+	df_dialect d = DF_DIALECT_SQLITE;
+	df_review_opts ro;
+	char **ops;
+	int nops, error = 0, status, pg = 0;
+	bool failed = false;
+	json_t *findings, *summary;
+
+	memset(&s, 0, sizeof(s));
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
+		return CLI_EXIT_USAGE;
+	if (fail_on_s && df_review_risk_parse(&fail_on, fail_on_s) < 0)
+		return cli_usage_error(ctx, "--fail-on wants low, medium or high, not '%s'", fail_on_s);
+	if (dialect_s && df_dialect_parse(&d, dialect_s) < 0)
+		return cli_usage_error(ctx, "--dialect wants postgres, mysql or sqlite, not '%s'", dialect_s);
+	if (pg_s) {
+		char *end;
+		pg = (int)strtol(pg_s, &end, 10);
+		if (*end || pg < 9 || pg > 30)
+			return cli_usage_error(ctx, "--pg-version wants a major version such as 15, not '%s'", pg_s);
+	}
+	if (format && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "sarif"))
+		return cli_usage_error(ctx, "--format wants text, json or sarif, not '%s'", format);
+	if (format && !strcmp(format, "json"))
+		ctx->json = true, ctx->out = stderr;
+
+	/* Files given: no database needed.  Otherwise: the target's pending set. */
+	if ((error = cli_session_open(&s, ctx, nops ? 0 : CLI_S_DB | CLI_S_FILES | CLI_S_PLAN, false)) < 0)
+		goto fail;
+	if (!dialect_s) {
+		const char *eng = s.target->dsn->engine;
+		d = !strcmp(eng, "postgres") ? DF_DIALECT_POSTGRES : !strcmp(eng, "mysql") ?
+			DF_DIALECT_MYSQL : DF_DIALECT_SQLITE;
+	}
+	if (!pg && s.conn && d == DF_DIALECT_POSTGRES) {
+		df_identity id;
+		if (df_conn_identity(s.conn, &id) == 0 && id.version_num >= 90000)
+			pg = id.version_num / 10000;
+	}
+	if (!(v = calloc((size_t)nops + (s.plan ? s.plan->nr : 0) + 1, sizeof(*v))) ||
+	    !(files = calloc((size_t)nops + 1, sizeof(*files)))) {
+		error = df_error_oom();
+		goto fail;
+	}
+	for (int i = 0; i < nops; i++) {
+		if ((error = df_migration_read_file(&files[i], ops[i], true)) < 0)
+			goto fail;
+		v[nv++].mig = &files[i];
+	}
+	for (size_t i = 0; s.plan && i < s.plan->nr; i++)
+		if (s.plan->items[i].state == DF_STATE_PENDING)
+			v[nv++].mig = s.plan->items[i].mig;
+
+	findings = json_array();
+	summary = json_array();
+	for (size_t k = 0; k < nv; k++) {
+		const df_migration *m = v[k].mig;
+		char *text = NULL;
+		size_t len = 0;
+		json_t *acts = json_array(), *sum = json_object();
+
+		df_review_opts_init(&ro);
+		ro.dialect = d;
+		ro.pg_version = pg ? pg : 15;
+		ro.in_transaction = !m->no_transaction;
+		ro.disabled = &s.cfg->review_disabled;
+		ro.base_line = m->up.line;
+		ro.base_column = 1;
+		if ((error = df_section_read(&text, &len, &m->up)) < 0 ||
+		    (error = df_review_run(&v[k].res, &ro, m->path, text, len)) < 0) {
+			free(text);
+			json_decref(acts);
+			json_decref(sum);
+			json_decref(findings);
+			json_decref(summary);
+			goto fail;
+		}
+		free(text);
+		const df_review_result *r = v[k].res;
+		cli_say(ctx, "%s%s%s  %s%s\n", cli_c(ctx, "bold"), m->path, cli_c(ctx, "reset"),
+			r->changes_data ? (r->changes_schema ? "schema and data change" : "data change") :
+			"schema only", r->destroys_data ? ", destroys data" : "");
+		for (size_t a = 0; a < r->actions.nr; a++) {
+			json_array_append_new(acts, json_string(r->actions.v[a]));
+			cli_say(ctx, "  - %s\n", r->actions.v[a]);
+		}
+		json_object_set_new(sum, "file", json_string(m->path));
+		json_object_set_new(sum, "actions", acts);
+		json_object_set_new(sum, "changes_data", json_boolean(r->changes_data));
+		json_object_set_new(sum, "changes_schema", json_boolean(r->changes_schema));
+		json_object_set_new(sum, "destroys_data", json_boolean(r->destroys_data));
+		json_object_set_new(sum, "risk", json_string(df_review_risk_name(r->max_risk)));
+		json_array_append_new(summary, sum);
+		for (size_t i = 0; i < r->nr_findings; i++) {
+			const df_review_finding *f = &r->findings[i];
+			json_t *o = json_object();
+			char *src;
+			json_object_set_new(o, "rule", json_string(f->rule));
+			json_object_set_new(o, "severity", json_string(df_review_severity_name(f->severity)));
+			json_object_set_new(o, "risk", json_string(df_review_risk_name(f->risk)));
+			json_object_set_new(o, "file", cli_json_str(f->file));
+			json_object_set_new(o, "line", json_integer(f->line));
+			json_object_set_new(o, "column", json_integer(f->column));
+			json_object_set_new(o, "statement", cli_json_str(f->statement));
+			json_object_set_new(o, "message", cli_json_str(f->message));
+			json_object_set_new(o, "hint", cli_json_str(f->hint));
+			json_array_append_new(findings, o);
+			if (df_review_risk_reaches(f->risk, fail_on))
+				failed = true;
+			cli_say(ctx, "\n  %s:%d:%d: %s%s%s [%s, %s risk] %s\n", f->file ? f->file : "-",
+				f->line, f->column, sev_color(ctx, f->severity),
+				df_review_severity_name(f->severity), cli_c(ctx, "reset"), f->rule,
+				df_review_risk_name(f->risk), f->message);
+			if (f->file && (src = source_line(f->file, f->line))) {
+				cli_say(ctx, "    %s\n    %*s^\n", src, f->column > 1 ? f->column - 1 : 0, "");
+				free(src);
+			} else if (f->statement) {
+				cli_say(ctx, "    %s\n", f->statement);
+			}
+			if (f->hint)
+				cli_say(ctx, "    %shint:%s %s\n", cli_c(ctx, "dim"), cli_c(ctx, "reset"), f->hint);
+		}
+		cli_say(ctx, "\n");
+	}
+	if (!nv)
+		cli_say(ctx, "Nothing to review: no pending migrations.\n");
+	json_object_set_new(ctx->result, "findings", findings);
+	json_object_set_new(ctx->result, "summary", summary);
+	json_object_set_new(ctx->result, "fail_on", json_string(df_review_risk_name(fail_on)));
+	if (format && !strcmp(format, "sarif")) {
+		json_t *doc = sarif(v, nv);
+		char *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (out)
+			puts(out);
+		free(out);
+		json_decref(doc);
+		ctx->json = false;
+		ctx->quiet = true;
+	}
+	if (failed) {
+		cli_say(ctx, "%sReview blocked:%s a finding reaches --fail-on %s.\n", cli_c(ctx, "red"),
+			cli_c(ctx, "reset"), df_review_risk_name(fail_on));
+		cli_next(ctx, "rewrite the flagged statements as the hints say, then: devflow db review%s", cli_env_arg(ctx));
+		json_object_set_new(ctx->result, "ok", json_false());
+		status = cli_finish(ctx, CLI_EXIT_REFUSED);
+	} else {
+		if (!nops && nv)
+			cli_next(ctx, "devflow db migrate%s --dry-run", cli_env_arg(ctx));
+		status = cli_finish(ctx, 0);
+	}
+	goto out;
+fail:
+	status = cli_fail(ctx, error);
+out:
+	for (size_t k = 0; v && k < nv; k++)
+		df_review_result_free(v[k].res);
+	for (int i = 0; files && i < nops; i++)
+		df_migration_release(&files[i]);
+	free(files);
+	free(v);
+	cli_session_close(&s);
+	return status;
 }

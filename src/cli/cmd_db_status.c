@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "devflow/review.h"
 #include "util/banned.h"
 
 static const char *state_color(struct cli_ctx *ctx, df_mig_state s, bool ok)
@@ -12,6 +13,90 @@ static const char *state_color(struct cli_ctx *ctx, df_mig_state s, bool ok)
 	if (s == DF_STATE_PENDING)
 		return cli_c(ctx, "yellow");
 	return cli_c(ctx, "red");
+}
+
+static void item(struct cli_ctx *ctx, json_t *list, const char *name, int ok, const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "item", json_string(name));
+	json_object_set_new(o, "ok", ok < 0 ? json_null() : json_boolean(ok));
+	json_object_set_new(o, "message", json_string(msg));
+	json_array_append_new(list, o);
+	cli_say(ctx, "  [%s] %-30s %s\n", ok < 0 ? "?" : ok ? "x" : " ", name, msg);
+}
+
+/*
+ * Seed 003's migration checklist, with what devflow knows: the pending set
+ * dry-run (or applied) on staging, every migration reversible, a backup in
+ * the last hour, a clean review.
+ */
+static void checklist(struct cli_ctx *ctx, struct cli_session *s)
+{
+	json_t *list = json_array();
+	char hash[65], msg[256];
+	size_t irreversible = 0, high = 0;
+	df_receipt_state st;
+	long age;
+
+	df_plan_pending_hash(hash, s->plan, NULL);
+	cli_say(ctx, "\n%sMigration checklist (%s):%s\n", cli_c(ctx, "bold"), s->target->env, cli_c(ctx, "reset"));
+	{
+		/* tested on staging: a dry-run or a migrate of this very set there */
+		df_target *stg = NULL;
+		df_conn *conn = NULL;
+		char *server = NULL;
+		int ok = -1;
+		snprintf(msg, sizeof(msg), "no staging environment configured");
+		if (strcmp(s->target->env, "staging") &&
+		    df_target_resolve(&stg, s->cfg, "staging", NULL) == 0 &&
+		    df_conn_open(&conn, stg->dsn) == 0 && df_server_identity(&server, conn) == 0 &&
+		    df_gate_dryrun(&st, &age, conn, s->cfg->table, hash, server, 7 * 24 * 3600) == 0) {
+			ok = st == DF_RECEIPT_OK;
+			snprintf(msg, sizeof(msg), "%s", ok ? "this pending set ran on staging (dry-run or migrate)" :
+				"not run on staging yet: devflow db migrate --env staging --dry-run");
+		}
+		item(ctx, list, "migration tested on staging", ok, msg);
+		free(server);
+		df_conn_close(conn);
+		df_target_free(stg);
+	}
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		const df_plan_item *it = &s->plan->items[i];
+		df_review_result *r = NULL;
+		df_review_opts ro;
+		char *text;
+		size_t len;
+		if (it->state != DF_STATE_PENDING)
+			continue;
+		irreversible += !df_migration_reversible(it->mig);
+		if (it->mig->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &it->mig->up) < 0)
+			continue;
+		df_review_opts_init(&ro);
+		ro.dialect = df_conn_dialect(s->conn);
+		ro.in_transaction = !it->mig->no_transaction;
+		if (df_review_run(&r, &ro, it->mig->path, text, len) == 0)
+			for (size_t k = 0; k < r->nr_findings; k++)
+				high += r->findings[k].risk == DF_RISK_HIGH;
+		df_review_result_free(r);
+		free(text);
+	}
+	snprintf(msg, sizeof(msg), irreversible ? "%zu pending migration(s) have no DOWN section" :
+		"every pending migration has a DOWN section", irreversible);
+	item(ctx, list, "rollback script prepared", irreversible == 0, msg);
+	if (df_gate_backup(&st, &age, s->conn, s->cfg->table, s->server, s->cfg->backup_max_age) == 0) {
+		if (st == DF_RECEIPT_OK)
+			snprintf(msg, sizeof(msg), "backup recorded %ld min ago", age / 60);
+		else
+			snprintf(msg, sizeof(msg), "no backup in the last hour: devflow db backup%s", cli_env_arg(ctx));
+		item(ctx, list, "backup taken before migration", st == DF_RECEIPT_OK, msg);
+	}
+	snprintf(msg, sizeof(msg), high ? "%zu high-risk finding(s): devflow db review%s" :
+		"no high-risk finding", high, high ? cli_env_arg(ctx) : "");
+	item(ctx, list, "review clean", high == 0, msg);
+	item(ctx, list, "team notified of migration window", -1, "yours to check");
+	item(ctx, list, "monitoring in place", -1, "yours to check");
+	json_object_set_new(ctx->result, "checklist", list);
 }
 
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
@@ -111,6 +196,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		cli_say(ctx, "\n%sThe migration lock is held by %s.%s\n", cli_c(ctx, "yellow"), holder,
 			cli_c(ctx, "reset"));
 
+	if (s.target->policy == DF_POLICY_PRODUCTION && s.plan->pending)
+		checklist(ctx, &s);
 	{
 		const df_problem *blk = df_plan_blocker(s.plan);
 		const char *e = cli_env_arg(ctx);

@@ -16,7 +16,8 @@
 	"  --yes                confirm (staging, or a non-local host under the local policy)\n" \
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before applying (production)\n" \
-	"  --out-of-order       also apply pending migrations older than the newest applied one\n"
+	"  --out-of-order       also apply pending migrations older than the newest applied one\n" \
+	"  --accept-risk        confirm high-risk review findings (staging, production)\n"
 
 const struct cli_cmd cli_db_commands[] = {
 	{ "status", cmd_db_status, "db status",
@@ -28,7 +29,9 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --steps N            revert the last N applied migrations (default 1)\n"
 	  "  --to VERSION         revert everything applied after VERSION (VERSION stays)\n"
 	  "  --dry-run            run the DOWN sections in a transaction that is rolled back\n"
-	  "  --yes, --confirm ENV confirmation, as for migrate\n" },
+	  "  --yes, --confirm ENV confirmation, as for migrate\n"
+	  "  --backup             take a backup now, before reverting (production)\n"
+	  "  --accept-risk        confirm high-risk changes (staging, production)\n" },
 	{ "create", cmd_db_create, "db create NAME",
 	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "" },
 	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]",

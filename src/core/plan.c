@@ -226,3 +226,27 @@ void df_plan_pending_hash(char out[65], const df_plan *plan, const char *to)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[64] = '\0';
 }
+
+void df_migs_hash(char out[65], const df_migration *const *migs, size_t n, const char *label)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	out[0] = '\0';
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, label, strlen(label));
+	for (size_t i = 0; i < n; i++) {
+		EVP_DigestUpdate(ctx, "\n", 1);
+		EVP_DigestUpdate(ctx, migs[i]->file, strlen(migs[i]->file));
+		EVP_DigestUpdate(ctx, ":", 1);
+		EVP_DigestUpdate(ctx, migs[i]->checksum, 64);
+	}
+	EVP_DigestFinal_ex(ctx, md, &len);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devflow/buf.h"
@@ -406,6 +407,23 @@ static const char *needs_no_tx(const char *sql, size_t len)
 	if (!strncmp(w, "CREATE TABLESPACE", 17) || !strncmp(w, "DROP TABLESPACE", 15))
 		return "a TABLESPACE statement";
 	return NULL;
+}
+
+int df_run_sql_file(df_conn *conn, const char *path, long *statements)
+{
+	df_section sec = { 0 };
+	struct stat st;
+	df_migration m = { 0 };
+	df_run_opts o = { 0 };
+
+	*statements = 0;
+	if (stat(path, &st) < 0)
+		return df_error_set(DF_ECONFIG, "cannot read '%s': %s", path, strerror(errno));
+	sec.path = (char *)path;
+	sec.len = (uint64_t)st.st_size;
+	sec.line = 1;
+	m.file = (char *)path;
+	return run_section(conn, &m, &sec, statements, &o, NULL, false);
 }
 
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)

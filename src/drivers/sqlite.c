@@ -381,6 +381,16 @@ static int lite_identity(df_conn *conn, df_identity *out)
 	snprintf(out->engine, sizeof(out->engine), "sqlite");
 	snprintf(out->version, sizeof(out->version), "%s", sqlite3_libversion());
 	out->version_num = sqlite3_libversion_number();
+	char abs[PATH_MAX];
+
+	/* the file exists now even if it did not when we opened it */
+	if (strcmp(c->path, ":memory:") && realpath(c->path, abs) && strcmp(abs, c->path)) {
+		char *p = strdup(abs);
+		if (p) {
+			free(c->path);
+			c->path = p;
+		}
+	}
 	snprintf(out->database, sizeof(out->database), "%s", c->path);
 	out->system_id[0] = '\0';
 	return 0;

@@ -1,0 +1,145 @@
+#!/bin/bash
+# The gate matrix: policy x terminal or not x flags x receipt state.
+# Every combination must apply exactly when the policy allows it: zero bypasses.
+# Terminal runs go through a real pseudo-terminal (script(1)).
+. "$(dirname "$0")/lib.sh"
+PTY_RUN=$(cd "$(dirname "$0")/../support" && pwd)/pty_run.py
+
+# sets up a project whose staging/production envs point at SQLite files
+gate_project() {
+	new_project
+	unset DATABASE_URL
+	cat >devflow.conf <<'CONF'
+[env "staging"]
+url = sqlite:./stg.db
+[env "production"]
+url = sqlite:./prod.db
+CONF
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);" "DROP TABLE a;"
+}
+
+# make_receipt ENV STATE: none | ok | stale | other_set | other_db
+make_receipt() {
+	local env=$1 state=$2 db=$1
+	[ "$env" = production ] && db=prod || db=stg
+	case $state in
+	none) "$DEVFLOW" db status --env "$env" >/dev/null ;;
+	ok) "$DEVFLOW" db migrate --env "$env" --dry-run >/dev/null 2>&1 ;;
+	stale)
+		"$DEVFLOW" db migrate --env "$env" --dry-run >/dev/null 2>&1
+		sqlite3 "$db.db" "UPDATE _migrations_audit SET receipt = substr(receipt, 1, instr(receipt, ';t=')) || 't=1000' WHERE op = 'dry-run'" ;;
+	other_set)
+		"$DEVFLOW" db migrate --env "$env" --dry-run >/dev/null 2>&1
+		mig 20240102000000 b "CREATE TABLE b (id INTEGER);" "DROP TABLE b;" ;;
+	other_db)
+		# the receipt travels with a copy of the file: it names another database
+		sqlite3 other.db "SELECT 1" >/dev/null
+		DATABASE_URL=sqlite:./other.db "$DEVFLOW" db migrate --dry-run >/dev/null 2>&1
+		cp other.db "$db.db" ;;
+	esac
+}
+
+# expected ENV RECEIPT TTY ANSWER FLAGS -> 0 (applies) or 3 (refused)
+expected() {
+	local env=$1 receipt=$2 tty=$3 answer=$4 flags=$5
+	[ "$receipt" = ok ] || { echo 3; return; }
+	if [ "$env" = staging ]; then
+		case " $flags " in *" --yes "*) echo 0; return ;; esac
+		if [ "$tty" = 1 ] && { [ "$answer" = y ] || [ "$answer" = yes ]; }; then echo 0; else echo 3; fi
+		return
+	fi
+	case " $flags " in *" --backup "*) ;; *) echo 3; return ;; esac
+	case " $flags " in *" --confirm production "*) echo 0; return ;; esac
+	if [ "$tty" = 1 ] && [ "$answer" = yes ]; then echo 0; else echo 3; fi
+}
+
+run_case() {
+	local env=$1 receipt=$2 tty=$3 answer=$4 flags=$5 want got db
+	gate_project
+	make_receipt "$env" "$receipt"
+	[ "$env" = production ] && db=prod.db || db=stg.db
+	if [ "$tty" = 1 ]; then
+		got=0
+		python3 "$PTY_RUN" "$answer" "$DEVFLOW" db migrate --env "$env" $flags \
+			>"$TMP_ROOT/tty.out" 2>&1 || got=$?
+	else
+		got=0
+		"$DEVFLOW" db migrate --env "$env" $flags </dev/null >"$TMP_ROOT/tty.out" 2>&1 || got=$?
+	fi
+	want=$(expected "$env" "$receipt" "$tty" "$answer" "$flags")
+	applied=0
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'a'" 2>/dev/null)" = 1 ] && applied=1
+	if [ "$got" != "$want" ] || { [ "$want" = 0 ] && [ $applied = 0 ]; } || { [ "$want" != 0 ] && [ $applied = 1 ]; }; then
+		fail "env=$env receipt=$receipt tty=$tty answer=$answer flags='$flags': exit $got (want $want), applied=$applied: $(tail -c 400 "$TMP_ROOT/tty.out")"
+	fi
+	cd "$TMP_ROOT"
+	cases=$((cases + 1))
+}
+
+t_gate_matrix() {
+	[ "$ENGINE" = sqlite ] || return 0
+	cases=0
+	for env in staging production; do
+		for receipt in none ok stale other_set other_db; do
+			for flags in "" "--yes" "--confirm production" "--backup" "--backup --confirm production" "--yes --backup"; do
+				run_case "$env" "$receipt" 0 "" "$flags"
+				for answer in y yes no; do
+					run_case "$env" "$receipt" 1 "$answer" "$flags"
+				done
+			done
+		done
+	done
+	echo "    gate matrix: $cases combinations, no bypass"
+}
+
+t_refusal_names_the_missing_step() {
+	[ "$ENGINE" = sqlite ] || return 0
+	gate_project
+	df db migrate --env production --json </dev/null; expect_rc 3
+	json_eq 'd["error"]["kind"]' gate_refused
+	json_eq 'd["next"][0]' "devflow db migrate --env production --dry-run"
+	df db migrate --env production --dry-run --json; expect_rc 0
+	json_eq 'd["next"][0]' "devflow db migrate --env production --backup --confirm production"
+	df db migrate --env production --yes --json </dev/null; expect_rc 3
+	contains "$(json 'd["error"]["message"]')" "backup"
+	df db migrate --env production --backup --json </dev/null; expect_rc 3
+	contains "$(json 'd["error"]["hint"]')" "--confirm production"
+	df db migrate --env production --backup --confirm production --json; expect_rc 0
+	json_eq 'd["verified"]' true
+	[ -f "$(json 'd["backup"]')" ] || fail "no backup file"
+	[ -n "$(json 'd["snapshots"]["before"]')" ] || fail "no schema snapshot before"
+	df db history --env production --json; expect_rc 0
+	contains "$out" '"op": "backup"'
+	df db migrate --env staging --dry-run --json; expect_rc 0
+	json_eq 'd["next"][0]' "devflow db migrate --env staging --yes"
+	df db migrate --env staging --json </dev/null; expect_rc 3
+	json_eq 'd["next"][0]' "devflow db migrate --env staging --yes"
+}
+
+t_remote_host_under_local_policy() {
+	[ "$ENGINE" = sqlite ] || return 0
+	new_project
+	df db migrate --url "postgres://app:canary-pw@db.example.com:5432/shop" --json; expect_rc 3
+	json_eq 'd["error"]["kind"]' gate_refused
+	lacks "$out$err" "canary-pw"
+	contains "$err" "db.example.com"
+	# before connecting: an unresolvable host is not even tried
+	lacks "$err" "translate host"
+}
+
+t_rollback_and_restore_are_gated() {
+	[ "$ENGINE" = sqlite ] || return 0
+	gate_project
+	"$DEVFLOW" db migrate --env production --dry-run >/dev/null 2>&1
+	"$DEVFLOW" db migrate --env production --backup --confirm production >/dev/null 2>&1
+	df db rollback --env production </dev/null; expect_rc 3
+	sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'" | grep -q 1 || fail "rolled back without gates"
+	df db rollback --env production --dry-run; expect_rc 0
+	df db rollback --env production --confirm production --backup; expect_rc 0
+	df db backup --env production --json; expect_rc 0
+	b=$(json 'd["path"]')
+	df db restore "$b" --env production </dev/null; expect_rc 3
+	df db restore "$b" --env production --confirm production; expect_rc 0
+}
+
+run_tests t_gate_matrix t_refusal_names_the_missing_step t_remote_host_under_local_policy t_rollback_and_restore_are_gated
