@@ -244,6 +244,9 @@ enum { DF_PROGRESS_START = 0, DF_PROGRESS_STATEMENT, DF_PROGRESS_DONE };
 enum df_run_flags {
 	DF_RUN_DRY_RUN = (1 << 0),
 	DF_RUN_OUT_OF_ORDER = (1 << 1),
+	/* dry-run against a throwaway shadow database: execute for real, keep
+	 * no tracking rows (the shadow is dropped afterwards) */
+	DF_RUN_SHADOW = (1 << 2),
 };
 
 typedef struct df_run_opts {
@@ -274,6 +277,16 @@ int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollba
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback);
 void df_run_result_release(df_run_result *r);
+
+/* ---- shadow databases (dry-runs where DDL cannot roll back) ------------- */
+
+/*
+ * Create a throwaway database on the target's server with the target's
+ * tables (schema only), and connect to it.  *name is its name (caller frees
+ * and passes it to df_shadow_drop()).  MySQL/MariaDB only.
+ */
+int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn);
+int df_shadow_drop(df_conn *conn, const char *name);
 
 /* ---- backups -------------------------------------------------------------- */
 

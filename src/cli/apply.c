@@ -350,7 +350,8 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	bool take_backup = false, remote_ok;
 	const char *e = cli_env_arg(ctx), *verb = rollback ? "rollback" : "migrate";
 	json_t *steps, *findings = json_array();
-	char *snap_before = NULL, *snap_after = NULL;
+	char *snap_before = NULL, *snap_after = NULL, *shadow_name = NULL;
+	df_conn *shadow = NULL;
 	bool snapshots;
 
 	memset(&s, 0, sizeof(s));
@@ -487,10 +488,24 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		df_backup_info_release(&info);
 	}
 
+	/* MariaDB cannot roll DDL back: dry-run in a throwaway shadow database */
+	if (o.dry_run && !df_conn_has(s.conn, DF_CAP_TRANSACTIONAL_DDL)) {
+		if ((error = df_shadow_open(&shadow, &shadow_name, s.conn, s.target->dsn)) < 0)
+			goto fail;
+		ro.flags |= DF_RUN_SHADOW;
+		cli_say(ctx, "Running in the throwaway database %s (MariaDB cannot roll DDL back).\n", shadow_name);
+		json_object_set_new(ctx->result, "shadow_database", json_string(shadow_name));
+	}
 	snapshots = !o.dry_run && s.target->policy != DF_POLICY_LOCAL;
 	if (snapshots)
 		snap_before = snapshot(ctx, &s, rollback ? "before-rollback" : "before-migrate");
-	error = df_run_apply(&res, s.conn, migs, n, &ro, rollback);
+	error = df_run_apply(&res, shadow ? shadow : s.conn, migs, n, &ro, rollback);
+	if (shadow) {
+		df_conn_close(shadow);
+		shadow = NULL;
+		if (df_shadow_drop(s.conn, shadow_name) < 0)
+			fprintf(stderr, "warning: could not drop the throwaway database %s\n", shadow_name);
+	}
 	if (snapshots) {
 		const df_error *le = df_error_last();
 		char *m = error && le ? strdup(le->message) : NULL;
@@ -615,6 +630,11 @@ fail:
 	status = cli_fail(ctx, error);
 out:
 	json_decref(findings);
+	if (shadow) {
+		df_conn_close(shadow);
+		df_shadow_drop(s.conn, shadow_name);
+	}
+	free(shadow_name);
 	free(snap_before);
 	free(snap_after);
 	df_run_result_release(&res);

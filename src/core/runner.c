@@ -233,6 +233,33 @@ static int delete_row(df_conn *conn, const char *table, const df_migration *m)
 	return error;
 }
 
+static const char *needs_no_tx(const char *sql, size_t len);
+
+/*
+ * For a dry-run inside a transaction: the statement without its
+ * CONCURRENTLY keyword (in `b`), and where it was cut (*cut; 0: not cut).
+ * Returns false for statements that cannot be rewritten (VACUUM ...).
+ */
+static bool without_concurrently(df_buf *b, size_t *cut, const char *sql, size_t len)
+{
+	const char *what = needs_no_tx(sql, len);
+	size_t scan = len < 256 ? len : 256;
+
+	*cut = 0;
+	if (!what || !strstr(what, "CONCURRENTLY"))
+		return false;
+	for (size_t i = 0; i + 12 <= scan; i++)
+		if (!strncasecmp(sql + i, "CONCURRENTLY", 12) && (i == 0 || sql[i - 1] == ' ' ||
+		    sql[i - 1] == '\n' || sql[i - 1] == '\t')) {
+			df_buf_truncate(b, 0);
+			df_buf_put(b, sql, i);
+			df_buf_put(b, sql + i + 12, len - i - 12);
+			*cut = i;
+			return !df_buf_oom(b);
+		}
+	return false;
+}
+
 /* Run every statement of `sec`; *done counts the ones that completed. */
 static int run_section(df_conn *conn, const df_migration *m, const df_section *sec,
 	long *done, const df_run_opts *opts, const char *table, bool count_in_db)
@@ -241,6 +268,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	const char *sql;
 	size_t len;
 	uint64_t off;
+	df_buf rewritten = DF_BUF_INIT;
 	int rc, error = 0;
 
 	*done = 0;
@@ -250,7 +278,20 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 		return error;
 	while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
 		long err_off = -1;
-		if ((error = df_conn_exec(conn, sql, len, &err_off)) < 0) {
+		size_t cut = 0;
+		if ((opts->flags & DF_RUN_DRY_RUN) && m->no_transaction &&
+		    df_conn_dialect(conn) == DF_DIALECT_POSTGRES && needs_no_tx(sql, len)) {
+			if (!without_concurrently(&rewritten, &cut, sql, len)) {
+				(*done)++;      /* VACUUM and the like: nothing to check */
+				continue;
+			}
+			error = df_conn_exec(conn, rewritten.ptr, rewritten.size, &err_off);
+			if (error && err_off >= (long)cut)
+				err_off += 12;
+		} else {
+			error = df_conn_exec(conn, sql, len, &err_off);
+		}
+		if (error < 0) {
 			int line, col;
 			uint64_t at = off + (err_off >= 0 && (size_t)err_off <= len ? (uint64_t)err_off : 0);
 			df_file_position(sec->path, at, &line, &col);
@@ -271,6 +312,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	if (rc < 0)
 		error = rc;
 	reader_close(&r);
+	df_buf_release(&rewritten);
 	return error;
 }
 
@@ -289,7 +331,15 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	int error;
 
 	step->mig = m;
-	if (dry && outer_tx && tx) {
+	if (opts->flags & DF_RUN_SHADOW) {
+		error = run_section(conn, m, sec, &done, opts, opts->table, false);
+		step->statements = done;
+		step->duration_ms = now_ms() - start;
+		return error;
+	}
+	if (dry && outer_tx && (tx || df_conn_dialect(conn) == DF_DIALECT_POSTGRES)) {
+		/* a no-transaction migration runs inside the dry-run's transaction
+		 * with CONCURRENTLY left out: the same checks, no effect */
 		error = run_section(conn, m, sec, &done, opts, opts->table, false);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;

@@ -44,12 +44,29 @@ t_dry_run_keeps_nothing() {
 	df db migrate --dry-run --json; expect_rc 0
 	json_eq 'd["dry_run"]' true
 	json_eq 'len(d["applied"])' 3
-	if [ "$ENGINE" != mysql ]; then
-		table_exists users && fail "dry-run left a table behind"
+	json_eq 'd["applied"][1]["statements"]' 2
+	table_exists users && fail "dry-run left a table behind"
+	if [ "$ENGINE" = mysql ]; then
+		# it ran for real in a shadow database, which is gone now
+		json 'd["shadow_database"]' >/dev/null || fail "no shadow database reported"
+		[ "$(my_admin -N -e "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE '%dfshadow%'")" = 0 ] ||
+			fail "the shadow database was left behind"
 	fi
 	[ "$(q "SELECT count(*) FROM _migrations")" = 0 ] || fail "dry-run recorded a migration"
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'dry-run' AND result = 'ok'")" = 1 ] || fail "no dry-run audit row"
 	df db status --json; json_eq 'd["pending"]' 3
+}
+
+t_dry_run_catches_errors() {
+	setup3
+	df db migrate; expect_rc 0
+	mig 20240104000000 bad "ALTER TABLE users ADD COLUMN age INTEGER;
+UPDATE nosuchtable SET x = 1;" "ALTER TABLE users DROP COLUMN age;"
+	df db migrate --dry-run --json; expect_rc 1
+	json_eq 'd["error"]["line"]' 3
+	json_eq 'd["error"]["kind"]' sql_error
+	[ "$(q "SELECT count(*) FROM _migrations")" = 3 ] || fail "dry-run recorded something"
+	df db status --json; json_eq 'd["pending"]' 1
 }
 
 t_migrate_to() {
@@ -130,5 +147,5 @@ t_embedded_default() {
 }
 
 ONLY_SQLITE_TESTS="t_embedded_default t_create"
-run_tests t_status_then_migrate t_dry_run_keeps_nothing t_migrate_to t_rollback t_rollback_dry_run \
+run_tests t_status_then_migrate t_dry_run_keeps_nothing t_dry_run_catches_errors t_migrate_to t_rollback t_rollback_dry_run \
 	t_irreversible t_create t_embedded_default

@@ -13,6 +13,9 @@ t_concurrently_needs_directive() {
 	table_exists t && fail "the check must stop the run before anything applies"
 	printf -- '-- devflow:no-transaction\n-- UP\nCREATE INDEX CONCURRENTLY t_email ON t (email);\n-- DOWN\nDROP INDEX CONCURRENTLY t_email;\n' \
 		>migrations/20240102000000_idx.sql
+	df db migrate --dry-run --json; expect_rc 0
+	json_eq 'len(d["applied"])' 2
+	table_exists t && fail "the dry-run kept table t"
 	df db migrate --json; expect_rc 0
 	[ "$(q "SELECT count(*) FROM pg_indexes WHERE indexname = 't_email'")" = 1 ] || fail "index"
 	df db rollback --json; expect_rc 0
