@@ -47,6 +47,10 @@ const struct cli_cmd cli_db_commands[] = {
 	  "restore a backup into the target (never production without --confirm production)",
 	  "  --yes                confirm (staging)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n" },
+	{ "seed", cmd_db_seed, "db seed [--yes] [--confirm ENV]",
+	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",
+	  "  --yes                confirm (staging)\n"
+	  "  --confirm ENV        confirmation for production: --confirm production\n" },
 	{ "snapshot", cmd_db_snapshot, "db snapshot", "save the target's schema under .devflow/snapshots/", "" },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",
