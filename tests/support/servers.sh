@@ -171,14 +171,14 @@ my_start() {
 	t0=$(now_ms)
 	mkdir -p "$dir/my/tmp" || return 1
 	[ "$(id -u)" = 0 ] && chown -R mysql: "$dir/my"
-	if ! as_user mysql mariadb-install-db --no-defaults --datadir="$dir/my/data" \
+	if [ -z "${FIXED_PORT:-}" ] && ! as_user mysql mariadb-install-db --no-defaults --datadir="$dir/my/data" \
 		--auth-root-authentication-method=normal --skip-test-db \
 		--skip-name-resolve >"$dir/my/install.log" 2>&1; then
 		log_tail "MariaDB (mariadb-install-db)" "$dir/my/install.log"
 		return 1
 	fi
 	for try in 1 2 3; do
-		port=$(free_port) || { echo "servers.sh: cannot find a free port" >&2; return 1; }
+		port=${FIXED_PORT:-$(free_port)} || { echo "servers.sh: cannot find a free port" >&2; return 1; }
 		: >"$dir/my/log"
 		[ "$(id -u)" = 0 ] && chown mysql: "$dir/my/log"
 		# setsid: the server must outlive this script, its terminal and its
@@ -219,7 +219,7 @@ my_start() {
 			return 1
 		fi
 	done
-	if ! mariadb --no-defaults --socket="$dir/my/sock" -uroot >"$dir/my/setup.log" 2>&1 <<-'EOF'
+	if [ -z "${FIXED_PORT:-}" ] && ! mariadb --no-defaults --socket="$dir/my/sock" -uroot >"$dir/my/setup.log" 2>&1 <<-'EOF'
 	DELETE FROM mysql.global_priv WHERE User = '';
 	FLUSH PRIVILEGES;
 	CREATE USER 'devflow_pw'@'%' IDENTIFIED BY 'secret-pw';
@@ -321,5 +321,15 @@ esac
 case $cmd in
 start) cmd_start "$dir" "$only" ;;
 stop) cmd_stop "$dir" ;;
+restart)
+	# restart DIR pg|mysql: the same server, data and port (for failure tests)
+	[ -f "$dir/$MARKER" ] || die "'$dir' was not made by 'servers.sh start'"
+	. "$dir/env"
+	case $only in
+	pg) as_user postgres "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/log" -m fast -w -t 30 \
+		restart >>"$dir/pg/pg_ctl.log" 2>&1 || { log_tail "PostgreSQL" "$dir/pg/log"; exit 1; } ;;
+	mysql) my_stop "$dir" && FIXED_PORT=$DEVFLOW_TEST_MYSQL_PORT my_start "$dir" || exit 1 ;;
+	*) die "restart wants pg or mysql" ;;
+	esac ;;
 *) usage ;;
 esac
