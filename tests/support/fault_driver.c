@@ -95,6 +95,25 @@ static int f_columns(df_conn *c, df_rows **out, const char *t)
 	return e ? e : df_driver_sqlite.table_columns(INNER(c), out, t);
 }
 
+static int f_backup(df_conn *c, const df_dsn *dsn, const char *path,
+	void (*progress)(void *, uint64_t), void *data)
+{
+	int e = tick();
+	return e ? e : df_driver_sqlite.backup(INNER(c), dsn, path, progress, data);
+}
+
+static int f_restore(df_conn *c, const df_dsn *dsn, const char *path)
+{
+	int e = tick();
+	return e ? e : df_driver_sqlite.restore(INNER(c), dsn, path);
+}
+
+static int f_table_counts(df_conn *c, df_rows **out)
+{
+	int e = tick();
+	return e ? e : df_driver_sqlite.table_counts(INNER(c), out);
+}
+
 const df_driver df_fault_driver = {
 	.version = DF_DRIVER_VERSION,
 	.name = "fault",
@@ -104,4 +123,6 @@ const df_driver df_fault_driver = {
 	.begin = f_begin, .commit = f_commit, .rollback = f_rollback,
 	.lock = f_lock, .unlock = f_unlock, .identity = f_identity,
 	.table_columns = f_columns,
+	.backup = f_backup, .restore = f_restore, .table_counts = f_table_counts,
+	.backup_ext = "sqlite3",
 };

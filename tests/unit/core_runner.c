@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "fault_driver.h"
@@ -180,11 +181,57 @@ static void test_runner__fault_every_call_of_rollback(void **state)
 		total, faults);
 }
 
+/* Every driver call of a verified backup fails in turn: never a file under
+ * the final name after a failure, never a temporary file left behind. */
+static void test_runner__fault_every_call_of_backup(void **state)
+{
+	char out[4300], cmd[4400];
+	long total;
+	int faults = 0;
+
+	remove(dbpath);
+	assert_int_equal(run_once(false, 0), 0);
+	snprintf(out, sizeof(out), "%s/backups/b.sqlite3", dir);
+	for (long n = 0; n <= 8; n++) {
+		df_dsn *dsn = dsn_for("fault");
+		df_conn *conn = NULL;
+		df_backup_info info;
+		df_backup_opts o = { .path = out, .env = "test", .verify = true };
+		int error;
+
+		remove(out);
+		assert_int_equal(df_conn_open(&conn, dsn), 0);
+		fault_driver_arm(n);
+		error = df_backup_run(&info, conn, dsn, &o);
+		total = fault_driver_calls();
+		fault_driver_disarm();
+		if (error) {
+			faults++;
+			assert_int_equal(access(out, F_OK), -1);
+		} else {
+			assert_int_equal(access(out, F_OK), 0);
+			assert_true(info.verified);
+			assert_int_equal(strlen(info.sha256), 64);
+		}
+		df_backup_info_release(&info);
+		df_conn_close(conn);
+		df_dsn_free(dsn);
+		/* no temporary file is ever left behind */
+		snprintf(cmd, sizeof(cmd), "ls '%s/backups' | grep -q tmp", dir);
+		assert_int_not_equal(system(cmd), 0);
+		if (n == 0)
+			print_message("backup: %ld driver calls\n", total);
+	}
+	assert_true(faults >= 2);
+	print_message("backup: %d injected faults, no partial file under the final name\n", faults);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_backup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
