@@ -278,6 +278,12 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback);
 void df_run_result_release(df_run_result *r);
 
+/* ---- impact: how big a table is ------------------------------------------- */
+
+/* Rows (estimated on servers) and bytes (-1: unknown) of `table`; DF_ENOTFOUND
+ * when the target has no such table (a table the migration creates). */
+int df_table_stats(df_conn *conn, const char *table, long long *rows, long long *bytes);
+
 /* ---- shadow databases (dry-runs where DDL cannot roll back) ------------- */
 
 /*

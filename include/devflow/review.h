@@ -153,6 +153,14 @@ void df_review_result_free(df_review_result *r);
  */
 int df_review_actions(df_strlist *out, df_dialect d, const char *sql, size_t len);
 
+/**
+ * The table a statement (a finding's `statement`) acts on, for the impact
+ * estimate: ALTER/DROP/TRUNCATE TABLE, CREATE INDEX ... ON, UPDATE, DELETE,
+ * INSERT, VACUUM, CLUSTER, REINDEX TABLE.
+ * @return 0 with the name (possibly schema-qualified) in out, or -1 when unknown
+ */
+int df_review_table_of(char *out, size_t size, const char *statement);
+
 /** "info", "warning", "error". */
 const char *df_review_severity_name(df_review_severity s);
 /** "low", "medium", "high". */

@@ -195,16 +195,21 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
 	char ***operands, int *noperands)
 {
-	static char *ops[64];
+	/* operands point into argv; the array lives until exit, like argv */
+	static char **ops;
 	int n = 0;
 
+	free(ops);
+	if (!(ops = calloc((size_t)argc + 1, sizeof(*ops)))) {
+		df_error_oom();
+		cli_fail(ctx, DF_EINTERNAL);
+		return -1;
+	}
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i], *val = NULL, *eq = NULL;
 		const struct cli_opt *o;
 
 		if (a[0] != '-' || !a[1]) {
-			if (n == 63)
-				return cli_usage_error(ctx, "too many arguments"), -1;
 			ops[n++] = a;
 			continue;
 		}

@@ -41,6 +41,44 @@ static const char *sev_color(struct cli_ctx *ctx, df_review_severity s)
 	return cli_c(ctx, s == DF_REVIEW_ERROR ? "red" : s == DF_REVIEW_WARNING ? "yellow" : "blue");
 }
 
+static void human(char *out, size_t size, long long n, const char *unit)
+{
+	if (n >= 1000000000LL)
+		snprintf(out, size, "%.1f G%s", (double)n / 1e9, unit);
+	else if (n >= 1000000)
+		snprintf(out, size, "%.1f M%s", (double)n / 1e6, unit);
+	else if (n >= 10000)
+		snprintf(out, size, "%.1f k%s", (double)n / 1e3, unit);
+	else
+		snprintf(out, size, "%lld%s%s", n, *unit == 'B' ? " " : "", unit);
+}
+
+/* With a target: how big the table of a finding is ("users: 1.2 M rows, 310 MB"). */
+static void impact(struct cli_ctx *ctx, struct cli_session *s, const df_review_finding *f,
+	json_t *o, char *out, size_t size)
+{
+	char table[128], rows[32], bytes[32];
+	long long nrows, nbytes;
+	json_t *j;
+
+	out[0] = '\0';
+	if (!s->conn || !f->statement || df_review_table_of(table, sizeof(table), f->statement) < 0)
+		return;
+	if (df_table_stats(s->conn, table, &nrows, &nbytes) < 0) {
+		df_error_clear();
+		return;
+	}
+	j = json_object();
+	json_object_set_new(j, "table", json_string(table));
+	json_object_set_new(j, "rows", nrows >= 0 ? json_integer(nrows) : json_null());
+	json_object_set_new(j, "bytes", nbytes >= 0 ? json_integer(nbytes) : json_null());
+	json_object_set_new(o, "impact", j);
+	human(rows, sizeof(rows), nrows < 0 ? 0 : nrows, " rows");
+	human(bytes, sizeof(bytes), nbytes < 0 ? 0 : nbytes, "B");
+	snprintf(out, size, "%s on %s holds %s%s%s%s", f->rule, table, nrows < 0 ? "? rows" : rows,
+		nbytes >= 0 ? " (" : "", nbytes >= 0 ? bytes : "", nbytes >= 0 ? ")" : "");
+}
+
 static json_t *sarif(struct reviewed *v, size_t n)
 {
 	json_t *doc = json_object(), *run = json_object(), *driver = json_object();
@@ -109,6 +147,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	char **ops;
 	int nops, error = 0, status, pg = 0;
 	bool failed = false;
+	char imp[256];
 	json_t *findings, *summary;
 
 	memset(&s, 0, sizeof(s));
@@ -127,10 +166,15 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	if (format && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "sarif"))
 		return cli_usage_error(ctx, "--format wants text, json or sarif, not '%s'", format);
 	if (format && !strcmp(format, "json"))
-		ctx->json = true, ctx->out = stderr;
+		ctx->json = true;
+	if (format && strcmp(format, "text"))
+		ctx->out = stderr;      /* stdout holds the document */
 
 	/* Files given: no database needed.  Otherwise: the target's pending set. */
-	if ((error = cli_session_open(&s, ctx, nops ? 0 : CLI_S_DB | CLI_S_FILES | CLI_S_PLAN, false)) < 0)
+	/* Files given: no database needed, unless a target is named for the
+	 * impact estimate.  Otherwise: the target's pending set. */
+	if ((error = cli_session_open(&s, ctx, nops ? (ctx->url || ctx->env_given ? CLI_S_DB : 0) :
+		CLI_S_DB | CLI_S_FILES | CLI_S_PLAN, false)) < 0)
 		goto fail;
 	if (!dialect_s) {
 		const char *eng = s.target->dsn->engine;
@@ -209,6 +253,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(o, "statement", cli_json_str(f->statement));
 			json_object_set_new(o, "message", cli_json_str(f->message));
 			json_object_set_new(o, "hint", cli_json_str(f->hint));
+			impact(ctx, &s, f, o, imp, sizeof(imp));
 			json_array_append_new(findings, o);
 			if (df_review_risk_reaches(f->risk, fail_on))
 				failed = true;
@@ -222,6 +267,8 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 			} else if (f->statement) {
 				cli_say(ctx, "    %s\n", f->statement);
 			}
+			if (*imp)
+				cli_say(ctx, "    %simpact:%s %s\n", cli_c(ctx, "bold"), cli_c(ctx, "reset"), imp);
 			if (f->hint)
 				cli_say(ctx, "    %shint:%s %s\n", cli_c(ctx, "dim"), cli_c(ctx, "reset"), f->hint);
 		}
