@@ -11,10 +11,13 @@
 int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *confirm = NULL;
-	bool yes = false;
+	bool yes = false, clean = false, no_owner = false, had_ledger = false;
+	df_rows *cols = NULL;
 	struct cli_opt opts[] = {
 		{ "--confirm", 1, &confirm, NULL },
 		{ "--yes", 0, NULL, &yes },
+		{ "--clean", 0, NULL, &clean },
+		{ "--no-owner", 0, NULL, &no_owner },
 		{ NULL, 0, NULL, NULL },
 	};
 	struct cli_session s;
@@ -49,13 +52,32 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 		cli_next(ctx, "devflow db restore %s%s --yes", ops[0], cli_env_arg(ctx));
 		goto fail;
 	}
-	if ((error = df_conn_restore(s.conn, s.target->dsn, ops[0])) < 0)
+	/* a failed restore is recorded only where the audit table already is:
+	 * creating it would put tables into an empty target and block a retry */
+	if (df_conn_table_columns(s.conn, &cols, s.cfg->table) == 0 && cols->nrows)
+		had_ledger = true;
+	df_rows_free(cols);
+	if ((error = df_conn_restore(s.conn, s.target->dsn, ops[0],
+		(clean ? DF_RESTORE_CLEAN : 0) | (no_owner ? DF_RESTORE_NO_OWNER : 0))) < 0) {
+		const df_error *e = df_error_last();
+		char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
+		int code = e->code;
+		df_buf_printf(&summary, "restore of %s failed", ops[0]);
+		if (had_ledger)
+			cli_audit(ctx, &s, "restore", "failed", summary.ptr, NULL, m);
+		df_error_set(code, "%s", m ? m : "restore failed");
+		if (h)
+			df_error_hint("%s", h);
+		free(m);
+		free(h);
 		goto fail;
-	df_buf_printf(&summary, "restored %s", ops[0]);
+	}
+	df_buf_printf(&summary, "restored %s%s", ops[0], clean ? " (--clean)" : "");
 	cli_audit(ctx, &s, "restore", "ok", summary.ptr, NULL, NULL);
 	cli_say(ctx, "%sRestored%s %s into %s.\n", cli_c(ctx, "green"), cli_c(ctx, "reset"), ops[0],
 		s.target->redacted);
 	json_object_set_new(ctx->result, "restored", json_string(ops[0]));
+	json_object_set_new(ctx->result, "clean", json_boolean(clean));
 	cli_next(ctx, "devflow db status%s", cli_env_arg(ctx));
 	status = cli_finish(ctx, 0);
 	goto out;

@@ -32,7 +32,8 @@ static int list_sql(df_strlist *out, const char *dir)
 			df_strlist_pushf(out, "%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	qsort(out->v + first, out->nr - first, sizeof(char *), cmp);
+	if (out->nr > first)
+		qsort(out->v + first, out->nr - first, sizeof(char *), cmp);
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 /* devflow doctor: config, migrations folder, client tools, connectivity. */
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,23 @@ static bool on_path(const char *tool)
 	}
 	df_buf_release(&b);
 	return found;
+}
+
+/* pg_dump as backups look for it: the server-matched one under
+ * $DEVFLOW_PG_LIBDIR (/usr/lib/postgresql/N/bin), then PATH. */
+static bool have_pg_dump(void)
+{
+	const char *lib = getenv("DEVFLOW_PG_LIBDIR");
+	df_buf pat = DF_BUF_INIT;
+	glob_t g;
+	bool found;
+
+	df_buf_printf(&pat, "%s/*/bin/pg_dump", lib && *lib ? lib : "/usr/lib/postgresql");
+	found = glob(pat.ptr, 0, NULL, &g) == 0 && g.gl_pathc > 0;
+	if (!pat.size || found)
+		globfree(&g);
+	df_buf_release(&pat);
+	return found || on_path("pg_dump");
 }
 
 static void check(struct cli_ctx *ctx, json_t *list, const char *name, bool ok,
@@ -102,7 +120,7 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 	}
 
 	if (!strcmp(t->dsn->engine, "postgres")) {
-		bool d = on_path("pg_dump"), p = on_path("psql");
+		bool d = have_pg_dump(), p = on_path("psql");
 		check(ctx, list, "tools", d, "%s%s", d ? "pg_dump found" : "pg_dump not found: backups need it "
 			"(apt-get install postgresql-client)", p ? ", psql found" : "");
 	} else if (!strcmp(t->dsn->engine, "mysql")) {

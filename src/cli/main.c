@@ -43,15 +43,18 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "backup", cmd_db_backup, "db backup [-o PATH] [--verify]", "backup of the target database",
 	  "  -o PATH              where to write it (default .devflow/backups/)\n"
 	  "  --verify             restore into a throwaway database and compare tables and row counts\n" },
-	{ "restore", cmd_db_restore, "db restore PATH [--yes] [--confirm ENV]",
+	{ "restore", cmd_db_restore, "db restore PATH [--clean] [--no-owner] [--yes] [--confirm ENV]",
 	  "restore a backup into the target (never production without --confirm production)",
+	  "  --clean              drop the backup's objects in the target first\n"
+	  "  --no-owner           skip owners and grants (restoring as another user)\n"
 	  "  --yes                confirm (staging)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n" },
 	{ "seed", cmd_db_seed, "db seed [--yes] [--confirm ENV]",
 	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",
 	  "  --yes                confirm (staging)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n" },
-	{ "snapshot", cmd_db_snapshot, "db snapshot", "save the target's schema under .devflow/snapshots/", "" },
+	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
+	  "  --tag TAG            a word in the file name (default: manual)\n" },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",
 	  "  --applied            the migration's effects are in place: record it as applied\n"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
@@ -132,8 +133,8 @@ out:
 	return error;
 }
 
-/* Restore `path` into a throwaway SQLite database and compare. */
-static int verify_sqlite(df_backup_info *info, df_conn *conn)
+/* Restore `file` into a throwaway SQLite database and compare. */
+static int verify_sqlite(df_backup_info *info, df_conn *conn, const char *file)
 {
 	df_dsn *tmp = NULL;
 	df_conn *copy = NULL;
@@ -142,7 +143,7 @@ static int verify_sqlite(df_backup_info *info, df_conn *conn)
 	if ((error = df_dsn_parse(&tmp, "sqlite::memory:")) < 0)
 		return error;
 	if ((error = df_conn_open(&copy, tmp)) < 0 ||
-	    (error = df_conn_restore(copy, tmp, info->path)) < 0 ||
+	    (error = df_conn_restore(copy, tmp, file, 0)) < 0 ||
 	    (error = compare_counts(&info->mismatch, conn, copy)) < 0)
 		goto out;
 	info->verified = !info->mismatch;
@@ -152,13 +153,183 @@ out:
 	return error;
 }
 
+/*
+ * `url` with its database (the path after host[:port]) replaced by `name`,
+ * which needs no escaping.  Caller frees.
+ */
+static char *url_with_database(const char *url, const char *name)
+{
+	const char *s = strstr(url, "://"), *path, *end;
+	df_buf b = DF_BUF_INIT;
+
+	if (!s)
+		return NULL;
+	s += 3;
+	path = s + strcspn(s, "/?#");
+	end = *path == '/' ? path + 1 + strcspn(path + 1, "?#") : path;
+	df_buf_put(&b, url, (size_t)(path - url));
+	df_buf_printf(&b, "/%s%s", name, end);
+	return df_buf_detach(&b);
+}
+
+/* The last error, kept across clean-up work that may overwrite it. */
+struct saved_error {
+	int code;
+	char *message, *hint;
+};
+
+static void save_error(struct saved_error *e)
+{
+	const df_error *last = df_error_last();
+
+	e->code = last ? last->code : 0;
+	e->message = last && last->message ? strdup(last->message) : NULL;
+	e->hint = last && last->hint ? strdup(last->hint) : NULL;
+}
+
+static void restore_error(struct saved_error *e)
+{
+	if (e->message) {
+		df_error_set(e->code, "%s", e->message);
+		if (e->hint)
+			df_error_hint("%s", e->hint);
+	}
+	free(e->message);
+	free(e->hint);
+}
+
+/*
+ * Restore `file` into a throwaway database on the same server (CREATE
+ * DATABASE devflow_verify_<pid>_<random>), compare its tables and row
+ * counts with the source's, and drop it again, also when anything fails.
+ */
+static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
+	const df_identity *id, const char *file)
+{
+	bool pg = !strcmp(id->engine, "postgres"), created = false;
+	unsigned char rnd[4] = { 0 };
+	char name[64], *url = NULL;
+	df_buf sql = DF_BUF_INIT;
+	df_rows *rows = NULL;
+	df_dsn *tmp = NULL;
+	df_conn *copy = NULL;
+	df_identity cid;
+	int error;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(rnd, &ts.tv_nsec, sizeof(rnd));
+	}
+	snprintf(name, sizeof(name), "devflow_verify_%ld_%02x%02x%02x%02x", (long)getpid(),
+		rnd[0], rnd[1], rnd[2], rnd[3]);
+
+	/* the same encoding (PostgreSQL) or character set (MySQL) as the source */
+	if (pg) {
+		error = df_conn_query(conn, &rows, "SELECT pg_catalog.pg_encoding_to_char(encoding) "
+			"FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()", NULL, 0);
+		df_buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0", name);
+		if (!error && df_rows_get(rows, 0, 0))
+			df_buf_printf(&sql, " ENCODING '%s'", df_rows_get(rows, 0, 0));
+	} else {
+		error = df_conn_query(conn, &rows, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+			"FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()", NULL, 0);
+		df_buf_printf(&sql, "CREATE DATABASE `%s`", name);
+		if (!error && df_rows_get(rows, 0, 0) && df_rows_get(rows, 0, 1))
+			df_buf_printf(&sql, " CHARACTER SET %s COLLATE %s", df_rows_get(rows, 0, 0),
+				df_rows_get(rows, 0, 1));
+	}
+	df_rows_free(rows);
+	rows = NULL;
+	if (df_buf_oom(&sql)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if ((error = df_conn_exec(conn, sql.ptr, sql.size, NULL)) < 0) {
+		df_error_prefix("cannot create the throwaway database '%s' to verify the backup", name);
+		if (error == DF_EPERM)
+			df_error_hint("--verify needs %s; or back up without --verify",
+				pg ? "the CREATEDB privilege (ALTER ROLE ... CREATEDB)" :
+				"CREATE and DROP on databases named devflow_verify_%");
+		goto out;
+	}
+	created = true;
+	if (!(url = url_with_database(dsn->url, name))) {
+		error = df_error_set(DF_EINTERNAL, "cannot make the URL of the throwaway database");
+		goto out;
+	}
+	if ((error = df_dsn_parse(&tmp, url)) < 0 ||
+	    (error = df_conn_open(&copy, tmp)) < 0 ||
+	    (error = df_conn_identity(copy, &cid)) < 0)
+		goto out;
+	/* never restore into anything but the database just created */
+	if (strcmp(cid.database, name)) {
+		error = df_error_set(DF_EINTERNAL, "the throwaway database URL leads to '%s', not '%s'; "
+			"not restoring there", cid.database, name);
+		df_error_hint("the URL may name the database twice (path and ?dbname=)");
+		goto out;
+	}
+	/* ownership and grants do not matter for the comparison */
+	if ((error = df_conn_restore(copy, tmp, file, DF_RESTORE_NO_OWNER)) < 0) {
+		df_error_prefix("the backup does not restore");
+		goto out;
+	}
+	if ((error = compare_counts(&info->mismatch, conn, copy)) < 0)
+		goto out;
+	info->verified = !info->mismatch;
+out:
+	df_conn_close(copy);
+	if (created) {
+		struct saved_error saved;
+		save_error(&saved);
+		df_buf_truncate(&sql, 0);
+		if (pg)
+			df_buf_printf(&sql, "DROP DATABASE IF EXISTS %s%s", name,
+				id->version_num >= 130000 ? " WITH (FORCE)" : "");
+		else
+			df_buf_printf(&sql, "DROP DATABASE IF EXISTS `%s`", name);
+		df_conn_exec(conn, sql.ptr, sql.size, NULL);
+		restore_error(&saved);
+	}
+	df_dsn_free(tmp);
+	free(url);
+	df_buf_release(&sql);
+	return error;
+}
+
+/* `path` does not exist yet (a default name: add -2, -3 ... before .ext). */
+static int unique_path(df_buf *path)
+{
+	struct stat st;
+	char *base, *dot;
+	int n = 2;
+
+	if (lstat(path->ptr, &st) < 0)
+		return 0;
+	if (!(base = strdup(path->ptr)))
+		return df_error_oom();
+	dot = strrchr(base, '.');
+	if (dot && strchr(dot, '/'))
+		dot = NULL;
+	do {
+		df_buf_truncate(path, 0);
+		df_buf_printf(path, "%.*s-%d%s", (int)(dot ? dot - base : (long)strlen(base)), base, n++,
+			dot ? dot : "");
+	} while (lstat(path->ptr, &st) == 0 && n < 1000);
+	free(base);
+	return df_buf_oom(path) ? df_error_oom() : 0;
+}
+
 int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	const df_backup_opts *opts)
 {
 	df_buf path = DF_BUF_INIT, tmp = DF_BUF_INIT;
 	df_identity id;
-	char stamp[32];
+	char stamp[32], sha[65];
+	uint64_t size = 0;
 	time_t now = time(NULL);
+	bool verified = false;
+	char *mismatch = NULL;
 	mode_t old;
 	int error, fd;
 
@@ -172,6 +343,8 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		df_buf_printf(&path, ".devflow/backups/%s-", opts->env ? opts->env : "local");
 		safe_name(&path, id.database);
 		df_buf_printf(&path, "-%s.%s", stamp, conn->driver->backup_ext ? conn->driver->backup_ext : "bak");
+		if ((error = unique_path(&path)) < 0)
+			goto out;
 	}
 	if (mkdirs(path.ptr) < 0) {
 		error = df_error_set(DF_EIO, "cannot create the folder of '%s': %s", path.ptr, strerror(errno));
@@ -194,7 +367,30 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		goto fail;
 	if (chmod(tmp.ptr, 0600) < 0 || fsync_path(tmp.ptr, O_RDONLY) < 0) {
 		error = df_error_set(DF_EIO, "cannot write '%s': %s", tmp.ptr, strerror(errno));
+		if (errno == ENOSPC || errno == EDQUOT)
+			df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
 		goto fail;
+	}
+	if ((error = df_file_sha256(sha, &size, tmp.ptr)) < 0)
+		goto fail;
+	/* verify before the rename: a backup that fails it never gets the final name */
+	if (opts->verify) {
+		df_backup_info v = { 0 };
+		if (!strcmp(id.engine, "sqlite"))
+			error = verify_sqlite(&v, conn, tmp.ptr);
+		else if (!strcmp(id.engine, "postgres") || !strcmp(id.engine, "mysql"))
+			error = verify_server(&v, conn, dsn, &id, tmp.ptr);
+		else
+			error = df_error_set(DF_EINTERNAL, "--verify is not available for %s", id.engine);
+		verified = v.verified;
+		mismatch = v.mismatch;
+		if (error < 0)
+			goto fail;
+		if (mismatch) {
+			error = df_error_set(DF_EIO, "the backup does not match the database: %s", mismatch);
+			df_error_hint("the database may have changed during the backup; run it again");
+			goto fail;
+		}
 	}
 	if (rename(tmp.ptr, path.ptr) < 0) {
 		error = df_error_set(DF_EIO, "cannot rename the backup into '%s': %s", path.ptr, strerror(errno));
@@ -202,32 +398,23 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	}
 	{
 		char *dir = strdup(path.ptr), *slash = dir ? strrchr(dir, '/') : NULL;
-		if (slash) {
-			*slash = '\0';
-			fsync_path(dir, O_RDONLY | O_DIRECTORY);
-		}
+		fsync_path(slash ? (*slash = '\0', dir) : ".", O_RDONLY | O_DIRECTORY);
 		free(dir);
 	}
 	if (!(out->path = df_buf_detach(&path))) {
 		error = df_error_oom();
 		goto out;
 	}
-	if ((error = df_file_sha256(out->sha256, &out->size, out->path)) < 0)
-		goto out;
-	if (opts->verify) {
-		if (!strcmp(id.engine, "sqlite"))
-			error = verify_sqlite(out, conn);
-		else
-			error = df_error_set(DF_EINTERNAL, "--verify is not available for %s yet", id.engine);
-		if (!error && out->mismatch) {
-			error = df_error_set(DF_EIO, "the backup does not match the database: %s", out->mismatch);
-			df_error_hint("the database may have changed during the backup; run it again");
-		}
-	}
+	memcpy(out->sha256, sha, sizeof(sha));
+	out->size = size;
+	out->verified = verified;
 	goto out;
 fail:
 	unlink(tmp.ptr);
+	out->mismatch = mismatch;
+	mismatch = NULL;
 out:
+	free(mismatch);
 	df_buf_release(&path);
 	df_buf_release(&tmp);
 	return error;

@@ -595,8 +595,10 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 			goto out;
 	}
 	/* readdir order is arbitrary; sort names so messages are stable */
-	qsort(names.v, names.nr, sizeof(char *), cmp_str);
-	qsort(downs.v, downs.nr, sizeof(char *), cmp_str);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	if (downs.nr)
+		qsort(downs.v, downs.nr, sizeof(char *), cmp_str);
 	if (!(set->v = calloc(names.nr ? names.nr : 1, sizeof(*set->v)))) {
 		error = df_error_oom();
 		goto out;
@@ -609,7 +611,8 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 			goto out;
 		set->nr++;
 	}
-	qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
+	if (set->nr)
+		qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
 	for (size_t i = 1; i < set->nr; i++)
 		if (!df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
 			error = df_error_set(DF_ECONFIG, "two migrations have version %s: '%s' and '%s'",

@@ -124,11 +124,18 @@ int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	return conn->driver->backup(conn, dsn, path, progress, data);
 }
 
-int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path)
+int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)
 {
 	if (!conn->driver->restore)
 		return df_error_set(DF_EINTERNAL, "the %s driver cannot restore backups yet", conn->driver->name);
-	return conn->driver->restore(conn, dsn, path);
+	return conn->driver->restore(conn, dsn, path, flags);
+}
+
+int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
+{
+	if (!conn->driver->schema_dump)
+		return df_error_set(DF_EINTERNAL, "the %s driver cannot dump a schema", conn->driver->name);
+	return conn->driver->schema_dump(conn, dsn, path);
 }
 
 int df_conn_table_counts(df_conn *conn, df_rows **out)

@@ -448,7 +448,7 @@ static int lite_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	return rc == SQLITE_OK ? 0 : df_error_set(DF_EIO, "cannot finish backup file '%s'", path);
 }
 
-static int lite_restore(df_conn *conn, const df_dsn *dsn, const char *path)
+static int lite_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)
 {
 	struct lite_conn *c = (struct lite_conn *)conn;
 	sqlite3 *src = NULL;

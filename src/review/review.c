@@ -711,7 +711,8 @@ static int build_findings(rctx *ctx)
 
 	if (!ctx->nf)
 		return 0;
-	qsort(ctx->f, ctx->nf, sizeof(*ctx->f), cmp_finding);
+	if (ctx->nf)
+		qsort(ctx->f, ctx->nf, sizeof(*ctx->f), cmp_finding);
 	if (!(res->findings = calloc(ctx->nf, sizeof(*res->findings))))
 		return df_error_oom();
 	for (size_t i = 0; i < ctx->nf; i++) {

@@ -23,13 +23,10 @@ static const char *word(char *w, size_t size, const char *p)
 			w[n++] = *p;
 		if (*p)
 			p++;
-		/* schema.table: keep the dot and the rest */
-		if (*p == '.') {
-			w[n] = '\0';
-			char rest[128];
-			p = word(rest, sizeof(rest), p + 1);
-			snprintf(w + n, size - n, ".%s", rest);
-			return p;
+		if (*p == '.' && n + 2 < size) {
+			/* schema.table: keep the dot and the rest */
+			w[n++] = '.';
+			return word(w + n, size - n, p + 1);
 		}
 	} else {
 		while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '$') && n + 1 < size)

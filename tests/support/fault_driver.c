@@ -102,10 +102,10 @@ static int f_backup(df_conn *c, const df_dsn *dsn, const char *path,
 	return e ? e : df_driver_sqlite.backup(INNER(c), dsn, path, progress, data);
 }
 
-static int f_restore(df_conn *c, const df_dsn *dsn, const char *path)
+static int f_restore(df_conn *c, const df_dsn *dsn, const char *path, unsigned int flags)
 {
 	int e = tick();
-	return e ? e : df_driver_sqlite.restore(INNER(c), dsn, path);
+	return e ? e : df_driver_sqlite.restore(INNER(c), dsn, path, flags);
 }
 
 static int f_table_counts(df_conn *c, df_rows **out)

@@ -18,6 +18,11 @@
  */
 #define DF_DRIVER_VERSION 1
 
+enum df_restore_flags {
+	DF_RESTORE_CLEAN = (1 << 0),          /* drop the backup's objects first */
+	DF_RESTORE_NO_OWNER = (1 << 1),       /* skip owners and grants */
+};
+
 enum df_driver_caps {
 	DF_CAP_TRANSACTIONAL_DDL = (1 << 0),  /* DDL rolls back with the transaction */
 	DF_CAP_ADVISORY_LOCK = (1 << 1),      /* server-side named locks */
@@ -105,7 +110,9 @@ struct df_driver {
 	int (*backup)(df_conn *conn, const df_dsn *dsn, const char *path,
 		void (*progress)(void *data, uint64_t bytes), void *data);
 	/* Restore a backup written by `backup` into the connected database. */
-	int (*restore)(df_conn *conn, const df_dsn *dsn, const char *path);
+	int (*restore)(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags);
+	/* Write the schema only, as SQL text, to `path`.  NULL: not supported. */
+	int (*schema_dump)(df_conn *conn, const df_dsn *dsn, const char *path);
 	/* Tables of the current database/schema with their row counts:
 	 * columns name, rows.  NULL: not supported. */
 	int (*table_counts)(df_conn *conn, df_rows **out);
@@ -145,7 +152,8 @@ int df_conn_identity(df_conn *conn, df_identity *out);
 int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table);
 int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data);
-int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path);
+int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags);
+int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path);
 int df_conn_table_counts(df_conn *conn, df_rows **out);
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
