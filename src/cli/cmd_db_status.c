@@ -122,7 +122,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "total", json_integer((json_int_t)s.set->nr));
 	json_object_set_new(ctx->result, "applied", json_integer((json_int_t)s.plan->applied));
 	json_object_set_new(ctx->result, "pending", json_integer((json_int_t)s.plan->pending));
-	list = json_array();
+	/* 10,000 migrations make a big JSON tree: build it only when asked */
+	list = ctx->json ? json_array() : NULL;
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
 	cli_say(ctx, "%zu migrations: %zu applied, %zu pending\n\n", s.set->nr, s.plan->applied,
@@ -130,10 +131,15 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	for (size_t i = 0; i < s.plan->nr; i++) {
 		const df_plan_item *it = &s.plan->items[i];
 		const df_migration *m = it->mig;
-		json_t *o = json_object(), *acts = json_array();
+		json_t *o = NULL, *acts = NULL;
 		df_strlist actions = DF_STRLIST_INIT;
 		const char *version = m ? m->version : it->row->version;
 
+		if (m && it->state == DF_STATE_PENDING)
+			cli_actions(&actions, m, d);
+		if (list) {
+		o = json_object();
+		acts = json_array();
 		json_object_set_new(o, "version", json_string(version));
 		json_object_set_new(o, "name", json_string(m ? m->name : it->row->filename));
 		json_object_set_new(o, "file", m ? json_string(m->path) : json_null());
@@ -141,8 +147,6 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(o, "applied_at", cli_json_str(it->row ? it->row->applied_at : NULL));
 		json_object_set_new(o, "checksum_ok", json_boolean(it->checksum_ok));
 		json_object_set_new(o, "reversible", json_boolean(m && df_migration_reversible(m)));
-		if (m && it->state == DF_STATE_PENDING)
-			cli_actions(&actions, m, d);
 		for (size_t k = 0; k < actions.nr; k++)
 			json_array_append_new(acts, json_string(actions.v[k]));
 		json_object_set_new(o, "actions", acts);
@@ -153,6 +157,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(o, "error", cli_json_str(it->row->error));
 		}
 		json_array_append_new(list, o);
+		}
 
 		cli_say(ctx, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
@@ -172,7 +177,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);
 	}
-	json_object_set_new(ctx->result, "migrations", list);
+	if (list)
+		json_object_set_new(ctx->result, "migrations", list);
 
 	problems = json_array();
 	if (s.plan->problems_nr)

@@ -12,12 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
 void df_backup_info_release(df_backup_info *b)
@@ -29,32 +29,23 @@ void df_backup_info_release(df_backup_info *b)
 
 int df_file_sha256(char out[65], uint64_t *size, const char *path)
 {
-	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	unsigned char buf[1 << 16];
 	uint64_t total = 0;
-	EVP_MD_CTX *ctx;
+	df_sha256 ctx;
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
-	if (!(ctx = EVP_MD_CTX_new())) {
-		close(fd);
-		return df_error_oom();
-	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	df_sha256_init(&ctx);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		df_sha256_update(&ctx, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
 	close(fd);
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
 	if (n < 0)
 		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	df_sha256_hex(&ctx, out);
 	if (size)
 		*size = total;
 	return 0;

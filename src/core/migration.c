@@ -16,25 +16,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
 #define CHUNK (64 * 1024)
 
+static const char *base_name(const char *path);
+
+/*
+ * A migration's strings (path, version, name) live in one block that
+ * starts at m->path; up.path is m->path; file points into it.  Only a down
+ * section in a file of its own (golang-migrate, Flyway) owns its path.
+ */
 void df_migration_release(df_migration *m)
 {
-	free(m->version);
-	free(m->name);
-	free(m->file);
-	free(m->path);
 	if (m->down.path != m->up.path)
 		free(m->down.path);
-	free(m->up.path);
+	free(m->path);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Allocate the block: path, version, name; 0 or DF_EINTERNAL. */
+static int set_strings(df_migration *m, const char *path, const char *version, const char *name)
+{
+	size_t lp = strlen(path) + 1, lv = strlen(version) + 1, ln = strlen(name) + 1;
+	char *b = malloc(lp + lv + ln);
+
+	if (!b)
+		return df_error_oom();
+	memcpy(b, path, lp);
+	memcpy(b + lp, version, lv);
+	memcpy(b + lp + lv, name, ln);
+	m->path = m->up.path = b;
+	m->file = (char *)base_name(b);
+	m->version = b + lp;
+	m->name = b + lp + lv;
+	return 0;
 }
 
 /* Compare two dotted numeric versions, ignoring leading zeros. */
@@ -82,7 +103,7 @@ enum marker {
 
 struct scan {
 	const char *path, *shown;
-	EVP_MD_CTX *md;
+	df_sha256 md;
 	uint64_t off;           /* absolute offset of the next byte */
 	int line;               /* current line, 1-based */
 	uint64_t line_start;
@@ -109,6 +130,10 @@ static enum marker classify(const char *s, size_t n, bool *no_tx)
 	char buf[80];
 	size_t i = 0, j = 0;
 
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	if (n - i < 2 || s[i] != '-' || s[i + 1] != '-')
+		return MK_NONE;         /* every marker is a -- comment */
 	/* lower-case, white space removed */
 	for (; i < n && j < sizeof(buf) - 1; i++)
 		if (!isspace((unsigned char)s[i]))
@@ -229,7 +254,7 @@ static bool head_is_sql(struct scan *s)
 	return true;
 }
 
-static int feed(struct scan *s, const unsigned char *p, size_t n)
+static int feed_slow(struct scan *s, const unsigned char *p, size_t n)
 {
 	unsigned char out[2 * CHUNK];
 	size_t o = 0;
@@ -284,7 +309,7 @@ line:
 		if ((r = end_line(s, at + 1)) < 0)
 			return r;
 	}
-	EVP_DigestUpdate(s->md, out, o);
+	df_sha256_update(&s->md, out, o);
 	s->off += n;
 	return 0;
 bad_utf8:
@@ -296,11 +321,60 @@ bad_utf8:
 	return DF_ECONFIG;
 }
 
+/* Every byte below 0x80? (eight at a time) */
+static bool all_ascii(const unsigned char *p, size_t n)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= p[i];
+	return !(acc & 0x8080808080808080ULL);
+}
+
+/*
+ * One chunk of the file.  The common case (ASCII text with LF line endings
+ * and no NUL) is hashed as it is and walked a line at a time with memchr;
+ * anything else takes the byte-at-a-time path, which normalises CRs for the
+ * checksum and validates UTF-8.
+ */
+static int feed(struct scan *s, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	int r;
+
+	if (s->pending_cr || s->utf8_need || memchr(p, 0, n) || memchr(p, '\r', n) ||
+	    !all_ascii(p, n))
+		return feed_slow(s, p, n);
+	df_sha256_update(&s->md, p, n);
+	while (i < n) {
+		const unsigned char *nl = memchr(p + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - p) : n, take = end - i;
+
+		if (take > sizeof(s->head) - s->head_len)
+			take = sizeof(s->head) - s->head_len;
+		memcpy(s->head + s->head_len, p + i, take);
+		s->head_len += take;
+		if (!nl)
+			break;
+		s->line_has_sql = head_is_sql(s);
+		if ((r = end_line(s, s->off + end + 1)) < 0)
+			return r;
+		i = end + 1;
+	}
+	s->off += n;
+	return 0;
+}
+
 /*
  * Read `path` in one pass.  `shown` is the name used in messages.  With a
  * non-NULL `extra_md` the normalised bytes are also hashed there.
  */
-static int scan_file(struct scan *s, const char *path, const char *shown, uint64_t *size)
+static int scan_file(struct scan *s, int dirfd, const char *path, const char *shown, uint64_t *size)
 {
 	unsigned char buf[CHUNK];
 	bool first = true;
@@ -311,12 +385,8 @@ static int scan_file(struct scan *s, const char *path, const char *shown, uint64
 	s->path = path;
 	s->shown = shown;
 	s->line = 1;
-	if (!(s->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(s->md);
-		s->md = NULL;
-		return df_error_oom();
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	df_sha256_init(&s->md);
+	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) < 0) {
 		df_error_set(DF_ECONFIG, "cannot read migration '%s': %s", shown, strerror(errno));
 		return DF_ECONFIG;
 	}
@@ -342,7 +412,7 @@ static int scan_file(struct scan *s, const char *path, const char *shown, uint64
 		goto out;
 	}
 	if (s->pending_cr)
-		EVP_DigestUpdate(s->md, "\n", 1);
+		df_sha256_update(&s->md, "\n", 1);
 	if (s->head_len || s->off > s->line_start) {
 		s->line_has_sql = head_is_sql(s);
 		error = end_line(s, s->off);
@@ -355,21 +425,12 @@ out:
 
 static void scan_digest(struct scan *s, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	EVP_DigestFinal_ex(s->md, md, &len);
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[64] = '\0';
-	EVP_MD_CTX_free(s->md);
-	s->md = NULL;
+	df_sha256_hex(&s->md, hex);
 }
 
 static void scan_release(struct scan *s)
 {
-	EVP_MD_CTX_free(s->md);
-	s->md = NULL;
+	(void)s;        /* nothing to free: the digest lives in the struct */
 }
 
 /* ---- file names ---------------------------------------------------------- */
@@ -436,7 +497,15 @@ static const char *base_name(const char *path)
  * df_migration_attach_down().  Plain files (no recognised name or markers)
  * are accepted only with allow_plain.
  */
+static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain);
+
 int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
+{
+	return read_file_at(m, AT_FDCWD, path, path, allow_plain);
+}
+
+/* `rel` is opened relative to `dirfd`; `path` is what the migration records. */
+static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain)
 {
 	const char *base = base_name(path);
 	struct fname fn;
@@ -445,13 +514,11 @@ int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
 
 	memset(m, 0, sizeof(*m));
 	named = parse_name(&fn, base);
-	if ((error = scan_file(&s, path, path, &m->size)) < 0)
+	if ((error = scan_file(&s, dirfd, rel, path, &m->size)) < 0)
 		goto fail;
 	scan_digest(&s, m->checksum);
-	if (!(m->path = strdup(path)) || !(m->file = strdup(base)) || !(m->up.path = strdup(path))) {
-		error = df_error_oom();
+	if ((error = set_strings(m, path, named ? fn.version : "", named ? fn.name : base)) < 0)
 		goto fail;
-	}
 	if (s.up_line) {
 		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW : DF_FMT_DBMATE;
 		m->no_transaction = s.no_tx || s.dbmate_no_tx;
@@ -485,17 +552,6 @@ int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
 		df_error_hint("start the migration's SQL with a line '-- UP' (and its reverse after '-- DOWN')");
 		goto fail;
 	}
-	if (named) {
-		m->version = strdup(fn.version);
-		m->name = strdup(fn.name);
-	} else {
-		m->version = strdup("");
-		m->name = strdup(base);
-	}
-	if (!m->version || !m->name) {
-		error = df_error_oom();
-		goto fail;
-	}
 	scan_release(&s);
 	return 0;
 fail:
@@ -510,7 +566,7 @@ static int attach_down(df_migration *m, const char *path)
 	uint64_t size;
 	int error;
 
-	if ((error = scan_file(&s, path, path, &size)) < 0) {
+	if ((error = scan_file(&s, AT_FDCWD, path, path, &size)) < 0) {
 		scan_release(&s);
 		return error;
 	}
@@ -607,7 +663,7 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	for (size_t i = 0; i < names.nr; i++) {
 		df_buf_truncate(&path, 0);
 		df_buf_printf(&path, "%s/%s", dir, names.v[i]);
-		if ((error = df_migration_read_file(&set->v[set->nr], path.ptr, false)) < 0)
+		if ((error = read_file_at(&set->v[set->nr], dirfd(d), names.v[i], path.ptr, false)) < 0)
 			goto out;
 		set->nr++;
 	}

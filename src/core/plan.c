@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
 const char *df_mig_state_name(df_mig_state s)
@@ -201,52 +201,34 @@ const df_problem *df_plan_blocker(const df_plan *plan)
 
 void df_plan_pending_hash(char out[65], const df_plan *plan, const char *to)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	df_sha256 ctx;
 
-	out[0] = '\0';
-	if (!ctx)
-		return;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	df_sha256_init(&ctx);
 	for (size_t i = 0; i < plan->nr; i++) {
 		const df_plan_item *it = &plan->items[i];
 		if (it->state != DF_STATE_PENDING)
 			continue;
 		if (to && df_version_cmp(it->mig->version, to) > 0)
 			break;
-		EVP_DigestUpdate(ctx, it->mig->file, strlen(it->mig->file));
-		EVP_DigestUpdate(ctx, ":", 1);
-		EVP_DigestUpdate(ctx, it->mig->checksum, 64);
-		EVP_DigestUpdate(ctx, "\n", 1);
+		df_sha256_update(&ctx, it->mig->file, strlen(it->mig->file));
+		df_sha256_update(&ctx, ":", 1);
+		df_sha256_update(&ctx, it->mig->checksum, 64);
+		df_sha256_update(&ctx, "\n", 1);
 	}
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	df_sha256_hex(&ctx, out);
 }
 
 void df_migs_hash(char out[65], const df_migration *const *migs, size_t n, const char *label)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	df_sha256 ctx;
 
-	out[0] = '\0';
-	if (!ctx)
-		return;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, label, strlen(label));
+	df_sha256_init(&ctx);
+	df_sha256_update(&ctx, label, strlen(label));
 	for (size_t i = 0; i < n; i++) {
-		EVP_DigestUpdate(ctx, "\n", 1);
-		EVP_DigestUpdate(ctx, migs[i]->file, strlen(migs[i]->file));
-		EVP_DigestUpdate(ctx, ":", 1);
-		EVP_DigestUpdate(ctx, migs[i]->checksum, 64);
+		df_sha256_update(&ctx, "\n", 1);
+		df_sha256_update(&ctx, migs[i]->file, strlen(migs[i]->file));
+		df_sha256_update(&ctx, ":", 1);
+		df_sha256_update(&ctx, migs[i]->checksum, 64);
 	}
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	df_sha256_hex(&ctx, out);
 }

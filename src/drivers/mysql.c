@@ -47,12 +47,12 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
-#include <openssl/evp.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
 struct my_conn {
@@ -526,14 +526,13 @@ static int my_rollback(df_conn *conn) { return my_simple(conn, "ROLLBACK"); }
 
 static void my_sha256_hex(char *hex, size_t nhex, const char *text)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	df_sha256 ctx;
+	char full[65];
 
-	hex[0] = '\0';
-	if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL))
-		return;
-	for (i = 0; i < mdlen && 2 * i + 2 < nhex; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	df_sha256_init(&ctx);
+	df_sha256_update(&ctx, text, strlen(text));
+	df_sha256_hex(&ctx, full);
+	snprintf(hex, nhex, "%s", full);
 }
 
 /* The server-side lock name for `name` (see the top of the file); caller frees. */

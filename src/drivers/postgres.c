@@ -42,12 +42,12 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
 struct pg_conn {
@@ -506,17 +506,10 @@ static int pg_rollback(df_conn *conn) { return pg_simple(conn, "ROLLBACK", NULL)
 /* The advisory lock key of `name`: SHA-256's first 8 bytes, big-endian. */
 static int64_t pg_lock_key(const char *name)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[32];
 	uint64_t k = 0;
 
-	if (!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8) {
-		/* Cannot happen with a working libcrypto; FNV-1a keeps us going. */
-		k = 0xcbf29ce484222325ULL;
-		for (const char *p = name; *p; p++)
-			k = (k ^ (unsigned char)*p) * 0x100000001b3ULL;
-		return (int64_t)k;
-	}
+	df_sha256_raw(md, name, strlen(name));
 	for (int i = 0; i < 8; i++)
 		k = (k << 8) | md[i];
 	return (int64_t)k;

@@ -193,9 +193,16 @@ int df_rows_add(df_rows *rows, const char *const *values, const size_t *lens)
 	size_t i, base = rows->nrows * rows->ncols;
 	char **cells;
 
-	if (!(cells = realloc(rows->cells, (base + rows->ncols + 1) * sizeof(char *))))
-		return df_error_oom();
-	rows->cells = cells;
+	if (base + rows->ncols + 1 > rows->alloc) {
+		size_t want = rows->alloc ? rows->alloc * 2 : 16 * (rows->ncols + 1);
+		while (want < base + rows->ncols + 1)
+			want *= 2;
+		if (!(cells = realloc(rows->cells, want * sizeof(char *))))
+			return df_error_oom();
+		rows->cells = cells;
+		rows->alloc = want;
+	}
+	cells = rows->cells;
 	for (i = 0; i < rows->ncols; i++) {
 		cells[base + i] = NULL;
 		if (!values[i])

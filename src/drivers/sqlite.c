@@ -145,7 +145,9 @@ static int lite_open(df_conn **out, const df_dsn *dsn)
 		}
 		goto fail;
 	}
-	sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	/* A 512 KiB page cache: devflow scans its tables once; migrations that
+	 * need more get SQLite's own spill behaviour, not memory. */
+	sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -512", NULL, NULL, NULL);
 	*out = &c->base;
 	return 0;
 fail:

@@ -38,6 +38,7 @@ typedef struct df_conn {
 /* A query result: all values as text; NULL cells are NULL pointers. */
 typedef struct df_rows {
 	size_t nrows, ncols;
+	size_t alloc;           /* cells allocated (rows grow geometrically) */
 	char **names;           /* ncols column names */
 	char **cells;           /* nrows * ncols, row-major */
 } df_rows;
