@@ -131,6 +131,11 @@ int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned
 	return conn->driver->restore(conn, dsn, path, flags);
 }
 
+const char *df_conn_backup_digest(df_conn *conn)
+{
+	return conn->driver->backup_digest ? conn->driver->backup_digest(conn) : NULL;
+}
+
 int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
 {
 	if (!conn->driver->schema_dump)

@@ -110,6 +110,10 @@ struct df_driver {
 	 */
 	int (*backup)(df_conn *conn, const df_dsn *dsn, const char *path,
 		void (*progress)(void *data, uint64_t bytes), void *data);
+	/* The SHA-256 (hex) of the last backup this connection wrote, when the
+	 * driver hashed it while copying; NULL otherwise (the core reads the
+	 * file again).  NULL method: never. */
+	const char *(*backup_digest)(df_conn *conn);
 	/* Restore a backup written by `backup` into the connected database. */
 	int (*restore)(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags);
 	/* Write the schema only, as SQL text, to `path`.  NULL: not supported. */
@@ -154,6 +158,7 @@ int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table);
 int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data);
 int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags);
+const char *df_conn_backup_digest(df_conn *conn);
 int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path);
 int df_conn_table_counts(df_conn *conn, df_rows **out);
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
