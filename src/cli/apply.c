@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "devflow/buf.h"
 #include "devflow/review.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback);
@@ -186,8 +187,7 @@ static char *rollback_plan(struct cli_session *s, const df_migration **migs, siz
 	FILE *f;
 
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-	mkdir(".devflow", 0755);
-	mkdir(".devflow/rollback", 0755);
+	df_mkdirs(".devflow/rollback", 0755, true);
 	df_buf_printf(&path, ".devflow/rollback/%s-%s.md", stamp, s->target->env);
 	df_buf_printf(&doc, "# Rollback plan: %s, %s\n\nApplied %zu migration(s) to %s (%s).\n\n"
 		"To revert them all:\n\n    devflow db rollback%s --steps %zu\n\n",

@@ -11,25 +11,8 @@
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "util/fs.h"
 #include "util/banned.h"
-
-static int mkdirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -66,7 +49,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 			goto fail;
 		}
 	}
-	if (mkdirs(cfg->migrations) < 0) {
+	if (df_mkdirs(cfg->migrations, 0755, true) < 0) {
 		error = df_error_set(DF_EIO, "cannot create folder '%s': %s", cfg->migrations, strerror(errno));
 		goto fail;
 	}

@@ -18,6 +18,7 @@
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "util/sha256.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 void df_backup_info_release(df_backup_info *b)
@@ -48,24 +49,6 @@ int df_file_sha256(char out[65], uint64_t *size, const char *path)
 	df_sha256_hex(&ctx, out);
 	if (size)
 		*size = total;
-	return 0;
-}
-
-static int mkdirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
 	return 0;
 }
 
@@ -337,7 +320,7 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		if ((error = unique_path(&path)) < 0)
 			goto out;
 	}
-	if (mkdirs(path.ptr) < 0) {
+	if (df_mkdirs(path.ptr, 0700, false) < 0) {
 		error = df_error_set(DF_EIO, "cannot create the folder of '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 #define SNAPSHOT_DIR ".devflow/snapshots"
@@ -84,8 +85,7 @@ int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
 	*out_path = NULL;
 	if ((error = df_conn_identity(conn, &id)) < 0)
 		return error;
-	if ((mkdir(".devflow", 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(SNAPSHOT_DIR, 0700) < 0 && errno != EEXIST))
+	if (df_mkdirs(SNAPSHOT_DIR, 0700, true) < 0)
 		return df_error_set(DF_EIO, "cannot create '%s': %s", SNAPSHOT_DIR, strerror(errno));
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
 	df_buf_printf(&base, SNAPSHOT_DIR "/%s-", stamp);
