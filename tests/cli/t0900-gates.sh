@@ -142,4 +142,32 @@ t_rollback_and_restore_are_gated() {
 	df db restore "$b" --env production --confirm production; expect_rc 0
 }
 
-run_tests t_gate_matrix t_refusal_names_the_missing_step t_remote_host_under_local_policy t_rollback_and_restore_are_gated
+# The same gates on every engine, staging and production walked through.
+t_gates_on_every_engine() {
+	new_project
+	unset DATABASE_URL
+	printf '[env "staging"]\nurl = %s\n[env "production"]\nurl = %s\n' "$URL" "$URL" >devflow.conf
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);" "DROP TABLE a;"
+	df db status --env staging --json; expect_rc 0
+	json_eq 'd["next"]' '["devflow db review --env staging", "devflow db migrate --env staging --dry-run"]'
+	df db migrate --env staging --yes --json </dev/null; expect_rc 3
+	json_eq 'd["next"][0]' "devflow db migrate --env staging --dry-run"
+	table_exists a && fail "staging applied without a dry-run"
+	df db migrate --env staging --dry-run --json; expect_rc 0
+	df db migrate --env staging --json </dev/null; expect_rc 3
+	df db migrate --env staging --yes --json; expect_rc 0
+	table_exists a || fail "staging: not applied"
+	# production on the same database: its own dry-run, a backup, the typed confirmation
+	mig 20240102000000 b "CREATE TABLE b (id INTEGER);" "DROP TABLE b;"
+	df db migrate --env production --dry-run; expect_rc 0
+	df db migrate --env production --yes </dev/null; expect_rc 3
+	df db migrate --env production --confirm production </dev/null; expect_rc 3
+	contains "$err" "backup"
+	table_exists b && fail "production applied without a backup"
+	df db migrate --env production --backup --confirm production --json; expect_rc 0
+	table_exists b || fail "production: not applied"
+	[ -f "$(json 'd["backup"]')" ] || fail "no backup file"
+	df db status --env production --json; json_eq 'd["pending"]' 0
+}
+
+run_tests t_gate_matrix t_gates_on_every_engine t_refusal_names_the_missing_step t_remote_host_under_local_policy t_rollback_and_restore_are_gated
