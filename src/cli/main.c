@@ -105,6 +105,37 @@ void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 	fprintf(f, "\n%s", global_help);
 }
 
+/* A usage error before any command runs: text on stderr, and with --json the
+ * one document on stdout that scripts expect. */
+static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char *what,
+	const char *suggest)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	fprintf(stderr, "devflow: %s", msg);
+	if (suggest)
+		fprintf(stderr, "; did you mean 'devflow db %s'?\n", suggest);
+	else
+		fprintf(stderr, "; see 'devflow --help'\n");
+	if (ctx->json) {
+		json_t *doc = json_object(), *err = json_object(), *next = json_array();
+		char hint[256];
+		snprintf(hint, sizeof(hint), suggest ? "devflow db %s" : "devflow --help", suggest);
+		json_object_set_new(err, "kind", json_string("usage"));
+		json_object_set_new(err, "message", json_string(msg));
+		json_object_set_new(err, "hint", json_string(hint));
+		json_array_append_new(next, json_string(hint));
+		json_object_set_new(doc, "ok", json_false());
+		json_object_set_new(doc, "error", err);
+		json_object_set_new(doc, "next", next);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	return CLI_EXIT_USAGE;
+}
+
 static const struct cli_cmd *find(const struct cli_cmd *table, const char *name)
 {
 	for (; table->name; table++)
@@ -212,7 +243,7 @@ int main(int argc, char **argv)
 		ctx.out = stderr;
 	if (argc < 2) {
 		usage(stderr);
-		return CLI_EXIT_USAGE;
+		return ctx.json ? dispatch_error(&ctx, "no command given%s", "", NULL) : CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("devflow %s\n", DF_VERSION);
@@ -249,20 +280,13 @@ int main(int argc, char **argv)
 			usage(argc < 2 ? stderr : stdout);
 			return argc < 2 ? CLI_EXIT_USAGE : 0;
 		}
-		if (!(cmd = find(cli_db_commands, argv[1]))) {
-			fprintf(stderr, "devflow: unknown command 'db %s'; see 'devflow --help'\n", argv[1]);
-			return CLI_EXIT_USAGE;
-		}
+		if (!(cmd = find(cli_db_commands, argv[1])))
+			return dispatch_error(&ctx, "unknown command 'db %s'", argv[1], NULL);
 		argv++;
 		argc--;
 	} else if (!(cmd = find(cli_commands, argv[0]))) {
 		const struct cli_cmd *db = find(cli_db_commands, argv[0]);
-		fprintf(stderr, "devflow: unknown command '%s'", argv[0]);
-		if (db)
-			fprintf(stderr, "; did you mean 'devflow db %s'?\n", argv[0]);
-		else
-			fprintf(stderr, "; see 'devflow --help'\n");
-		return CLI_EXIT_USAGE;
+		return dispatch_error(&ctx, "unknown command '%s'", argv[0], db ? db->name : NULL);
 	}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

@@ -18,6 +18,11 @@ t_help_everywhere() {
 t_usage_errors() {
 	new_project
 	df frobnicate; expect_rc 2; contains "$err" "unknown command"
+	df frobnicate --json; expect_rc 2
+	json_eq 'd["error"]["kind"]' usage
+	df migrate --json; expect_rc 2
+	json_eq 'd["next"][0]' "devflow db migrate"
+	df db frobnicate --json; expect_rc 2; json_eq 'd["ok"]' false
 	df db frobnicate; expect_rc 2
 	df migrate; expect_rc 2; contains "$err" "devflow db migrate"
 	df db status --no-such-flag; expect_rc 2; contains "$err" "unknown option"
