@@ -349,7 +349,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	int nops, error = 0, status;
 	bool take_backup = false, remote_ok;
 	const char *e = cli_env_arg(ctx), *verb = rollback ? "rollback" : "migrate";
-	json_t *steps, *findings = json_array();
+	json_t *steps, *findings = NULL;
 	char *snap_before = NULL, *snap_after = NULL, *shadow_name = NULL;
 	df_conn *shadow = NULL;
 	bool snapshots;
@@ -443,6 +443,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	if ((error = df_run_check(migs, n, df_conn_dialect(s.conn), rollback)) < 0)
 		goto fail;
 	/* Preview: what will run, in plain English. */
+	findings = json_array();
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
 	cli_say(ctx, "%s %zu migration%s%s:\n", o.dry_run ? "Dry-run of" : rollback ? "Reverting" : "Applying",

@@ -34,11 +34,15 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 			df_buf_putc(&name, (char)tolower(c));
 		else if (c == '-' || c == ' ' || c == '.')
 			df_buf_putc(&name, '_');
-		else
+		else {
+			df_buf_release(&name);
 			return cli_usage_error(ctx, "migration name '%s' may hold only letters, digits, '_' and '-'", ops[0]);
+		}
 	}
-	if (!name.size || name.size > 200)
+	if (!name.size || name.size > 200) {
+		df_buf_release(&name);
 		return cli_usage_error(ctx, "migration name must be 1 to 200 characters");
+	}
 	if ((error = df_config_load(&cfg, ".")) < 0 ||
 	    (error = df_migration_set_load(&set, cfg->migrations, false)) < 0)
 		goto fail;
