@@ -398,9 +398,16 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			goto fail;
 		}
 	}
-	if (o.to && !rollback && !df_migration_set_find(s.set, o.to)) {
-		error = df_error_set(DF_EUSAGE, "no migration has version '%s'", o.to);
-		goto fail;
+	if (o.to) {
+		/* a typo must not become "revert everything": the version must exist */
+		bool known = df_migration_set_find(s.set, o.to) != NULL;
+		for (size_t i = 0; !known && i < s.ledger->nr; i++)
+			known = !df_version_cmp(s.ledger->v[i].version, o.to);
+		if (!known) {
+			error = df_error_set(DF_EUSAGE, "no migration has version '%s'", o.to);
+			df_error_hint("`devflow db status%s` lists the versions", e);
+			goto fail;
+		}
 	}
 	if (!rollback && !o.out_of_order) {
 		for (size_t i = 0; i < s.plan->problems_nr; i++)

@@ -88,6 +88,8 @@ t_rollback() {
 	table_exists users && fail "users still there"
 	df db status --json; json_eq 'd["applied"]' 0
 	df db migrate; expect_rc 0
+	df db rollback --to 2024 --json; expect_rc 2
+	df db status --json; json_eq 'd["applied"]' 3
 	df db rollback --to 20240101000000 --json; expect_rc 0
 	json_eq 'len(d["reverted"])' 2
 	df db status --json; json_eq 'd["applied"]' 1
