@@ -167,14 +167,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		}
 		if (!strcmp(name, "dry_run_max_age") || !strcmp(name, "backup_max_age")) {
 			char *end;
-			long v = strtol(value, &end, 10);
+			long v = strtol(value, &end, 10), unit = 1;
 			if (*end == 'h')
-				v *= 3600, end++;
+				unit = 3600, end++;
 			else if (*end == 'm')
-				v *= 60, end++;
+				unit = 60, end++;
 			else if (*end == 's')
 				end++;
-			if (*end || v <= 0) {
+			/* at most ten years: no overflow, and nothing a receipt could mean */
+			if (*end || v <= 0 || v > 10L * 366 * 24 * 3600 / unit) {
 				semantic_error(st, "'%s' wants a duration such as 24h, 90m or 3600s, not '%s'", name, value);
 				return 1;
 			}
@@ -222,6 +223,24 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
+/* inih here is built without line numbers for handlers: count them ourselves. */
+struct line_reader {
+	FILE *f;
+	struct load_state *st;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct line_reader *r = stream;
+	char *p = fgets(str, num, r->f);
+
+	if (p && strchr(p, '\n'))
+		r->st->line++;
+	else if (p)
+		r->st->line += feof(r->f) ? 1 : 0;
+	return p;
+}
+
 int df_config_load(df_config **out, const char *dir)
 {
 	struct load_state st = { 0 };
@@ -243,7 +262,8 @@ int df_config_load(df_config **out, const char *dir)
 	df_buf_printf(&path, "%s/devflow.conf", abs);
 	if ((f = fopen(path.ptr, "r"))) {
 		cfg->path = df_buf_detach(&path);
-		rc = ini_parse_file(f, on_entry, &st);
+		struct line_reader lr = { f, &st };
+		rc = ini_parse_stream(read_line, &lr, on_entry, &st);
 		fclose(f);
 		if (rc != 0 || st.error) {
 			int line = rc > 0 ? rc : st.error_line;

@@ -115,6 +115,9 @@ struct scan {
 	int utf8_need;          /* continuation bytes still expected */
 	uint64_t utf8_at;
 	int utf8_line, utf8_col;
+	uint64_t bad_at;        /* an invalid lead byte */
+	const unsigned char *whole; /* the whole file, when one read held it */
+	size_t whole_len;
 	/* results */
 	int up_line, down_line, up_count;
 	uint64_t up_off, up_end, down_off;
@@ -281,8 +284,10 @@ static int feed_slow(struct scan *s, const unsigned char *p, size_t n)
 				s->utf8_need = 2;
 			else if (c >= 0xf0 && c <= 0xf4)
 				s->utf8_need = 3;
-			else
+			else {
+				s->bad_at = at;
 				goto bad_utf8;
+			}
 			s->utf8_at = at;
 			s->utf8_line = s->line;
 			s->utf8_col = (int)(at - s->line_start) + 1;
@@ -316,7 +321,7 @@ bad_utf8:
 	df_error_set(DF_ECONFIG, "'%s' is not valid UTF-8 (line %d)", s->shown,
 		s->utf8_need ? s->utf8_line : s->line);
 	df_error_pos(s->shown, s->utf8_need ? s->utf8_line : s->line,
-		s->utf8_need ? s->utf8_col : (int)(s->off - s->line_start) + 1);
+		s->utf8_need ? s->utf8_col : (int)(s->bad_at - s->line_start) + 1);
 	df_error_hint("save the file as UTF-8");
 	return DF_ECONFIG;
 }
@@ -374,10 +379,12 @@ static int feed(struct scan *s, const unsigned char *p, size_t n)
  * Read `path` in one pass.  `shown` is the name used in messages.  With a
  * non-NULL `extra_md` the normalised bytes are also hashed there.
  */
-static int scan_file(struct scan *s, int dirfd, const char *path, const char *shown, uint64_t *size)
+static int scan_file(struct scan *s, int dirfd, const char *path, const char *shown, uint64_t *size,
+	unsigned char buf[CHUNK])
 {
-	unsigned char buf[CHUNK];
 	bool first = true;
+	int reads = 0;
+	uint64_t total = 0;
 	ssize_t n;
 	int fd, error = 0;
 
@@ -390,8 +397,10 @@ static int scan_file(struct scan *s, int dirfd, const char *path, const char *sh
 		df_error_set(DF_ECONFIG, "cannot read migration '%s': %s", shown, strerror(errno));
 		return DF_ECONFIG;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, CHUNK)) > 0) {
 		size_t skip = 0;
+		reads++;
+		total += (uint64_t)n;
 		if (first && n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf) {
 			skip = 3;       /* a BOM is not content */
 			s->off = 3;
@@ -418,6 +427,11 @@ static int scan_file(struct scan *s, int dirfd, const char *path, const char *sh
 		error = end_line(s, s->off);
 	}
 	*size = s->off;
+	if (reads == 1) {
+		/* the whole file is in buf: sections can be looked at without a read */
+		s->whole = buf;
+		s->whole_len = (size_t)total;
+	}
 out:
 	close(fd);
 	return error;
@@ -499,6 +513,43 @@ static const char *base_name(const char *path)
  */
 static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain);
 
+/*
+ * Whether a section holds no statement, by the splitter (the line heuristic
+ * of the scan cannot see every comment layout): no statement for SQLite's or
+ * MySQL's comment rules.  Sections over 64 KiB keep the heuristic's answer.
+ */
+static bool section_empty(const df_section *sec, const unsigned char *whole, size_t whole_len,
+	bool heuristic)
+{
+	static const df_dialect dialects[] = { DF_DIALECT_SQLITE, DF_DIALECT_MYSQL };
+	char *text = NULL;
+	const char *p;
+	size_t len;
+	bool empty = false;
+
+	if (!sec->path || !sec->len)
+		return true;
+	if (sec->len > 64 * 1024)
+		return heuristic;
+	if (whole && sec->off + sec->len <= whole_len) {
+		p = (const char *)whole + sec->off;
+		len = (size_t)sec->len;
+	} else if (df_section_read(&text, &len, sec) == 0) {
+		p = text;
+	} else {
+		df_error_clear();
+		return heuristic;
+	}
+	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]) && !empty; i++) {
+		df_stmt_list l = DF_STMT_LIST_INIT;
+		empty = df_sql_split(&l, dialects[i], p, len, NULL) == 0 && l.nr == 0;
+		df_stmt_list_release(&l);
+	}
+	df_error_clear();
+	free(text);
+	return empty;
+}
+
 int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
 {
 	return read_file_at(m, AT_FDCWD, path, path, allow_plain);
@@ -510,11 +561,12 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 	const char *base = base_name(path);
 	struct fname fn;
 	struct scan s;
+	unsigned char buf[CHUNK];
 	int named, error;
 
 	memset(m, 0, sizeof(*m));
 	named = parse_name(&fn, base);
-	if ((error = scan_file(&s, dirfd, rel, path, &m->size)) < 0)
+	if ((error = scan_file(&s, dirfd, rel, path, &m->size, buf)) < 0)
 		goto fail;
 	scan_digest(&s, m->checksum);
 	if ((error = set_strings(m, path, named ? fn.version : "", named ? fn.name : base)) < 0)
@@ -531,7 +583,7 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 			m->down.off = s.down_off;
 			m->down.len = m->size - s.down_off;
 			m->down.line = s.down_line + 1;
-			m->down.empty = !s.down_has_sql;
+			m->down.empty = section_empty(&m->down, s.whole, s.whole_len, !s.down_has_sql);
 		}
 	} else if (named && (fn.format == DF_FMT_GOLANG || fn.format == DF_FMT_FLYWAY)) {
 		m->format = fn.format;
@@ -563,10 +615,11 @@ fail:
 static int attach_down(df_migration *m, const char *path)
 {
 	struct scan s;
+	unsigned char buf[CHUNK];
 	uint64_t size;
 	int error;
 
-	if ((error = scan_file(&s, AT_FDCWD, path, path, &size)) < 0) {
+	if ((error = scan_file(&s, AT_FDCWD, path, path, &size, buf)) < 0) {
 		scan_release(&s);
 		return error;
 	}
@@ -578,7 +631,7 @@ static int attach_down(df_migration *m, const char *path)
 	m->down.off = 0;
 	m->down.len = size;
 	m->down.line = 1;
-	m->down.empty = !s.up_has_sql && !s.sql_before_up;
+	m->down.empty = section_empty(&m->down, s.whole, s.whole_len, !s.up_has_sql && !s.sql_before_up);
 	return 0;
 }
 

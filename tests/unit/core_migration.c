@@ -108,6 +108,14 @@ static void test_migration__irreversible(void **state)
 	assert_int_equal(read_one(&m, "2_b.sql", "-- UP\nSELECT 1;\n-- DOWN\n-- nothing\n\n/* still\n nothing */\n", (size_t)-1), 0);
 	assert_false(df_migration_reversible(&m));
 	df_migration_release(&m);
+	/* found by fuzzing: a comment opened after another on the same line */
+	assert_int_equal(read_one(&m, "3_c.sql", "-- UP\nSELECT 1;\n-- DOWN\n/* a */ /* b\nDROP TABLE t;\n*/\n", (size_t)-1), 0);
+	assert_false(df_migration_reversible(&m));
+	df_migration_release(&m);
+	/* and SQL after a comment on the same line is SQL */
+	assert_int_equal(read_one(&m, "4_d.sql", "-- UP\nSELECT 1;\n-- DOWN\n/* undo */ DROP TABLE t;\n", (size_t)-1), 0);
+	assert_true(df_migration_reversible(&m));
+	df_migration_release(&m);
 }
 
 static void test_migration__dbmate(void **state)
