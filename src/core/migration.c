@@ -409,6 +409,8 @@ static int scan_file(struct scan *s, int dirfd, const char *path, const char *sh
 		first = false;
 		if ((error = feed(s, buf + skip, (size_t)n - skip)) < 0)
 			goto out;
+		if (n < CHUNK)
+			break;  /* a short read of a regular file is its end: no extra read() */
 	}
 	if (n < 0) {
 		error = df_error_set(DF_ECONFIG, "cannot read migration '%s': %s", shown, strerror(errno));
@@ -538,6 +540,11 @@ static bool section_empty(const df_section *sec, const unsigned char *whole, siz
 		p = text;
 	} else {
 		df_error_clear();
+		return heuristic;
+	}
+	/* the line heuristic is only fooled by block comments and MySQL's # */
+	if (!memmem(p, len, "/*", 2) && !memchr(p, '#', len)) {
+		free(text);
 		return heuristic;
 	}
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]) && !empty; i++) {
@@ -720,8 +727,12 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 			goto out;
 		set->nr++;
 	}
-	if (set->nr)
-		qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
+	/* names sort like versions almost always: sort only when needed */
+	for (size_t i = 1; i < set->nr; i++)
+		if (df_version_cmp(set->v[i - 1].version, set->v[i].version) > 0) {
+			qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
+			break;
+		}
 	for (size_t i = 1; i < set->nr; i++)
 		if (!df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
 			error = df_error_set(DF_ECONFIG, "two migrations have version %s: '%s' and '%s'",
