@@ -10,6 +10,7 @@ command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install cl
 out=build-fuzz
 mkdir -p "$out"
 libs=$(pkg-config --libs sqlite3 libpq libmariadb inih libcrypto libprotobuf-c)
+cflags=$(pkg-config --cflags sqlite3 libpq libmariadb inih libprotobuf-c)
 srcs=$(ls src/util/*.c src/sql/*.c src/drivers/*.c src/core/*.c src/review/*.c)
 status=0
 for f in fuzz/fuzz_*.c; do
@@ -19,7 +20,7 @@ for f in fuzz/fuzz_*.c; do
 	echo "== $name ($secs s)"
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DDF_VERSION='"fuzz"' -DDF_WITH_POSTGRES -DDF_WITH_MYSQL \
-		-Iinclude -Isrc "$f" $srcs -lpg_query $libs -lm -lpthread -o "$out/$name"
+		-Iinclude -Isrc $cflags "$f" $srcs -lpg_query $libs -lm -lpthread -o "$out/$name"
 	dict=
 	[ -f "fuzz/${name#fuzz_}.dict" ] && dict="-dict=fuzz/${name#fuzz_}.dict"
 	[ -f fuzz/sql.dict ] && [ -z "$dict" ] && case $name in *sql*) dict=-dict=fuzz/sql.dict ;; esac

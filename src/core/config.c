@@ -89,6 +89,7 @@ struct load_state {
 	char *error;            /* first semantic error */
 	int error_line;
 	int line;
+	int long_line;          /* first line longer than inih takes, or 0 */
 };
 
 static int set_str(char **slot, const char *v)
@@ -180,9 +181,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 				return 1;
 			}
 			if (name[0] == 'd')
-				cfg->dryrun_max_age = v;
+				cfg->dryrun_max_age = v * unit;
 			else
-				cfg->backup_max_age = v;
+				cfg->backup_max_age = v * unit;
 			return 1;
 		}
 		semantic_error(st, "unknown key '%s' in section [%s]", name, section);
@@ -233,11 +234,19 @@ static char *read_line(char *str, int num, void *stream)
 {
 	struct line_reader *r = stream;
 	char *p = fgets(str, num, r->f);
+	int c;
 
-	if (p && strchr(p, '\n'))
-		r->st->line++;
-	else if (p)
-		r->st->line += feof(r->f) ? 1 : 0;
+	if (!p)
+		return NULL;
+	r->st->line++;
+	if (!strchr(p, '\n') && !feof(r->f)) {
+		/* longer than inih's buffer: note it, and skip the rest of the line
+		 * rather than let it parse as a line of its own */
+		if (!r->st->long_line)
+			r->st->long_line = r->st->line;
+		while ((c = fgetc(r->f)) != EOF && c != '\n')
+			;
+	}
 	return p;
 }
 
@@ -265,6 +274,14 @@ int df_config_load(df_config **out, const char *dir)
 		struct line_reader lr = { f, &st };
 		rc = ini_parse_stream(read_line, &lr, on_entry, &st);
 		fclose(f);
+		if (st.long_line) {
+			error = df_error_set(DF_ECONFIG, "devflow.conf:%d: the line is longer than %d characters",
+				st.long_line, INI_MAX_LINE - 1);
+			df_error_pos("devflow.conf", st.long_line, 0);
+			df_error_hint("keep long values out of devflow.conf: url = ${STAGING_DATABASE_URL}, with the "
+				"variable set in the environment or a .env file");
+			goto out;
+		}
 		if (rc != 0 || st.error) {
 			int line = rc > 0 ? rc : st.error_line;
 			error = df_error_set(DF_ECONFIG, "devflow.conf:%d: %s", line,
