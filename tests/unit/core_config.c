@@ -132,6 +132,31 @@ static void test_config__db_parts_and_others(void **state)
 	unsetenv("TURSO_DATABASE_URL");
 }
 
+static void test_config__durations(void **state)
+{
+	df_config *cfg;
+	char line[400];
+
+	df_test_write(dir, "devflow.conf", "[project]\ndry_run_max_age = 90m\nbackup_max_age = 2h\n", (size_t)-1);
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(cfg->dryrun_max_age, 5400);
+	assert_int_equal(cfg->backup_max_age, 7200);
+	df_config_free(cfg);
+	df_test_write(dir, "devflow.conf", "[project]\nbackup_max_age = 9223372036854775807m\n", (size_t)-1);
+	assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
+	/* a line longer than inih's buffer is a clear error at its own line */
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	{
+		char text[600];
+		snprintf(text, sizeof(text), "[project]\n; %s\n", line);
+		df_test_write(dir, "devflow.conf", text, (size_t)-1);
+	}
+	assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
+	assert_int_equal(df_error_last()->line, 2);
+	assert_non_null(strstr(df_error_last()->message, "longer than"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +164,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config__order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__conf_and_vars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__db_parts_and_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__durations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
