@@ -488,3 +488,29 @@ void df__dsn_with_restore_flags(df_dsn *out, df_buf *q, const df_dsn *dsn, unsig
 	if (q->size)
 		out->query = q->ptr;
 }
+
+int df__tool_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags,
+	int (*restore)(df_conn *, const df_dsn *, const char *))
+{
+	df_dsn flagged;
+	df_buf q = DF_BUF_INIT;
+	int error;
+
+	df__dsn_with_restore_flags(&flagged, &q, dsn, flags);
+	error = df_buf_oom(&q) ? df_error_oom() : restore(conn, &flagged, path);
+	df_buf_release(&q);
+	return error;
+}
+
+int df__tool_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path,
+	int (*backup)(df_conn *, const df_dsn *, const char *, void (*)(void *, uint64_t), void *))
+{
+	df_dsn flagged;
+	df_buf q = DF_BUF_INIT;
+	int error;
+
+	df__dsn_with_flag(&flagged, &q, dsn, DF__TOOL_FLAG_SCHEMA_ONLY);
+	error = df_buf_oom(&q) ? df_error_oom() : backup(conn, &flagged, path, NULL, NULL);
+	df_buf_release(&q);
+	return error;
+}

@@ -1092,26 +1092,12 @@ out:
 /* The public entry points: flags travel to the tool code as private markers. */
 static int my_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)
 {
-	df_dsn flagged;
-	df_buf q = DF_BUF_INIT;
-	int error;
-
-	df__dsn_with_restore_flags(&flagged, &q, dsn, flags);
-	error = df_buf_oom(&q) ? df_error_oom() : my_restore_tool(conn, &flagged, path);
-	df_buf_release(&q);
-	return error;
+	return df__tool_restore(conn, dsn, path, flags, my_restore_tool);
 }
 
 static int my_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
 {
-	df_dsn flagged;
-	df_buf q = DF_BUF_INIT;
-	int error;
-
-	df__dsn_with_flag(&flagged, &q, dsn, DF__TOOL_FLAG_SCHEMA_ONLY);
-	error = df_buf_oom(&q) ? df_error_oom() : my_backup(conn, &flagged, path, NULL, NULL);
-	df_buf_release(&q);
-	return error;
+	return df__tool_schema_dump(conn, dsn, path, my_backup);
 }
 
 const df_driver df_driver_mysql = {
