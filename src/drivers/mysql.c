@@ -700,28 +700,8 @@ static int my_table_columns(df_conn *conn, df_rows **out, const char *table)
 	static const char sql[] =
 		"SELECT LOWER(COLUMN_NAME) AS name FROM information_schema.COLUMNS "
 		"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION";
-	int error;
-
-	if ((error = my_query(conn, out, sql, (const char *const[]){ table }, 1)) < 0)
-		return error;
-	if ((*out)->nrows == 0) {
-		char *low = strdup(table);
-		bool upper = false;
-		if (!low)
-			return df_error_oom();
-		for (char *p = low; *p; p++)
-			if (*p >= 'A' && *p <= 'Z') {
-				*p = (char)(*p - 'A' + 'a');
-				upper = true;
-			}
-		if (upper) {
-			df_rows_free(*out);
-			*out = NULL;
-			error = my_query(conn, out, sql, (const char *const[]){ low }, 1);
-		}
-		free(low);
-	}
-	return error;
+	/* an unquoted name folds case: the wrapper retries lower-cased */
+	return my_query(conn, out, sql, (const char *const[]){ table }, 1);
 }
 
 /* ---- backups, restores and snapshots: mariadb-dump and mariadb ---------- */

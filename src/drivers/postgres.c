@@ -730,28 +730,8 @@ static int pg_table_columns(df_conn *conn, df_rows **out, const char *table)
 		"SELECT lower(column_name::text) AS name FROM information_schema.columns "
 		"WHERE table_schema = current_schema() AND table_name = ? "
 		"ORDER BY ordinal_position";
-	int error;
-
-	if ((error = pg_query(conn, out, sql, (const char *const[]){ table }, 1)) < 0)
-		return error;
-	if ((*out)->nrows == 0) {
-		char *low = strdup(table);
-		bool upper = false;
-		if (!low)
-			return df_error_oom();
-		for (char *p = low; *p; p++)
-			if (*p >= 'A' && *p <= 'Z') {
-				*p = (char)(*p - 'A' + 'a');
-				upper = true;
-			}
-		if (upper) {
-			df_rows_free(*out);
-			*out = NULL;
-			error = pg_query(conn, out, sql, (const char *const[]){ low }, 1);
-		}
-		free(low);
-	}
-	return error;
+	/* an unquoted name folds case: the wrapper retries lower-cased */
+	return pg_query(conn, out, sql, (const char *const[]){ table }, 1);
 }
 
 /* ---- backups, restores and snapshots: pg_dump and pg_restore ------------ */

@@ -110,10 +110,33 @@ int df_conn_identity(df_conn *conn, df_identity *out)
 	return conn->driver->identity(conn, out);
 }
 
+/*
+ * Unquoted names fold case on the servers: when `table` as written has no
+ * columns and holds capitals, look again lower-cased (for every driver).
+ */
 int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table)
 {
+	char *low;
+	bool upper = false;
+	int error;
+
 	*out = NULL;
-	return conn->driver->table_columns(conn, out, table);
+	if ((error = conn->driver->table_columns(conn, out, table)) < 0 || (*out)->nrows)
+		return error;
+	if (!(low = strdup(table)))
+		return df_error_oom();
+	for (char *p = low; *p; p++)
+		if (*p >= 'A' && *p <= 'Z') {
+			*p = (char)(*p - 'A' + 'a');
+			upper = true;
+		}
+	if (upper) {
+		df_rows_free(*out);
+		*out = NULL;
+		error = conn->driver->table_columns(conn, out, low);
+	}
+	free(low);
+	return error;
 }
 
 int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
