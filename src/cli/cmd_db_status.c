@@ -153,7 +153,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		if (it->out_of_order)
 			json_object_set_new(o, "out_of_order", json_true());
 		if (it->state == DF_STATE_FAILED && it->row) {
-			json_object_set_new(o, "statements_done", json_integer(it->row->statements_done));
+			json_object_set_new(o, "statements_done", it->row->statements_done < 0 ? json_null() :
+				json_integer(it->row->statements_done));
 			json_object_set_new(o, "error", cli_json_str(it->row->error));
 		}
 		json_array_append_new(list, o);
@@ -169,10 +170,12 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		if (it->out_of_order)
 			cli_say(ctx, "  (out of order)");
 		cli_say(ctx, "\n");
-		if (it->state == DF_STATE_FAILED && it->row)
+		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
+			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
+				"check which of its statements took effect\n");
+		else if (it->state == DF_STATE_FAILED && it->row)
 			cli_say(ctx, "           %ld statement(s) ran before it stopped: %s\n",
-				it->row->statements_done < 0 ? 0 : it->row->statements_done,
-				it->row->error ? it->row->error : "interrupted");
+				it->row->statements_done, it->row->error ? it->row->error : "interrupted");
 		for (size_t k = 0; k < actions.nr; k++)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);

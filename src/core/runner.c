@@ -4,8 +4,9 @@
  * On engines with transactional DDL (SQLite, PostgreSQL) a migration's
  * statements and its tracking row commit together.  Elsewhere (MySQL, and
  * `-- devflow:no-transaction` migrations) the row is written as `running`
- * first, counts statements as they complete, and ends `applied` or `failed`,
- * so a crash leaves a visible failed state instead of a silent half-migration.
+ * first and ends `applied`, or `failed` with the number of statements that
+ * ran, so a crash leaves a visible failed state instead of a silent
+ * half-migration (docs/drivers.md, "Transactions").
  * The runner stops at the first failure and never retries.
  *
  * Statements are streamed: the section is read in chunks through the
@@ -178,29 +179,69 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 	return 0;
 }
 
+/*
+ * A tracking-row write, built into `w` so several can go in one batch:
+ * insert (state, statement count) or update (state, duration, count).
+ * `done` < 0 writes NULL: the count is not known yet.
+ */
+struct row_write {
+	df_buf sql, dur, cnt;
+	const char *p[7];
+	df_query q;
+};
+
+static void row_write_init(struct row_write *w, const char *table, const df_migration *m,
+	const char *state, long ms, long done, bool insert)
+{
+	memset(w, 0, sizeof(*w));
+	df_buf_init(&w->sql);
+	df_buf_init(&w->dur);
+	df_buf_init(&w->cnt);
+	df_buf_printf(&w->dur, "%ld", ms);
+	if (done >= 0)
+		df_buf_printf(&w->cnt, "%ld", done);
+	if (insert) {
+		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(), state,
+			done >= 0 ? w->cnt.ptr : NULL };
+		memcpy(w->p, p, sizeof(p));
+		w->q.nparams = 7;
+		df_buf_printf(&w->sql, "INSERT INTO %s (filename, version, checksum, duration_ms, "
+			"applied_by, state, statements_done, applied_at) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", table);
+	} else {
+		const char *p[] = { state, w->dur.ptr, done >= 0 ? w->cnt.ptr : NULL, m->file };
+		memcpy(w->p, p, sizeof(p));
+		w->q.nparams = 4;
+		df_buf_printf(&w->sql, "UPDATE %s SET state = ?, duration_ms = ?, statements_done = ?, "
+			"error = NULL WHERE filename = ?", table);
+	}
+	w->q.sql = w->sql.ptr;
+	w->q.params = w->p;
+}
+
+static int row_write_check(const struct row_write *w)
+{
+	return df_buf_oom(&w->sql) || df_buf_oom(&w->dur) || df_buf_oom(&w->cnt) ?
+		df_error_oom() : 0;
+}
+
+static void row_write_release(struct row_write *w)
+{
+	df_buf_release(&w->sql);
+	df_buf_release(&w->dur);
+	df_buf_release(&w->cnt);
+}
+
 static int record_row(df_conn *conn, const char *table, const df_migration *m,
 	const char *state, long ms, long done, bool insert)
 {
-	df_buf sql = DF_BUF_INIT, dur = DF_BUF_INIT, cnt = DF_BUF_INIT;
+	struct row_write w;
 	int error;
 
-	df_buf_printf(&dur, "%ld", ms);
-	df_buf_printf(&cnt, "%ld", done);
-	if (insert) {
-		const char *p[] = { m->file, m->version, m->checksum, dur.ptr, df_whoami(), state, cnt.ptr };
-		df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, duration_ms, "
-			"applied_by, state, statements_done, applied_at) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", table);
-		error = df_conn_query(conn, NULL, sql.ptr, p, 7);
-	} else {
-		const char *p[] = { state, dur.ptr, cnt.ptr, m->file };
-		df_buf_printf(&sql, "UPDATE %s SET state = ?, duration_ms = ?, statements_done = ?, "
-			"error = NULL WHERE filename = ?", table);
-		error = df_conn_query(conn, NULL, sql.ptr, p, 4);
-	}
-	df_buf_release(&sql);
-	df_buf_release(&dur);
-	df_buf_release(&cnt);
+	row_write_init(&w, table, m, state, ms, done, insert);
+	if ((error = row_write_check(&w)) == 0)
+		error = df_conn_query(conn, NULL, w.q.sql, w.q.params, w.q.nparams);
+	row_write_release(&w);
 	return error;
 }
 
@@ -262,14 +303,11 @@ static bool without_concurrently(df_buf *b, size_t *cut, const char *sql, size_t
 
 /*
  * Run every statement of `sec`; *done counts the ones that completed.
- * With count_in_db (engines whose DDL commits by itself) the tracking row
- * records each completed statement, so a crash leaves an exact count; the
- * update after the last statement also marks the row applied (*finished),
- * which saves one write per migration without losing that exactness.
+ * `kept`: statements that ran stay even when a later one fails (engines
+ * whose DDL commits by itself, no-transaction migrations).
  */
 static int run_section(df_conn *conn, const df_migration *m, const df_section *sec,
-	long *done, const df_run_opts *opts, const char *table, bool count_in_db,
-	long start_ms, bool *finished)
+	long *done, const df_run_opts *opts, bool kept)
 {
 	struct reader r;
 	const char *sql;
@@ -279,8 +317,6 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	int rc, error = 0;
 
 	*done = 0;
-	if (finished)
-		*finished = false;
 	if (!sec->path || !sec->len)
 		return 0;
 	if ((error = reader_open(&r, sec, df_conn_dialect(conn))) < 0)
@@ -311,23 +347,13 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED)
 				df_error_hint("fix the statement at %s:%d:%d and run again; nothing of this "
 					"migration was kept%s", sec->path, line, col,
-					count_in_db ? " except the statements that ran before it" : "");
+					kept ? " except the statements that ran before it" : "");
 			break;
 		}
 		(*done)++;
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_STATEMENT, *done, -1);
-		/* look ahead: was that the last statement? */
 		rc = reader_next(&r, &sql, &len, &off);
-		if (!count_in_db)
-			continue;
-		if (rc == 0 && finished) {
-			if ((error = record_row(conn, table, m, "applied", now_ms() - start_ms, *done, false)) < 0)
-				break;
-			*finished = true;
-		} else if ((error = record_row(conn, table, m, "running", 0, *done, false)) < 0) {
-			break;
-		}
 	}
 	if (rc < 0)
 		error = rc;
@@ -337,12 +363,72 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 }
 
 /*
+ * The `applied` mark of a non-transactional migration that finished, not
+ * yet written: it goes in the same transaction (and round trip) as the next
+ * migration's `running` row, or is flushed before anything else touches the
+ * tracking table.  That is one tracking write per migration, as a plain
+ * client session would make; a run killed in between leaves the finished
+ * migration `running`, shown as interrupted, as a kill during its last
+ * statement would.
+ */
+struct pending_mark {
+	const df_migration *mig;
+	long ms, done;
+};
+
+static int flush_mark(df_conn *conn, const char *table, struct pending_mark *p)
+{
+	int error = 0;
+
+	if (p->mig)
+		error = record_row(conn, table, p->mig, "applied", p->ms, p->done, false);
+	p->mig = NULL;
+	return error;
+}
+
+/* Write `m`'s `running` row, with the pending mark in the same transaction. */
+static int mark_running(df_conn *conn, const char *table, const df_migration *m,
+	struct pending_mark *p)
+{
+	struct row_write w[2];
+	size_t n = 0;
+	df_query q[2];
+	int error;
+
+	if (!p->mig)
+		return record_row(conn, table, m, "running", 0, -1, true);
+	row_write_init(&w[n++], table, p->mig, "applied", p->ms, p->done, false);
+	row_write_init(&w[n++], table, m, "running", 0, -1, true);
+	error = row_write_check(&w[0]);
+	if (!error)
+		error = row_write_check(&w[1]);
+	for (size_t i = 0; i < n; i++)
+		q[i] = w[i].q;
+	if (!error)
+		error = df_conn_query_batch(conn, q, n);
+	for (size_t i = 0; i < n; i++)
+		row_write_release(&w[i]);
+	if (error < 0)
+		return error;   /* the batch rolled back: the mark is still pending */
+	p->mig = NULL;
+	return 0;
+}
+
+/* Does `m` run outside a transaction, its row written `running` first? */
+static bool marks_running(const df_conn *conn, const df_migration *m,
+	const df_run_opts *opts, bool rollback)
+{
+	return !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
+		(m->no_transaction || !df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL));
+}
+
+/*
  * A dry-run on an engine with transactional DDL runs the whole selection in
  * one transaction (`outer_tx`), so later migrations see what earlier ones
  * created, and rolls it all back at the end.
  */
 static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
-	const df_run_opts *opts, bool rollback, bool outer_tx)
+	const df_run_opts *opts, bool rollback, bool outer_tx, struct pending_mark *later)
 {
 	bool dry = opts->flags & DF_RUN_DRY_RUN;
 	bool tx = !m->no_transaction && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
@@ -352,7 +438,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 
 	step->mig = m;
 	if (opts->flags & DF_RUN_SHADOW) {
-		error = run_section(conn, m, sec, &done, opts, opts->table, false, start, NULL);
+		error = run_section(conn, m, sec, &done, opts, false);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -360,7 +446,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	if (dry && outer_tx && (tx || df_conn_dialect(conn) == DF_DIALECT_POSTGRES)) {
 		/* a no-transaction migration runs inside the dry-run's transaction
 		 * with CONCURRENTLY left out: the same checks, no effect */
-		error = run_section(conn, m, sec, &done, opts, opts->table, false, start, NULL);
+		error = run_section(conn, m, sec, &done, opts, false);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -377,7 +463,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	if (tx) {
 		if ((error = df_conn_begin(conn)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, opts->table, false, start, NULL);
+		error = run_section(conn, m, sec, &done, opts, false);
 		if (!error && !dry)
 			error = rollback ? delete_row(conn, opts->table, m) :
 				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
@@ -389,22 +475,23 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 			error = df_conn_commit(conn);
 		}
 	} else if (!rollback) {
-		if ((error = record_row(conn, opts->table, m, "running", 0, 0, true)) < 0)
+		if ((error = mark_running(conn, opts->table, m, later)) < 0)
 			return error;
-		bool finished = false;
-		error = run_section(conn, m, sec, &done, opts, opts->table, true, start, &finished);
+		error = run_section(conn, m, sec, &done, opts, true);
 		if (error) {
 			const df_error *e = df_error_last();
 			char *msg = strdup(e && e->message ? e->message : "failed");
 			record_failure(conn, opts->table, m, done, msg ? msg : "failed");
 			free(msg);
-		} else if (!finished) {
-			error = record_row(conn, opts->table, m, "applied", now_ms() - start, done, false);
+		} else {
+			later->mig = m;
+			later->ms = now_ms() - start;
+			later->done = done;
 		}
 	} else {
-		if ((error = record_row(conn, opts->table, m, "running", 0, 0, false)) < 0)
+		if ((error = record_row(conn, opts->table, m, "running", 0, -1, false)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, opts->table, false, start, NULL);
+		error = run_section(conn, m, sec, &done, opts, true);
 		if (error) {
 			const df_error *e = df_error_last();
 			char *msg = strdup(e && e->message ? e->message : "failed");
@@ -494,7 +581,7 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 	sec.len = (uint64_t)st.st_size;
 	sec.line = 1;
 	m.file = (char *)path;
-	return run_section(conn, &m, &sec, statements, &o, NULL, false, 0, NULL);
+	return run_section(conn, &m, &sec, statements, &o, false);
 }
 
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)
@@ -538,6 +625,7 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback)
 {
 	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
+	struct pending_mark later = { 0 };
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -556,7 +644,13 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		}
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_START, (long)i, (long)nr);
-		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx);
+		if (!marks_running(conn, m, opts, rollback) &&
+		    (error = flush_mark(conn, opts->table, &later)) < 0) {
+			out->failed_step = i - 1;
+			out->steps[out->nr - 1].error = error;
+			break;
+		}
+		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later);
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)
@@ -564,6 +658,15 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (error) {
 			out->failed_step = i;
 			break;          /* stop at the first failure; never retry */
+		}
+	}
+	if (later.mig) {
+		/* the last one's mark; after a failure, the one before the failing one */
+		int e = flush_mark(conn, opts->table, &later);
+		if (e < 0 && !error) {
+			error = e;
+			out->failed_step = out->nr - 1;
+			out->steps[out->nr - 1].error = e;
 		}
 	}
 	if (outer_tx) {

@@ -235,7 +235,7 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 			dsn->user, dsn->password ? dsn->password : "", dsn->database,
 			(unsigned int)dsn->port,
 			socket ? socket : (dsn->host && *dsn->host == '/' ? dsn->host : NULL),
-			CLIENT_MULTI_RESULTS)) {
+			CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS)) {
 		error = my_connect_error(dsn, my);
 		goto out;
 	}
@@ -512,6 +512,30 @@ static int my_query(df_conn *conn, df_rows **out, const char *sql,
 	if ((error = my_inline(&q, MY(conn), sql, params, nparams)) == 0)
 		error = my_run(MY(conn), out, q.ptr, q.size, NULL);
 	df_buf_release(&q);
+	return error;
+}
+
+/*
+ * The batch as one multi-statement packet: START TRANSACTION; q...; COMMIT.
+ * The server stops at the first failing statement, so on an error the
+ * transaction is still open and is rolled back here.
+ */
+static int my_query_batch(df_conn *conn, const df_query *q, size_t n)
+{
+	df_buf b = DF_BUF_INIT;
+	int error = 0;
+
+	df_buf_puts(&b, "START TRANSACTION");
+	for (size_t i = 0; i < n && !error; i++) {
+		df_buf_puts(&b, ";\n");
+		error = my_inline(&b, MY(conn), q[i].sql, q[i].params, q[i].nparams);
+	}
+	df_buf_puts(&b, ";\nCOMMIT");
+	if (!error && df_buf_oom(&b))
+		error = df_error_oom();
+	if (!error && (error = my_run(MY(conn), NULL, b.ptr, b.size, NULL)) < 0)
+		mysql_query(MY(conn), "ROLLBACK");     /* keeps the reported error */
+	df_buf_release(&b);
 	return error;
 }
 
@@ -1089,6 +1113,7 @@ const df_driver df_driver_mysql = {
 	.close = my_close,
 	.exec = my_exec,
 	.query = my_query,
+	.query_batch = my_query_batch,
 	.begin = my_begin,
 	.commit = my_commit,
 	.rollback = my_rollback,

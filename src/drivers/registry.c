@@ -82,6 +82,25 @@ int df_conn_query(df_conn *conn, df_rows **out, const char *sql,
 	return conn->driver->query(conn, out, sql, params, nparams);
 }
 
+int df_conn_query_batch(df_conn *conn, const df_query *q, size_t n)
+{
+	int error;
+
+	if (conn->driver->query_batch)
+		return conn->driver->query_batch(conn, q, n);
+	if ((error = conn->driver->begin(conn)) < 0)
+		return error;
+	for (size_t i = 0; i < n; i++) {
+		if ((error = conn->driver->query(conn, NULL, q[i].sql, q[i].params, q[i].nparams)) < 0) {
+			conn->driver->rollback(conn);   /* the query's error is the one to report */
+			return error;
+		}
+	}
+	if ((error = conn->driver->commit(conn)) < 0)
+		conn->driver->rollback(conn);           /* never leave the batch open */
+	return error;
+}
+
 int df_conn_begin(df_conn *conn) { return conn->driver->begin(conn); }
 int df_conn_commit(df_conn *conn) { return conn->driver->commit(conn); }
 int df_conn_rollback(df_conn *conn) { return conn->driver->rollback(conn); }

@@ -114,15 +114,26 @@ static int f_table_counts(df_conn *c, df_rows **out)
 	return e ? e : df_driver_sqlite.table_counts(INNER(c), out);
 }
 
+#define FAULT_METHODS \
+	.version = DF_DRIVER_VERSION, \
+	.dialect = DF_DIALECT_SQLITE, \
+	.open = f_open, .close = f_close, .exec = f_exec, .query = f_query, \
+	.begin = f_begin, .commit = f_commit, .rollback = f_rollback, \
+	.lock = f_lock, .unlock = f_unlock, .identity = f_identity, \
+	.table_columns = f_columns, \
+	.backup = f_backup, .restore = f_restore, .table_counts = f_table_counts, \
+	.backup_ext = "sqlite3"
+
 const df_driver df_fault_driver = {
-	.version = DF_DRIVER_VERSION,
+	FAULT_METHODS,
 	.name = "fault",
-	.dialect = DF_DIALECT_SQLITE,
 	.caps = DF_CAP_TRANSACTIONAL_DDL,
-	.open = f_open, .close = f_close, .exec = f_exec, .query = f_query,
-	.begin = f_begin, .commit = f_commit, .rollback = f_rollback,
-	.lock = f_lock, .unlock = f_unlock, .identity = f_identity,
-	.table_columns = f_columns,
-	.backup = f_backup, .restore = f_restore, .table_counts = f_table_counts,
-	.backup_ext = "sqlite3",
+};
+
+/* The same, claiming no transactional DDL: the runner takes the path of
+ * MySQL/MariaDB (row written `running` first, statements each kept). */
+const df_driver df_fault_driver_nontx = {
+	FAULT_METHODS,
+	.name = "fault-nontx",
+	.caps = 0,
 };

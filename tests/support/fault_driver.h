@@ -9,6 +9,8 @@
  * every step of a run can be exercised.  fault_driver_arm(0) disarms.
  */
 extern const df_driver df_fault_driver;
+/* "fault-nontx": the same without DF_CAP_TRANSACTIONAL_DDL (MySQL's path). */
+extern const df_driver df_fault_driver_nontx;
 void fault_driver_arm(long fail_at);
 /* Stop failing; the call count stays readable. */
 void fault_driver_disarm(void);

@@ -25,6 +25,7 @@ static int setup(void **state)
 
 	if (!registered) {
 		assert_int_equal(df_driver_register(&df_fault_driver), 0);
+		assert_int_equal(df_driver_register(&df_fault_driver_nontx), 0);
 		registered = true;
 	}
 	dir = df_test_tmpdir();
@@ -58,10 +59,12 @@ static df_dsn *dsn_for(const char *engine)
 	return d;
 }
 
+static const char *engine = "fault";
+
 /* One run (migrate or rollback of everything) through the fault driver. */
 static int run_once(bool rollback, long fail_at)
 {
-	df_dsn *dsn = dsn_for("fault");
+	df_dsn *dsn = dsn_for(engine);
 	df_conn *conn = NULL;
 	df_migration_set *set = NULL;
 	df_ledger *ledger = NULL;
@@ -226,12 +229,117 @@ static void test_runner__fault_every_call_of_backup(void **state)
 	print_message("backup: %d injected faults, no partial file under the final name\n", faults);
 }
 
+/* One value of a query on the test database (malloc'd). */
+static char *scalar(df_conn *conn, const char *q)
+{
+	df_rows *rows = NULL;
+	char *v;
+
+	assert_int_equal(df_conn_query(conn, &rows, q, NULL, 0), 0);
+	v = strdup(df_rows_get(rows, 0, 0) ? df_rows_get(rows, 0, 0) : "");
+	df_rows_free(rows);
+	return v;
+}
+
+/*
+ * Without transactional DDL: every `applied` row's migration took full
+ * effect; a migration with effects but no `applied` row has a visible
+ * `running` or `failed` row; at most one migration is in that state, and a
+ * finished one only when the run's very last write failed (a failure never
+ * leaves an earlier, finished one unmarked).  Then does what
+ * `db resolve --rolled-back` after a manual clean-up would, so the next
+ * run can finish.  Returns how many are applied.
+ */
+static int check_visible_and_resolve(void)
+{
+	df_dsn *dsn = dsn_for("sqlite");
+	df_conn *conn;
+	int applied = 0, halfway = 0;
+
+	assert_int_equal(df_conn_open(&conn, dsn), 0);
+	char *ledger = scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = '_migrations'");
+	bool has_ledger = !strcmp(ledger, "1");
+	free(ledger);
+	for (int i = 1; i <= NMIG; i++) {
+		char q[256], *table, *index, *state;
+		snprintf(q, sizeof(q), "SELECT count(*) FROM sqlite_master WHERE name = 't%d'", i);
+		table = scalar(conn, q);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM sqlite_master WHERE name = 't%d_id'", i);
+		index = scalar(conn, q);
+		snprintf(q, sizeof(q), "SELECT coalesce((SELECT state FROM _migrations WHERE "
+			"filename LIKE '%%_t%d.sql'), 'none')", i);
+		state = has_ledger ? scalar(conn, q) : strdup("none");
+		if (!strcmp(state, "applied")) {
+			if (strcmp(table, "1") || strcmp(index, "1"))
+				fail_msg("t%d recorded applied but not fully there", i);
+			applied++;
+		} else if (!strcmp(state, "none")) {
+			if (!strcmp(table, "1"))
+				fail_msg("t%d has effects but no tracking row", i);
+		} else {
+			if (strcmp(state, "running") && strcmp(state, "failed"))
+				fail_msg("t%d has state '%s'", i, state);
+			/* finished but not marked: only when the very last write failed
+			 * (a failed batch leaves the mark pending, written at the end) */
+			if (!strcmp(index, "1") && i != NMIG)
+				fail_msg("t%d finished but is left '%s'", i, state);
+			halfway++;
+			snprintf(q, sizeof(q), "DROP TABLE IF EXISTS t%d", i);
+			assert_int_equal(df_conn_query(conn, NULL, q, NULL, 0), 0);
+			snprintf(q, sizeof(q), "DELETE FROM _migrations WHERE filename LIKE '%%_t%d.sql'", i);
+			assert_int_equal(df_conn_query(conn, NULL, q, NULL, 0), 0);
+		}
+		free(table);
+		free(index);
+		free(state);
+	}
+	if (halfway > 1)
+		fail_msg("%d migrations left halfway; at most the failing one may be", halfway);
+	df_conn_close(conn);
+	df_dsn_free(dsn);
+	return applied;
+}
+
+/* MySQL's path: `running` rows, the finished one's mark batched with the
+ * next one's `running` row; every driver call fails in turn. */
+static void test_runner__fault_every_call_without_transactional_ddl(void **state)
+{
+	long total;
+	int faults = 0, partial = 0;
+
+	engine = "fault-nontx";
+	remove(dbpath);
+	assert_int_equal(run_once(false, 0), 0);
+	total = fault_driver_calls();
+	assert_int_equal(check_visible_and_resolve(), NMIG);
+	for (long n = 1; n <= total + 1; n++) {
+		remove(dbpath);
+		int error = run_once(false, n);
+		if (error) {
+			faults++;
+			assert_non_null(strstr(df_error_last()->message, "injected fault"));
+		}
+		int applied = check_visible_and_resolve();
+		if (error && applied > 0 && applied < NMIG)
+			partial++;
+		assert_int_equal(run_once(false, 0), 0);
+		assert_int_equal(check_visible_and_resolve(), NMIG);
+	}
+	engine = "fault";
+	assert_true(faults >= total - 1);
+	assert_true(partial > 0);
+	print_message("migrate without transactional DDL: %ld driver calls, %d injected faults, "
+		"every half-applied migration visible\n", total, faults);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_without_transactional_ddl,
+			setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,13 @@ void df_rows_free(df_rows *rows);
 int df_rows_new(df_rows **out, size_t ncols, const char *const *names);
 int df_rows_add(df_rows *rows, const char *const *values, const size_t *lens);
 
+/* One of the core's own queries: `?` placeholders bound to `params`. */
+typedef struct df_query {
+	const char *sql;
+	const char *const *params;
+	size_t nparams;
+} df_query;
+
 /* Who the server is: what a dry-run receipt is bound to. */
 typedef struct df_identity {
 	char engine[16];        /* "sqlite", "postgres", "mysql" */
@@ -81,6 +88,13 @@ struct df_driver {
 	 */
 	int (*query)(df_conn *conn, df_rows **out, const char *sql,
 		const char *const *params, size_t nparams);
+
+	/*
+	 * Run `n` of the core's own writes as one transaction, in one round trip
+	 * where the engine can; never called inside a transaction.  NULL: the
+	 * wrapper runs them one by one between begin and commit.
+	 */
+	int (*query_batch)(df_conn *conn, const df_query *q, size_t n);
 
 	int (*begin)(df_conn *conn);
 	int (*commit)(df_conn *conn);
@@ -147,6 +161,7 @@ void df_conn_close(df_conn *conn);
 int df_conn_exec(df_conn *conn, const char *sql, size_t len, long *err_offset);
 int df_conn_query(df_conn *conn, df_rows **out, const char *sql,
 	const char *const *params, size_t nparams);
+int df_conn_query_batch(df_conn *conn, const df_query *q, size_t n);
 int df_conn_begin(df_conn *conn);
 int df_conn_commit(df_conn *conn);
 int df_conn_rollback(df_conn *conn);
