@@ -19,6 +19,8 @@
 #               devflow_pw / secret-pw       ALL PRIVILEGES
 #               devflow_noperm / secret-pw   no privileges
 #
+# DEVFLOW_TEST_MYSQL_ARGS: extra mariadbd options (the benchmarks use it).
+#
 # A server that does not come up makes `start` exit 1 with the tail of its log
 # on stderr (and stops the other one).  `stop` refuses a DIR that `start` did
 # not create.
@@ -198,7 +200,7 @@ my_start() {
 			--innodb-log-buffer-size=4M --innodb-flush-log-at-trx-commit=0 \
 			--innodb-doublewrite=0 --key-buffer-size=1M --max-connections=60 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-			</dev/null >/dev/null 2>&1 &
+			${DEVFLOW_TEST_MYSQL_ARGS:-} </dev/null >/dev/null 2>&1 &
 		pid=$!
 		for i in $(seq 1 300); do
 			if mariadb-admin --no-defaults --socket="$dir/my/sock" -uroot \
