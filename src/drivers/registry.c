@@ -60,8 +60,10 @@ int df_conn_open(df_conn **out, const df_dsn *dsn)
 
 void df_conn_close(df_conn *conn)
 {
-	if (conn)
-		conn->driver->close(conn);
+	if (!conn)
+		return;
+	free(conn->identity);
+	conn->driver->close(conn);
 }
 
 int df_conn_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
@@ -125,8 +127,18 @@ int df_conn_lock_holder(df_conn *conn, const char *name, char **out)
 
 int df_conn_identity(df_conn *conn, df_identity *out)
 {
+	int error;
+
+	if (conn->identity) {
+		*out = *conn->identity;
+		return 0;
+	}
 	memset(out, 0, sizeof(*out));
-	return conn->driver->identity(conn, out);
+	if ((error = conn->driver->identity(conn, out)) < 0)
+		return error;
+	if ((conn->identity = malloc(sizeof(*conn->identity))))
+		*conn->identity = *out;
+	return 0;
 }
 
 /*

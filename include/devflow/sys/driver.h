@@ -30,9 +30,11 @@ enum df_driver_caps {
 
 typedef struct df_driver df_driver;
 
-/* Every driver's connection struct starts with this. */
+/* Every driver's connection struct starts with this (allocated zeroed). */
 typedef struct df_conn {
 	const df_driver *driver;
+	struct df_identity *identity;   /* df_conn_identity's cache: a connection's
+					 * server does not change */
 } df_conn;
 
 /* A query result: all values as text; NULL cells are NULL pointers. */
