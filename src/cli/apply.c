@@ -227,7 +227,10 @@ static char *rollback_plan(struct cli_session *s, const df_migration **migs, siz
 	return df_buf_detach(&path);
 }
 
-/* Review one migration for the preview; count high-risk findings. */
+/*
+ * The preview of one migration: its actions in plain English and its review
+ * findings (one read and one parse for both); counts high-risk findings.
+ */
 static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migration *m,
 	struct apply_opts *o, json_t *out)
 {
@@ -237,8 +240,15 @@ static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migr
 	char *text;
 	size_t len;
 
-	if (m->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &m->up) < 0)
+	if (m->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &m->up) < 0) {
+		df_strlist acts = DF_STRLIST_INIT;
+		df_error_clear();
+		cli_actions(&acts, m, df_conn_dialect(s->conn));    /* "run a large migration" */
+		for (size_t k = 0; k < acts.nr; k++)
+			cli_say(ctx, "      - %s\n", acts.v[k]);
+		df_strlist_release(&acts);
 		return;
+	}
 	df_review_opts_init(&ro);
 	ro.dialect = df_conn_dialect(s->conn);
 	if (ro.dialect == DF_DIALECT_POSTGRES && df_conn_identity(s->conn, &id) == 0 && id.version_num >= 90000)
@@ -247,6 +257,11 @@ static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migr
 	ro.base_line = m->up.line;
 	ro.disabled = &s->cfg->review_disabled;
 	if (df_review_run(&r, &ro, m->path, text, len) == 0) {
+		if (m->up.len > 4 * 1024 * 1024)
+			cli_say(ctx, "      - run a large migration (%llu MB)\n",
+				(unsigned long long)(m->up.len >> 20));
+		for (size_t k = 0; m->up.len <= 4 * 1024 * 1024 && k < r->actions.nr; k++)
+			cli_say(ctx, "      - %s\n", r->actions.v[k]);
 		for (size_t i = 0; i < r->nr_findings; i++) {
 			const df_review_finding *f = &r->findings[i];
 			json_t *j = json_object();
@@ -456,16 +471,10 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	cli_say(ctx, "%s %zu migration%s%s:\n", o.dry_run ? "Dry-run of" : rollback ? "Reverting" : "Applying",
 		n, n == 1 ? "" : "s", o.dry_run ? (rollback ? " (DOWN, rolled back)" : " (rolled back afterwards)") : "");
 	for (size_t i = 0; i < n; i++) {
-		df_strlist acts = DF_STRLIST_INIT;
 		cli_say(ctx, "  %s%s%s %s%s\n", cli_c(ctx, "bold"), migs[i]->version, cli_c(ctx, "reset"),
 			migs[i]->name, migs[i]->no_transaction ? "  (no transaction)" : "");
-		if (!rollback) {
-			cli_actions(&acts, migs[i], df_conn_dialect(s.conn));
-			for (size_t k = 0; k < acts.nr; k++)
-				cli_say(ctx, "      - %s\n", acts.v[k]);
+		if (!rollback)
 			review_one(ctx, &s, migs[i], &o, findings);
-		}
-		df_strlist_release(&acts);
 	}
 	json_object_set_new(ctx->result, "findings", findings);
 	findings = NULL;
