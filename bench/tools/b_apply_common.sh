@@ -93,6 +93,9 @@ run_one() { # tool -> ms on stdout
 	local tool=$1 db t0 t1 rc counts want table
 	db=$(db_of "$tool")
 	eng_reset "$db" || { say "cannot reset database $db"; return 1; }
+	# let the server finish the drop's background work (purge, checkpoints)
+	# so that it is not billed to whichever tool runs next
+	sleep "${APPLY_SETTLE:-2}"
 	t0=$EPOCHREALTIME
 	case $tool in
 	floor) eng_floor "$db" >/dev/null 2>"$dir/$tool.err"; rc=$? ;;
@@ -167,5 +170,5 @@ else
 	result "$W_DBMATE" "$df_ms ms ± $df_sd" "dbmate: not installed (npm failed)" "-" "$T_DBMATE" skipped
 	pd=
 fi
-note "$me: $N migrations (a CREATE TABLE and a CREATE INDEX each, ~400 bytes; bench/tools/b_apply_gen.sh), each tool into a fresh database on a throwaway local $ENGINE_NAME ($ENGINE_EXTRA; $SERVER_FS). devflow: \`devflow -q db migrate --url URL\` (local policy); floor: the same UP SQL as one script, BEGIN / statements / INSERT of the tracking row into a table shaped like devflow's _migrations / COMMIT per migration, through ONE \`$FLOOR_CMD\`; dbmate: \`dbmate --no-dump-schema up\` (native binary) on the same SQL in its format. Medians of $RUNS rounds after 1 warm-up (± standard deviation), the three interleaved in rotating order; every run checked to leave $N tables, $N indexes, $N tracking rows. Median of per-round ratios: devflow/floor $(paired devflow floor)$pd. Load average $load_before before, $load_after after (range over rounds $range) on $(nproc) shared cores."
+note "$me: $N migrations (a CREATE TABLE and a CREATE INDEX each, ~400 bytes; bench/tools/b_apply_gen.sh), each tool into a fresh database on a throwaway local $ENGINE_NAME ($ENGINE_EXTRA; $SERVER_FS). devflow: \`devflow -q db migrate --url URL\` (local policy); floor: the same UP SQL as one script, BEGIN / statements / INSERT of the tracking row into a table shaped like devflow's _migrations / COMMIT per migration, through ONE \`$FLOOR_CMD\`; dbmate: \`dbmate --no-dump-schema up\` (native binary) on the same SQL in its format. Medians of $RUNS rounds after 1 warm-up (± standard deviation), the three interleaved in rotating order, each into a database dropped and created ${APPLY_SETTLE:-2} s before; every run checked to leave $N tables, $N indexes, $N tracking rows. Median of per-round ratios: devflow/floor $(paired devflow floor)$pd. Load average $load_before before, $load_after after (range over rounds $range) on $(nproc) shared cores."
 exit 0
