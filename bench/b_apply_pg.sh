@@ -5,7 +5,7 @@
 # fed from a file to ONE psql session -- and next to `dbmate up`.
 #
 # Targets (issue): devflow at most 1.05x the floor's time; never slower than
-# dbmate.  APPLY_N (1000) migrations, APPLY_RUNS (5) timed rounds after one
+# dbmate.  APPLY_N (1000) migrations, APPLY_RUNS (9) timed rounds after one
 # warm-up.  The method is in bench/tools/b_apply_common.sh.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

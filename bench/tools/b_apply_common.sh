@@ -21,7 +21,7 @@
 # After every run the database must hold N tables, N indexes, N tracking rows.
 
 N=${APPLY_N:-1000}
-RUNS=${APPLY_RUNS:-${APPLY_DEFAULT_RUNS:-5}}
+RUNS=${APPLY_RUNS:-${APPLY_DEFAULT_RUNS:-9}}
 FLOOR_TARGET=1.05       # devflow time / floor time, at most
 DBMATE_TARGET=1.00      # dbmate time / devflow time, at least
 W_FLOOR="apply $N migrations, $ENGINE_NAME: vs one $FLOOR_NAME session (floor)"
