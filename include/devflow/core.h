@@ -82,6 +82,7 @@ typedef struct df_section {
 	uint64_t off, len;
 	int line;
 	bool empty;             /* only white space and comments */
+	const char *mem;        /* its bytes, once df_migration_preload() kept them */
 } df_section;
 
 typedef struct df_migration {
@@ -94,6 +95,7 @@ typedef struct df_migration {
 	df_section up, down;
 	uint64_t size;
 	char checksum[65];      /* hex SHA-256 of the normalised file(s) */
+	char *text;             /* df_migration_preload(): the UP file's bytes */
 } df_migration;
 
 static inline bool df_migration_reversible(const df_migration *m)
@@ -115,6 +117,13 @@ const df_migration *df_migration_set_find(const df_migration_set *set, const cha
 /* Parse one file (any format; plain .sql files as DF_FMT_PLAIN). */
 int df_migration_read_file(df_migration *out, const char *path, bool allow_plain);
 void df_migration_release(df_migration *m);
+/*
+ * Keep the bytes of the UP file (and of the DOWN section when it is in the
+ * same file) in memory, so that the checks, the review and the run that
+ * follow read it once instead of each opening it; a file over `max` bytes,
+ * or one that cannot be read, is left to be read from disk (returns 0).
+ */
+int df_migration_preload(df_migration *m, uint64_t max);
 /* Compare versions numerically ("2" < "10"; "1.1" < "1.2"). */
 int df_version_cmp(const char *a, const char *b);
 /* Read a section into memory (NUL-terminated); caller frees. */

@@ -461,6 +461,13 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			cli_next(ctx, "devflow db create revert_%s", migs[i]->name);
 			goto fail;
 		}
+	/* Read each selected file once, for the checks, preview, run and plan:
+	 * files up to 1 MiB, 64 MiB in all; the rest stream from disk. */
+	for (size_t i = 0, kept = 0; i < n && kept < 64 * 1024 * 1024; i++) {
+		df_migration *m = (df_migration *)migs[i];      /* the session's set owns it */
+		df_migration_preload(m, 1024 * 1024);
+		kept += m->text ? (size_t)m->size : 0;
+	}
 	/* Every selected file must split before anything runs. */
 	if ((error = df_run_check(migs, n, df_conn_dialect(s.conn), rollback)) < 0)
 		goto fail;

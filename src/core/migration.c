@@ -34,6 +34,7 @@ static const char *base_name(const char *path);
  */
 void df_migration_release(df_migration *m)
 {
+	free(m->text);
 	if (m->down.path != m->up.path)
 		free(m->down.path);
 	free(m->path);
@@ -778,6 +779,41 @@ const df_migration *df_migration_set_find(const df_migration_set *set, const cha
 
 /* ---- sections -------------------------------------------------------------- */
 
+int df_migration_preload(df_migration *m, uint64_t max)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	if (m->text || !m->up.path || (fd = open(m->up.path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > max ||
+	    m->up.off + m->up.len > (uint64_t)st.st_size ||
+	    !(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return 0;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);              /* changed under us: the readers will say so */
+		return 0;
+	}
+	buf[got] = '\0';
+	m->text = buf;
+	m->up.mem = buf + m->up.off;
+	if (m->down.path && (m->down.path == m->up.path || !strcmp(m->down.path, m->up.path)) &&
+	    m->down.off + m->down.len <= got)
+		m->down.mem = buf + m->down.off;
+	return 0;
+}
+
 int df_section_read(char **out, size_t *len, const df_section *s)
 {
 	char *buf;
@@ -790,6 +826,13 @@ int df_section_read(char **out, size_t *len, const df_section *s)
 		return df_error_set(DF_EINTERNAL, "no such section");
 	if (s->len > SIZE_MAX - 1 || !(buf = malloc((size_t)s->len + 1)))
 		return df_error_oom();
+	if (s->mem) {
+		memcpy(buf, s->mem, (size_t)s->len);
+		buf[s->len] = '\0';
+		*out = buf;
+		*len = (size_t)s->len;
+		return 0;
+	}
 	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		free(buf);
 		return df_error_set(DF_EIO, "cannot read '%s': %s", s->path, strerror(errno));

@@ -36,6 +36,7 @@ struct reader {
 	size_t len, cap;
 	uint64_t base;          /* section-relative offset of buf[0] */
 	uint64_t read;          /* section bytes read so far */
+	bool borrowed;          /* buf is the section's preloaded bytes */
 };
 
 static int reader_open(struct reader *r, const df_section *sec, df_dialect d)
@@ -43,6 +44,15 @@ static int reader_open(struct reader *r, const df_section *sec, df_dialect d)
 	memset(r, 0, sizeof(*r));
 	r->sec = sec;
 	df_sql_scanner_init(&r->sc, d);
+	if (sec->mem) {
+		/* preloaded: the whole section is the window, nothing to read */
+		r->fd = -1;
+		r->buf = (char *)sec->mem;
+		r->len = r->cap = (size_t)sec->len;
+		r->read = sec->len;
+		r->borrowed = true;
+		return 0;
+	}
 	if ((r->fd = open(sec->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return df_error_set(DF_EIO, "cannot read '%s': %s", sec->path, strerror(errno));
 	if (!(r->buf = malloc(WINDOW))) {
@@ -57,7 +67,8 @@ static void reader_close(struct reader *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->buf);
+	if (!r->borrowed)
+		free(r->buf);
 	r->buf = NULL;
 	r->fd = -1;
 }
