@@ -14,15 +14,7 @@
 
 #include "devflow/error.h"
 #include "devflow/review.h"
-
-static df_review_result *run_opts(const df_review_opts *opts, const char *sql)
-{
-	df_review_result *r = NULL;
-
-	assert_int_equal(df_review_run(&r, opts, "m.sql", sql, strlen(sql)), 0);
-	assert_non_null(r);
-	return r;
-}
+#include "review_check.h"
 
 /* Review with: in a transaction (devflow's default), PostgreSQL `pg`. */
 static df_review_result *run_v(const char *sql, int pg, bool in_tx)
@@ -31,7 +23,7 @@ static df_review_result *run_v(const char *sql, int pg, bool in_tx)
 
 	o.pg_version = pg;
 	o.in_transaction = in_tx;
-	return run_opts(&o, sql);
+	return review_with(&o, sql);
 }
 
 static df_review_result *run(const char *sql)
@@ -39,45 +31,18 @@ static df_review_result *run(const char *sql)
 	return run_v(sql, 15, true);
 }
 
-static size_t count(const df_review_result *r, const char *rule)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nr_findings; i++)
-		n += !strcmp(r->findings[i].rule, rule);
-	return n;
-}
-
-static const df_review_finding *find(const df_review_result *r, const char *rule)
-{
-	for (size_t i = 0; i < r->nr_findings; i++)
-		if (!strcmp(r->findings[i].rule, rule))
-			return &r->findings[i];
-	return NULL;
-}
-
 /* Assert that `rule` fires `n` times on sql (default options). */
 static void expect(const char *sql, const char *rule, size_t n)
 {
-	df_review_result *r = run(sql);
-
-	if (count(r, rule) != n) {
-		for (size_t i = 0; i < r->nr_findings; i++)
-			print_message("  got %s at %d:%d\n", r->findings[i].rule,
-				      r->findings[i].line, r->findings[i].column);
-		fail_msg("%s: expected %zu x %s, got %zu", sql, n, rule, count(r, rule));
-	}
-	df_review_result_free(r);
+	expect_in(run(sql), sql, rule, n);
 }
 
 static void expect_v(const char *sql, int pg, bool in_tx, const char *rule, size_t n)
 {
-	df_review_result *r = run_v(sql, pg, in_tx);
+	char what[512];
 
-	if (count(r, rule) != n)
-		fail_msg("%s (pg %d, tx %d): expected %zu x %s, got %zu", sql, pg,
-			 in_tx, n, rule, count(r, rule));
-	df_review_result_free(r);
+	snprintf(what, sizeof(what), "%s (pg %d, tx %d)", sql, pg, in_tx);
+	expect_in(run_v(sql, pg, in_tx), what, rule, n);
 }
 
 /* ---- destructive --------------------------------------------------------- */
@@ -481,7 +446,7 @@ static void test_review__unparsed_statement(void **state)
 	assert_int_equal(r->statements, 0);
 	assert_int_equal(r->nr_findings, 0);
 	df_review_result_free(r);
-	r = run_opts(NULL, "/* only a comment */ -- and another\n");
+	r = review_with(NULL, "/* only a comment */ -- and another\n");
 	assert_int_equal(r->statements, 0);
 	df_review_result_free(r);
 }
@@ -509,7 +474,7 @@ static void test_review__disabled_rules(void **state)
 	assert_int_equal(df_strlist_push(&off, "drop-table"), 0);
 	assert_int_equal(df_strlist_push(&off, "lock-timeout-missing"), 0);
 	o.disabled = &off;
-	r = run_opts(&o, "DROP TABLE a;\nALTER TABLE b DROP COLUMN c;");
+	r = review_with(&o, "DROP TABLE a;\nALTER TABLE b DROP COLUMN c;");
 	assert_int_equal(count(r, "drop-table"), 0);
 	assert_int_equal(count(r, "lock-timeout-missing"), 0);
 	assert_int_equal(count(r, "drop-column"), 1);
@@ -532,7 +497,7 @@ static void test_review__positions(void **state)
 	df_review_result_free(r);
 	/* a section starting at line 10 of its file */
 	o.base_line = 10;
-	r = run_opts(&o, "SET lock_timeout = '1s';\nDROP TABLE a;");
+	r = review_with(&o, "SET lock_timeout = '1s';\nDROP TABLE a;");
 	assert_non_null(f = find(r, "drop-table"));
 	assert_int_equal(f->line, 11);
 	assert_int_equal(f->column, 1);

@@ -13,17 +13,15 @@
 #include <cmocka.h>
 
 #include "devflow/review.h"
+#include "review_check.h"
 
 static df_review_result *run_tx(const char *sql, bool in_tx)
 {
 	df_review_opts o = DF_REVIEW_OPTS_INIT;
-	df_review_result *r = NULL;
 
 	o.dialect = DF_DIALECT_SQLITE;
 	o.in_transaction = in_tx;
-	assert_int_equal(df_review_run(&r, &o, "m.sql", sql, strlen(sql)), 0);
-	assert_non_null(r);
-	return r;
+	return review_with(&o, sql);
 }
 
 static df_review_result *run(const char *sql)
@@ -31,34 +29,9 @@ static df_review_result *run(const char *sql)
 	return run_tx(sql, true);
 }
 
-static size_t count(const df_review_result *r, const char *rule)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nr_findings; i++)
-		n += !strcmp(r->findings[i].rule, rule);
-	return n;
-}
-
-static const df_review_finding *find(const df_review_result *r, const char *rule)
-{
-	for (size_t i = 0; i < r->nr_findings; i++)
-		if (!strcmp(r->findings[i].rule, rule))
-			return &r->findings[i];
-	return NULL;
-}
-
 static void expect(const char *sql, const char *rule, size_t n)
 {
-	df_review_result *r = run(sql);
-
-	if (count(r, rule) != n) {
-		for (size_t i = 0; i < r->nr_findings; i++)
-			print_message("  got %s at %d:%d\n", r->findings[i].rule,
-				      r->findings[i].line, r->findings[i].column);
-		fail_msg("%s: expected %zu x %s, got %zu", sql, n, rule, count(r, rule));
-	}
-	df_review_result_free(r);
+	expect_in(run(sql), sql, rule, n);
 }
 
 static void test_review__table_rebuild(void **state)
