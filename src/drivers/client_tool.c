@@ -514,3 +514,21 @@ int df__tool_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path,
 	df_buf_release(&q);
 	return error;
 }
+
+int df__backup_kind(const char **kind, const char *path)
+{
+	char head[16] = { 0 };
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*kind = NULL;
+	if (fd < 0)
+		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n >= 5 && !memcmp(head, "PGDMP", 5))
+		*kind = "postgres";
+	else if (n >= 15 && !memcmp(head, "SQLite format 3", 15))
+		*kind = "sqlite";
+	return 0;
+}

@@ -47,6 +47,13 @@ int df__tool_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path,
 bool df__tool_flag(const df_dsn *dsn, const char *flag);
 
 /*
+ * Whose backup `path` looks like, from its first bytes: "postgres" (a
+ * pg_dump custom-format archive), "sqlite" (a database file) or NULL
+ * (anything else, such as SQL text).  DF_EIO when it cannot be read.
+ */
+int df__backup_kind(const char **kind, const char *path);
+
+/*
  * Find `tool` in `dir` (when not NULL), then on PATH.  *out is the
  * malloc'd path, or NULL when not found (not an error).
  */

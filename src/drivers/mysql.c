@@ -983,19 +983,13 @@ out:
 /* Refuse files that are plainly another engine's backups. */
 static int my_check_dump(const char *path)
 {
-	char head[16] = { 0 };
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *kind;
+	int error = df__backup_kind(&kind, path);
 
-	if (fd < 0)
-		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
-	n = read(fd, head, sizeof(head) - 1);
-	close(fd);
-	if (n >= 5 && !memcmp(head, "PGDMP", 5))
-		return df_error_set(DF_ECONFIG, "'%s' is a PostgreSQL backup, not a MySQL one", path);
-	if (n >= 15 && !memcmp(head, "SQLite format 3", 15))
-		return df_error_set(DF_ECONFIG, "'%s' is a SQLite backup, not a MySQL one", path);
-	return 0;
+	if (error == 0 && kind)
+		error = df_error_set(DF_ECONFIG, "'%s' is a %s backup, not a MySQL one", path,
+			!strcmp(kind, "postgres") ? "PostgreSQL" : "SQLite");
+	return error;
 }
 
 /*

@@ -1129,17 +1129,12 @@ out:
 /* Is `path` a pg_dump custom-format archive?  DF_ECONFIG if not. */
 static int pg_check_archive(const char *path)
 {
-	char head[16] = { 0 };
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *kind;
+	int error = df__backup_kind(&kind, path);
 
-	if (fd < 0)
-		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
-	n = read(fd, head, sizeof(head) - 1);
-	close(fd);
-	if (n >= 5 && !memcmp(head, "PGDMP", 5))
-		return 0;
-	if (n >= 15 && !memcmp(head, "SQLite format 3", 15))
+	if (error < 0 || (kind && !strcmp(kind, "postgres")))
+		return error;
+	if (kind)
 		df_error_set(DF_ECONFIG, "'%s' is a SQLite backup, not a PostgreSQL one", path);
 	else
 		df_error_set(DF_ECONFIG, "'%s' is not a PostgreSQL backup (a pg_dump custom-format "
