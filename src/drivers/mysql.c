@@ -134,6 +134,35 @@ static int my_check_params(const char *query)
 	return 0;
 }
 
+/* The URL parameters both the driver and the client tools use. */
+struct my_params {
+	char *socket, *sslmode, *timeout, *charset;
+};
+
+static void my_params_release(struct my_params *p)
+{
+	free(p->socket);
+	free(p->sslmode);
+	free(p->timeout);
+	free(p->charset);
+	memset(p, 0, sizeof(*p));
+}
+
+static int my_params_read(struct my_params *p, const char *query)
+{
+	int error;
+
+	memset(p, 0, sizeof(*p));
+	if ((error = my_param(&p->socket, query, "socket")) < 0 ||
+	    (error = my_param(&p->sslmode, query, "sslmode")) < 0 ||
+	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl-mode")) < 0) ||
+	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl_mode")) < 0) ||
+	    (error = my_param(&p->timeout, query, "connect_timeout")) < 0 ||
+	    (error = my_param(&p->charset, query, "charset")) < 0)
+		my_params_release(p);
+	return error;
+}
+
 static int my_connect_error(const df_dsn *dsn, MYSQL *my)
 {
 	unsigned int no = mysql_errno(my);
@@ -190,20 +219,17 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 {
 	struct my_conn *c = NULL;
 	MYSQL *my = NULL;
-	char *socket = NULL, *sslmode = NULL, *timeout = NULL, *charset = NULL;
+	struct my_params prm = { 0 };
 	unsigned int secs = 10, proto = MYSQL_PROTOCOL_TCP, no_infile = 0;
 	my_bool on = 1;
 	int error = 0;
 
 	*out = NULL;
 	if ((error = my_check_params(dsn->query)) < 0 ||
-	    (error = my_param(&socket, dsn->query, "socket")) < 0 ||
-	    (error = my_param(&sslmode, dsn->query, "sslmode")) < 0 ||
-	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl-mode")) < 0) ||
-	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl_mode")) < 0) ||
-	    (error = my_param(&timeout, dsn->query, "connect_timeout")) < 0 ||
-	    (error = my_param(&charset, dsn->query, "charset")) < 0)
+	    (error = my_params_read(&prm, dsn->query)) < 0)
 		goto out;
+	const char *socket = prm.socket, *sslmode = prm.sslmode, *timeout = prm.timeout;
+	const char *charset = prm.charset;
 	if (timeout && (secs = (unsigned int)strtoul(timeout, NULL, 10)) == 0)
 		secs = 10;
 	if (!(c = calloc(1, sizeof(*c))) ||
@@ -250,10 +276,7 @@ out:
 	if (c)
 		free(c->database);
 	free(c);
-	free(socket);
-	free(sslmode);
-	free(timeout);
-	free(charset);
+	my_params_release(&prm);
 	return error;
 }
 
@@ -763,19 +786,16 @@ static void my_tool_conn_release(struct my_tool_conn *tc)
 
 static int my_tool_conn(struct my_tool_conn *tc, const df_dsn *dsn)
 {
-	char *socket = NULL, *sslmode = NULL, *timeout = NULL, *charset = NULL;
+	struct my_params prm = { 0 };
 	df_buf f = DF_BUF_INIT;
 	int error;
 
 	memset(tc, 0, sizeof(*tc));
 	df_buf_init(&tc->arg);
-	if ((error = my_param(&socket, dsn->query, "socket")) < 0 ||
-	    (error = my_param(&sslmode, dsn->query, "sslmode")) < 0 ||
-	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl-mode")) < 0) ||
-	    (!sslmode && (error = my_param(&sslmode, dsn->query, "ssl_mode")) < 0) ||
-	    (error = my_param(&timeout, dsn->query, "connect_timeout")) < 0 ||
-	    (error = my_param(&charset, dsn->query, "charset")) < 0)
+	if ((error = my_params_read(&prm, dsn->query)) < 0)
 		goto out;
+	const char *socket = prm.socket, *sslmode = prm.sslmode, *timeout = prm.timeout;
+	const char *charset = prm.charset;
 	df_buf_puts(&f, "# written by devflow for one run of a client tool; removed afterwards\n[client]\n");
 	if (dsn->user)
 		my_opt(&f, "user", dsn->user);
@@ -815,10 +835,7 @@ out:
 	if (f.size)
 		memset(f.ptr, 0, f.size);
 	df_buf_release(&f);
-	free(socket);
-	free(sslmode);
-	free(timeout);
-	free(charset);
+	my_params_release(&prm);
 	if (error < 0)
 		my_tool_conn_release(tc);
 	return error;
