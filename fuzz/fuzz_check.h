@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -39,6 +40,22 @@ static inline bool fz_known(const char *tag)
 		if ((hit == v || hit[-1] == ',') && (hit[n] == ',' || !hit[n]))
 			return true;
 	return false;
+}
+
+/* Write p[0..n) to `path` (created 0600 or truncated). */
+static inline void fz_write_file(const char *path, const char *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	CHECK(fd >= 0);
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		CHECK(w > 0);
+		p += w;
+		n -= (size_t)w;
+	}
+	CHECK(close(fd) == 0);
 }
 
 /* Remove `dir`/`files`[i] and then `dir` (which fails if anything else is there). */

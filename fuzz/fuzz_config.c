@@ -71,21 +71,6 @@ static void setup(void)
 	atexit(remove_dir);
 }
 
-static void write_file(const char *path, const char *p, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	CHECK(fd >= 0);
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		CHECK(w > 0);
-		p += w;
-		n -= (size_t)w;
-	}
-	CHECK(close(fd) == 0);
-}
-
 /* The next part of s[*at..n): up to a NUL or a line "==>". */
 static bool next_part(const char *s, size_t n, size_t *at, const char **p, size_t *len)
 {
@@ -234,7 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < NFILES; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (next_part(s, size, &at, &p, &len)) {
-			write_file(path, p, len);
+			fz_write_file(path, p, len);
 			if (i == 0) {
 				conf = p;
 				conf_len = len;

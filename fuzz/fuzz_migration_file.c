@@ -81,21 +81,6 @@ static void make_dir(void)
 	atexit(remove_dir);
 }
 
-static void write_file(const char *path, const char *p, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	CHECK(fd >= 0);
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		CHECK(w > 0);
-		p += w;
-		n -= (size_t)w;
-	}
-	CHECK(close(fd) == 0);
-}
-
 /* 1 + the number of '\n' in s[0..off). */
 static int line_of(const char *s, size_t off)
 {
@@ -213,7 +198,7 @@ static int read_and_check(df_migration *m, const char *path, bool plain,
 	int r;
 
 	df_error_clear();
-	write_file(path, s, n);
+	fz_write_file(path, s, n);
 	r = df_migration_read_file(m, path, plain);
 	if (r < 0) {
 		CHECK(r == DF_ECONFIG || r == DF_EIO);

@@ -30,16 +30,11 @@
 #include "devflow/error.h"
 #include "devflow/sql.h"
 
+#include "fuzz_check.h"
+
 #include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
 
 static int is_blank(unsigned char c)
 {
