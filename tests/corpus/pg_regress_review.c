@@ -10,7 +10,6 @@
  * latter accepts (the review uses df_sql_split()'s statements when it can,
  * its own splitter otherwise, so both must agree).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,41 +22,10 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "devflow/review.h"
 #include "devflow/sql.h"
 #include "review/review_int.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-	    !(s = malloc((size_t)n + 1))) {
-		fclose(f);
-		return NULL;
-	}
-	*len = fread(s, 1, (size_t)n, f);
-	s[*len] = '\0';
-	fclose(f);
-	return s;
-}
-
-static int by_name(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
 
 /* The review's own splitter against df_sql_split(); true when they agree
  * or df_sql_split() rejects the text. */
@@ -97,33 +65,16 @@ static void test_pg_regress_review__whole_corpus(void **state)
 {
 	const char *shared = getenv("DF_SHARED");
 	char dir[4096], path[4352];
-	char **names = NULL;
-	size_t n = 0, alloc = 0, files = 0, bytes = 0, stmts = 0, findings = 0;
+	char **names;
+	size_t n = 0, files = 0, bytes = 0, stmts = 0, findings = 0;
 	size_t unparsed = 0, actions = 0, split_checked = 0, split_differ = 0;
 	size_t by_risk[3] = { 0 }, rule_hits[64] = { 0 }, nrules;
 	const df_review_rule *rules = df_review_rules(&nrules);
 	double t_review = 0, t_actions = 0;
-	struct dirent *de;
-	DIR *d;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/corpus/pg_regress", shared ? shared : "../shared");
-	if (!(d = opendir(dir)))
-		fail_msg("cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-
-		if (l < 5 || strcmp(de->d_name + l - 4, ".sql"))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 256;
-			names = realloc(names, alloc * sizeof(*names));
-			assert_non_null(names);
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	names = df_test_sql_files(dir, &n);
 	assert_true(nrules <= 64);
 
 	for (size_t i = 0; i < n; i++) {
@@ -136,16 +87,16 @@ static void test_pg_regress_review__whole_corpus(void **state)
 		char *s;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		assert_non_null(s = read_file(path, &len));
+		assert_non_null(s = df_test_read(path, &len));
 		files++;
 		bytes += len;
 
-		t0 = now();
+		t0 = df_test_now();
 		assert_int_equal(df_review_run(&res, &opts, names[i], s, len), 0);
-		t_review += now() - t0;
-		t0 = now();
+		t_review += df_test_now() - t0;
+		t0 = df_test_now();
 		assert_int_equal(df_review_actions(&acts, DF_DIALECT_POSTGRES, s, len), 0);
-		t_actions += now() - t0;
+		t_actions += df_test_now() - t0;
 
 		assert_non_null(res);
 		stmts += res->statements;

@@ -30,7 +30,6 @@
  * Anything else is a mismatch and fails the test.  Every file is also split
  * incrementally, 7 bytes at a time, which must give the same statements.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +45,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "testutil.h"
 #include "devflow/error.h"
 #include "devflow/sql.h"
 
@@ -59,31 +59,6 @@ struct counts {
 	double df_seconds;
 	size_t bytes;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-		*len = fread(buf, 1, (size_t)n, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
 
 /* PostgreSQL's lexer: skip white space and comments in [i, end). */
 static size_t skip_space(const char *s, size_t i, size_t end)
@@ -316,11 +291,11 @@ static void compare_file(struct counts *c, const char *name, char *s, size_t len
 	ref = reference_line(s, len);
 	for (;;) {
 		a.nr = 0;
-		t0 = now();
+		t0 = df_test_now();
 		r = df_sql_split(&a, DF_DIALECT_POSTGRES, s, len, &err);
 		if (r == 0) {
 			/* time the complete split only, not the retries */
-			c->df_seconds += now() - t0;
+			c->df_seconds += df_test_now() - t0;
 			break;
 		}
 		const char *msg = df_error_last()->message;
@@ -469,48 +444,25 @@ static void compare_file(struct counts *c, const char *name, char *s, size_t len
 	df_stmt_list_release(&a);
 }
 
-static int by_name(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static void test_pg_regress_split__matches_pg_query(void **state)
 {
 	const char *shared = getenv("DF_SHARED");
 	struct counts c = { 0 };
 	char dir[4096], path[4352];
-	char **names = NULL;
-	size_t n = 0, alloc = 0, i;
-	struct dirent *de;
-	double t0 = now();
-	DIR *d;
+	char **names;
+	size_t n = 0, i;
+	double t0 = df_test_now();
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/corpus/pg_regress", shared ? shared : "../shared");
-	d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-
-		if (l < 5 || strcmp(de->d_name + l - 4, ".sql"))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 256;
-			names = realloc(names, alloc * sizeof(*names));
-			assert_non_null(names);
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	names = df_test_sql_files(dir, &n);
 
 	for (i = 0; i < n; i++) {
 		size_t len = 0;
 		char *s;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		s = read_file(path, &len);
+		s = df_test_read(path, &len);
 		assert_non_null(s);
 		c.files++;
 		compare_file(&c, names[i], s, len);
@@ -533,7 +485,7 @@ static void test_pg_regress_split__matches_pg_query(void **state)
 	printf("  devflow split time: %.1f ms for %.1f MB (%.0f MB/s); whole test %.2f s\n",
 	       c.df_seconds * 1e3, (double)c.bytes / 1e6,
 	       (double)c.bytes / 1e6 / (c.df_seconds > 0 ? c.df_seconds : 1e-9),
-	       now() - t0);
+	       df_test_now() - t0);
 	assert_int_equal(c.files, 213);
 	assert_int_equal(c.mismatches, 0);
 	assert_int_equal(c.first_wrong, 0);
