@@ -33,20 +33,6 @@ static void put_safe(df_buf *b, const char *s)
 			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ? *s : '_');
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* SQLite's schema: every CREATE statement of sqlite_master, in rowid order. */
 static int sqlite_schema(df_conn *conn, const char *path)
 {
@@ -63,7 +49,7 @@ static int sqlite_schema(df_conn *conn, const char *path)
 	if (df_buf_oom(&text))
 		return df_error_oom();
 	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0 ||
-	    write_all(fd, text.ptr, text.size) < 0 || close(fd) < 0) {
+	    df_write_all(fd, text.ptr, text.size) < 0 || close(fd) < 0) {
 		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -17,6 +17,7 @@
 
 #include "devflow/error.h"
 #include "drivers/client_tool.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 extern char **environ;
@@ -250,20 +251,6 @@ static void keep_err(df_buf *err, const char *data, size_t n)
 	df_buf_put(err, data, n);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? errno : EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Move what the pipe holds into out_fd: splice (no copy through user space)
  * when the kernel allows it, read + write otherwise.  Returns bytes moved,
@@ -290,7 +277,7 @@ static ssize_t drain_out(struct df__tool_run *r, int pipe_fd, bool *use_splice, 
 	if (n < 0)
 		return -1;
 	if (n > 0) {
-		int e = r->out_fd >= 0 ? write_all(r->out_fd, buf, (size_t)n) : 0;
+		int e = r->out_fd >= 0 && df_write_all(r->out_fd, buf, (size_t)n) < 0 ? errno : 0;
 		if (e) {
 			r->write_errno = e;
 			return -2;

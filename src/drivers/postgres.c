@@ -48,6 +48,7 @@
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
 #include "util/sha256.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 struct pg_conn {
@@ -1099,15 +1100,9 @@ static int pg_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 			error = df_error_oom();
 			goto out;
 		}
-		for (size_t done = 0; done < text.size; ) {
-			ssize_t w = write(fd, text.ptr + done, text.size - done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-				goto out;
-			}
-			done += (size_t)w;
+		if (df_write_all(fd, text.ptr, text.size) < 0) {
+			error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
+			goto out;
 		}
 	}
 	if (close(fd) < 0) {

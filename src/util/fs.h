@@ -2,6 +2,7 @@
 #define DF_UTIL_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /*
@@ -10,5 +11,9 @@
  * 0, or -1 with errno set.
  */
 int df_mkdirs(const char *path, mode_t mode, bool whole);
+
+/* Write all of p[0..n) to fd, retrying after EINTR and short writes.
+ * 0, or -1 with errno set (EIO when write() wrote nothing). */
+int df_write_all(int fd, const char *p, size_t n);
 
 #endif
