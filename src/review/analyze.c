@@ -1185,6 +1185,28 @@ static void put_name(df_buf *b, const char *name)
 	df_buf_puts(b, name[0] ? name : "?");
 }
 
+/*
+ * An action from a template: %t the table, %c the column, %o the other
+ * object (new name, index, constraint ...), %w what kind of object; names
+ * that are not known read "?".
+ */
+static void put_action(df_buf *b, const rop *op, const char *fmt)
+{
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%' || !p[1]) {
+			df_buf_putc(b, *p);
+			continue;
+		}
+		switch (*++p) {
+		case 't': put_name(b, op->tab.s); break;
+		case 'c': put_name(b, op->col.s); break;
+		case 'o': put_name(b, op->obj.s); break;
+		case 'w': df_buf_puts(b, op->what ? op->what : "?"); break;
+		default: df_buf_putc(b, *p); break;
+		}
+	}
+}
+
 bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 {
 	const char *t = op->tab.s;
@@ -1211,13 +1233,10 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		put_name(b, t);
 		break;
 	case OP_CREATE:
-		df_buf_printf(b, "create %s ", op->what);
-		put_name(b, op->obj.s);
+		put_action(b, op, "create %w %o");
 		break;
 	case OP_DROP_TABLE:
-		df_buf_puts(b, "drop table ");
-		put_name(b, op->obj.s);
-		df_buf_puts(b, " (destroys data)");
+		put_action(b, op, "drop table %o (destroys data)");
 		break;
 	case OP_DROP_SCHEMA:
 	case OP_DROP_DATABASE:
@@ -1228,45 +1247,25 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		break;
 	case OP_DROP_INDEX:
 	case OP_DROP:
-		df_buf_printf(b, "drop %s ", op->what);
-		put_name(b, op->obj.s);
+		put_action(b, op, "drop %w %o");
 		break;
 	case OP_ALTER:
-		df_buf_printf(b, "alter %s ", op->what);
-		put_name(b, op->obj.s);
+		put_action(b, op, "alter %w %o");
 		break;
 	case OP_ADD_COLUMN:
-		df_buf_puts(b, "add column ");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " to ");
-		put_name(b, t);
+		put_action(b, op, "add column %c to %t");
 		break;
 	case OP_DROP_COLUMN:
-		df_buf_puts(b, "drop column ");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " from ");
-		put_name(b, t);
-		df_buf_puts(b, " (destroys data)");
+		put_action(b, op, "drop column %c from %t (destroys data)");
 		break;
 	case OP_RENAME_COLUMN:
-		df_buf_puts(b, "rename column ");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " to ");
-		put_name(b, op->obj.s);
-		df_buf_puts(b, " in ");
-		put_name(b, t);
+		put_action(b, op, "rename column %c to %o in %t");
 		break;
 	case OP_RENAME_TABLE:
-		df_buf_puts(b, "rename table ");
-		put_name(b, t);
-		df_buf_puts(b, " to ");
-		put_name(b, op->obj.s);
+		put_action(b, op, "rename table %t to %o");
 		break;
 	case OP_COLUMN_TYPE:
-		df_buf_puts(b, "change type of column ");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " in ");
-		put_name(b, t);
+		put_action(b, op, "change type of column %c in %t");
 		if (op->type_lo < st->ntok) {
 			size_t hi = op->type_lo;
 
@@ -1278,20 +1277,16 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		}
 		break;
 	case OP_SET_NOT_NULL:
+		put_action(b, op, "set not null on column %c in %t");
+		break;
 	case OP_DROP_NOT_NULL:
-		df_buf_printf(b, "%s not null on column ",
-			op->kind == OP_SET_NOT_NULL ? "set" : "drop");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " in ");
-		put_name(b, t);
+		put_action(b, op, "drop not null on column %c in %t");
 		break;
 	case OP_SET_DEFAULT:
+		put_action(b, op, "set default of column %c in %t");
+		break;
 	case OP_DROP_DEFAULT:
-		df_buf_printf(b, "%s default of column ",
-			op->kind == OP_SET_DEFAULT ? "set" : "drop");
-		put_name(b, op->col.s);
-		df_buf_puts(b, " in ");
-		put_name(b, t);
+		put_action(b, op, "drop default of column %c in %t");
 		break;
 	case OP_ADD_CONSTRAINT:
 		df_buf_printf(b, "add %s ", op->what);
@@ -1312,10 +1307,7 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		put_name(b, t);
 		break;
 	case OP_VALIDATE_CONSTRAINT:
-		df_buf_puts(b, "validate constraint ");
-		put_name(b, op->obj.s);
-		df_buf_puts(b, " on ");
-		put_name(b, t);
+		put_action(b, op, "validate constraint %o on %t");
 		break;
 	case OP_MODIFY_COLUMN:
 		if (strcmp(op->col.s, op->obj.s)) {
@@ -1339,34 +1331,24 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		}
 		break;
 	case OP_INSERT:
-		df_buf_puts(b, "insert rows into ");
-		put_name(b, t);
-		df_buf_puts(b, " (data change)");
+		put_action(b, op, "insert rows into %t (data change)");
 		break;
 	case OP_UPDATE:
-		df_buf_printf(b, "update %srows in ", op->flags & OPF_NO_WHERE ? "all " : "");
-		put_name(b, t);
-		df_buf_puts(b, " (data change)");
+		put_action(b, op, op->flags & OPF_NO_WHERE ? "update all rows in %t (data change)" :
+			"update rows in %t (data change)");
 		break;
 	case OP_DELETE:
-		df_buf_printf(b, "delete %srows from ", op->flags & OPF_NO_WHERE ? "all " : "");
-		put_name(b, t);
-		df_buf_puts(b, " (destroys data)");
+		put_action(b, op, op->flags & OPF_NO_WHERE ? "delete all rows from %t (destroys data)" :
+			"delete rows from %t (destroys data)");
 		break;
 	case OP_MERGE:
-		df_buf_puts(b, "merge rows into ");
-		put_name(b, t);
-		df_buf_puts(b, " (data change)");
+		put_action(b, op, "merge rows into %t (data change)");
 		break;
 	case OP_COPY_IN:
-		df_buf_puts(b, "copy rows into ");
-		put_name(b, t);
-		df_buf_puts(b, " (data change)");
+		put_action(b, op, "copy rows into %t (data change)");
 		break;
 	case OP_TRUNCATE:
-		df_buf_puts(b, "truncate ");
-		put_name(b, t);
-		df_buf_puts(b, " (destroys data)");
+		put_action(b, op, "truncate %t (destroys data)");
 		break;
 	case OP_TX_BEGIN: case OP_TX_COMMIT: case OP_TX_ROLLBACK:
 	case OP_SET: case OP_LOCK:
@@ -1396,8 +1378,7 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 		}
 		break;
 	case OP_COMMENT:
-		df_buf_printf(b, "set comment on %s ", op->what);
-		put_name(b, op->obj.s);
+		put_action(b, op, "set comment on %w %o");
 		break;
 	case OP_OTHER:
 	default:
