@@ -402,23 +402,16 @@ static int mark_running(df_conn *conn, const char *table, const df_migration *m,
 	struct pending_mark *p)
 {
 	struct row_write w[2];
-	size_t n = 0;
-	df_query q[2];
 	int error;
 
 	if (!p->mig)
 		return record_row(conn, table, m, "running", 0, -1, true);
-	row_write_init(&w[n++], table, p->mig, "applied", p->ms, p->done, false);
-	row_write_init(&w[n++], table, m, "running", 0, -1, true);
-	error = row_write_check(&w[0]);
-	if (!error)
-		error = row_write_check(&w[1]);
-	for (size_t i = 0; i < n; i++)
-		q[i] = w[i].q;
-	if (!error)
-		error = df_conn_query_batch(conn, q, n);
-	for (size_t i = 0; i < n; i++)
-		row_write_release(&w[i]);
+	row_write_init(&w[0], table, p->mig, "applied", p->ms, p->done, false);
+	row_write_init(&w[1], table, m, "running", 0, -1, true);
+	if ((error = row_write_check(&w[0])) == 0 && (error = row_write_check(&w[1])) == 0)
+		error = df_conn_query_batch(conn, (df_query[]){ w[0].q, w[1].q }, 2);
+	row_write_release(&w[0]);
+	row_write_release(&w[1]);
 	if (error < 0)
 		return error;   /* the batch rolled back: the mark is still pending */
 	p->mig = NULL;
