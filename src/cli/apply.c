@@ -240,13 +240,16 @@ static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migr
 	char *text;
 	size_t len;
 
-	if (m->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &m->up) < 0) {
+	if (m->up.len > 4 * 1024 * 1024) {
+		/* "run a large migration (N MB)", from the size alone */
 		df_strlist acts = DF_STRLIST_INIT;
-		df_error_clear();
-		cli_actions(&acts, m, df_conn_dialect(s->conn));    /* "run a large migration" */
+		cli_actions(&acts, m, df_conn_dialect(s->conn));
 		for (size_t k = 0; k < acts.nr; k++)
 			cli_say(ctx, "      - %s\n", acts.v[k]);
 		df_strlist_release(&acts);
+	}
+	if (m->up.len > 16 * 1024 * 1024 || df_section_read(&text, &len, &m->up) < 0) {
+		df_error_clear();
 		return;
 	}
 	df_review_opts_init(&ro);
@@ -257,9 +260,6 @@ static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migr
 	ro.base_line = m->up.line;
 	ro.disabled = &s->cfg->review_disabled;
 	if (df_review_run(&r, &ro, m->path, text, len) == 0) {
-		if (m->up.len > 4 * 1024 * 1024)
-			cli_say(ctx, "      - run a large migration (%llu MB)\n",
-				(unsigned long long)(m->up.len >> 20));
 		for (size_t k = 0; m->up.len <= 4 * 1024 * 1024 && k < r->actions.nr; k++)
 			cli_say(ctx, "      - %s\n", r->actions.v[k]);
 		for (size_t i = 0; i < r->nr_findings; i++) {
