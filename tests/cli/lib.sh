@@ -3,7 +3,22 @@
 # `run_tests NAME...`; every test runs once per engine:
 #   sqlite always; postgres and mysql when DEVFLOW_TEST_PG_URL /
 #   DEVFLOW_TEST_MYSQL_URL are set (required when DEVFLOW_REQUIRE_SERVERS=1).
-# Scripts end with the plain line "N passed, N failed".
+#
+# A failed check always fails the test.  Every check (fail, expect_rc,
+# contains, lacks, json_eq) writes the failure to $FAILURES before it
+# returns 1, and run_tests reports a test "not ok" when the function
+# returned non-zero OR wrote anything there.  So a check is never lost,
+# not even left of `||`, inside `if`, or in a ( ... ) || { ... } block,
+# where bash turns `set -e` off.
+#
+# A test that does not apply to the engine says so with
+# `skip_engine REASON`; it is reported as TAP "ok - ENGINE NAME # SKIP
+# REASON" and counted as skipped, never as passed.  A server engine whose
+# URL is not set is skipped the same way (a failure under
+# DEVFLOW_REQUIRE_SERVERS=1), and the script then exits 77 (CTest's
+# SKIP_RETURN_CODE: "not run", never "passed").
+#
+# Scripts end with the plain line "N passed, N failed, N skipped".
 set -u
 
 DEVFLOW=${DEVFLOW:-$(cd "$(dirname "$0")/../.." && pwd)/build/devflow}
@@ -13,13 +28,45 @@ unset DATABASE_URL DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD DB_ENGINE \
 
 passed=0
 failed=0
+skipped=0
+server_skipped=0
 TMP_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/devflow-cli.XXXXXX")
 trap 'cleanup_dbs; rm -rf "$TMP_ROOT"' EXIT
-CREATED_DBS=""
+# the failures of the running test, one a line (see above)
+FAILURES=$TMP_ROOT/failures
+# databases made by new_project and friends, "pg:NAME" or "my:NAME" a line:
+# a file, as tests run in subshells whose variables the parent never sees
+CREATED_DBS_FILE=$TMP_ROOT/created-dbs
+SKIP_STATUS=77
 
 fail() {
 	echo "    FAIL: $*" >&2
+	printf '%s\n' "$*" | head -c 2000 >>"$FAILURES"
+	echo >>"$FAILURES"
 	return 1
+}
+
+# skip_engine REASON: the test does not apply to $ENGINE (exits the test)
+skip_engine() {
+	printf '%s\n' "$*" >"$TMP_ROOT/skip-reason"
+	exit $SKIP_STATUS
+}
+
+# probe COMMAND...: run a check that is meant to fail, in a subshell with
+# failures recorded apart; exit 0 when it failed (returned non-zero or
+# recorded a failure), 1 when it passed.  For tests of the checks themselves.
+probe() {
+	local f="$TMP_ROOT/probe.$BASHPID" r=0
+	: >"$f"
+	( FAILURES=$f; set -e; "$@" ) >/dev/null 2>&1 || r=$?
+	if [ "$r" != 0 ] || [ -s "$f" ]; then rm -f "$f"; return 0; fi
+	rm -f "$f"
+	return 1
+}
+
+# created_db KIND:NAME: drop it when the script ends
+created_db() {
+	echo "$1" >>"$CREATED_DBS_FILE"
 }
 
 # df ARGS...: run devflow in the project; sets $out, $err, $rc.
@@ -58,19 +105,13 @@ json_eq() {      # json_eq EXPR EXPECTED
 
 # ---- engines --------------------------------------------------------------
 
-engines() {
-	echo sqlite
-	if [ -n "${DEVFLOW_TEST_PG_URL:-}" ]; then echo postgres
-	elif [ "${DEVFLOW_REQUIRE_SERVERS:-0}" = 1 ]; then echo missing-postgres; fi
-	if [ -n "${DEVFLOW_TEST_MYSQL_URL:-}" ]; then echo mysql
-	elif [ "${DEVFLOW_REQUIRE_SERVERS:-0}" = 1 ]; then echo missing-mysql; fi
-}
-
 # host:port of a server URL
 url_hostport() { echo "$1" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*).*#\2#'; }
 
 cleanup_dbs() {
-	for d in $CREATED_DBS; do
+	[ -f "$CREATED_DBS_FILE" ] || return 0
+	local d
+	for d in $(sort -u "$CREATED_DBS_FILE"); do
 		case $d in
 		pg:*) psql -q "$DEVFLOW_TEST_PG_URL" -c "DROP DATABASE IF EXISTS ${d#pg:} WITH (FORCE)" >/dev/null 2>&1 ;;
 		my:*) my_admin -e "DROP DATABASE IF EXISTS ${d#my:}" >/dev/null 2>&1 ;;
@@ -94,11 +135,11 @@ new_project() {
 	sqlite) URL="sqlite:./test.db" ;;
 	postgres)
 		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $name" >/dev/null
-		CREATED_DBS="$CREATED_DBS pg:$name"
+		created_db "pg:$name"
 		URL=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$name\1#") ;;
 	mysql)
 		my_admin -e "CREATE DATABASE $name"
-		CREATED_DBS="$CREATED_DBS my:$name"
+		created_db "my:$name"
 		URL=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$name\1#") ;;
 	esac
 	DBNAME=$name
@@ -137,31 +178,71 @@ mig() {
 	} >"migrations/$1_$2.sql"
 }
 
+# report STATUS ENGINE TEST [REASON]: one TAP line, and the tally
+report() {
+	case $1 in
+	ok) echo "ok - $2 $3"; passed=$((passed + 1)) ;;
+	skip) echo "ok - $2 $3 # SKIP $4"; skipped=$((skipped + 1)) ;;
+	fail) echo "not ok - $2 $3${4:+ ($4)}"; failed=$((failed + 1)) ;;
+	esac
+}
+
+# run_one ENGINE TEST: the test in a subshell with `set -eu`; "not ok" when
+# it returned non-zero or recorded any failure, skipped when it called
+# skip_engine (and recorded nothing).
+run_one() {
+	local e=$1 t=$2 r=0 n
+	: >"$FAILURES"
+	rm -f "$TMP_ROOT/skip-reason"
+	ENGINE=$e
+	( set -eu; "$t" ) || r=$?
+	cd "$TMP_ROOT"
+	n=$(grep -c . "$FAILURES" 2>/dev/null || true)
+	if [ "${n:-0}" -gt 0 ]; then
+		report fail "$e" "$t" "$n failed check(s)$([ $r = 0 ] && echo ', returned 0')"
+	elif [ $r = $SKIP_STATUS ] && [ -f "$TMP_ROOT/skip-reason" ]; then
+		report skip "$e" "$t" "$(head -1 "$TMP_ROOT/skip-reason")"
+	elif [ $r = 0 ]; then
+		report ok "$e" "$t"
+	else
+		report fail "$e" "$t" "exit $r"
+	fi
+}
+
 run_tests() {
 	local t e
-	for e in $(engines); do
+	for e in sqlite postgres mysql; do
+		local var=
 		case $e in
-		missing-*)
-			echo "not ok - ${e#missing-} server URL not set but DEVFLOW_REQUIRE_SERVERS=1"
-			failed=$((failed + 1))
-			continue ;;
+		postgres) var=DEVFLOW_TEST_PG_URL ;;
+		mysql) var=DEVFLOW_TEST_MYSQL_URL ;;
 		esac
-		for t in "$@"; do
-			ENGINE=$e
-			if [ -n "${ONLY_SQLITE_TESTS:-}" ] && [ "$e" != sqlite ]; then
-				case " $ONLY_SQLITE_TESTS " in *" $t "*) continue ;; esac
-			fi
-			( set -eu; "$t" )
-			if [ $? = 0 ]; then
-				echo "ok - $e $t"
-				passed=$((passed + 1))
-			else
-				echo "not ok - $e $t"
+		if [ -n "$var" ] && [ -z "$(eval "echo \${$var:-}")" ]; then
+			if [ "${DEVFLOW_REQUIRE_SERVERS:-0}" = 1 ]; then
+				echo "not ok - $e server URL not set ($var) but DEVFLOW_REQUIRE_SERVERS=1"
 				failed=$((failed + 1))
+			else
+				for t in "$@"; do
+					report skip "$e" "$t" "no $e server ($var not set)"
+					server_skipped=$((server_skipped + 1))
+				done
 			fi
-			cd "$TMP_ROOT"
+			continue
+		fi
+		for t in "$@"; do
+			if [ -n "${ONLY_SQLITE_TESTS:-}" ] && [ "$e" != sqlite ]; then
+				case " $ONLY_SQLITE_TESTS " in
+				*" $t "*) report skip "$e" "$t" "engine-independent, run on sqlite only"; continue ;;
+				esac
+			fi
+			run_one "$e" "$t"
 		done
 	done
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ] || return 1
+	if [ "$server_skipped" != 0 ]; then
+		echo "# $server_skipped test(s) not run for lack of a server: reported to CTest as skipped"
+		return $SKIP_STATUS
+	fi
+	return 0
 }

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 t_concurrently_needs_directive() {
-	[ "$ENGINE" = postgres ] || return 0
+	[ "$ENGINE" = postgres ] || skip_engine "PostgreSQL only"
 	new_project
 	mig 20240101000000 t "CREATE TABLE t (id INTEGER, email TEXT);" "DROP TABLE t;"
 	mig 20240102000000 idx "CREATE INDEX CONCURRENTLY t_email ON t (email);" "DROP INDEX CONCURRENTLY t_email;"
@@ -23,7 +23,7 @@ t_concurrently_needs_directive() {
 }
 
 t_dollar_quoted_function() {
-	[ "$ENGINE" = postgres ] || return 0
+	[ "$ENGINE" = postgres ] || skip_engine "PostgreSQL only"
 	new_project
 	mig 20240101000000 fn 'CREATE FUNCTION add_one(i integer) RETURNS integer AS $body$
 BEGIN
@@ -38,7 +38,7 @@ INSERT INTO t DEFAULT VALUES;' "DROP TABLE t; DROP FUNCTION add_one(integer);"
 }
 
 t_mysql_delimiter() {
-	[ "$ENGINE" = mysql ] || return 0
+	[ "$ENGINE" = mysql ] || skip_engine "MariaDB only"
 	new_project
 	mig 20240101000000 proc 'CREATE TABLE t (v INT);
 DELIMITER $$
@@ -55,7 +55,7 @@ CALL add_row(5);' "DROP PROCEDURE add_row; DROP TABLE t;"
 }
 
 t_mysql_failure_records_statement() {
-	[ "$ENGINE" = mysql ] || return 0
+	[ "$ENGINE" = mysql ] || skip_engine "MariaDB only"
 	new_project
 	mig 20240101000000 half "CREATE TABLE a (id INT);
 CREATE TABLE b (id INT);

@@ -29,7 +29,7 @@ t_review_pending_and_fail_on() {
 }
 
 t_review_files_and_dialects() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "reviews files, no database: run on sqlite only"
 	new_project
 	mkdir -p prisma/migrations/20240101_init
 	printf 'CREATE INDEX users_email ON users (email);\nALTER TABLE users RENAME COLUMN name TO full_name;\n' \
@@ -46,7 +46,7 @@ t_review_files_and_dialects() {
 }
 
 t_review_controls() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "reviews files, no database: run on sqlite only"
 	new_project
 	printf -- '-- devflow:allow drop-table\nDROP TABLE old_stuff;\nDROP TABLE other;\n' >f.sql
 	df db review f.sql --dialect postgres --json; expect_rc 3
@@ -57,7 +57,7 @@ t_review_controls() {
 }
 
 t_review_sarif() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "reviews files, no database: run on sqlite only"
 	new_project
 	printf 'DROP TABLE t;\n' >f.sql
 	df db review f.sql --dialect mysql --format sarif; expect_rc 3
@@ -67,7 +67,7 @@ t_review_sarif() {
 }
 
 t_review_corpus_no_crash() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "reviews files, no database: run on sqlite only"
 	new_project
 	# every file of PostgreSQL's regression suite, in one process: no crash, no hang
 	df db review "$DF_SHARED"/corpus/pg_regress/*.sql --dialect postgres --fail-on high --json

@@ -77,7 +77,7 @@ run_case() {
 }
 
 t_gate_matrix() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "staging and production are SQLite files (t_gates_on_every_engine: every engine)"
 	cases=0
 	for env in staging production; do
 		for receipt in none ok stale other_set other_db; do
@@ -93,7 +93,7 @@ t_gate_matrix() {
 }
 
 t_refusal_names_the_missing_step() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "SQLite env files"
 	gate_project
 	df db migrate --env production --json </dev/null; expect_rc 3
 	json_eq 'd["error"]["kind"]' gate_refused
@@ -117,7 +117,7 @@ t_refusal_names_the_missing_step() {
 }
 
 t_remote_host_under_local_policy() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "no database reached: run on sqlite only"
 	new_project
 	df db migrate --url "postgres://app:canary-pw@db.example.com:5432/shop" --json; expect_rc 3
 	json_eq 'd["error"]["kind"]' gate_refused
@@ -128,7 +128,7 @@ t_remote_host_under_local_policy() {
 }
 
 t_rollback_and_restore_are_gated() {
-	[ "$ENGINE" = sqlite ] || return 0
+	[ "$ENGINE" = sqlite ] || skip_engine "SQLite env files"
 	gate_project
 	"$DEVFLOW" db migrate --env production --dry-run >/dev/null 2>&1
 	"$DEVFLOW" db migrate --env production --backup --confirm production >/dev/null 2>&1

@@ -178,7 +178,7 @@ t_backup_verify_audit() {
 
 # A backup that restores to different counts fails --verify and is not kept.
 t_verify_mismatch() {
-	[ "$ENGINE" != sqlite ] || return 0   # SQLite's page copy has no tool to tamper with
+	[ "$ENGINE" != sqlite ] || skip_engine "SQLite's page copy has no tool to tamper with"
 	setup_data
 	local w="$PROJECT/wrap" before=$(verify_dbs)
 	mkdir "$w"
@@ -318,7 +318,7 @@ t_disk_full() {
 }
 
 t_client_missing() {
-	[ "$ENGINE" != sqlite ] || return 0   # SQLite needs no client tool
+	[ "$ENGINE" != sqlite ] || skip_engine "SQLite needs no client tool"
 	setup_data
 	local empty="$PROJECT/empty" pkg
 	mkdir "$empty"
@@ -349,7 +349,7 @@ t_client_missing() {
 
 # Stop a server while its dump runs (a second, private server).
 t_server_gone() {
-	[ "$ENGINE" != sqlite ] || return 0   # no server
+	[ "$ENGINE" != sqlite ] || skip_engine "no server"
 	local sd only url port pid i state
 	holder=
 	case $ENGINE in postgres) only=pg ;; mysql) only=mysql ;; esac
@@ -406,7 +406,7 @@ t_server_gone() {
 
 # The password in no argv, file name, output, or the tool's environment.
 t_password_hidden() {
-	[ "$ENGINE" != sqlite ] || return 0   # no password, no client tool
+	[ "$ENGINE" != sqlite ] || skip_engine "no password, no client tool"
 	pw_project
 	local w="$PROJECT/wrap" log="$PROJECT/log" tool real i
 	mkdir "$w" "$log"
@@ -465,7 +465,7 @@ t_password_hidden() {
 
 # Progress on a terminal (bytes and rate), none with --json.
 t_progress() {
-	[ "$ENGINE" != sqlite ] || return 0   # a small SQLite backup is done before the first report
+	[ "$ENGINE" != sqlite ] || skip_engine "a small SQLite backup is done before the first report"
 	setup_data
 	local w="$PROJECT/slow" tool real
 	mkdir "$w"

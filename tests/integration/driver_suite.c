@@ -6,7 +6,8 @@
  *   PostgreSQL  when DEVFLOW_TEST_PG_URL is set (a superuser URL)
  *   MySQL       when DEVFLOW_TEST_MYSQL_URL is set (a root URL)
  *
- * With DEVFLOW_REQUIRE_SERVERS=1 a missing URL is a failure, not a skip.
+ * With DEVFLOW_REQUIRE_SERVERS=1 a missing URL is a failure; without it, a
+ * skip, and the program exits 77 (CTest: not run, never passed).
  * tests/support/servers.sh starts suitable throwaway servers and writes the
  * variables to DIR/env.  Every test gets its own database (a new file, or
  * CREATE DATABASE on the server), dropped afterwards.  The server tests also
@@ -1048,6 +1049,10 @@ static const struct {
 #undef CHECK
 };
 
+/* engines not run (no URL, or filtered out): main() exits 77, CTest's
+ * SKIP_RETURN_CODE, so the suite is "not run", never "passed" */
+static int engines_skipped;
+
 static int run_engine(struct engine_info *e)
 {
 	struct CMUnitTest tests[sizeof(checks) / sizeof(checks[0])];
@@ -1062,6 +1067,7 @@ static int run_engine(struct engine_info *e)
 		only = NULL;    /* required servers are never filtered out */
 	if (only && *only && !strstr(only, e->name)) {
 		printf("[  SKIPPED ] %s: not in DEVFLOW_TEST_ENGINES=%s\n", e->name, only);
+		engines_skipped++;
 		return 0;
 	}
 	if (e->env) {
@@ -1072,6 +1078,9 @@ static int run_engine(struct engine_info *e)
 				req && !strcmp(req, "1") ? test_drv__server_missing : test_drv__server_skipped,
 				NULL, NULL, NULL,
 			} };
+
+			if (!req || strcmp(req, "1"))
+				engines_skipped++;
 			return _cmocka_run_group_tests(group, one, 1, NULL, NULL);
 		}
 		e->admin_url = (char *)url;
@@ -1099,5 +1108,12 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 		failed += run_engine(&engines[i]);
-	return failed ? 1 : 0;
+	if (failed)
+		return 1;
+	if (engines_skipped) {
+		printf("driver_suite: %d engine(s) not run: exit 77 (CTest: skipped, not passed)\n",
+		       engines_skipped);
+		return 77;
+	}
+	return 0;
 }
