@@ -1,5 +1,7 @@
 #!/bin/bash
-# kill -9 at random moments during a 60-migration run, many times over:
+# kill -9 at random moments during a 60-migration run, many times over
+# (and at least a quarter of the kills must land mid-run: some migrations
+# of the run applied, not all):
 # afterwards every recorded migration's effects exist and no unrecorded
 # migration's do (SQLite, PostgreSQL); on MariaDB, whose DDL commits
 # implicitly, the half-applied one is shown as failed.  The next migrate
@@ -57,15 +59,22 @@ INSERT INTO k$i (id) VALUES ($i + 1);" "DROP TABLE k$i;"
 	t0=$(date +%s%N); df db migrate; expect_rc 0; t1=$(date +%s%N)
 	span=$(( (t1 - t0) / 1000000 ))
 	df db rollback --steps 60; expect_rc 0
-	local round killed=0
+	local round killed=0 midrun=0 before after half0
 	for round in $(seq 1 "$ROUNDS"); do
+		before=$(q "SELECT count(*) FROM _migrations")
+		half0=$halfway
 		"$DEVFLOW" db migrate >/dev/null 2>&1 &
 		pid=$!
-		# anywhere from the start-up to the end of a run
-		sleep "$(awk -v s="$span" -v r="$RANDOM" 'BEGIN { printf "%.3f", s * (r / 32768.0) / 1000 }')"
+		# anywhere from the start-up to the end of this run (the pending part)
+		sleep "$(awk -v s="$span" -v p=$((60 - before)) -v r="$RANDOM" 'BEGIN { printf "%.3f", s * p / 60 * (r / 32768.0) / 1000 }')"
 		if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
 		wait "$pid" 2>/dev/null || true
+		after=$(q "SELECT count(*) FROM _migrations WHERE COALESCE(state, 'applied') = 'applied'")
 		consistent
+		# mid-run: the run had applied some of its migrations, not all
+		if [ "$after" -gt "$before" ] && [ "$after" -lt 60 ] || [ $halfway -gt $half0 ]; then
+			midrun=$((midrun + 1))
+		fi
 		df db status --json; expect_rc 0
 		json_eq 'd["lock"]["held"]' false
 		# roll some back so the next round has work to do again
@@ -76,7 +85,8 @@ INSERT INTO k$i (id) VALUES ($i + 1);" "DROP TABLE k$i;"
 	df db migrate --json; expect_rc 0
 	df db status --json; json_eq 'd["applied"]' 60; json_eq 'd["pending"]' 0
 	consistent
-	echo "    killed $killed of $ROUNDS runs mid-flight ($ENGINE), $halfway left halfway"
+	echo "    killed $killed of $ROUNDS runs, $midrun of them mid-run ($ENGINE), $halfway left halfway"
+	[ $((midrun * 4)) -ge "$ROUNDS" ] || fail "only $midrun of $ROUNDS kills landed mid-run (want a quarter)"
 }
 
 run_tests t_kill_9_many_times
