@@ -41,8 +41,7 @@ SKIP_STATUS=77
 
 fail() {
 	echo "    FAIL: $*" >&2
-	printf '%s\n' "$*" | head -c 2000 >>"$FAILURES"
-	echo >>"$FAILURES"
+	{ printf '%s' "$*" | tr '\n' ' ' | head -c 2000; echo; } >>"$FAILURES"
 	return 1
 }
 
@@ -191,11 +190,13 @@ report() {
 # it returned non-zero or recorded any failure, skipped when it called
 # skip_engine (and recorded nothing).
 run_one() {
-	local e=$1 t=$2 r=0 n
+	local e=$1 t=$2 r n
 	: >"$FAILURES"
 	rm -f "$TMP_ROOT/skip-reason"
 	ENGINE=$e
-	( set -eu; "$t" ) || r=$?
+	# not `|| r=$?`: left of || bash would turn set -e off in the test
+	( set -eu; "$t" )
+	r=$?
 	cd "$TMP_ROOT"
 	n=$(grep -c . "$FAILURES" 2>/dev/null || true)
 	if [ "${n:-0}" -gt 0 ]; then
@@ -230,6 +231,20 @@ run_tests() {
 			continue
 		fi
 		for t in "$@"; do
+			# a selection (tests/mutations/run.sh; by hand while working):
+			# DEVFLOW_TEST_ONLY="t_a t_b", DEVFLOW_TEST_ENGINES="sqlite postgres"
+			if [ -n "${DEVFLOW_TEST_ONLY:-}" ]; then
+				case " $DEVFLOW_TEST_ONLY " in
+				*" $t "*) ;;
+				*) report skip "$e" "$t" "not in DEVFLOW_TEST_ONLY"; continue ;;
+				esac
+			fi
+			if [ -n "${DEVFLOW_TEST_ENGINES:-}" ]; then
+				case " $DEVFLOW_TEST_ENGINES " in
+				*" $e "*) ;;
+				*) report skip "$e" "$t" "not in DEVFLOW_TEST_ENGINES"; continue ;;
+				esac
+			fi
 			if [ -n "${ONLY_SQLITE_TESTS:-}" ] && [ "$e" != sqlite ]; then
 				case " $ONLY_SQLITE_TESTS " in
 				*" $t "*) report skip "$e" "$t" "engine-independent, run on sqlite only"; continue ;;
