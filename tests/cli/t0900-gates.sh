@@ -106,8 +106,19 @@ t_refusal_names_the_missing_step() {
 	contains "$(json 'd["error"]["hint"]')" "--confirm production"
 	df db migrate --env production --backup --confirm production --json; expect_rc 0
 	json_eq 'd["verified"]' true
-	[ -f "$(json 'd["backup"]')" ] || fail "no backup file"
-	[ -n "$(json 'd["snapshots"]["before"]')" ] || fail "no schema snapshot before"
+	# the files themselves: the backup holds the database as it was before
+	# (the history, not table a), the snapshots the schema before and after
+	local b before after
+	b=$(json 'd["backup"]'); before=$(json 'd["snapshots"]["before"]'); after=$(json 'd["snapshots"]["after"]')
+	[ -f "$b" ] || fail "no backup file '$b'"
+	[ "$(sqlite3 "$b" "SELECT count(*) FROM sqlite_master WHERE name IN ('_migrations', 'a')")" = 1 ] &&
+		[ "$(sqlite3 "$b" "SELECT count(*) FROM sqlite_master WHERE name = '_migrations'")" = 1 ] ||
+		fail "the backup does not hold the database as it was before the migration"
+	[ -f "$before" ] || fail "no schema snapshot before: '$before'"
+	[ -f "$after" ] || fail "no schema snapshot after: '$after'"
+	grep -q "CREATE TABLE _migrations " "$before" || fail "the snapshot before holds no schema: $(head -c 300 "$before")"
+	! grep -q "CREATE TABLE a " "$before" || fail "the snapshot before already has table a"
+	grep -q "CREATE TABLE a " "$after" || fail "the snapshot after lacks table a: $(head -c 300 "$after")"
 	df db history --env production --json; expect_rc 0
 	contains "$out" '"op": "backup"'
 	df db migrate --env staging --dry-run --json; expect_rc 0
@@ -132,14 +143,24 @@ t_rollback_and_restore_are_gated() {
 	gate_project
 	"$DEVFLOW" db migrate --env production --dry-run >/dev/null 2>&1
 	"$DEVFLOW" db migrate --env production --backup --confirm production >/dev/null 2>&1
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "setup: a not applied"
 	df db rollback --env production </dev/null; expect_rc 3
-	sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'" | grep -q 1 || fail "rolled back without gates"
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "rolled back without gates"
 	df db rollback --env production --dry-run; expect_rc 0
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "the dry-run rolled back"
 	df db rollback --env production --confirm production --backup; expect_rc 0
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 0 ] || fail "not rolled back"
 	df db backup --env production --json; expect_rc 0
 	b=$(json 'd["path"]')
+	# the database now differs from the backup, so a restore shows
+	sqlite3 prod.db "CREATE TABLE after_backup (id INTEGER); INSERT INTO after_backup VALUES (7);"
 	df db restore "$b" --env production </dev/null; expect_rc 3
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM after_backup" 2>&1)" = 1 ] || fail "a refused restore changed the database"
 	df db restore "$b" --env production --confirm production; expect_rc 0
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'after_backup'")" = 0 ] ||
+		fail "the restore did not bring the backup back"
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = '_migrations'")" = 1 ] ||
+		fail "the restored database has no history"
 }
 
 # The same gates on every engine, staging and production walked through.
