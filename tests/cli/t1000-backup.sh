@@ -56,9 +56,11 @@ other_db() {
 	sqlite) DB2=other.db; URL2="sqlite:./other.db" ;;
 	postgres)
 		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $DB2" >/dev/null
+		created_db "pg:$DB2"
 		URL2=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
 	mysql)
 		my_admin -e "CREATE DATABASE $DB2"
+		created_db "my:$DB2"
 		URL2=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
 	esac
 }
@@ -148,6 +150,8 @@ t_backup_verify_audit() {
 	[ "$(sha256sum "$p" | cut -d' ' -f1)" = "$sha" ] || fail "sha256 differs from the file's"
 	[ "$(stat -c %s "$p")" = "$size" ] || fail "size differs from the file's"
 	verify_dbs_left "$before" || fail "the throwaway verify database was not dropped"
+	# verified independently, not by devflow's own "verified": true
+	verify_really_restores "$p"
 	# the audit row the production gate reads
 	local r=$(q "SELECT receipt FROM _migrations_audit WHERE op = 'backup' AND result = 'ok'")
 	contains "$r" "sha256=$sha"
@@ -174,6 +178,55 @@ t_backup_verify_audit() {
 	[ "$(q2 "SELECT count(*) FROM _migrations_audit WHERE op = 'restore' AND result = 'ok'")" = 1 ] ||
 		fail "no restore row in the restored database's audit log"
 	drop_other_db
+}
+
+# restore_wrapper DIR MODE: the engine's restore client wrapped in DIR;
+# MODE log: log its argv, then run the real one; MODE noop: read the input
+# and do nothing.  Prints the variables for dfe.
+restore_wrapper() {
+	local w=$1 tool real
+	mkdir -p "$w"
+	case $ENGINE in
+	postgres) tool=pg_restore real=$PGBIN/pg_restore; ln -sf "$PGBIN/pg_dump" "$w/pg_dump" ;;
+	mysql) tool=mariadb real=$(command -v mariadb) ;;
+	esac
+	{
+		echo '#!/bin/sh'
+		echo "[ \"\$1\" = --version ] && exec $real --version"
+		echo "printf '%s\\n' \"\$*\" >>'$w/argv'"
+		case $2 in
+		log) echo "exec $real \"\$@\"" ;;
+		noop) echo 'cat >/dev/null; exit 0' ;;
+		esac
+	} >"$w/$tool"
+	chmod +x "$w/$tool"
+}
+
+# verify_really_restores BACKUP: --verify restores into a throwaway
+# database (seen by the restore client's argv), and a restore that does
+# nothing makes it fail; on SQLite (restored in memory, in-process) the
+# backup file itself must hold the data.
+verify_really_restores() {
+	if [ "$ENGINE" = sqlite ]; then
+		[ "$(sqlite3 "$1" "PRAGMA integrity_check")" = ok ] || fail "the backup file is damaged"
+		[ "$(sqlite3 "$1" "SELECT count(*) FROM users")" = 3 ] || fail "the backup file does not hold users' 3 rows"
+		[ "$(sqlite3 "$1" "SELECT count(*) FROM _migrations")" = 2 ] || fail "the backup file does not hold the history"
+		return 0
+	fi
+	local w="$PROJECT/vwrap"
+	restore_wrapper "$w" log
+	dfe PATH="$w:$PATH" DEVFLOW_PG_LIBDIR="$w/none" "$DEVFLOW" db backup --verify -o "$PROJECT/v1.bak" --json
+	expect_rc 0
+	grep -q "devflow_verify_" "$w/argv" 2>/dev/null ||
+		fail "--verify never ran the restore client into a devflow_verify_ database: $(cat "$w/argv" 2>&1)"
+	rm -rf "$w"
+	restore_wrapper "$w" noop
+	dfe PATH="$w:$PATH" DEVFLOW_PG_LIBDIR="$w/none" "$DEVFLOW" db backup --verify -o "$PROJECT/v2.bak" --json
+	expect_rc 1
+	json_eq 'd["error"]["kind"]' io
+	contains "$out" "missing from the backup"
+	no_backup_file "$PROJECT/v2.bak"
+	rm -rf "$w"
 }
 
 # A backup that restores to different counts fails --verify and is not kept.
@@ -232,15 +285,29 @@ t_restore_clean() {
 	[ "$(q "SELECT count(*) FROM _migrations")" = 2 ] || fail "history after restore"
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'restore' AND result = 'ok'")" -ge 1 ] || fail "no restore audit row"
 	df db status --json; json_eq 'd["applied"]' 2
-	# another engine's backup is refused with a clear message
+	# a file that is no backup of this engine is refused with a message
+	# that says so, and the database is left as it was
 	printf 'not a backup\n' >"$PROJECT/junk.bak"
 	df db restore "$PROJECT/junk.bak"
-	[ "$rc" != 0 ] || fail "restoring junk succeeded"
+	case $ENGINE in
+	sqlite) expect_rc 2; contains "$err" "'$PROJECT/junk.bak' is not a SQLite backup" ;;
+	postgres) expect_rc 2; contains "$err" "'$PROJECT/junk.bak' is not a PostgreSQL backup" ;;
+	mysql)
+		# a MariaDB backup is SQL text: the client rejects it, devflow says which
+		expect_rc 1; contains "$err" "mariadb failed"; contains "$err" "near 'not a backup' at line 1" ;;
+	esac
+	[ "$(q "SELECT count(*) FROM users")" = 3 ] || fail "a junk restore changed the data"
 }
+
+# users: 3 rows in the backup; add_row makes the database differ from it,
+# so whether a restore ran shows on the server.
+users_rows() { q "SELECT count(*) FROM users"; }
+add_row() { q "INSERT INTO users (id, email) VALUES ($1, 'new-$1@example.com')" >/dev/null; }
 
 t_restore_gates() {
 	setup_data
 	df db backup -o "$PROJECT/b.bak"; expect_rc 0
+	add_row 4
 	export TARGET_URL=$URL
 	cat >devflow.conf <<-'EOF'
 	[env "staging"]
@@ -250,13 +317,20 @@ t_restore_gates() {
 	url = ${TARGET_URL}
 	policy = production
 	EOF
-	df db restore "$PROJECT/b.bak" --env staging --json; expect_rc 3
+	df db restore "$PROJECT/b.bak" --env staging --clean --json </dev/null; expect_rc 3
 	json_eq 'd["error"]["kind"]' gate_refused
+	[ "$(users_rows)" = 4 ] || fail "a refused staging restore changed the data"
 	df db restore "$PROJECT/b.bak" --env staging --yes --clean; expect_rc 0
-	df db restore "$PROJECT/b.bak" --env production --yes --clean --json; expect_rc 3
+	[ "$(users_rows)" = 3 ] || fail "the staging restore did not bring the backup back: $(users_rows) rows"
+	add_row 5
+	df db restore "$PROJECT/b.bak" --env production --yes --clean --json </dev/null; expect_rc 3
 	json_eq 'd["next"][0]' "devflow db restore $PROJECT/b.bak --env production --confirm production"
+	[ "$(users_rows)" = 4 ] || fail "a refused production restore changed the data"
 	df db restore "$PROJECT/b.bak" --env production --confirm production --clean; expect_rc 0
+	[ "$(users_rows)" = 3 ] || fail "the production restore did not bring the backup back: $(users_rows) rows"
 	df db restore "$PROJECT/nope.bak"; expect_rc 2
+	contains "$err" "nope.bak"
+	[ "$(users_rows)" = 3 ] || fail "a restore of a missing file changed the data"
 }
 
 # ---- snapshots --------------------------------------------------------------
