@@ -19,8 +19,27 @@ while read -r name engines rest; do
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $name "*) ;; *) continue ;; esac
 	fi
-	[ -x "$here/$name" ] || { echo "not ok - $name: no wrapper $here/$name"; status=1; continue; }
 	n=$((n + 1))
+	if [ "$name" = review-rules ]; then
+		# a C corpus test, run once per rule disabled
+		prog=${rest%%:*}
+		prog=$(dirname "$DEVFLOW_REAL")/corpus_${prog#corpus/}
+		caught="" escaped=""
+		for r in $(echo "${rest#*:}" | tr ',' ' '); do
+			if DF_REVIEW_DISABLE=$r DF_SHARED=${DF_SHARED:-$here/../../../shared} "$prog" >"$log/rule.$r" 2>&1; then
+				escaped="$escaped $r"
+			else
+				caught="$caught $r"
+			fi
+		done
+		if [ -n "$escaped" ] || [ -z "$caught" ]; then
+			echo "not ok - $name: $prog passes with these rules disabled:${escaped:- (none ran)}"; status=1
+		else
+			echo "ok - $name: $(echo $caught | wc -w) rules, each disabled in turn fails $(basename "$prog")"
+		fi
+		continue
+	fi
+	[ -x "$here/$name" ] || { echo "not ok - $name: no wrapper $here/$name"; status=1; continue; }
 	# a server engine without its server: not run (a failure when required)
 	for e in ${engines//,/ }; do
 		case $e in
