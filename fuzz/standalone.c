@@ -3,7 +3,8 @@
  * fuzzers' corpora run in ordinary CI (libgit2's
  * fuzzers/standalone_driver.c).  Arguments are files, or directories whose
  * regular files are all replayed.  A failing input aborts, naming the file
- * on stderr first.
+ * on stderr first.  `--min N` first: fail when fewer than N inputs were
+ * replayed (an emptied or missing corpus must not pass).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -123,15 +124,26 @@ static int run_dir(const char *dir, unsigned *count)
 
 int main(int argc, char **argv)
 {
-	unsigned count = 0;
+	unsigned count = 0, min = 0;
 	struct stat st;
-	int i, error = 0;
+	int i = 1, error = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
+	if (argc > 2 && !strcmp(argv[1], "--min")) {
+		char *end;
+		unsigned long v = strtoul(argv[2], &end, 10);
+
+		if (*end || end == argv[2]) {
+			fprintf(stderr, "--min wants a number, not '%s'\n", argv[2]);
+			return 2;
+		}
+		min = (unsigned)v;
+		i = 3;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: %s [--min N] FILE|DIR...\n", argv[0]);
 		return 2;
 	}
-	for (i = 1; i < argc && !error; i++) {
+	for (; i < argc && !error; i++) {
 		if (stat(argv[i], &st) < 0) {
 			fprintf(stderr, "cannot stat '%s': %s\n", argv[i], strerror(errno));
 			error = -1;
@@ -144,5 +156,9 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "%u inputs replayed%s\n", count, error ? ", with errors" : "");
+	if (!error && count < min) {
+		fprintf(stderr, "fewer than the %u inputs committed: the corpus is missing files\n", min);
+		return 1;
+	}
 	return error ? 1 : 0;
 }
