@@ -1,8 +1,10 @@
 #!/bin/sh
 # `make check`: installs what is missing, builds twice (normal, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer), starts throwaway PostgreSQL
-# and MariaDB servers on loopback, and runs every test in both builds.
-# A server that does not start fails the run: nothing is skipped quietly.
+# and MariaDB servers on loopback, and runs every test in both builds
+# (the self-tests of tests/mutations in the first only).
+# A server that does not start fails the run: nothing is skipped quietly
+# (DEVFLOW_REQUIRE_SERVERS=1 makes a missing server a failure, not a skip).
 set -eu
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
