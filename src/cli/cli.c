@@ -32,6 +32,7 @@ int cli_exit_for(int code, int connect_phase)
 	case DF_ECHECKSUM:
 	case DF_EMISSING:
 	case DF_EFAILED: return CLI_EXIT_NEEDS_RESOLVE;
+	case DF_EINTERRUPTED: return CLI_EXIT_INTERRUPTED;
 	default: return CLI_EXIT_FAILED;
 	}
 }
