@@ -332,6 +332,14 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 void df_backup_info_release(df_backup_info *b);
 /* The receipt text recorded in the audit log. Caller frees. */
 char *df_backup_receipt(const df_backup_info *b);
+/*
+ * Whether a backup is still there: `path` a regular file of `size` bytes.
+ * 0 when it is; DF_ENOTFOUND (message and hint set) when it is gone or its
+ * size changed.  The second form reads path and size from a receipt
+ * (df_backup_receipt()'s text, as the audit log keeps it).
+ */
+int df_backup_file_ok(const char *path, uint64_t size);
+int df_backup_receipt_file_ok(const char *receipt);
 /* SHA-256 of a file, as hex. */
 int df_file_sha256(char out[65], uint64_t *size, const char *path);
 
