@@ -92,6 +92,8 @@ typedef struct df_migration {
 	char *path;             /* path of the UP file */
 	df_mig_format format;
 	bool no_transaction;
+	bool tx_control;        /* does its own BEGIN/COMMIT (df_run_check() found
+				 * it): runs like a no-transaction migration */
 	df_section up, down;
 	uint64_t size;
 	char checksum[65];      /* hex SHA-256 of the normalised file(s) */
@@ -279,8 +281,11 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 /* Run every statement of a plain SQL file (smoke tests). */
 int df_run_sql_file(df_conn *conn, const char *path, long *statements);
 /* Split every selected migration without running it: a file the splitter
- * rejects (unterminated quote ...) stops the run before anything applies. */
+ * rejects (unterminated quote ...), or an UP with no statement (DF_ECONFIG),
+ * stops the run before anything applies.  Sets each migration's tx_control. */
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);
+/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement. */
+int df_migration_check_nonempty(const df_migration *m, df_dialect d);
 /* Apply (or revert) the selected migrations; stops at the first failure,
  * never retries.  *out is filled even on failure (the steps done). */
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,

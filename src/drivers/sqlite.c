@@ -269,6 +269,18 @@ static int lite_rollback(df_conn *conn)
 	return lite_simple(conn, "ROLLBACK");
 }
 
+static int lite_in_transaction(df_conn *conn)
+{
+	return !sqlite3_get_autocommit(((struct lite_conn *)conn)->db);
+}
+
+/* From a signal handler: sqlite3_interrupt() only sets a flag (the sqlite3
+ * shell calls it from its SIGINT handler too). */
+static void lite_cancel(df_conn *conn)
+{
+	sqlite3_interrupt(((struct lite_conn *)conn)->db);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -665,4 +677,6 @@ const df_driver df_driver_sqlite = {
 	.restore = lite_restore,
 	.table_counts = lite_table_counts,
 	.backup_ext = "sqlite3",
+	.in_transaction = lite_in_transaction,
+	.cancel = lite_cancel,
 };
