@@ -307,6 +307,13 @@ int df_table_stats(df_conn *conn, const char *table, long long *rows, long long 
  */
 int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn);
 int df_shadow_drop(df_conn *conn, const char *name);
+/*
+ * Throwaway databases on the server that a devflow run made and did not drop
+ * (a dry-run's shadow `<db>_dfshadow_<pid>`, a backup check's
+ * `devflow_verify_<pid>_<hex>`), by name into `out`.  With the DSN of a
+ * server on this host, those of devflow processes running now are left out.
+ */
+int df_shadow_list(df_strlist *out, df_conn *conn, const df_dsn *dsn);
 
 /* ---- backups -------------------------------------------------------------- */
 
