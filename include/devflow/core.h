@@ -327,6 +327,8 @@ typedef struct df_backup_info {
 
 typedef struct df_backup_opts {
 	const char *path;       /* NULL: .devflow/backups/<env>-<db>-<UTC>.<ext> */
+	bool folder_must_exist; /* path's folder must exist (DF_EUSAGE otherwise,
+				 * as for -o); else missing folders are made */
 	const char *env;
 	bool verify;
 	void (*progress)(void *data, uint64_t bytes);

@@ -320,7 +320,7 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		if ((error = unique_path(&path)) < 0)
 			goto out;
 	}
-	if (opts->path) {
+	if (opts->path && opts->folder_must_exist) {
 		/* -o names a file in a folder that must exist: a typo must not
 		 * create a tree of folders (from the root, for an absolute path) */
 		const char *slash = strrchr(path.ptr, '/');
