@@ -92,6 +92,8 @@ typedef struct df_migration {
 	char *path;             /* path of the UP file */
 	df_mig_format format;
 	bool no_transaction;
+	bool tx_control;        /* does its own BEGIN/COMMIT (df_run_check() found
+				 * it): runs like a no-transaction migration */
 	df_section up, down;
 	uint64_t size;
 	char checksum[65];      /* hex SHA-256 of the normalised file(s) */
@@ -279,8 +281,11 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 /* Run every statement of a plain SQL file (smoke tests). */
 int df_run_sql_file(df_conn *conn, const char *path, long *statements);
 /* Split every selected migration without running it: a file the splitter
- * rejects (unterminated quote ...) stops the run before anything applies. */
+ * rejects (unterminated quote ...), or an UP with no statement (DF_ECONFIG),
+ * stops the run before anything applies.  Sets each migration's tx_control. */
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);
+/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement. */
+int df_migration_check_nonempty(const df_migration *m, df_dialect d);
 /* Apply (or revert) the selected migrations; stops at the first failure,
  * never retries.  *out is filled even on failure (the steps done). */
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
@@ -302,6 +307,13 @@ int df_table_stats(df_conn *conn, const char *table, long long *rows, long long 
  */
 int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn);
 int df_shadow_drop(df_conn *conn, const char *name);
+/*
+ * Throwaway databases on the server that a devflow run made and did not drop
+ * (a dry-run's shadow `<db>_dfshadow_<pid>`, a backup check's
+ * `devflow_verify_<pid>_<hex>`), by name into `out`.  With the DSN of a
+ * server on this host, those of devflow processes running now are left out.
+ */
+int df_shadow_list(df_strlist *out, df_conn *conn, const df_dsn *dsn);
 
 /* ---- backups -------------------------------------------------------------- */
 
@@ -315,6 +327,8 @@ typedef struct df_backup_info {
 
 typedef struct df_backup_opts {
 	const char *path;       /* NULL: .devflow/backups/<env>-<db>-<UTC>.<ext> */
+	bool folder_must_exist; /* path's folder must exist (DF_EUSAGE otherwise,
+				 * as for -o); else missing folders are made */
 	const char *env;
 	bool verify;
 	void (*progress)(void *data, uint64_t bytes);
@@ -332,6 +346,14 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 void df_backup_info_release(df_backup_info *b);
 /* The receipt text recorded in the audit log. Caller frees. */
 char *df_backup_receipt(const df_backup_info *b);
+/*
+ * Whether a backup is still there: `path` a regular file of `size` bytes.
+ * 0 when it is; DF_ENOTFOUND (message and hint set) when it is gone or its
+ * size changed.  The second form reads path and size from a receipt
+ * (df_backup_receipt()'s text, as the audit log keeps it).
+ */
+int df_backup_file_ok(const char *path, uint64_t size);
+int df_backup_receipt_file_ok(const char *receipt);
 /* SHA-256 of a file, as hex. */
 int df_file_sha256(char out[65], uint64_t *size, const char *path);
 

@@ -20,6 +20,9 @@ typedef struct df_dsn {
 	int port;               /* 0: default */
 	char *database;         /* decoded; for sqlite the file path (or ":memory:") */
 	char *query;            /* text after '?', undecoded, or NULL */
+	long wait_ms;           /* how long to wait for a lock the engine takes by
+				 * itself (SQLite's write lock); 0: the default,
+				 * 5 s; the CLI sets it from --lock-timeout */
 } df_dsn;
 
 /* Parse; DF_EUSAGE with a clear message for malformed or unsupported URLs. */

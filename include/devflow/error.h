@@ -26,6 +26,7 @@ enum df_error_code {
 	DF_EIO = -13,           /* io */
 	DF_EINTERNAL = -14,     /* internal (also: out of memory) */
 	DF_ENOTFOUND = -15,     /* a named thing does not exist (kind: usage) */
+	DF_EINTERRUPTED = -16,  /* interrupted: SIGINT/SIGTERM stopped the run */
 };
 
 /* The last error of this thread.  Strings are owned by the error slot. */

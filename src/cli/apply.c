@@ -580,7 +580,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			char *m = strdup(le->message), *h = le->hint ? strdup(le->hint) : NULL;
 			char *f = le->file ? strdup(le->file) : NULL;
 			int code = le->code, line = le->line, col = le->column, cp = le->connect_phase;
-			cli_audit(ctx, &s, op, "failed", summary.ptr, NULL, m);
+			cli_audit(ctx, &s, op, code == DF_EINTERRUPTED ? "interrupted" : "failed", summary.ptr, NULL, m);
 			df_error_set(code, "%s", m);
 			if (h)
 				df_error_hint("%s", h);

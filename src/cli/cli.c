@@ -32,6 +32,7 @@ int cli_exit_for(int code, int connect_phase)
 	case DF_ECHECKSUM:
 	case DF_EMISSING:
 	case DF_EFAILED: return CLI_EXIT_NEEDS_RESOLVE;
+	case DF_EINTERRUPTED: return CLI_EXIT_INTERRUPTED;
 	default: return CLI_EXIT_FAILED;
 	}
 }
@@ -310,6 +311,7 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 			"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
 		return DF_EGATE;
 	}
+	s->target->dsn->wait_ms = ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms;
 	if ((error = df_conn_open(&s->conn, s->target->dsn)) < 0) {
 		const df_error *e = df_error_last();
 		if (e && (e->code == DF_EPERM || e->code == DF_EIO))

@@ -42,6 +42,7 @@ int cli_backup(struct cli_ctx *ctx, struct cli_session *s, const char *path, boo
 	char *receipt;
 	int error;
 
+	o.folder_must_exist = path != NULL;     /* -o: a typo must not make folders */
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
 	ps.last = ps.start;
 	error = df_backup_run(info, s->conn, s->target->dsn, &o);

@@ -154,6 +154,25 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		df_conn_lock_holder(conn, cfg->table, &holder);
 		check(ctx, list, "lock", true, "%s%s", holder ? "held by " : "free", holder ? holder : "");
 		free(holder);
+		if (strcmp(id.engine, "sqlite")) {
+			df_strlist left = DF_STRLIST_INIT;
+			if (df_shadow_list(&left, conn, t->dsn) < 0) {
+				check(ctx, list, "throwaway", true, "cannot list throwaway databases: %s",
+					df_error_last()->message);
+			} else if (!left.nr) {
+				check(ctx, list, "throwaway", true, "no throwaway database left behind");
+			} else {
+				df_buf names = DF_BUF_INIT;
+				for (size_t i = 0; i < left.nr; i++)
+					df_buf_printf(&names, "%s%s", i ? ", " : "", left.v[i]);
+				check(ctx, list, "throwaway", false, "%zu throwaway database%s left by a run that "
+					"was killed: %s; drop %s with DROP DATABASE", left.nr, left.nr == 1 ? "" : "s",
+					names.ptr, left.nr == 1 ? "it" : "them");
+				df_buf_release(&names);
+				status = CLI_EXIT_FAILED;
+			}
+			df_strlist_release(&left);
+		}
 	}
 done:
 	if (status == CLI_EXIT_OK) {

@@ -320,7 +320,33 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		if ((error = unique_path(&path)) < 0)
 			goto out;
 	}
-	if (df_mkdirs(path.ptr, 0700, false) < 0) {
+	if (opts->path && opts->folder_must_exist) {
+		/* -o names a file in a folder that must exist: a typo must not
+		 * create a tree of folders (from the root, for an absolute path) */
+		const char *slash = strrchr(path.ptr, '/');
+		struct stat st;
+		if (!*path.ptr || (slash && slash[1] == '\0')) {
+			error = df_error_set(DF_EUSAGE, "-o wants a file name, not '%s'", path.ptr);
+			goto out;
+		}
+		if (slash) {
+			df_buf dir = DF_BUF_INIT;
+			df_buf_put(&dir, path.ptr, slash == path.ptr ? 1 : (size_t)(slash - path.ptr));
+			if (df_buf_oom(&dir)) {
+				df_buf_release(&dir);
+				error = df_error_oom();
+				goto out;
+			}
+			if (stat(dir.ptr, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				error = df_error_set(DF_EUSAGE, "cannot write the backup to '%s': the folder '%s' %s",
+					path.ptr, dir.ptr, stat(dir.ptr, &st) < 0 ? "does not exist" : "is not a folder");
+				df_error_hint("create the folder first, or pick another -o PATH");
+				df_buf_release(&dir);
+				goto out;
+			}
+			df_buf_release(&dir);
+		}
+	} else if (df_mkdirs(path.ptr, 0700, false) < 0) {
 		error = df_error_set(DF_EIO, "cannot create the folder of '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}
@@ -410,4 +436,44 @@ char *df_backup_receipt(const df_backup_info *b)
 	df_buf_printf(&r, "path=%s;sha256=%s;size=%llu;verified=%d;t=%lld", b->path, b->sha256,
 		(unsigned long long)b->size, b->verified ? 1 : 0, (long long)time(NULL));
 	return df_buf_detach(&r);
+}
+
+int df_backup_file_ok(const char *path, uint64_t size)
+{
+	struct stat st;
+
+	if (!path || !*path)
+		return df_error_set(DF_ENOTFOUND, "the backup recorded names no file");
+	if (stat(path, &st) < 0) {
+		df_error_set(DF_ENOTFOUND, "the backup file '%s' recorded in the audit log is gone (%s)",
+			path, strerror(errno));
+		df_error_hint("take a new backup (--backup, or `devflow db backup`)");
+		return DF_ENOTFOUND;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+		df_error_set(DF_ENOTFOUND, "the backup file '%s' has %lld bytes, not the %llu recorded "
+			"when it was taken", path, (long long)st.st_size, (unsigned long long)size);
+		df_error_hint("take a new backup (--backup, or `devflow db backup`)");
+		return DF_ENOTFOUND;
+	}
+	return 0;
+}
+
+int df_backup_receipt_file_ok(const char *receipt)
+{
+	const char *p, *end, *sz;
+	char *path;
+	unsigned long long size;
+	int error;
+
+	if (!receipt || strncmp(receipt, "path=", 5) ||
+	    !(end = strstr(receipt, ";sha256=")) || !(sz = strstr(end, ";size=")))
+		return df_error_set(DF_ENOTFOUND, "the backup receipt names no file");
+	p = receipt + 5;
+	size = strtoull(sz + 6, NULL, 10);
+	if (!(path = strndup(p, (size_t)(end - p))))
+		return df_error_oom();
+	error = df_backup_file_ok(path, (uint64_t)size);
+	free(path);
+	return error;
 }

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,20 +313,79 @@ static bool without_concurrently(df_buf *b, size_t *cut, const char *sql, size_t
 	return false;
 }
 
+/* How run_section runs a section, and what its messages say. */
+enum section_flags {
+	SEC_KEPT = (1 << 0),    /* statements that ran stay when a later one fails */
+	SEC_TX = (1 << 1),      /* in a transaction of ours: check it stays open */
+	SEC_DOWN = (1 << 2),    /* a rollback's DOWN section */
+	SEC_SKIP_TXCTL = (1 << 3), /* dry-run: the migration's own BEGIN/COMMIT are skipped */
+};
+
+static const char *tx_control(const char *sql, size_t len);
+
+/* "SIGINT", "SIGTERM", "a signal" */
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+/* The statement's first line, cut at 60 bytes, for messages. */
+static void statement_excerpt(df_buf *b, const char *sql, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+		i++;
+	n = i;
+	while (n < len && n - i < 60 && sql[n] != '\n' && sql[n] != '\r')
+		n++;
+	df_buf_put(b, sql + i, n - i);
+	if (n < len && sql[n] != '\n' && sql[n] != '\r')
+		df_buf_puts(b, "...");
+}
+
+/*
+ * What became of the migration when statement `done` + 1 failed or was
+ * interrupted, for the hint.
+ */
+static void state_hint(df_buf *b, const df_migration *m, long done, unsigned int flags)
+{
+	if (!(flags & SEC_KEPT)) {
+		df_buf_printf(b, "nothing of %s was kept (its transaction rolled back)%s",
+			flags & SEC_DOWN ? "its DOWN" : "this migration",
+			flags & SEC_DOWN ? "; it stays applied" : "");
+		return;
+	}
+	if (flags & SEC_DOWN) {
+		if (!done)
+			df_buf_printf(b, "no statement of its DOWN ran: '%s' stays applied", m->file);
+		else
+			df_buf_printf(b, "the %ld statement%s of its DOWN before it ran and %s kept: '%s' is "
+				"half reverted and recorded failed", done, done == 1 ? "" : "s",
+				done == 1 ? "is" : "are", m->file);
+		return;
+	}
+	if (!done)
+		df_buf_printf(b, "nothing of this migration was kept");
+	else
+		df_buf_printf(b, "nothing of this migration was kept except the %ld statement%s that "
+			"ran before it", done, done == 1 ? "" : "s");
+}
+
 /*
  * Run every statement of `sec`; *done counts the ones that completed.
- * `kept`: statements that ran stay even when a later one fails (engines
- * whose DDL commits by itself, no-transaction migrations).
+ * Stops at the first failure, at an interrupt (DF_EINTERRUPTED), and, in a
+ * transaction of ours (SEC_TX), when a statement ended it (DF_EFAILED).
  */
 static int run_section(df_conn *conn, const df_migration *m, const df_section *sec,
-	long *done, const df_run_opts *opts, bool kept)
+	long *done, const df_run_opts *opts, unsigned int flags)
 {
 	struct reader r;
 	const char *sql;
 	size_t len;
 	uint64_t off;
-	df_buf rewritten = DF_BUF_INIT;
-	int rc, error = 0;
+	df_buf rewritten = DF_BUF_INIT, b = DF_BUF_INIT;
+	int rc, error = 0, line, col;
 
 	*done = 0;
 	if (!sec->path || !sec->len)
@@ -336,6 +396,14 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	while (rc == 1) {
 		long err_off = -1;
 		size_t cut = 0;
+		int sig = df_interrupted();
+		if (sig)
+			goto interrupted;
+		if ((flags & SEC_SKIP_TXCTL) && tx_control(sql, len)) {
+			(*done)++;      /* the dry-run's transaction is the only one */
+			rc = reader_next(&r, &sql, &len, &off);
+			continue;
+		}
 		if ((opts->flags & DF_RUN_DRY_RUN) && m->no_transaction &&
 		    df_conn_dialect(conn) == DF_DIALECT_POSTGRES && needs_no_tx(sql, len)) {
 			if (!without_concurrently(&rewritten, &cut, sql, len)) {
@@ -349,27 +417,70 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 		} else {
 			error = df_conn_exec(conn, sql, len, &err_off);
 		}
+		if ((sig = df_interrupted())) {
+			if (!error)
+				(*done)++;
+			goto interrupted;
+		}
 		if (error < 0) {
-			int line, col;
 			uint64_t at = off + (err_off >= 0 && (size_t)err_off <= len ? (uint64_t)err_off : 0);
 			df_file_position(sec->path, at, &line, &col);
 			df_error_pos(sec->path, line, col);
-			df_error_prefix("%s:%d:%d", sec->path, line, col);
-			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED)
-				df_error_hint("fix the statement at %s:%d:%d and run again; nothing of this "
-					"migration was kept%s", sec->path, line, col,
-					kept ? " except the statements that ran before it" : "");
+			if (flags & SEC_DOWN) {
+				df_buf_truncate(&b, 0);
+				statement_excerpt(&b, sql, len);
+				df_error_prefix("rollback of '%s' failed at %s:%d:%d (%s)", m->file, sec->path,
+					line, col, b.ptr);
+			} else {
+				df_error_prefix("%s:%d:%d", sec->path, line, col);
+			}
+			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED) {
+				df_buf_truncate(&b, 0);
+				state_hint(&b, m, *done, flags);
+				if (flags & SEC_DOWN)
+					df_error_hint("%s; fix the DOWN statement at %s:%d:%d%s", b.ptr, sec->path,
+						line, col, (flags & SEC_KEPT) && *done ? ", check the database by hand "
+						"(`devflow db status`), then settle it with `devflow db resolve`" :
+						" and roll back again");
+				else
+					df_error_hint("fix the statement at %s:%d:%d and run again; %s", sec->path,
+						line, col, b.ptr);
+			}
 			break;
 		}
 		(*done)++;
+		if ((flags & SEC_TX) && df_conn_in_transaction(conn) == 0) {
+			/* the statement ended our transaction: what ran is committed */
+			df_file_position(sec->path, off, &line, &col);
+			error = df_error_set(DF_EFAILED, "%s:%d:%d: this statement ended the transaction "
+				"devflow opened for '%s'; the %ld statement%s up to it may be committed",
+				sec->path, line, col, m->file, *done, *done == 1 ? "" : "s");
+			df_error_pos(sec->path, line, col);
+			df_error_hint("check the database by hand (`devflow db status`), then settle it with "
+				"`devflow db resolve %s --applied` or `--rolled-back`; a migration that manages "
+				"its own transactions needs the line '-- devflow:no-transaction'", m->version);
+			break;
+		}
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_STATEMENT, *done, -1);
 		rc = reader_next(&r, &sql, &len, &off);
+		continue;
+interrupted:
+		df_file_position(sec->path, off, &line, &col);
+		error = df_error_set(DF_EINTERRUPTED, "interrupted by %s while %s '%s' (statement %ld, "
+			"%s:%d:%d)", signal_name(sig), flags & SEC_DOWN ? "rolling back" : "running",
+			m->file, *done + 1, sec->path, line, col);
+		df_error_pos(sec->path, line, col);
+		df_buf_truncate(&b, 0);
+		state_hint(&b, m, *done, flags);
+		df_error_hint("%s", b.ptr);
+		break;
 	}
 	if (rc < 0)
 		error = rc;
 	reader_close(&r);
 	df_buf_release(&rewritten);
+	df_buf_release(&b);
 	return error;
 }
 
@@ -423,7 +534,55 @@ static bool marks_running(const df_conn *conn, const df_migration *m,
 	const df_run_opts *opts, bool rollback)
 {
 	return !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
-		(m->no_transaction || !df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL));
+		(m->no_transaction || m->tx_control || !df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL));
+}
+
+/* A DOWN's row while it runs: only the state changes, so that a DOWN that
+ * fails before its first statement can put `applied` back as it was. */
+static int set_state(df_conn *conn, const char *table, const df_migration *m, const char *state)
+{
+	df_buf sql = DF_BUF_INIT;
+	const char *p[] = { state, m->file };
+	int error;
+
+	df_buf_printf(&sql, "UPDATE %s SET state = ?, error = NULL WHERE filename = ?", table);
+	error = df_buf_oom(&sql) ? df_error_oom() : df_conn_query(conn, NULL, sql.ptr, p, 2);
+	df_buf_release(&sql);
+	return error;
+}
+
+/*
+ * Write the honest state of `m` after a failure, keeping the run's error:
+ * `failed` with the statements that ran, or (a DOWN that changed nothing)
+ * `applied` again.  In a transaction the migration opened itself and left
+ * open, that transaction is rolled back first.
+ */
+static void record_after_failure(df_conn *conn, const char *table, const df_migration *m,
+	long done, bool rollback, bool insert)
+{
+	const df_error *e = df_error_last();
+	char *msg = strdup(e && e->message ? e->message : "failed");
+	char *hint = e && e->hint ? strdup(e->hint) : NULL;
+	char *file = e && e->file ? strdup(e->file) : NULL;
+	int code = e ? e->code : DF_EFAILED, line = e ? e->line : 0, col = e ? e->column : 0;
+
+	if (df_conn_in_transaction(conn) == 1)
+		df_conn_rollback(conn);
+	if (rollback && !done)
+		set_state(conn, table, m, "applied");
+	else if (insert) {
+		if (record_row(conn, table, m, "failed", 0, done, true) == 0)
+			record_failure(conn, table, m, done, msg ? msg : "failed");
+	} else
+		record_failure(conn, table, m, done, msg ? msg : "failed");
+	df_error_set(code, "%s", msg ? msg : "failed");
+	if (hint)
+		df_error_hint("%s", hint);
+	if (file)
+		df_error_pos(file, line, col);
+	free(msg);
+	free(hint);
+	free(file);
 }
 
 /*
@@ -435,22 +594,25 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	const df_run_opts *opts, bool rollback, bool outer_tx, struct pending_mark *later)
 {
 	bool dry = opts->flags & DF_RUN_DRY_RUN;
-	bool tx = !m->no_transaction && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
+	bool tx = !m->no_transaction && !m->tx_control && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
 	const df_section *sec = rollback ? &m->down : &m->up;
+	unsigned int down = rollback ? SEC_DOWN : 0;
 	long start = now_ms(), done = 0;
 	int error;
 
 	step->mig = m;
 	if (opts->flags & DF_RUN_SHADOW) {
-		error = run_section(conn, m, sec, &done, opts, false);
+		error = run_section(conn, m, sec, &done, opts, down | SEC_KEPT);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
 	}
-	if (dry && outer_tx && (tx || df_conn_dialect(conn) == DF_DIALECT_POSTGRES)) {
+	if (dry && outer_tx && (tx || df_conn_dialect(conn) == DF_DIALECT_POSTGRES ||
+	    (m->tx_control && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL)))) {
 		/* a no-transaction migration runs inside the dry-run's transaction
-		 * with CONCURRENTLY left out: the same checks, no effect */
-		error = run_section(conn, m, sec, &done, opts, false);
+		 * with CONCURRENTLY and its own BEGIN/COMMIT left out: the same
+		 * checks, no effect */
+		error = run_section(conn, m, sec, &done, opts, down | SEC_TX | SEC_SKIP_TXCTL);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -467,11 +629,16 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	if (tx) {
 		if ((error = df_conn_begin(conn)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, false);
+		error = run_section(conn, m, sec, &done, opts, down | SEC_TX);
 		if (!error && !dry)
 			error = rollback ? delete_row(conn, opts->table, m) :
 				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
-		if (error || dry) {
+		if (error == DF_EFAILED && df_conn_in_transaction(conn) == 0) {
+			/* a statement ended our transaction: nothing left to roll back;
+			 * say what is known in the history */
+			if (!dry)
+				record_after_failure(conn, opts->table, m, done, false, !rollback);
+		} else if (error || dry) {
 			int saved = error;
 			df_conn_rollback(conn);
 			error = saved;
@@ -481,29 +648,30 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	} else if (!rollback) {
 		if ((error = mark_running(conn, opts->table, m, later)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, true);
+		error = run_section(conn, m, sec, &done, opts, SEC_KEPT);
 		if (error) {
-			const df_error *e = df_error_last();
-			char *msg = strdup(e && e->message ? e->message : "failed");
-			record_failure(conn, opts->table, m, done, msg ? msg : "failed");
-			free(msg);
+			record_after_failure(conn, opts->table, m, done, false, false);
+		} else if (df_conn_in_transaction(conn) == 1) {
+			/* it opened a transaction and never ended it: nothing is sure */
+			df_conn_rollback(conn);
+			error = df_error_set(DF_EFAILED, "'%s' opened a transaction and did not end it; "
+				"devflow rolled it back", m->file);
+			df_error_hint("end the migration's transaction with COMMIT, then check the database "
+				"by hand and settle it with `devflow db resolve %s`", m->version);
+			record_after_failure(conn, opts->table, m, done, false, false);
 		} else {
 			later->mig = m;
 			later->ms = now_ms() - start;
 			later->done = done;
 		}
 	} else {
-		if ((error = record_row(conn, opts->table, m, "running", 0, -1, false)) < 0)
+		if ((error = set_state(conn, opts->table, m, "running")) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, true);
-		if (error) {
-			const df_error *e = df_error_last();
-			char *msg = strdup(e && e->message ? e->message : "failed");
-			record_failure(conn, opts->table, m, done, msg ? msg : "rollback failed");
-			free(msg);
-		} else {
+		error = run_section(conn, m, sec, &done, opts, SEC_DOWN | SEC_KEPT);
+		if (error)
+			record_after_failure(conn, opts->table, m, done, true, false);
+		else
 			error = delete_row(conn, opts->table, m);
-		}
 	}
 	step->statements = done;
 	step->duration_ms = now_ms() - start;
@@ -571,6 +739,33 @@ static const char *needs_no_tx(const char *sql, size_t len)
 	return NULL;
 }
 
+/*
+ * Transaction control a migration does itself (BEGIN, START TRANSACTION,
+ * COMMIT, END, ROLLBACK, ABORT; not SAVEPOINT and ROLLBACK TO); NULL for
+ * any other statement.  BEGIN ... END blocks of procedures and triggers
+ * are inside CREATE statements, never at the start of one.
+ */
+static const char *tx_control(const char *sql, size_t len)
+{
+	char w[64];
+
+	first_words(w, sizeof(w), sql, len, 3);
+	if (!strcmp(w, "BEGIN") || !strncmp(w, "BEGIN TRANSACTION", 17) || !strncmp(w, "BEGIN WORK", 10) ||
+	    !strncmp(w, "BEGIN DEFERRED", 14) || !strncmp(w, "BEGIN IMMEDIATE", 15) ||
+	    !strncmp(w, "BEGIN EXCLUSIVE", 15) || !strncmp(w, "BEGIN ISOLATION", 15) ||
+	    !strncmp(w, "BEGIN READ", 10))
+		return "BEGIN";
+	if (!strncmp(w, "START TRANSACTION", 17))
+		return "START TRANSACTION";
+	if (!strcmp(w, "COMMIT") || !strncmp(w, "COMMIT ", 7) || !strcmp(w, "END") ||
+	    !strncmp(w, "END TRANSACTION", 15) || !strncmp(w, "END WORK", 8))
+		return "COMMIT";
+	if ((!strcmp(w, "ROLLBACK") || !strncmp(w, "ROLLBACK ", 9) || !strcmp(w, "ABORT") ||
+	     !strncmp(w, "ABORT ", 6)) && !strstr(w, " TO"))
+		return "ROLLBACK";
+	return NULL;
+}
+
 int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 {
 	df_section sec = { 0 };
@@ -588,39 +783,89 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 	return run_section(conn, &m, &sec, statements, &o, false);
 }
 
+/*
+ * Read every statement of one section: *n counts them; *txctl is set when the
+ * migration does its own transaction control; a PostgreSQL statement that
+ * cannot run in a transaction, in a migration that runs in one, is refused.
+ */
+static int check_section(const df_migration *m, const df_section *sec, df_dialect d,
+	long *n, bool *txctl)
+{
+	struct reader r;
+	const char *sql;
+	size_t len;
+	uint64_t off;
+	int rc, error;
+
+	*n = 0;
+	*txctl = false;
+	if (!sec->path || !sec->len)
+		return 0;
+	if ((error = reader_open(&r, sec, d)) < 0)
+		return error;
+	while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
+		const char *what;
+		(*n)++;
+		if (tx_control(sql, len))
+			*txctl = true;
+		if (d != DF_DIALECT_POSTGRES || m->no_transaction || !(what = needs_no_tx(sql, len)))
+			continue;
+		int line, col;
+		df_file_position(sec->path, off, &line, &col);
+		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
+			"'%s' runs in one", sec->path, line, col, what, m->file);
+		df_error_pos(sec->path, line, col);
+		df_error_hint("add the line '-- devflow:no-transaction' before '-- UP' (and keep "
+			"that migration to this one statement); nothing was applied");
+		reader_close(&r);
+		return DF_ECONFIG;
+	}
+	reader_close(&r);
+	if (rc < 0) {
+		df_error_hint("fix %s; nothing was applied", sec->path);
+		return rc;
+	}
+	return 0;
+}
+
+static int empty_up(const df_migration *m)
+{
+	const char *path = m->up.path ? m->up.path : m->path;
+
+	df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
+	df_error_pos(path, m->up.line > 0 ? m->up.line : 1, 1);
+	df_error_hint("write the migration's SQL after '-- UP' (a migration that does nothing "
+		"would be recorded applied), or delete the file; nothing was applied");
+	return DF_ECONFIG;
+}
+
+int df_migration_check_nonempty(const df_migration *m, df_dialect d)
+{
+	bool txctl;
+	long n;
+	int error;
+
+	if ((error = check_section(m, &m->up, d, &n, &txctl)) < 0)
+		return error;
+	return n ? 0 : empty_up(m);
+}
+
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)
 {
 	for (size_t i = 0; i < nr; i++) {
-		const df_section *sec = rollback ? &migs[i]->down : &migs[i]->up;
-		struct reader r;
-		const char *sql;
-		size_t len;
-		uint64_t off;
-		int rc, error;
+		df_migration *m = (df_migration *)migs[i];
+		const df_section *sec = rollback ? &m->down : &m->up;
+		bool txctl;
+		long n;
+		int error;
 
-		if (!sec->path || !sec->len)
-			continue;
-		if ((error = reader_open(&r, sec, d)) < 0)
+		if ((error = check_section(m, sec, d, &n, &txctl)) < 0)
 			return error;
-		while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
-			const char *what;
-			if (d != DF_DIALECT_POSTGRES || migs[i]->no_transaction || !(what = needs_no_tx(sql, len)))
-				continue;
-			int line, col;
-			df_file_position(sec->path, off, &line, &col);
-			df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
-				"'%s' runs in one", sec->path, line, col, what, migs[i]->file);
-			df_error_pos(sec->path, line, col);
-			df_error_hint("add the line '-- devflow:no-transaction' before '-- UP' (and keep "
-				"that migration to this one statement); nothing was applied");
-			reader_close(&r);
-			return DF_ECONFIG;
-		}
-		reader_close(&r);
-		if (rc < 0) {
-			df_error_hint("fix %s; nothing was applied", sec->path);
-			return rc;
-		}
+		if (!rollback && !n)
+			return empty_up(m);
+		/* the run reads it: a migration with its own BEGIN/COMMIT runs
+		 * without a transaction of devflow's */
+		m->tx_control = txctl;
 	}
 	return 0;
 }
@@ -636,10 +881,22 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
 	out->failed_step = nr;
-	if (outer_tx && (error = df_conn_begin(conn)) < 0)
+	if ((error = df_interrupt_catch(conn)) < 0)
 		return error;
+	if (outer_tx && (error = df_conn_begin(conn)) < 0) {
+		df_interrupt_release();
+		return error;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		const df_migration *m = migs[i];
+		int sig = df_interrupted();
+		if (sig) {
+			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
+				"migration(s) ran", signal_name(sig), m->file, i, nr);
+			df_error_hint("nothing of '%s' ran; `devflow db status` shows the state", m->file);
+			out->failed_step = i;
+			break;
+		}
 		if (rollback && !df_migration_reversible(m)) {
 			/* the caller checks first; this is the last line of defence */
 			error = df_error_set(DF_EGATE, "migration '%s' is irreversible (no DOWN section)", m->file);
@@ -693,5 +950,13 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			error = df_conn_rollback(conn);
 		}
 	}
+	if (error && error != DF_EINTERRUPTED && df_interrupted()) {
+		/* a tracking write or a commit the cancel broke: still an interrupt */
+		int sig = df_interrupted();
+		df_error_prefix("interrupted by %s", signal_name(sig));
+		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
+		error = DF_EINTERRUPTED;
+	}
+	df_interrupt_release();
 	return error;
 }

@@ -4,6 +4,7 @@
  * database that has the target's tables, and the shadow is dropped after.
  * The target keeps nothing but the audit row of the dry-run.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,5 +92,77 @@ out:
 	df_rows_free(tables);
 	df_buf_release(&sql);
 	df_buf_release(&nm);
+	return error;
+}
+
+/* A devflow process of this host with that pid runs now. */
+static bool live_devflow(const char *pidtext)
+{
+	char path[64], comm[64] = "";
+	long pid = strtol(pidtext, NULL, 10);
+	FILE *f;
+
+	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "r"))) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return !strcmp(comm, "devflow");
+}
+
+int df_shadow_list(df_strlist *out, df_conn *conn, const df_dsn *dsn)
+{
+	df_rows *rows = NULL;
+	int error;
+
+	switch (df_conn_dialect(conn)) {
+	case DF_DIALECT_MYSQL: {
+		/* the shadows of this database (named as df_shadow_open names them),
+		 * and backup checks' databases */
+		df_buf like = DF_BUF_INIT;
+		const char *db = dsn && dsn->database ? dsn->database : "";
+		const char *p[1];
+		for (size_t i = 0; db[i] && i < 40; i++) {
+			if (db[i] == '_' || db[i] == '%' || db[i] == '\\')
+				df_buf_putc(&like, '\\');
+			df_buf_putc(&like, db[i]);
+		}
+		df_buf_puts(&like, "\\_dfshadow\\_%");
+		if (df_buf_oom(&like)) {
+			df_buf_release(&like);
+			return df_error_oom();
+		}
+		p[0] = like.ptr;
+		error = df_conn_query(conn, &rows, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+			"WHERE SCHEMA_NAME LIKE ? OR SCHEMA_NAME LIKE 'devflow\\_verify\\_%' "
+			"ORDER BY SCHEMA_NAME", p, 1);
+		df_buf_release(&like);
+		break;
+	}
+	case DF_DIALECT_POSTGRES:
+		error = df_conn_query(conn, &rows, "SELECT datname::text FROM pg_catalog.pg_database "
+			"WHERE datname LIKE 'devflow\\_verify\\_%' ORDER BY datname", NULL, 0);
+		break;
+	default:
+		return 0;       /* SQLite verifies backups in temporary files */
+	}
+	if (error < 0)
+		return error;
+	for (size_t r = 0; r < rows->nrows; r++) {
+		const char *name = df_rows_get(rows, r, 0), *pid;
+		if (!name)
+			continue;
+		/* <db>_dfshadow_<pid>, devflow_verify_<pid>_<hex> */
+		pid = strstr(name, "_dfshadow_") ? strstr(name, "_dfshadow_") + 10 :
+			!strncmp(name, "devflow_verify_", 15) ? name + 15 : NULL;
+		if (pid && dsn && df_dsn_is_local(dsn) && live_devflow(pid))
+			continue;
+		if ((error = df_strlist_push(out, name)) < 0)
+			break;
+	}
+	df_rows_free(rows);
 	return error;
 }

@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <errmsg.h>
@@ -60,6 +62,12 @@ struct my_conn {
 	MYSQL *my;
 	char *database;         /* from the URL, for lock names; NULL: none */
 	bool mariadb;
+	char *url;              /* secret: for the KILL QUERY connection */
+	/* while armed: the thread that sends KILL QUERY, woken through a pipe
+	 * by the signal handler (which cannot connect itself) */
+	int wake[2];
+	bool watching;
+	pthread_t watcher;
 };
 
 #define MY(c) (((struct my_conn *)(c))->my)
@@ -267,18 +275,28 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 	}
 	c->my = my;
 	c->mariadb = strstr(mysql_get_server_info(my), "MariaDB") != NULL;
+	c->wake[0] = c->wake[1] = -1;
 	my = NULL;
+	if (!(c->url = strdup(dsn->url))) {
+		error = df_error_oom();
+		goto out;
+	}
 	*out = &c->base;
 	c = NULL;
 out:
 	if (my)
 		mysql_close(my);
-	if (c)
+	if (c) {
+		if (c->my)
+			mysql_close(c->my);
 		free(c->database);
+	}
 	free(c);
 	my_params_release(&prm);
 	return error;
 }
+
+static int my_cancel_arm(df_conn *conn, bool on);
 
 static void my_close(df_conn *conn)
 {
@@ -286,9 +304,98 @@ static void my_close(df_conn *conn)
 
 	if (!c)
 		return;
+	my_cancel_arm(conn, false);
 	mysql_close(c->my);
 	free(c->database);
+	free(c->url);
 	free(c);
+}
+
+static int my_in_transaction(df_conn *conn)
+{
+	return (MY(conn)->server_status & SERVER_STATUS_IN_TRANS) != 0;
+}
+
+/* The watcher: on 'k', KILL QUERY the connection's thread from a second
+ * connection; on 'q' (or a closed pipe), end. */
+static void *my_watch(void *arg)
+{
+	struct my_conn *c = arg;
+	unsigned long id = mysql_thread_id(c->my);
+	char ch;
+
+	mysql_thread_init();
+	for (;;) {
+		ssize_t n = read(c->wake[0], &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || ch == 'q')
+			break;
+		df_dsn *dsn = NULL;
+		df_conn *k = NULL;
+		char sql[64];
+		if (df_dsn_parse(&dsn, c->url) == 0 && my_open(&k, dsn) == 0) {
+			snprintf(sql, sizeof(sql), "KILL QUERY %lu", id);
+			mysql_query(MY(k), sql);
+		}
+		if (k)
+			my_close(k);
+		df_dsn_free(dsn);
+		df_error_clear();
+	}
+	mysql_thread_end();
+	return NULL;
+}
+
+static int my_cancel_arm(df_conn *conn, bool on)
+{
+	struct my_conn *c = (struct my_conn *)conn;
+
+	if (c->watching) {
+		ssize_t w;
+		do
+			w = write(c->wake[1], "q", 1);
+		while (w < 0 && errno == EINTR);
+		pthread_join(c->watcher, NULL);
+		c->watching = false;
+	}
+	if (c->wake[0] >= 0) {
+		close(c->wake[0]);
+		close(c->wake[1]);
+		c->wake[0] = c->wake[1] = -1;
+	}
+	if (!on)
+		return 0;
+	if (pipe2(c->wake, O_CLOEXEC) < 0) {
+		c->wake[0] = c->wake[1] = -1;
+		return df_error_set(DF_EIO, "cannot prepare to cancel statements: %s", strerror(errno));
+	}
+	/* the thread is born with SIGINT and SIGTERM blocked: they belong to
+	 * the thread that runs the statements */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(&c->watcher, NULL, my_watch, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(c->wake[0]);
+		close(c->wake[1]);
+		c->wake[0] = c->wake[1] = -1;
+		return df_error_set(DF_EINTERNAL, "cannot start the thread that cancels statements");
+	}
+	c->watching = true;
+	return 0;
+}
+
+/* From a signal handler: one byte into the pipe wakes the watcher. */
+static void my_cancel(df_conn *conn)
+{
+	struct my_conn *c = (struct my_conn *)conn;
+
+	if (c->wake[1] >= 0 && write(c->wake[1], "k", 1) < 0)
+		return;
 }
 
 /*
@@ -1138,4 +1245,7 @@ const df_driver df_driver_mysql = {
 	.schema_dump = my_schema_dump,
 	.table_counts = my_table_counts,
 	.backup_ext = "sql",
+	.in_transaction = my_in_transaction,
+	.cancel_arm = my_cancel_arm,
+	.cancel = my_cancel,
 };

@@ -54,6 +54,7 @@
 struct pg_conn {
 	df_conn base;           /* must come first */
 	PGconn *pg;
+	PGcancel *volatile cancel;      /* while armed: what a signal handler sends */
 };
 
 #define PG(c) (((struct pg_conn *)(c))->pg)
@@ -204,8 +205,45 @@ static void pg_close(df_conn *conn)
 
 	if (!c)
 		return;
+	if (c->cancel)
+		PQfreeCancel(c->cancel);
 	PQfinish(c->pg);
 	free(c);
+}
+
+static int pg_in_transaction(df_conn *conn)
+{
+	switch (PQtransactionStatus(PG(conn))) {
+	case PQTRANS_IDLE: return 0;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+	case PQTRANS_ACTIVE: return 1;
+	default: return -1;
+	}
+}
+
+static int pg_cancel_arm(df_conn *conn, bool on)
+{
+	struct pg_conn *c = (struct pg_conn *)conn;
+	PGcancel *old = c->cancel;
+
+	c->cancel = NULL;
+	if (old)
+		PQfreeCancel(old);
+	if (on && !(c->cancel = PQgetCancel(c->pg)))
+		return df_error_set(DF_EINTERNAL, "cannot prepare to cancel statements on this connection");
+	return 0;
+}
+
+/* From a signal handler: PQcancel is documented as safe there. */
+static void pg_cancel(df_conn *conn)
+{
+	struct pg_conn *c = (struct pg_conn *)conn;
+	PGcancel *cn = c->cancel;
+	char errbuf[256];
+
+	if (cn)
+		PQcancel(cn, errbuf, (int)sizeof(errbuf));
 }
 
 /*
@@ -1263,4 +1301,7 @@ const df_driver df_driver_postgres = {
 	.schema_dump = pg_schema_dump,
 	.table_counts = pg_table_counts,
 	.backup_ext = "dump",
+	.in_transaction = pg_in_transaction,
+	.cancel_arm = pg_cancel_arm,
+	.cancel = pg_cancel,
 };

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "devflow/buf.h"
+#include "devflow/dsn.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
 #include "util/sha256.h"
@@ -29,8 +30,13 @@ struct lite_conn {
 	sqlite3 *db;
 	char *path;             /* absolute path, or ":memory:" */
 	int lock_fd;            /* flock()ed descriptor, or -1 */
+	long wait_ms;           /* how long the busy handler waits */
+	long busy_since;        /* when the current wait began (ms) */
+	bool gave_up;           /* a wait timed out: the next ones fail at once */
 	char digest[65];        /* SHA-256 of the last fast-path backup, or "" */
 };
+
+static int holder_of(struct lite_conn *c, char **out);
 
 static int lite_error(struct lite_conn *c, int rc, const char *what)
 {
@@ -59,6 +65,19 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 		code = DF_ECONFIG;
 		break;
 	}
+	if (code == DF_ELOCKED && c->lock_fd < 0) {
+		/* SQLite's write lock: name the run that holds it */
+		char *holder = NULL;
+		holder_of(c, &holder);
+		df_error_set(code, "%s%sthe database '%s' is locked%s%s (waited %ld ms)",
+			what ? what : "", what ? ": " : "", c->path,
+			holder ? ": a devflow run holds the migration lock, " : " by another connection",
+			holder ? holder : "", c->wait_ms);
+		df_error_hint(holder ? "wait for that run to finish, or raise --lock-timeout" :
+			"another program is writing to it; wait, or raise --lock-timeout");
+		free(holder);
+		return code;
+	}
 	df_error_set(code, "%s%s%s", what ? what : "", what ? ": " : "",
 		c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 	if ((rc & 0xff) == SQLITE_READONLY) {
@@ -70,6 +89,28 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 	else if ((rc & 0xff) == SQLITE_FULL)
 		df_error_hint("the disk holding '%s' is full; free space and run again", c->path);
 	return code;
+}
+
+static long now_ms(void);
+
+/*
+ * SQLite's busy handler: wait up to wait_ms for another connection's lock
+ * (the lock timeout), then give up (SQLITE_BUSY, reported as lock_timeout
+ * naming the holder).  An interrupt stops the wait at once.
+ */
+static int lite_busy(void *arg, int n)
+{
+	struct lite_conn *c = arg;
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	if (n == 0)
+		c->busy_since = now_ms();
+	if (c->gave_up || df_interrupted() || now_ms() - c->busy_since >= c->wait_ms) {
+		c->gave_up = true;      /* one command waits once, not once per query */
+		return 0;
+	}
+	nanosleep(&ts, NULL);
+	return 1;
 }
 
 static void lite_close(df_conn *conn)
@@ -136,9 +177,16 @@ static int lite_open(df_conn **out, const df_dsn *dsn)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(c->db, 0);
-	sqlite3_busy_timeout(c->db, 5000);
-	/* Touch the schema so a file that is not a database fails here. */
+	c->wait_ms = dsn->wait_ms > 0 ? dsn->wait_ms : 5000;
+	sqlite3_busy_handler(c->db, lite_busy, c);
+	/* Touch the schema so a file that is not a database fails here.  A
+	 * file a writer holds locked is a database: the commands that read
+	 * wait for it (and name the holder) when they read. */
+	sqlite3_busy_handler(c->db, NULL, NULL);
 	rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	sqlite3_busy_handler(c->db, lite_busy, c);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		rc = SQLITE_OK;
 	if (rc != SQLITE_OK) {
 		if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
 			error = df_error_set(DF_ECONFIG, "'%s' is not a SQLite database", name);
@@ -269,6 +317,18 @@ static int lite_rollback(df_conn *conn)
 	return lite_simple(conn, "ROLLBACK");
 }
 
+static int lite_in_transaction(df_conn *conn)
+{
+	return !sqlite3_get_autocommit(((struct lite_conn *)conn)->db);
+}
+
+/* From a signal handler: sqlite3_interrupt() only sets a flag (the sqlite3
+ * shell calls it from its SIGINT handler too). */
+static void lite_cancel(df_conn *conn)
+{
+	sqlite3_interrupt(((struct lite_conn *)conn)->db);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -288,8 +348,16 @@ static int lite_lock(df_conn *conn, const char *name, long timeout_ms)
 	if ((c->lock_fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return df_error_set(DF_EIO, "cannot open '%s' to lock it: %s", c->path, strerror(errno));
 	for (;;) {
-		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+			/* other runs are out now; a reader or another program may
+			 * still hold SQLite's lock for a moment at COMMIT */
+			if (c->wait_ms < 5000)
+				c->wait_ms = 5000;
+			c->gave_up = false;
 			return 0;
+		}
+		if (df_interrupted())
+			break;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;
 		if (now_ms() >= deadline)
@@ -343,18 +411,79 @@ static long flock_owner(const char *path)
 	return pid;
 }
 
-static int lite_lock_holder(df_conn *conn, const char *name, char **out)
+/* The command line of `pid`, arguments joined by spaces, URLs redacted. */
+static void proc_cmdline(df_buf *b, long pid)
 {
-	struct lite_conn *c = (struct lite_conn *)conn;
-	df_buf b = DF_BUF_INIT;
-	char comm[64] = "", path[64];
-	long pid;
-	int fd;
+	char path[64], buf[1024];
+	size_t n, i = 0;
 	FILE *f;
 
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (i < n) {
+		const char *arg = buf + i;
+		size_t len = strlen(arg);
+		const char *base = i == 0 && strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+		if (i)
+			df_buf_putc(b, ' ');
+		if (strstr(arg, "://") || !strncmp(arg, "--url=", 6)) {
+			char *r = df_dsn_redact(strncmp(arg, "--url=", 6) ? arg : arg + 6);
+			df_buf_printf(b, "%s%s", strncmp(arg, "--url=", 6) ? "" : "--url=", r ? r : "***");
+			free(r);
+		} else {
+			df_buf_puts(b, base);
+		}
+		i += len + 1;
+	}
+}
+
+/* When `pid` started, as ISO 8601 UTC ("" when unknown). */
+static void proc_since(char *out, size_t size, long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	double uptime = 0;
+	FILE *f;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* field 22, counted after the ")" that ends the command name */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		&start) != 1)
+		return;
+	if (!(f = fopen("/proc/uptime", "r")))
+		return;
+	if (fscanf(f, "%lf", &uptime) != 1)
+		uptime = 0;
+	fclose(f);
+	if (uptime <= 0)
+		return;
+	time_t t = time(NULL) - (time_t)uptime + (time_t)(start / (unsigned long long)sysconf(_SC_CLK_TCK));
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "pid 1234 (devflow db migrate) on this host, since 2026-...Z"; NULL when free. */
+static int holder_of(struct lite_conn *c, char **out)
+{
+	df_buf b = DF_BUF_INIT;
+	char since[32];
+	long pid;
+	int fd;
+
 	*out = NULL;
-	if (c->lock_fd >= 0)
-		return (*out = strdup("this process")) ? 0 : df_error_oom();
 	if (!strcmp(c->path, ":memory:") || (fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -364,19 +493,29 @@ static int lite_lock_holder(df_conn *conn, const char *name, char **out)
 	close(fd);
 	pid = flock_owner(c->path);
 	if (pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		if ((f = fopen(path, "r"))) {
-			if (fgets(comm, sizeof(comm), f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
-		df_buf_printf(&b, "pid %ld%s%s%s on this host", pid,
-			*comm ? " (" : "", comm, *comm ? ")" : "");
+		df_buf cmd = DF_BUF_INIT;
+		proc_cmdline(&cmd, pid);
+		df_buf_printf(&b, "pid %ld%s%s%s on this host", pid, cmd.size ? " (" : "",
+			cmd.size ? cmd.ptr : "", cmd.size ? ")" : "");
+		df_buf_release(&cmd);
+		proc_since(since, sizeof(since), pid);
+		if (*since)
+			df_buf_printf(&b, ", since %s", since);
 	} else {
 		df_buf_puts(&b, "a process on this host");
 	}
 	*out = df_buf_detach(&b);
 	return *out ? 0 : df_error_oom();
+}
+
+static int lite_lock_holder(df_conn *conn, const char *name, char **out)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	*out = NULL;
+	if (c->lock_fd >= 0)
+		return (*out = strdup("this process")) ? 0 : df_error_oom();
+	return holder_of(c, out);
 }
 
 static int lite_identity(df_conn *conn, df_identity *out)
@@ -665,4 +804,6 @@ const df_driver df_driver_sqlite = {
 	.restore = lite_restore,
 	.table_counts = lite_table_counts,
 	.backup_ext = "sqlite3",
+	.in_transaction = lite_in_transaction,
+	.cancel = lite_cancel,
 };

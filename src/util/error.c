@@ -130,6 +130,7 @@ const char *df_error_kind(int code)
 	case DF_EFAILED: return "failed_migration";
 	case DF_EIO: return "io";
 	case DF_ENOTFOUND: return "usage";
+	case DF_EINTERRUPTED: return "interrupted";
 	default: return "internal";
 	}
 }

@@ -139,6 +139,26 @@ struct df_driver {
 	int (*table_counts)(df_conn *conn, df_rows **out);
 	/* File name extension of this engine's backups ("sqlite3", "dump", "sql"). */
 	const char *backup_ext;
+
+	/*
+	 * Whether the connection is inside a transaction now: 1 or 0; <0 when
+	 * it cannot tell.  NULL: cannot tell (the runner then trusts its own
+	 * bookkeeping).
+	 */
+	int (*in_transaction)(df_conn *conn);
+	/*
+	 * Get ready for cancel() (on) or tear that down (off): PostgreSQL
+	 * prepares a PGcancel, MySQL starts the thread that sends KILL QUERY.
+	 * Not signal-safe; called around a run.  NULL: nothing to prepare.
+	 */
+	int (*cancel_arm)(df_conn *conn, bool on);
+	/*
+	 * Ask the server to stop the statement running on `conn`.  Called from
+	 * a signal handler: async-signal-safe, never allocates, never takes a
+	 * lock.  NULL: the engine cannot be interrupted (the run stops after
+	 * the statement).
+	 */
+	void (*cancel)(df_conn *conn);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -178,6 +198,22 @@ int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned
 const char *df_conn_backup_digest(df_conn *conn);
 int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path);
 int df_conn_table_counts(df_conn *conn, df_rows **out);
+/* 1 inside a transaction, 0 outside, <0 (no error set) when unknown. */
+int df_conn_in_transaction(df_conn *conn);
+
+/*
+ * Interrupts.  df_interrupt_catch() arms `conn`: SIGINT and SIGTERM (where
+ * their handling is the default one) set the interrupted flag and cancel the
+ * statement running on `conn` on the server; df_interrupt_release() restores
+ * the handlers.  An application with handlers of its own calls
+ * df_interrupt_notify(sig) from them (async-signal-safe).
+ * df_interrupted() is the signal that arrived since the catch, or 0.
+ */
+int df_interrupt_catch(df_conn *conn);
+void df_interrupt_release(void);
+void df_interrupt_notify(int sig);
+int df_interrupted(void);
+
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
 

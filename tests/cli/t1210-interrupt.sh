@@ -1,0 +1,142 @@
+#!/bin/bash
+# SIGINT/SIGTERM during a run (issue 11): the statement is cancelled on the
+# server, devflow exits 130 within about a second, the lock is free, the
+# history is honest, the audit row says interrupted, no throwaway database stays.
+. "$(dirname "$0")/lib.sh"
+
+# A statement that runs for 10 s or more on this engine.
+sleeper() {
+	case $ENGINE in
+	sqlite) echo "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000000) SELECT count(*) FROM c;" ;;
+	postgres) echo "SELECT pg_sleep(10);" ;;
+	mysql) echo "SELECT SLEEP(10);" ;;
+	esac
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# run_and_signal SIG ARGS...: devflow ARGS in the background (job control on,
+# so SIGINT keeps its default disposition), SIG once the slow statement runs;
+# sets rc, out, err and took (ms from the signal to the exit).
+run_and_signal() {
+	local sig=$1 pid t0
+	shift
+	set -m
+	"$DEVFLOW" "$@" >"$TMP_ROOT/bg.out" 2>"$TMP_ROOT/bg.err" &
+	pid=$!
+	set +m
+	sleep 2
+	t0=$(now_ms)
+	kill -"$sig" "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	took=$(( $(now_ms) - t0 ))
+	out=$(cat "$TMP_ROOT/bg.out")
+	err=$(cat "$TMP_ROOT/bg.err")
+	echo "    # $ENGINE: exit $rc ${took} ms after SIG$sig" >&2
+}
+
+# Nothing of the slow statement runs on the server any more.
+server_idle() {
+	case $ENGINE in
+	postgres) [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()")" = 0 ] ;;
+	mysql) [ "$(q "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(10)%' AND ID <> CONNECTION_ID()")" = 0 ] ;;
+	*) true ;;
+	esac
+}
+
+t_sigint_migrate() {
+	new_project
+	mig 20240101000000 slow "CREATE TABLE a (id INTEGER);
+$(sleeper)" "DROP TABLE a;"
+	df db status; expect_rc 0 || return 1
+	run_and_signal INT db migrate --json
+	expect_rc 130 || return 1
+	[ "$took" -lt 1500 ] || fail "exit took $took ms after SIGINT" || return 1
+	json_eq 'd["error"]["kind"]' interrupted || return 1
+	contains "$(json 'd["error"]["message"]')" "interrupted by SIGINT" || return 1
+	server_idle || fail "the statement still runs on the server" || return 1
+	local t0=$(now_ms)
+	df db status --json; expect_rc 0 || return 1
+	json_eq 'd["lock"]["held"]' false || return 1
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'migrate' AND result = 'interrupted'")" = 1 ] ||
+		fail "no interrupted audit row" || return 1
+	if [ "$ENGINE" = mysql ]; then
+		# DDL committed by itself: the migration is failed with what ran
+		[ "$(q "SELECT state FROM _migrations")" = failed ] || fail "not recorded failed" || return 1
+		[ "$(q "SELECT statements_done FROM _migrations")" = 1 ] || fail "statements_done" || return 1
+		contains "$(q "SELECT error FROM _migrations")" interrupted || return 1
+		df db migrate --lock-timeout 0; expect_rc 6 || return 1
+	else
+		table_exists a && { fail "the interrupted migration kept table a"; return 1; }
+		[ "$(q "SELECT count(*) FROM _migrations")" = 0 ] || fail "a row was recorded" || return 1
+		mig 20240101000000 slow "CREATE TABLE a (id INTEGER);" "DROP TABLE a;"
+		df db migrate --lock-timeout 0; expect_rc 0 || return 1
+	fi
+	[ $(( $(now_ms) - t0 )) -lt 3000 ] || fail "the lock was not free at once" || return 1
+}
+
+t_sigint_dry_run() {
+	new_project
+	mig 20240101000000 slow "CREATE TABLE a (id INTEGER);
+$(sleeper)" "DROP TABLE a;"
+	df db status; expect_rc 0 || return 1
+	run_and_signal INT db migrate --dry-run --json
+	expect_rc 130 || return 1
+	[ "$took" -lt 1500 ] || fail "exit took $took ms after SIGINT" || return 1
+	json_eq 'd["error"]["kind"]' interrupted || return 1
+	server_idle || fail "the statement still runs on the server" || return 1
+	table_exists a && { fail "the dry-run kept table a"; return 1; }
+	[ "$(q "SELECT count(*) FROM _migrations")" = 0 ] || fail "a row was recorded" || return 1
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'dry-run' AND result = 'interrupted'")" = 1 ] ||
+		fail "no interrupted audit row" || return 1
+	if [ "$ENGINE" = mysql ]; then
+		[ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE '${DBNAME}\\_dfshadow\\_%'")" ] ||
+			fail "the throwaway database is still there" || return 1
+	fi
+	df doctor --json; expect_rc 0 || return 1
+}
+
+t_sigterm_rollback() {
+	new_project
+	mig 20240101000000 slow "CREATE TABLE a (id INTEGER);" "DROP TABLE a;
+$(sleeper)"
+	df db migrate; expect_rc 0 || return 1
+	run_and_signal TERM db rollback --json
+	expect_rc 130 || return 1
+	[ "$took" -lt 1500 ] || fail "exit took $took ms after SIGTERM" || return 1
+	json_eq 'd["error"]["kind"]' interrupted || return 1
+	contains "$(json 'd["error"]["message"]')" "interrupted by SIGTERM while rolling back" || return 1
+	server_idle || fail "the statement still runs on the server" || return 1
+	df db status --json; expect_rc 0 || return 1
+	json_eq 'd["lock"]["held"]' false || return 1
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'rollback' AND result = 'interrupted'")" = 1 ] ||
+		fail "no interrupted audit row" || return 1
+	if [ "$ENGINE" = mysql ]; then
+		table_exists a && { fail "DROP TABLE a ran but is not shown"; return 1; }
+		[ "$(q "SELECT state FROM _migrations")" = failed ] || fail "not recorded failed" || return 1
+	else
+		table_exists a || fail "the DOWN's transaction was not rolled back" || return 1
+		[ "$(q "SELECT state FROM _migrations")" = applied ] || fail "not applied any more" || return 1
+	fi
+}
+
+# A dry-run killed outright (no chance to clean up) leaves its throwaway
+# database: doctor names it.
+t_doctor_lists_throwaway() {
+	[ "$ENGINE" = mysql ] || return 0
+	new_project
+	mig 20240101000000 slow "CREATE TABLE a (id INTEGER);
+$(sleeper)" "DROP TABLE a;"
+	df db status; expect_rc 0 || return 1
+	run_and_signal KILL db migrate --dry-run
+	left=$(my_admin -N -B -e "SHOW DATABASES LIKE '${DBNAME}\\_dfshadow\\_%'")
+	[ -n "$left" ] || fail "the killed dry-run left no throwaway database (test setup)" || return 1
+	df doctor --json; expect_rc 1 || return 1
+	contains "$out" "$left" || { my_admin -e "DROP DATABASE \`$left\`"; return 1; }
+	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "throwaway"][0]' false || { my_admin -e "DROP DATABASE \`$left\`"; return 1; }
+	my_admin -e "DROP DATABASE \`$left\`"
+	df doctor; expect_rc 0 || return 1
+}
+
+run_tests t_sigint_migrate t_sigint_dry_run t_sigterm_rollback t_doctor_lists_throwaway

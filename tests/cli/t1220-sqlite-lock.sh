@@ -1,0 +1,78 @@
+#!/bin/bash
+# SQLite locking like the servers' (issue 11): while a migrate holds SQLite's
+# write lock, a second migrate waits as long as --lock-timeout says (not a
+# fixed 5 s), `db status` waits as long and then exits 5 naming the holder
+# (pid, command, since); no "cannot connect".
+. "$(dirname "$0")/lib.sh"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# A migration that holds SQLite's exclusive lock for several seconds: a large
+# insert (the page cache spills: readers are locked out), then a slow count.
+holder_migration() {
+	mig 20240101000000 big "CREATE TABLE big (x INTEGER);
+INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 3000000) SELECT x FROM c;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 40000000) SELECT count(*) FROM c;" "DROP TABLE big;"
+}
+
+# wait_exclusive: until a reader is locked out (at most 20 s)
+wait_exclusive() {
+	for _ in $(seq 200); do
+		sqlite3 "$PROJECT/test.db" "SELECT count(*) FROM sqlite_master" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t_status_names_holder() {
+	[ "$ENGINE" = sqlite ] || return 0
+	new_project
+	holder_migration
+	df db status; expect_rc 0 || return 1
+	"$DEVFLOW" db migrate >/dev/null 2>&1 &
+	holder=$!
+	wait_exclusive || { kill $holder; fail "the holder never locked the database (test setup)"; return 1; }
+	local t0=$(now_ms)
+	df db status --lock-timeout 2 --json
+	local took=$(( $(now_ms) - t0 ))
+	echo "    # db status: exit $rc after $took ms" >&2
+	expect_rc 5 || { wait $holder; return 1; }
+	json_eq 'd["error"]["kind"]' lock_timeout || { wait $holder; return 1; }
+	msg=$(json 'd["error"]["message"]')
+	contains "$msg" "pid $holder" || { wait $holder; return 1; }
+	contains "$msg" "devflow db migrate" || { wait $holder; return 1; }
+	contains "$msg" "since 20" || { wait $holder; return 1; }
+	lacks "$msg" "cannot connect" || { wait $holder; return 1; }
+	lacks "$(json 'd["error"]["hint"]')" "is the database running" || { wait $holder; return 1; }
+	[ "$took" -ge 1900 ] && [ "$took" -lt 4500 ] || { wait $holder; fail "status waited $took ms, not about 2 s"; return 1; }
+	wait $holder || fail "the holder failed" || return 1
+	df db status --json; expect_rc 0 || return 1
+	json_eq 'd["lock"]["held"]' false || return 1
+}
+
+t_second_migrate_waits_lock_timeout() {
+	[ "$ENGINE" = sqlite ] || return 0
+	new_project
+	holder_migration
+	df db status; expect_rc 0 || return 1
+	"$DEVFLOW" db migrate >/dev/null 2>&1 &
+	holder=$!
+	wait_exclusive || { kill $holder; fail "the holder never locked the database (test setup)"; return 1; }
+	# a short timeout: exit 5 naming the holder
+	df db migrate --lock-timeout 1 --json; expect_rc 5 || { wait $holder; return 1; }
+	json_eq 'd["error"]["kind"]' lock_timeout || { wait $holder; return 1; }
+	contains "$(json 'd["error"]["message"]')" "pid $holder" || { wait $holder; return 1; }
+	lacks "$(json 'd["error"]["message"]')" "cannot connect" || { wait $holder; return 1; }
+	# a long one: waits past 5 s for the holder, then finds nothing to apply
+	local t0=$(now_ms)
+	df db migrate --lock-timeout 120 --json
+	local took=$(( $(now_ms) - t0 ))
+	echo "    # second migrate: exit $rc after $took ms" >&2
+	wait $holder || fail "the holder failed" || return 1
+	expect_rc 0 || return 1
+	[ "$took" -gt 5500 ] || fail "the holder finished within 5 s: this proves nothing (test setup)" || return 1
+	json_eq 'len(d["applied"])' 0 || return 1
+	[ "$(q "SELECT count(*) FROM _migrations")" = 1 ] || fail "applied twice" || return 1
+}
+
+run_tests t_status_names_holder t_second_migrate_waits_lock_timeout
