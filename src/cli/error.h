@@ -9,6 +9,7 @@
 #define CLI_EXIT_UNREACHABLE 4
 #define CLI_EXIT_LOCKED 5
 #define CLI_EXIT_NEEDS_RESOLVE 6
+#define CLI_EXIT_INTERRUPTED 130
 
 /* The exit status for a library error code. */
 int cli_exit_for(int code, int connect_phase);
