@@ -373,6 +373,7 @@ typedef enum df_receipt_state {
 	DF_RECEIPT_STALE,       /* older than the allowed age */
 	DF_RECEIPT_OTHER_SET,   /* recorded for another pending set */
 	DF_RECEIPT_OTHER_DB,    /* recorded on another database */
+	DF_RECEIPT_FILE_GONE,   /* backup: its file is gone or has another size */
 } df_receipt_state;
 
 const char *df_receipt_state_name(df_receipt_state s);

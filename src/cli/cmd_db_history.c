@@ -11,7 +11,7 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 	struct cli_opt opts[] = { { "--limit", 1, &limit_s, NULL }, { NULL, 0, NULL, NULL } };
 	static const char *keys[] = { "id", "at", "op", "env", "target", "user", "host", "result",
 		"summary", "receipt", "server", "detail" };
-	struct cli_session s;
+	df_session s;
 	df_rows *rows = NULL;
 	long limit = 50;
 	char **ops;
@@ -55,6 +55,6 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 	status = cli_finish(ctx, 0);
 out:
 	df_rows_free(rows);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

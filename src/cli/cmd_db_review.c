@@ -54,7 +54,7 @@ static void human(char *out, size_t size, long long n, const char *unit)
 }
 
 /* With a target: how big the table of a finding is ("users: 1.2 M rows, 310 MB"). */
-static void impact(struct cli_ctx *ctx, struct cli_session *s, const df_review_finding *f,
+static void impact(struct cli_ctx *ctx, df_session *s, const df_review_finding *f,
 	json_t *o, char *out, size_t size)
 {
 	char table[128], rows[32], bytes[32];
@@ -137,7 +137,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--format", 1, &format, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	df_migration *files = NULL;
 	struct reviewed *v = NULL;
 	size_t nv = 0;
@@ -192,7 +192,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		goto fail;
 	}
 	for (int i = 0; i < nops; i++) {
-		if ((error = df_migration_read_file(&files[i], ops[i], true)) < 0)
+		if ((error = df_migration_read_file(&files[i], cli_path(ctx, ops[i]), true)) < 0)
 			goto fail;
 		v[nv++].mig = &files[i];
 	}
@@ -292,9 +292,28 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	if (failed) {
 		cli_say(ctx, "%sReview blocked:%s a finding reaches --fail-on %s.\n", cli_c(ctx, "red"),
 			cli_c(ctx, "reset"), df_review_risk_name(fail_on));
-		cli_next(ctx, "rewrite the flagged statements as the hints say, then: devflow db review%s", cli_env_arg(ctx));
-		json_object_set_new(ctx->result, "ok", json_false());
-		status = cli_finish(ctx, CLI_EXIT_REFUSED);
+		df_error_set(DF_EGATE, "the review is blocked: a finding reaches --fail-on %s",
+			df_review_risk_name(fail_on));
+		df_error_hint("rewrite the flagged statements as the hints say and review again, or "
+			"accept the risk when applying (--accept-risk)");
+		if (!nops) {
+			df_ask *ask = calloc(1, sizeof(*ask));
+			df_buf then = DF_BUF_INIT;
+			df_buf_printf(&then, "devflow db migrate%s --dry-run", cli_env_arg(ctx));
+			if (ask) {
+				ask->question = strdup("The review flags changes at or above the --fail-on "
+					"level. Go on to a dry-run as they are (applying them will ask to accept the risk)?");
+				ask->why = strdup("whether a risky change is acceptable is a person's decision; "
+					"the other answer is to rewrite the flagged statements");
+				ask->options[0].answer = strdup("yes, dry-run as they are");
+				ask->options[0].then = df_buf_detach(&then);
+				ask->options[1].answer = strdup("no, rewrite them");
+				ask->nr = 2;
+				cli_ask(ctx, ask);
+			}
+			df_buf_release(&then);
+		}
+		status = cli_fail(ctx, DF_EGATE);
 	} else {
 		if (!nops && nv)
 			cli_next(ctx, "devflow db migrate%s --dry-run", cli_env_arg(ctx));
@@ -310,6 +329,6 @@ out:
 		df_migration_release(&files[i]);
 	free(files);
 	free(v);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

@@ -31,7 +31,7 @@ static void item(struct cli_ctx *ctx, json_t *list, const char *name, int ok, co
  * dry-run (or applied) on staging, every migration reversible, a backup in
  * the last hour, a clean review.
  */
-static void checklist(struct cli_ctx *ctx, struct cli_session *s)
+static void checklist(struct cli_ctx *ctx, df_session *s)
 {
 	json_t *list = json_array();
 	char hash[65], msg[256];
@@ -101,7 +101,7 @@ static void checklist(struct cli_ctx *ctx, struct cli_session *s)
 
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct cli_session s;
+	df_session s;
 	char **ops;
 	int nops, error, status = 0;
 	json_t *list, *problems, *lock;
@@ -211,10 +211,14 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		const df_problem *blk = df_plan_blocker(s.plan);
 		const char *e = cli_env_arg(ctx);
 		if (blk) {
-			if (blk->kind == DF_PROBLEM_MISSING)
-				cli_next(ctx, "devflow db resolve %s --rolled-back%s", blk->version, e);
-			else
-				cli_next(ctx, "devflow db resolve %s --applied%s", blk->version, e);
+			/* settling the history is a person's decision: a question, not a next step */
+			df_ask *ask = NULL;
+			df_wf_blocker_ask(&ask, s.plan, blk, e, holder != NULL);
+			if (ask)
+				cli_ask(ctx, ask);
+			else if (holder)
+				cli_say(ctx, "\n%s is being applied by the run that holds the lock; wait for it.\n",
+					blk->version);
 		} else if (s.plan->pending) {
 			cli_next(ctx, "devflow db review%s", e);
 			cli_next(ctx, "devflow db migrate%s --dry-run", e);
@@ -225,6 +229,6 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	status = cli_finish(ctx, 0);
 out:
 	free(holder);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }
