@@ -215,7 +215,9 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		ro.disabled = &s.cfg->review_disabled;
 		ro.base_line = m->up.line;
 		ro.base_column = 1;
-		if ((error = df_section_read(&text, &len, &m->up)) < 0 ||
+		/* an empty UP would be recorded as applied: the same refusal as migrate's */
+		if ((error = df_migration_check_nonempty(m, d)) < 0 ||
+		    (error = df_section_read(&text, &len, &m->up)) < 0 ||
 		    (error = df_review_run(&v[k].res, &ro, m->path, text, len)) < 0) {
 			free(text);
 			json_decref(acts);

@@ -1,8 +1,10 @@
 /* devflow db status: total / applied / pending / problems / lock holder. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/isotime.h"
 #include "devflow/review.h"
 #include "util/banned.h"
 
@@ -99,6 +101,33 @@ static void checklist(struct cli_ctx *ctx, df_session *s)
 	json_object_set_new(ctx->result, "checklist", list);
 }
 
+/*
+ * The parts of a holder description ("pid 1234 (devflow db migrate) on this
+ * host, since 2026-...Z", "pid 88, user app, ...", "connection 12, user
+ * root, ...") as fields for programs: pid, connection, command, user, since.
+ */
+static void holder_fields(json_t *lock, const char *h)
+{
+	static const char *const nums[] = { "pid", "connection" };
+	const char *p, *e;
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(nums[i]);
+		if (!strncmp(h, nums[i], n) && h[n] == ' ' && isdigit((unsigned char)h[n + 1]))
+			json_object_set_new(lock, nums[i], json_integer(strtoll(h + n + 1, NULL, 10)));
+	}
+	if ((p = strchr(h, '(')) && (e = strchr(p, ')')) && e > p + 1)
+		json_object_set_new(lock, "command", json_stringn(p + 1, (size_t)(e - p - 1)));
+	if ((p = strstr(h, ", user ")) != NULL) {
+		p += 7;
+		json_object_set_new(lock, "user", json_stringn(p, strcspn(p, ", ")));
+	}
+	if ((p = strstr(h, "since ")) != NULL) {
+		p += 6;
+		json_object_set_new(lock, "since", json_stringn(p, strcspn(p, ", )")));
+	}
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_session s;
@@ -144,7 +173,9 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(o, "name", json_string(m ? m->name : it->row->filename));
 		json_object_set_new(o, "file", m ? json_string(m->path) : json_null());
 		json_object_set_new(o, "state", json_string(df_mig_state_name(it->state)));
-		json_object_set_new(o, "applied_at", cli_json_str(it->row ? it->row->applied_at : NULL));
+		char at[40];
+		df_time_iso(at, sizeof(at), it->row ? it->row->applied_at : NULL);
+		json_object_set_new(o, "applied_at", it->row && it->row->applied_at ? json_string(at) : json_null());
 		json_object_set_new(o, "checksum_ok", json_boolean(it->checksum_ok));
 		json_object_set_new(o, "reversible", json_boolean(m && df_migration_reversible(m)));
 		for (size_t k = 0; k < actions.nr; k++)
@@ -166,7 +197,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			m ? m->name : it->row->filename,
 			m && !df_migration_reversible(m) ? "  (irreversible)" : "");
 		if (it->row && it->state == DF_STATE_APPLIED)
-			cli_say(ctx, "  %s%s%s", cli_c(ctx, "dim"), it->row->applied_at, cli_c(ctx, "reset"));
+		{
+			char at[40];
+			cli_say(ctx, "  %s%s%s", cli_c(ctx, "dim"),
+				df_time_iso(at, sizeof(at), it->row->applied_at), cli_c(ctx, "reset"));
+		}
 		if (it->out_of_order)
 			cli_say(ctx, "  (out of order)");
 		cli_say(ctx, "\n");
@@ -198,8 +233,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "problems", problems);
 	lock = json_object();
 	json_object_set_new(lock, "held", json_boolean(holder != NULL));
-	if (holder)
+	if (holder) {
 		json_object_set_new(lock, "holder", json_string(holder));
+		holder_fields(lock, holder);
+	}
 	json_object_set_new(ctx->result, "lock", lock);
 	if (holder)
 		cli_say(ctx, "\n%sThe migration lock is held by %s.%s\n", cli_c(ctx, "yellow"), holder,
