@@ -284,7 +284,8 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements);
  * rejects (unterminated quote ...), or an UP with no statement (DF_ECONFIG),
  * stops the run before anything applies.  Sets each migration's tx_control. */
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);
-/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement. */
+/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement; 0
+ * when it holds one, or does not split (left to the caller to report). */
 int df_migration_check_nonempty(const df_migration *m, df_dialect d);
 /* Apply (or revert) the selected migrations; stops at the first failure,
  * never retries.  *out is filled even on failure (the steps done). */
