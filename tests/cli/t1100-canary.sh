@@ -403,8 +403,8 @@ UPDATE nosuchtable SET x = 1;" "DROP TABLE broken_a;"
 	local sleeper
 	case $ENGINE in
 	sqlite) sleeper="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 30000000) SELECT count(*) FROM c;" ;;
-	postgres) sleeper="SELECT pg_sleep(8);" ;;
-	mysql) sleeper="SELECT SLEEP(8);" ;;
+	postgres) sleeper="SELECT pg_sleep(15);" ;;
+	mysql) sleeper="SELECT SLEEP(15);" ;;
 	esac
 	mig 20240105000000 slow "$sleeper" "SELECT 1;"
 	sampler_start "$TMP_ROOT/samples-lock"
