@@ -76,6 +76,9 @@ typedef enum df_mig_format {
 	DF_FMT_PLAIN,           /* a plain .sql file: all UP (review only) */
 } df_mig_format;
 
+/* "devflow", "dbmate", "golang-migrate", "flyway", "plain" */
+const char *df_mig_format_name(df_mig_format f);
+
 /* A section of a file: bytes [off, off + len) of `path`, starting at `line`. */
 typedef struct df_section {
 	char *path;             /* NULL: no such section */
@@ -100,10 +103,19 @@ typedef struct df_migration {
 	char *text;             /* df_migration_preload(): the UP file's bytes */
 } df_migration;
 
+/*
+ * A migration can be rolled back when it has a DOWN with a statement; a
+ * golang-migrate `.down.sql` that exists but holds none is, as for
+ * golang-migrate, a rollback that does nothing.
+ */
 static inline bool df_migration_reversible(const df_migration *m)
 {
-	return m->down.path && !m->down.empty;
+	return m->down.path && (!m->down.empty || m->format == DF_FMT_GOLANG);
 }
+
+/* The statement that cannot run inside a transaction ("CREATE INDEX
+ * CONCURRENTLY", "VACUUM" ...), or NULL. */
+const char *df__needs_no_tx(const char *sql, size_t len);
 
 typedef struct df_migration_set {
 	df_migration *v;        /* sorted by version */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,17 @@ static int set_strings(df_migration *m, const char *path, const char *version, c
 	m->version = b + lp;
 	m->name = b + lp + lv;
 	return 0;
+}
+
+const char *df_mig_format_name(df_mig_format f)
+{
+	switch (f) {
+	case DF_FMT_DBMATE: return "dbmate";
+	case DF_FMT_GOLANG: return "golang-migrate";
+	case DF_FMT_FLYWAY: return "flyway";
+	case DF_FMT_PLAIN: return "plain";
+	default: return "devflow";
+	}
 }
 
 /* Compare two dotted numeric versions, ignoring leading zeros. */
@@ -518,6 +530,26 @@ static const char *base_name(const char *path)
 static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain);
 
 /*
+ * The bytes of a section: in `whole` when the scan's one read held them,
+ * else read into *text (the caller frees it).  false when unreadable.
+ */
+static bool section_text(const char **p, size_t *len, char **text, const df_section *sec,
+	const unsigned char *whole, size_t whole_len)
+{
+	if (whole && sec->off + sec->len <= whole_len) {
+		*p = (const char *)whole + sec->off;
+		*len = (size_t)sec->len;
+		return true;
+	}
+	if (df_section_read(text, len, sec) == 0) {
+		*p = *text;
+		return true;
+	}
+	df_error_clear();
+	return false;
+}
+
+/*
  * Whether a section holds no statement, by the splitter (the line heuristic
  * of the scan cannot see every comment layout): no statement for SQLite's or
  * MySQL's comment rules.  Sections over 64 KiB keep the heuristic's answer.
@@ -533,17 +565,8 @@ static bool section_empty(const df_section *sec, const unsigned char *whole, siz
 
 	if (!sec->path || !sec->len)
 		return true;
-	if (sec->len > 64 * 1024)
+	if (sec->len > 64 * 1024 || !section_text(&p, &len, &text, sec, whole, whole_len))
 		return heuristic;
-	if (whole && sec->off + sec->len <= whole_len) {
-		p = (const char *)whole + sec->off;
-		len = (size_t)sec->len;
-	} else if (df_section_read(&text, &len, sec) == 0) {
-		p = text;
-	} else {
-		df_error_clear();
-		return heuristic;
-	}
 	/* the line heuristic is only fooled by block comments and MySQL's # */
 	if (!memmem(p, len, "/*", 2) && !memchr(p, '#', len)) {
 		free(text);
@@ -557,6 +580,46 @@ static bool section_empty(const df_section *sec, const unsigned char *whole, siz
 	df_error_clear();
 	free(text);
 	return empty;
+}
+
+/* Could `p` hold a statement that cannot run in a transaction? (cheap) */
+static bool may_need_no_tx(const char *p, size_t len)
+{
+	static const char *words[] = { "concurrently", "vacuum", "database", "system", "tablespace" };
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= len; i++)
+			if (!strncasecmp(p + i, words[w], wl))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * A section whose only statement cannot run in a transaction (CREATE INDEX
+ * CONCURRENTLY, VACUUM ...) runs outside one, in every format, as the
+ * formats' own tools run it.  Sections over 64 KiB are left to the run's
+ * check (df_run_check()).
+ */
+static bool lone_no_tx(const df_section *sec, const unsigned char *whole, size_t whole_len)
+{
+	char *text = NULL;
+	const char *p;
+	size_t len;
+	bool lone = false;
+	df_stmt_list l = DF_STMT_LIST_INIT;
+
+	if (!sec->path || !sec->len || sec->empty || sec->len > 64 * 1024 ||
+	    !section_text(&p, &len, &text, sec, whole, whole_len))
+		return false;
+	if (may_need_no_tx(p, len) && df_sql_split(&l, DF_DIALECT_POSTGRES, p, len, NULL) == 0 &&
+	    l.nr == 1)
+		lone = df__needs_no_tx(p + l.v[0].offset, l.v[0].len) != NULL;
+	df_stmt_list_release(&l);
+	df_error_clear();
+	free(text);
+	return lone;
 }
 
 int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
@@ -594,6 +657,8 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 			m->down.line = s.down_line + 1;
 			m->down.empty = section_empty(&m->down, s.whole, s.whole_len, !s.down_has_sql);
 		}
+		if (!m->no_transaction)
+			m->no_transaction = lone_no_tx(&m->up, s.whole, s.whole_len);
 	} else if (named && (fn.format == DF_FMT_GOLANG || fn.format == DF_FMT_FLYWAY)) {
 		m->format = fn.format;
 		m->no_transaction = s.no_tx;
@@ -601,6 +666,7 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 		m->up.len = m->size;
 		m->up.line = 1;
 		m->up.empty = !s.up_has_sql && !s.sql_before_up;
+		m->no_transaction = m->no_transaction || lone_no_tx(&m->up, s.whole, s.whole_len);
 	} else if (allow_plain) {
 		m->format = DF_FMT_PLAIN;
 		m->no_transaction = s.no_tx;

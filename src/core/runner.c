@@ -286,7 +286,7 @@ static int delete_row(df_conn *conn, const char *table, const df_migration *m)
 	return error;
 }
 
-static const char *needs_no_tx(const char *sql, size_t len);
+#define needs_no_tx df__needs_no_tx
 
 /*
  * For a dry-run inside a transaction: the statement without its
@@ -716,7 +716,7 @@ static void first_words(char *out, size_t size, const char *sql, size_t len, int
  * PostgreSQL statements that cannot run inside a transaction block; NULL
  * when `sql` is not one of them.
  */
-static const char *needs_no_tx(const char *sql, size_t len)
+const char *df__needs_no_tx(const char *sql, size_t len)
 {
 	char w[128];
 
@@ -784,21 +784,49 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 }
 
 /*
+ * The hint for a statement that cannot run in a transaction, in a migration
+ * of several statements that runs in one: in the words of the file's format.
+ */
+static void no_tx_hint(const df_migration *m, const char *what)
+{
+	switch (m->format) {
+	case DF_FMT_DBMATE:
+		df_error_hint("write the marker as '-- migrate:up transaction:false' (dbmate's way), "
+			"or move %s into a migration of its own, where it runs outside a "
+			"transaction by itself; nothing was applied", what);
+		break;
+	case DF_FMT_GOLANG:
+	case DF_FMT_FLYWAY:
+		df_error_hint("move %s into a migration file of its own: a file whose only statement "
+			"cannot run in a transaction runs outside one, as %s runs it; nothing was "
+			"applied", what, m->format == DF_FMT_GOLANG ? "golang-migrate" : "Flyway");
+		break;
+	default:
+		df_error_hint("move %s into a migration of its own (a migration whose only statement "
+			"cannot run in a transaction runs outside one), or add the line "
+			"'-- devflow:no-transaction' before '-- UP'; nothing was applied", what);
+	}
+}
+
+/*
  * Read every statement of one section: *n counts them; *txctl is set when the
- * migration does its own transaction control; a PostgreSQL statement that
- * cannot run in a transaction, in a migration that runs in one, is refused.
+ * migration does its own transaction control; *lone when its only statement
+ * cannot run in a transaction (it then runs outside one).  A PostgreSQL
+ * statement that cannot run in a transaction, among others in a migration
+ * that runs in one, is refused.
  */
 static int check_section(const df_migration *m, const df_section *sec, df_dialect d,
-	long *n, bool *txctl)
+	long *n, bool *txctl, bool *lone)
 {
 	struct reader r;
-	const char *sql;
+	const char *sql, *first_what = NULL;
 	size_t len;
-	uint64_t off;
+	uint64_t off, first_off = 0;
 	int rc, error;
 
 	*n = 0;
 	*txctl = false;
+	*lone = false;
 	if (!sec->path || !sec->len)
 		return 0;
 	if ((error = reader_open(&r, sec, d)) < 0)
@@ -808,22 +836,27 @@ static int check_section(const df_migration *m, const df_section *sec, df_dialec
 		(*n)++;
 		if (tx_control(sql, len))
 			*txctl = true;
-		if (d != DF_DIALECT_POSTGRES || m->no_transaction || !(what = needs_no_tx(sql, len)))
+		if (first_what || !(what = needs_no_tx(sql, len)))
 			continue;
-		int line, col;
-		df_file_position(sec->path, off, &line, &col);
-		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
-			"'%s' runs in one", sec->path, line, col, what, m->file);
-		df_error_pos(sec->path, line, col);
-		df_error_hint("add the line '-- devflow:no-transaction' before '-- UP' (and keep "
-			"that migration to this one statement); nothing was applied");
-		reader_close(&r);
-		return DF_ECONFIG;
+		first_what = what;
+		first_off = off;
 	}
 	reader_close(&r);
 	if (rc < 0) {
 		df_error_hint("fix %s; nothing was applied", sec->path);
 		return rc;
+	}
+	if (first_what && *n == 1) {
+		*lone = true;
+	} else if (first_what && d == DF_DIALECT_POSTGRES && !m->no_transaction) {
+		int line, col;
+		df_file_position(sec->path, first_off, &line, &col);
+		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
+			"'%s' runs its %ld statements in one", sec->path, line, col, first_what,
+			m->file, *n);
+		df_error_pos(sec->path, line, col);
+		no_tx_hint(m, first_what);
+		return DF_ECONFIG;
 	}
 	return 0;
 }
@@ -841,11 +874,11 @@ static int empty_up(const df_migration *m)
 
 int df_migration_check_nonempty(const df_migration *m, df_dialect d)
 {
-	bool txctl;
+	bool txctl, lone;
 	long n;
 	int error;
 
-	if ((error = check_section(m, &m->up, d, &n, &txctl)) < 0)
+	if ((error = check_section(m, &m->up, d, &n, &txctl, &lone)) < 0)
 		return error;
 	return n ? 0 : empty_up(m);
 }
@@ -855,12 +888,16 @@ int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollba
 	for (size_t i = 0; i < nr; i++) {
 		df_migration *m = (df_migration *)migs[i];
 		const df_section *sec = rollback ? &m->down : &m->up;
-		bool txctl;
+		bool txctl, lone;
 		long n;
 		int error;
 
-		if ((error = check_section(m, sec, d, &n, &txctl)) < 0)
+		if ((error = check_section(m, sec, d, &n, &txctl, &lone)) < 0)
 			return error;
+		/* a lone statement that cannot run in a transaction runs outside
+		 * one, in every format, as the formats' own tools run it */
+		if (lone)
+			m->no_transaction = true;
 		if (!rollback && !n)
 			return empty_up(m);
 		/* the run reads it: a migration with its own BEGIN/COMMIT runs
