@@ -74,9 +74,10 @@ typedef enum df_mig_format {
 	DF_FMT_GOLANG,          /* N_name.up.sql + N_name.down.sql */
 	DF_FMT_FLYWAY,          /* V1__name.sql + U1__name.sql */
 	DF_FMT_PLAIN,           /* a plain .sql file: all UP (review only) */
+	DF_FMT_GOOSE,           /* -- +goose Up / -- +goose Down */
 } df_mig_format;
 
-/* "devflow", "dbmate", "golang-migrate", "flyway", "plain" */
+/* "devflow", "dbmate", "golang-migrate", "flyway", "goose", "plain" */
 const char *df_mig_format_name(df_mig_format f);
 
 /* A section of a file: bytes [off, off + len) of `path`, starting at `line`. */
@@ -121,6 +122,7 @@ typedef struct df_migration_set {
 	df_migration *v;        /* sorted by version */
 	size_t nr, alloc;
 	char *dir;
+	df_strlist warnings;    /* for people: mixed version widths ... */
 } df_migration_set;
 
 /* Read every migration of `dir` (a missing folder is an empty set unless

@@ -357,6 +357,22 @@ static bool sqlite_file_absent(const df_dsn *dsn)
 		strcmp(dsn->database, ":memory:") && stat(dsn->database, &st) < 0;
 }
 
+void cli_warnings(struct cli_ctx *ctx, const df_strlist *w)
+{
+	json_t *a;
+
+	if (!w->nr)
+		return;
+	if (!(a = json_object_get(ctx->result, "warnings"))) {
+		a = json_array();
+		json_object_set_new(ctx->result, "warnings", a);
+	}
+	for (size_t i = 0; i < w->nr; i++) {
+		cli_say(ctx, "%swarning:%s %s\n", cli_c(ctx, "yellow"), cli_c(ctx, "reset"), w->v[i]);
+		json_array_append_new(a, json_string(w->v[i]));
+	}
+}
+
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
 {
@@ -377,6 +393,7 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 			return df_error_oom();
 		if ((error = df_migration_set_load(&s->set, s->cfg->migrations, true)) < 0)
 			return error;
+		cli_warnings(ctx, &s->set->warnings);
 	}
 	if (!(flags & CLI_S_DB))
 		return 0;

@@ -98,6 +98,8 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 /* Append an audit row; failures to write it are reported but not fatal. */
 void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,
 	const char *result, const char *summary, const char *receipt, const char *detail);
+/* Warnings for people (and "warnings" in JSON). */
+void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 /* json helpers */
 json_t *cli_json_str(const char *s);
 

@@ -23,12 +23,14 @@ static bool timestamped(const char *v)
 /* The markers of a one-file format, each with its newline. */
 static const char *up_marker(df_mig_format f)
 {
-	return f == DF_FMT_DBMATE ? "-- migrate:up\n" : f == DF_FMT_DEVFLOW ? "-- UP\n" : "";
+	return f == DF_FMT_DBMATE ? "-- migrate:up\n" : f == DF_FMT_GOOSE ? "-- +goose Up\n" :
+		f == DF_FMT_DEVFLOW ? "-- UP\n" : "";
 }
 
 static const char *down_marker(df_mig_format f)
 {
-	return f == DF_FMT_DBMATE ? "-- migrate:down\n" : f == DF_FMT_DEVFLOW ? "-- DOWN\n" : "";
+	return f == DF_FMT_DBMATE ? "-- migrate:down\n" : f == DF_FMT_GOOSE ? "-- +goose Down\n" :
+		f == DF_FMT_DEVFLOW ? "-- DOWN\n" : "";
 }
 
 /* Write a file that must not exist yet. */

@@ -129,8 +129,9 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		size_t irreversible = 0;
 		for (size_t i = 0; i < set->nr; i++)
 			irreversible += !df_migration_reversible(&set->v[i]);
-		check(ctx, list, "migrations", true, "%s/: %zu migration file(s)%s", cfg->migrations, set->nr,
-			irreversible ? ", some without DOWN (irreversible)" : "");
+		check(ctx, list, "migrations", true, "%s/: %zu migration file%s%s", cfg->migrations, set->nr,
+			set->nr == 1 ? "" : "s", irreversible ? ", some without DOWN (irreversible)" : "");
+		cli_warnings(ctx, &set->warnings);
 	}
 
 	if (!strcmp(t->dsn->engine, "postgres")) {

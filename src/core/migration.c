@@ -67,6 +67,7 @@ const char *df_mig_format_name(df_mig_format f)
 	case DF_FMT_DBMATE: return "dbmate";
 	case DF_FMT_GOLANG: return "golang-migrate";
 	case DF_FMT_FLYWAY: return "flyway";
+	case DF_FMT_GOOSE: return "goose";
 	case DF_FMT_PLAIN: return "plain";
 	default: return "devflow";
 	}
@@ -112,7 +113,9 @@ enum marker {
 	MK_DOWN,                /* -- DOWN */
 	MK_DBMATE_UP,           /* -- migrate:up */
 	MK_DBMATE_DOWN,         /* -- migrate:down */
-	MK_NO_TX,               /* -- devflow:no-transaction */
+	MK_NO_TX,               /* -- devflow:no-transaction, -- +goose NO TRANSACTION */
+	MK_GOOSE_UP,            /* -- +goose Up */
+	MK_GOOSE_DOWN,          /* -- +goose Down */
 };
 
 struct scan {
@@ -168,8 +171,12 @@ static enum marker classify(const char *s, size_t n, bool *no_tx)
 	}
 	if (!strncmp(buf, "--migrate:down", 14))
 		return MK_DBMATE_DOWN;
-	if (!strcmp(buf, "--devflow:no-transaction"))
+	if (!strcmp(buf, "--devflow:no-transaction") || !strcmp(buf, "--+goosenotransaction"))
 		return MK_NO_TX;
+	if (!strcmp(buf, "--+gooseup"))
+		return MK_GOOSE_UP;
+	if (!strcmp(buf, "--+goosedown"))
+		return MK_GOOSE_DOWN;
 	return MK_NONE;
 }
 
@@ -189,6 +196,7 @@ static int end_line(struct scan *s, uint64_t next_start)
 	switch (mk) {
 	case MK_UP:
 	case MK_DBMATE_UP:
+	case MK_GOOSE_UP:
 		if (s->up_count++) {
 			df_error_set(DF_ECONFIG, "'%s' has two UP markers (lines %d and %d)",
 				s->shown, s->up_line, s->line);
@@ -208,6 +216,7 @@ static int end_line(struct scan *s, uint64_t next_start)
 		break;
 	case MK_DOWN:
 	case MK_DBMATE_DOWN:
+	case MK_GOOSE_DOWN:
 		if (s->down_line) {
 			df_error_set(DF_ECONFIG, "'%s' has two DOWN markers (lines %d and %d)",
 				s->shown, s->down_line, s->line);
@@ -216,8 +225,10 @@ static int end_line(struct scan *s, uint64_t next_start)
 		}
 		if (!s->up_line)
 			return scan_error(s, s->line, 1, "'%s': the DOWN marker comes before any UP marker%s", "");
-		if ((mk == MK_DOWN) != (s->up_kind == MK_UP))
-			return scan_error(s, s->line, 1, "'%s' mixes devflow ('-- UP') and dbmate ('-- migrate:up') markers%s", "");
+		if ((mk == MK_DOWN) != (s->up_kind == MK_UP) ||
+		    (mk == MK_GOOSE_DOWN) != (s->up_kind == MK_GOOSE_UP))
+			return scan_error(s, s->line, 1, "'%s' mixes the markers of two formats "
+				"(devflow's '-- UP', dbmate's '-- migrate:up', goose's '-- +goose Up')%s", "");
 		s->down_line = s->line;
 		s->up_end = s->line_start;
 		s->down_off = next_start;
@@ -479,7 +490,7 @@ static int parse_name(struct fname *f, const char *base)
 	const char *us;
 
 	memset(f, 0, sizeof(*f));
-	if (n < 5 || strcmp(base + n - 4, ".sql"))
+	if (n < 5 || strcasecmp(base + n - 4, ".sql"))
 		return 0;
 	n -= 4;
 	if ((base[0] == 'V' || base[0] == 'U') && (us = strstr(base, "__")) && us > base + 1 &&
@@ -644,7 +655,8 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 	if ((error = set_strings(m, path, named ? fn.version : "", named ? fn.name : base)) < 0)
 		goto fail;
 	if (s.up_line) {
-		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW : DF_FMT_DBMATE;
+		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW :
+			s.up_kind == MK_GOOSE_UP ? DF_FMT_GOOSE : DF_FMT_DBMATE;
 		m->no_transaction = s.no_tx || s.dbmate_no_tx;
 		m->up.off = s.up_off;
 		m->up.len = (s.down_line ? s.up_end : m->size) - s.up_off;
@@ -720,6 +732,7 @@ void df_migration_set_free(df_migration_set *set)
 		df_migration_release(&set->v[i]);
 	free(set->v);
 	free(set->dir);
+	df_strlist_release(&set->warnings);
 	free(set);
 }
 
@@ -735,10 +748,47 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Timestamp versions (12 digits or more) beside short ones: `2026_add_c.sql`
+ * sorts before every 14-digit version, which is rarely what its author
+ * meant.  A warning, once per short version.
+ */
+static int warn_widths(df_migration_set *set)
+{
+	size_t wide = 0, longest = 0;
+	const char *example = NULL;
+
+	for (size_t i = 0; i < set->nr; i++) {
+		size_t w = strlen(set->v[i].version);
+		if (strspn(set->v[i].version, "0123456789") != w || w < 12)
+			continue;
+		wide++;
+		if (w > longest)
+			longest = w, example = set->v[i].file;
+	}
+	if (!wide)
+		return 0;
+	for (size_t i = 0; i < set->nr; i++) {
+		const df_migration *m = &set->v[i];
+		df_buf b = DF_BUF_INIT;
+		if (strlen(m->version) >= 12)
+			continue;
+		df_buf_printf(&b, "'%s' has version %s beside %zu-digit versions (such as '%s'): it "
+			"sorts before all of them; give it a %zu-digit version if it is newer", m->file,
+			m->version, longest, example, longest);
+		if (df_buf_oom(&b) || df_strlist_push(&set->warnings, b.ptr) < 0) {
+			df_buf_release(&b);
+			return df_error_oom();
+		}
+		df_buf_release(&b);
+	}
+	return 0;
+}
+
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist)
 {
 	df_migration_set *set;
-	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT;
+	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT, bad = DF_STRLIST_INIT;
 	df_buf path = DF_BUF_INIT;
 	struct dirent *de;
 	DIR *d;
@@ -771,18 +821,37 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	while ((de = readdir(d))) {
 		struct fname fn;
 		size_t n = strlen(de->d_name);
-		if (de->d_name[0] == '.' || n < 5 || strcmp(de->d_name + n - 4, ".sql"))
+		if (de->d_name[0] == '.' || n < 5 || strcasecmp(de->d_name + n - 4, ".sql"))
 			continue;
 		if (!parse_name(&fn, de->d_name)) {
 			if (de->d_name[0] == 'R' && !strncmp(de->d_name + 1, "__", 2))
 				continue;       /* Flyway repeatable migrations are not versioned */
-			error = df_error_set(DF_ECONFIG,
-				"'%s/%s' is not named like a migration (VERSION_name.sql)", dir, de->d_name);
-			df_error_hint("rename it to YYYYMMDDHHMMSS_name.sql, or move it out of the migrations folder");
-			goto out;
+			if ((error = df_strlist_push(&bad, de->d_name)) < 0)
+				goto out;
+			continue;
 		}
 		if ((error = df_strlist_push(fn.down ? &downs : &names, de->d_name)) < 0)
 			goto out;
+	}
+	if (bad.nr) {
+		/* every misnamed file at once, not one per run */
+		df_buf list = DF_BUF_INIT;
+		qsort(bad.v, bad.nr, sizeof(char *), cmp_str);
+		for (size_t i = 0; i < bad.nr; i++)
+			df_buf_printf(&list, "%s'%s/%s'", i ? ", " : "", dir, bad.v[i]);
+		if (bad.nr == 1)
+			error = df_error_set(DF_ECONFIG, "%s is not named like a migration (VERSION_name.sql)",
+				list.ptr);
+		else
+			error = df_error_set(DF_ECONFIG, "%zu files are not named like a migration "
+				"(VERSION_name.sql): %s", bad.nr, list.ptr);
+		df_buf_release(&list);
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/%s", dir, bad.v[0]);
+		df_error_pos(path.ptr, 1, 1);
+		df_error_hint("rename %s to YYYYMMDDHHMMSS_name.sql, or move %s out of the migrations folder",
+			bad.nr == 1 ? "it" : "each", bad.nr == 1 ? "it" : "them");
+		goto out;
 	}
 	/* readdir order is arbitrary; sort names so messages are stable */
 	if (names.nr)
@@ -814,6 +883,8 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 			df_error_hint("give one of them a new version (rename the file)");
 			goto out;
 		}
+	if ((error = warn_widths(set)) < 0)
+		goto out;
 	for (size_t i = 0; i < downs.nr; i++) {
 		struct fname fn;
 		df_migration *m = NULL;
@@ -836,6 +907,7 @@ out:
 	closedir(d);
 	df_strlist_release(&names);
 	df_strlist_release(&downs);
+	df_strlist_release(&bad);
 	df_buf_release(&path);
 	df_migration_set_free(set);
 	return error;

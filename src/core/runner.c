@@ -795,6 +795,10 @@ static void no_tx_hint(const df_migration *m, const char *what)
 			"or move %s into a migration of its own, where it runs outside a "
 			"transaction by itself; nothing was applied", what);
 		break;
+	case DF_FMT_GOOSE:
+		df_error_hint("add the line '-- +goose NO TRANSACTION' at the top of the file (goose's "
+			"way), or move %s into a migration of its own; nothing was applied", what);
+		break;
 	case DF_FMT_GOLANG:
 	case DF_FMT_FLYWAY:
 		df_error_hint("move %s into a migration file of its own: a file whose only statement "

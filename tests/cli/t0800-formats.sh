@@ -173,6 +173,33 @@ t_create_format() {
 	contains "$(cat "$(json 'd["file"]')")" "-- migrate:down"
 }
 
-ONLY_SQLITE_TESTS="t_create_format"
+# File names: a .SQL file is a migration like a .sql one; every misnamed
+# file is reported at once; a short version beside timestamps is warned about.
+t_file_names() {
+	new_project
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);"
+	printf -- '-- UP\nCREATE TABLE b (id INTEGER);\n' >migrations/20240102000000_b.SQL
+	df db status --json; expect_rc 0
+	json_eq 'd["total"]' 2
+	touch migrations/notes.sql migrations/draft.SQL migrations/x_y.sql
+	df db status --json; expect_rc 2
+	contains "$(json 'd["error"]["message"]')" "3 files"
+	for f in notes.sql draft.SQL x_y.sql; do
+		contains "$(json 'd["error"]["message"]')" "$f"
+	done
+	rm migrations/notes.sql migrations/draft.SQL migrations/x_y.sql
+	printf -- '-- UP\nCREATE TABLE c (id INTEGER);\n' >migrations/2026_add_c.sql
+	df db status --json; expect_rc 0
+	json_eq 'len(d["warnings"])' 1
+	contains "$(json 'd["warnings"][0]')" "2026_add_c.sql"
+	df db status; expect_rc 0
+	contains "$err$out" "warning: '2026_add_c.sql' has version 2026 beside 14-digit versions"
+	rm migrations/2026_add_c.sql
+	df db status --json; expect_rc 0
+	json_eq '"warnings" in d' false
+}
+
+ONLY_SQLITE_TESTS="t_create_format t_file_names"
 run_tests t_dbmate t_golang_migrate t_flyway t_no_transaction t_sqlite_trigger_body \
-	t_lone_no_tx t_no_tx_hint_per_format t_golang_empty_down t_create_format
+	t_lone_no_tx t_no_tx_hint_per_format t_golang_empty_down t_create_format \
+	t_file_names
