@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "util/suggest.h"
 #if __has_include("devflow/review.h")
 #include "devflow/review.h"
 #define HAVE_REVIEW 1
@@ -99,6 +100,10 @@ const char *cli_env_arg(struct cli_ctx *ctx)
 	if (ctx->dir) {
 		df_buf_puts(&b, " -C ");
 		df_shell_quote(&b, ctx->dir);
+	}
+	if (ctx->migrations_dir) {
+		df_buf_puts(&b, " -d ");
+		df_shell_quote(&b, ctx->migrations_dir);
 	}
 	if (ctx->env_given && ctx->env) {
 		df_buf_puts(&b, " --env ");
@@ -266,10 +271,45 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 	df_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	df_error_set(DF_EUSAGE, "%s", b.ptr);
-	df_error_hint("usage: devflow %s (see 'devflow %s --help')", ctx->cmd->usage,
-		ctx->cmd->usage ? ctx->cmd->name : "");
+	df_error_hint("usage: devflow %s (see 'devflow %s --help')", ctx->cmd->usage, cli_cmd_words(ctx->cmd));
 	df_buf_release(&b);
 	return cli_fail(ctx, DF_EUSAGE);
+}
+
+const char *cli_cmd_words(const struct cli_cmd *cmd)
+{
+	static char words[64];
+
+	snprintf(words, sizeof(words), "%s%s", cmd->usage && !strncmp(cmd->usage, "db ", 3) ? "db " : "",
+		cmd->name);
+	return words;
+}
+
+/* The global options, for "did you mean" (main.c parses them). */
+static const char *const global_opts[] = {
+	"--env", "--url", "--json", "--no-color", "--quiet", "--verbose", "--lock-timeout",
+	"--migrations-dir", "--help",
+};
+
+/*
+ * The option nearest to a mistyped `word`: by edit distance ("--dryrun",
+ * "--jsn"), or one whose name starts the word ("--environment" -> "--env").
+ */
+static const char *near_option(const char *word, const struct cli_opt *opts)
+{
+	const char *names[64], *best;
+	size_t n = 0;
+
+	for (const struct cli_opt *o = opts; o && o->name && n < 64; o++)
+		names[n++] = o->name;
+	for (size_t i = 0; i < sizeof(global_opts) / sizeof(global_opts[0]) && n < 64; i++)
+		names[n++] = global_opts[i];
+	if ((best = df_suggest(word, names, n)))
+		return best;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) >= 5 && !strncmp(word, names[i], strlen(names[i])))
+			return names[i];
+	return NULL;
 }
 
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
@@ -301,9 +341,16 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *
 			if (!strcmp(o->name, a))
 				break;
 		if (!o || !o->name) {
+			const char *near = near_option(a, opts);
 			if (eq)
 				*eq = '=';
-			cli_usage_error(ctx, "unknown option '%s' for 'devflow %s'", a, ctx->cmd->usage ? ctx->cmd->name : "");
+			if (near) {
+				df_error_set(DF_EUSAGE, "unknown option '%s' for 'devflow %s'", a, cli_cmd_words(ctx->cmd));
+				df_error_hint("did you mean '%s'? (usage: devflow %s)", near, ctx->cmd->usage);
+				cli_fail(ctx, DF_EUSAGE);
+			} else {
+				cli_usage_error(ctx, "unknown option '%s' for 'devflow %s'", a, cli_cmd_words(ctx->cmd));
+			}
 			return -1;
 		}
 		if (o->has_arg) {

@@ -21,6 +21,7 @@ struct cli_cmd {
 	const char *usage;      /* "db migrate [--dry-run] ..." */
 	const char *summary;
 	const char *help;       /* options, one per line */
+	const char *alias_of;   /* "migrate" for `db up`; NULL for a command of its own */
 };
 
 struct cli_ctx {
@@ -28,6 +29,7 @@ struct cli_ctx {
 	const char *env;        /* --env */
 	bool env_given;
 	const char *url;        /* --url */
+	const char *migrations_dir; /* -d / --migrations-dir */
 	bool json, color, quiet, verbose;
 	long lock_timeout_ms;
 	bool tty_in, tty_err;
@@ -72,6 +74,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((fo
 /* Finish: print the JSON document (with "ok") or the next-steps line. */
 int cli_finish(struct cli_ctx *ctx, int status);
 void cli_print_help(FILE *f, const struct cli_cmd *cmd);
+/* How a command is typed: "db migrate", "doctor". */
+const char *cli_cmd_words(const struct cli_cmd *cmd);
 
 /* Option parsing for one command.  Returns index of first operand or -1 (usage error). */
 struct cli_opt {

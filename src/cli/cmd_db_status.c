@@ -136,8 +136,13 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_t *list, *problems, *lock;
 	char *holder = NULL;
 	df_dialect d;
+	bool exit_code = false;
+	const struct cli_opt opts[] = {
+		{ "--exit-code", 0, NULL, &exit_code },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	if (cli_parse(ctx, argc, argv, NULL, &ops, &nops) < 0)
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "'db status' takes no arguments");
@@ -262,8 +267,15 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		} else {
 			cli_say(ctx, "\n%sUp to date:%s nothing to apply.\n", cli_c(ctx, "green"), cli_c(ctx, "reset"));
 		}
+		/* --exit-code, as dbmate's status: 1 pending, 6 the history needs a person */
+		if (exit_code && blk)
+			status = CLI_EXIT_NEEDS_RESOLVE;
+		else if (exit_code && s.plan->pending)
+			status = CLI_EXIT_FAILED;
 	}
-	status = cli_finish(ctx, 0);
+	/* the report itself succeeded: "ok" stays true whatever --exit-code says */
+	json_object_set_new(ctx->result, "ok", json_true());
+	status = cli_finish(ctx, status);
 out:
 	free(holder);
 	df_session_close(&s);

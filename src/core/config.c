@@ -296,6 +296,14 @@ int df_config_load(df_config **out, const char *dir)
 		error = df_error_set(DF_ECONFIG, "cannot read devflow.conf: %s", strerror(errno));
 		goto out;
 	}
+	if (getenv("DEVFLOW_MIGRATIONS_DIR") && *getenv("DEVFLOW_MIGRATIONS_DIR")) {
+		/* -d / --migrations-dir (the CLI passes the flag this way) wins over the file */
+		free(cfg->migrations);
+		if (!(cfg->migrations = strdup(getenv("DEVFLOW_MIGRATIONS_DIR")))) {
+			error = df_error_oom();
+			goto out;
+		}
+	}
 	if (!cfg->migrations) {
 		/* dbmate's default folder, when the project has no migrations/ */
 		struct stat sb;
@@ -642,6 +650,11 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		if (!(t->url = strdup(url)))
 			goto oom;
 		df_buf_puts(&src, "--url");
+	} else if (getenv("DEVFLOW_URL") && *getenv("DEVFLOW_URL")) {
+		/* as --url, from the environment (the flag wins) */
+		if (!(t->url = strdup(getenv("DEVFLOW_URL"))))
+			goto oom;
+		df_buf_puts(&src, "DEVFLOW_URL in the process environment");
 	} else if (ec && ec->url) {
 		if ((error = expand(&t->url, ec->url, files, nfiles)) < 0)
 			goto out;
