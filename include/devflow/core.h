@@ -200,6 +200,40 @@ int df_server_identity(char **out, df_conn *conn);
 const char *df_whoami(void);
 const char *df_hostname(void);
 
+/* ---- other tools' histories (adopt.c) ------------------------------------ */
+
+typedef enum df_tool {
+	DF_TOOL_NONE = 0,
+	DF_TOOL_DBMATE,         /* schema_migrations (version) */
+	DF_TOOL_GOLANG,         /* schema_migrations (version, dirty) */
+	DF_TOOL_FLYWAY,         /* flyway_schema_history */
+	DF_TOOL_GOOSE,          /* goose_db_version */
+} df_tool;
+
+const char *df_tool_name(df_tool t);
+const char *df_tool_table(df_tool t);
+/* The tool whose files a format is (DF_TOOL_NONE for devflow's own). */
+df_tool df_tool_of_format(df_mig_format f);
+
+typedef struct df_tool_history {
+	df_tool tool;           /* DF_TOOL_NONE: the database has no such table */
+	df_strlist applied;     /* versions the tool applied */
+	df_strlist failed;      /* failed there (golang-migrate dirty, Flyway success = false) */
+} df_tool_history;
+
+/* Read another tool's history table, if the database has one (`prefer`
+ * wins when there are several). */
+int df_tool_history_read(df_tool_history *out, df_conn *conn, const df_migration_set *set, df_tool prefer);
+void df_tool_history_release(df_tool_history *h);
+/* Record the history's versions that have a file and no row in devflow's
+ * table as applied (or failed); `adopted` gets them, `orphans` the
+ * versions without a file. */
+int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const char *table,
+	const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h);
+/* Write the tool's own row for `m`, applied or reverted. */
+int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
+	bool reverted);
+
 /* ---- the plan: files + ledger ----------------------------------------- */
 
 typedef enum df_mig_state {
@@ -281,6 +315,8 @@ typedef struct df_run_opts {
 	const char *table;
 	df_progress_fn progress;
 	void *progress_data;
+	df_tool mirror;         /* also write this tool's row for each migration */
+	const df_migration_set *mirror_set;
 } df_run_opts;
 
 typedef struct df_run_result {

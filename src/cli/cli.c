@@ -420,6 +420,34 @@ void cli_warnings(struct cli_ctx *ctx, const df_strlist *w)
 	}
 }
 
+/* What adoption recorded: for people, and "adopted" in JSON. */
+static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strlist *adopted,
+	const df_strlist *orphans)
+{
+	json_t *o = json_object(), *a = json_array(), *n = json_array();
+	const char *tool = df_tool_name(s->history_tool);
+
+	for (size_t i = 0; i < adopted->nr; i++)
+		json_array_append_new(a, json_string(adopted->v[i]));
+	for (size_t i = 0; i < orphans->nr; i++)
+		json_array_append_new(n, json_string(orphans->v[i]));
+	json_object_set_new(o, "versions", a);
+	json_object_set_new(o, "without_file", n);
+	json_object_set_new(o, "mirrored", json_boolean(s->mirror != DF_TOOL_NONE));
+	json_object_set_new(ctx->result, "adopted", o);
+	cli_say(ctx, "Adopted %zu version%s that %s applied (recorded as applied, not run again; "
+		"`devflow db history` shows it)\n", adopted->nr, adopted->nr == 1 ? "" : "s", tool);
+	if (orphans->nr)
+		cli_say(ctx, "%swarning:%s %zu version%s in %s's history %s no file in %s\n",
+			cli_c(ctx, "yellow"), cli_c(ctx, "reset"), orphans->nr, orphans->nr == 1 ? "" : "s",
+			tool, orphans->nr == 1 ? "has" : "have", s->cfg->migrations);
+	if (s->mirror)
+		cli_say(ctx, "While the folder is in %s's format, devflow also writes %s's rows, so "
+			"`%s` agrees.\n", tool, tool, s->mirror == DF_TOOL_FLYWAY ? "flyway info" :
+			s->mirror == DF_TOOL_GOLANG ? "migrate version" : s->mirror == DF_TOOL_GOOSE ?
+			"goose status" : "dbmate status");
+}
+
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
 {
@@ -521,6 +549,16 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
+	if ((flags & CLI_S_LOCK) && (flags & CLI_S_ENSURE) && s->plan) {
+		/* a database another tool migrated: adopt its history, once */
+		df_strlist adopted = DF_STRLIST_INIT, orphans = DF_STRLIST_INIT;
+		if ((error = df_session_adopt(s, &adopted, &orphans)) == 0 && (adopted.nr || orphans.nr))
+			adopt_report(ctx, s, &adopted, &orphans);
+		df_strlist_release(&adopted);
+		df_strlist_release(&orphans);
+		if (error < 0)
+			return error;
+	}
 	return 0;
 }
 

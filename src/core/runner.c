@@ -953,6 +953,8 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			break;
 		}
 		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later);
+		if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
+			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)

@@ -888,6 +888,8 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		ro.to_version = o->to;
 		ro.steps = o->steps;
 		ro.table = s->cfg->table;
+		ro.mirror = s->mirror;          /* the tool's own rows (core/adopt.c) */
+		ro.mirror_set = s->set;
 		ro.progress = progress;
 		ro.progress_data = &w;
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);
