@@ -96,6 +96,8 @@ typedef struct df_migration {
 	char *path;             /* path of the UP file */
 	df_mig_format format;
 	bool no_transaction;
+	bool repeatable;        /* Flyway R__name.sql: no version; runs after the
+				 * versioned ones, again whenever its checksum changes */
 	bool tx_control;        /* does its own BEGIN/COMMIT (df_run_check() found
 				 * it): runs like a no-transaction migration */
 	df_section up, down;
@@ -142,6 +144,8 @@ void df_migration_release(df_migration *m);
 int df_migration_preload(df_migration *m, uint64_t max);
 /* Compare versions numerically ("2" < "10"; "1.1" < "1.2"). */
 int df_version_cmp(const char *a, const char *b);
+/* The order migrations run in: by version; repeatables last, by name. */
+int df_migration_order(const df_migration *a, const df_migration *b);
 /* Read a section into memory (NUL-terminated); caller frees. */
 int df_section_read(char **out, size_t *len, const df_section *s);
 /* Split a section into statements (offsets absolute in the file). */

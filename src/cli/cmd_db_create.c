@@ -56,6 +56,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 	df_buf down_path = DF_BUF_INIT, down_body = DF_BUF_INIT;
 	const df_migration *target = NULL;
 	df_mig_format fmt;
+	size_t versioned;
 	char **ops, stamp[32];
 	int nops, error = 0, status;
 	time_t now = time(NULL);
@@ -82,6 +83,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_config_load(&cfg, ".")) < 0 ||
 	    (error = df_migration_set_load(&set, cfg->migrations, false)) < 0)
 		goto fail;
+	versioned = set->nr;
 	if (!strncmp(name.ptr, "revert_", 7)) {
 		if (!(target = df_migration_set_find(set, name.ptr + 7))) {
 			error = df_error_set(DF_EUSAGE, "no migration named '%s' to revert", name.ptr + 7);
@@ -93,12 +95,14 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 		error = df_error_set(DF_EIO, "cannot create folder '%s': %s", cfg->migrations, strerror(errno));
 		goto fail;
 	}
-	/* the folder's own format: that of its newest migration */
+	/* the folder's own format: that of its newest versioned migration */
+	while (versioned && set->v[versioned - 1].repeatable)
+		versioned--;
 	fmt = set->nr ? set->v[set->nr - 1].format : DF_FMT_DEVFLOW;
-	if (set->nr && !timestamped(set->v[set->nr - 1].version)) {
+	if (versioned && !timestamped(set->v[versioned - 1].version)) {
 		/* sequential versions (golang-migrate's 000001, Flyway's V1): the next
 		 * number, as wide as the newest */
-		const char *last = set->v[set->nr - 1].version;
+		const char *last = set->v[versioned - 1].version;
 		size_t width = strspn(last, "0123456789");
 		unsigned long long v = strtoull(last, NULL, 10) + 1;
 		snprintf(stamp, sizeof(stamp), "%0*llu", last[0] == '0' ? (int)width : 1, v);
@@ -107,7 +111,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 		for (;;) {
 			strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", gmtime(&now));
 			if (!df_migration_set_find(set, stamp) &&
-			    (!set->nr || df_version_cmp(stamp, set->v[set->nr - 1].version) > 0))
+			    (!versioned || df_version_cmp(stamp, set->v[versioned - 1].version) > 0))
 				break;
 			now++;
 		}

@@ -188,6 +188,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(o, "actions", acts);
 		if (it->out_of_order)
 			json_object_set_new(o, "out_of_order", json_true());
+		if (m && m->repeatable) {
+			json_object_set_new(o, "repeatable", json_true());
+			if (it->state == DF_STATE_PENDING && it->row)
+				json_object_set_new(o, "changed", json_true());
+		}
 		if (it->state == DF_STATE_FAILED && it->row) {
 			json_object_set_new(o, "statements_done", it->row->statements_done < 0 ? json_null() :
 				json_integer(it->row->statements_done));
@@ -198,9 +203,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 
 		cli_say(ctx, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
-			df_mig_state_name(it->state), cli_c(ctx, "reset"), version,
-			m ? m->name : it->row->filename,
-			m && !df_migration_reversible(m) ? "  (irreversible)" : "");
+			df_mig_state_name(it->state), cli_c(ctx, "reset"),
+			m && m->repeatable ? "repeatable" : version, m ? m->name : it->row->filename,
+			m && m->repeatable ? (it->state == DF_STATE_PENDING && it->row ?
+			"  (changed: runs again)" : "") : m && !df_migration_reversible(m) ? "  (irreversible)" : "");
 		if (it->row && it->state == DF_STATE_APPLIED)
 		{
 			char at[40];

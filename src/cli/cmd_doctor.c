@@ -126,11 +126,16 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		first_failure(&fcode, error);
 		failure = df_error_save();
 	} else {
-		size_t irreversible = 0;
-		for (size_t i = 0; i < set->nr; i++)
-			irreversible += !df_migration_reversible(&set->v[i]);
-		check(ctx, list, "migrations", true, "%s/: %zu migration file%s%s", cfg->migrations, set->nr,
-			set->nr == 1 ? "" : "s", irreversible ? ", some without DOWN (irreversible)" : "");
+		size_t irreversible = 0, repeatable = 0;
+		char rep[64] = "";
+		for (size_t i = 0; i < set->nr; i++) {
+			repeatable += set->v[i].repeatable;
+			irreversible += !set->v[i].repeatable && !df_migration_reversible(&set->v[i]);
+		}
+		if (repeatable)
+			snprintf(rep, sizeof(rep), " (%zu repeatable)", repeatable);
+		check(ctx, list, "migrations", true, "%s/: %zu migration file%s%s%s", cfg->migrations, set->nr,
+			set->nr == 1 ? "" : "s", rep, irreversible ? ", some without DOWN (irreversible)" : "");
 		cli_warnings(ctx, &set->warnings);
 	}
 

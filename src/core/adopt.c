@@ -344,7 +344,8 @@ int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, con
 		for (const char *p = m->name; *p; p++)
 			df_buf_putc(&desc, *p == '_' ? ' ' : *p);
 		df_buf_printf(&sum, "%ld", crc);
-		const char *p[] = { m->version, desc.ptr, m->file, sum.ptr, df_whoami() };
+		/* a repeatable's row has no version */
+		const char *p[] = { m->repeatable ? NULL : m->version, desc.ptr, m->file, sum.ptr, df_whoami() };
 		error = df_buf_oom(&desc) || df_buf_oom(&sum) ? df_error_oom() :
 			df_conn_query(conn, NULL, "INSERT INTO flyway_schema_history (installed_rank, version, "
 				"description, type, script, checksum, installed_by, installed_on, execution_time, "

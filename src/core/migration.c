@@ -105,6 +105,15 @@ int df_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
+int df_migration_order(const df_migration *a, const df_migration *b)
+{
+	if (a->repeatable != b->repeatable)
+		return a->repeatable ? 1 : -1;
+	if (a->repeatable)
+		return strcmp(a->name, b->name);
+	return df_version_cmp(a->version, b->version);
+}
+
 /* ---- one pass over a file ------------------------------------------------- */
 
 enum marker {
@@ -479,6 +488,7 @@ static void scan_release(struct scan *s)
 struct fname {
 	df_mig_format format;
 	bool down;              /* golang .down.sql, flyway U */
+	bool repeatable;        /* flyway R__ */
 	char version[64];
 	char name[256];
 };
@@ -493,6 +503,13 @@ static int parse_name(struct fname *f, const char *base)
 	if (n < 5 || strcasecmp(base + n - 4, ".sql"))
 		return 0;
 	n -= 4;
+	if (base[0] == 'R' && base[1] == '_' && base[2] == '_' && n > 3) {
+		/* a Flyway repeatable: no version */
+		f->format = DF_FMT_FLYWAY;
+		f->repeatable = true;
+		snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - 3), base + 3);
+		return 1;
+	}
 	if ((base[0] == 'V' || base[0] == 'U') && (us = strstr(base, "__")) && us > base + 1 &&
 	    (size_t)(us - base) <= n) {
 		vlen = (size_t)(us - base - 1);
@@ -673,6 +690,7 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 			m->no_transaction = lone_no_tx(&m->up, s.whole, s.whole_len);
 	} else if (named && (fn.format == DF_FMT_GOLANG || fn.format == DF_FMT_FLYWAY)) {
 		m->format = fn.format;
+		m->repeatable = fn.repeatable;
 		m->no_transaction = s.no_tx;
 		m->up.off = 0;
 		m->up.len = m->size;
@@ -738,9 +756,7 @@ void df_migration_set_free(df_migration_set *set)
 
 static int cmp_mig(const void *a, const void *b)
 {
-	const df_migration *x = a, *y = b;
-
-	return df_version_cmp(x->version, y->version);
+	return df_migration_order(a, b);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -824,8 +840,6 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 		if (de->d_name[0] == '.' || n < 5 || strcasecmp(de->d_name + n - 4, ".sql"))
 			continue;
 		if (!parse_name(&fn, de->d_name)) {
-			if (de->d_name[0] == 'R' && !strncmp(de->d_name + 1, "__", 2))
-				continue;       /* Flyway repeatable migrations are not versioned */
 			if ((error = df_strlist_push(&bad, de->d_name)) < 0)
 				goto out;
 			continue;
@@ -872,12 +886,12 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	}
 	/* names sort like versions almost always: sort only when needed */
 	for (size_t i = 1; i < set->nr; i++)
-		if (df_version_cmp(set->v[i - 1].version, set->v[i].version) > 0) {
+		if (df_migration_order(&set->v[i - 1], &set->v[i]) > 0) {
 			qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
 			break;
 		}
 	for (size_t i = 1; i < set->nr; i++)
-		if (!df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
+		if (!set->v[i].repeatable && !df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
 			error = df_error_set(DF_ECONFIG, "two migrations have version %s: '%s' and '%s'",
 				set->v[i].version, set->v[i - 1].file, set->v[i].file);
 			df_error_hint("give one of them a new version (rename the file)");
@@ -890,7 +904,7 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 		df_migration *m = NULL;
 		parse_name(&fn, downs.v[i]);
 		for (size_t j = 0; j < set->nr && !m; j++)
-			if (!df_version_cmp(set->v[j].version, fn.version))
+			if (!set->v[j].repeatable && !df_version_cmp(set->v[j].version, fn.version))
 				m = &set->v[j];
 		if (!m) {
 			error = df_error_set(DF_ECONFIG, "'%s/%s' has no matching up migration", dir, downs.v[i]);
@@ -916,7 +930,8 @@ out:
 const df_migration *df_migration_set_find(const df_migration_set *set, const char *key)
 {
 	for (size_t i = 0; i < set->nr; i++)
-		if (!df_version_cmp(set->v[i].version, key) || !strcmp(set->v[i].name, key) ||
+		if ((!set->v[i].repeatable && !df_version_cmp(set->v[i].version, key)) ||
+		    !strcmp(set->v[i].name, key) ||
 		    !strcmp(set->v[i].file, key))
 			return &set->v[i];
 	return NULL;

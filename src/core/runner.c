@@ -160,7 +160,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 			const df_plan_item *it = &plan->items[i];
 			if (it->state != DF_STATE_PENDING)
 				continue;
-			if (opts->to_version && df_version_cmp(it->mig->version, opts->to_version) > 0)
+			/* --to stops before the repeatables, which run after every version */
+			if (opts->to_version && (it->mig->repeatable ||
+			    df_version_cmp(it->mig->version, opts->to_version) > 0))
 				break;
 			v[n++] = it->mig;
 		}
@@ -168,8 +170,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 		long want = opts->to_version ? -1 : (opts->steps > 0 ? opts->steps : 1);
 		for (size_t i = plan->nr; i-- > 0;) {
 			const df_plan_item *it = &plan->items[i];
-			if (it->state == DF_STATE_PENDING)
-				continue;
+			if (it->state == DF_STATE_PENDING || (it->mig && it->mig->repeatable) ||
+			    (!it->mig && it->row && (!it->row->version || !*it->row->version)))
+				continue;       /* repeatables are not reverted (as in Flyway) */
 			if (opts->to_version && df_version_cmp(it->row ? it->row->version : it->mig->version,
 				opts->to_version) <= 0)
 				break;
@@ -950,6 +953,11 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		    (error = flush_mark(conn, opts->table, &later)) < 0) {
 			out->failed_step = i - 1;
 			out->steps[out->nr - 1].error = error;
+			break;
+		}
+		if (m->repeatable && !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
+		    (error = delete_row(conn, opts->table, m)) < 0) {
+			out->failed_step = i;   /* its changed version runs again: a new row */
 			break;
 		}
 		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later);

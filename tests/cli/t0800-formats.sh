@@ -199,7 +199,44 @@ t_file_names() {
 	json_eq '"warnings" in d' false
 }
 
+# Flyway repeatables: run after the versioned migrations, again whenever
+# their checksum changes; never reverted; status and doctor show them.
+t_flyway_repeatable() {
+	new_project
+	echo "CREATE TABLE f1 (id INTEGER);" >migrations/V1__create_f1.sql
+	echo "CREATE VIEW v AS SELECT id FROM f1;" >migrations/R__views.sql
+	echo "CREATE TABLE f2 (id INTEGER);" >migrations/V2__create_f2.sql
+	echo "DROP TABLE f2;" >migrations/U2__create_f2.sql
+	df db status --json; expect_rc 0
+	json_eq 'd["total"]' 3
+	json_eq '[m["name"] for m in d["migrations"]]' '["create_f1", "create_f2", "views"]'
+	json_eq 'd["migrations"][2]["repeatable"]' true
+	df db migrate --to 2 --json; expect_rc 0
+	json_eq '[m["name"] for m in d["applied"]]' '["create_f1", "create_f2"]'
+	df db migrate --json; expect_rc 0
+	json_eq '[m["name"] for m in d["applied"]]' '["views"]'
+	df db status --json; json_eq 'd["pending"]' 0
+	df db migrate --json; expect_rc 0
+	json_eq 'd["applied"]' '[]'
+	# changed: it runs again (and only it), with no checksum problem
+	printf 'DROP VIEW IF EXISTS v;\nCREATE VIEW v AS SELECT id, 1 AS one FROM f1;\n' >migrations/R__views.sql
+	df db status --json; expect_rc 0
+	json_eq 'd["pending"]' 1
+	json_eq 'd["problems"]' '[]'
+	json_eq 'd["migrations"][2]["changed"]' true
+	df db status; contains "$err$out" "changed: runs again"
+	df db migrate --json; expect_rc 0
+	json_eq '[m["name"] for m in d["applied"]]' '["views"]'
+	[ "$(q "SELECT count(one) FROM v" 2>/dev/null)" = 0 ] || fail "the changed view is in place"
+	[ "$(q "SELECT count(*) FROM _migrations WHERE filename = 'R__views.sql'")" = 1 ] || fail "one row"
+	# a rollback reverts the newest version, not the repeatable
+	df db rollback --json; expect_rc 0
+	json_eq '[m["name"] for m in d["reverted"]]' '["create_f2"]'
+	df doctor --json
+	contains "$out" "1 repeatable"
+}
+
 ONLY_SQLITE_TESTS="t_create_format t_file_names"
 run_tests t_dbmate t_golang_migrate t_flyway t_no_transaction t_sqlite_trigger_body \
 	t_lone_no_tx t_no_tx_hint_per_format t_golang_empty_down t_create_format \
-	t_file_names
+	t_file_names t_flyway_repeatable

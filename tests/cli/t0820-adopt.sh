@@ -154,6 +154,11 @@ t_flyway_history() {
 		fail "Flyway's row for V2"
 	[ "$(q "SELECT checksum FROM flyway_schema_history WHERE version = '2'")" = "$want" ] ||
 		fail "Flyway checksum: want $want"
+	# a repeatable's row has no version, as Flyway writes it
+	echo "CREATE VIEW fv AS SELECT id FROM f3;" >migrations/R__fv.sql
+	df db migrate --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM flyway_schema_history WHERE version IS NULL AND script = 'R__fv.sql'")" = 1 ] ||
+		fail "Flyway's row for the repeatable"
 	df db rollback --json; expect_rc 3 "Flyway V files without U are irreversible"
 }
 
