@@ -27,7 +27,9 @@ int cli_exit_for(int code, int connect_phase)
 	case DF_EGATE: return CLI_EXIT_REFUSED;
 	case DF_ECONNREFUSED:
 	case DF_EAUTH:
-	case DF_EHOST: return CLI_EXIT_UNREACHABLE;
+	case DF_EHOST:
+	case DF_EUNKNOWNDB:
+	case DF_ETLS: return CLI_EXIT_UNREACHABLE;
 	case DF_EPERM: return connect_phase ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
 	case DF_ELOCKED: return CLI_EXIT_LOCKED;
 	case DF_ECHECKSUM:
@@ -448,7 +450,27 @@ static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strl
 			"goose status" : "dbmate status");
 }
 
+static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed);
+
+/*
+ * One rule for permission_denied (README "Exit codes"): while devflow
+ * connects, locks and reads or sets up its own tables, a missing privilege
+ * means it cannot use the database (exit 4); on a migration's statement it
+ * is that statement failing (exit 1).
+ */
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed)
+{
+	int error = session_open(s, ctx, flags, remote_confirmed);
+	const df_error *e = df_error_last();
+
+	if (error == DF_EPERM && e)
+		((df_error *)e)->connect_phase = 1;
+	return error;
+}
+
+static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
 {
 	df_dsn *empty = NULL;
@@ -513,6 +535,13 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		if (e && !e->hint)
 			df_error_hint("is the database running? check the URL (%s, from %s); `devflow doctor` checks it",
 				s->target->redacted, s->target->source);
+		else if (e) {
+			/* the driver cannot know where the URL came from: say it here */
+			char *h = strdup(e->hint);
+			if (h)
+				df_error_hint("%s; the URL came from %s", h, s->target->source);
+			free(h);
+		}
 		return error;
 	}
 	if (flags & CLI_S_LOCK) {

@@ -18,7 +18,7 @@
 #define MIGRATE_HELP \
 	"  --dry-run            run every pending migration in a transaction that is rolled back\n" \
 	"  --to VERSION         apply up to and including VERSION\n" \
-	"  --yes                confirm (staging, or a non-local host under the local policy)\n" \
+	"  --yes, -y            confirm (staging, or a non-local host under the local policy)\n" \
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before applying (production)\n" \
 	"  --out-of-order       also apply pending migrations older than the newest applied one\n" \
@@ -28,7 +28,8 @@
 	"  --steps N            revert the last N applied migrations (default 1)\n" \
 	"  --to VERSION         revert everything applied after VERSION (VERSION stays)\n" \
 	"  --dry-run            run the DOWN sections in a transaction that is rolled back\n" \
-	"  --yes, --confirm ENV confirmation, as for migrate\n" \
+	"  --yes, -y            confirm, as for migrate\n" \
+	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before reverting (production)\n" \
 	"  --accept-risk        confirm high-risk changes (staging, production)\n"
 
@@ -37,25 +38,29 @@ const struct cli_cmd cli_db_commands[] = {
 	  "total / applied / pending (each listed) / problems / lock holder",
 	  "  --exit-code          exit 1 when migrations are pending, 6 when the history needs a\n"
 	  "                       person (as dbmate's status does); 0 when up to date\n", NULL },
-	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]",
+	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]\n"
+	  "                  [--out-of-order] [--accept-risk]",
 	  "apply pending migrations", MIGRATE_HELP, NULL },
-	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]",
+	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]\n"
+	  "                  [--backup] [--accept-risk]",
 	  "revert applied migrations", ROLLBACK_HELP, NULL },
 	{ "create", cmd_db_create, "db create NAME",
 	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "", NULL },
-	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]",
+	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]\n"
+	  "                  [--pg-version N] [--format text|json|sarif]",
 	  "risk review of pending migrations (or FILEs); alias `lint`",
 	  "  --dialect D          postgres, mysql or sqlite (default: the target's engine)\n"
 	  "  --fail-on RISK       exit 3 when a finding reaches RISK (low, medium, high; default high)\n"
-	  "  --pg-version N       PostgreSQL major version the rules assume (default 15)\n", NULL },
+	  "  --pg-version N       PostgreSQL major version the rules assume (default 15)\n"
+	  "  --format F           text (default), json (as --json) or sarif (code scanning)\n", NULL },
 	{ "lint", cmd_db_review, "db lint [FILE...]", "alias of `db review`", "", "review" },
 	{ "up", cmd_db_migrate, "db up [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]",
 	  "alias of `db migrate`", MIGRATE_HELP, "migrate" },
 	{ "down", cmd_db_rollback, "db down [--dry-run] [--yes] [--confirm ENV]",
 	  "alias of `db rollback --steps 1`", ROLLBACK_HELP, "rollback" },
 	{ "new", cmd_db_create, "db new NAME", "alias of `db create`", "", "create" },
-	{ "backup", cmd_db_backup, "db backup [-o PATH] [--verify]", "backup of the target database",
-	  "  -o PATH              where to write it (default .devflow/backups/)\n"
+	{ "backup", cmd_db_backup, "db backup [-o|--output PATH] [--verify]", "backup of the target database",
+	  "  -o, --output PATH    where to write it (default .devflow/backups/)\n"
 	  "  --verify             restore into a throwaway database and compare tables and row counts\n", NULL },
 	{ "restore", cmd_db_restore, "db restore PATH [--clean] [--no-owner] [--yes] [--confirm ENV]",
 	  "restore a backup into the target (never production without --confirm production)",
@@ -117,9 +122,15 @@ static void usage(FILE *f)
 
 void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 {
+	const struct cli_cmd *opts = cmd;
+
+	/* an alias takes its command's options */
+	for (const struct cli_cmd *c = cli_db_commands; cmd->alias_of && c->name; c++)
+		if (!strcmp(c->name, cmd->alias_of))
+			opts = c;
 	fprintf(f, "usage: devflow %s\n\n%s\n", cmd->usage, cmd->summary);
-	if (cmd->help && *cmd->help)
-		fprintf(f, "\nOptions:\n%s", cmd->help);
+	if (opts->help && *opts->help)
+		fprintf(f, "\nOptions:\n%s", opts->help);
 	fprintf(f, "\n%s", global_help);
 }
 
