@@ -177,6 +177,9 @@ typedef struct df_ledger {
 /* Create the tracking and audit tables, or adopt an existing table. */
 int df_ledger_ensure(df_conn *conn, const char *table);
 int df_ledger_read(df_ledger **out, df_conn *conn, const char *table);
+/* The privileges migrate needs that the connected user lacks (creating in the
+ * schema or database, writing devflow's tables), one a line in `missing`. */
+int df_ledger_privileges(df_strlist *missing, df_conn *conn, const char *table);
 void df_ledger_free(df_ledger *l);
 
 /* Record `m` as applied now (insert, or settle an existing row). */

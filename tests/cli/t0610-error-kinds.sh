@@ -157,5 +157,51 @@ CREATE TABLE a (
 	esac
 }
 
+# doctor checks the privileges migrate needs, not only that it can connect.
+t_doctor_privileges() {
+	[ "$ENGINE" = sqlite ] && [ "$(id -u)" = 0 ] && skip_engine "root writes through file modes"
+	new_project
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);"
+	[ "$ENGINE" = sqlite ] && df db migrate
+	df doctor --json; expect_rc 0 "the test user has every privilege"
+	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "privileges"]' '[true]'
+	local r="dfd_$$_$RANDOM" u
+	case $ENGINE in
+	sqlite)
+		chmod 444 test.db
+		u=$URL ;;
+	*)
+		new_role "$r"        # may connect (and SELECT on MariaDB), nothing more
+		u=$(url_as "$r") ;;
+	esac
+	df doctor --json --url "$u"; expect_rc 4
+	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "privileges"]' '[false]'
+	json_eq 'd["error"]["kind"]' permission_denied
+	df doctor --url "$u"; expect_rc 4
+	lacks "$out$err" "All checks passed"
+	case $ENGINE in
+	postgres) contains "$out$err" "CREATE on schema public" ;;
+	mysql) contains "$out$err" "CREATE on this database" ;;
+	sqlite) chmod 644 test.db ;;
+	esac
+}
+
+# doctor names applied migrations whose file is gone.
+t_doctor_missing_files() {
+	new_project
+	for i in 1 2 3; do mig 2024010100000$i m$i "CREATE TABLE m$i (id INTEGER);"; done
+	df db migrate; expect_rc 0
+	df doctor --json; expect_rc 0
+	rm migrations/20240101000001_m1.sql migrations/20240101000003_m3.sql
+	df doctor --json; expect_rc 6
+	json_eq 'd["error"]["kind"]' missing_file
+	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "history"]' '[false]'
+	contains "$(json '[c["message"] for c in d["checks"] if c["name"] == "history"][0]')" \
+		"2 applied migrations have no file in migrations/: 20240101000001, 20240101000003"
+	df doctor; expect_rc 6
+	lacks "$out$err" "All checks passed"
+}
+
 ONLY_SQLITE_TESTS="t_hint_names_source"
-run_tests t_unknown_database t_tls_failed t_hint_names_source t_permission_rule t_positions
+run_tests t_unknown_database t_tls_failed t_hint_names_source t_permission_rule t_positions \
+	t_doctor_privileges t_doctor_missing_files
