@@ -96,7 +96,8 @@ static void text_event(void *data, const df_wf_event *ev)
 			ev->n, ev->n == 1 ? "" : "s", ev->text, cli_env_arg(ctx));
 		break;
 	case DF_EV_PROGRESS:
-		if (ctx->tty_err && !ctx->quiet && !ctx->json && ev->n % 1000 == 0) {
+		cli_ticker_statement(ev->mig ? ev->mig->file : NULL, ev->n + 1);
+		if (ctx->tty_err && !ctx->quiet && !ctx->json && ev->n && ev->n % 1000 == 0) {
 			fprintf(stderr, "\r  … %lld statements", ev->n);
 			t->progress_shown = true;
 		}
@@ -109,6 +110,7 @@ static void text_event(void *data, const df_wf_event *ev)
 		break;
 	case DF_EV_STEP: {
 		const df_run_step *st = ev->step;
+		cli_ticker_idle();
 		clear_progress(t);
 		cli_say(ctx, "  %s%s%s %s %s (%ld statement%s, %ld ms)\n",
 			cli_c(ctx, st->error ? "red" : "green"), st->error ? "FAILED " : o->dry_run ?
@@ -274,7 +276,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		status = cli_fail(ctx, error);
 		goto out;
 	}
+	cli_ticker_start(ctx);
 	error = df_wf_run(&res, &s, &o, &sink);
+	cli_ticker_stop();
 	clear_progress(&ts);
 	result_json(ctx, &o, &res);
 	for (size_t i = 0; i < res.next.nr; i++)

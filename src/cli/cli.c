@@ -55,7 +55,8 @@ void cli_say(struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ctx->quiet)
+	/* on a terminal, --json alone shows no text for people (-v shows it) */
+	if (ctx->quiet || (ctx->json && ctx->tty_err && !ctx->verbose))
 		return;
 	va_start(ap, fmt);
 	vsay(ctx, fmt, ap);

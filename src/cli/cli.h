@@ -102,6 +102,12 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 /* Append an audit row; failures to write it are reported but not fatal. */
 void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,
 	const char *result, const char *summary, const char *receipt, const char *detail);
+/* Elapsed time of a statement running longer than 2 s, on a terminal (ticker.c). */
+void cli_ticker_start(struct cli_ctx *ctx);
+void cli_ticker_statement(const char *file, long long n);   /* statement n (1-based) starts */
+void cli_ticker_idle(void);                                 /* between migrations */
+void cli_ticker_stop(void);
+
 /* Warnings for people (and "warnings" in JSON). */
 void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 /* json helpers */

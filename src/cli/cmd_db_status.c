@@ -83,8 +83,11 @@ static void checklist(struct cli_ctx *ctx, df_session *s)
 		df_review_result_free(r);
 		free(text);
 	}
-	snprintf(msg, sizeof(msg), irreversible ? "%zu pending migration(s) have no DOWN section" :
-		"every pending migration has a DOWN section", irreversible);
+	if (irreversible)
+		snprintf(msg, sizeof(msg), "%zu pending migration%s no DOWN section", irreversible,
+			irreversible == 1 ? " has" : "s have");
+	else
+		snprintf(msg, sizeof(msg), "every pending migration has a DOWN section");
 	item(ctx, list, "rollback script prepared", irreversible == 0, msg);
 	if (df_gate_backup(&st, &age, s->conn, s->cfg->table, s->server, s->cfg->backup_max_age) == 0) {
 		if (st == DF_RECEIPT_OK)
@@ -93,8 +96,11 @@ static void checklist(struct cli_ctx *ctx, df_session *s)
 			snprintf(msg, sizeof(msg), "no backup in the last hour: devflow db backup%s", cli_env_arg(ctx));
 		item(ctx, list, "backup taken before migration", st == DF_RECEIPT_OK, msg);
 	}
-	snprintf(msg, sizeof(msg), high ? "%zu high-risk finding(s): devflow db review%s" :
-		"no high-risk finding", high, high ? cli_env_arg(ctx) : "");
+	if (high)
+		snprintf(msg, sizeof(msg), "%zu high-risk finding%s: devflow db review%s", high,
+			high == 1 ? "" : "s", cli_env_arg(ctx));
+	else
+		snprintf(msg, sizeof(msg), "no high-risk finding");
 	item(ctx, list, "review clean", high == 0, msg);
 	item(ctx, list, "team notified of migration window", -1, "yours to check");
 	item(ctx, list, "monitoring in place", -1, "yours to check");
@@ -160,8 +166,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	list = ctx->json ? json_array() : NULL;
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
-	cli_say(ctx, "%zu migrations: %zu applied, %zu pending\n\n", s.set->nr, s.plan->applied,
-		s.plan->pending);
+	cli_say(ctx, "%zu migration%s: %zu applied, %zu pending\n\n", s.set->nr, s.set->nr == 1 ? "" : "s",
+		s.plan->applied, s.plan->pending);
 	for (size_t i = 0; i < s.plan->nr; i++) {
 		const df_plan_item *it = &s.plan->items[i];
 		const df_migration *m = it->mig;
@@ -220,8 +226,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
 				"check which of its statements took effect\n");
 		else if (it->state == DF_STATE_FAILED && it->row)
-			cli_say(ctx, "           %ld statement(s) ran before it stopped: %s\n",
-				it->row->statements_done, it->row->error ? it->row->error : "interrupted");
+			cli_say(ctx, "           %ld statement%s ran before it stopped: %s\n",
+				it->row->statements_done, it->row->statements_done == 1 ? "" : "s", it->row->error ? it->row->error : "interrupted");
 		for (size_t k = 0; k < actions.nr; k++)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);

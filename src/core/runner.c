@@ -936,7 +936,7 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		int sig = df_interrupted();
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
-				"migration(s) ran", signal_name(sig), m->file, i, nr);
+				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
 			df_error_hint("nothing of '%s' ran; `devflow db status` shows the state", m->file);
 			out->failed_step = i;
 			break;

@@ -90,7 +90,14 @@ int df_session_backup(df_session *s, const char *path, bool verify,
 	int error;
 
 	if ((error = df_backup_run(info, s->conn, s->target->dsn, &o)) < 0) {
-		df_session_audit_failure(s, "backup", "failed", "backup failed");
+		if (info->path) {
+			/* --verify failed; the file is kept (never as a verified receipt) */
+			df_buf_printf(&summary, "backup %s kept, verification failed", info->path);
+			df_session_audit_failure(s, "backup", "failed", summary.ptr);
+			df_buf_release(&summary);
+		} else {
+			df_session_audit_failure(s, "backup", "failed", "backup failed");
+		}
 		return error;
 	}
 	receipt = df_backup_receipt(info);
