@@ -202,6 +202,20 @@ t_doctor_missing_files() {
 	lacks "$out$err" "All checks passed"
 }
 
-ONLY_SQLITE_TESTS="t_hint_names_source"
+# A password with a '/' ends the host part early: the error says to
+# percent-encode it, and never shows it.
+t_password_needs_encoding() {
+	new_project
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);"
+	df db status --json --url 'postgres://app:s3cr/et@db.example.com:5432/shop'; expect_rc 2
+	json_eq 'd["error"]["kind"]' usage
+	contains "$(json 'd["error"]["hint"]')" "percent-encoded"
+	contains "$(json 'd["error"]["hint"]')" "%2F"
+	lacks "$out$err" "s3cr"
+	df db status --json --url 'postgres://app@db.example.com:54x/shop'; expect_rc 2
+	contains "$(json 'd["error"]["hint"]')" "port must be a number"
+}
+
+ONLY_SQLITE_TESTS="t_hint_names_source t_password_needs_encoding"
 run_tests t_unknown_database t_tls_failed t_hint_names_source t_permission_rule t_positions \
-	t_doctor_privileges t_doctor_missing_files
+	t_doctor_privileges t_doctor_missing_files t_password_needs_encoding
