@@ -30,6 +30,9 @@ typedef struct df_session {
  * now, `orphans` those the tool applied that have no file here.
  */
 int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans);
+/* Read only: another tool's history (h->tool DF_TOOL_NONE: none), and
+ * whether devflow adopted it before; sets s->mirror. */
+int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before);
 
 /* Read the history again and rebuild the plan. */
 int df_session_replan(df_session *s);

@@ -134,6 +134,50 @@ static void holder_fields(json_t *lock, const char *h)
 	}
 }
 
+/* Another tool's history not adopted yet: what the next migrate records. */
+static void adoptable(struct cli_ctx *ctx, df_session *s)
+{
+	df_tool_history h;
+	bool before;
+	json_t *o, *a;
+	size_t n = 0;
+
+	if (df_session_adoptable(s, &h, &before) < 0) {
+		df_error_clear();
+		return;
+	}
+	if (h.tool == DF_TOOL_NONE || before) {
+		df_tool_history_release(&h);
+		return;
+	}
+	o = json_object();
+	a = json_array();
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		const df_plan_item *it = &s->plan->items[i];
+		bool listed = false;
+		if (it->state != DF_STATE_PENDING || it->mig->repeatable)
+			continue;
+		for (size_t k = 0; k < h.applied.nr && !listed; k++)
+			listed = !df_version_cmp(h.applied.v[k], it->mig->version);
+		for (size_t k = 0; k < h.failed.nr && !listed; k++)
+			listed = !df_version_cmp(h.failed.v[k], it->mig->version);
+		if (listed) {
+			json_array_append_new(a, json_string(it->mig->version));
+			n++;
+		}
+	}
+	json_object_set_new(o, "tool", json_string(df_tool_name(h.tool)));
+	json_object_set_new(o, "table", json_string(df_tool_table(h.tool)));
+	json_object_set_new(o, "versions", a);
+	json_object_set_new(ctx->result, "adoptable", o);
+	if (n)
+		cli_say(ctx, "%s's %s records %zu of the pending migration%s as applied: `devflow db "
+			"migrate` adopts %s (records %s as applied, runs %s not)\n", df_tool_name(h.tool),
+			df_tool_table(h.tool), n, n == 1 ? "" : "s", n == 1 ? "it" : "them",
+			n == 1 ? "it" : "them", n == 1 ? "it" : "them");
+	df_tool_history_release(&h);
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_session s;
@@ -158,6 +202,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	d = df_conn_dialect(s.conn);
 	df_conn_lock_holder(s.conn, s.cfg->table, &holder);
+	adoptable(ctx, &s);
 
 	json_object_set_new(ctx->result, "total", json_integer((json_int_t)s.set->nr));
 	json_object_set_new(ctx->result, "applied", json_integer((json_int_t)s.plan->applied));

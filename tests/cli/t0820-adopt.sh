@@ -91,10 +91,15 @@ t_golang_migrate_history() {
 	q "CREATE TABLE g2 (id INTEGER)"
 	golang_table
 	q "INSERT INTO schema_migrations (version, dirty) VALUES (2, FALSE)"
+	# status (read only) says what the next migrate adopts
 	df db status --json; expect_rc 0
+	json_eq 'd["adoptable"]["tool"]' golang-migrate
+	json_eq 'd["adoptable"]["versions"]' '["000001", "000002"]'
+	df db status; contains "$out$err" "records 2 of the pending migrations as applied"
 	df db migrate --json; expect_rc 0
 	json_eq 'd["adopted"]["versions"]' '["000001", "000002"]'
 	json_eq '[m["version"] for m in d["applied"]]' '["000003"]'
+	df db status --json; json_eq '"adoptable" in d' false
 	[ "$(q "SELECT version FROM schema_migrations")" = 3 ] || fail "golang-migrate's version is 3"
 	[ "$(q "SELECT count(*) FROM schema_migrations")" = 1 ] || fail "one row, as golang-migrate keeps it"
 	df db rollback --steps 2 --json; expect_rc 0
