@@ -45,8 +45,8 @@ static void migration_line(struct cli_ctx *ctx, const df_wf_event *ev)
 	const df_migration *m = ev->mig;
 	const df_review_result *r = ev->review;
 
-	cli_say(ctx, "  %s%s%s %s%s\n", cli_c(ctx, "bold"), m->version, cli_c(ctx, "reset"),
-		m->name, m->no_transaction ? "  (no transaction)" : "");
+	cli_say(ctx, "  %s%s%s %s%s\n", cli_c(ctx, "bold"), m->repeatable ? "repeatable" : m->version,
+		cli_c(ctx, "reset"), m->name, m->no_transaction ? "  (no transaction)" : "");
 	if (ev->n > 4 * 1024 * 1024) {
 		cli_say(ctx, "      - run a large migration (%lld MB)\n", ev->n >> 20);
 	} else if (r) {
@@ -115,7 +115,8 @@ static void text_event(void *data, const df_wf_event *ev)
 		cli_say(ctx, "  %s%s%s %s %s (%ld statement%s, %ld ms)\n",
 			cli_c(ctx, st->error ? "red" : "green"), st->error ? "FAILED " : o->dry_run ?
 			"ok     " : o->rollback ? "reverted" : "applied", cli_c(ctx, "reset"),
-			st->mig->version, st->mig->name, st->statements, st->statements == 1 ? "" : "s",
+			st->mig->repeatable ? "repeatable" : st->mig->version, st->mig->name, st->statements,
+			st->statements == 1 ? "" : "s",
 			st->duration_ms);
 		break;
 	}

@@ -874,8 +874,10 @@ static int empty_up(const df_migration *m)
 
 	df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
 	df_error_pos(path, m->up.line > 0 ? m->up.line : 1, 1);
-	df_error_hint("write the migration's SQL after '-- UP' (a migration that does nothing "
-		"would be recorded applied), or delete the file; nothing was applied");
+	df_error_hint("write the migration's SQL %s (a migration that does nothing would be "
+		"recorded applied), or delete the file; nothing was applied",
+		m->format == DF_FMT_DBMATE ? "after '-- migrate:up'" : m->format == DF_FMT_GOOSE ?
+		"after '-- +goose Up'" : m->format == DF_FMT_DEVFLOW ? "after '-- UP'" : "in the file");
 	return DF_ECONFIG;
 }
 
