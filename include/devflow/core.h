@@ -74,7 +74,11 @@ typedef enum df_mig_format {
 	DF_FMT_GOLANG,          /* N_name.up.sql + N_name.down.sql */
 	DF_FMT_FLYWAY,          /* V1__name.sql + U1__name.sql */
 	DF_FMT_PLAIN,           /* a plain .sql file: all UP (review only) */
+	DF_FMT_GOOSE,           /* -- +goose Up / -- +goose Down */
 } df_mig_format;
+
+/* "devflow", "dbmate", "golang-migrate", "flyway", "goose", "plain" */
+const char *df_mig_format_name(df_mig_format f);
 
 /* A section of a file: bytes [off, off + len) of `path`, starting at `line`. */
 typedef struct df_section {
@@ -92,6 +96,8 @@ typedef struct df_migration {
 	char *path;             /* path of the UP file */
 	df_mig_format format;
 	bool no_transaction;
+	bool repeatable;        /* Flyway R__name.sql: no version; runs after the
+				 * versioned ones, again whenever its checksum changes */
 	bool tx_control;        /* does its own BEGIN/COMMIT (df_run_check() found
 				 * it): runs like a no-transaction migration */
 	df_section up, down;
@@ -100,15 +106,25 @@ typedef struct df_migration {
 	char *text;             /* df_migration_preload(): the UP file's bytes */
 } df_migration;
 
+/*
+ * A migration can be rolled back when it has a DOWN with a statement; a
+ * golang-migrate `.down.sql` that exists but holds none is, as for
+ * golang-migrate, a rollback that does nothing.
+ */
 static inline bool df_migration_reversible(const df_migration *m)
 {
-	return m->down.path && !m->down.empty;
+	return m->down.path && (!m->down.empty || m->format == DF_FMT_GOLANG);
 }
+
+/* The statement that cannot run inside a transaction ("CREATE INDEX
+ * CONCURRENTLY", "VACUUM" ...), or NULL. */
+const char *df__needs_no_tx(const char *sql, size_t len);
 
 typedef struct df_migration_set {
 	df_migration *v;        /* sorted by version */
 	size_t nr, alloc;
 	char *dir;
+	df_strlist warnings;    /* for people: mixed version widths ... */
 } df_migration_set;
 
 /* Read every migration of `dir` (a missing folder is an empty set unless
@@ -128,6 +144,8 @@ void df_migration_release(df_migration *m);
 int df_migration_preload(df_migration *m, uint64_t max);
 /* Compare versions numerically ("2" < "10"; "1.1" < "1.2"). */
 int df_version_cmp(const char *a, const char *b);
+/* The order migrations run in: by version; repeatables last, by name. */
+int df_migration_order(const df_migration *a, const df_migration *b);
 /* Read a section into memory (NUL-terminated); caller frees. */
 int df_section_read(char **out, size_t *len, const df_section *s);
 /* Split a section into statements (offsets absolute in the file). */
@@ -159,6 +177,9 @@ typedef struct df_ledger {
 /* Create the tracking and audit tables, or adopt an existing table. */
 int df_ledger_ensure(df_conn *conn, const char *table);
 int df_ledger_read(df_ledger **out, df_conn *conn, const char *table);
+/* The privileges migrate needs that the connected user lacks (creating in the
+ * schema or database, writing devflow's tables), one a line in `missing`. */
+int df_ledger_privileges(df_strlist *missing, df_conn *conn, const char *table);
 void df_ledger_free(df_ledger *l);
 
 /* Record `m` as applied now (insert, or settle an existing row). */
@@ -185,6 +206,40 @@ int df_server_identity(char **out, df_conn *conn);
 /* "user@host" of the OS. */
 const char *df_whoami(void);
 const char *df_hostname(void);
+
+/* ---- other tools' histories (adopt.c) ------------------------------------ */
+
+typedef enum df_tool {
+	DF_TOOL_NONE = 0,
+	DF_TOOL_DBMATE,         /* schema_migrations (version) */
+	DF_TOOL_GOLANG,         /* schema_migrations (version, dirty) */
+	DF_TOOL_FLYWAY,         /* flyway_schema_history */
+	DF_TOOL_GOOSE,          /* goose_db_version */
+} df_tool;
+
+const char *df_tool_name(df_tool t);
+const char *df_tool_table(df_tool t);
+/* The tool whose files a format is (DF_TOOL_NONE for devflow's own). */
+df_tool df_tool_of_format(df_mig_format f);
+
+typedef struct df_tool_history {
+	df_tool tool;           /* DF_TOOL_NONE: the database has no such table */
+	df_strlist applied;     /* versions the tool applied */
+	df_strlist failed;      /* failed there (golang-migrate dirty, Flyway success = false) */
+} df_tool_history;
+
+/* Read another tool's history table, if the database has one (`prefer`
+ * wins when there are several). */
+int df_tool_history_read(df_tool_history *out, df_conn *conn, const df_migration_set *set, df_tool prefer);
+void df_tool_history_release(df_tool_history *h);
+/* Record the history's versions that have a file and no row in devflow's
+ * table as applied (or failed); `adopted` gets them, `orphans` the
+ * versions without a file. */
+int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const char *table,
+	const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h);
+/* Write the tool's own row for `m`, applied or reverted. */
+int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
+	bool reverted);
 
 /* ---- the plan: files + ledger ----------------------------------------- */
 
@@ -267,6 +322,8 @@ typedef struct df_run_opts {
 	const char *table;
 	df_progress_fn progress;
 	void *progress_data;
+	df_tool mirror;         /* also write this tool's row for each migration */
+	const df_migration_set *mirror_set;
 } df_run_opts;
 
 typedef struct df_run_result {

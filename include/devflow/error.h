@@ -27,6 +27,8 @@ enum df_error_code {
 	DF_EINTERNAL = -14,     /* internal (also: out of memory) */
 	DF_ENOTFOUND = -15,     /* a named thing does not exist (kind: usage) */
 	DF_EINTERRUPTED = -16,  /* interrupted: SIGINT/SIGTERM stopped the run */
+	DF_EUNKNOWNDB = -17,    /* unknown_database: the server has no such database */
+	DF_ETLS = -18,          /* tls_failed: TLS was required and could not be set up */
 };
 
 /* The last error of this thread.  Strings are owned by the error slot. */

@@ -19,7 +19,20 @@ typedef struct df_session {
 	char *migrations_dir;
 	char *server;           /* identity string */
 	bool locked;
+	df_tool history_tool;   /* another tool's history table the database holds */
+	df_tool mirror;         /* the folder is this tool's, and so is a history
+				 * table in the database: write its rows too */
 } df_session;
+
+/*
+ * Adopt another tool's history (once: an "adopt" row in the audit log says
+ * it was done) and decide s->mirror.  `adopted` gets the versions recorded
+ * now, `orphans` those the tool applied that have no file here.
+ */
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans);
+/* Read only: another tool's history (h->tool DF_TOOL_NONE: none), and
+ * whether devflow adopted it before; sets s->mirror. */
+int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before);
 
 /* Read the history again and rebuild the plan. */
 int df_session_replan(df_session *s);

@@ -45,8 +45,8 @@ static void migration_line(struct cli_ctx *ctx, const df_wf_event *ev)
 	const df_migration *m = ev->mig;
 	const df_review_result *r = ev->review;
 
-	cli_say(ctx, "  %s%s%s %s%s\n", cli_c(ctx, "bold"), m->version, cli_c(ctx, "reset"),
-		m->name, m->no_transaction ? "  (no transaction)" : "");
+	cli_say(ctx, "  %s%s%s %s%s\n", cli_c(ctx, "bold"), m->repeatable ? "repeatable" : m->version,
+		cli_c(ctx, "reset"), m->name, m->no_transaction ? "  (no transaction)" : "");
 	if (ev->n > 4 * 1024 * 1024) {
 		cli_say(ctx, "      - run a large migration (%lld MB)\n", ev->n >> 20);
 	} else if (r) {
@@ -96,7 +96,8 @@ static void text_event(void *data, const df_wf_event *ev)
 			ev->n, ev->n == 1 ? "" : "s", ev->text, cli_env_arg(ctx));
 		break;
 	case DF_EV_PROGRESS:
-		if (ctx->tty_err && !ctx->quiet && !ctx->json && ev->n % 1000 == 0) {
+		cli_ticker_statement(ev->mig ? ev->mig->file : NULL, ev->n + 1);
+		if (ctx->tty_err && !ctx->quiet && !ctx->json && ev->n && ev->n % 1000 == 0) {
 			fprintf(stderr, "\r  … %lld statements", ev->n);
 			t->progress_shown = true;
 		}
@@ -109,11 +110,13 @@ static void text_event(void *data, const df_wf_event *ev)
 		break;
 	case DF_EV_STEP: {
 		const df_run_step *st = ev->step;
+		cli_ticker_idle();
 		clear_progress(t);
 		cli_say(ctx, "  %s%s%s %s %s (%ld statement%s, %ld ms)\n",
 			cli_c(ctx, st->error ? "red" : "green"), st->error ? "FAILED " : o->dry_run ?
 			"ok     " : o->rollback ? "reverted" : "applied", cli_c(ctx, "reset"),
-			st->mig->version, st->mig->name, st->statements, st->statements == 1 ? "" : "s",
+			st->mig->repeatable ? "repeatable" : st->mig->version, st->mig->name, st->statements,
+			st->statements == 1 ? "" : "s",
 			st->duration_ms);
 		break;
 	}
@@ -274,7 +277,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		status = cli_fail(ctx, error);
 		goto out;
 	}
+	cli_ticker_start(ctx);
 	error = df_wf_run(&res, &s, &o, &sink);
+	cli_ticker_stop();
 	clear_progress(&ts);
 	result_json(ctx, &o, &res);
 	for (size_t i = 0; i < res.next.nr; i++)

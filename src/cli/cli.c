@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "util/suggest.h"
 #if __has_include("devflow/review.h")
 #include "devflow/review.h"
 #define HAVE_REVIEW 1
@@ -26,7 +27,9 @@ int cli_exit_for(int code, int connect_phase)
 	case DF_EGATE: return CLI_EXIT_REFUSED;
 	case DF_ECONNREFUSED:
 	case DF_EAUTH:
-	case DF_EHOST: return CLI_EXIT_UNREACHABLE;
+	case DF_EHOST:
+	case DF_EUNKNOWNDB:
+	case DF_ETLS: return CLI_EXIT_UNREACHABLE;
 	case DF_EPERM: return connect_phase ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
 	case DF_ELOCKED: return CLI_EXIT_LOCKED;
 	case DF_ECHECKSUM:
@@ -52,7 +55,8 @@ void cli_say(struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ctx->quiet)
+	/* on a terminal, --json alone shows no text for people (-v shows it) */
+	if (ctx->quiet || (ctx->json && ctx->tty_err && !ctx->verbose))
 		return;
 	va_start(ap, fmt);
 	vsay(ctx, fmt, ap);
@@ -99,6 +103,10 @@ const char *cli_env_arg(struct cli_ctx *ctx)
 	if (ctx->dir) {
 		df_buf_puts(&b, " -C ");
 		df_shell_quote(&b, ctx->dir);
+	}
+	if (ctx->migrations_dir) {
+		df_buf_puts(&b, " -d ");
+		df_shell_quote(&b, ctx->migrations_dir);
 	}
 	if (ctx->env_given && ctx->env) {
 		df_buf_puts(&b, " --env ");
@@ -266,10 +274,45 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 	df_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	df_error_set(DF_EUSAGE, "%s", b.ptr);
-	df_error_hint("usage: devflow %s (see 'devflow %s --help')", ctx->cmd->usage,
-		ctx->cmd->usage ? ctx->cmd->name : "");
+	df_error_hint("usage: devflow %s (see 'devflow %s --help')", ctx->cmd->usage, cli_cmd_words(ctx->cmd));
 	df_buf_release(&b);
 	return cli_fail(ctx, DF_EUSAGE);
+}
+
+const char *cli_cmd_words(const struct cli_cmd *cmd)
+{
+	static char words[64];
+
+	snprintf(words, sizeof(words), "%s%s", cmd->usage && !strncmp(cmd->usage, "db ", 3) ? "db " : "",
+		cmd->name);
+	return words;
+}
+
+/* The global options, for "did you mean" (main.c parses them). */
+static const char *const global_opts[] = {
+	"--env", "--url", "--json", "--no-color", "--quiet", "--verbose", "--lock-timeout",
+	"--migrations-dir", "--help",
+};
+
+/*
+ * The option nearest to a mistyped `word`: by edit distance ("--dryrun",
+ * "--jsn"), or one whose name starts the word ("--environment" -> "--env").
+ */
+static const char *near_option(const char *word, const struct cli_opt *opts)
+{
+	const char *names[64], *best;
+	size_t n = 0;
+
+	for (const struct cli_opt *o = opts; o && o->name && n < 64; o++)
+		names[n++] = o->name;
+	for (size_t i = 0; i < sizeof(global_opts) / sizeof(global_opts[0]) && n < 64; i++)
+		names[n++] = global_opts[i];
+	if ((best = df_suggest(word, names, n)))
+		return best;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) >= 5 && !strncmp(word, names[i], strlen(names[i])))
+			return names[i];
+	return NULL;
 }
 
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
@@ -301,9 +344,16 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *
 			if (!strcmp(o->name, a))
 				break;
 		if (!o || !o->name) {
+			const char *near = near_option(a, opts);
 			if (eq)
 				*eq = '=';
-			cli_usage_error(ctx, "unknown option '%s' for 'devflow %s'", a, ctx->cmd->usage ? ctx->cmd->name : "");
+			if (near) {
+				df_error_set(DF_EUSAGE, "unknown option '%s' for 'devflow %s'", a, cli_cmd_words(ctx->cmd));
+				df_error_hint("did you mean '%s'? (usage: devflow %s)", near, ctx->cmd->usage);
+				cli_fail(ctx, DF_EUSAGE);
+			} else {
+				cli_usage_error(ctx, "unknown option '%s' for 'devflow %s'", a, cli_cmd_words(ctx->cmd));
+			}
 			return -1;
 		}
 		if (o->has_arg) {
@@ -357,7 +407,71 @@ static bool sqlite_file_absent(const df_dsn *dsn)
 		strcmp(dsn->database, ":memory:") && stat(dsn->database, &st) < 0;
 }
 
+void cli_warnings(struct cli_ctx *ctx, const df_strlist *w)
+{
+	json_t *a;
+
+	if (!w->nr)
+		return;
+	if (!(a = json_object_get(ctx->result, "warnings"))) {
+		a = json_array();
+		json_object_set_new(ctx->result, "warnings", a);
+	}
+	for (size_t i = 0; i < w->nr; i++) {
+		cli_say(ctx, "%swarning:%s %s\n", cli_c(ctx, "yellow"), cli_c(ctx, "reset"), w->v[i]);
+		json_array_append_new(a, json_string(w->v[i]));
+	}
+}
+
+/* What adoption recorded: for people, and "adopted" in JSON. */
+static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strlist *adopted,
+	const df_strlist *orphans)
+{
+	json_t *o = json_object(), *a = json_array(), *n = json_array();
+	const char *tool = df_tool_name(s->history_tool);
+
+	for (size_t i = 0; i < adopted->nr; i++)
+		json_array_append_new(a, json_string(adopted->v[i]));
+	for (size_t i = 0; i < orphans->nr; i++)
+		json_array_append_new(n, json_string(orphans->v[i]));
+	json_object_set_new(o, "versions", a);
+	json_object_set_new(o, "without_file", n);
+	json_object_set_new(o, "mirrored", json_boolean(s->mirror != DF_TOOL_NONE));
+	json_object_set_new(ctx->result, "adopted", o);
+	cli_say(ctx, "Adopted %zu version%s that %s applied (recorded as applied, not run again; "
+		"`devflow db history` shows it)\n", adopted->nr, adopted->nr == 1 ? "" : "s", tool);
+	if (orphans->nr)
+		cli_say(ctx, "%swarning:%s %zu version%s in %s's history %s no file in %s\n",
+			cli_c(ctx, "yellow"), cli_c(ctx, "reset"), orphans->nr, orphans->nr == 1 ? "" : "s",
+			tool, orphans->nr == 1 ? "has" : "have", s->cfg->migrations);
+	if (s->mirror)
+		cli_say(ctx, "While the folder is in %s's format, devflow also writes %s's rows, so "
+			"`%s` agrees.\n", tool, tool, s->mirror == DF_TOOL_FLYWAY ? "flyway info" :
+			s->mirror == DF_TOOL_GOLANG ? "migrate version" : s->mirror == DF_TOOL_GOOSE ?
+			"goose status" : "dbmate status");
+}
+
+static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed);
+
+/*
+ * One rule for permission_denied (README "Exit codes"): while devflow
+ * connects, locks and reads or sets up its own tables, a missing privilege
+ * means it cannot use the database (exit 4); on a migration's statement it
+ * is that statement failing (exit 1).
+ */
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed)
+{
+	int error = session_open(s, ctx, flags, remote_confirmed);
+	const df_error *e = df_error_last();
+
+	if (error == DF_EPERM && e)
+		((df_error *)e)->connect_phase = 1;
+	return error;
+}
+
+static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
 {
 	df_dsn *empty = NULL;
@@ -377,6 +491,7 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 			return df_error_oom();
 		if ((error = df_migration_set_load(&s->set, s->cfg->migrations, true)) < 0)
 			return error;
+		cli_warnings(ctx, &s->set->warnings);
 	}
 	if (!(flags & CLI_S_DB))
 		return 0;
@@ -421,6 +536,13 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		if (e && !e->hint)
 			df_error_hint("is the database running? check the URL (%s, from %s); `devflow doctor` checks it",
 				s->target->redacted, s->target->source);
+		else if (e) {
+			/* the driver cannot know where the URL came from: say it here */
+			char *h = strdup(e->hint);
+			if (h)
+				df_error_hint("%s; the URL came from %s", h, s->target->source);
+			free(h);
+		}
 		return error;
 	}
 	if (flags & CLI_S_LOCK) {
@@ -457,6 +579,16 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
+	if ((flags & CLI_S_LOCK) && (flags & CLI_S_ENSURE) && s->plan) {
+		/* a database another tool migrated: adopt its history, once */
+		df_strlist adopted = DF_STRLIST_INIT, orphans = DF_STRLIST_INIT;
+		if ((error = df_session_adopt(s, &adopted, &orphans)) == 0 && (adopted.nr || orphans.nr))
+			adopt_report(ctx, s, &adopted, &orphans);
+		df_strlist_release(&adopted);
+		df_strlist_release(&orphans);
+		if (error < 0)
+			return error;
+	}
 	return 0;
 }
 

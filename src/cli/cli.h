@@ -21,6 +21,7 @@ struct cli_cmd {
 	const char *usage;      /* "db migrate [--dry-run] ..." */
 	const char *summary;
 	const char *help;       /* options, one per line */
+	const char *alias_of;   /* "migrate" for `db up`; NULL for a command of its own */
 };
 
 struct cli_ctx {
@@ -28,6 +29,7 @@ struct cli_ctx {
 	const char *env;        /* --env */
 	bool env_given;
 	const char *url;        /* --url */
+	const char *migrations_dir; /* -d / --migrations-dir */
 	bool json, color, quiet, verbose;
 	long lock_timeout_ms;
 	bool tty_in, tty_err;
@@ -72,6 +74,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((fo
 /* Finish: print the JSON document (with "ok") or the next-steps line. */
 int cli_finish(struct cli_ctx *ctx, int status);
 void cli_print_help(FILE *f, const struct cli_cmd *cmd);
+/* How a command is typed: "db migrate", "doctor". */
+const char *cli_cmd_words(const struct cli_cmd *cmd);
 
 /* Option parsing for one command.  Returns index of first operand or -1 (usage error). */
 struct cli_opt {
@@ -98,6 +102,14 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 /* Append an audit row; failures to write it are reported but not fatal. */
 void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,
 	const char *result, const char *summary, const char *receipt, const char *detail);
+/* Elapsed time of a statement running longer than 2 s, on a terminal (ticker.c). */
+void cli_ticker_start(struct cli_ctx *ctx);
+void cli_ticker_statement(const char *file, long long n);   /* statement n (1-based) starts */
+void cli_ticker_idle(void);                                 /* between migrations */
+void cli_ticker_stop(void);
+
+/* Warnings for people (and "warnings" in JSON). */
+void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 /* json helpers */
 json_t *cli_json_str(const char *s);
 

@@ -69,6 +69,13 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 	path = cli_path(ctx, path);
 	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_EXISTING, false)) < 0 ||
 	    (error = cli_backup(ctx, &s, path, verify, &info)) < 0) {
+		if (info.path) {
+			/* --verify failed: the file is kept and said to be unverified */
+			json_object_set_new(ctx->result, "path", json_string(info.path));
+			json_object_set_new(ctx->result, "size", json_integer((json_int_t)info.size));
+			json_object_set_new(ctx->result, "sha256", json_string(info.sha256));
+			json_object_set_new(ctx->result, "verified", json_false());
+		}
 		status = cli_fail(ctx, error);
 		goto out;
 	}

@@ -115,7 +115,8 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 		if (error < 0) {
 			const df_error *e = df_error_last();
 			char *m = strdup(e->message);
-			df_buf_printf(&summary, "seeded %zu of %zu file(s), then failed", ok, files.nr);
+			df_buf_printf(&summary, "seeded %zu of %zu file%s, then failed", ok, files.nr,
+				files.nr == 1 ? "" : "s");
 			cli_audit(ctx, &s, "seed", "failed", summary.ptr, NULL, m);
 			df_error_set(error, "%s", m ? m : "seed failed");
 			free(m);
@@ -130,7 +131,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 			files.v[i], n, n == 1 ? "" : "s");
 		ok++;
 	}
-	df_buf_printf(&summary, "seeded %zu file(s)", ok);
+	df_buf_printf(&summary, "seeded %zu file%s", ok, ok == 1 ? "" : "s");
 	cli_audit(ctx, &s, "seed", "ok", summary.ptr, NULL, NULL);
 	json_object_set_new(ctx->result, "seeded", done);
 	done = NULL;

@@ -83,8 +83,11 @@ static void checklist(struct cli_ctx *ctx, df_session *s)
 		df_review_result_free(r);
 		free(text);
 	}
-	snprintf(msg, sizeof(msg), irreversible ? "%zu pending migration(s) have no DOWN section" :
-		"every pending migration has a DOWN section", irreversible);
+	if (irreversible)
+		snprintf(msg, sizeof(msg), "%zu pending migration%s no DOWN section", irreversible,
+			irreversible == 1 ? " has" : "s have");
+	else
+		snprintf(msg, sizeof(msg), "every pending migration has a DOWN section");
 	item(ctx, list, "rollback script prepared", irreversible == 0, msg);
 	if (df_gate_backup(&st, &age, s->conn, s->cfg->table, s->server, s->cfg->backup_max_age) == 0) {
 		if (st == DF_RECEIPT_OK)
@@ -93,8 +96,11 @@ static void checklist(struct cli_ctx *ctx, df_session *s)
 			snprintf(msg, sizeof(msg), "no backup in the last hour: devflow db backup%s", cli_env_arg(ctx));
 		item(ctx, list, "backup taken before migration", st == DF_RECEIPT_OK, msg);
 	}
-	snprintf(msg, sizeof(msg), high ? "%zu high-risk finding(s): devflow db review%s" :
-		"no high-risk finding", high, high ? cli_env_arg(ctx) : "");
+	if (high)
+		snprintf(msg, sizeof(msg), "%zu high-risk finding%s: devflow db review%s", high,
+			high == 1 ? "" : "s", cli_env_arg(ctx));
+	else
+		snprintf(msg, sizeof(msg), "no high-risk finding");
 	item(ctx, list, "review clean", high == 0, msg);
 	item(ctx, list, "team notified of migration window", -1, "yours to check");
 	item(ctx, list, "monitoring in place", -1, "yours to check");
@@ -128,6 +134,50 @@ static void holder_fields(json_t *lock, const char *h)
 	}
 }
 
+/* Another tool's history not adopted yet: what the next migrate records. */
+static void adoptable(struct cli_ctx *ctx, df_session *s)
+{
+	df_tool_history h;
+	bool before;
+	json_t *o, *a;
+	size_t n = 0;
+
+	if (df_session_adoptable(s, &h, &before) < 0) {
+		df_error_clear();
+		return;
+	}
+	if (h.tool == DF_TOOL_NONE || before) {
+		df_tool_history_release(&h);
+		return;
+	}
+	o = json_object();
+	a = json_array();
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		const df_plan_item *it = &s->plan->items[i];
+		bool listed = false;
+		if (it->state != DF_STATE_PENDING || it->mig->repeatable)
+			continue;
+		for (size_t k = 0; k < h.applied.nr && !listed; k++)
+			listed = !df_version_cmp(h.applied.v[k], it->mig->version);
+		for (size_t k = 0; k < h.failed.nr && !listed; k++)
+			listed = !df_version_cmp(h.failed.v[k], it->mig->version);
+		if (listed) {
+			json_array_append_new(a, json_string(it->mig->version));
+			n++;
+		}
+	}
+	json_object_set_new(o, "tool", json_string(df_tool_name(h.tool)));
+	json_object_set_new(o, "table", json_string(df_tool_table(h.tool)));
+	json_object_set_new(o, "versions", a);
+	json_object_set_new(ctx->result, "adoptable", o);
+	if (n)
+		cli_say(ctx, "%s's %s records %zu of the pending migration%s as applied: `devflow db "
+			"migrate` adopts %s (records %s as applied, runs %s not)\n", df_tool_name(h.tool),
+			df_tool_table(h.tool), n, n == 1 ? "" : "s", n == 1 ? "it" : "them",
+			n == 1 ? "it" : "them", n == 1 ? "it" : "them");
+	df_tool_history_release(&h);
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_session s;
@@ -136,8 +186,13 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_t *list, *problems, *lock;
 	char *holder = NULL;
 	df_dialect d;
+	bool exit_code = false;
+	const struct cli_opt opts[] = {
+		{ "--exit-code", 0, NULL, &exit_code },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	if (cli_parse(ctx, argc, argv, NULL, &ops, &nops) < 0)
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "'db status' takes no arguments");
@@ -147,6 +202,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	d = df_conn_dialect(s.conn);
 	df_conn_lock_holder(s.conn, s.cfg->table, &holder);
+	adoptable(ctx, &s);
 
 	json_object_set_new(ctx->result, "total", json_integer((json_int_t)s.set->nr));
 	json_object_set_new(ctx->result, "applied", json_integer((json_int_t)s.plan->applied));
@@ -155,8 +211,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	list = ctx->json ? json_array() : NULL;
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
-	cli_say(ctx, "%zu migrations: %zu applied, %zu pending\n\n", s.set->nr, s.plan->applied,
-		s.plan->pending);
+	cli_say(ctx, "%zu migration%s: %zu applied, %zu pending\n\n", s.set->nr, s.set->nr == 1 ? "" : "s",
+		s.plan->applied, s.plan->pending);
 	for (size_t i = 0; i < s.plan->nr; i++) {
 		const df_plan_item *it = &s.plan->items[i];
 		const df_migration *m = it->mig;
@@ -183,6 +239,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(o, "actions", acts);
 		if (it->out_of_order)
 			json_object_set_new(o, "out_of_order", json_true());
+		if (m && m->repeatable) {
+			json_object_set_new(o, "repeatable", json_true());
+			if (it->state == DF_STATE_PENDING && it->row)
+				json_object_set_new(o, "changed", json_true());
+		}
 		if (it->state == DF_STATE_FAILED && it->row) {
 			json_object_set_new(o, "statements_done", it->row->statements_done < 0 ? json_null() :
 				json_integer(it->row->statements_done));
@@ -193,9 +254,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 
 		cli_say(ctx, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
-			df_mig_state_name(it->state), cli_c(ctx, "reset"), version,
-			m ? m->name : it->row->filename,
-			m && !df_migration_reversible(m) ? "  (irreversible)" : "");
+			df_mig_state_name(it->state), cli_c(ctx, "reset"),
+			m && m->repeatable ? "repeatable" : version, m ? m->name : it->row->filename,
+			m && m->repeatable ? (it->state == DF_STATE_PENDING && it->row ?
+			"  (changed: runs again)" : "") : m && !df_migration_reversible(m) ? "  (irreversible)" : "");
 		if (it->row && it->state == DF_STATE_APPLIED)
 		{
 			char at[40];
@@ -209,8 +271,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
 				"check which of its statements took effect\n");
 		else if (it->state == DF_STATE_FAILED && it->row)
-			cli_say(ctx, "           %ld statement(s) ran before it stopped: %s\n",
-				it->row->statements_done, it->row->error ? it->row->error : "interrupted");
+			cli_say(ctx, "           %ld statement%s ran before it stopped: %s\n",
+				it->row->statements_done, it->row->statements_done == 1 ? "" : "s", it->row->error ? it->row->error : "interrupted");
 		for (size_t k = 0; k < actions.nr; k++)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);
@@ -262,8 +324,15 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		} else {
 			cli_say(ctx, "\n%sUp to date:%s nothing to apply.\n", cli_c(ctx, "green"), cli_c(ctx, "reset"));
 		}
+		/* --exit-code, as dbmate's status: 1 pending, 6 the history needs a person */
+		if (exit_code && blk)
+			status = CLI_EXIT_NEEDS_RESOLVE;
+		else if (exit_code && s.plan->pending)
+			status = CLI_EXIT_FAILED;
 	}
-	status = cli_finish(ctx, 0);
+	/* the report itself succeeded: "ok" stays true whatever --exit-code says */
+	json_object_set_new(ctx->result, "ok", json_true());
+	status = cli_finish(ctx, status);
 out:
 	free(holder);
 	df_session_close(&s);

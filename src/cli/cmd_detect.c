@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -44,9 +45,50 @@ static bool has_sql(const char *dir)
 	return found;
 }
 
+/*
+ * Which SQL migration tool wrote the files of `dir`: golang-migrate
+ * (N_name.up.sql), Flyway (V1__name.sql), goose (-- +goose Up), dbmate
+ * (-- migrate:up); NULL when none of them.  `why` gets the signal.
+ */
+static const char *sql_tool(const char *dir, char *why, size_t why_len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *tool = NULL;
+	char path[4096];
+
+	if (!d)
+		return NULL;
+	while (!tool && (de = readdir(d))) {
+		const char *n = de->d_name;
+		size_t len = strlen(n);
+		if (len < 5 || strcasecmp(n + len - 4, ".sql"))
+			continue;
+		if (len > 7 && (!strcasecmp(n + len - 7, ".up.sql") || !strcasecmp(n + len - 9, ".down.sql")) &&
+		    n[0] >= '0' && n[0] <= '9') {
+			tool = "golang-migrate";
+			snprintf(why, why_len, "%s/ holds golang-migrate files (%s)", dir, n);
+		} else if ((n[0] == 'V' || n[0] == 'R' || n[0] == 'U') && strstr(n, "__")) {
+			tool = "flyway";
+			snprintf(why, why_len, "%s/ holds Flyway files (%s)", dir, n);
+		} else if (snprintf(path, sizeof(path), "%s/%s", dir, n) < (int)sizeof(path) &&
+			   (file_has(path, "-- +goose Up") || file_has(path, "-- +goose up"))) {
+			tool = "goose";
+			snprintf(why, why_len, "%s/%s has a '-- +goose Up' marker", dir, n);
+		} else if (file_has(path, "-- migrate:up")) {
+			tool = "dbmate";
+			snprintf(why, why_len, "%s/%s has a '-- migrate:up' marker", dir, n);
+		}
+	}
+	closedir(d);
+	return tool;
+}
+
 int cmd_detect(int argc, char **argv, struct cli_ctx *ctx)
 {
-	const char *tool = "none", *signal = "no migration tool found";
+	const char *tool = "none", *signal = "no migration tool found", *sql;
+	static const char *dirs[] = { "migrations", "db/migrations", "db/migration", "sql" };
+	char why[512];
 	char **ops;
 	int nops;
 
@@ -76,12 +118,22 @@ int cmd_detect(int argc, char **argv, struct cli_ctx *ctx)
 		tool = "alembic", signal = "alembic/";
 	else if (file_has("manage.py", "django"))
 		tool = "django", signal = "manage.py imports Django";
+	else {
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !strcmp(tool, "none"); i++)
+			if ((sql = sql_tool(dirs[i], why, sizeof(why))))
+				tool = sql, signal = why;
+	}
+	if (strcmp(tool, "none"))
+		;
+	else if (exists("flyway.conf") || exists("flyway.toml"))
+		tool = "flyway", signal = exists("flyway.conf") ? "flyway.conf" : "flyway.toml";
 	else if (has_sql("migrations"))
 		tool = "raw-sql", signal = "migrations/ holds .sql files and no ORM config";
 	json_object_set_new(ctx->result, "tool", json_string(tool));
 	json_object_set_new(ctx->result, "signal", json_string(signal));
 	cli_say(ctx, "%s%s%s (%s)\n", cli_c(ctx, "bold"), tool, cli_c(ctx, "reset"), signal);
-	if (!strcmp(tool, "raw-sql"))
+	if (!strcmp(tool, "raw-sql") || !strcmp(tool, "dbmate") || !strcmp(tool, "golang-migrate") ||
+	    !strcmp(tool, "flyway") || !strcmp(tool, "goose"))
 		cli_next(ctx, "devflow db status");
 	else if (!strcmp(tool, "none"))
 		cli_next(ctx, "devflow db create init");

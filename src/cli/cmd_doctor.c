@@ -75,6 +75,92 @@ static void first_failure(int *code, int c)
 		*code = c;
 }
 
+/*
+ * The privileges migrate needs: create in the schema or database, write
+ * devflow's tables (SQLite: write the file and its folder).  Sets the error
+ * and returns DF_EPERM when one is missing.
+ */
+static int privileges(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_target *t,
+	const df_config *cfg)
+{
+	df_strlist missing = DF_STRLIST_INIT;
+	df_buf all = DF_BUF_INIT;
+	int error = 0;
+
+	if (!strcmp(t->dsn->engine, "sqlite")) {
+		char *dir = strdup(t->dsn->database), *slash = dir ? strrchr(dir, '/') : NULL;
+		if (slash)
+			*slash = '\0';
+		if (strcmp(t->dsn->database, ":memory:") && access(t->dsn->database, W_OK) < 0)
+			df_strlist_pushf(&missing, "write access to %s", t->dsn->database);
+		if (strcmp(t->dsn->database, ":memory:") && access(slash ? dir : ".", W_OK) < 0)
+			df_strlist_pushf(&missing, "write access to the folder of %s (SQLite's journal)",
+				t->dsn->database);
+		free(dir);
+	} else if (df_ledger_privileges(&missing, conn, cfg->table) < 0) {
+		check(ctx, list, "privileges", true, "cannot tell (%s)", df_error_last()->message);
+		df_error_clear();
+		return 0;
+	}
+	for (size_t i = 0; i < missing.nr; i++)
+		df_buf_printf(&all, "%s%s", i ? "; " : "", missing.v[i]);
+	if (missing.nr) {
+		check(ctx, list, "privileges", false, "migrate needs %s", all.ptr);
+		error = df_error_set(DF_EPERM, "the user of %s lacks what migrate needs: %s", t->redacted, all.ptr);
+		df_error_hint("grant %s (or use a user that has %s); `devflow db status` still works",
+			missing.nr == 1 ? "it" : "them", missing.nr == 1 ? "it" : "them");
+		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+	} else {
+		check(ctx, list, "privileges", true, "can create in the %s and write devflow's tables",
+			strcmp(t->dsn->engine, "postgres") ? "database" : "schema");
+	}
+	df_strlist_release(&missing);
+	df_buf_release(&all);
+	return error;
+}
+
+/* Applied migrations whose file is gone (and failed or edited ones): the
+ * history needs a person.  Sets the error and returns DF_EMISSING. */
+static int history(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_config *cfg,
+	df_migration_set *set)
+{
+	df_ledger *ledger = NULL;
+	df_plan *plan = NULL;
+	df_buf missing = DF_BUF_INIT;
+	size_t n = 0, other = 0;
+	int error = 0;
+
+	if (df_ledger_read(&ledger, conn, cfg->table) < 0 || !ledger->exists ||
+	    df_plan_build(&plan, set, ledger) < 0) {
+		df_error_clear();
+		goto out;
+	}
+	for (size_t i = 0; i < plan->problems_nr; i++) {
+		const df_problem *p = &plan->problems[i];
+		if (p->kind == DF_PROBLEM_MISSING)
+			df_buf_printf(&missing, "%s%s", n++ ? ", " : "", p->version);
+		else if (p->kind != DF_PROBLEM_OUT_OF_ORDER)
+			other++;
+	}
+	if (n) {
+		check(ctx, list, "history", false, "%zu applied migration%s %s no file in %s/: %s", n,
+			n == 1 ? "" : "s", n == 1 ? "has" : "have", cfg->migrations, missing.ptr);
+		error = df_error_set(DF_EMISSING, "%zu applied migration%s %s no file: %s", n, n == 1 ? "" : "s",
+			n == 1 ? "has" : "have", missing.ptr);
+		df_error_hint("restore the files (git log --diff-filter=D -- %s), or settle each with "
+			"`devflow db resolve VERSION --rolled-back`", cfg->migrations);
+		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+	} else {
+		check(ctx, list, "history", true, "%zu recorded, every applied file present%s",
+			ledger->nr, other ? "; `devflow db status` shows failed or edited migrations" : "");
+	}
+out:
+	df_buf_release(&missing);
+	df_plan_free(plan);
+	df_ledger_free(ledger);
+	return error;
+}
+
 int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_error *failure = NULL;
@@ -126,11 +212,17 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		first_failure(&fcode, error);
 		failure = df_error_save();
 	} else {
-		size_t irreversible = 0;
-		for (size_t i = 0; i < set->nr; i++)
-			irreversible += !df_migration_reversible(&set->v[i]);
-		check(ctx, list, "migrations", true, "%s/: %zu migration file(s)%s", cfg->migrations, set->nr,
-			irreversible ? ", some without DOWN (irreversible)" : "");
+		size_t irreversible = 0, repeatable = 0;
+		char rep[64] = "";
+		for (size_t i = 0; i < set->nr; i++) {
+			repeatable += set->v[i].repeatable;
+			irreversible += !set->v[i].repeatable && !df_migration_reversible(&set->v[i]);
+		}
+		if (repeatable)
+			snprintf(rep, sizeof(rep), " (%zu repeatable)", repeatable);
+		check(ctx, list, "migrations", true, "%s/: %zu migration file%s%s%s", cfg->migrations, set->nr,
+			set->nr == 1 ? "" : "s", rep, irreversible ? ", some without DOWN (irreversible)" : "");
+		cli_warnings(ctx, &set->warnings);
 	}
 
 	if (!strcmp(t->dsn->engine, "postgres")) {
@@ -177,6 +269,18 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		df_conn_lock_holder(conn, cfg->table, &holder);
 		check(ctx, list, "lock", true, "%s%s", holder ? "held by " : "free", holder ? holder : "");
 		free(holder);
+		if (privileges(ctx, list, conn, t, cfg) < 0 && status == CLI_EXIT_OK) {
+			status = CLI_EXIT_UNREACHABLE;
+			first_failure(&fcode, DF_EPERM);
+			df_error_free(failure);
+			failure = df_error_save();
+		}
+		if (set && history(ctx, list, conn, cfg, set) < 0 && status == CLI_EXIT_OK) {
+			status = CLI_EXIT_NEEDS_RESOLVE;
+			first_failure(&fcode, DF_EMISSING);
+			df_error_free(failure);
+			failure = df_error_save();
+		}
 		if (strcmp(id.engine, "sqlite")) {
 			df_strlist left = DF_STRLIST_INIT;
 			if (df_shadow_list(&left, conn, t->dsn) < 0) {

@@ -12,89 +12,108 @@
 #include <errno.h>
 
 #include "cli/cli.h"
+#include "util/suggest.h"
 #include "util/banned.h"
 
 #define MIGRATE_HELP \
 	"  --dry-run            run every pending migration in a transaction that is rolled back\n" \
 	"  --to VERSION         apply up to and including VERSION\n" \
-	"  --yes                confirm (staging, or a non-local host under the local policy)\n" \
+	"  --yes, -y            confirm (staging, or a non-local host under the local policy)\n" \
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before applying (production)\n" \
 	"  --out-of-order       also apply pending migrations older than the newest applied one\n" \
 	"  --accept-risk        confirm high-risk review findings (staging, production)\n"
 
+#define ROLLBACK_HELP \
+	"  --steps N            revert the last N applied migrations (default 1)\n" \
+	"  --to VERSION         revert everything applied after VERSION (VERSION stays)\n" \
+	"  --dry-run            run the DOWN sections in a transaction that is rolled back\n" \
+	"  --yes, -y            confirm, as for migrate\n" \
+	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
+	"  --backup             take a backup now, before reverting (production)\n" \
+	"  --accept-risk        confirm high-risk changes (staging, production)\n"
+
 const struct cli_cmd cli_db_commands[] = {
-	{ "status", cmd_db_status, "db status",
-	  "total / applied / pending (each listed) / problems / lock holder", "" },
-	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]",
-	  "apply pending migrations", MIGRATE_HELP },
-	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]",
-	  "revert applied migrations",
-	  "  --steps N            revert the last N applied migrations (default 1)\n"
-	  "  --to VERSION         revert everything applied after VERSION (VERSION stays)\n"
-	  "  --dry-run            run the DOWN sections in a transaction that is rolled back\n"
-	  "  --yes, --confirm ENV confirmation, as for migrate\n"
-	  "  --backup             take a backup now, before reverting (production)\n"
-	  "  --accept-risk        confirm high-risk changes (staging, production)\n" },
+	{ "status", cmd_db_status, "db status [--exit-code]",
+	  "total / applied / pending (each listed) / problems / lock holder",
+	  "  --exit-code          exit 1 when migrations are pending, 6 when the history needs a\n"
+	  "                       person (as dbmate's status does); 0 when up to date\n", NULL },
+	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]\n"
+	  "                  [--out-of-order] [--accept-risk]",
+	  "apply pending migrations", MIGRATE_HELP, NULL },
+	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]\n"
+	  "                  [--backup] [--accept-risk]",
+	  "revert applied migrations", ROLLBACK_HELP, NULL },
 	{ "create", cmd_db_create, "db create NAME",
-	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "" },
-	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]",
+	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "", NULL },
+	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]\n"
+	  "                  [--pg-version N] [--format text|json|sarif]",
 	  "risk review of pending migrations (or FILEs); alias `lint`",
 	  "  --dialect D          postgres, mysql or sqlite (default: the target's engine)\n"
 	  "  --fail-on RISK       exit 3 when a finding reaches RISK (low, medium, high; default high)\n"
-	  "  --pg-version N       PostgreSQL major version the rules assume (default 15)\n" },
-	{ "lint", cmd_db_review, "db lint [FILE...]", "alias of `db review`", "" },
-	{ "backup", cmd_db_backup, "db backup [-o PATH] [--verify]", "backup of the target database",
-	  "  -o PATH              where to write it (default .devflow/backups/)\n"
-	  "  --verify             restore into a throwaway database and compare tables and row counts\n" },
+	  "  --pg-version N       PostgreSQL major version the rules assume (default 15)\n"
+	  "  --format F           text (default), json (as --json) or sarif (code scanning)\n", NULL },
+	{ "lint", cmd_db_review, "db lint [FILE...]", "alias of `db review`", "", "review" },
+	{ "up", cmd_db_migrate, "db up [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]",
+	  "alias of `db migrate`", MIGRATE_HELP, "migrate" },
+	{ "down", cmd_db_rollback, "db down [--dry-run] [--yes] [--confirm ENV]",
+	  "alias of `db rollback --steps 1`", ROLLBACK_HELP, "rollback" },
+	{ "new", cmd_db_create, "db new NAME", "alias of `db create`", "", "create" },
+	{ "backup", cmd_db_backup, "db backup [-o|--output PATH] [--verify]", "backup of the target database",
+	  "  -o, --output PATH    where to write it (default .devflow/backups/)\n"
+	  "  --verify             restore into a throwaway database and compare tables and row counts\n", NULL },
 	{ "restore", cmd_db_restore, "db restore PATH [--clean] [--no-owner] [--yes] [--confirm ENV]",
 	  "restore a backup into the target (never production without --confirm production)",
 	  "  --clean              drop the backup's objects in the target first\n"
 	  "  --no-owner           skip owners and grants (restoring as another user)\n"
 	  "  --yes                confirm (staging)\n"
-	  "  --confirm ENV        confirmation for production: --confirm production\n" },
+	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
 	{ "seed", cmd_db_seed, "db seed [--yes] [--confirm ENV]",
 	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",
 	  "  --yes                confirm (staging)\n"
-	  "  --confirm ENV        confirmation for production: --confirm production\n" },
+	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
-	  "  --tag TAG            a word in the file name (default: manual)\n" },
+	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",
 	  "  --applied            the migration's effects are in place: record it as applied\n"
 	  "                       (with the file's current checksum)\n"
-	  "  --rolled-back        the migration's effects are gone: forget its row\n" },
+	  "  --rolled-back        the migration's effects are gone: forget its row\n", NULL },
 	{ "history", cmd_db_history, "db history [--limit N]", "the audit log of every operation on the target",
-	  "  --limit N            show the newest N entries (default 50; 0: all)\n" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "  --limit N            show the newest N entries (default 50; 0: all)\n", NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_cmd cli_commands[] = {
 	{ "doctor", cmd_doctor, "doctor",
-	  "prerequisites: config, migrations folder, client tools, connectivity", "" },
-	{ "detect", cmd_detect, "detect", "which migration tool the project uses", "" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "prerequisites: config, migrations folder, client tools, connectivity", "", NULL },
+	{ "detect", cmd_detect, "detect", "which migration tool the project uses", "", NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const char global_help[] =
 	"Global options (before or after the command):\n"
 	"  -C DIR               run as if started in DIR\n"
 	"  --env NAME           target environment (default: local)\n"
-	"  --url URL            target database URL (overrides the environment's)\n"
+	"  -u, --url URL        target database URL (overrides the environment's)\n"
+	"  -d, --migrations-dir DIR\n"
+	"                       the migrations folder (overrides devflow.conf)\n"
 	"  --json               one JSON document on stdout; messages for people on stderr\n"
 	"  --no-color           no colour (also: NO_COLOR set, or not a terminal)\n"
 	"  -q, --quiet          only errors\n"
 	"  -v, --verbose        more detail\n"
-	"  --lock-timeout SECS  how long to wait for another run's lock (default 60)\n";
+	"  --lock-timeout SECS  how long to wait for another run's lock (default 60)\n"
+	"Environment: DEVFLOW_URL (as --url), DEVFLOW_ENV (as --env), DEVFLOW_MIGRATIONS_DIR\n"
+	"(as -d); a flag wins.\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: devflow [-C DIR] [--env NAME | --url URL] [--json] [--no-color] [-q|-v]\n"
+	fprintf(f, "usage: devflow [-C DIR] [--env NAME | -u URL] [-d DIR] [--json] [--no-color] [-q|-v]\n"
 		"               [--lock-timeout SECONDS] COMMAND ...\n\nCommands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
 		fprintf(f, "  %-22s %s\n", c->name, c->summary);
 	for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
-		if (strcmp(c->name, "lint"))
+		if (!c->alias_of)
 			fprintf(f, "  db %-19s %s\n", c->name, c->summary);
 	fprintf(f, "  %-22s %s\n", "help COMMAND", "usage of a command");
 	fprintf(f, "\n%s\nThe safe workflow: devflow doctor; devflow db status; devflow db review;\n"
@@ -103,9 +122,15 @@ static void usage(FILE *f)
 
 void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 {
+	const struct cli_cmd *opts = cmd;
+
+	/* an alias takes its command's options */
+	for (const struct cli_cmd *c = cli_db_commands; cmd->alias_of && c->name; c++)
+		if (!strcmp(c->name, cmd->alias_of))
+			opts = c;
 	fprintf(f, "usage: devflow %s\n\n%s\n", cmd->usage, cmd->summary);
-	if (cmd->help && *cmd->help)
-		fprintf(f, "\nOptions:\n%s", cmd->help);
+	if (opts->help && *opts->help)
+		fprintf(f, "\nOptions:\n%s", opts->help);
 	fprintf(f, "\n%s", global_help);
 }
 
@@ -119,13 +144,13 @@ static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char
 	snprintf(msg, sizeof(msg), fmt, what);
 	fprintf(stderr, "devflow: %s", msg);
 	if (suggest)
-		fprintf(stderr, "; did you mean 'devflow db %s'?\n", suggest);
+		fprintf(stderr, "; did you mean 'devflow %s'?\n", suggest);
 	else
 		fprintf(stderr, "; see 'devflow --help'\n");
 	if (ctx->json) {
 		json_t *doc = json_object(), *err = json_object(), *next = json_array();
 		char hint[256];
-		snprintf(hint, sizeof(hint), suggest ? "devflow db %s" : "devflow --help", suggest);
+		snprintf(hint, sizeof(hint), suggest ? "devflow %s" : "devflow --help", suggest);
 		json_object_set_new(err, "kind", json_string("usage"));
 		json_object_set_new(err, "message", json_string(msg));
 		json_object_set_new(err, "hint", json_string(hint));
@@ -195,6 +220,40 @@ static int find_root(struct cli_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The command nearest to a mistyped `word` ("stauts" -> "db status"), in
+ * `buf`; NULL when none is near.  db_only: only the db commands.
+ */
+static const char *near_command(char *buf, size_t len, const char *word, bool db_only)
+{
+	const char *names[64], *best;
+	size_t n = 0;
+
+	if (!db_only)
+		for (const struct cli_cmd *c = cli_commands; c->name && n < 64; c++)
+			names[n++] = c->name;
+	for (const struct cli_cmd *c = cli_db_commands; c->name && n < 64; c++)
+		names[n++] = c->name;
+	if (!(best = df_suggest(word, names, n)))
+		return NULL;
+	for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
+		if (!strcmp(c->name, best)) {
+			snprintf(buf, len, "db %s", best);
+			return buf;
+		}
+	snprintf(buf, len, "%s", best);
+	return buf;
+}
+
+/* `devflow help db`: the db commands */
+static void db_usage(FILE *f)
+{
+	fprintf(f, "usage: devflow db COMMAND [OPTIONS]\n\nCommands:\n");
+	for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
+		fprintf(f, "  db %-19s %s\n", c->name, c->summary);
+	fprintf(f, "\n'devflow help db COMMAND' gives a command's options.\n");
+}
+
 static const struct cli_cmd *find(const struct cli_cmd *table, const char *name)
 {
 	for (; table->name; table++)
@@ -226,9 +285,11 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
 		}
 		if (!strcmp(name, "-C"))
 			slot = &ctx->dir;
+		else if (!strcmp(name, "-d") || !strcmp(name, "--migrations-dir"))
+			slot = &ctx->migrations_dir;
 		else if (!strcmp(name, "--env"))
 			slot = &ctx->env;
-		else if (!strcmp(name, "--url"))
+		else if (!strcmp(name, "--url") || !strcmp(name, "-u"))
 			slot = &ctx->url;
 		else if (!strcmp(name, "--lock-timeout")) {
 			const char *v = val;
@@ -280,6 +341,10 @@ missing:
 	}
 	*argc = out;
 	argv[out] = NULL;
+	if (!ctx->env && getenv("DEVFLOW_ENV") && *getenv("DEVFLOW_ENV")) {
+		ctx->env = getenv("DEVFLOW_ENV");
+		ctx->env_given = true;
+	}
 	ctx->tty_err = isatty(STDERR_FILENO);
 	ctx->tty_in = isatty(STDIN_FILENO);
 	ctx->color = !no_color && (ctx->json ? ctx->tty_err : isatty(STDOUT_FILENO));
@@ -319,12 +384,21 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		/* help db migrate | help migrate | help doctor */
+		/* help db | help db migrate | help migrate | help doctor */
+		if (argc == 3 && !strcmp(argv[2], "db")) {
+			db_usage(stdout);
+			return 0;
+		}
 		cmd = strcmp(argv[2], "db") ? find(cli_commands, argv[2]) : NULL;
 		if (!cmd)
 			cmd = find(cli_db_commands, argc > 3 && !strcmp(argv[2], "db") ? argv[3] : argv[2]);
 		if (!cmd) {
-			fprintf(stderr, "devflow: no command '%s'; see 'devflow --help'\n", argv[argc - 1]);
+			char near[64];
+			if (near_command(near, sizeof(near), argv[argc - 1], !strcmp(argv[2], "db")))
+				fprintf(stderr, "devflow: no command '%s'; did you mean 'devflow help %s'?\n",
+					argv[argc - 1], near);
+			else
+				fprintf(stderr, "devflow: no command '%s'; see 'devflow --help'\n", argv[argc - 1]);
 			return CLI_EXIT_USAGE;
 		}
 		cli_print_help(stdout, cmd);
@@ -335,6 +409,15 @@ int main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "cannot change to '%s': %s", ctx.dir, strerror(errno));
 		return dispatch_error(&ctx, "%s", msg, NULL);
 	}
+	if (ctx.migrations_dir) {
+		/* relative to where devflow was started (after -C), before the root search moves */
+		char cwd[PATH_MAX], abs[2 * PATH_MAX];
+		if (ctx.migrations_dir[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, ctx.migrations_dir);
+		else
+			snprintf(abs, sizeof(abs), "%s", ctx.migrations_dir);
+		setenv("DEVFLOW_MIGRATIONS_DIR", abs, 1);
+	}
 	if (find_root(&ctx) < 0)
 		return dispatch_error(&ctx, "%s", "cannot read the current folder", NULL);
 	argv++;
@@ -344,13 +427,20 @@ int main(int argc, char **argv)
 			usage(argc < 2 ? stderr : stdout);
 			return argc < 2 ? CLI_EXIT_USAGE : 0;
 		}
-		if (!(cmd = find(cli_db_commands, argv[1])))
-			return dispatch_error(&ctx, "unknown command 'db %s'", argv[1], NULL);
+		if (!(cmd = find(cli_db_commands, argv[1]))) {
+			char near[64];
+			return dispatch_error(&ctx, "unknown command 'db %s'", argv[1],
+				near_command(near, sizeof(near), argv[1], true));
+		}
 		argv++;
 		argc--;
 	} else if (!(cmd = find(cli_commands, argv[0]))) {
 		const struct cli_cmd *db = find(cli_db_commands, argv[0]);
-		return dispatch_error(&ctx, "unknown command '%s'", argv[0], db ? db->name : NULL);
+		char near[64];
+		if (db)
+			snprintf(near, sizeof(near), "db %s", db->name);
+		return dispatch_error(&ctx, "unknown command '%s'", argv[0],
+			db ? near : near_command(near, sizeof(near), argv[0], false));
 	}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

@@ -294,6 +294,9 @@ static int unique_path(df_buf *path)
 	return df_buf_oom(path) ? df_error_oom() : 0;
 }
 
+static void keep_unverified(df_backup_info *out, df_buf *path, df_buf *tmp, const char *sha,
+	uint64_t size, char **mismatch);
+
 int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	const df_backup_opts *opts)
 {
@@ -382,7 +385,7 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 			goto fail;
 		}
 	}
-	/* verify before the rename: a backup that fails it never gets the final name */
+	/* verify before the rename; a backup that fails it is kept, unverified */
 	if (opts->verify) {
 		df_backup_info v = { 0 };
 		if (!strcmp(id.engine, "sqlite"))
@@ -393,12 +396,13 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 			error = df_error_set(DF_EINTERNAL, "--verify is not available for %s", id.engine);
 		verified = v.verified;
 		mismatch = v.mismatch;
-		if (error < 0)
-			goto fail;
-		if (mismatch) {
+		if (!error && mismatch) {
 			error = df_error_set(DF_EIO, "the backup does not match the database: %s", mismatch);
 			df_error_hint("the database may have changed during the backup; run it again");
-			goto fail;
+		}
+		if (error < 0) {
+			keep_unverified(out, &path, &tmp, sha, size, &mismatch);
+			goto out;
 		}
 	}
 	if (rename(tmp.ptr, path.ptr) < 0) {
@@ -427,6 +431,34 @@ out:
 	df_buf_release(&path);
 	df_buf_release(&tmp);
 	return error;
+}
+
+/*
+ * --verify failed: the backup is still what pg_dump / mariadb-dump wrote, so
+ * it keeps its name (never counted as a verified one, nor recorded as the
+ * backup a gate wants); the error stays, and says where the file is.
+ */
+static void keep_unverified(df_backup_info *out, df_buf *path, df_buf *tmp, const char *sha,
+	uint64_t size, char **mismatch)
+{
+	const df_error *e = df_error_last();
+	char *hint = e && e->hint ? strdup(e->hint) : NULL;
+
+	if (rename(tmp->ptr, path->ptr) < 0) {
+		unlink(tmp->ptr);
+		free(hint);
+		return;
+	}
+	out->path = df_buf_detach(path);
+	memcpy(out->sha256, sha, 65);
+	out->size = size;
+	out->verified = false;
+	out->mismatch = *mismatch;
+	*mismatch = NULL;
+	df_error_prefix("backup not verified");
+	df_error_hint("%s%sthe backup is kept, unverified, at %s (it does not count as a verified "
+		"backup)", hint ? hint : "", hint ? "; " : "", out->path ? out->path : "");
+	free(hint);
 }
 
 char *df_backup_receipt(const df_backup_info *b)

@@ -296,6 +296,14 @@ int df_config_load(df_config **out, const char *dir)
 		error = df_error_set(DF_ECONFIG, "cannot read devflow.conf: %s", strerror(errno));
 		goto out;
 	}
+	if (getenv("DEVFLOW_MIGRATIONS_DIR") && *getenv("DEVFLOW_MIGRATIONS_DIR")) {
+		/* -d / --migrations-dir (the CLI passes the flag this way) wins over the file */
+		free(cfg->migrations);
+		if (!(cfg->migrations = strdup(getenv("DEVFLOW_MIGRATIONS_DIR")))) {
+			error = df_error_oom();
+			goto out;
+		}
+	}
 	if (!cfg->migrations) {
 		/* dbmate's default folder, when the project has no migrations/ */
 		struct stat sb;
@@ -512,7 +520,8 @@ found:
 }
 
 /* Expand ${VAR} from the process environment, then the .env files. */
-static int expand(char **out, const char *in, const envfile *files, size_t nfiles)
+/* `where` gets, for each ${VAR}, where its value came from. */
+static int expand(char **out, df_buf *where, const char *in, const envfile *files, size_t nfiles)
 {
 	df_buf b = DF_BUF_INIT;
 	const char *p = in;
@@ -535,8 +544,11 @@ static int expand(char **out, const char *in, const envfile *files, size_t nfile
 		memcpy(name, open + 2, (size_t)(close - open - 2));
 		name[close - open - 2] = '\0';
 		v = source_get(NULL, name);
+		if (v)
+			df_buf_printf(where, "%s${%s} from the process environment", where->size ? ", " : "", name);
 		for (size_t i = 0; !v && i < nfiles; i++)
-			v = envfile_get(&files[i], name);
+			if ((v = envfile_get(&files[i], name)))
+				df_buf_printf(where, "%s${%s} from %s", where->size ? ", " : "", name, files[i].name);
 		if (!v) {
 			df_buf_release(&b);
 			df_error_set(DF_ECONFIG, "devflow.conf's url uses ${%s}, which is not set", name);
@@ -642,10 +654,20 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		if (!(t->url = strdup(url)))
 			goto oom;
 		df_buf_puts(&src, "--url");
+	} else if (getenv("DEVFLOW_URL") && *getenv("DEVFLOW_URL")) {
+		/* as --url, from the environment (the flag wins) */
+		if (!(t->url = strdup(getenv("DEVFLOW_URL"))))
+			goto oom;
+		df_buf_puts(&src, "DEVFLOW_URL in the process environment");
 	} else if (ec && ec->url) {
-		if ((error = expand(&t->url, ec->url, files, nfiles)) < 0)
+		df_buf where = DF_BUF_INIT;
+		if ((error = expand(&t->url, &where, ec->url, files, nfiles)) < 0) {
+			df_buf_release(&where);
 			goto out;
-		df_buf_printf(&src, "devflow.conf [env \"%s\"] url", env);
+		}
+		df_buf_printf(&src, "devflow.conf [env \"%s\"] url%s%s%s", env, where.size ? " (" : "",
+			where.size ? where.ptr : "", where.size ? ")" : "");
+		df_buf_release(&where);
 	} else {
 		if ((r = try_source(&t->url, &var, NULL)) < 0) {
 			error = r;

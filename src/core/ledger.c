@@ -379,3 +379,76 @@ int df_ledger_forget(df_conn *conn, const char *table, const char *filename)
 	df_buf_release(&sql);
 	return error;
 }
+
+/* ---- what migrate needs: the privileges of the connected user --------------- */
+
+/* "t" / "1" / "true" */
+static bool yes(const char *v)
+{
+	return v && (!strcmp(v, "t") || !strcmp(v, "1") || !strcmp(v, "true"));
+}
+
+int df_ledger_privileges(df_strlist *missing, df_conn *conn, const char *table)
+{
+	df_buf sql = DF_BUF_INIT, audit = DF_BUF_INIT;
+	df_rows *rows = NULL;
+	int error = 0;
+
+	df_buf_printf(&audit, "%s_audit", table);
+	switch (df_conn_dialect(conn)) {
+	case DF_DIALECT_POSTGRES: {
+		/* CREATE in the schema; INSERT, UPDATE, DELETE on devflow's tables that exist */
+		const char *p[] = { table, table, table, table };
+		error = df_conn_query(conn, &rows, "SELECT current_schema(), "
+			"current_schema() IS NOT NULL AND has_schema_privilege(current_schema(), 'CREATE'), "
+			"to_regclass(quote_ident(?)) IS NULL OR (has_table_privilege(to_regclass(quote_ident(?)), "
+			"'INSERT') AND has_table_privilege(to_regclass(quote_ident(?)), 'UPDATE') AND "
+			"has_table_privilege(to_regclass(quote_ident(?)), 'DELETE')), current_user", p, 4);
+		if (error < 0 || !rows->nrows)
+			break;
+		if (!yes(df_rows_get(rows, 0, 1)))
+			error = df_strlist_pushf(missing, "CREATE on schema %s (GRANT CREATE ON SCHEMA %s TO %s)",
+				df_rows_get(rows, 0, 0) ? df_rows_get(rows, 0, 0) : "(none: search_path is empty)",
+				df_rows_get(rows, 0, 0) ? df_rows_get(rows, 0, 0) : "...", df_rows_get(rows, 0, 3));
+		if (!error && !yes(df_rows_get(rows, 0, 2)))
+			error = df_strlist_pushf(missing, "INSERT, UPDATE and DELETE on %s", table);
+		break;
+	}
+	case DF_DIALECT_MYSQL: {
+		/* the user's grants: global, on this database, on devflow's table */
+		static const char *want[] = { "CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE" };
+		const char *p[] = { table };
+		bool have[6] = { false };
+		error = df_conn_query(conn, &rows,
+			"SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = "
+			"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
+			"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') "
+			"UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = "
+			"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
+			"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AND TABLE_SCHEMA = DATABASE() "
+			"UNION SELECT CONCAT('TABLE ', PRIVILEGE_TYPE) FROM information_schema.TABLE_PRIVILEGES "
+			"WHERE GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
+			"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AND TABLE_SCHEMA = DATABASE() "
+			"AND TABLE_NAME = ?", p, 1);
+		if (error < 0)
+			break;
+		for (size_t i = 0; i < rows->nrows; i++) {
+			const char *v = df_rows_get(rows, i, 0);
+			bool tbl = v && !strncmp(v, "TABLE ", 6);
+			for (size_t k = 0; v && k < 6; k++)
+				if (!strcmp(tbl ? v + 6 : v, want[k]) && (!tbl || k >= 3))
+					have[k] = true;
+		}
+		for (size_t k = 0; k < 6 && !error; k++)
+			if (!have[k])
+				error = df_strlist_pushf(missing, "%s on this database", want[k]);
+		break;
+	}
+	default:
+		break;          /* SQLite: the file's permissions, which the CLI checks */
+	}
+	df_rows_free(rows);
+	df_buf_release(&sql);
+	df_buf_release(&audit);
+	return error;
+}

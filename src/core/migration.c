@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,18 @@ static int set_strings(df_migration *m, const char *path, const char *version, c
 	return 0;
 }
 
+const char *df_mig_format_name(df_mig_format f)
+{
+	switch (f) {
+	case DF_FMT_DBMATE: return "dbmate";
+	case DF_FMT_GOLANG: return "golang-migrate";
+	case DF_FMT_FLYWAY: return "flyway";
+	case DF_FMT_GOOSE: return "goose";
+	case DF_FMT_PLAIN: return "plain";
+	default: return "devflow";
+	}
+}
+
 /* Compare two dotted numeric versions, ignoring leading zeros. */
 int df_version_cmp(const char *a, const char *b)
 {
@@ -92,6 +105,15 @@ int df_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
+int df_migration_order(const df_migration *a, const df_migration *b)
+{
+	if (a->repeatable != b->repeatable)
+		return a->repeatable ? 1 : -1;
+	if (a->repeatable)
+		return strcmp(a->name, b->name);
+	return df_version_cmp(a->version, b->version);
+}
+
 /* ---- one pass over a file ------------------------------------------------- */
 
 enum marker {
@@ -100,7 +122,9 @@ enum marker {
 	MK_DOWN,                /* -- DOWN */
 	MK_DBMATE_UP,           /* -- migrate:up */
 	MK_DBMATE_DOWN,         /* -- migrate:down */
-	MK_NO_TX,               /* -- devflow:no-transaction */
+	MK_NO_TX,               /* -- devflow:no-transaction, -- +goose NO TRANSACTION */
+	MK_GOOSE_UP,            /* -- +goose Up */
+	MK_GOOSE_DOWN,          /* -- +goose Down */
 };
 
 struct scan {
@@ -156,8 +180,12 @@ static enum marker classify(const char *s, size_t n, bool *no_tx)
 	}
 	if (!strncmp(buf, "--migrate:down", 14))
 		return MK_DBMATE_DOWN;
-	if (!strcmp(buf, "--devflow:no-transaction"))
+	if (!strcmp(buf, "--devflow:no-transaction") || !strcmp(buf, "--+goosenotransaction"))
 		return MK_NO_TX;
+	if (!strcmp(buf, "--+gooseup"))
+		return MK_GOOSE_UP;
+	if (!strcmp(buf, "--+goosedown"))
+		return MK_GOOSE_DOWN;
 	return MK_NONE;
 }
 
@@ -177,6 +205,7 @@ static int end_line(struct scan *s, uint64_t next_start)
 	switch (mk) {
 	case MK_UP:
 	case MK_DBMATE_UP:
+	case MK_GOOSE_UP:
 		if (s->up_count++) {
 			df_error_set(DF_ECONFIG, "'%s' has two UP markers (lines %d and %d)",
 				s->shown, s->up_line, s->line);
@@ -196,6 +225,7 @@ static int end_line(struct scan *s, uint64_t next_start)
 		break;
 	case MK_DOWN:
 	case MK_DBMATE_DOWN:
+	case MK_GOOSE_DOWN:
 		if (s->down_line) {
 			df_error_set(DF_ECONFIG, "'%s' has two DOWN markers (lines %d and %d)",
 				s->shown, s->down_line, s->line);
@@ -204,8 +234,10 @@ static int end_line(struct scan *s, uint64_t next_start)
 		}
 		if (!s->up_line)
 			return scan_error(s, s->line, 1, "'%s': the DOWN marker comes before any UP marker%s", "");
-		if ((mk == MK_DOWN) != (s->up_kind == MK_UP))
-			return scan_error(s, s->line, 1, "'%s' mixes devflow ('-- UP') and dbmate ('-- migrate:up') markers%s", "");
+		if ((mk == MK_DOWN) != (s->up_kind == MK_UP) ||
+		    (mk == MK_GOOSE_DOWN) != (s->up_kind == MK_GOOSE_UP))
+			return scan_error(s, s->line, 1, "'%s' mixes the markers of two formats "
+				"(devflow's '-- UP', dbmate's '-- migrate:up', goose's '-- +goose Up')%s", "");
 		s->down_line = s->line;
 		s->up_end = s->line_start;
 		s->down_off = next_start;
@@ -456,6 +488,7 @@ static void scan_release(struct scan *s)
 struct fname {
 	df_mig_format format;
 	bool down;              /* golang .down.sql, flyway U */
+	bool repeatable;        /* flyway R__ */
 	char version[64];
 	char name[256];
 };
@@ -467,9 +500,16 @@ static int parse_name(struct fname *f, const char *base)
 	const char *us;
 
 	memset(f, 0, sizeof(*f));
-	if (n < 5 || strcmp(base + n - 4, ".sql"))
+	if (n < 5 || strcasecmp(base + n - 4, ".sql"))
 		return 0;
 	n -= 4;
+	if (base[0] == 'R' && base[1] == '_' && base[2] == '_' && n > 3) {
+		/* a Flyway repeatable: no version */
+		f->format = DF_FMT_FLYWAY;
+		f->repeatable = true;
+		snprintf(f->name, sizeof(f->name), "%.*s", (int)(n - 3), base + 3);
+		return 1;
+	}
 	if ((base[0] == 'V' || base[0] == 'U') && (us = strstr(base, "__")) && us > base + 1 &&
 	    (size_t)(us - base) <= n) {
 		vlen = (size_t)(us - base - 1);
@@ -518,6 +558,26 @@ static const char *base_name(const char *path)
 static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain);
 
 /*
+ * The bytes of a section: in `whole` when the scan's one read held them,
+ * else read into *text (the caller frees it).  false when unreadable.
+ */
+static bool section_text(const char **p, size_t *len, char **text, const df_section *sec,
+	const unsigned char *whole, size_t whole_len)
+{
+	if (whole && sec->off + sec->len <= whole_len) {
+		*p = (const char *)whole + sec->off;
+		*len = (size_t)sec->len;
+		return true;
+	}
+	if (df_section_read(text, len, sec) == 0) {
+		*p = *text;
+		return true;
+	}
+	df_error_clear();
+	return false;
+}
+
+/*
  * Whether a section holds no statement, by the splitter (the line heuristic
  * of the scan cannot see every comment layout): no statement for SQLite's or
  * MySQL's comment rules.  Sections over 64 KiB keep the heuristic's answer.
@@ -533,17 +593,8 @@ static bool section_empty(const df_section *sec, const unsigned char *whole, siz
 
 	if (!sec->path || !sec->len)
 		return true;
-	if (sec->len > 64 * 1024)
+	if (sec->len > 64 * 1024 || !section_text(&p, &len, &text, sec, whole, whole_len))
 		return heuristic;
-	if (whole && sec->off + sec->len <= whole_len) {
-		p = (const char *)whole + sec->off;
-		len = (size_t)sec->len;
-	} else if (df_section_read(&text, &len, sec) == 0) {
-		p = text;
-	} else {
-		df_error_clear();
-		return heuristic;
-	}
 	/* the line heuristic is only fooled by block comments and MySQL's # */
 	if (!memmem(p, len, "/*", 2) && !memchr(p, '#', len)) {
 		free(text);
@@ -557,6 +608,46 @@ static bool section_empty(const df_section *sec, const unsigned char *whole, siz
 	df_error_clear();
 	free(text);
 	return empty;
+}
+
+/* Could `p` hold a statement that cannot run in a transaction? (cheap) */
+static bool may_need_no_tx(const char *p, size_t len)
+{
+	static const char *words[] = { "concurrently", "vacuum", "database", "system", "tablespace" };
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= len; i++)
+			if (!strncasecmp(p + i, words[w], wl))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * A section whose only statement cannot run in a transaction (CREATE INDEX
+ * CONCURRENTLY, VACUUM ...) runs outside one, in every format, as the
+ * formats' own tools run it.  Sections over 64 KiB are left to the run's
+ * check (df_run_check()).
+ */
+static bool lone_no_tx(const df_section *sec, const unsigned char *whole, size_t whole_len)
+{
+	char *text = NULL;
+	const char *p;
+	size_t len;
+	bool lone = false;
+	df_stmt_list l = DF_STMT_LIST_INIT;
+
+	if (!sec->path || !sec->len || sec->empty || sec->len > 64 * 1024 ||
+	    !section_text(&p, &len, &text, sec, whole, whole_len))
+		return false;
+	if (may_need_no_tx(p, len) && df_sql_split(&l, DF_DIALECT_POSTGRES, p, len, NULL) == 0 &&
+	    l.nr == 1)
+		lone = df__needs_no_tx(p + l.v[0].offset, l.v[0].len) != NULL;
+	df_stmt_list_release(&l);
+	df_error_clear();
+	free(text);
+	return lone;
 }
 
 int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
@@ -581,7 +672,8 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 	if ((error = set_strings(m, path, named ? fn.version : "", named ? fn.name : base)) < 0)
 		goto fail;
 	if (s.up_line) {
-		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW : DF_FMT_DBMATE;
+		m->format = s.up_kind == MK_UP ? DF_FMT_DEVFLOW :
+			s.up_kind == MK_GOOSE_UP ? DF_FMT_GOOSE : DF_FMT_DBMATE;
 		m->no_transaction = s.no_tx || s.dbmate_no_tx;
 		m->up.off = s.up_off;
 		m->up.len = (s.down_line ? s.up_end : m->size) - s.up_off;
@@ -594,13 +686,17 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 			m->down.line = s.down_line + 1;
 			m->down.empty = section_empty(&m->down, s.whole, s.whole_len, !s.down_has_sql);
 		}
+		if (!m->no_transaction)
+			m->no_transaction = lone_no_tx(&m->up, s.whole, s.whole_len);
 	} else if (named && (fn.format == DF_FMT_GOLANG || fn.format == DF_FMT_FLYWAY)) {
 		m->format = fn.format;
+		m->repeatable = fn.repeatable;
 		m->no_transaction = s.no_tx;
 		m->up.off = 0;
 		m->up.len = m->size;
 		m->up.line = 1;
 		m->up.empty = !s.up_has_sql && !s.sql_before_up;
+		m->no_transaction = m->no_transaction || lone_no_tx(&m->up, s.whole, s.whole_len);
 	} else if (allow_plain) {
 		m->format = DF_FMT_PLAIN;
 		m->no_transaction = s.no_tx;
@@ -654,14 +750,13 @@ void df_migration_set_free(df_migration_set *set)
 		df_migration_release(&set->v[i]);
 	free(set->v);
 	free(set->dir);
+	df_strlist_release(&set->warnings);
 	free(set);
 }
 
 static int cmp_mig(const void *a, const void *b)
 {
-	const df_migration *x = a, *y = b;
-
-	return df_version_cmp(x->version, y->version);
+	return df_migration_order(a, b);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -669,10 +764,47 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Timestamp versions (12 digits or more) beside short ones: `2026_add_c.sql`
+ * sorts before every 14-digit version, which is rarely what its author
+ * meant.  A warning, once per short version.
+ */
+static int warn_widths(df_migration_set *set)
+{
+	size_t wide = 0, longest = 0;
+	const char *example = NULL;
+
+	for (size_t i = 0; i < set->nr; i++) {
+		size_t w = strlen(set->v[i].version);
+		if (strspn(set->v[i].version, "0123456789") != w || w < 12)
+			continue;
+		wide++;
+		if (w > longest)
+			longest = w, example = set->v[i].file;
+	}
+	if (!wide)
+		return 0;
+	for (size_t i = 0; i < set->nr; i++) {
+		const df_migration *m = &set->v[i];
+		df_buf b = DF_BUF_INIT;
+		if (strlen(m->version) >= 12)
+			continue;
+		df_buf_printf(&b, "'%s' has version %s beside %zu-digit versions (such as '%s'): it "
+			"sorts before all of them; give it a %zu-digit version if it is newer", m->file,
+			m->version, longest, example, longest);
+		if (df_buf_oom(&b) || df_strlist_push(&set->warnings, b.ptr) < 0) {
+			df_buf_release(&b);
+			return df_error_oom();
+		}
+		df_buf_release(&b);
+	}
+	return 0;
+}
+
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist)
 {
 	df_migration_set *set;
-	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT;
+	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT, bad = DF_STRLIST_INIT;
 	df_buf path = DF_BUF_INIT;
 	struct dirent *de;
 	DIR *d;
@@ -705,18 +837,35 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	while ((de = readdir(d))) {
 		struct fname fn;
 		size_t n = strlen(de->d_name);
-		if (de->d_name[0] == '.' || n < 5 || strcmp(de->d_name + n - 4, ".sql"))
+		if (de->d_name[0] == '.' || n < 5 || strcasecmp(de->d_name + n - 4, ".sql"))
 			continue;
 		if (!parse_name(&fn, de->d_name)) {
-			if (de->d_name[0] == 'R' && !strncmp(de->d_name + 1, "__", 2))
-				continue;       /* Flyway repeatable migrations are not versioned */
-			error = df_error_set(DF_ECONFIG,
-				"'%s/%s' is not named like a migration (VERSION_name.sql)", dir, de->d_name);
-			df_error_hint("rename it to YYYYMMDDHHMMSS_name.sql, or move it out of the migrations folder");
-			goto out;
+			if ((error = df_strlist_push(&bad, de->d_name)) < 0)
+				goto out;
+			continue;
 		}
 		if ((error = df_strlist_push(fn.down ? &downs : &names, de->d_name)) < 0)
 			goto out;
+	}
+	if (bad.nr) {
+		/* every misnamed file at once, not one per run */
+		df_buf list = DF_BUF_INIT;
+		qsort(bad.v, bad.nr, sizeof(char *), cmp_str);
+		for (size_t i = 0; i < bad.nr; i++)
+			df_buf_printf(&list, "%s'%s/%s'", i ? ", " : "", dir, bad.v[i]);
+		if (bad.nr == 1)
+			error = df_error_set(DF_ECONFIG, "%s is not named like a migration (VERSION_name.sql)",
+				list.ptr);
+		else
+			error = df_error_set(DF_ECONFIG, "%zu files are not named like a migration "
+				"(VERSION_name.sql): %s", bad.nr, list.ptr);
+		df_buf_release(&list);
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/%s", dir, bad.v[0]);
+		df_error_pos(path.ptr, 1, 1);
+		df_error_hint("rename %s to YYYYMMDDHHMMSS_name.sql, or move %s out of the migrations folder",
+			bad.nr == 1 ? "it" : "each", bad.nr == 1 ? "it" : "them");
+		goto out;
 	}
 	/* readdir order is arbitrary; sort names so messages are stable */
 	if (names.nr)
@@ -737,23 +886,25 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	}
 	/* names sort like versions almost always: sort only when needed */
 	for (size_t i = 1; i < set->nr; i++)
-		if (df_version_cmp(set->v[i - 1].version, set->v[i].version) > 0) {
+		if (df_migration_order(&set->v[i - 1], &set->v[i]) > 0) {
 			qsort(set->v, set->nr, sizeof(*set->v), cmp_mig);
 			break;
 		}
 	for (size_t i = 1; i < set->nr; i++)
-		if (!df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
+		if (!set->v[i].repeatable && !df_version_cmp(set->v[i - 1].version, set->v[i].version)) {
 			error = df_error_set(DF_ECONFIG, "two migrations have version %s: '%s' and '%s'",
 				set->v[i].version, set->v[i - 1].file, set->v[i].file);
 			df_error_hint("give one of them a new version (rename the file)");
 			goto out;
 		}
+	if ((error = warn_widths(set)) < 0)
+		goto out;
 	for (size_t i = 0; i < downs.nr; i++) {
 		struct fname fn;
 		df_migration *m = NULL;
 		parse_name(&fn, downs.v[i]);
 		for (size_t j = 0; j < set->nr && !m; j++)
-			if (!df_version_cmp(set->v[j].version, fn.version))
+			if (!set->v[j].repeatable && !df_version_cmp(set->v[j].version, fn.version))
 				m = &set->v[j];
 		if (!m) {
 			error = df_error_set(DF_ECONFIG, "'%s/%s' has no matching up migration", dir, downs.v[i]);
@@ -770,6 +921,7 @@ out:
 	closedir(d);
 	df_strlist_release(&names);
 	df_strlist_release(&downs);
+	df_strlist_release(&bad);
 	df_buf_release(&path);
 	df_migration_set_free(set);
 	return error;
@@ -778,7 +930,8 @@ out:
 const df_migration *df_migration_set_find(const df_migration_set *set, const char *key)
 {
 	for (size_t i = 0; i < set->nr; i++)
-		if (!df_version_cmp(set->v[i].version, key) || !strcmp(set->v[i].name, key) ||
+		if ((!set->v[i].repeatable && !df_version_cmp(set->v[i].version, key)) ||
+		    !strcmp(set->v[i].name, key) ||
 		    !strcmp(set->v[i].file, key))
 			return &set->v[i];
 	return NULL;

@@ -89,6 +89,12 @@ static int cmp_item(const void *a, const void *b)
 	const char *vx = x->mig ? x->mig->version : x->row->version;
 	const char *vy = y->mig ? y->mig->version : y->row->version;
 
+	bool rx = x->mig ? x->mig->repeatable : !*vx, ry = y->mig ? y->mig->repeatable : !*vy;
+
+	if (rx != ry)
+		return rx ? 1 : -1;
+	if (x->mig && y->mig)
+		return df_migration_order(x->mig, y->mig);
 	return df_version_cmp(vx, vy);
 }
 
@@ -141,8 +147,16 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 				goto out;
 			continue;
 		}
+		if (m->repeatable && row->checksum && strcmp(row->checksum, m->checksum)) {
+			/* a repeatable runs again whenever it changes */
+			it->state = DF_STATE_PENDING;
+			plan->pending++;
+			continue;
+		}
 		it->state = DF_STATE_APPLIED;
 		plan->applied++;
+		if (m->repeatable)
+			continue;
 		if (row->checksum && *row->checksum && strcmp(row->checksum, m->checksum)) {
 			it->checksum_ok = false;
 			if ((error = add_problem(plan, DF_PROBLEM_CHECKSUM, m->version,
@@ -163,14 +177,15 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 		if ((error = add_problem(plan, DF_PROBLEM_MISSING, ledger->v[j].version,
 			"'%s' is recorded as applied but its file is gone%s", ledger->v[j].filename, "")) < 0)
 			goto out;
-		if (ledger->v[j].state == DF_ROW_APPLIED &&
+		if (ledger->v[j].state == DF_ROW_APPLIED && ledger->v[j].version && *ledger->v[j].version &&
 		    (!newest || df_version_cmp(ledger->v[j].version, newest) > 0))
 			newest = ledger->v[j].version;
 	}
 	qsort(plan->items, plan->nr, sizeof(*plan->items), cmp_item);
 	for (size_t i = 0; newest && i < plan->nr; i++) {
 		df_plan_item *it = &plan->items[i];
-		if (it->state == DF_STATE_PENDING && df_version_cmp(it->mig->version, newest) < 0) {
+		if (it->state == DF_STATE_PENDING && !it->mig->repeatable &&
+		    df_version_cmp(it->mig->version, newest) < 0) {
 			it->out_of_order = true;
 			if ((error = add_problem(plan, DF_PROBLEM_OUT_OF_ORDER, it->mig->version,
 				"pending '%s' is older than the newest applied migration %s",
@@ -208,7 +223,7 @@ void df_plan_pending_hash(char out[65], const df_plan *plan, const char *to)
 		const df_plan_item *it = &plan->items[i];
 		if (it->state != DF_STATE_PENDING)
 			continue;
-		if (to && df_version_cmp(it->mig->version, to) > 0)
+		if (to && (it->mig->repeatable || df_version_cmp(it->mig->version, to) > 0))
 			break;
 		df_sha256_update(&ctx, it->mig->file, strlen(it->mig->file));
 		df_sha256_update(&ctx, ":", 1);

@@ -160,7 +160,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 			const df_plan_item *it = &plan->items[i];
 			if (it->state != DF_STATE_PENDING)
 				continue;
-			if (opts->to_version && df_version_cmp(it->mig->version, opts->to_version) > 0)
+			/* --to stops before the repeatables, which run after every version */
+			if (opts->to_version && (it->mig->repeatable ||
+			    df_version_cmp(it->mig->version, opts->to_version) > 0))
 				break;
 			v[n++] = it->mig;
 		}
@@ -168,8 +170,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 		long want = opts->to_version ? -1 : (opts->steps > 0 ? opts->steps : 1);
 		for (size_t i = plan->nr; i-- > 0;) {
 			const df_plan_item *it = &plan->items[i];
-			if (it->state == DF_STATE_PENDING)
-				continue;
+			if (it->state == DF_STATE_PENDING || (it->mig && it->mig->repeatable) ||
+			    (!it->mig && it->row && (!it->row->version || !*it->row->version)))
+				continue;       /* repeatables are not reverted (as in Flyway) */
 			if (opts->to_version && df_version_cmp(it->row ? it->row->version : it->mig->version,
 				opts->to_version) <= 0)
 				break;
@@ -286,7 +289,7 @@ static int delete_row(df_conn *conn, const char *table, const df_migration *m)
 	return error;
 }
 
-static const char *needs_no_tx(const char *sql, size_t len);
+#define needs_no_tx df__needs_no_tx
 
 /*
  * For a dry-run inside a transaction: the statement without its
@@ -716,7 +719,7 @@ static void first_words(char *out, size_t size, const char *sql, size_t len, int
  * PostgreSQL statements that cannot run inside a transaction block; NULL
  * when `sql` is not one of them.
  */
-static const char *needs_no_tx(const char *sql, size_t len)
+const char *df__needs_no_tx(const char *sql, size_t len)
 {
 	char w[128];
 
@@ -784,21 +787,53 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 }
 
 /*
+ * The hint for a statement that cannot run in a transaction, in a migration
+ * of several statements that runs in one: in the words of the file's format.
+ */
+static void no_tx_hint(const df_migration *m, const char *what)
+{
+	switch (m->format) {
+	case DF_FMT_DBMATE:
+		df_error_hint("write the marker as '-- migrate:up transaction:false' (dbmate's way), "
+			"or move %s into a migration of its own, where it runs outside a "
+			"transaction by itself; nothing was applied", what);
+		break;
+	case DF_FMT_GOOSE:
+		df_error_hint("add the line '-- +goose NO TRANSACTION' at the top of the file (goose's "
+			"way), or move %s into a migration of its own; nothing was applied", what);
+		break;
+	case DF_FMT_GOLANG:
+	case DF_FMT_FLYWAY:
+		df_error_hint("move %s into a migration file of its own: a file whose only statement "
+			"cannot run in a transaction runs outside one, as %s runs it; nothing was "
+			"applied", what, m->format == DF_FMT_GOLANG ? "golang-migrate" : "Flyway");
+		break;
+	default:
+		df_error_hint("move %s into a migration of its own (a migration whose only statement "
+			"cannot run in a transaction runs outside one), or add the line "
+			"'-- devflow:no-transaction' before '-- UP'; nothing was applied", what);
+	}
+}
+
+/*
  * Read every statement of one section: *n counts them; *txctl is set when the
- * migration does its own transaction control; a PostgreSQL statement that
- * cannot run in a transaction, in a migration that runs in one, is refused.
+ * migration does its own transaction control; *lone when its only statement
+ * cannot run in a transaction (it then runs outside one).  A PostgreSQL
+ * statement that cannot run in a transaction, among others in a migration
+ * that runs in one, is refused.
  */
 static int check_section(const df_migration *m, const df_section *sec, df_dialect d,
-	long *n, bool *txctl)
+	long *n, bool *txctl, bool *lone)
 {
 	struct reader r;
-	const char *sql;
+	const char *sql, *first_what = NULL;
 	size_t len;
-	uint64_t off;
+	uint64_t off, first_off = 0;
 	int rc, error;
 
 	*n = 0;
 	*txctl = false;
+	*lone = false;
 	if (!sec->path || !sec->len)
 		return 0;
 	if ((error = reader_open(&r, sec, d)) < 0)
@@ -808,22 +843,27 @@ static int check_section(const df_migration *m, const df_section *sec, df_dialec
 		(*n)++;
 		if (tx_control(sql, len))
 			*txctl = true;
-		if (d != DF_DIALECT_POSTGRES || m->no_transaction || !(what = needs_no_tx(sql, len)))
+		if (first_what || !(what = needs_no_tx(sql, len)))
 			continue;
-		int line, col;
-		df_file_position(sec->path, off, &line, &col);
-		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
-			"'%s' runs in one", sec->path, line, col, what, m->file);
-		df_error_pos(sec->path, line, col);
-		df_error_hint("add the line '-- devflow:no-transaction' before '-- UP' (and keep "
-			"that migration to this one statement); nothing was applied");
-		reader_close(&r);
-		return DF_ECONFIG;
+		first_what = what;
+		first_off = off;
 	}
 	reader_close(&r);
 	if (rc < 0) {
 		df_error_hint("fix %s; nothing was applied", sec->path);
 		return rc;
+	}
+	if (first_what && *n == 1) {
+		*lone = true;
+	} else if (first_what && d == DF_DIALECT_POSTGRES && !m->no_transaction) {
+		int line, col;
+		df_file_position(sec->path, first_off, &line, &col);
+		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
+			"'%s' runs its %ld statements in one", sec->path, line, col, first_what,
+			m->file, *n);
+		df_error_pos(sec->path, line, col);
+		no_tx_hint(m, first_what);
+		return DF_ECONFIG;
 	}
 	return 0;
 }
@@ -834,20 +874,22 @@ static int empty_up(const df_migration *m)
 
 	df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
 	df_error_pos(path, m->up.line > 0 ? m->up.line : 1, 1);
-	df_error_hint("write the migration's SQL after '-- UP' (a migration that does nothing "
-		"would be recorded applied), or delete the file; nothing was applied");
+	df_error_hint("write the migration's SQL %s (a migration that does nothing would be "
+		"recorded applied), or delete the file; nothing was applied",
+		m->format == DF_FMT_DBMATE ? "after '-- migrate:up'" : m->format == DF_FMT_GOOSE ?
+		"after '-- +goose Up'" : m->format == DF_FMT_DEVFLOW ? "after '-- UP'" : "in the file");
 	return DF_ECONFIG;
 }
 
 int df_migration_check_nonempty(const df_migration *m, df_dialect d)
 {
-	bool txctl;
+	bool txctl, lone;
 	long n;
 	int error;
 
 	/* a section that does not split is the caller's to report (review
 	 * shows it as a finding): only an UP that surely holds nothing fails */
-	if ((error = check_section(m, &m->up, d, &n, &txctl)) < 0) {
+	if ((error = check_section(m, &m->up, d, &n, &txctl, &lone)) < 0) {
 		df_error_clear();
 		return 0;
 	}
@@ -859,12 +901,16 @@ int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollba
 	for (size_t i = 0; i < nr; i++) {
 		df_migration *m = (df_migration *)migs[i];
 		const df_section *sec = rollback ? &m->down : &m->up;
-		bool txctl;
+		bool txctl, lone;
 		long n;
 		int error;
 
-		if ((error = check_section(m, sec, d, &n, &txctl)) < 0)
+		if ((error = check_section(m, sec, d, &n, &txctl, &lone)) < 0)
 			return error;
+		/* a lone statement that cannot run in a transaction runs outside
+		 * one, in every format, as the formats' own tools run it */
+		if (lone)
+			m->no_transaction = true;
 		if (!rollback && !n)
 			return empty_up(m);
 		/* the run reads it: a migration with its own BEGIN/COMMIT runs
@@ -896,7 +942,7 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		int sig = df_interrupted();
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
-				"migration(s) ran", signal_name(sig), m->file, i, nr);
+				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
 			df_error_hint("nothing of '%s' ran; `devflow db status` shows the state", m->file);
 			out->failed_step = i;
 			break;
@@ -915,7 +961,14 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			out->steps[out->nr - 1].error = error;
 			break;
 		}
+		if (m->repeatable && !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
+		    (error = delete_row(conn, opts->table, m)) < 0) {
+			out->failed_step = i;   /* its changed version runs again: a new row */
+			break;
+		}
 		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later);
+		if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
+			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)

@@ -90,7 +90,14 @@ int df_session_backup(df_session *s, const char *path, bool verify,
 	int error;
 
 	if ((error = df_backup_run(info, s->conn, s->target->dsn, &o)) < 0) {
-		df_session_audit_failure(s, "backup", "failed", "backup failed");
+		if (info->path) {
+			/* --verify failed; the file is kept (never as a verified receipt) */
+			df_buf_printf(&summary, "backup %s kept, verification failed", info->path);
+			df_session_audit_failure(s, "backup", "failed", summary.ptr);
+			df_buf_release(&summary);
+		} else {
+			df_session_audit_failure(s, "backup", "failed", "backup failed");
+		}
 		return error;
 	}
 	receipt = df_backup_receipt(info);
@@ -164,4 +171,65 @@ int df_binding_write(df_conn *conn, const char *table, const char *env, df_polic
 	if ((error = df_ledger_ensure(conn, table)) < 0)
 		return error;
 	return df_audit_append(conn, table, &e);
+}
+
+int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before)
+{
+	df_tool fmt_tool = s->set && s->set->nr ? df_tool_of_format(s->set->v[s->set->nr - 1].format) :
+		DF_TOOL_NONE;
+	df_rows *done = NULL;
+	int error;
+
+	memset(h, 0, sizeof(*h));
+	*done_before = false;
+	s->mirror = DF_TOOL_NONE;
+	if (!s->set || (error = df_tool_history_read(h, s->conn, s->set, fmt_tool)) < 0)
+		return s->set ? error : 0;
+	if ((s->history_tool = h->tool) == DF_TOOL_NONE)
+		return 0;
+	if (h->tool == fmt_tool)
+		s->mirror = h->tool;
+	/* once: a later run must not adopt what devflow reverted since */
+	if ((error = df_audit_read(&done, s->conn, s->cfg->table, "adopt", 0)) < 0) {
+		df_tool_history_release(h);
+		return error;
+	}
+	for (size_t i = 0; i < done->nrows && !*done_before; i++)
+		*done_before = df_rows_get(done, i, 9) && !strcmp(df_rows_get(done, i, 9), df_tool_table(h->tool));
+	df_rows_free(done);
+	return 0;
+}
+
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans)
+{
+	df_tool_history h;
+	df_buf sum = DF_BUF_INIT, detail = DF_BUF_INIT;
+	bool before = false;
+	int error;
+
+	if ((error = df_session_adoptable(s, &h, &before)) < 0 || h.tool == DF_TOOL_NONE)
+		return error;
+	if (before)
+		goto out;
+	if ((error = df_tool_adopt(adopted, orphans, s->conn, s->cfg->table, s->set, s->ledger, &h)) < 0)
+		goto out;
+	df_buf_printf(&sum, "adopted %zu version%s from %s's %s", adopted->nr, adopted->nr == 1 ? "" : "s",
+		df_tool_name(h.tool), df_tool_table(h.tool));
+	for (size_t i = 0; i < adopted->nr; i++)
+		df_buf_printf(&detail, "%s%s", i ? ", " : "", adopted->v[i]);
+	if (orphans->nr)
+		df_buf_printf(&detail, "%sno file for: ", detail.size ? "; " : "");
+	for (size_t i = 0; i < orphans->nr; i++)
+		df_buf_printf(&detail, "%s%s", i ? ", " : "", orphans->v[i]);
+	if (df_buf_oom(&sum) || df_buf_oom(&detail))
+		error = df_error_oom();
+	else
+		error = df_session_audit(s, "adopt", "ok", sum.ptr, df_tool_table(h.tool), detail.ptr);
+	if (!error)
+		error = df_session_replan(s);
+out:
+	df_buf_release(&sum);
+	df_buf_release(&detail);
+	df_tool_history_release(&h);
+	return error;
 }

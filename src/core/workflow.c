@@ -254,8 +254,10 @@ static void progress(void *data, const df_migration *m, int phase, long done, lo
 {
 	struct wf *w = data;
 
-	if (phase == DF_PROGRESS_STATEMENT)
-		emit(w, &(df_wf_event){ .kind = DF_EV_PROGRESS, .mig = m, .n = done });
+	/* n = statements done: 0 as a migration starts */
+	if (phase == DF_PROGRESS_STATEMENT || phase == DF_PROGRESS_START)
+		emit(w, &(df_wf_event){ .kind = DF_EV_PROGRESS, .mig = m,
+			.n = phase == DF_PROGRESS_START ? 0 : done });
 }
 
 static void backup_progress(void *data, uint64_t bytes)
@@ -766,9 +768,12 @@ static int verify(struct wf *w)
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
 			"as expected", ok, n, plural(n, "", "s"), ok == 1 ? "is" : "are");
-	say(w, DF_TONE_OK, "\nVerified: the history records %s %zu migration%s%s.",
-		n == 1 ? "the" : "all", n, plural(n, "", "s"),
-		w->o->rollback ? " as reverted" : " with their checksums");
+	if (n == 1)
+		say(w, DF_TONE_OK, "\nVerified: the history records the migration%s.",
+			w->o->rollback ? " as reverted" : " with its checksum");
+	else
+		say(w, DF_TONE_OK, "\nVerified: the history records all %zu migrations%s.", n,
+			w->o->rollback ? " as reverted" : " with their checksums");
 	return 0;
 }
 
@@ -888,6 +893,8 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		ro.to_version = o->to;
 		ro.steps = o->steps;
 		ro.table = s->cfg->table;
+		ro.mirror = s->mirror;          /* the tool's own rows (core/adopt.c) */
+		ro.mirror_set = s->set;
 		ro.progress = progress;
 		ro.progress_data = &w;
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);

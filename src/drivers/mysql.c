@@ -185,14 +185,14 @@ static int my_connect_error(const df_dsn *dsn, MYSQL *my)
 	case CR_UNKNOWN_HOST:
 		code = df_error_set(DF_EHOST, "unknown database host '%s': ERROR %u (%s): %s",
 			host, no, mysql_sqlstate(my), msg);
-		df_error_hint("check the host name in the database URL (DATABASE_URL)");
+		df_error_hint("check the host name in the database URL");
 		break;
 	case ER_ACCESS_DENIED_ERROR:
 	case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
 	case 1862: /* ER_MUST_CHANGE_PASSWORD_LOGIN */
 		code = df_error_set(DF_EAUTH, "cannot log in to mysql: ERROR %u (%s): %s",
 			no, mysql_sqlstate(my), msg);
-		df_error_hint("check the user name and password in the database URL (DATABASE_URL)");
+		df_error_hint("check the user name and password in the database URL");
 		break;
 	case ER_DBACCESS_DENIED_ERROR:
 	case ER_HOST_NOT_PRIVILEGED:
@@ -203,20 +203,26 @@ static int my_connect_error(const df_dsn *dsn, MYSQL *my)
 		df_error_hint("GRANT the user access to the database, or fix the database name in the URL");
 		break;
 	case ER_BAD_DB_ERROR:
-		code = df_error_set(DF_EPERM, "cannot connect to mysql: ERROR %u (%s): %s",
+		code = df_error_set(DF_EUNKNOWNDB, "no database '%s' on the mysql server: ERROR %u (%s): %s",
+			dsn->database ? dsn->database : "", no, mysql_sqlstate(my), msg);
+		df_error_hint("create the database first (CREATE DATABASE %s), or fix its name in the "
+			"database URL", dsn->database ? dsn->database : "NAME");
+		break;
+	case 2026: /* CR_SSL_CONNECTION_ERROR */
+		code = df_error_set(DF_ETLS, "cannot set up TLS with mysql: ERROR %u (%s): %s",
 			no, mysql_sqlstate(my), msg);
-		my_connect_phase();
-		df_error_hint("create the database first, or fix its name in the database URL");
+		df_error_hint("the server does not offer the TLS the URL asks for: enable TLS on the "
+			"server, or fix sslmode in the database URL");
 		break;
 	default:
 		code = df_error_set(DF_ECONNREFUSED, "cannot connect to mysql: ERROR %u (%s): %s",
 			no, mysql_sqlstate(my), msg);
 		if (dsn->port)
 			df_error_hint("is the server running on %s:%d and accepting connections? "
-				"check DATABASE_URL", host, dsn->port);
+				"check the database URL", host, dsn->port);
 		else
 			df_error_hint("is the server running on %s and accepting connections? "
-				"check DATABASE_URL", host);
+				"check the database URL", host);
 		break;
 	}
 	free(msg);
@@ -271,6 +277,15 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 			socket ? socket : (dsn->host && *dsn->host == '/' ? dsn->host : NULL),
 			CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS)) {
 		error = my_connect_error(dsn, my);
+		goto out;
+	}
+	if (sslmode && strcasecmp(sslmode, "disable") && strcasecmp(sslmode, "disabled") &&
+	    strcasecmp(sslmode, "prefer") && strcasecmp(sslmode, "preferred") && !mysql_get_ssl_cipher(my)) {
+		/* the client library may let a server without TLS through: never
+		 * talk in clear text when the URL asks for TLS */
+		error = df_error_set(DF_ETLS, "cannot set up TLS with mysql: the URL asks for sslmode=%s, "
+			"and the server at %s does not offer TLS", sslmode, dsn->host ? dsn->host : "the local socket");
+		df_error_hint("enable TLS on the server (have_ssl), or fix sslmode in the database URL");
 		goto out;
 	}
 	c->my = my;
@@ -399,6 +414,28 @@ static void my_cancel(df_conn *conn)
 }
 
 /*
+ * A message without "near": the first name it quotes ("Unknown data type:
+ * 'INTEGR'", "Table 'a' already exists"), found as a word in the statement
+ * (outside the first keyword), or -1.
+ */
+static long quoted_offset(const char *msg, const char *sql, size_t len)
+{
+	const char *q = strchr(msg, '\''), *e;
+	size_t n;
+
+	if (!q || !(e = strchr(q + 1, '\'')) || (n = (size_t)(e - q - 1)) == 0 || n > 64)
+		return -1;
+	q++;
+	for (size_t i = 0; i + n <= len; i++) {
+		bool before = i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_');
+		bool after = i + n == len || !(isalnum((unsigned char)sql[i + n]) || sql[i + n] == '_');
+		if (before && after && !strncasecmp(sql + i, q, n))
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
  * Byte offset in sql[0..len) that "... near '<near>' at line N" blames, or
  * -1.  The near text is the rest of the statement from the failing token,
  * cut at 80 characters (MariaDB then appends "...").
@@ -410,7 +447,7 @@ static long my_error_offset(const char *msg, const char *sql, size_t len)
 	long line, cur = 1, at = -1;
 
 	if (!np)
-		return -1;
+		return quoted_offset(msg, sql, len);
 	np += 7;
 	/* the last "' at line " closes the near text (which may hold quotes) */
 	lp = NULL;
@@ -479,7 +516,20 @@ static int my_error(MYSQL *my, const char *sql, size_t len, long *err_offset)
 		df_error_hint("check that the server is still running");
 		return DF_ECONNREFUSED;
 	}
-	df_error_set(code, "ERROR %u (%s): %s", no, mysql_sqlstate(my), msg);
+	{
+		/* "at line N" counts lines within the statement: once the position is
+		 * mapped to the file (the caller names file:line:column), it misleads */
+		const char *at = NULL;
+		int cut = -1;
+		for (const char *p = msg; (p = strstr(p, "' at line ")); p++)
+			at = p;
+		if (at && err_offset && *err_offset >= 0 && at[10 + strspn(at + 10, "0123456789")] == '\0')
+			cut = (int)(at - msg) + 1;
+		if (cut >= 0)
+			df_error_set(code, "ERROR %u (%s): %.*s", no, mysql_sqlstate(my), cut, msg);
+		else
+			df_error_set(code, "ERROR %u (%s): %s", no, mysql_sqlstate(my), msg);
+	}
 	if (code == DF_EPERM)
 		df_error_hint("run it as a user that has the privilege, or GRANT it");
 	return code;

@@ -11,9 +11,10 @@
  *   "could not translate host name"                       DF_EHOST
  *   "password authentication failed", "no password
  *    supplied", 'role "x" does not exist'                 DF_EAUTH
- *   'database "x" does not exist', "permission denied
- *    for database", "not permitted to log in",
- *    "no pg_hba.conf entry"                               DF_EPERM, connect_phase
+ *   'database "x" does not exist'                         DF_EUNKNOWNDB
+ *   "SSL was required", "SSL error", certificates         DF_ETLS
+ *   "permission denied for database", "not permitted
+ *    to log in", "no pg_hba.conf entry"                   DF_EPERM, connect_phase
  *
  * All of them are exit 4.  Messages are scrubbed of the password.  Server
  * NOTICEs and WARNINGs are discarded: libpq never prints to stderr.
@@ -140,15 +141,24 @@ static int pg_connect_error(const df_dsn *dsn, PGconn *pg)
 	    pg_has(m, "password is required") ||
 	    (pg_has(m, "role \"") && pg_has(m, "does not exist"))) {
 		code = df_error_set(DF_EAUTH, "cannot log in to postgres: %s", m);
-		df_error_hint("check the user name and password in the database URL (DATABASE_URL)");
+		df_error_hint("check the user name and password in the database URL");
 	} else if (pg_has(m, "could not translate host name") ||
 		   pg_has(m, "Name or service not known")) {
 		code = df_error_set(DF_EHOST, "unknown database host '%s': %s", host, m);
-		df_error_hint("check the host name in the database URL (DATABASE_URL)");
+		df_error_hint("check the host name in the database URL");
 	} else if (pg_has(m, "database \"") && pg_has(m, "does not exist")) {
-		code = df_error_set(DF_EPERM, "cannot connect to postgres: %s", m);
-		pg_connect_phase();
-		df_error_hint("create the database first, or fix its name in the database URL");
+		code = df_error_set(DF_EUNKNOWNDB, "no database '%s' on the postgres server: %s",
+			dsn->database ? dsn->database : "", m);
+		df_error_hint("create the database first (createdb %s), or fix its name in the database URL",
+			dsn->database ? dsn->database : "NAME");
+	} else if (pg_has(m, "SSL was required") || pg_has(m, "SSL error") || pg_has(m, "SSL SYSCALL") ||
+		   pg_has(m, "certificate") || pg_has(m, "SSL connection") || pg_has(m, "sslmode") ||
+		   pg_has(m, "GSSAPI encryption") || pg_has(m, "TLS")) {
+		const char *mode = dsn->query ? strstr(dsn->query, "sslmode=") : NULL;
+		code = df_error_set(DF_ETLS, "cannot set up TLS with postgres: %s", m);
+		df_error_hint("the server does not give the TLS the URL asks for (sslmode=%.*s): enable SSL "
+			"on the server, or fix sslmode and the certificate settings in the database URL",
+			mode ? (int)strcspn(mode + 8, "&") : 7, mode ? mode + 8 : "require");
 	} else if (pg_has(m, "permission denied") || pg_has(m, "not permitted to log in") ||
 		   pg_has(m, "no pg_hba.conf entry") || pg_has(m, "pg_hba.conf rejects")) {
 		code = df_error_set(DF_EPERM, "not allowed to connect to postgres: %s", m);
@@ -159,10 +169,10 @@ static int pg_connect_error(const df_dsn *dsn, PGconn *pg)
 		code = df_error_set(DF_ECONNREFUSED, "cannot connect to postgres: %s", m);
 		if (dsn->port)
 			df_error_hint("is the server running on %s:%d and accepting connections? "
-				"check DATABASE_URL", host, dsn->port);
+				"check the database URL", host, dsn->port);
 		else
 			df_error_hint("is the server running on %s and accepting connections? "
-				"check DATABASE_URL", host);
+				"check the database URL", host);
 	}
 	free(msg);
 	return code;

@@ -219,8 +219,16 @@ static int lite_exec(df_conn *conn, const char *sql, size_t len, long *err_offse
 		rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(c->db);
-			if (off >= 0)
+			if (off >= 0) {
 				*err_offset = (long)(p - sql) + off;
+			} else if (strstr(sqlite3_errmsg(c->db), "incomplete input")) {
+				/* the statement ends too early: blame its end, not its start */
+				const char *e = end;
+				while (e > p && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' ||
+				       e[-1] == '\r' || e[-1] == ';'))
+					e--;
+				*err_offset = (long)(e - sql);
+			}
 			return lite_error(c, rc, NULL);
 		}
 		if (!st)        /* only white space or comments left */

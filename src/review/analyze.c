@@ -1409,9 +1409,42 @@ static int push_action(void *p, const rstmt *st, const rop *op)
 	return df_strlist_push(c->out, c->buf.ptr);
 }
 
+/*
+ * The same action twice (two UPDATEs of one table) is said once, with a
+ * count: "update rows of t (2 times)"; entries from `from` on, first place kept.
+ */
+int df__actions_merge(df_strlist *l, size_t from)
+{
+	size_t o = from;
+
+	for (size_t i = from; i < l->nr; i++) {
+		size_t n = 1;
+		if (!l->v[i])
+			continue;
+		for (size_t j = i + 1; j < l->nr; j++)
+			if (l->v[j] && !strcmp(l->v[i], l->v[j])) {
+				free(l->v[j]);
+				l->v[j] = NULL;
+				n++;
+			}
+		if (n > 1) {
+			df_buf b = DF_BUF_INIT;
+			df_buf_printf(&b, "%s (%zu times)", l->v[i], n);
+			if (df_buf_oom(&b))
+				return df_error_oom();
+			free(l->v[i]);
+			l->v[i] = df_buf_detach(&b);
+		}
+		l->v[o++] = l->v[i];
+	}
+	l->nr = o;
+	return 0;
+}
+
 int df_review_actions(df_strlist *out, df_dialect d, const char *sql, size_t len)
 {
 	actions_ctx c = { out, sql, DF_BUF_INIT };
+	size_t first = out->nr;
 	rlex lx;
 	rstmt st;
 	int r;
@@ -1424,5 +1457,7 @@ int df_review_actions(df_strlist *out, df_dialect d, const char *sql, size_t len
 			break;
 	df__rlex_release(&lx);
 	df_buf_release(&c.buf);
+	if (r >= 0)
+		r = df__actions_merge(out, first);
 	return r < 0 ? r : 0;
 }

@@ -853,6 +853,8 @@ int df_review_run(df_review_result **out, const df_review_opts *opts,
 			op_common(&ctx, &st, &ctx.ops[i], &buf);
 		}
 	}
+	if (r >= 0 && !ctx.error && (r = df__actions_merge(&res->actions, 0)) < 0)
+		ctx.error = r;
 	if (r >= 0 && !ctx.error) {
 		finish(&ctx);
 		apply_allows(&ctx);

@@ -203,6 +203,8 @@ typedef int (*rop_fn)(void *ctx, const rstmt *st, const rop *op);
 int df__analyze(const char *s, df_dialect d, const rstmt *st, rop_fn fn, void *ctx);
 /* The action text of an op (appended to b); false when the op has none. */
 bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op);
+/* Say a repeated action once, with a count ("... (2 times)"), from `from` on. */
+int df__actions_merge(df_strlist *l, size_t from);
 /* Does the op change data / the schema / destroy data? */
 bool df__op_changes_data(const rop *op);
 bool df__op_changes_schema(const rop *op);

@@ -132,8 +132,16 @@ static int parse_server(df_dsn *d, const char *rest)
 	if (colon && colon + 1 < auth_end) {
 		char *end;
 		long port = strtol(colon + 1, &end, 10);
-		if (end != auth_end || port <= 0 || port > 65535)
-			return df_error_set(DF_EUSAGE, "malformed database URL: bad port number");
+		if (end != auth_end || port <= 0 || port > 65535) {
+			df_error_set(DF_EUSAGE, "malformed database URL: bad port number");
+			if (!at || strchr(auth_end, '@') || memchr(colon + 1, '#', (size_t)(auth_end - colon - 1)))
+				/* "user:pa/ss@host": the password's '/' ended the host part */
+				df_error_hint("a password with / ? # @ : or %% must be percent-encoded in the URL "
+					"(/ %%2F, ? %%3F, # %%23, @ %%40, : %%3A, %% %%25); or give the port as a number");
+			else
+				df_error_hint("the port must be a number from 1 to 65535");
+			return DF_EUSAGE;
+		}
 		d->port = (int)port;
 	}
 	if (path) {
@@ -212,7 +220,8 @@ int df_dsn_parse(df_dsn **out, const char *url)
 	return 0;
 fail:
 	df_dsn_free(d);
-	df_error_hint("supported URLs: sqlite:PATH, postgres://USER@HOST:PORT/DB, mysql://USER@HOST:PORT/DB");
+	if (!df_error_last() || !df_error_last()->hint)     /* keep a more precise one */
+		df_error_hint("supported URLs: sqlite:PATH, postgres://USER@HOST:PORT/DB, mysql://USER@HOST:PORT/DB");
 	return error;
 }
 

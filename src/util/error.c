@@ -131,6 +131,8 @@ const char *df_error_kind(int code)
 	case DF_EIO: return "io";
 	case DF_ENOTFOUND: return "usage";
 	case DF_EINTERRUPTED: return "interrupted";
+	case DF_EUNKNOWNDB: return "unknown_database";
+	case DF_ETLS: return "tls_failed";
 	default: return "internal";
 	}
 }

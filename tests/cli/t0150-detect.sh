@@ -35,5 +35,35 @@ t_detect_manage_py_without_django() {
 	detect_is none "no migration tool"
 }
 
-ONLY_SQLITE_TESTS="t_detect_each_tool t_detect_manage_py_without_django"
-run_tests t_detect_each_tool t_detect_manage_py_without_django
+# The SQL migration tools are named by their files: dbmate (its markers, in
+# its default folder db/migrations), golang-migrate, Flyway, goose.
+t_detect_sql_tools() {
+	new_project
+	rm -rf migrations
+	mkdir -p db/migrations
+	printf -- '-- migrate:up\nCREATE TABLE d (id INTEGER);\n-- migrate:down\nDROP TABLE d;\n' \
+		>db/migrations/20240101000000_d.sql
+	detect_is dbmate "migrate:up"
+	df db status --json; expect_rc 0
+	json_eq 'd["total"]' 1
+	rm -rf db
+	mkdir migrations
+	echo "CREATE TABLE g (id INTEGER);" >migrations/000001_g.up.sql
+	detect_is golang-migrate "000001_g.up.sql"
+	rm migrations/*
+	echo "CREATE TABLE f (id INTEGER);" >migrations/V1__f.sql
+	detect_is flyway "V1__f.sql"
+	rm migrations/*
+	printf -- '-- +goose Up\nCREATE TABLE g (id INTEGER);\n-- +goose Down\nDROP TABLE g;\n' >migrations/00001_g.sql
+	detect_is goose "+goose Up"
+	df db migrate; expect_rc 0
+	table_exists g || fail "goose up"
+	df db rollback; expect_rc 0
+	table_exists g && fail "goose down"
+	rm migrations/*
+	mig 20240101000000 a "SELECT 1;"
+	detect_is raw-sql "migrations/"
+}
+
+ONLY_SQLITE_TESTS="t_detect_each_tool t_detect_manage_py_without_django t_detect_sql_tools"
+run_tests t_detect_each_tool t_detect_manage_py_without_django t_detect_sql_tools

@@ -6,11 +6,19 @@ t_concurrently_needs_directive() {
 	[ "$ENGINE" = postgres ] || skip_engine "PostgreSQL only"
 	new_project
 	mig 20240101000000 t "CREATE TABLE t (id INTEGER, email TEXT);" "DROP TABLE t;"
-	mig 20240102000000 idx "CREATE INDEX CONCURRENTLY t_email ON t (email);" "DROP INDEX CONCURRENTLY t_email;"
+	# among other statements it needs the directive (SPEC "Migration files")
+	mig 20240102000000 idx "CREATE TABLE u (id INTEGER);
+CREATE INDEX CONCURRENTLY t_email ON t (email);" "DROP INDEX CONCURRENTLY t_email;"
 	df db migrate --json; expect_rc 2
 	contains "$err" "devflow:no-transaction"
-	json_eq 'd["error"]["line"]' 2
+	json_eq 'd["error"]["line"]' 3
 	table_exists t && fail "the check must stop the run before anything applies"
+	# alone in its migration it runs outside a transaction without one
+	mig 20240102000000 idx "CREATE INDEX CONCURRENTLY t_email ON t (email);" "DROP INDEX CONCURRENTLY t_email;"
+	df db migrate --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM pg_indexes WHERE indexname = 't_email'")" = 1 ] || fail "lone index"
+	df db rollback --steps 2 --json; expect_rc 0
+	table_exists t && fail "rolled back"
 	printf -- '-- devflow:no-transaction\n-- UP\nCREATE INDEX CONCURRENTLY t_email ON t (email);\n-- DOWN\nDROP INDEX CONCURRENTLY t_email;\n' \
 		>migrations/20240102000000_idx.sql
 	df db migrate --dry-run --json; expect_rc 0

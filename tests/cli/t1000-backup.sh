@@ -113,6 +113,17 @@ ext() {
 }
 
 # No file under `path`, nor a temporary one next to it.
+# kept_unverified PATH: --verify failed; the backup is kept under its name,
+# mode 0600, the JSON result names it "verified": false, no temporary left.
+kept_unverified() {
+	[ -f "$1" ] || fail "the backup that failed --verify was not kept at '$1'"
+	[ "$(stat -c %a "$1" 2>/dev/null)" = 600 ] || fail "the kept backup is not 0600"
+	! ls "$1".tmp-* >/dev/null 2>&1 || fail "a failed backup left a temporary file: $(ls "$1".tmp-*)"
+	json_eq 'd["path"]' "$1"
+	json_eq 'd["verified"]' false
+	contains "$(json 'd["error"]["hint"]')" "kept, unverified, at $1"
+}
+
 no_backup_file() {
 	[ ! -e "$1" ] || fail "a failed backup left '$1'"
 	! ls "$1".tmp-* >/dev/null 2>&1 || fail "a failed backup left a temporary file: $(ls "$1".tmp-*)"
@@ -225,11 +236,12 @@ verify_really_restores() {
 	expect_rc 1
 	json_eq 'd["error"]["kind"]' io
 	contains "$out" "missing from the backup"
-	no_backup_file "$PROJECT/v2.bak"
+	kept_unverified "$PROJECT/v2.bak"
 	rm -rf "$w"
 }
 
-# A backup that restores to different counts fails --verify and is not kept.
+# A backup that restores to different counts fails --verify; it is kept,
+# reported unverified, and never recorded as a good backup.
 t_verify_mismatch() {
 	[ "$ENGINE" != sqlite ] || skip_engine "SQLite's page copy has no tool to tamper with"
 	setup_data
@@ -249,7 +261,9 @@ t_verify_mismatch() {
 	json_eq 'd["error"]["kind"]' io
 	contains "$out" "does not match"
 	contains "$out" "users"
-	no_backup_file "$PROJECT/mm.bak"
+	kept_unverified "$PROJECT/mm.bak"
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'backup' AND result = 'ok'")" = 0 ] ||
+		fail "the unverified backup was recorded as a good one"
 	verify_dbs_left "$before" || fail "the throwaway verify database was not dropped after a mismatch"
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'backup' AND result = 'failed'")" = 1 ] ||
 		fail "the failed backup is not in the audit log"

@@ -898,7 +898,7 @@ static void test_drv__connect_no_database(void **state)
 	(void)state;
 	snprintf(name, sizeof(name), "dft_missing_%ld", (long)getpid());
 	url = make_url("devflow_pw", GOOD_PW, NULL, -1, name);
-	expect_connect_error(url, DF_EPERM, GOOD_PW);
+	expect_connect_error(url, DF_EUNKNOWNDB, GOOD_PW);
 	free(url);
 }
 
