@@ -143,22 +143,6 @@ static bool text_ask(void *data, const char *question, const char *expect)
 
 /* ---- the JSON document --------------------------------------------------------- */
 
-static json_t *finding_json(const df_review_finding *f)
-{
-	json_t *j = json_object();
-
-	json_object_set_new(j, "rule", json_string(f->rule));
-	json_object_set_new(j, "severity", json_string(df_review_severity_name(f->severity)));
-	json_object_set_new(j, "risk", json_string(df_review_risk_name(f->risk)));
-	json_object_set_new(j, "file", cli_json_str(f->file));
-	json_object_set_new(j, "line", json_integer(f->line));
-	json_object_set_new(j, "column", json_integer(f->column));
-	json_object_set_new(j, "statement", cli_json_str(f->statement));
-	json_object_set_new(j, "message", cli_json_str(f->message));
-	json_object_set_new(j, "hint", cli_json_str(f->hint));
-	return j;
-}
-
 static void set_tri(json_t *o, const char *key, int v)
 {
 	if (v >= 0)
@@ -171,7 +155,7 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 
 	for (size_t i = 0; r->reviews && i < r->n; i++)
 		for (size_t k = 0; r->reviews[i] && k < r->reviews[i]->nr_findings; k++)
-			json_array_append_new(findings, finding_json(&r->reviews[i]->findings[k]));
+			json_array_append_new(findings, cli_finding_json(&r->reviews[i]->findings[k]));
 	if (r->n || !r->nothing_to_do)
 		json_object_set_new(doc, "findings", findings);
 	else

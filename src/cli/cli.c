@@ -158,6 +158,23 @@ void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	cli_ask(ctx, ask);
 }
 
+/* One review finding as SPEC's JSON gives it (db review, and migrate's preview). */
+json_t *cli_finding_json(const df_review_finding *f)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "rule", json_string(f->rule));
+	json_object_set_new(j, "severity", json_string(df_review_severity_name(f->severity)));
+	json_object_set_new(j, "risk", json_string(df_review_risk_name(f->risk)));
+	json_object_set_new(j, "file", cli_json_str(f->file));
+	json_object_set_new(j, "line", json_integer(f->line));
+	json_object_set_new(j, "column", json_integer(f->column));
+	json_object_set_new(j, "statement", cli_json_str(f->statement));
+	json_object_set_new(j, "message", cli_json_str(f->message));
+	json_object_set_new(j, "hint", cli_json_str(f->hint));
+	return j;
+}
+
 static json_t *ask_json(const df_ask *a)
 {
 	json_t *o = json_object(), *opts = json_array();

@@ -112,6 +112,8 @@ void cli_ticker_stop(void);
 void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 /* json helpers */
 json_t *cli_json_str(const char *s);
+/* One review finding as SPEC's JSON gives it (db review, migrate's preview). */
+json_t *cli_finding_json(const df_review_finding *f);
 
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);

@@ -244,17 +244,8 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		json_array_append_new(summary, sum);
 		for (size_t i = 0; i < r->nr_findings; i++) {
 			const df_review_finding *f = &r->findings[i];
-			json_t *o = json_object();
+			json_t *o = cli_finding_json(f);
 			char *src;
-			json_object_set_new(o, "rule", json_string(f->rule));
-			json_object_set_new(o, "severity", json_string(df_review_severity_name(f->severity)));
-			json_object_set_new(o, "risk", json_string(df_review_risk_name(f->risk)));
-			json_object_set_new(o, "file", cli_json_str(f->file));
-			json_object_set_new(o, "line", json_integer(f->line));
-			json_object_set_new(o, "column", json_integer(f->column));
-			json_object_set_new(o, "statement", cli_json_str(f->statement));
-			json_object_set_new(o, "message", cli_json_str(f->message));
-			json_object_set_new(o, "hint", cli_json_str(f->hint));
 			impact(ctx, &s, f, o, imp, sizeof(imp));
 			json_array_append_new(findings, o);
 			if (df_review_risk_reaches(f->risk, fail_on))

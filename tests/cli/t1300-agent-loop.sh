@@ -10,19 +10,25 @@
 AGENT=$(cd "$(dirname "$0")/../support" && pwd)/agent_loop.py
 PTY_RUN=$(cd "$(dirname "$0")/../support" && pwd)/pty_run.py
 
-# loop_project POLICY RISK: staging and production both name this engine's
-# database; RISK=high adds a migration that drops a column.
-loop_project() {
+# two_env_project: a new project whose staging and production both name
+# this engine's database
+two_env_project() {
 	new_project
 	export TARGET_URL=$URL
-	# local finds the database through DATABASE_URL, the others through devflow.conf
-	[ "$1" = local ] || unset DATABASE_URL
 	cat >devflow.conf <<-'EOF'
 	[env "staging"]
 	url = ${TARGET_URL}
 	[env "production"]
 	url = ${TARGET_URL}
 	EOF
+}
+
+# loop_project POLICY RISK: staging and production both name this engine's
+# database; RISK=high adds a migration that drops a column.
+loop_project() {
+	two_env_project
+	# local finds the database through DATABASE_URL, the others through devflow.conf
+	[ "$1" = local ] || unset DATABASE_URL
 	mig 20240101000000 create_t "CREATE TABLE t (id INTEGER, note VARCHAR(20));" "DROP TABLE t;"
 	if [ "$2" = high ]; then
 		mig 20240102000000 drop_note "ALTER TABLE t DROP COLUMN note;" "ALTER TABLE t ADD COLUMN note VARCHAR(20);"
@@ -167,14 +173,7 @@ t_json_never_prompts() {
 
 # A typo'd environment never reaches a database (issue 11, item 1).
 t_typo_env_is_refused() {
-	new_project
-	export TARGET_URL=$URL
-	cat >devflow.conf <<-'EOF'
-	[env "staging"]
-	url = ${TARGET_URL}
-	[env "production"]
-	url = ${TARGET_URL}
-	EOF
+	two_env_project
 	mig 20240101000000 create_t "CREATE TABLE t (id INTEGER);" "DROP TABLE t;"
 	df db migrate --env stagng --json; expect_rc 2
 	json_eq 'd["error"]["kind"]' usage
