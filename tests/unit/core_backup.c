@@ -181,7 +181,8 @@ static void test_core_backup__engine_failure_leaves_nothing(void **state)
 	df_dsn_free(d);
 }
 
-static void test_core_backup__mismatch_leaves_nothing(void **state)
+/* a backup that fails --verify keeps its name, unverified, and the error says so */
+static void test_core_backup__mismatch_kept_unverified(void **state)
 {
 	df_dsn *d = NULL;
 	df_conn *c = open_as("liar", &d);
@@ -189,11 +190,15 @@ static void test_core_backup__mismatch_leaves_nothing(void **state)
 	df_backup_info info;
 
 	assert_int_equal(df_backup_run(&info, c, d, &o), DF_EIO);
-	assert_null(info.path);
+	assert_non_null(info.path);
+	assert_non_null(strstr(info.path, "out/b.sqlite3"));
+	assert_false(info.verified);
 	assert_non_null(info.mismatch);
 	assert_non_null(strstr(info.mismatch, "table users has 3 rows in the backup, 4 in the database"));
 	assert_non_null(strstr(df_error_last()->message, "does not match"));
-	assert_int_equal(entries("out"), 0);
+	assert_non_null(strstr(df_error_last()->message, "backup not verified"));
+	assert_non_null(strstr(df_error_last()->hint, "kept, unverified"));
+	assert_int_equal(entries("out"), 1);
 	df_backup_info_release(&info);
 	df_conn_close(c);
 	df_dsn_free(d);
@@ -312,7 +317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_backup__verified_0600, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_backup__default_names_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_backup__engine_failure_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_core_backup__mismatch_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_backup__mismatch_kept_unverified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_backup__unwritable_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_snapshot__sqlite_schema, setup, teardown),
 		cmocka_unit_test(test_core_backup__dsn_flags),
