@@ -55,6 +55,13 @@ void df_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* The last error, or NULL when none is set. */
 const df_error *df_error_last(void);
 void df_error_clear(void);
+/*
+ * Keep the last error across clean-up work that may set another
+ * (libgit2's git_error_save): df_error_save() takes it out of the slot,
+ * df_error_restore() puts it back (and owns the strings again).
+ */
+void df_error_save(df_error *out);
+void df_error_restore(df_error *saved);
 /* SPEC.md's name for a code: "sql_error", "lock_timeout", ... */
 const char *df_error_kind(int code);
 /* Out of memory: sets DF_EINTERNAL without allocating. */

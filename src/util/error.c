@@ -113,6 +113,31 @@ void df_error_clear(void)
 	have_last = 0;
 }
 
+void df_error_save(df_error *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!have_last)
+		return;
+	*out = last;
+	/* take the strings over: the slot forgets them */
+	if (last.message == oom_message)
+		out->message = NULL;
+	memset(&last, 0, sizeof(last));
+	have_last = 0;
+	if (!out->message && out->code)
+		out->message = strdup(oom_message);
+}
+
+void df_error_restore(df_error *saved)
+{
+	if (!saved->code && !saved->message)
+		return;
+	release();
+	last = *saved;
+	have_last = 1;
+	memset(saved, 0, sizeof(*saved));
+}
+
 const char *df_error_kind(int code)
 {
 	switch (code) {
