@@ -629,7 +629,7 @@ static int alter_table(df_buf *b, unsigned int *flags, df_strlist *hz, const df_
 			df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
 			alter_col(b, t, nc, w.ptr);
 		}
-		if (oc->notnull != nc->notnull && !(nc->identity && !oc->identity))
+		if (oc->notnull != nc->notnull)
 			alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
 		if (nc->identity && !oc->identity) {
 			df_buf_truncate(&w, 0);

@@ -312,6 +312,8 @@ static size_t heap_pop(struct heap *h, const struct ctx *c)
 	return top;
 }
 
+static size_t sequence_owner(const df_schema *s, const df_object *o);
+
 /* ---- the diff ----------------------------------------------------------- */
 
 /* The step that drops from-object `i`, or (absorbed) its table's. */
@@ -320,11 +322,13 @@ static size_t drop_step(struct ctx *c, size_t i)
 	const df_object *o = c->from->v[i];
 	size_t t;
 
-	if (c->drop_of[i] != NONE)
+	/* an absorbed drop is its table's */
+	if (c->drop_of[i] != NONE && !c->steps[c->drop_of[i]].skip)
 		return c->drop_of[i];
-	if ((t = owner_of(c->from, o)) != NONE && c->drop_of[t] != NONE)
+	t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	if (t != NONE && c->drop_of[t] != NONE)
 		return c->drop_of[t];
-	return NONE;
+	return c->drop_of[i];
 }
 
 static int order_steps(struct ctx *c, df_diff *d)
@@ -479,9 +483,45 @@ void df_diff_free(df_diff *d)
 }
 
 /* Is the table of a from-object dropped (not recreated around it)? */
+/*
+ * The table that owns a sequence ("owned_by=schema.table.column", names
+ * quoted where they need it): the sequence goes when the table goes.
+ */
+static size_t sequence_owner(const df_schema *s, const df_object *o)
+{
+	df_buf v = DF_BUF_INIT, part[3] = { DF_BUF_INIT, DF_BUF_INIT, DF_BUF_INIT };
+	size_t n = 0, t = NONE;
+	bool quoted = false;
+
+	if (o->kind != DF_OBJ_SEQUENCE || !df__extra_get(o, "owned_by", &v))
+		goto out;
+	for (const char *p = v.ptr; *p && n < 3; p++) {
+		if (*p == '"') {
+			if (quoted && p[1] == '"') {
+				df_buf_putc(&part[n], '"');
+				p++;
+			} else
+				quoted = !quoted;
+		} else if (*p == '.' && !quoted)
+			n++;
+		else
+			df_buf_putc(&part[n], *p);
+	}
+	if (n == 2) {
+		char *key = df_schema_key(DF_OBJ_TABLE, part[0].ptr, part[1].ptr, NULL);
+		t = key ? index_of(s, key) : NONE;
+		free(key);
+	}
+out:
+	df_buf_release(&v);
+	for (int i = 0; i < 3; i++)
+		df_buf_release(&part[i]);
+	return t;
+}
+
 static bool table_dropped(struct ctx *c, const df_object *o)
 {
-	size_t t = owner_of(c->from, o);
+	size_t t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
 
 	return t != NONE && (c->ffrom[t] == DROP || c->ffrom[t] == RECREATE);
 }
@@ -566,7 +606,7 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 			goto out;
 		c.drop_of[i] = s;
 		/* a table's own objects go with it */
-		if (o->table && table_dropped(&c, o) && c.ddl->absorbed(o)) {
+		if ((o->table || o->kind == DF_OBJ_SEQUENCE) && table_dropped(&c, o) && c.ddl->absorbed(o)) {
 			c.steps[s].skip = true;
 			continue;
 		}
@@ -581,7 +621,7 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 		if (c.drop_of[i] == NONE || !c.steps[c.drop_of[i]].skip)
 			continue;
 		/* an absorbed drop happens when its table's does */
-		t = owner_of(from, o);
+		t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(from, o) : owner_of(from, o);
 		if (t != NONE && (error = edge(&c, c.drop_of[t], c.drop_of[i])) < 0)
 			goto out;
 	}

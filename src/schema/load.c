@@ -30,9 +30,9 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 
 	*out = NULL;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		df_error_set(DF_EMISSING, "cannot read '%s': no such file", path);
+		df_error_set(DF_EUSAGE, "cannot read '%s': no such file", path);
 		df_error_hint("--from and --to take an environment, a URL or a .sql file");
-		return DF_EMISSING;
+		return DF_EUSAGE;
 	}
 	if (!strcmp(engine, "sqlite")) {
 		if ((error = df_dsn_parse(&dsn, "sqlite::memory:")) < 0 ||

@@ -128,8 +128,8 @@ static const char Q_RELATIONS[] =
 	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND %s AND"
 	NOT_EXT("pg_class", "c.oid")
 	"AND (c.relkind <> 'c' OR" NOT_EXT("pg_type", "c.reltype") ") "
-	"AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-	"  AND d.objid = c.oid AND d.deptype = 'i') "
+	"AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_depend d "
+	"  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')) "
 	"ORDER BY c.oid";
 
 static const char Q_COLUMNS[] =
@@ -257,7 +257,12 @@ static const char Q_DEPENDS[] =
 	"SELECT DISTINCT a.kind, a.nsp, a.name, a.tbl, b.kind, b.nsp, b.name, b.tbl "
 	"FROM pg_depend d JOIN obj a ON a.classid = d.classid AND a.objid = d.objid "
 	"JOIN obj b ON b.classid = d.refclassid AND b.objid = d.refobjid "
-	"WHERE d.deptype = 'n' AND a.kind <> 'extension'";
+	"WHERE d.deptype = 'n' AND a.kind <> 'extension' "
+	/* a partition or child table on its parent */
+	"UNION SELECT a.kind, a.nsp, a.name, a.tbl, b.kind, b.nsp, b.name, b.tbl "
+	"FROM pg_inherits h JOIN obj a ON a.classid = 'pg_class'::regclass AND a.objid = h.inhrelid "
+	"JOIN obj b ON b.classid = 'pg_class'::regclass AND b.objid = h.inhparent "
+	"WHERE a.kind = 'table'";
 
 static df_obj_kind kind_of(const char *name)
 {
@@ -327,7 +332,7 @@ static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opt
 			if (cell(r, i, 4)[0] == 'u' && (error = extra_add(o, "unlogged", "true")) < 0)
 				goto out;
 			if ((error = extra_add(o, "partition_by", cell(r, i, 6))) < 0 ||
-			    (error = extra_add(o, truth(r, i, 20) ? "partition_of" : "inherits",
+			    (error = extra_add(o, truth(r, i, 21) ? "partition_of" : "inherits",
 				cell(r, i, 8))) < 0 ||
 			    (error = extra_add(o, "partition_bound", cell(r, i, 7))) < 0 ||
 			    (error = extra_add(o, "row_security", truth(r, i, 9) ? "enabled" : NULL)) < 0 ||
@@ -345,7 +350,7 @@ static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opt
 			    (error = extra_add(o, "minvalue", cell(r, i, 17))) < 0 ||
 			    (error = extra_add(o, "cache", cell(r, i, 18))) < 0 ||
 			    (error = extra_add(o, "cycle", truth(r, i, 19) ? "true" : NULL)) < 0 ||
-			    (error = extra_add(o, "owned_by", cell(r, i, 21))) < 0)
+			    (error = extra_add(o, "owned_by", cell(r, i, 20))) < 0)
 				goto out;
 		}
 	}

@@ -164,7 +164,9 @@ void df__sqlite_join(df_buf *b, const struct df__sqltoks *t, size_t from, size_t
 		if (i > from) {
 			const char *prev = t->v[i - 1].text;
 			bool nospace = !strcmp(s, ",") || !strcmp(s, ")") || !strcmp(prev, "(") ||
-				!strcmp(s, ";") || !strcmp(s, ".") || !strcmp(prev, ".");
+				!strcmp(s, ";") || !strcmp(s, ".") || !strcmp(prev, ".") ||
+				(!strcmp(s, "(") && (t->v[i - 1].kind == DF__TOK_IDENT ||
+					t->v[i - 1].kind == DF__TOK_KEYWORD));
 			if (!nospace)
 				df_buf_putc(b, ' ');
 		}
@@ -360,8 +362,13 @@ int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *op
 			for (; !error && ci < c->nrows && !strcmp(df_rows_get(c, ci, 0), name); ci++) {
 				df_column *col;
 				const char *hidden = df_rows_get(c, ci, 6);
-				if ((error = df_object_add_column(&col, o, df_rows_get(c, ci, 1),
-					df_rows_get(c, ci, 2))) < 0)
+				char *ctype = NULL;
+				if ((error = df__sqlite_normalize(&ctype, df_rows_get(c, ci, 2) ?
+					df_rows_get(c, ci, 2) : "")) < 0)
+					break;
+				error = df_object_add_column(&col, o, df_rows_get(c, ci, 1), ctype);
+				free(ctype);
+				if (error < 0)
 					break;
 				col->notnull = df_rows_get(c, ci, 3)[0] == '1';
 				error = df_schema_set(&col->default_expr, df_rows_get(c, ci, 4));

@@ -131,6 +131,8 @@ def split_statements(text):
 
 def normalise(text):
     out = []
+    # pg_dump's \restrict KEY lines (a new random key each run)
+    text = "\n".join(l for l in text.splitlines() if not l.startswith("\\"))
     for s in split_statements(text):
         s = " ".join(s.split())
         if not s or s.startswith("SET ") or s.startswith("SELECT pg_catalog.set_config") \
@@ -138,7 +140,18 @@ def normalise(text):
             continue
         # sqlite3 .schema may say /* ... */ after a statement
         s = re.sub(r"/\*.*?\*/", "", s).strip()
-        m = re.match(r"(CREATE (?:UNLOGGED )?TABLE [^(]+)\((.*)\)(.*)$", s)
+        m = None
+        if re.match(r"CREATE (?:UNLOGGED )?TABLE [^(]+\(", s):
+            start = s.index("(")
+            depth, end = 0, None
+            for i in range(start, len(s)):
+                depth += {"(": 1, ")": -1}.get(s[i], 0)
+                if depth == 0:
+                    end = i
+                    break
+            if end is not None:
+                m = (s[:start], s[start + 1:end], s[end + 1:])
+                m = type("M", (), {"group": lambda self, k, m=m: m[k - 1]})()
         if m:
             # column lines in any order (ADD COLUMN appends)
             depth, part, parts = 0, [], []
