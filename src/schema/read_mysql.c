@@ -6,6 +6,7 @@
  * dependencies of views and triggers; they are the schema's names that
  * occur quoted in the server's canonical text of them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,12 @@ static const char Q_ROUTINES[] =
 	"   WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME "
 	"   AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0) "
 	"FROM information_schema.ROUTINES r WHERE ROUTINE_SCHEMA = DATABASE()";
+static const char Q_PROC[] =
+	"SELECT name, type, CONVERT(returns USING utf8mb4), CONVERT(body USING utf8mb4), "
+	" IF(is_deterministic = 'YES', 'YES', 'NO'), "
+	" REPLACE(sql_data_access, '_', ' '), security_type, CONVERT(comment USING utf8mb4), "
+	" CONVERT(param_list USING utf8mb4) "
+	"FROM mysql.proc WHERE db = DATABASE() AND type IN ('FUNCTION', 'PROCEDURE')";
 static const char Q_EVENTS[] =
 	"SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
 	" STARTS, ENDS, STATUS, ON_COMPLETION, EVENT_COMMENT "
@@ -220,7 +227,8 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 				error = df_schema_set(&col->generated, gen);
 			} else if (dflt && strcmp(dflt, "NULL"))
 				error = df_schema_set(&col->default_expr, dflt);
-			if (!error && cell(c, ci, 6) && tcoll && strcmp(cell(c, ci, 6), tcoll))
+			/* always: a column keeps its collation when the table's changes */
+			if (!error && cell(c, ci, 6))
 				error = df_schema_set(&col->collation, cell(c, ci, 6));
 			df_buf_truncate(&b, 0);
 			if (strstr(extra, "auto_increment"))
@@ -343,9 +351,27 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 		const char *table = cell(r, i, 0), *method = cell(r, i, 2);
 		size_t j = i;
 		bool range = method && !strncmp(method, "RANGE", 5), list = method && !strncmp(method, "LIST", 4);
+		bool numbered = true;
 		df_buf_truncate(&b, 0);
 		df_buf_printf(&b, "PARTITION BY %s (%s) (", method ? method : "",
 			cell(r, i, 3) ? cell(r, i, 3) : "");
+		for (size_t k = i; k < r->nrows && !strcmp(cell(r, k, 0), table); k++) {
+			char want[32];
+			snprintf(want, sizeof(want), "p%zu", k - i);
+			numbered = numbered && !strcmp(cell(r, k, 1), want);
+		}
+		if (numbered && !range && !list) {
+			/* HASH / KEY with the default names: PARTITIONS n */
+			while (j < r->nrows && !strcmp(cell(r, j, 0), table))
+				j++;
+			df_buf_truncate(&b, b.size - 2);
+			df_buf_printf(&b, " PARTITIONS %zu", j - i);
+			if ((o = find_obj(s, nrel, DF_OBJ_TABLE, table, NULL)) &&
+			    (error = df_buf_oom(&b) ? df_error_oom() : extra_add(o, "partition", b.ptr)) < 0)
+				goto out;
+			i = j;
+			continue;
+		}
 		for (; j < r->nrows && !strcmp(cell(r, j, 0), table); j++) {
 			df_buf_puts(&b, j > i ? ", PARTITION " : "PARTITION ");
 			df__quote_ident(&b, DF_DIALECT_MYSQL, cell(r, j, 1));
@@ -412,8 +438,14 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = df_conn_query(conn, &r, Q_ROUTINES, NULL, 0)) < 0)
-		goto out;
+	/* routines: mysql.proc keeps the parameter list as written (MariaDB);
+	 * information_schema rebuilds it, which is the fallback */
+	if (df_conn_query(conn, &r, Q_PROC, NULL, 0) < 0) {
+		df_error_clear();
+		r = NULL;
+		if ((error = df_conn_query(conn, &r, Q_ROUTINES, NULL, 0)) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < r->nrows; i++) {
 		bool proc = !strcmp(cell(r, i, 1), "PROCEDURE");
 		df_buf_truncate(&b, 0);

@@ -4,10 +4,6 @@
 # --json, --exit-code, destroyed data marked and reviewed; bad input.
 . "$(dirname "$0")/lib.sh"
 
-need_reader() {
-	[ "$ENGINE" != mysql ] || skip_engine "the MySQL/MariaDB schema reader is not built yet"
-}
-
 # A migrated project: users(id, email), a view on it.
 setup_schema() {
 	new_project
@@ -29,7 +25,6 @@ apply() {
 }
 
 t_identical_is_silent() {
-	need_reader
 	setup_schema
 	df db diff --exit-code; expect_rc 0
 	[ -z "$out" ] || fail "identical schemas printed: $out"
@@ -38,7 +33,6 @@ t_identical_is_silent() {
 }
 
 t_changes_apply_and_rediff_empty() {
-	need_reader
 	setup_schema
 	printf '%s\n' "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL, name VARCHAR(100));" \
 		"CREATE VIEW user_emails AS SELECT email FROM users;" \
@@ -56,7 +50,6 @@ t_changes_apply_and_rediff_empty() {
 }
 
 t_destroys_data_marked_and_reviewed() {
-	need_reader
 	setup_schema
 	printf '%s\n' "CREATE TABLE accounts (id INTEGER PRIMARY KEY);" >schema.sql
 	df db diff --json; expect_rc 0
@@ -71,7 +64,6 @@ t_destroys_data_marked_and_reviewed() {
 }
 
 t_bad_sql_file_is_located() {
-	need_reader
 	setup_schema
 	printf 'CREATE TABLE a (id INTEGER);\nCREATE TABLE a (id INTEGER);\n' >broken.sql
 	df db diff --to broken.sql --json; expect_rc 1
@@ -87,7 +79,6 @@ t_bad_sql_file_is_located() {
 }
 
 t_unreachable_and_password() {
-	need_reader
 	setup_schema
 	case $ENGINE in
 	sqlite) skip_engine "no server to reach" ;;
