@@ -80,6 +80,13 @@ static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
 	int error;
 
 	copy.wait_ms = wait_ms;
+	/* diff only reads: it never creates a SQLite file */
+	if (!strcmp(dsn->engine, "sqlite") && dsn->database && strcmp(dsn->database, ":memory:") &&
+	    !strchr(dsn->database, '?') && access(dsn->database, F_OK) < 0) {
+		df_error_set(DF_EUSAGE, "the SQLite database '%s' does not exist", dsn->database);
+		df_error_hint("run 'devflow db migrate' first, or compare with a .sql file");
+		return DF_EUSAGE;
+	}
 	if ((error = df_conn_open(&conn, &copy)) < 0) {
 		scrub_error(dsn);
 		df_error_prefix("cannot connect to %s", redacted);

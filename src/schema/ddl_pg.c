@@ -751,18 +751,25 @@ static int pg_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 		case DF_OBJ_TABLE:
 			alter_table(b, flags, hz, f, t);
 			break;
-		case DF_OBJ_SEQUENCE:
-			df_buf_puts(b, "ALTER SEQUENCE ");
-			qname(b, t);
-			seq_options(b, t, f);
-			df_buf_puts(b, ";\n");
-			if (df__extra_get(t, "owned_by", &a) &&
-			    (!df__extra_get(f, "owned_by", &c) || strcmp(a.ptr, c.ptr))) {
+		case DF_OBJ_SEQUENCE: {
+			df_buf opts = DF_BUF_INIT;
+			bool ha, hc;
+			seq_options(&opts, t, f);
+			if (opts.size) {
 				df_buf_puts(b, "ALTER SEQUENCE ");
 				qname(b, t);
-				df_buf_printf(b, " OWNED BY %s;\n", a.ptr);
+				df_buf_printf(b, "%s;\n", opts.ptr);
+			}
+			df_buf_release(&opts);
+			ha = df__extra_get(t, "owned_by", &a);
+			hc = df__extra_get(f, "owned_by", &c);
+			if (ha != hc || (ha && strcmp(a.ptr, c.ptr))) {
+				df_buf_puts(b, "ALTER SEQUENCE ");
+				qname(b, t);
+				df_buf_printf(b, " OWNED BY %s;\n", ha ? a.ptr : "NONE");
 			}
 			break;
+		}
 		case DF_OBJ_EXTENSION:
 			if (df__extra_get(t, "version", &a)) {
 				df_buf_puts(b, "ALTER EXTENSION ");

@@ -213,7 +213,8 @@ const df_object *df_schema_find(const df_schema *s, const char *key)
 
 void df__schema_sort(df_schema *s)
 {
-	qsort(s->v, s->nr, sizeof(*s->v), cmp_obj);
+	if (s->nr)
+		qsort(s->v, s->nr, sizeof(*s->v), cmp_obj);
 }
 
 int df_schema_finish(df_schema *s)
@@ -243,9 +244,11 @@ int df_schema_finish(df_schema *s)
 				free(o->deps.v[j]);
 		}
 		o->deps.nr = k;
-		qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
+		if (o->deps.nr)
+			qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
 	}
-	qsort(s->not_compared.v, s->not_compared.nr, sizeof(char *), cmp_str);
+	if (s->not_compared.nr)
+		qsort(s->not_compared.v, s->not_compared.nr, sizeof(char *), cmp_str);
 	return 0;
 }
 

@@ -183,7 +183,8 @@ static const char Q_FUNCTIONS[] =
 	"WHERE p.prokind IN ('f', 'p') AND %s AND" NOT_EXT("pg_proc", "p.oid");
 
 static const char Q_TRIGGERS[] =
-	"SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled "
+	"SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, "
+	" obj_description(t.oid, 'pg_trigger') "
 	"FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND %s";
@@ -192,7 +193,8 @@ static const char Q_POLICIES[] =
 	"SELECT n.nspname, c.relname, p.polname, p.polpermissive, p.polcmd, "
 	" CASE WHEN p.polroles = '{0}' THEN 'public' ELSE (SELECT string_agg(quote_ident(r.rolname), "
 	"   ', ' ORDER BY r.rolname) FROM pg_roles r WHERE r.oid = ANY (p.polroles)) END, "
-	" pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) "
+	" pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), "
+	" obj_description(p.oid, 'pg_policy') "
 	"FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %s";
 
@@ -354,7 +356,8 @@ static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opt
 				goto out;
 		}
 	}
-	qsort(rels, nrels, sizeof(*rels), cmp_rel);
+	if (nrels)
+		qsort(rels, nrels, sizeof(*rels), cmp_rel);
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct rel key = { strtoul(cell(c, i, 0), NULL, 10), NULL }, *found;
 		df_column *col;
@@ -507,7 +510,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 			continue;
 		if ((error = df_schema_add(&o, s, DF_OBJ_TRIGGER, cell(r, i, 0), cell(r, i, 2),
 			cell(r, i, 1), cell(r, i, 3))) < 0 ||
-		    (error = extra_add(o, "enabled", en && en[0] != 'O' ? en : NULL)) < 0)
+		    (error = extra_add(o, "enabled", en && en[0] != 'O' ? en : NULL)) < 0 ||
+		    (error = df_schema_set(&o->comment, cell(r, i, 5))) < 0)
 			goto out;
 	}
 	df_rows_free(r);
@@ -529,7 +533,7 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 			df_schema_add(&o, s, DF_OBJ_POLICY, cell(r, i, 0), cell(r, i, 2), cell(r, i, 1),
 				def.ptr);
 		df_buf_release(&def);
-		if (error < 0)
+		if (error < 0 || (error = df_schema_set(&o->comment, cell(r, i, 8))) < 0)
 			goto out;
 	}
 	df_rows_free(r);
@@ -545,7 +549,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 			error = df_error_oom();
 			goto out;
 		}
-		memcpy(v, s->v, s->nr * sizeof(*v));
+		if (s->nr)
+			memcpy(v, s->v, s->nr * sizeof(*v));
 		tmp.v = v;
 		df__schema_sort(&tmp);
 		for (size_t i = 0; i < r->nrows; i++) {

@@ -94,6 +94,8 @@ t_unreachable_and_password() {
 
 t_usage_errors() {
 	new_project
+	df db diff --from sqlite:./nothing.db --to sqlite:./nothing2.db; expect_rc 2
+	[ ! -e nothing.db ] || fail "db diff created a SQLite file"
 	df db diff --format dot; expect_rc 2
 	df db diff --bogus; expect_rc 2
 	df db diff --from sqlite:a.db --to postgres://x@127.0.0.1:1/y; expect_rc 2
