@@ -41,17 +41,17 @@ static void ns_filter(df_buf *b, const df_schema_opts *opts)
 	" NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cat "'::regclass " \
 	"AND x.objid = " oid " AND x.deptype = 'e') "
 
-/* Run `fmt` with every %s replaced by the namespace filter. */
-static int run(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *fmt)
+/* Run `sql` with every @NS@ replaced by the namespace filter. */
+static int run(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql)
 {
 	df_buf q = DF_BUF_INIT, f = DF_BUF_INIT;
 	int error;
 
 	ns_filter(&f, opts);
-	for (const char *p = fmt; *p; p++) {
-		if (p[0] == '%' && p[1] == 's') {
+	for (const char *p = sql; *p; p++) {
+		if (!strncmp(p, "@NS@", 4)) {
 			df_buf_puts(&q, f.ptr);
-			p++;
+			p += 3;
 		} else
 			df_buf_putc(&q, *p);
 	}
@@ -98,7 +98,7 @@ static int extra_add(df_object *o, const char *key, const char *value)
 
 static const char Q_SCHEMAS[] =
 	"SELECT n.nspname, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n "
-	"WHERE %s AND" NOT_EXT("pg_namespace", "n.oid");
+	"WHERE @NS@ AND" NOT_EXT("pg_namespace", "n.oid");
 
 static const char Q_EXTENSIONS[] =
 	"SELECT e.extname, n.nspname, e.extversion FROM pg_extension e "
@@ -125,7 +125,7 @@ static const char Q_RELATIONS[] =
 	" c.relispartition "
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"LEFT JOIN pg_sequence s ON s.seqrelid = c.oid "
-	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND %s AND"
+	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND @NS@ AND"
 	NOT_EXT("pg_class", "c.oid")
 	"AND (c.relkind <> 'c' OR" NOT_EXT("pg_type", "c.reltype") ") "
 	"AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_depend d "
@@ -138,12 +138,17 @@ static const char Q_COLUMNS[] =
 	" CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN "
 	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co "
 	"    JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, "
-	" a.attislocal, col_description(a.attrelid, a.attnum) "
+	" a.attislocal, col_description(a.attrelid, a.attnum), "
+	" (SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s', "
+	"   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, "
+	"   CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) FROM pg_depend d "
+	"   JOIN pg_sequence s ON s.seqrelid = d.objid WHERE d.classid = 'pg_class'::regclass "
+	"   AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i' LIMIT 1) "
 	"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
 	"LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
 	"WHERE a.attnum > 0 AND NOT a.attisdropped "
-	"AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND %s "
+	"AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND @NS@ "
 	"ORDER BY a.attrelid, a.attnum";
 
 static const char Q_CONSTRAINTS[] =
@@ -152,14 +157,14 @@ static const char Q_CONSTRAINTS[] =
 	"FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND co.conparentid = 0 "
-	"AND c.relkind IN ('r', 'p', 'f') AND %s AND" NOT_EXT("pg_class", "c.oid");
+	"AND c.relkind IN ('r', 'p', 'f') AND @NS@ AND" NOT_EXT("pg_class", "c.oid");
 
 static const char Q_INDEXES[] =
 	"SELECT n.nspname, tc.relname, ic.relname, pg_get_indexdef(i.indexrelid), "
 	" obj_description(i.indexrelid, 'pg_class') "
 	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
 	"JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace n ON n.oid = ic.relnamespace "
-	"WHERE %s AND" NOT_EXT("pg_class", "tc.oid")
+	"WHERE @NS@ AND" NOT_EXT("pg_class", "tc.oid")
 	"AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid "
 	"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) "
 	"AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)";
@@ -174,20 +179,20 @@ static const char Q_TYPES[] =
 	"   FROM pg_constraint co WHERE co.contypid = t.oid), "
 	" obj_description(t.oid, 'pg_type') "
 	"FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-	"WHERE t.typtype IN ('e', 'd') AND %s AND" NOT_EXT("pg_type", "t.oid");
+	"WHERE t.typtype IN ('e', 'd') AND @NS@ AND" NOT_EXT("pg_type", "t.oid");
 
 static const char Q_FUNCTIONS[] =
 	"SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, "
 	" pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc') "
 	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-	"WHERE p.prokind IN ('f', 'p') AND %s AND" NOT_EXT("pg_proc", "p.oid");
+	"WHERE p.prokind IN ('f', 'p') AND @NS@ AND" NOT_EXT("pg_proc", "p.oid");
 
 static const char Q_TRIGGERS[] =
 	"SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, "
 	" obj_description(t.oid, 'pg_trigger') "
 	"FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
-	"WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND %s";
+	"WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND @NS@";
 
 static const char Q_POLICIES[] =
 	"SELECT n.nspname, c.relname, p.polname, p.polpermissive, p.polcmd, "
@@ -196,7 +201,7 @@ static const char Q_POLICIES[] =
 	" pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), "
 	" obj_description(p.oid, 'pg_policy') "
 	"FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
-	"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %s";
+	"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@";
 
 /*
  * Dependencies: every pg_depend row between two of our objects, both ends
@@ -216,17 +221,17 @@ static const char Q_DEPENDS[] =
 	"   JOIN pg_class tc ON tc.oid = i.indrelid WHERE i.indexrelid = c.oid) END "
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 	" LEFT JOIN pg_constraint co ON co.conindid = c.oid AND co.contype IN ('p', 'u', 'x') "
-	"  AND c.relkind IN ('i', 'I') AND co.conrelid <> 0 WHERE %s "
+	"  AND c.relkind IN ('i', 'I') AND co.conrelid <> 0 WHERE @NS@ "
 	" UNION ALL SELECT 'pg_rewrite'::regclass, r.oid, CASE c.relkind WHEN 'm' "
 	"  THEN 'materialized_view' ELSE 'view' END, n.nspname, c.relname, NULL "
 	" FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND %s "
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND @NS@ "
 	" UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, 'table', n.nspname, c.relname, NULL "
 	" FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid "
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %s "
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@ "
 	" UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'function', n.nspname, "
 	"  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL "
-	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE %s "
+	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE @NS@ "
 	" UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE et.typtype WHEN 'e' THEN 'enum' "
 	"  WHEN 'd' THEN 'domain' ELSE 'type' END, n.nspname, "
 	"  COALESCE(rc.relname, et.typname), NULL "
@@ -234,21 +239,21 @@ static const char Q_DEPENDS[] =
 	"  AND t.typelem <> 0 THEN t.typelem ELSE t.oid END "
 	" JOIN pg_namespace n ON n.oid = et.typnamespace "
 	" LEFT JOIN pg_class rc ON rc.oid = et.typrelid "
-	" WHERE et.typtype IN ('e', 'd', 'c') AND (rc.oid IS NULL OR rc.relkind = 'c') AND %s "
+	" WHERE et.typtype IN ('e', 'd', 'c') AND (rc.oid IS NULL OR rc.relkind = 'c') AND @NS@ "
 	" UNION ALL SELECT 'pg_constraint'::regclass, co.oid, "
 	"  CASE WHEN co.conrelid = 0 THEN 'domain' ELSE 'constraint' END, n.nspname, "
 	"  CASE WHEN co.conrelid = 0 THEN (SELECT typname FROM pg_type WHERE oid = co.contypid) "
 	"  ELSE co.conname END, c.relname "
 	" FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace "
-	" LEFT JOIN pg_class c ON c.oid = co.conrelid WHERE %s "
+	" LEFT JOIN pg_class c ON c.oid = co.conrelid WHERE @NS@ "
 	" UNION ALL SELECT 'pg_trigger'::regclass, t.oid, 'trigger', n.nspname, t.tgname, c.relname "
 	" FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %s "
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@ "
 	" UNION ALL SELECT 'pg_policy'::regclass, p.oid, 'policy', n.nspname, p.polname, c.relname "
 	" FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %s "
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@ "
 	" UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'schema', '', n.nspname, NULL "
-	" FROM pg_namespace n WHERE %s "
+	" FROM pg_namespace n WHERE @NS@ "
 	"), obj AS ("
 	" SELECT r.classid, r.objid, COALESCE(CASE WHEN e.oid IS NOT NULL THEN 'extension' END, r.kind) kind, "
 	"  CASE WHEN e.oid IS NOT NULL THEN '' ELSE r.nsp END nsp, "
@@ -373,8 +378,9 @@ static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opt
 				goto out;
 		} else if ((error = df_schema_set(&col->default_expr, cell(c, i, 4))) < 0)
 			goto out;
-		if (ident && *ident && (error = df_schema_set(&col->identity,
-			ident[0] == 'a' ? "always" : "by default")) < 0)
+		if (ident && *ident && ((error = df_schema_set(&col->identity,
+			ident[0] == 'a' ? "always" : "by default")) < 0 ||
+		    (error = df_schema_set(&col->extra, cell(c, i, 10))) < 0))
 			goto out;
 		if ((error = df_schema_set(&col->collation, cell(c, i, 7))) < 0 ||
 		    (error = df_schema_set(&col->comment, cell(c, i, 9))) < 0)

@@ -72,6 +72,7 @@ def yaml_cases(folder, files=None):
                 "min_version": case.get("min_version"),
                 "max_version": case.get("max_version"),
                 "flavor": case.get("flavor"),
+                "roles": case.get("managed_roles") or [],
             })
     return out
 
@@ -85,7 +86,9 @@ def migra_cases(folder):
         rd = lambda f: open(os.path.join(d, f)).read() if os.path.exists(os.path.join(d, f)) else ""
         out.append({"name": "migra/" + name, "current": rd("a.sql"), "desired": rd("b.sql"),
                     "up": rd("expected.sql"), "error": None, "min_version": None,
-                    "max_version": None, "flavor": None})
+                    "max_version": None, "flavor": None,
+                    # migra's suite makes this role before its fixtures run
+                    "roles": ["schemainspect_test_role"]})
     return out
 
 
@@ -423,6 +426,10 @@ def main():
             eng = Postgres(tmp, url)
             cases = migra_cases(os.path.join(SHARED, "corpus", "migra")) + \
                 yaml_cases(os.path.join(SHARED, "corpus", "sqldef", "psqldef"))
+            # the roles the cases grant to or write policies for (the test
+            # servers are throwaway ones)
+            for role in sorted({r for c in cases for r in c["roles"]}):
+                run(["psql", "-X", "-q", "-c", 'CREATE ROLE "%s"' % role], env=eng.env)
         else:
             url = os.environ.get("DEVFLOW_TEST_MYSQL_URL")
             if not url:
