@@ -30,6 +30,10 @@ t_identical_is_silent() {
 	[ -z "$out" ] || fail "identical schemas printed: $out"
 	df db diff --from schema.sql --to schema.sql --exit-code; expect_rc 0
 	[ -z "$out" ] || fail "a file against itself printed: $out"
+	df db diff --json --exit-code; expect_rc 0
+	json_eq 'd["ok"]' true
+	json_eq 'len(d["changes"])' 0
+	json_eq 'len(d["not_compared"]) > 0' true
 }
 
 t_changes_apply_and_rediff_empty() {

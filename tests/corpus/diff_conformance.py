@@ -247,30 +247,19 @@ class Sqlite(Engine):
         pass
 
 
-class Postgres(Engine):
-    name = "postgres"
+class Server(Engine):
+    """A database server: databases made and dropped through its client."""
 
     def __init__(self, tmp, url):
         super().__init__(tmp)
         self.base = url
-        u = urllib.parse.urlparse(url)
-        self.env = dict(os.environ, PGHOST=u.hostname or "127.0.0.1", PGPORT=str(u.port or 5432),
-                        PGUSER=u.username or "postgres", PGDATABASE=u.path.lstrip("/") or "postgres")
-        if u.password:
-            self.env["PGPASSWORD"] = urllib.parse.unquote(u.password)
         self.made = set()
         self.seq = 0
-
-    def psql(self, db, sql, single=False):
-        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db]
-        if single:
-            cmd.append("-1")
-        return run(cmd, input=sql, env=self.env)
 
     def fresh(self, tag):
         self.seq += 1
         db = "dfconf_%d_%s_%d" % (os.getpid(), tag, self.seq)
-        r = run(["psql", "-X", "-q", "-c", 'CREATE DATABASE "%s" TEMPLATE template0' % db], env=self.env)
+        r = self.admin(self.create_sql % db)
         if r.returncode:
             raise RuntimeError(r.stderr)
         self.made.add(db)
@@ -281,18 +270,14 @@ class Postgres(Engine):
         return urllib.parse.urlunparse(u._replace(path="/" + db))
 
     def load(self, db, sql):
-        r = self.psql(db, sql)
+        r = self.client(db, sql)
         return r.stderr.strip() or None if r.returncode else None
 
     def apply(self, db, sql):
         return self.load(db, sql)
 
-    def dump(self, db):
-        r = run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-d", db], env=self.env)
-        return r.stdout
-
     def drop(self, db):
-        run(["psql", "-X", "-q", "-c", 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db], env=self.env)
+        self.admin(self.drop_sql % db)
         self.made.discard(db)
 
     def close(self):
@@ -300,53 +285,54 @@ class Postgres(Engine):
             self.drop(db)
 
 
-class Mysql(Engine):
-    name = "mysql"
+class Postgres(Server):
+    name = "postgres"
+    create_sql = 'CREATE DATABASE "%s" TEMPLATE template0'
+    drop_sql = 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
 
     def __init__(self, tmp, url):
-        super().__init__(tmp)
-        self.base = url
+        super().__init__(tmp, url)
+        u = urllib.parse.urlparse(url)
+        self.env = dict(os.environ, PGHOST=u.hostname or "127.0.0.1", PGPORT=str(u.port or 5432),
+                        PGUSER=u.username or "postgres", PGDATABASE=u.path.lstrip("/") or "postgres")
+        if u.password:
+            self.env["PGPASSWORD"] = urllib.parse.unquote(u.password)
+
+    def admin(self, sql):
+        return run(["psql", "-X", "-q", "-c", sql], env=self.env)
+
+    def client(self, db, sql):
+        return run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db], input=sql, env=self.env)
+
+    def dump(self, db):
+        r = run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-d", db], env=self.env)
+        return r.stdout
+
+
+class Mysql(Server):
+    name = "mysql"
+    create_sql = "CREATE DATABASE `%s`"
+    drop_sql = "DROP DATABASE IF EXISTS `%s`"
+
+    def __init__(self, tmp, url):
+        super().__init__(tmp, url)
         u = urllib.parse.urlparse(url)
         self.args = ["--no-defaults", "-h", u.hostname or "127.0.0.1", "-P", str(u.port or 3306),
                      "-u", u.username or "root"]
         self.env = dict(os.environ)
         if u.password:
             self.env["MYSQL_PWD"] = urllib.parse.unquote(u.password)
-        self.made = set()
-        self.seq = 0
 
-    def fresh(self, tag):
-        self.seq += 1
-        db = "dfconf_%d_%s_%d" % (os.getpid(), tag, self.seq)
-        r = run(["mariadb"] + self.args + ["-e", "CREATE DATABASE `%s`" % db], env=self.env)
-        if r.returncode:
-            raise RuntimeError(r.stderr)
-        self.made.add(db)
-        return db
+    def admin(self, sql):
+        return run(["mariadb"] + self.args + ["-e", sql], env=self.env)
 
-    def url(self, db):
-        u = urllib.parse.urlparse(self.base)
-        return urllib.parse.urlunparse(u._replace(path="/" + db))
-
-    def load(self, db, sql):
-        r = run(["mariadb"] + self.args + [db], input=sql, env=self.env)
-        return r.stderr.strip() or None if r.returncode else None
-
-    def apply(self, db, sql):
-        return self.load(db, sql)
+    def client(self, db, sql):
+        return run(["mariadb"] + self.args + [db], input=sql, env=self.env)
 
     def dump(self, db):
         r = run(["mariadb-dump"] + self.args + ["--no-data", "--skip-comments", "--routines",
                 "--events", "--triggers", "--skip-dump-date", db], env=self.env)
         return r.stdout
-
-    def drop(self, db):
-        run(["mariadb"] + self.args + ["-e", "DROP DATABASE IF EXISTS `%s`" % db], env=self.env)
-        self.made.discard(db)
-
-    def close(self):
-        for db in list(self.made):
-            self.drop(db)
 
 
 # ---- one case -------------------------------------------------------------------
