@@ -77,6 +77,8 @@ t_bad_sql_file_is_located() {
 	case $ENGINE in
 	postgres) [ -z "$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%diff%'")" ] ||
 		fail "a throwaway database was left behind" ;;
+	mysql) [ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%diff%'")" ] ||
+		fail "a throwaway database was left behind" ;;
 	esac
 	df db diff --to missing.sql; expect_rc 2
 	contains "$err" "missing.sql"
