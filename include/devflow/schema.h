@@ -204,6 +204,19 @@ typedef struct df_diff {
  * change.
  */
 int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to);
+/**
+ * Renames are never guessed: the `-- devflow:renamed-from OLD` lines of a
+ * schema file (before `CREATE TABLE NEW`, or before a column's line in
+ * one), as "table\tNEW\tOLD" and "column\tTABLE\tNEW\tOLD" entries.
+ */
+int df_schema_renames_read(df_strlist *out, const char *path);
+/**
+ * df_schema_diff() after renaming in `from` (which changes) the tables and
+ * columns `renames` names, where `from` has the old name and `to` the new
+ * one: the renames come first in the result, then what is left to change.
+ */
+int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
+	const df_strlist *renames);
 void df_diff_free(df_diff *d);
 /** The whole script (preamble, every change, postamble); caller frees. */
 int df_diff_sql(char **out, const df_diff *d);

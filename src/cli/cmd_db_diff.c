@@ -131,7 +131,7 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	struct side sides[2];
 	df_config *cfg = NULL;
 	df_diff *diff = NULL;
-	df_strlist exclude = DF_STRLIST_INIT, schemas = DF_STRLIST_INIT;
+	df_strlist exclude = DF_STRLIST_INIT, schemas = DF_STRLIST_INIT, renames = DF_STRLIST_INIT;
 	df_schema_opts sopts = DF_SCHEMA_OPTS_INIT;
 	char *script = NULL, *schema_file = NULL, **ops;
 	const char *engine = NULL;
@@ -240,7 +240,9 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		if (error < 0)
 			goto fail;
 	}
-	if ((error = df_schema_diff(&diff, sides[0].schema, sides[1].schema)) < 0 ||
+	if (sides[1].is_file && (error = df_schema_renames_read(&renames, sides[1].arg)) < 0)
+		goto fail;
+	if ((error = df_schema_diff_renamed(&diff, sides[0].schema, sides[1].schema, &renames)) < 0 ||
 	    (error = df_diff_review(diff, sides[0].schema->server_version / 10000,
 		&cfg->review_disabled)) < 0 ||
 	    (error = df_diff_sql(&script, diff)) < 0)
@@ -297,6 +299,7 @@ out:
 	df_diff_free(diff);
 	df_strlist_release(&exclude);
 	df_strlist_release(&schemas);
+	df_strlist_release(&renames);
 	for (int i = 0; i < 2; i++)
 		side_release(&sides[i]);
 	df_config_free(cfg);

@@ -98,6 +98,26 @@ t_unreachable_and_password() {
 	json_eq 'd["error"]["kind"]' connection_refused
 }
 
+t_renames_are_said_not_guessed() {
+	setup_schema
+	q "INSERT INTO users (id, email) VALUES (1, 'kept@example.com')" >/dev/null
+	printf '%s\n' "-- devflow:renamed-from users" "CREATE TABLE accounts (" "  id INTEGER PRIMARY KEY," \
+		"  -- devflow:renamed-from email" "  mail VARCHAR(255) NOT NULL" ");" \
+		"CREATE VIEW user_emails AS SELECT mail FROM accounts;" >schema.sql
+	df db diff; expect_rc 0
+	contains "$out" "RENAME"
+	lacks "$out" "DROP TABLE"
+	printf '%s\n' "$out" >diff.sql
+	apply diff.sql || fail "the diff does not apply"
+	[ "$(q "SELECT mail FROM accounts WHERE id = 1")" = kept@example.com ] || fail "the row did not survive the rename"
+	df db diff --exit-code; expect_rc 0
+	[ -z "$out" ] || fail "second diff not empty: $out"
+	# without the directive it is a drop and a create, marked
+	printf '%s\n' "CREATE TABLE people (id INTEGER PRIMARY KEY);" >schema.sql
+	df db diff; expect_rc 0
+	contains "$out" "DESTROYS DATA"
+}
+
 t_usage_errors() {
 	new_project
 	df db diff --from sqlite:./nothing.db --to sqlite:./nothing2.db; expect_rc 2
@@ -110,4 +130,4 @@ t_usage_errors() {
 ONLY_SQLITE_TESTS="t_usage_errors"
 run_tests t_identical_is_silent t_changes_apply_and_rediff_empty \
 	t_destroys_data_marked_and_reviewed t_bad_sql_file_is_located \
-	t_unreachable_and_password t_usage_errors
+	t_unreachable_and_password t_renames_are_said_not_guessed t_usage_errors
