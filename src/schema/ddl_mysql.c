@@ -400,17 +400,9 @@ static int my_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-static bool my_absorbed(const df_object *o)
-{
-	(void)o;
-	return true;
-}
-
 const df__ddl df__ddl_mysql = {
-	.equal = df__object_equal,
 	.classify = my_classify,
 	.create = my_create,
 	.drop = my_drop,
 	.alter = my_alter,
-	.absorbed = my_absorbed,
 };

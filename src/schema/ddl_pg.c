@@ -921,19 +921,11 @@ static int pg_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-static bool pg_absorbed(const df_object *o)
-{
-	(void)o;
-	return true;
-}
-
 const df__ddl df__ddl_pg = {
-	.equal = df__object_equal,
 	.classify = pg_classify,
 	.create = pg_create,
 	.drop = pg_drop,
 	.alter = pg_alter,
-	.absorbed = pg_absorbed,
 };
 
 const df__ddl *df__ddl_for(df_dialect d)

@@ -289,7 +289,6 @@ static bool sq_absorbed(const df_object *o)
 }
 
 const df__ddl df__ddl_sqlite = {
-	.equal = df__object_equal,
 	.classify = sq_classify,
 	.create = sq_create,
 	.drop = sq_drop,

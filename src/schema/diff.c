@@ -576,7 +576,7 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 		else if (cmp > 0)
 			c.fto[j++] = CREATE;
 		else {
-			if (!c.ddl->equal(from->v[i], to->v[j])) {
+			if (!(c.ddl->equal ? c.ddl->equal : df__object_equal)(from->v[i], to->v[j])) {
 				unsigned int how = c.ddl->classify(from->v[i], to->v[j], from, to);
 				c.ffrom[i] = c.fto[j] = (how & DF__ALTER_RECREATE) ? RECREATE : ALTER;
 			}
@@ -606,7 +606,8 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 			goto out;
 		c.drop_of[i] = s;
 		/* a table's own objects go with it */
-		if ((o->table || o->kind == DF_OBJ_SEQUENCE) && table_dropped(&c, o) && c.ddl->absorbed(o)) {
+		if ((o->table || o->kind == DF_OBJ_SEQUENCE) && table_dropped(&c, o) &&
+		    (!c.ddl->absorbed || c.ddl->absorbed(o))) {
 			c.steps[s].skip = true;
 			continue;
 		}

@@ -12,7 +12,7 @@ enum df__alter_flags {
 };
 
 typedef struct df__ddl {
-	/* objects equal for this engine */
+	/* objects equal for this engine; NULL: df__object_equal */
 	bool (*equal)(const df_object *a, const df_object *b);
 	/* for two different objects of one key: DF__ALTER_RECREATE, DF__ALTER_DEPENDENTS */
 	unsigned int (*classify)(const df_object *from, const df_object *to,
@@ -21,7 +21,8 @@ typedef struct df__ddl {
 	int (*drop)(df_buf *b, const df_object *o);
 	int (*alter)(df_buf *b, unsigned int *flags, df_strlist *hazards, const df_object *from,
 		const df_object *to, const df_schema *sfrom, const df_schema *sto);
-	/* a table-scoped object that goes away with its table (no DROP of its own) */
+	/* a table-scoped object that goes away with its table (no DROP of its
+	 * own); NULL: every one does */
 	bool (*absorbed)(const df_object *o);
 	bool rebuilds_tables;               /* a table's ALTER may drop and create its
 					     * indexes and triggers (SQLite) */
