@@ -97,7 +97,7 @@ static int extra_add(df_object *o, const char *key, const char *value)
 }
 
 static const char Q_SCHEMAS[] =
-	"SELECT n.nspname, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n "
+	"SELECT n.nspname, (SELECT ds.description FROM pg_description ds WHERE ds.objoid = n.oid AND ds.classoid = 'pg_namespace'::regclass AND ds.objsubid = 0) FROM pg_namespace n "
 	"WHERE @NS@ AND" NOT_EXT("pg_namespace", "n.oid");
 
 static const char Q_EXTENSIONS[] =
@@ -113,7 +113,7 @@ static const char Q_RELATIONS[] =
 	"   ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent "
 	"   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid), "
 	" c.relrowsecurity, c.relforcerowsecurity, array_to_string(c.reloptions, ', '), "
-	" obj_description(c.oid, 'pg_class'), "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0), "
 	" format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmax, s.seqmin, "
 	" s.seqcache, s.seqcycle, "
 	" (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || "
@@ -138,12 +138,13 @@ static const char Q_COLUMNS[] =
 	" CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN "
 	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co "
 	"    JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, "
-	" a.attislocal, col_description(a.attrelid, a.attnum), "
-	" (SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s', "
+	" a.attislocal, (SELECT ds.description FROM pg_description ds WHERE ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum), "
+	" CASE WHEN a.attidentity <> '' THEN (SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s', "
 	"   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, "
 	"   CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) FROM pg_depend d "
 	"   JOIN pg_sequence s ON s.seqrelid = d.objid WHERE d.classid = 'pg_class'::regclass "
-	"   AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i' LIMIT 1) "
+	"   AND d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid "
+	"   AND d.refobjsubid = a.attnum AND d.deptype = 'i' LIMIT 1) END "
 	"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
 	"LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
@@ -153,7 +154,7 @@ static const char Q_COLUMNS[] =
 
 static const char Q_CONSTRAINTS[] =
 	"SELECT n.nspname, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid), "
-	" obj_description(co.oid, 'pg_constraint') "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0) "
 	"FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND co.conparentid = 0 "
@@ -161,12 +162,14 @@ static const char Q_CONSTRAINTS[] =
 
 static const char Q_INDEXES[] =
 	"SELECT n.nspname, tc.relname, ic.relname, pg_get_indexdef(i.indexrelid), "
-	" obj_description(i.indexrelid, 'pg_class') "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0) "
 	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
 	"JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace n ON n.oid = ic.relnamespace "
 	"WHERE @NS@ AND" NOT_EXT("pg_class", "tc.oid")
-	"AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid "
-	"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) "
+	/* pg_constraint has no index on conindid: one hashed subplan, not a
+	 * scan per index */
+	"AND i.indexrelid NOT IN (SELECT co.conindid FROM pg_constraint co "
+	"  WHERE co.contype IN ('p', 'u', 'x') AND co.conrelid <> 0) "
 	"AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)";
 
 static const char Q_TYPES[] =
@@ -177,19 +180,19 @@ static const char Q_TYPES[] =
 	" (SELECT string_agg('CONSTRAINT ' || quote_ident(co.conname) || ' ' || "
 	"   pg_get_constraintdef(co.oid), ' ' ORDER BY co.conname) "
 	"   FROM pg_constraint co WHERE co.contypid = t.oid), "
-	" obj_description(t.oid, 'pg_type') "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = t.oid AND ds.classoid = 'pg_type'::regclass AND ds.objsubid = 0) "
 	"FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
 	"WHERE t.typtype IN ('e', 'd') AND @NS@ AND" NOT_EXT("pg_type", "t.oid");
 
 static const char Q_FUNCTIONS[] =
 	"SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, "
-	" pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc') "
+	" pg_get_functiondef(p.oid), (SELECT ds.description FROM pg_description ds WHERE ds.objoid = p.oid AND ds.classoid = 'pg_proc'::regclass AND ds.objsubid = 0) "
 	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
 	"WHERE p.prokind IN ('f', 'p') AND @NS@ AND" NOT_EXT("pg_proc", "p.oid");
 
 static const char Q_TRIGGERS[] =
 	"SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, "
-	" obj_description(t.oid, 'pg_trigger') "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = t.oid AND ds.classoid = 'pg_trigger'::regclass AND ds.objsubid = 0) "
 	"FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND @NS@";
@@ -199,7 +202,7 @@ static const char Q_POLICIES[] =
 	" CASE WHEN p.polroles = '{0}' THEN 'public' ELSE (SELECT string_agg(quote_ident(r.rolname), "
 	"   ', ' ORDER BY r.rolname) FROM pg_roles r WHERE r.oid = ANY (p.polroles)) END, "
 	" pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), "
-	" obj_description(p.oid, 'pg_policy') "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = p.oid AND ds.classoid = 'pg_policy'::regclass AND ds.objsubid = 0) "
 	"FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@";
 
