@@ -275,27 +275,39 @@ static int table_parts(df_object *o, const struct df__sqltoks *t)
 	return error;
 }
 
+/* The table or view `name` among the first `nrel` (sorted) objects, or NULL. */
+static df_object *find_rel(df_schema *s, size_t nrel, const char *name)
+{
+	static const df_obj_kind kinds[] = { DF_OBJ_TABLE, DF_OBJ_VIEW };
+	df_schema head = *s;
+
+	head.nr = nrel;
+	for (size_t k = 0; k < 2; k++) {
+		char *key = df_schema_key(kinds[k], "", name, NULL);
+		const df_object *o = key ? df_schema_find(&head, key) : NULL;
+		free(key);
+		if (o)
+			return (df_object *)o;
+	}
+	return NULL;
+}
+
 /* Dependencies of a view or trigger: the schema's relation names among its tokens. */
 static int token_deps(df_object *o, const struct df__sqltoks *t, df_schema *s, size_t nrel)
 {
 	for (size_t i = 0; i < t->nr; i++) {
 		char *name;
+		df_object *r;
+		int error = 0;
 		if (t->v[i].kind != DF__TOK_IDENT)
 			continue;
 		if (!(name = unquote(t->v[i].text)))
 			return df_error_oom();
-		for (size_t k = 0; k < nrel; k++) {
-			df_object *r = s->v[k];
-			if ((r->kind == DF_OBJ_TABLE || r->kind == DF_OBJ_VIEW) && r != o &&
-			    !strcasecmp(r->name, name)) {
-				int error = df_object_add_dep(o, r->kind, "", r->name, NULL);
-				if (error < 0) {
-					free(name);
-					return error;
-				}
-			}
-		}
+		if ((r = find_rel(s, nrel, name)) && r != o)
+			error = df_object_add_dep(o, r->kind, "", r->name, NULL);
 		free(name);
+		if (error < 0)
+			return error;
 	}
 	return 0;
 }
@@ -387,14 +399,17 @@ int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *op
 
 	/* dependencies: foreign keys, and the names in views and triggers */
 	{
-		size_t nrel = s->nr;
+		size_t nrel;
+		df__schema_sort(s);
+		nrel = s->nr;
 		if ((error = df_conn_query(conn, &r, Q_FKEYS, NULL, 0)) < 0)
 			goto out;
-		for (size_t i = 0; i < r->nrows; i++)
-			for (size_t k = 0; k < nrel; k++)
-				if (s->v[k]->kind == DF_OBJ_TABLE && !strcmp(s->v[k]->name, df_rows_get(r, i, 0)) &&
-				    (error = df_object_add_dep(s->v[k], DF_OBJ_TABLE, "", df_rows_get(r, i, 1), NULL)) < 0)
-					goto out;
+		for (size_t i = 0; i < r->nrows; i++) {
+			df_object *t = find_rel(s, nrel, df_rows_get(r, i, 0));
+			if (t && t->kind == DF_OBJ_TABLE &&
+			    (error = df_object_add_dep(t, DF_OBJ_TABLE, "", df_rows_get(r, i, 1), NULL)) < 0)
+				goto out;
+		}
 		df_rows_free(r);
 		r = NULL;
 		for (size_t k = 0; k < nrel; k++) {
