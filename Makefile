@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps demo check install bench fuzz clean
+.PHONY: all deps demo check check-long install bench fuzz clean
 
 all: $(BUILD)/devflow
 
@@ -28,6 +28,10 @@ demo: $(BUILD)/devflow
 # PostgreSQL and MariaDB servers, in a normal build and under ASan + UBSan.
 check:
 	@scripts/check.sh
+
+# make check, and the long suites beside it (the whole PostgreSQL diff corpus).
+check-long:
+	@DF_CHECK_LONG=1 scripts/check.sh
 
 install: $(BUILD)/devflow
 	cmake --install $(BUILD) --prefix $(PREFIX)

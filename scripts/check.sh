@@ -5,6 +5,8 @@
 # (the self-tests of tests/mutations in the first only).
 # A server that does not start fails the run: nothing is skipped quietly
 # (DEVFLOW_REQUIRE_SERVERS=1 makes a missing server a failure, not a skip).
+# The tests labelled `long` (the whole PostgreSQL diff corpus) run only in
+# `make check-long` (DF_CHECK_LONG=1), in the normal build.
 set -eu
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
@@ -24,9 +26,11 @@ export DEVFLOW_TEST_PG_URL DEVFLOW_TEST_MYSQL_URL
 export DEVFLOW_REQUIRE_SERVERS=1
 
 status=0
+long="-LE long"
+[ "${DF_CHECK_LONG:-0}" = 1 ] && long=
 echo "== tests (RelWithDebInfo build)"
-ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+ctest --test-dir build --output-on-failure -j"$jobs" $long || status=1
 echo "== tests (ASan + UBSan build)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
+	ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE long || status=1
 exit $status

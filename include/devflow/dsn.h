@@ -35,4 +35,8 @@ bool df_dsn_is_local(const df_dsn *dsn);
 /* Replace every occurrence of the DSN's password in `text` with "***" (in place). */
 void df_dsn_scrub(const df_dsn *dsn, char *text);
 
+/* The URL with its database (path) replaced by `name`, a plain name that
+ * needs no escaping; NULL when the URL has no "://".  Caller frees. */
+char *df_dsn_with_database(const char *url, const char *name);
+
 #endif

@@ -132,6 +132,7 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx);
 /* Take a backup now and record it in the audit log. */
 int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify,
 	df_backup_info *info);

@@ -33,6 +33,14 @@
 	"  --backup             take a backup now, before reverting (production)\n" \
 	"  --accept-risk        confirm high-risk changes (staging, production)\n"
 
+#define DIFF_HELP \
+	"  --from A             environment, URL or .sql file (default: the target)\n" \
+	"  --to B               environment, URL or .sql file (default: the schema file)\n" \
+	"  --exit-code          exit 1 when the schemas differ\n" \
+	"  --schema NAME        PostgreSQL: compare this schema only\n" \
+	"  --dialect D          engine of .sql files when no side is a database\n" \
+	"  --format sql         the output format (sql)\n"
+
 const struct cli_cmd cli_db_commands[] = {
 	{ "status", cmd_db_status, "db status [--exit-code]",
 	  "total / applied / pending (each listed) / problems / lock holder",
@@ -72,6 +80,9 @@ const struct cli_cmd cli_db_commands[] = {
 	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",
 	  "  --yes                confirm (staging)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
+	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
+	  "                  [--schema NAME] [--dialect D] [--format sql]",
+	  "schema difference as ordered DDL", DIFF_HELP, NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
 	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",

@@ -127,25 +127,6 @@ out:
 	return error;
 }
 
-/*
- * `url` with its database (the path after host[:port]) replaced by `name`,
- * which needs no escaping.  Caller frees.
- */
-static char *url_with_database(const char *url, const char *name)
-{
-	const char *s = strstr(url, "://"), *path, *end;
-	df_buf b = DF_BUF_INIT;
-
-	if (!s)
-		return NULL;
-	s += 3;
-	path = s + strcspn(s, "/?#");
-	end = *path == '/' ? path + 1 + strcspn(path + 1, "?#") : path;
-	df_buf_put(&b, url, (size_t)(path - url));
-	df_buf_printf(&b, "/%s%s", name, end);
-	return df_buf_detach(&b);
-}
-
 /* The last error, kept across clean-up work that may overwrite it. */
 struct saved_error {
 	int code;
@@ -228,7 +209,7 @@ static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
 		goto out;
 	}
 	created = true;
-	if (!(url = url_with_database(dsn->url, name))) {
+	if (!(url = df_dsn_with_database(dsn->url, name))) {
 		error = df_error_set(DF_EINTERNAL, "cannot make the URL of the throwaway database");
 		goto out;
 	}

@@ -55,6 +55,7 @@
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
 #include "util/sha256.h"
+#include "schema/schema_int.h"
 #include "util/banned.h"
 
 struct my_conn {
@@ -1298,4 +1299,5 @@ const df_driver df_driver_mysql = {
 	.in_transaction = my_in_transaction,
 	.cancel_arm = my_cancel_arm,
 	.cancel = my_cancel,
+	.schema_read = df__schema_read_mysql,
 };

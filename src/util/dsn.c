@@ -316,3 +316,22 @@ void df_dsn_scrub(const df_dsn *dsn, char *text)
 		}
 	}
 }
+
+/*
+ * `url` with its database (the path after host[:port]) replaced by `name`,
+ * which needs no escaping.  Caller frees.
+ */
+char *df_dsn_with_database(const char *url, const char *name)
+{
+	const char *s = strstr(url, "://"), *path, *end;
+	df_buf b = DF_BUF_INIT;
+
+	if (!s)
+		return NULL;
+	s += 3;
+	path = s + strcspn(s, "/?#");
+	end = *path == '/' ? path + 1 + strcspn(path + 1, "?#") : path;
+	df_buf_put(&b, url, (size_t)(path - url));
+	df_buf_printf(&b, "/%s%s", name, end);
+	return df_buf_detach(&b);
+}

@@ -29,6 +29,8 @@ enum df_driver_caps {
 };
 
 typedef struct df_driver df_driver;
+struct df_schema;
+struct df_schema_opts;
 
 /* Every driver's connection struct starts with this (allocated zeroed). */
 typedef struct df_conn {
@@ -159,6 +161,13 @@ struct df_driver {
 	 * the statement).
 	 */
 	void (*cancel)(df_conn *conn);
+	/*
+	 * Read the schema of the connected database into `out` (an empty
+	 * model, see devflow/schema.h), in a fixed handful of bulk catalog
+	 * queries.  NULL: the engine has no reader.
+	 */
+	int (*schema_read)(df_conn *conn, struct df_schema *out,
+		const struct df_schema_opts *opts);
 };
 
 /* Built-in drivers (src/drivers/). */

@@ -1,0 +1,251 @@
+#ifndef DEVFLOW_SCHEMA_H
+#define DEVFLOW_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "devflow/review.h"
+#include "devflow/sql.h"
+#include "devflow/strlist.h"
+#include "devflow/sys/driver.h"
+
+/*
+ * The schema model: one engine-neutral description of a database's schema,
+ * read from the engine's catalogs (df_schema_read(), one driver method per
+ * engine), compared (df_schema_diff()) and turned into DDL in an order the
+ * engine accepts.  The library never prints: it returns structs and text.
+ *
+ * Objects are identified by a key, "<kind> <schema>.<name>" (table-scoped
+ * objects: "<kind> <schema>.<table>.<name>"; functions carry their argument
+ * types in the name).  Engines with one namespace use "" as the schema.
+ * Wherever the engine can print its own canonical definition of an object
+ * (pg_get_indexdef(), pg_get_viewdef(), SQLite's stored CREATE text,
+ * information_schema's VIEW_DEFINITION ...), the model keeps that text in
+ * `def`: two objects differ when their definitions differ, and the engine,
+ * not devflow, decided how each was spelt.
+ */
+
+/** Object kinds, in the order a schema is created. */
+typedef enum df_obj_kind {
+	DF_OBJ_SCHEMA = 0,
+	DF_OBJ_EXTENSION,
+	DF_OBJ_ENUM,
+	DF_OBJ_DOMAIN,
+	DF_OBJ_COMPOSITE,
+	DF_OBJ_SEQUENCE,
+	DF_OBJ_FUNCTION,        /**< functions, procedures, MySQL routines */
+	DF_OBJ_TABLE,
+	DF_OBJ_CONSTRAINT,      /**< primary key, unique, check, foreign key, exclusion */
+	DF_OBJ_INDEX,
+	DF_OBJ_VIEW,
+	DF_OBJ_MATVIEW,
+	DF_OBJ_TRIGGER,
+	DF_OBJ_POLICY,          /**< row-level security policies */
+	DF_OBJ_EVENT,           /**< MySQL/MariaDB events */
+	DF_OBJ_KIND_NR
+} df_obj_kind;
+
+/** "table", "view", "foreign key" ... (the kind's name in keys and JSON). */
+const char *df_obj_kind_name(df_obj_kind k);
+
+/** Constraint types (df_object.ctype). */
+enum {
+	DF_CONS_PRIMARY = 'p', DF_CONS_UNIQUE = 'u', DF_CONS_CHECK = 'c',
+	DF_CONS_FOREIGN = 'f', DF_CONS_EXCLUDE = 'x',
+};
+
+/** A column of a table, view or composite type.  Strings NULL when absent. */
+typedef struct df_column {
+	char *name;
+	char *type;             /**< as the engine prints it: "character varying(20)" */
+	char *default_expr;     /**< the default as the engine prints it */
+	char *collation;        /**< only when not the default one */
+	char *generated;        /**< expression of a generated column */
+	char *identity;         /**< "always", "by default" (PostgreSQL identity) */
+	char *extra;            /**< per-engine: MySQL "auto_increment", "on update ..." */
+	char *comment;
+	char *def;              /**< SQLite: the column's definition text, normalised */
+	bool notnull;
+	bool inherited;         /**< PostgreSQL: inherited, not declared locally */
+	bool virtual_gen;       /**< generated VIRTUAL (else STORED) */
+} df_column;
+
+/** One object of a schema.  Everything is owned by the df_schema. */
+typedef struct df_object {
+	df_obj_kind kind;
+	char *schema;           /**< namespace; "" on engines with one */
+	char *name;             /**< functions: "name(argtypes)" */
+	char *table;            /**< owning table of constraints, indexes, triggers,
+	                             policies; NULL otherwise */
+	char *def;              /**< the engine's definition text (see above) */
+	char *norm;             /**< SQLite: `def` normalised (tokens, one space,
+	                             quotes only where needed); compared instead
+	                             of `def`.  NULL elsewhere */
+	char *extra;            /**< per-engine attributes that count as a
+	                             difference, "key=value" lines */
+	char *comment;
+	df_column *cols;        /**< tables, views, composite types */
+	size_t ncols, acols;
+	df_strlist deps;        /**< keys of the objects this one depends on,
+	                             as the engine recorded them */
+	char ctype;             /**< constraints: DF_CONS_* */
+	char *key;              /**< see above; set by df_schema_add() */
+} df_object;
+
+/** A schema read from one database. */
+typedef struct df_schema {
+	df_dialect dialect;
+	df_object **v;          /**< sorted by key once df_schema_finish() ran */
+	size_t nr, alloc;
+	df_strlist not_compared; /**< object kinds devflow does not compare here */
+	int server_version;     /**< as df_identity.version_num */
+} df_schema;
+
+/** Options of df_schema_read(). */
+typedef struct df_schema_opts {
+	unsigned int version;           /**< DF_SCHEMA_OPTS_VERSION */
+	/** PostgreSQL: the schemas to read (NULL or empty: every schema but
+	 *  the system ones and those of extensions). */
+	const df_strlist *schemas;
+	/** Tables to leave out (devflow's tracking and audit tables). */
+	const df_strlist *exclude_tables;
+} df_schema_opts;
+#define DF_SCHEMA_OPTS_VERSION 1
+#define DF_SCHEMA_OPTS_INIT { DF_SCHEMA_OPTS_VERSION, NULL, NULL }
+
+/**
+ * Read the schema of the connected database (the driver's schema_read).
+ * @param out   a new schema (free with df_schema_free())
+ * @param opts  NULL for the defaults
+ * @return 0, or the driver's error (DF_EINTERNAL when the engine has no reader)
+ */
+int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts);
+
+/**
+ * A .sql file's schema: the file is loaded into a throwaway database of
+ * `engine` ("sqlite": in memory; "postgres", "mysql": a temporary database
+ * on `server`, dropped afterwards whatever happens) and read back.  A
+ * statement that fails is an error at file:line:column.  `n` tells two
+ * loads of one run apart.
+ */
+int df_schema_load_file(df_schema **out, const char *path, const char *engine,
+	const df_dsn *server, const df_schema_opts *opts, int n);
+
+int df_schema_new(df_schema **out, df_dialect d);
+void df_schema_free(df_schema *s);
+
+/**
+ * Add an object (its strings copied; NULL allowed except name) and return
+ * it in *out (borrowed) for columns and dependencies to be added.
+ */
+int df_schema_add(df_object **out, df_schema *s, df_obj_kind kind, const char *schema,
+	const char *name, const char *table, const char *def);
+int df_object_add_column(df_column **out, df_object *o, const char *name, const char *type);
+/** Add a dependency on the object of that kind and name (deduplicated). */
+int df_object_add_dep(df_object *o, df_obj_kind kind, const char *schema, const char *name,
+	const char *table);
+/** Set a string field of an object or column (copied; NULL clears). */
+int df_schema_set(char **field, const char *value);
+/** Sort by key, drop dependencies on objects the schema does not hold and
+ *  duplicate keys (DF_EINTERNAL). Call once after reading. */
+int df_schema_finish(df_schema *s);
+/** The object with that key, or NULL (after df_schema_finish()). */
+const df_object *df_schema_find(const df_schema *s, const char *key);
+/** The key of an object: caller frees. */
+char *df_schema_key(df_obj_kind kind, const char *schema, const char *name, const char *table);
+
+/**
+ * Serialise: a stable text (one object after another, by key; the same
+ * schema always gives the same bytes), JSON (an array of objects), and the
+ * SHA-256 (hex) of the text.  Strings returned are the caller's.
+ */
+int df_schema_text(char **out, const df_schema *s);
+int df_schema_json(char **out, const df_schema *s);
+int df_schema_hash(char out[65], const df_schema *s);
+
+/* ---- diff ---------------------------------------------------------------- */
+
+typedef enum df_change_op {
+	DF_CHANGE_DROP = 0,
+	DF_CHANGE_ALTER,
+	DF_CHANGE_CREATE,
+} df_change_op;
+
+/** "drop", "alter", "create". */
+const char *df_change_op_name(df_change_op op);
+
+/** One change: one or more statements about one object. */
+typedef struct df_change {
+	df_change_op op;
+	df_obj_kind kind;
+	char *object;           /**< the object's key */
+	char *sql;              /**< statements, each ending in ";\n" */
+	bool destroys_data;     /**< drops a table, a column, or rewrites values */
+	df_review_risk risk;    /**< highest risk of a review finding (df_diff_review) */
+	df_strlist hazards;     /**< "rule: message" of the review's findings and
+	                             devflow's own warnings */
+} df_change;
+
+typedef struct df_diff {
+	df_dialect dialect;
+	df_change *v;           /**< in the order they must run */
+	size_t nr, alloc;
+	df_strlist not_compared; /**< union of both sides' */
+	char *preamble;         /**< statements to run before (SQLite: PRAGMA), or NULL */
+	char *postamble;        /**< and after, or NULL */
+} df_diff;
+
+/**
+ * The changes that turn `from` into `to` (same dialect), ordered: a
+ * dependency graph of both sides (drops in reverse dependency order, creates
+ * in dependency order, views dropped and re-created around the column
+ * changes under them, foreign keys added after every table exists); SQLite
+ * tables that ALTER cannot change are rebuilt.  Two equal schemas give no
+ * change.
+ */
+int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to);
+/**
+ * Renames are never guessed: the `-- devflow:renamed-from OLD` lines of a
+ * schema file (before `CREATE TABLE NEW`, or before a column's line in
+ * one), as "table\tNEW\tOLD" and "column\tTABLE\tNEW\tOLD" entries.
+ */
+int df_schema_renames_read(df_strlist *out, const char *path);
+/**
+ * df_schema_diff() after renaming in `from` (which changes) the tables and
+ * columns `renames` names, where `from` has the old name and `to` the new
+ * one: the renames come first in the result, then what is left to change.
+ */
+int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
+	const df_strlist *renames);
+void df_diff_free(df_diff *d);
+/** The whole script (preamble, every change, postamble); caller frees. */
+int df_diff_sql(char **out, const df_diff *d);
+/**
+ * Review every change with db review's rules (df_review_run()): fills
+ * `risk` and adds each finding to `hazards`.  pg_version 0: 15.
+ */
+int df_diff_review(df_diff *d, int pg_version, const df_strlist *disabled);
+
+/* ---- drift: the schema a migrate left ------------------------------------ */
+
+/**
+ * Record a schema as the one devflow left on `env`: writes
+ * `dir`/.devflow/schema/<env>.schema (the text serialisation, headed by
+ * its hash), atomically.
+ */
+int df_schema_record(const char *dir, const char *env, const df_schema *s);
+/**
+ * The recorded hash and text for `env`: *hash (65 bytes) and *text (caller
+ * frees).  DF_ENOTFOUND when nothing was recorded.
+ */
+int df_schema_recorded(char hash[65], char **text, const char *dir, const char *env);
+/**
+ * Whether the live schema `s` differs from the recorded one: *drifted set;
+ * *changes (caller frees, may be NULL) is a unified list of the object keys
+ * that were added (+), removed (-) or changed (~).  DF_ENOTFOUND when
+ * nothing was recorded.
+ */
+int df_schema_drift(bool *drifted, char **changes, const char *dir, const char *env,
+	const df_schema *s);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * devflow db diff [--from A] [--to B] [--exit-code] [--schema NAME]
+ *                 [--dialect D] [--format sql]
+ *
+ * The DDL that turns A into B.  A side is an environment, a URL, or a .sql
+ * file; a file is loaded into a throwaway database (SQLite in memory; on a
+ * server a temporary database on the other side's server, or the target's)
+ * and read back, so the engine is the parser.  Defaults: --from the target,
+ * --to the declarative schema file ([project] schema, schema.sql).
+ *
+ * This file keeps to the library's public API and to cli.h's output
+ * helpers; it opens its own connections instead of a CLI session.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "devflow/schema.h"
+#include "util/banned.h"
+
+struct side {
+	const char *arg;        /* as given */
+	bool is_file;
+	char *label;            /* redacted URL, env name or file path */
+	df_target *target;      /* env or URL */
+	df_dsn *dsn;            /* URL only (owned) */
+	df_schema *schema;
+};
+
+static bool looks_like_url(const char *s)
+{
+	return strstr(s, "://") || !strncmp(s, "sqlite:", 7);
+}
+
+static bool looks_like_file(const char *s)
+{
+	size_t n = strlen(s);
+	struct stat st;
+
+	return (n > 4 && !strcmp(s + n - 4, ".sql")) || (!looks_like_url(s) && strchr(s, '/') &&
+		stat(s, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+static const df_dsn *side_dsn(const struct side *s)
+{
+	return s->target ? s->target->dsn : s->dsn;
+}
+
+static int open_side(struct side *s, const df_config *cfg, struct cli_ctx *ctx)
+{
+	int error;
+
+	if (s->is_file)
+		return 0;
+	if (looks_like_url(s->arg)) {
+		if ((error = df_target_resolve(&s->target, cfg, ctx->env, s->arg)) < 0)
+			return error;
+	} else if ((error = df_target_resolve(&s->target, cfg, s->arg, NULL)) < 0)
+		return error;
+	if (!(s->label = strdup(s->target->redacted)))
+		return df_error_oom();
+	return 0;
+}
+
+static void scrub_error(const df_dsn *dsn)
+{
+	const df_error *e = df_error_last();
+	if (e && e->message && dsn)
+		df_dsn_scrub(dsn, e->message);
+}
+
+static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
+	const df_schema_opts *opts, long wait_ms)
+{
+	df_conn *conn = NULL;
+	df_dsn copy = *dsn;
+	int error;
+
+	copy.wait_ms = wait_ms;
+	/* diff only reads: it never creates a SQLite file */
+	if (!strcmp(dsn->engine, "sqlite") && dsn->database && strcmp(dsn->database, ":memory:") &&
+	    !strchr(dsn->database, '?') && access(dsn->database, F_OK) < 0) {
+		df_error_set(DF_EUSAGE, "the SQLite database '%s' does not exist", dsn->database);
+		df_error_hint("run 'devflow db migrate' first, or compare with a .sql file");
+		return DF_EUSAGE;
+	}
+	if ((error = df_conn_open(&conn, &copy)) < 0) {
+		scrub_error(dsn);
+		df_error_prefix("cannot connect to %s", redacted);
+		return error;
+	}
+	error = df_schema_read(out, conn, opts);
+	scrub_error(dsn);
+	df_conn_close(conn);
+	return error;
+}
+
+static void side_release(struct side *s)
+{
+	free(s->label);
+	df_target_free(s->target);
+	df_dsn_free(s->dsn);
+	df_schema_free(s->schema);
+}
+
+static json_t *strlist_json(const df_strlist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->nr; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
+}
+
+int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
+{
+	const char *from_arg = NULL, *to_arg = NULL, *schema_name = NULL, *dialect = NULL,
+		*format = NULL;
+	bool exit_code = false;
+	struct cli_opt opts[] = {
+		{ "--from", 1, &from_arg, NULL },
+		{ "--to", 1, &to_arg, NULL },
+		{ "--schema", 1, &schema_name, NULL },
+		{ "--dialect", 1, &dialect, NULL },
+		{ "--format", 1, &format, NULL },
+		{ "--exit-code", 0, NULL, &exit_code },
+		{ NULL, 0, NULL, NULL },
+	};
+	struct side sides[2];
+	df_config *cfg = NULL;
+	df_diff *diff = NULL;
+	df_strlist exclude = DF_STRLIST_INIT, schemas = DF_STRLIST_INIT, renames = DF_STRLIST_INIT;
+	df_schema_opts sopts = DF_SCHEMA_OPTS_INIT;
+	char *script = NULL, *schema_file = NULL, **ops;
+	const char *engine = NULL;
+	const df_dsn *server = NULL;
+	int nops, error = 0, status;
+
+	memset(sides, 0, sizeof(sides));
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
+		return CLI_EXIT_USAGE;
+	if (nops)
+		return cli_usage_error(ctx, "unexpected argument '%s'", ops[0]);
+	if (format && strcmp(format, "sql"))
+		return cli_usage_error(ctx, "unknown format '%s' for db diff (known: sql)", format);
+	if (dialect) {
+		df_dialect d;
+		if (df_dialect_parse(&d, dialect) < 0)
+			return cli_usage_error(ctx, "unknown dialect '%s' (postgres, mysql or sqlite)", dialect);
+		engine = df_dialect_name(d);
+	}
+	if ((error = df_config_load(&cfg, ".")) < 0)
+		goto fail;
+	if (!to_arg) {
+		if (!(schema_file = df_config_path(cfg, cfg->schema))) {
+			error = df_error_oom();
+			goto fail;
+		}
+		to_arg = schema_file;
+	}
+	sides[0].arg = from_arg;
+	sides[1].arg = to_arg;
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &sides[i];
+		if (!s->arg) {
+			/* the target */
+			if ((error = df_target_resolve(&s->target, cfg, ctx->env, ctx->url)) < 0 ||
+			    !(s->label = strdup(s->target->redacted))) {
+				error = error < 0 ? error : df_error_oom();
+				goto fail;
+			}
+			continue;
+		}
+		s->is_file = looks_like_file(s->arg);
+		if (s->is_file) {
+			if (!(s->label = strdup(s->arg))) {
+				error = df_error_oom();
+				goto fail;
+			}
+		} else if ((error = open_side(s, cfg, ctx)) < 0)
+			goto fail;
+	}
+	/* the engine: the databases', else --dialect, else the target's */
+	for (int i = 0; i < 2; i++) {
+		const df_dsn *d = side_dsn(&sides[i]);
+		if (!d)
+			continue;
+		if (engine && strcmp(engine, d->engine)) {
+			error = df_error_set(DF_EUSAGE, "cannot compare %s with %s: one is %s, the other %s",
+				sides[0].label, sides[1].label, engine, d->engine);
+			goto fail;
+		}
+		engine = d->engine;
+		if (!server && strcmp(d->engine, "sqlite"))
+			server = d;
+		ctx->dsn = d;
+	}
+	if (!engine || (!server && strcmp(engine, "sqlite"))) {
+		df_target *t = NULL;
+		if ((error = df_target_resolve(&t, cfg, ctx->env, ctx->url)) < 0)
+			goto fail;
+		if (!engine)
+			engine = t->dsn->engine;
+		if (!server && !strcmp(t->dsn->engine, engine)) {
+			/* keep it alive with side 0 when that side is a file */
+			if (sides[0].is_file && !sides[0].target) {
+				sides[0].target = t;
+				server = t->dsn;
+				t = NULL;
+			} else if (sides[1].is_file && !sides[1].target) {
+				sides[1].target = t;
+				server = t->dsn;
+				t = NULL;
+			}
+		}
+		df_target_free(t);
+	}
+	json_object_set_new(ctx->result, "engine", json_string(engine));
+	json_object_set_new(ctx->result, "from", json_string(sides[0].label));
+	json_object_set_new(ctx->result, "to", json_string(sides[1].label));
+
+	if ((error = df_strlist_push(&exclude, cfg->table)) < 0 ||
+	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0)
+		goto fail;
+	sopts.exclude_tables = &exclude;
+	if (schema_name) {
+		if ((error = df_strlist_push(&schemas, schema_name)) < 0)
+			goto fail;
+		sopts.schemas = &schemas;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &sides[i];
+		if (s->is_file)
+			error = df_schema_load_file(&s->schema, s->arg, engine, server, &sopts, i);
+		else
+			error = read_db(&s->schema, side_dsn(s), s->label, &sopts,
+				ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms);
+		if (error < 0)
+			goto fail;
+	}
+	if (sides[1].is_file && (error = df_schema_renames_read(&renames, sides[1].arg)) < 0)
+		goto fail;
+	if ((error = df_schema_diff_renamed(&diff, sides[0].schema, sides[1].schema, &renames)) < 0 ||
+	    (error = df_diff_review(diff, sides[0].schema->server_version / 10000,
+		&cfg->review_disabled)) < 0 ||
+	    (error = df_diff_sql(&script, diff)) < 0)
+		goto fail;
+
+	if (ctx->json) {
+		json_t *changes = json_array();
+		for (size_t i = 0; i < diff->nr; i++) {
+			const df_change *c = &diff->v[i];
+			json_t *o = json_object();
+			json_object_set_new(o, "kind", json_string(df_obj_kind_name(c->kind)));
+			json_object_set_new(o, "op", json_string(df_change_op_name(c->op)));
+			json_object_set_new(o, "object", json_string(c->object));
+			json_object_set_new(o, "sql", json_string(c->sql));
+			json_object_set_new(o, "risk", json_string(df_review_risk_name(c->risk)));
+			json_object_set_new(o, "destroys_data", json_boolean(c->destroys_data));
+			json_object_set_new(o, "hazards", strlist_json(&c->hazards));
+			json_array_append_new(changes, o);
+		}
+		json_object_set_new(ctx->result, "changes", changes);
+		json_object_set_new(ctx->result, "sql", json_string(script));
+		json_object_set_new(ctx->result, "not_compared", strlist_json(&diff->not_compared));
+		json_object_set_new(ctx->result, "ok", json_true());
+	} else if (diff->nr) {
+		if (diff->preamble)
+			fputs(diff->preamble, stdout);
+		for (size_t i = 0; i < diff->nr; i++) {
+			const df_change *c = &diff->v[i];
+			fputc('\n', stdout);
+			if (c->destroys_data)
+				printf("-- devflow: DESTROYS DATA (%s %s)\n", df_change_op_name(c->op), c->object);
+			for (size_t k = 0; k < c->hazards.nr; k++)
+				printf("-- %s\n", c->hazards.v[k]);
+			fputs(c->sql, stdout);
+		}
+		if (diff->postamble)
+			printf("\n%s", diff->postamble);
+		if (diff->not_compared.nr) {
+			printf("\n-- not compared:");
+			for (size_t i = 0; i < diff->not_compared.nr; i++)
+				printf("%s %s", i ? "," : "", diff->not_compared.v[i]);
+			putchar('\n');
+		}
+	} else if (ctx->verbose) {
+		fprintf(stderr, "no difference between %s and %s\n", sides[0].label, sides[1].label);
+	}
+	status = cli_finish(ctx, exit_code && diff->nr ? CLI_EXIT_FAILED : CLI_EXIT_OK);
+	goto out;
+fail:
+	status = cli_fail(ctx, error);
+out:
+	free(script);
+	free(schema_file);
+	df_diff_free(diff);
+	df_strlist_release(&exclude);
+	df_strlist_release(&schemas);
+	df_strlist_release(&renames);
+	for (int i = 0; i < 2; i++)
+		side_release(&sides[i]);
+	df_config_free(cfg);
+	return status;
+}

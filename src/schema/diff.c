@@ -1,0 +1,715 @@
+/*
+ * Two schema models -> ordered changes.
+ *
+ * 1. Match the objects of both sides by key: only in `from` -> drop, only
+ *    in `to` -> create, in both but different -> alter where the dialect's
+ *    ALTER can do it, else drop and create again ("recreate").
+ * 2. Cascade: an object dropped or recreated takes its dependents (as the
+ *    engine recorded them) with it; they are created again when `to` has
+ *    them.  A table whose columns change type or go away has the views on
+ *    it dropped and created again around the change.
+ * 3. Order: one graph over every step.  A step that drops X runs after the
+ *    steps that drop or alter what depends on X (in `from`); a step that
+ *    creates or alters Y runs after the steps that create or alter what Y
+ *    depends on (in `to`); a drop runs before the create of the same key.
+ *    Ready steps are taken drops first, then alters, then creates, each
+ *    by kind (types before tables, tables before constraints and views,
+ *    foreign keys after every other constraint) and by key, so the output
+ *    is stable.  Foreign keys are their own steps, so a cycle of them is
+ *    just two tables created and two constraints added afterwards.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "devflow/error.h"
+#include "schema/diff_int.h"
+#include "util/banned.h"
+
+const char *df_change_op_name(df_change_op op)
+{
+	return op == DF_CHANGE_DROP ? "drop" : op == DF_CHANGE_ALTER ? "alter" : "create";
+}
+
+struct step {
+	df_change_op op;
+	const df_object *obj;           /* from (drop) or to (create, alter) */
+	const df_object *old;           /* alter: the from side */
+	df_buf sql;
+	bool destroys;
+	df_strlist hazards;
+	size_t *after;                  /* steps this one must follow */
+	size_t nafter, aafter;
+	size_t *next;                   /* steps that follow this one */
+	size_t nnext, anext;
+	size_t indeg;
+	int rank;
+	bool skip;                      /* absorbed by another step */
+};
+
+/* What happens to each object of each side. */
+enum fate { KEEP = 0, DROP, CREATE, ALTER, RECREATE };
+
+struct ctx {
+	const df_schema *from, *to;
+	const df__ddl *ddl;
+	enum fate *ffrom, *fto;         /* per object of from / to */
+	size_t *dep_start, *dep_list;   /* reverse deps of `from`: dependents of i */
+	struct step *steps;
+	size_t nsteps, asteps;
+	/* per object index: its step index, or SIZE_MAX */
+	size_t *drop_of, *create_of, *alter_of;   /* drop_of by from index; others by to index */
+};
+
+#define NONE ((size_t)-1)
+
+static size_t index_of(const df_schema *s, const char *key)
+{
+	size_t lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, s->v[mid]->key);
+		if (!c)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NONE;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+bool df__column_equal(const df_column *a, const df_column *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->type, b->type) &&
+		str_eq(a->default_expr, b->default_expr) && str_eq(a->collation, b->collation) &&
+		str_eq(a->generated, b->generated) && str_eq(a->identity, b->identity) &&
+		str_eq(a->extra, b->extra) && str_eq(a->comment, b->comment) &&
+		str_eq(a->def, b->def) && a->notnull == b->notnull &&
+		a->inherited == b->inherited && a->virtual_gen == b->virtual_gen;
+}
+
+bool df__object_equal(const df_object *a, const df_object *b)
+{
+	if (a->kind != b->kind || a->ctype != b->ctype || a->ncols != b->ncols ||
+	    !(a->norm && b->norm ? str_eq(a->norm, b->norm) : str_eq(a->def, b->def)) || !str_eq(a->extra, b->extra) || !str_eq(a->comment, b->comment))
+		return false;
+	for (size_t i = 0; i < a->ncols; i++)
+		if (!df__column_equal(&a->cols[i], &b->cols[i]))
+			return false;
+	return true;
+}
+
+/* The table (or view, materialized view) a table-scoped object belongs to. */
+static size_t owner_of(const df_schema *s, const df_object *o)
+{
+	static const df_obj_kind kinds[] = { DF_OBJ_TABLE, DF_OBJ_MATVIEW, DF_OBJ_VIEW };
+
+	if (!o->table)
+		return NONE;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		char *key = df_schema_key(kinds[k], o->schema, o->table, NULL);
+		size_t t = key ? index_of(s, key) : NONE;
+		free(key);
+		if (t != NONE)
+			return t;
+	}
+	return NONE;
+}
+
+/* ---- steps -------------------------------------------------------------- */
+
+static int add_step(size_t *out, struct ctx *c, df_change_op op, const df_object *obj,
+	const df_object *old)
+{
+	struct step *st;
+
+	if (c->nsteps == c->asteps) {
+		size_t n = c->asteps ? c->asteps * 2 : 64;
+		struct step *v = realloc(c->steps, n * sizeof(*v));
+		if (!v)
+			return df_error_oom();
+		c->steps = v;
+		c->asteps = n;
+	}
+	st = &c->steps[c->nsteps];
+	memset(st, 0, sizeof(*st));
+	df_buf_init(&st->sql);
+	st->op = op;
+	st->obj = obj;
+	st->old = old;
+	*out = c->nsteps++;
+	return 0;
+}
+
+static int push_idx(size_t **v, size_t *n, size_t *a, size_t x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == x)
+			return 0;
+	if (*n == *a) {
+		size_t m = *a ? *a * 2 : 4;
+		size_t *nv = realloc(*v, m * sizeof(*nv));
+		if (!nv)
+			return df_error_oom();
+		*v = nv;
+		*a = m;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* `later` runs after `first` */
+static int edge(struct ctx *c, size_t first, size_t later)
+{
+	if (first == NONE || later == NONE || first == later)
+		return 0;
+	return push_idx(&c->steps[later].after, &c->steps[later].nafter,
+		&c->steps[later].aafter, first);
+}
+
+/* ---- cascade ------------------------------------------------------------ */
+
+static int build_reverse_deps(struct ctx *c)
+{
+	const df_schema *s = c->from;
+	size_t total = 0, *fill;
+
+	if (!(c->dep_start = calloc(s->nr + 1, sizeof(size_t))))
+		return df_error_oom();
+	for (size_t i = 0; i < s->nr; i++)
+		for (size_t d = 0; d < s->v[i]->deps.nr; d++) {
+			size_t j = index_of(s, s->v[i]->deps.v[d]);
+			if (j != NONE) {
+				c->dep_start[j + 1]++;
+				total++;
+			}
+		}
+	for (size_t i = 0; i < s->nr; i++)
+		c->dep_start[i + 1] += c->dep_start[i];
+	if (!(c->dep_list = malloc((total ? total : 1) * sizeof(size_t))) ||
+	    !(fill = calloc(s->nr + 1, sizeof(size_t))))
+		return df_error_oom();
+	for (size_t i = 0; i < s->nr; i++)
+		for (size_t d = 0; d < s->v[i]->deps.nr; d++) {
+			size_t j = index_of(s, s->v[i]->deps.v[d]);
+			if (j != NONE)
+				c->dep_list[c->dep_start[j] + fill[j]++] = i;
+		}
+	free(fill);
+	return 0;
+}
+
+/*
+ * Object `i` of `from` goes away for a while (dropped or recreated): what
+ * depends on it is recreated when `to` keeps it.  Tables are never
+ * recreated for this (their columns are altered instead); with
+ * `through_tables`, the views on a dependent table are recreated too.
+ */
+static void cascade(struct ctx *c, size_t i, bool through_tables, bool only_views, int depth)
+{
+	if (depth > 64)
+		return;
+	for (size_t k = c->dep_start[i]; k < c->dep_start[i + 1]; k++) {
+		size_t y = c->dep_list[k];
+		const df_object *o = c->from->v[y];
+		size_t t;
+		if (o->kind == DF_OBJ_TABLE) {
+			if (through_tables && c->from->v[i]->kind != DF_OBJ_TABLE)
+				cascade(c, y, false, true, depth + 1);
+			continue;
+		}
+		if (only_views && o->kind != DF_OBJ_VIEW && o->kind != DF_OBJ_MATVIEW)
+			continue;
+		if (c->ffrom[y] != KEEP && c->ffrom[y] != ALTER)
+			continue;
+		if ((t = index_of(c->to, o->key)) == NONE)
+			continue;
+		c->ffrom[y] = RECREATE;
+		c->fto[t] = RECREATE;
+		cascade(c, y, through_tables, false, depth + 1);
+	}
+}
+
+/* ---- ranks: the order among steps the graph leaves free ----------------- */
+
+static int kind_rank(const df_object *o)
+{
+	if (o->kind == DF_OBJ_CONSTRAINT && o->ctype == DF_CONS_FOREIGN)
+		return DF_OBJ_KIND_NR;          /* after every other kind */
+	if (o->kind == DF_OBJ_SEQUENCE || o->kind == DF_OBJ_FUNCTION)
+		return o->kind;
+	return o->kind;
+}
+
+static int rank_of(const struct step *st)
+{
+	int k = kind_rank(st->obj);
+
+	switch (st->op) {
+	case DF_CHANGE_DROP: return 0 * 100 + (DF_OBJ_KIND_NR - k);
+	case DF_CHANGE_ALTER: return 1 * 100 + k;
+	default: return 2 * 100 + k;
+	}
+}
+
+static int step_cmp(const struct ctx *c, size_t a, size_t b)
+{
+	const struct step *x = &c->steps[a], *y = &c->steps[b];
+	int r;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if ((r = strcmp(x->obj->key, y->obj->key)))
+		return r;
+	return a < b ? -1 : a > b;
+}
+
+/* a binary heap of step indices */
+struct heap {
+	size_t *v;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, const struct ctx *c, size_t x)
+{
+	size_t i = h->n++;
+
+	h->v[i] = x;
+	while (i && step_cmp(c, h->v[i], h->v[(i - 1) / 2]) < 0) {
+		size_t p = (i - 1) / 2, t = h->v[p];
+		h->v[p] = h->v[i];
+		h->v[i] = t;
+		i = p;
+	}
+}
+
+static size_t heap_pop(struct heap *h, const struct ctx *c)
+{
+	size_t top = h->v[0], i = 0;
+
+	h->v[0] = h->v[--h->n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && step_cmp(c, h->v[l], h->v[m]) < 0)
+			m = l;
+		if (r < h->n && step_cmp(c, h->v[r], h->v[m]) < 0)
+			m = r;
+		if (m == i)
+			break;
+		size_t t = h->v[m];
+		h->v[m] = h->v[i];
+		h->v[i] = t;
+		i = m;
+	}
+	return top;
+}
+
+static size_t sequence_owner(const df_schema *s, const df_object *o);
+
+/* ---- the diff ----------------------------------------------------------- */
+
+/* The step that drops from-object `i`, or (absorbed) its table's. */
+static size_t drop_step(struct ctx *c, size_t i)
+{
+	const df_object *o = c->from->v[i];
+	size_t t;
+
+	/* an absorbed drop is its table's */
+	if (c->drop_of[i] != NONE && !c->steps[c->drop_of[i]].skip)
+		return c->drop_of[i];
+	t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	if (t != NONE && c->drop_of[t] != NONE)
+		return c->drop_of[t];
+	return c->drop_of[i];
+}
+
+static int order_steps(struct ctx *c, df_diff *d)
+{
+	const df_schema *f = c->from, *t = c->to;
+	struct heap h = { NULL, 0 };
+	size_t emitted = 0;
+	int error = 0;
+
+	/* drops after the drops and alters of their dependents (from) */
+	for (size_t y = 0; y < f->nr; y++) {
+		size_t ty = index_of(t, f->v[y]->key);
+		size_t dy = drop_step(c, y), ay = ty != NONE ? c->alter_of[ty] : NONE;
+		for (size_t k = 0; k < f->v[y]->deps.nr; k++) {
+			size_t x = index_of(f, f->v[y]->deps.v[k]), tx;
+			if (x == NONE)
+				continue;
+			if ((error = edge(c, dy, drop_step(c, x))) < 0 ||
+			    (error = edge(c, ay, drop_step(c, x))) < 0)
+				goto out;
+			/* a dependent goes before the alter of what it depends on */
+			tx = index_of(t, f->v[x]->key);
+			if (tx != NONE && (error = edge(c, dy, c->alter_of[tx])) < 0)
+				goto out;
+		}
+	}
+	/* creates and alters after the creates and alters of what they need (to) */
+	for (size_t y = 0; y < t->nr; y++) {
+		size_t cy = c->create_of[y], ay = c->alter_of[y];
+		if (cy == NONE && ay == NONE)
+			continue;
+		for (size_t k = 0; k < t->v[y]->deps.nr; k++) {
+			size_t x = index_of(t, t->v[y]->deps.v[k]);
+			if (x == NONE)
+				continue;
+			if ((error = edge(c, c->create_of[x], cy)) < 0 ||
+			    (error = edge(c, c->create_of[x], ay)) < 0 ||
+			    (error = edge(c, c->alter_of[x], cy)) < 0)
+				goto out;
+		}
+		/* drop before create of the same key */
+		if (cy != NONE) {
+			size_t fy = index_of(f, t->v[y]->key);
+			if (fy != NONE && (error = edge(c, drop_step(c, fy), cy)) < 0)
+				goto out;
+		}
+	}
+	/* the graph's forward lists */
+	for (size_t i = 0; i < c->nsteps; i++) {
+		struct step *st = &c->steps[i];
+		st->rank = rank_of(st);
+		for (size_t k = 0; k < st->nafter; k++) {
+			struct step *p = &c->steps[st->after[k]];
+			if ((error = push_idx(&p->next, &p->nnext, &p->anext, i)) < 0)
+				goto out;
+			st->indeg++;
+		}
+	}
+	if (!(h.v = malloc((c->nsteps ? c->nsteps : 1) * sizeof(size_t)))) {
+		error = df_error_oom();
+		goto out;
+	}
+	if (!(d->v = calloc(c->nsteps ? c->nsteps : 1, sizeof(df_change)))) {
+		error = df_error_oom();
+		goto out;
+	}
+	for (size_t i = 0; i < c->nsteps; i++)
+		if (!c->steps[i].indeg)
+			heap_push(&h, c, i);
+	while (emitted < c->nsteps) {
+		size_t i;
+		struct step *st;
+		if (!h.n) {
+			/* a cycle: take the first step left, in rank order, and say so */
+			size_t best = NONE;
+			for (size_t k = 0; k < c->nsteps; k++)
+				if (c->steps[k].indeg != NONE && c->steps[k].indeg &&
+				    (best == NONE || step_cmp(c, k, best) < 0))
+					best = k;
+			if (best == NONE)
+				break;
+			c->steps[best].indeg = 0;
+			df_strlist_push(&c->steps[best].hazards,
+				"devflow: a dependency cycle: this change was placed before something it depends on");
+			heap_push(&h, c, best);
+		}
+		i = heap_pop(&h, c);
+		st = &c->steps[i];
+		st->indeg = NONE;
+		emitted++;
+		for (size_t k = 0; k < st->nnext; k++) {
+			struct step *n = &c->steps[st->next[k]];
+			if (n->indeg != NONE && n->indeg && --n->indeg == 0)
+				heap_push(&h, c, st->next[k]);
+		}
+		if (st->skip || !st->sql.size)
+			continue;
+		df_change *ch = &d->v[d->nr++];
+		ch->op = st->op;
+		ch->kind = st->obj->kind;
+		if (!(ch->object = strdup(st->obj->key))) {
+			error = df_error_oom();
+			goto out;
+		}
+		ch->sql = df_buf_detach(&st->sql);
+		ch->destroys_data = st->destroys;
+		ch->hazards = st->hazards;
+		memset(&st->hazards, 0, sizeof(st->hazards));
+		if (!ch->sql) {
+			error = df_error_oom();
+			goto out;
+		}
+	}
+	d->alloc = c->nsteps;
+out:
+	free(h.v);
+	return error;
+}
+
+static void ctx_release(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nsteps; i++) {
+		df_buf_release(&c->steps[i].sql);
+		df_strlist_release(&c->steps[i].hazards);
+		free(c->steps[i].after);
+		free(c->steps[i].next);
+	}
+	free(c->steps);
+	free(c->ffrom);
+	free(c->fto);
+	free(c->dep_start);
+	free(c->dep_list);
+	free(c->drop_of);
+	free(c->create_of);
+	free(c->alter_of);
+}
+
+void df_diff_free(df_diff *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nr; i++) {
+		free(d->v[i].object);
+		free(d->v[i].sql);
+		df_strlist_release(&d->v[i].hazards);
+	}
+	free(d->v);
+	df_strlist_release(&d->not_compared);
+	free(d->preamble);
+	free(d->postamble);
+	free(d);
+}
+
+/* Is the table of a from-object dropped (not recreated around it)? */
+/*
+ * The table that owns a sequence ("owned_by=schema.table.column", names
+ * quoted where they need it): the sequence goes when the table goes.
+ */
+static size_t sequence_owner(const df_schema *s, const df_object *o)
+{
+	df_buf v = DF_BUF_INIT, part[3] = { DF_BUF_INIT, DF_BUF_INIT, DF_BUF_INIT };
+	size_t n = 0, t = NONE;
+	bool quoted = false;
+
+	if (o->kind != DF_OBJ_SEQUENCE || !df__extra_get(o, "owned_by", &v))
+		goto out;
+	for (const char *p = v.ptr; *p && n < 3; p++) {
+		if (*p == '"') {
+			if (quoted && p[1] == '"') {
+				df_buf_putc(&part[n], '"');
+				p++;
+			} else
+				quoted = !quoted;
+		} else if (*p == '.' && !quoted)
+			n++;
+		else
+			df_buf_putc(&part[n], *p);
+	}
+	if (n == 2) {
+		char *key = df_schema_key(DF_OBJ_TABLE, part[0].ptr, part[1].ptr, NULL);
+		t = key ? index_of(s, key) : NONE;
+		free(key);
+	}
+out:
+	df_buf_release(&v);
+	for (int i = 0; i < 3; i++)
+		df_buf_release(&part[i]);
+	return t;
+}
+
+static bool table_dropped(struct ctx *c, const df_object *o)
+{
+	size_t t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+
+	return t != NONE && (c->ffrom[t] == DROP || c->ffrom[t] == RECREATE);
+}
+
+int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
+{
+	struct ctx c;
+	df_diff *d = NULL;
+	int error = 0;
+	size_t i, j;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	if (from->dialect != to->dialect)
+		return df_error_set(DF_EUSAGE, "cannot compare a %s schema with a %s one",
+			df_dialect_name(from->dialect), df_dialect_name(to->dialect));
+	c.from = from;
+	c.to = to;
+	c.ddl = df__ddl_for(from->dialect);
+	if (!(d = calloc(1, sizeof(*d))) ||
+	    !(c.ffrom = calloc(from->nr + 1, sizeof(*c.ffrom))) ||
+	    !(c.fto = calloc(to->nr + 1, sizeof(*c.fto))) ||
+	    !(c.drop_of = malloc((from->nr + 1) * sizeof(size_t))) ||
+	    !(c.create_of = malloc((to->nr + 1) * sizeof(size_t))) ||
+	    !(c.alter_of = malloc((to->nr + 1) * sizeof(size_t)))) {
+		error = df_error_oom();
+		goto out;
+	}
+	d->dialect = from->dialect;
+	for (i = 0; i < from->nr; i++)
+		c.drop_of[i] = NONE;
+	for (i = 0; i < to->nr; i++)
+		c.create_of[i] = c.alter_of[i] = NONE;
+	for (i = 0; i < from->not_compared.nr; i++)
+		if ((error = df_strlist_push(&d->not_compared, from->not_compared.v[i])) < 0)
+			goto out;
+	for (i = 0; i < to->not_compared.nr; i++) {
+		bool dup = false;
+		for (j = 0; j < d->not_compared.nr; j++)
+			dup = dup || !strcmp(d->not_compared.v[j], to->not_compared.v[i]);
+		if (!dup && (error = df_strlist_push(&d->not_compared, to->not_compared.v[i])) < 0)
+			goto out;
+	}
+	if ((error = build_reverse_deps(&c)) < 0)
+		goto out;
+
+	/* 1. match */
+	for (i = 0, j = 0; i < from->nr || j < to->nr;) {
+		int cmp = i == from->nr ? 1 : j == to->nr ? -1 : strcmp(from->v[i]->key, to->v[j]->key);
+		if (cmp < 0)
+			c.ffrom[i++] = DROP;
+		else if (cmp > 0)
+			c.fto[j++] = CREATE;
+		else {
+			if (!(c.ddl->equal ? c.ddl->equal : df__object_equal)(from->v[i], to->v[j])) {
+				unsigned int how = c.ddl->classify(from->v[i], to->v[j], from, to);
+				c.ffrom[i] = c.fto[j] = (how & DF__ALTER_RECREATE) ? RECREATE : ALTER;
+			}
+			i++;
+			j++;
+		}
+	}
+	/* 2. cascade */
+	for (i = 0; i < from->nr; i++) {
+		size_t t;
+		if (c.ffrom[i] == DROP || c.ffrom[i] == RECREATE)
+			cascade(&c, i, c.ffrom[i] == RECREATE, false, 0);
+		else if (c.ffrom[i] == ALTER && (t = index_of(to, from->v[i]->key)) != NONE) {
+			unsigned int how = c.ddl->classify(from->v[i], to->v[t], from, to);
+			if (how & DF__ALTER_DEPENDENTS)
+				cascade(&c, i, true, from->v[i]->kind == DF_OBJ_TABLE &&
+					!c.ddl->rebuilds_tables, 0);
+		}
+	}
+	/* 3. steps and their SQL */
+	for (i = 0; i < from->nr; i++) {
+		const df_object *o = from->v[i];
+		size_t s;
+		if (c.ffrom[i] != DROP && c.ffrom[i] != RECREATE)
+			continue;
+		if ((error = add_step(&s, &c, DF_CHANGE_DROP, o, NULL)) < 0)
+			goto out;
+		c.drop_of[i] = s;
+		/* a table's own objects go with it */
+		if ((o->table || o->kind == DF_OBJ_SEQUENCE) && table_dropped(&c, o) &&
+		    (!c.ddl->absorbed || c.ddl->absorbed(o))) {
+			c.steps[s].skip = true;
+			continue;
+		}
+		if ((error = c.ddl->drop(&c.steps[s].sql, o)) < 0)
+			goto out;
+		c.steps[s].destroys = o->kind == DF_OBJ_TABLE || o->kind == DF_OBJ_MATVIEW ||
+			o->kind == DF_OBJ_SCHEMA || o->kind == DF_OBJ_SEQUENCE;
+	}
+	for (i = 0; i < from->nr; i++) {
+		const df_object *o = from->v[i];
+		size_t t;
+		if (c.drop_of[i] == NONE || !c.steps[c.drop_of[i]].skip)
+			continue;
+		/* an absorbed drop happens when its table's does */
+		t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(from, o) : owner_of(from, o);
+		if (t != NONE && (error = edge(&c, c.drop_of[t], c.drop_of[i])) < 0)
+			goto out;
+	}
+	for (i = 0; i < to->nr; i++) {
+		const df_object *o = to->v[i];
+		size_t s, fi;
+		if (c.fto[i] == CREATE || c.fto[i] == RECREATE) {
+			if ((error = add_step(&s, &c, DF_CHANGE_CREATE, o, NULL)) < 0)
+				goto out;
+			c.create_of[i] = s;
+			if ((error = c.ddl->create(&c.steps[s].sql, o, from, to)) < 0)
+				goto out;
+		} else if (c.fto[i] == ALTER) {
+			unsigned int flags = 0;
+			fi = index_of(from, o->key);
+			if ((error = add_step(&s, &c, DF_CHANGE_ALTER, o, from->v[fi])) < 0)
+				goto out;
+			c.alter_of[i] = s;
+			if ((error = c.ddl->alter(&c.steps[s].sql, &flags, &c.steps[s].hazards,
+				from->v[fi], o, from, to)) < 0)
+				goto out;
+			c.steps[s].destroys = (flags & DF__ALTER_DESTROYS) != 0;
+			if ((flags & DF__ALTER_NEEDS_FK_OFF) && !d->preamble && c.ddl->fk_off) {
+				if (!(d->preamble = strdup(c.ddl->fk_off)) ||
+				    !(d->postamble = strdup(c.ddl->fk_on))) {
+					error = df_error_oom();
+					goto out;
+				}
+			}
+		}
+	}
+	if ((error = order_steps(&c, d)) < 0)
+		goto out;
+	*out = d;
+	d = NULL;
+out:
+	ctx_release(&c);
+	df_diff_free(d);
+	return error;
+}
+
+int df_diff_sql(char **out, const df_diff *d)
+{
+	df_buf b = DF_BUF_INIT;
+
+	*out = NULL;
+	if (d->preamble && d->nr)
+		df_buf_puts(&b, d->preamble);
+	for (size_t i = 0; i < d->nr; i++)
+		df_buf_printf(&b, "%s%s", i || (d->preamble && d->nr) ? "\n" : "", d->v[i].sql);
+	if (d->postamble && d->nr)
+		df_buf_printf(&b, "\n%s", d->postamble);
+	if (df_buf_oom(&b)) {
+		df_buf_release(&b);
+		return df_error_oom();
+	}
+	*out = df_buf_detach(&b);
+	return 0;
+}
+
+int df_diff_review(df_diff *d, int pg_version, const df_strlist *disabled)
+{
+	df_review_opts opts;
+	int error;
+
+	df_review_opts_init(&opts);
+	opts.dialect = d->dialect;
+	if (pg_version)
+		opts.pg_version = pg_version;
+	opts.disabled = disabled;
+	for (size_t i = 0; i < d->nr; i++) {
+		df_change *ch = &d->v[i];
+		df_review_result *r = NULL;
+		if ((error = df_review_run(&r, &opts, NULL, ch->sql, strlen(ch->sql))) < 0)
+			return error;
+		ch->risk = r->max_risk;
+		if (r->destroys_data)
+			ch->destroys_data = true;
+		if (ch->destroys_data && ch->risk < DF_RISK_HIGH && ch->op != DF_CHANGE_CREATE)
+			ch->risk = DF_RISK_HIGH;
+		for (size_t k = 0; k < r->nr_findings; k++)
+			if ((error = df_strlist_pushf(&ch->hazards, "%s: %s", r->findings[k].rule,
+				r->findings[k].message)) < 0) {
+				df_review_result_free(r);
+				return error;
+			}
+		df_review_result_free(r);
+	}
+	return 0;
+}
