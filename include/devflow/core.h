@@ -298,6 +298,18 @@ void df_run_result_release(df_run_result *r);
  * when the target has no such table (a table the migration creates). */
 int df_table_stats(df_conn *conn, const char *table, long long *rows, long long *bytes);
 
+/* The current type of table.column on a PostgreSQL target, as format_type()
+ * spells it ("character varying(20)"), into out; DF_ENOTFOUND when there is
+ * no such column or the target is not PostgreSQL. */
+int df_column_type(df_conn *conn, const char *table, const char *column,
+	char *out, size_t size);
+/* df_column_type() in the shape of df_review_opts.column_type, with the
+ * connection as payload: `opts.column_type = df_review_column_type_conn;
+ * opts.column_type_payload = conn;`.  Errors are cleared (the review then
+ * treats the type as unknown). */
+int df_review_column_type_conn(char *out, size_t size, const char *table,
+	const char *column, void *conn);
+
 /* ---- shadow databases (dry-runs where DDL cannot roll back) ------------- */
 
 /*

@@ -180,6 +180,12 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		const char *eng = s.target->dsn->engine;
 		d = !strcmp(eng, "postgres") ? DF_DIALECT_POSTGRES : !strcmp(eng, "mysql") ?
 			DF_DIALECT_MYSQL : DF_DIALECT_SQLITE;
+	} else {
+		/* say what was reviewed: the dialect asked for, and a target only
+		 * when one was used (not the local SQLite default) */
+		json_object_set_new(ctx->result, "engine", json_string(df_dialect_name(d)));
+		if (!s.conn)
+			json_object_set_new(ctx->result, "target", json_null());
 	}
 	if (!pg && s.conn && d == DF_DIALECT_POSTGRES) {
 		df_identity id;
@@ -215,6 +221,10 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		ro.disabled = &s.cfg->review_disabled;
 		ro.base_line = m->up.line;
 		ro.base_column = 1;
+		if (s.conn) {   /* current column types, for type changes */
+			ro.column_type = df_review_column_type_conn;
+			ro.column_type_payload = s.conn;
+		}
 		if ((error = df_section_read(&text, &len, &m->up)) < 0 ||
 		    (error = df_review_run(&v[k].res, &ro, m->path, text, len)) < 0) {
 			free(text);

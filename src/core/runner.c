@@ -728,6 +728,8 @@ static const char *needs_no_tx(const char *sql, size_t len)
 		return "DROP INDEX CONCURRENTLY";
 	if (!strncmp(w, "REINDEX", 7) && strstr(w, "CONCURRENTLY"))
 		return "REINDEX CONCURRENTLY";
+	if (!strncmp(w, "REINDEX SYSTEM", 14) || !strncmp(w, "REINDEX DATABASE", 16))
+		return w[8] == 'S' ? "REINDEX SYSTEM" : "REINDEX DATABASE";
 	if (!strncmp(w, "VACUUM", 6))
 		return "VACUUM";
 	if (!strncmp(w, "CREATE DATABASE", 15) || !strncmp(w, "DROP DATABASE", 13))
