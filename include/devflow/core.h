@@ -114,6 +114,13 @@ typedef struct df_migration_set {
 /* Read every migration of `dir` (a missing folder is an empty set unless
  * must_exist).  DF_ECONFIG with file:line for malformed files, duplicates. */
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist);
+/* The same, through the stat cache .devflow/cache (relative to the current
+ * folder, the project root): a file whose inode, size, mtime and ctime match
+ * its entry, and that changed longer ago than the timestamp granularity
+ * before it was last read, is not read again; its checksum and sections come
+ * from the cache.  The cache is rewritten when anything changed.  For `db
+ * status`; `migrate` reads and hashes what it applies. */
+int df_migration_set_load_cached(df_migration_set **out, const char *dir, bool must_exist);
 void df_migration_set_free(df_migration_set *set);
 const df_migration *df_migration_set_find(const df_migration_set *set, const char *version_or_name);
 /* Parse one file (any format; plain .sql files as DF_FMT_PLAIN). */

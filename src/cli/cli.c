@@ -126,9 +126,20 @@ int cli_finish(struct cli_ctx *ctx, int status)
 		json_object_set(ctx->result, "next", ctx->next);
 		char *s = json_dumps(ctx->result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s) {
+			char *end;
 			if (ctx->dsn)
 				df_dsn_scrub(ctx->dsn, s);
-			fputs(s, stdout);
+			end = strrchr(s, '}');
+			if (ctx->stream && end) {       /* the streamed member goes last */
+				while (end > s && (end[-1] == '\n' || end[-1] == ' '))
+					end--;
+				fwrite(s, 1, (size_t)(end - s), stdout);
+				fprintf(stdout, ",\n  \"%s\": ", ctx->stream_key);
+				ctx->stream(stdout, ctx, ctx->stream_payload);
+				fputs("\n}", stdout);
+			} else {
+				fputs(s, stdout);
+			}
 			fputc('\n', stdout);
 			free(s);
 		}
@@ -145,6 +156,7 @@ int cli_finish(struct cli_ctx *ctx, int status)
 
 int cli_fail(struct cli_ctx *ctx, int code)
 {
+	ctx->stream = NULL;
 	const df_error *e = df_error_last();
 	const char *msg = e && e->message ? e->message : "unknown error";
 	int status = cli_exit_for(code, e ? e->connect_phase : 0);
@@ -297,7 +309,8 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 	if (flags & CLI_S_FILES) {
 		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
 			return df_error_oom();
-		if ((error = df_migration_set_load(&s->set, s->cfg->migrations, false)) < 0)
+		if ((error = (flags & CLI_S_CACHE ? df_migration_set_load_cached :
+			      df_migration_set_load)(&s->set, s->cfg->migrations, false)) < 0)
 			return error;
 	}
 	if (!(flags & CLI_S_DB))

@@ -35,6 +35,12 @@ struct cli_ctx {
 	json_t *result;         /* the JSON document being built */
 	json_t *next;           /* "next": [...] */
 	const df_dsn *dsn;      /* for scrubbing messages */
+	/* A member too big to build as a tree (db status's "migrations" over
+	 * 10,000 files): cli_finish() writes it last, as `stream_key` whose
+	 * value `stream` writes to `out`.  Cleared by cli_fail(). */
+	const char *stream_key;
+	void (*stream)(FILE *out, struct cli_ctx *ctx, void *payload);
+	void *stream_payload;
 };
 
 /* Output for people (to ctx->out; nothing in quiet mode but errors). */
@@ -72,6 +78,7 @@ enum cli_session_flags {
 	CLI_S_FILES = (1 << 3),         /* read the migrations folder */
 	CLI_S_PLAN = (1 << 4),          /* read the ledger, build the plan */
 	CLI_S_WRITES = (1 << 5),        /* the command writes: apply the remote-target gate */
+	CLI_S_CACHE = (1 << 6),         /* read the folder through the stat cache (status) */
 };
 struct cli_session {
 	df_config *cfg;
