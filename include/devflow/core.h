@@ -248,11 +248,49 @@ void df_migs_hash(char out[65], const df_migration *const *migs, size_t n, const
 
 /* ---- the runner --------------------------------------------------------- */
 
+/* A lock a statement took (PostgreSQL dry-run, from pg_locks). */
+typedef struct df_lock {
+	char *relation;         /* as regclass prints it: "users", "app.orders" */
+	char *mode;             /* pg_locks.mode: "AccessExclusiveLock", "ShareLock" ... */
+	bool created;           /* the relation did not exist before the run */
+} df_lock;
+
+/*
+ * What the server did with one statement of a dry-run: the locks it took
+ * and its time (PostgreSQL), or the ALTER algorithm the server chose
+ * (MariaDB's shadow database).
+ */
+typedef struct df_stmt_trace {
+	long index;             /* 1-based, in its migration */
+	int line;               /* where it starts in the file */
+	char *sql;              /* its first line, cut at ~60 bytes */
+	double ms;              /* its time, without the trace's own query */
+	df_lock *locks;         /* the locks it took (held to the end of the transaction) */
+	size_t nlocks;
+	bool rewritten;         /* the dry-run ran it without CONCURRENTLY: the
+				 * real run takes SHARE UPDATE EXCLUSIVE instead */
+	/* an ACCESS EXCLUSIVE lock on a relation that existed before, held
+	 * while the `later` statements after it in the same transaction run
+	 * (`later_ms`): everything on that relation waits for all of them */
+	const char *holds;      /* the relation (borrowed from locks), or NULL */
+	long later;
+	double later_ms;
+	char *algorithm;        /* MariaDB: INSTANT, NOCOPY, INPLACE, COPY; NULL: not asked */
+} df_stmt_trace;
+
+typedef struct df_trace {
+	df_stmt_trace *v;
+	size_t nr, alloc;
+} df_trace;
+
+void df_trace_release(df_trace *t);
+
 typedef struct df_run_step {
 	const df_migration *mig;
 	long duration_ms;
 	long statements;
 	int error;              /* 0 or DF_E* */
+	df_trace trace;         /* dry-runs on PostgreSQL and MariaDB; else empty */
 } df_run_step;
 
 typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,

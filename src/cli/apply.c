@@ -553,6 +553,8 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		json_object_set_new(j, "name", json_string(st->mig->name));
 		json_object_set_new(j, "duration_ms", json_integer(st->duration_ms));
 		json_object_set_new(j, "statements", json_integer(st->statements));
+		if (st->trace.nr)       /* dry-runs: what the server did, statement by statement */
+			json_object_set_new(j, "trace", cli_trace_json(&st->trace));
 		if (st->error)
 			json_object_set_new(j, "ok", json_false());
 		else
@@ -563,6 +565,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 			cli_c(ctx, st->error ? "red" : "green"), st->error ? "FAILED " : o.dry_run ? "ok     " : rollback ? "reverted" : "applied",
 			cli_c(ctx, "reset"), st->mig->version, st->mig->name, st->statements,
 			st->statements == 1 ? "" : "s", st->duration_ms);
+		cli_trace_say(ctx, &st->trace);
 	}
 	json_object_set_new(ctx->result, rollback ? "reverted" : "applied", steps);
 	{

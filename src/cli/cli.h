@@ -101,6 +101,11 @@ void cli_audit(struct cli_ctx *ctx, struct cli_session *s, const char *op,
 /* json helpers */
 json_t *cli_json_str(const char *s);
 
+/* A dry-run step's statement trace (locks and times, ALTER algorithms):
+ * as JSON (a new array), and as text lines under the step (trace.c). */
+json_t *cli_trace_json(const df_trace *t);
+void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
+
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);
 
