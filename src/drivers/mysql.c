@@ -50,7 +50,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
-#include "drivers/lazy.h"
+#include "util/lazy.h"
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"

@@ -43,7 +43,7 @@
 
 #include <libpq-fe.h>
 
-#include "drivers/lazy.h"
+#include "util/lazy.h"
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"

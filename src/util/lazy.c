@@ -1,6 +1,6 @@
 /*
- * The PostgreSQL and MariaDB client libraries and libpg_query, loaded when
- * first used (dlopen), not at start-up.
+ * The PostgreSQL and MariaDB client libraries, libpg_query and libcrypto,
+ * loaded when first used (dlopen), not at start-up.
  *
  * Linked normally, libpq and libmariadb bring krb5, ldap, gnutls, p11-kit,
  * nettle, gmp ... into every run: ~5 MB of resident memory and their
@@ -20,9 +20,12 @@
 #include <mysql.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
+#define OPENSSL_SUPPRESS_DEPRECATED     /* SHA256_Init ...: see util/sha256.h */
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "devflow/error.h"
-#include "drivers/lazy.h"
+#include "util/lazy.h"
 #include "util/banned.h"
 
 struct lazylib {
@@ -37,16 +40,19 @@ static struct lazylib libs[] = {
 	[DF_LAZY_PQ] = { "libpq.so.5", "libpq5", PTHREAD_ONCE_INIT, NULL, "" },
 	[DF_LAZY_MARIADB] = { "libmariadb.so.3", "libmariadb3", PTHREAD_ONCE_INIT, NULL, "" },
 	[DF_LAZY_PG_QUERY] = { "libpg_query.so.1504.0", "libpg-query", PTHREAD_ONCE_INIT, NULL, "" },
+	[DF_LAZY_CRYPTO] = { "libcrypto.so.3", "libssl3", PTHREAD_ONCE_INIT, NULL, "" },
 };
 
 static void open_pq(void) { libs[DF_LAZY_PQ].handle = dlopen(libs[DF_LAZY_PQ].soname, RTLD_NOW | RTLD_LOCAL); }
 static void open_my(void) { libs[DF_LAZY_MARIADB].handle = dlopen(libs[DF_LAZY_MARIADB].soname, RTLD_NOW | RTLD_LOCAL); }
 static void open_pgq(void) { libs[DF_LAZY_PG_QUERY].handle = dlopen(libs[DF_LAZY_PG_QUERY].soname, RTLD_NOW | RTLD_LOCAL); }
+static void open_crypto(void) { libs[DF_LAZY_CRYPTO].handle = dlopen(libs[DF_LAZY_CRYPTO].soname, RTLD_NOW | RTLD_LOCAL); }
 
 static void *handle(enum df_lazy_lib which)
 {
 	static void (*const openers[])(void) = {
 		[DF_LAZY_PQ] = open_pq, [DF_LAZY_MARIADB] = open_my, [DF_LAZY_PG_QUERY] = open_pgq,
+		[DF_LAZY_CRYPTO] = open_crypto,
 	};
 	struct lazylib *l = &libs[which];
 
@@ -171,3 +177,12 @@ STUB(PGQ, PgQuery__ParseResult *, pg_query__parse_result__unpack, (ProtobufCAllo
 STUBV(PGQ, pg_query__parse_result__free_unpacked, (PgQuery__ParseResult *m,
 	ProtobufCAllocator *a), (m, a))
 #undef PGQ
+
+/* ---- libcrypto ---------------------------------------------------------------- */
+#define CR DF_LAZY_CRYPTO
+STUB(CR, int, SHA256_Init, (SHA256_CTX *c), (c))
+STUB(CR, int, SHA256_Update, (SHA256_CTX *c, const void *p, size_t n), (c, p, n))
+STUB(CR, int, SHA256_Final, (unsigned char *md, SHA256_CTX *c), (md, c))
+STUB(CR, unsigned char *, SHA256, (const unsigned char *d, size_t n, unsigned char *md), (d, n, md))
+STUB(CR, int, RAND_bytes, (unsigned char *buf, int num), (buf, num))
+#undef CR

@@ -1,11 +1,12 @@
-#ifndef DF_DRIVERS_LAZY_H
-#define DF_DRIVERS_LAZY_H
+#ifndef DF_UTIL_LAZY_H
+#define DF_UTIL_LAZY_H
 
-/* The client libraries loaded on first use (src/drivers/lazy.c). */
+/* Libraries loaded on first use (src/util/lazy.c). */
 enum df_lazy_lib {
 	DF_LAZY_PQ = 0,
 	DF_LAZY_MARIADB,
 	DF_LAZY_PG_QUERY,
+	DF_LAZY_CRYPTO,         /* libcrypto: SHA-256 (warm db status hashes nothing) */
 };
 
 /* Load one now: 0, or DF_ECONFIG (message and hint set) when it is not
