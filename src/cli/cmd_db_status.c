@@ -109,6 +109,15 @@ static void put_json_str(df_buf *b, const char *s)
 	}
 	df_buf_putc(b, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		const unsigned char *run = p;
+
+		/* a run of characters that need no escape, in one copy */
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			df_buf_put(b, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"': df_buf_puts(b, "\\\""); break;
 		case '\\': df_buf_puts(b, "\\\\"); break;
@@ -193,6 +202,7 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct stream stream;
+	df_buf line = DF_BUF_INIT;
 	struct cli_session s;
 	char **ops;
 	int nops, error, status = 0;
@@ -226,16 +236,18 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 
 		if (m && it->state == DF_STATE_PENDING && !ctx->quiet)
 			cli_actions(&actions, m, d);
-		cli_say(ctx, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
+		/* one line, one write: 10,000 of them */
+		df_buf_truncate(&line, 0);
+		df_buf_printf(&line, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
 			df_mig_state_name(it->state), cli_c(ctx, "reset"), version,
 			m ? m->name : it->row->filename,
 			m && !df_migration_reversible(m) ? "  (irreversible)" : "");
 		if (it->row && it->state == DF_STATE_APPLIED)
-			cli_say(ctx, "  %s%s%s", cli_c(ctx, "dim"), it->row->applied_at, cli_c(ctx, "reset"));
+			df_buf_printf(&line, "  %s%s%s", cli_c(ctx, "dim"), it->row->applied_at, cli_c(ctx, "reset"));
 		if (it->out_of_order)
-			cli_say(ctx, "  (out of order)");
-		cli_say(ctx, "\n");
+			df_buf_puts(&line, "  (out of order)");
+		cli_say(ctx, "%s\n", line.ptr);
 		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
 				"check which of its statements took effect\n");
@@ -296,6 +308,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	status = cli_finish(ctx, 0);
 out:
+	df_buf_release(&line);
 	free(holder);
 	cli_session_close(&s);
 	return status;
