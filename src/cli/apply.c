@@ -259,6 +259,10 @@ static void review_one(struct cli_ctx *ctx, struct cli_session *s, const df_migr
 	ro.in_transaction = !m->no_transaction;
 	ro.base_line = m->up.line;
 	ro.disabled = &s->cfg->review_disabled;
+	if (ro.dialect == DF_DIALECT_POSTGRES) {        /* current column types */
+		ro.column_type = df_review_column_type_conn;
+		ro.column_type_payload = s->conn;
+	}
 	if (df_review_run(&r, &ro, m->path, text, len) == 0) {
 		for (size_t k = 0; m->up.len <= 4 * 1024 * 1024 && k < r->actions.nr; k++)
 			cli_say(ctx, "      - %s\n", r->actions.v[k]);

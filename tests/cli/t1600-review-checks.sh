@@ -147,6 +147,9 @@ ALTER TABLE users ALTER COLUMN price TYPE numeric(12,2);"
 	df db review --json; expect_rc 0
 	json_eq '[f["risk"] for f in d["findings"] if f["rule"] == "change-column-type"]' '["low", "low"]'
 	contains "$(json '[f["message"] for f in d["findings"]]')" "from varchar(20) (its type on the target)"
+	# the review migrate shows before a dry-run reads the target too
+	df db migrate --dry-run --json; expect_rc 0
+	json_eq '[f["risk"] for f in d["findings"] if f["rule"] == "change-column-type"]' '["low", "low"]'
 	# a real change: high
 	rm migrations/20240102000000_widen.sql
 	mig 20240103000000 age "ALTER TABLE users ALTER COLUMN age TYPE bigint;
