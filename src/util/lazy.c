@@ -85,22 +85,30 @@ static void *sym(enum df_lazy_lib which, const char *name)
 	return p;
 }
 
-/* ret name(params) { return real(args); }, the real one found once. */
+/* ret name(params) { return real(args); }, the real one found once (the
+ * review's and the backup's threads may race to it: atomics, and both
+ * find the same pointer). */
 #define STUB(lib, ret, name, params, args)                                      \
 	ret name params                                                         \
 	{                                                                       \
 		static ret (*fn) params;                                        \
-		if (!fn)                                                        \
-			fn = (ret (*) params)sym(lib, #name);                   \
-		return fn args;                                                 \
+		ret (*real_) params = __atomic_load_n(&fn, __ATOMIC_ACQUIRE); \
+		if (!real_) {                                                   \
+			real_ = (ret (*) params)sym(lib, #name);                \
+			__atomic_store_n(&fn, real_, __ATOMIC_RELEASE);         \
+		}                                                               \
+		return real_ args;                                      \
 	}
 #define STUBV(lib, name, params, args)                                          \
 	void name params                                                        \
 	{                                                                       \
 		static void (*fn) params;                                       \
-		if (!fn)                                                        \
-			fn = (void (*) params)sym(lib, #name);                  \
-		fn args;                                                        \
+		void (*real_) params = __atomic_load_n(&fn, __ATOMIC_ACQUIRE); \
+		if (!real_) {                                                   \
+			real_ = (void (*) params)sym(lib, #name);               \
+			__atomic_store_n(&fn, real_, __ATOMIC_RELEASE);         \
+		}                                                               \
+		real_ args;                                             \
 	}
 
 /* ---- libpq ------------------------------------------------------------------ */
