@@ -171,11 +171,13 @@ cmds=(devflow "$DEVFLOW -C $proj db status" devflow-json "$DEVFLOW -C $proj --js
 	floor "$FLOOR $proj/migrations $db")
 [ -n "$DBMATE" ] && cmds+=(dbmate "$DBMATE --migrations-dir $proj/migrations status")
 time_cmds "$dir/times.txt" "${cmds[@]}" || fail "a timed command failed"
+cp "$BENCH_WORK/times.raw" "$dir/times-warm.raw"
 # cold: the cache removed before each run (untimed); the floor that reads
 # and hashes every file beside it
 TIME_PREPARE_devflow_cold="rm -f $cache" \
 	time_cmds "$dir/times-cold.txt" devflow-cold "$DEVFLOW -C $proj db status" \
 	floor-hash "$FLOOR $proj/migrations $db --hash" || fail "a timed command failed"
+cp "$BENCH_WORK/times.raw" "$dir/times-cold.raw"
 "$DEVFLOW" -C "$proj" db status >/dev/null 2>&1       # leave the cache warm
 load_after=$(load1)
 t() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
@@ -193,27 +195,43 @@ dm_kib=
 [ -n "$DBMATE" ] && { dm_kib=$(peak_rss_kib "$DBMATE" --migrations-dir "$proj/migrations" status) || dm_kib=; }
 
 # ---- results ----------------------------------------------------------------------
+# The load on these shared cores changes from one round to the next: a ratio
+# is the median over rounds of the ratio within a round (both commands timed
+# back to back), not the ratio of two medians taken at different loads.
+# round_ratio RAW A B: median over rounds of A's time / B's time
+round_ratio() {
+	awk -v a="$2" -v b="$3" '
+		{ if ($1 in seen) { r++; delete seen } ; seen[$1] = 1; t[r, $1] = $2 }
+		END {
+			for (i = 0; i <= r; i++) if (t[i, a] && t[i, b]) v[++n] = t[i, a] / t[i, b]
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+			printf "%.2f", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}' "$1"
+}
 # vs floor: "devflow/floor" (at most the target); vs dbmate: dbmate/devflow (at least 1)
-over() { # name devflow_ms floor_ms floor_sd target work label
+over() { # name devflow_ms floor_ms floor_sd target work label target-text raw a b
 	local r met
-	r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
+	r=$(round_ratio "${9}" "${10}" "${11}")
 	met=$(awk -v r="$r" -v t="$5" 'BEGIN { print (r <= t) ? "yes" : "no" }')
 	result "$6" "$2 ms ± $1" "$7: $3 ms ± $4" "devflow/floor ${r}×" "$8" "$met"
 }
-over "$df_sd" "$df_ms" "$fl_ms" "$fl_sd" "$FLOOR_TARGET" "$W_TEXT" "floor (statusfloor)" "$T_FLOOR"
-over "$dj_sd" "$dj_ms" "$fl_ms" "$fl_sd" "$FLOOR_TARGET" "$W_JSON" "floor (statusfloor)" "$T_FLOOR"
+over "$df_sd" "$df_ms" "$fl_ms" "$fl_sd" "$FLOOR_TARGET" "$W_TEXT" "floor (statusfloor)" "$T_FLOOR" \
+	"$dir/times-warm.raw" devflow floor
+over "$dj_sd" "$dj_ms" "$fl_ms" "$fl_sd" "$FLOOR_TARGET" "$W_JSON" "floor (statusfloor)" "$T_FLOOR" \
+	"$dir/times-warm.raw" devflow-json floor
 dbmate_v=$([ -n "$DBMATE" ] && "$DBMATE" --version 2>/dev/null | awk '{ print $NF }')
-for pair in "$df_ms|$df_sd|$W_DBMATE" "$dj_ms|$dj_sd|$W_DBMATE_J"; do
-	IFS='|' read -r ms sdv work <<<"$pair"
+for pair in "$df_ms|$df_sd|$W_DBMATE|devflow" "$dj_ms|$dj_sd|$W_DBMATE_J|devflow-json"; do
+	IFS='|' read -r ms sdv work name <<<"$pair"
 	if [ -n "$DBMATE" ]; then
-		ratio=$(awk -v a="$dm_ms" -v b="$ms" 'BEGIN { printf "%.2f", a / b }')
+		ratio=$(round_ratio "$dir/times-warm.raw" dbmate "$name")
 		met=$(awk -v r="$ratio" 'BEGIN { print (r >= 1) ? "yes" : "no" }')
 		result "$work" "$ms ms ± $sdv" "dbmate $dbmate_v: $dm_ms ms ± $dm_sd" "${ratio}×" "$T_DBMATE" "$met"
 	else
 		result "$work" "$ms ms ± $sdv" "dbmate: not installed (npm failed)" "-" "$T_DBMATE" skipped
 	fi
 done
-over "$dc_sd" "$dc_ms" "$fh_ms" "$fh_sd" "$COLD_TARGET" "$W_COLD" "floor (statusfloor --hash)" "$T_COLD"
+over "$dc_sd" "$dc_ms" "$fh_ms" "$fh_sd" "$COLD_TARGET" "$W_COLD" "floor (statusfloor --hash)" "$T_COLD" \
+	"$dir/times-cold.raw" devflow-cold floor-hash
 if [ -n "$df_kib" ]; then
 	met=$(awk -v k="$df_kib" -v t="$RSS_TARGET_MIB" 'BEGIN { print (k <= t * 1024) ? "yes" : "no" }')
 	if [ -n "$dm_kib" ]; then
@@ -225,5 +243,5 @@ if [ -n "$df_kib" ]; then
 else
 	result "$W_RSS" "-" "GNU time (/usr/bin/time) not available" "-" "$T_RSS" error
 fi
-note "b_status: $N dbmate-format files (~$(du -sk "$proj/migrations" | cut -f1) KiB, mtimes an hour old), one SQLite database ($(du -k "$db" | cut -f1) KiB) holding the $N tables and $N indexes the migrations create and both ledgers full. Warm: .devflow/cache present and valid (stat of every file, no read); cold: the cache removed before each run, so every file is read and SHA-256ed and the cache written again. Floors: bench/tools/statusfloor.c lists the folder, fstatats every file, opens the database read-only and reads _migrations once (with --hash it also reads and SHA-256s every file). Times: $BENCH_ROUNDS rounds (command order rotating) of $(((BENCH_RUNS + BENCH_ROUNDS - 1) / BENCH_ROUNDS)) hyperfine runs each, after $BENCH_WARMUP warm-ups; the median of the round medians ± their standard deviation; output to /dev/null; dbmate is its native binary. Load average $load_before before, $load_after after, on 2 shared cores."
+note "b_status: $N dbmate-format files (~$(du -sk "$proj/migrations" | cut -f1) KiB, mtimes an hour old), one SQLite database ($(du -k "$db" | cut -f1) KiB) holding the $N tables and $N indexes the migrations create and both ledgers full. Warm: .devflow/cache present and valid (stat of every file, no read); cold: the cache removed before each run, so every file is read and SHA-256ed and the cache written again. Floors: bench/tools/statusfloor.c lists the folder, fstatats every file, opens the database read-only and reads _migrations once (with --hash it also reads and SHA-256s every file). Times: $BENCH_ROUNDS rounds (command order rotating) of $(((BENCH_RUNS + BENCH_ROUNDS - 1) / BENCH_ROUNDS)) hyperfine runs each, after $BENCH_WARMUP warm-ups; the times shown are the median of the round medians ± their standard deviation, the ratios the median over rounds of the ratio within a round (the load changes between rounds); output to /dev/null; dbmate is its native binary. Load average $load_before before, $load_after after, on 2 shared cores."
 exit 0
