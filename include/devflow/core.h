@@ -329,7 +329,8 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements);
  * rejects (unterminated quote ...), or an UP with no statement (DF_ECONFIG),
  * stops the run before anything applies.  Sets each migration's tx_control. */
 int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback);
-/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement. */
+/* DF_ECONFIG (message, position, hint) when `m`'s UP holds no statement; 0
+ * when it holds one, or does not split (left to the caller to report). */
 int df_migration_check_nonempty(const df_migration *m, df_dialect d);
 /* Apply (or revert) the selected migrations; stops at the first failure,
  * never retries.  *out is filled even on failure (the steps done). */
@@ -430,6 +431,7 @@ typedef enum df_receipt_state {
 	DF_RECEIPT_STALE,       /* older than the allowed age */
 	DF_RECEIPT_OTHER_SET,   /* recorded for another pending set */
 	DF_RECEIPT_OTHER_DB,    /* recorded on another database */
+	DF_RECEIPT_FILE_GONE,   /* backup: its file is gone or has another size */
 } df_receipt_state;
 
 const char *df_receipt_state_name(df_receipt_state s);

@@ -55,6 +55,15 @@ void df_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* The last error, or NULL when none is set. */
 const df_error *df_error_last(void);
 void df_error_clear(void);
+/*
+ * Keep the last error while other work (an audit row, a rollback) may set
+ * its own, then put it back: `df_error *e = df_error_save(); ...;
+ * df_error_restore(e);` (restore frees it; NULL when there was none).
+ */
+df_error *df_error_save(void);
+void df_error_restore(df_error *saved);
+/* Drop a saved error without restoring it. */
+void df_error_free(df_error *saved);
 /* SPEC.md's name for a code: "sql_error", "lock_timeout", ... */
 const char *df_error_kind(int code);
 /* Out of memory: sets DF_EINTERNAL without allocating. */

@@ -91,15 +91,79 @@ json_t *cli_json_str(const char *s)
 
 const char *cli_env_arg(struct cli_ctx *ctx)
 {
-	static char buf[160];
+	static char *sel;
+	df_buf b = DF_BUF_INIT;
 
-	if (ctx->env_given && ctx->env && strcmp(ctx->env, "local"))
-		snprintf(buf, sizeof(buf), " --env %s", ctx->env);
-	else if (ctx->env_given && ctx->env)
-		snprintf(buf, sizeof(buf), " --env local");
-	else
-		buf[0] = '\0';
-	return buf;
+	if (sel)
+		return sel;
+	if (ctx->dir) {
+		df_buf_puts(&b, " -C ");
+		df_shell_quote(&b, ctx->dir);
+	}
+	if (ctx->env_given && ctx->env) {
+		df_buf_puts(&b, " --env ");
+		df_shell_quote(&b, ctx->env);
+	}
+	if (ctx->url) {
+		char *red = df_dsn_redact(ctx->url);
+		df_buf_puts(&b, " --url ");
+		df_shell_quote(&b, red ? red : "***");
+		if (!red || strcmp(red, ctx->url))
+			json_object_set_new(ctx->result, "url_redacted", json_true());
+		free(red);
+	}
+	sel = b.ptr && !df_buf_oom(&b) ? df_buf_detach(&b) : strdup("");
+	df_buf_release(&b);
+	return sel ? sel : "";
+}
+
+const char *cli_path(struct cli_ctx *ctx, const char *path)
+{
+	static df_strlist keep = DF_STRLIST_INIT;
+
+	if (!ctx->prefix || !path || path[0] == '/' || !*path)
+		return path;
+	if (df_strlist_pushf(&keep, "%s%s", ctx->prefix, path) < 0)
+		return path;
+	return keep.v[keep.nr - 1];
+}
+
+void cli_ask(struct cli_ctx *ctx, df_ask *ask)
+{
+	df_ask_free(ctx->ask);
+	ctx->ask = ask;
+}
+
+void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
+	const char *yes, const char *then)
+{
+	df_ask *ask = calloc(1, sizeof(*ask));
+
+	if (!ask)
+		return;
+	ask->question = strdup(question);
+	ask->why = why ? strdup(why) : NULL;
+	ask->options[0].answer = strdup(yes);
+	ask->options[0].then = then ? strdup(then) : NULL;
+	ask->options[1].answer = strdup("no");
+	ask->nr = 2;
+	cli_ask(ctx, ask);
+}
+
+static json_t *ask_json(const df_ask *a)
+{
+	json_t *o = json_object(), *opts = json_array();
+
+	json_object_set_new(o, "question", json_string(a->question));
+	json_object_set_new(o, "why", cli_json_str(a->why));
+	for (size_t i = 0; i < a->nr; i++) {
+		json_t *op = json_object();
+		json_object_set_new(op, "answer", json_string(a->options[i].answer));
+		json_object_set_new(op, "then", cli_json_str(a->options[i].then));
+		json_array_append_new(opts, op);
+	}
+	json_object_set_new(o, "options", opts);
+	return o;
 }
 
 void cli_next(struct cli_ctx *ctx, const char *fmt, ...)
@@ -124,6 +188,8 @@ int cli_finish(struct cli_ctx *ctx, int status)
 		if (!json_object_get(ctx->result, "ok"))
 			json_object_set_new(ctx->result, "ok", json_boolean(status == 0));
 		json_object_set(ctx->result, "next", ctx->next);
+		if (ctx->ask)
+			json_object_set_new(ctx->result, "ask", ask_json(ctx->ask));
 		char *s = json_dumps(ctx->result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s) {
 			char *end;
@@ -143,7 +209,17 @@ int cli_finish(struct cli_ctx *ctx, int status)
 			fputc('\n', stdout);
 			free(s);
 		}
-	} else if (json_array_size(ctx->next) && !ctx->quiet) {
+	}
+	if (!ctx->json && ctx->ask && !ctx->quiet) {
+		fprintf(ctx->out, "\n%sA person must decide:%s %s\n", cli_c(ctx, "bold"), cli_c(ctx, "reset"),
+			ctx->ask->question);
+		if (ctx->ask->why)
+			fprintf(ctx->out, "  (%s)\n", ctx->ask->why);
+		for (size_t i = 0; i < ctx->ask->nr; i++)
+			fprintf(ctx->out, "  %-26s %s\n", ctx->ask->options[i].answer,
+				ctx->ask->options[i].then ? ctx->ask->options[i].then : "(nothing to run)");
+	}
+	if (!ctx->json && json_array_size(ctx->next) && !ctx->quiet) {
 		fprintf(ctx->out, "\n%sNext:%s ", cli_c(ctx, "bold"), cli_c(ctx, "reset"));
 		for (size_t i = 0; i < json_array_size(ctx->next); i++)
 			fprintf(ctx->out, "%s%s", i ? "\n      " : "",
@@ -178,6 +254,9 @@ int cli_fail(struct cli_ctx *ctx, int code)
 				json_object_set_new(err, "column", json_integer(e->column));
 		}
 		json_object_set_new(err, "hint", cli_json_str(h));
+		/* a refused gate: every gate still missing (SPEC: error.missing) */
+		if (json_object_get(ctx->result, "missing"))
+			json_object_set(err, "missing", json_object_get(ctx->result, "missing"));
 		json_object_set_new(ctx->result, "ok", json_false());
 		json_object_set_new(ctx->result, "error", err);
 	}
@@ -264,37 +343,36 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *
 
 /* ---- sessions ----------------------------------------------------------- */
 
-void cli_session_close(struct cli_session *s)
+/*
+ * The command as it was typed, with " --yes" added: what a person's "yes"
+ * to the remote-host question runs.
+ */
+static char *retyped_with_yes(struct cli_ctx *ctx)
 {
-	if (s->conn && s->locked)
-		df_conn_unlock(s->conn, s->cfg->table);
-	df_conn_close(s->conn);
-	df_plan_free(s->plan);
-	df_ledger_free(s->ledger);
-	df_migration_set_free(s->set);
-	df_target_free(s->target);
-	df_config_free(s->cfg);
-	free(s->migrations_dir);
-	free(s->server);
-	memset(s, 0, sizeof(*s));
+	df_buf b = DF_BUF_INIT;
+
+	df_buf_puts(&b, "devflow");
+	for (int i = 0; i < ctx->argc; i++) {
+		df_buf_putc(&b, ' ');
+		df_shell_quote(&b, ctx->argv[i]);
+	}
+	df_buf_printf(&b, "%s --yes", cli_env_arg(ctx));
+	return df_buf_detach(&b);
 }
 
-int cli_session_replan(struct cli_session *s)
+/* A SQLite file that does not exist yet, opened by a command that only reads. */
+static bool sqlite_file_absent(const df_dsn *dsn)
 {
-	int error;
+	struct stat st;
 
-	df_plan_free(s->plan);
-	df_ledger_free(s->ledger);
-	s->plan = NULL;
-	s->ledger = NULL;
-	if ((error = df_ledger_read(&s->ledger, s->conn, s->cfg->table)) < 0)
-		return error;
-	return df_plan_build(&s->plan, s->set, s->ledger);
+	return !strcmp(dsn->engine, "sqlite") && dsn->database &&
+		strcmp(dsn->database, ":memory:") && stat(dsn->database, &st) < 0;
 }
 
-int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int flags,
+int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
 {
+	df_dsn *empty = NULL;
 	int error;
 
 	memset(s, 0, sizeof(*s));
@@ -310,7 +388,7 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
 			return df_error_oom();
 		if ((error = (flags & CLI_S_CACHE ? df_migration_set_load_cached :
-			      df_migration_set_load)(&s->set, s->cfg->migrations, false)) < 0)
+			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
 			return error;
 	}
 	if (!(flags & CLI_S_DB))
@@ -318,14 +396,37 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 	/* A remote host under the local policy: refuse before connecting. */
 	if ((flags & CLI_S_WRITES) && s->target->policy == DF_POLICY_LOCAL &&
 	    !df_dsn_is_local(s->target->dsn) && !remote_confirmed) {
+		char q[512], *then = retyped_with_yes(ctx);
+		snprintf(q, sizeof(q), "Environment '%s' uses the local policy, but its host '%s' is "
+			"not this machine. Is it really a development database?", s->target->env,
+			s->target->dsn->host);
+		cli_ask_yes(ctx, q, "a database on another host under the local policy gets no "
+			"dry-run, backup or confirmation gate", "yes, a development database", then);
+		free(then);
 		df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' is not "
 			"this machine", s->target->env, s->target->dsn->host);
 		df_error_hint("if this is really a development database, confirm with --yes; if it is "
 			"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
 		return DF_EGATE;
 	}
+	/* Commands that only read never create a database file. */
+	if ((flags & CLI_S_EXISTING) && sqlite_file_absent(s->target->dsn)) {
+		df_error_set(DF_ENOTFOUND, "the database file %s does not exist", s->target->dsn->database);
+		df_error_hint("check the URL (%s, from %s); `devflow db migrate` creates the file",
+			s->target->redacted, s->target->source);
+		return DF_ENOTFOUND;
+	}
+	if (!(flags & (CLI_S_WRITES | CLI_S_ENSURE | CLI_S_LOCK)) && sqlite_file_absent(s->target->dsn)) {
+		if ((error = df_dsn_parse(&empty, "sqlite::memory:")) < 0)
+			return error;
+		cli_verbose(ctx, "The database file %s does not exist yet; `devflow db migrate` creates it.\n",
+			s->target->dsn->database);
+		json_object_set_new(ctx->result, "database_exists", json_false());
+	}
 	s->target->dsn->wait_ms = ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms;
-	if ((error = df_conn_open(&s->conn, s->target->dsn)) < 0) {
+	error = df_conn_open(&s->conn, empty ? empty : s->target->dsn);
+	df_dsn_free(empty);
+	if (error < 0) {
 		const df_error *e = df_error_last();
 		if (e && (e->code == DF_EPERM || e->code == DF_EIO))
 			((df_error *)e)->connect_phase = 1;
@@ -340,6 +441,24 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 			return error;
 		s->locked = true;
 	}
+	/* A database bound to a stronger policy is never changed under a weaker one. */
+	if (flags & CLI_S_WRITES) {
+		char *bound = NULL;
+		df_policy bp;
+		if ((error = df_binding_read(&bound, &bp, s->conn, s->cfg->table)) < 0)
+			return error;
+		if (bound && bp > s->target->policy) {
+			df_error_set(DF_EGATE, "this database is bound to environment '%s' (policy %s), "
+				"but this run is environment '%s' under the %s policy (its URL came from %s)",
+				bound, df_policy_name(bp), s->target->env, df_policy_name(s->target->policy),
+				s->target->source);
+			df_error_hint("run it as that environment: --env %s; if the URL is wrong, fix %s",
+				bound, s->target->source);
+			free(bound);
+			return DF_EGATE;
+		}
+		free(bound);
+	}
 	if ((flags & CLI_S_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
 		const df_error *e = df_error_last();
 		if (e && e->code == DF_EPERM)
@@ -347,35 +466,24 @@ int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int fl
 		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
 		return error;
 	}
-	if ((flags & CLI_S_PLAN) && (error = cli_session_replan(s)) < 0)
+	if ((flags & CLI_S_PLAN) && (error = df_session_replan(s)) < 0)
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
 	return 0;
 }
 
-void cli_audit(struct cli_ctx *ctx, struct cli_session *s, const char *op,
+void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,
 	const char *result, const char *summary, const char *receipt, const char *detail)
 {
-	df_audit_entry e = {
-		.op = op, .env = s->target->env, .target = s->target->redacted,
-		.result = result, .summary = summary, .receipt = receipt,
-		.server = s->server, .detail = detail,
-	};
-	char *saved = NULL;
-	const df_error *last = df_error_last();
+	df_error *saved = df_error_save();
 
-	if (!s->conn)
-		return;
-	if (last && last->message)
-		saved = strdup(last->message);
-	if (df_ledger_ensure(s->conn, s->cfg->table) < 0 ||
-	    df_audit_append(s->conn, s->cfg->table, &e) < 0) {
+	if (df_session_audit(s, op, result, summary, receipt, detail) < 0) {
 		const df_error *err = df_error_last();
-		fprintf(stderr, "warning: could not write the audit log: %s\n",
-			err && err->message ? err->message : "unknown error");
+		fprintf(stderr, "warning: %s\n", err && err->message ? err->message : "could not write the audit log");
 	}
-	free(saved);
+	if (saved)
+		df_error_restore(saved);
 }
 
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d)

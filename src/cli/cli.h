@@ -9,6 +9,8 @@
 #include "cli/error.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/session.h"
+#include "devflow/workflow.h"
 
 struct cli_ctx;
 typedef int (*cli_fn)(int argc, char **argv, struct cli_ctx *ctx);
@@ -34,6 +36,11 @@ struct cli_ctx {
 	FILE *out;              /* people's output: stdout, or stderr with --json */
 	json_t *result;         /* the JSON document being built */
 	json_t *next;           /* "next": [...] */
+	df_ask *ask;            /* "ask", or NULL */
+	char early_error[256];  /* a global option's error, before any command */
+	int argc;               /* the command's words and flags, without the globals */
+	char **argv;
+	char *prefix;           /* the folder devflow was started in, relative to the root ("" or "sub/") */
 	const df_dsn *dsn;      /* for scrubbing messages */
 	/* A member too big to build as a tree (db status's "migrations" over
 	 * 10,000 files): cli_finish() writes it last, as `stream_key` whose
@@ -50,8 +57,20 @@ void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((forma
 const char *cli_c(struct cli_ctx *ctx, const char *which);
 /* A suggested next command: recorded for JSON and printed at the end. */
 void cli_next(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The env/url part of a suggested command (" --env staging" or ""). */
+/*
+ * The target selection of a suggested command: " -C DIR --env NAME --url
+ * URL" as given (a password in the URL as ***), or "".  Sets "url_redacted"
+ * in the result when the password was taken out.
+ */
 const char *cli_env_arg(struct cli_ctx *ctx);
+/* A path given on the command line, as seen from the project root (the
+ * string lives until exit). */
+const char *cli_path(struct cli_ctx *ctx, const char *path);
+/* A question for a person: recorded as "ask" in JSON, printed for people. */
+void cli_ask(struct cli_ctx *ctx, df_ask *ask);
+/* The common question: one command for "yes", nothing for "no". */
+void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
+	const char *yes, const char *then);
 /* Report the last library error (text or JSON) and return its exit status. */
 int cli_fail(struct cli_ctx *ctx, int code);
 /* A usage error of the current command. */
@@ -78,25 +97,13 @@ enum cli_session_flags {
 	CLI_S_FILES = (1 << 3),         /* read the migrations folder */
 	CLI_S_PLAN = (1 << 4),          /* read the ledger, build the plan */
 	CLI_S_WRITES = (1 << 5),        /* the command writes: apply the remote-target gate */
-	CLI_S_CACHE = (1 << 6),         /* read the folder through the stat cache (status) */
+	CLI_S_EXISTING = (1 << 6),      /* the database must exist already (SQLite: its file) */
+	CLI_S_CACHE = (1 << 7),         /* read the folder through the stat cache (status) */
 };
-struct cli_session {
-	df_config *cfg;
-	df_target *target;
-	df_conn *conn;
-	df_migration_set *set;
-	df_ledger *ledger;
-	df_plan *plan;
-	char *migrations_dir;
-	char *server;           /* identity string */
-	bool locked;
-};
-int cli_session_open(struct cli_session *s, struct cli_ctx *ctx, unsigned int flags,
+int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);
-int cli_session_replan(struct cli_session *s);
-void cli_session_close(struct cli_session *s);
 /* Append an audit row; failures to write it are reported but not fatal. */
-void cli_audit(struct cli_ctx *ctx, struct cli_session *s, const char *op,
+void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,
 	const char *result, const char *summary, const char *receipt, const char *detail);
 /* json helpers */
 json_t *cli_json_str(const char *s);
@@ -124,7 +131,7 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx);
 /* Take a backup now and record it in the audit log. */
-int cli_backup(struct cli_ctx *ctx, struct cli_session *s, const char *path, bool verify,
+int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify,
 	df_backup_info *info);
 
 extern const struct cli_cmd cli_commands[];

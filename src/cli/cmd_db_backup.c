@@ -31,42 +31,19 @@ static void progress(void *data, uint64_t bytes)
 		dt > 0 ? (double)bytes / 1e6 / dt : 0.0);
 }
 
-/* Take a backup now and record it; shared with `db migrate --backup`. */
-int cli_backup(struct cli_ctx *ctx, struct cli_session *s, const char *path, bool verify,
+/* Take a backup now and record it, with progress on a terminal. */
+int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify,
 	df_backup_info *info)
 {
 	struct progress_state ps = { .ctx = ctx };
-	df_backup_opts o = { .path = path, .env = s->target->env, .verify = verify,
-		.progress = progress, .progress_data = &ps };
-	df_buf summary = DF_BUF_INIT;
-	char *receipt;
 	int error;
 
-	o.folder_must_exist = path != NULL;     /* -o: a typo must not make folders */
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
 	ps.last = ps.start;
-	error = df_backup_run(info, s->conn, s->target->dsn, &o);
+	error = df_session_backup(s, path, verify, info, progress, &ps);
 	if (ctx->tty_err && !ctx->quiet && !ctx->json)
 		fprintf(stderr, "\r\033[K");
-	if (error < 0) {
-		const df_error *e = df_error_last();
-		char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
-		int code = e->code;
-		cli_audit(ctx, s, "backup", "failed", "backup failed", NULL, m);
-		df_error_set(code, "%s", m);
-		if (h)
-			df_error_hint("%s", h);
-		free(m);
-		free(h);
-		return error;
-	}
-	receipt = df_backup_receipt(info);
-	df_buf_printf(&summary, "backup %s (%.1f MB)%s", info->path, (double)info->size / 1e6,
-		info->verified ? ", verified" : "");
-	cli_audit(ctx, s, "backup", "ok", summary.ptr, receipt, NULL);
-	free(receipt);
-	df_buf_release(&summary);
-	return 0;
+	return error;
 }
 
 int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
@@ -79,7 +56,7 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--verify", 0, NULL, &verify },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	df_backup_info info = { 0 };
 	char **ops;
 	int nops, error, status;
@@ -89,7 +66,8 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "unexpected argument '%s'", ops[0]);
-	if ((error = cli_session_open(&s, ctx, CLI_S_DB, false)) < 0 ||
+	path = cli_path(ctx, path);
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_EXISTING, false)) < 0 ||
 	    (error = cli_backup(ctx, &s, path, verify, &info)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
@@ -105,6 +83,6 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 	status = cli_finish(ctx, 0);
 out:
 	df_backup_info_release(&info);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

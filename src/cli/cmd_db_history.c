@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/isotime.h"
 #include "util/banned.h"
 
 int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
@@ -11,7 +12,7 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 	struct cli_opt opts[] = { { "--limit", 1, &limit_s, NULL }, { NULL, 0, NULL, NULL } };
 	static const char *keys[] = { "id", "at", "op", "env", "target", "user", "host", "result",
 		"summary", "receipt", "server", "detail" };
-	struct cli_session s;
+	df_session s;
 	df_rows *rows = NULL;
 	long limit = 50;
 	char **ops;
@@ -39,11 +40,13 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 		cli_say(ctx, "No operations recorded on %s yet.\n", s.target->redacted);
 	for (size_t r = rows->nrows; r-- > 0;) {
 		json_t *o = json_object();
+		char at[40];
+		df_time_iso(at, sizeof(at), df_rows_get(rows, r, 1));
 		for (size_t c = 0; c < rows->ncols && c < 12; c++)
-			json_object_set_new(o, keys[c], cli_json_str(df_rows_get(rows, r, c)));
+			json_object_set_new(o, keys[c], cli_json_str(c == 1 ? at : df_rows_get(rows, r, c)));
 		json_array_append_new(list, o);
 		const char *res = df_rows_get(rows, r, 7);
-		cli_say(ctx, "%s  %-8s %-16s %s%-7s%s %s  %s%s%s\n", df_rows_get(rows, r, 1),
+		cli_say(ctx, "%s  %-8s %-16s %s%-7s%s %s  %s%s%s\n", at,
 			df_rows_get(rows, r, 3) ? df_rows_get(rows, r, 3) : "", df_rows_get(rows, r, 2),
 			cli_c(ctx, res && !strcmp(res, "ok") ? "green" : "red"), res ? res : "",
 			cli_c(ctx, "reset"), df_rows_get(rows, r, 5) ? df_rows_get(rows, r, 5) : "",
@@ -55,6 +58,6 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 	status = cli_finish(ctx, 0);
 out:
 	df_rows_free(rows);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

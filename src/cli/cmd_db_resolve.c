@@ -14,7 +14,7 @@ int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--rolled-back", 0, NULL, &rolled_back },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	const df_plan_item *it = NULL;
 	df_buf summary = DF_BUF_INIT;
 	char **ops;
@@ -74,6 +74,6 @@ fail:
 	status = cli_fail(ctx, error);
 out:
 	df_buf_release(&summary);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

@@ -8,6 +8,21 @@
 #include "devflow/buf.h"
 #include "util/banned.h"
 
+/* Restoring over data is a person's decision (SPEC: `ask`). */
+static void ask_restore(struct cli_ctx *ctx, const char *path, const char *question,
+	const char *flag, bool clean, bool no_owner)
+{
+	df_buf then = DF_BUF_INIT;
+
+	df_buf_puts(&then, "devflow db restore ");
+	df_shell_quote(&then, path);
+	df_buf_printf(&then, "%s%s%s %s", cli_env_arg(ctx), clean ? " --clean" : "",
+		no_owner ? " --no-owner" : "", flag);
+	df_error_hint("a person must confirm: %s", then.ptr);
+	cli_ask_yes(ctx, question, "a restore replaces what the database holds now", "yes", then.ptr);
+	df_buf_release(&then);
+}
+
 int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *confirm = NULL;
@@ -20,7 +35,7 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--no-owner", 0, NULL, &no_owner },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	df_buf summary = DF_BUF_INIT;
 	struct stat st;
 	char **ops;
@@ -31,6 +46,7 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	if (nops != 1)
 		return cli_usage_error(ctx, "'db restore' needs one backup PATH");
+	ops[0] = (char *)cli_path(ctx, ops[0]);
 	if (stat(ops[0], &st) < 0 || !S_ISREG(st.st_mode)) {
 		error = df_error_set(DF_EUSAGE, "cannot read backup '%s'", ops[0]);
 		status = cli_fail(ctx, error);
@@ -43,13 +59,13 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 	    (!confirm || (strcmp(confirm, "production") && strcmp(confirm, s.target->env)))) {
 		error = df_error_set(DF_EGATE, "restoring into production replaces its data; it needs "
 			"--confirm production");
-		df_error_hint("devflow db restore %s%s --confirm production", ops[0], cli_env_arg(ctx));
-		cli_next(ctx, "devflow db restore %s%s --confirm production", ops[0], cli_env_arg(ctx));
+		ask_restore(ctx, ops[0], "Type 'yes' to replace the data of PRODUCTION with this backup",
+			"--confirm production", clean, no_owner);
 		goto fail;
 	}
 	if (s.target->policy == DF_POLICY_STAGING && !yes && !confirm) {
 		error = df_error_set(DF_EGATE, "restoring into staging replaces its data; confirm with --yes");
-		cli_next(ctx, "devflow db restore %s%s --yes", ops[0], cli_env_arg(ctx));
+		ask_restore(ctx, ops[0], "Replace the data of staging with this backup?", "--yes", clean, no_owner);
 		goto fail;
 	}
 	/* a failed restore is recorded only where the audit table already is:
@@ -85,6 +101,6 @@ fail:
 	status = cli_fail(ctx, error);
 out:
 	df_buf_release(&summary);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

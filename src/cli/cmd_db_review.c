@@ -17,7 +17,8 @@ struct reviewed {
 	const df_migration *mig;
 	df_review_result *res;
 	int error;              /* a worker's failure (its message saved) */
-	char *message, *hint;
+	char *message, *hint, *file;
+	int line, column;
 };
 
 /* What every file's review shares: the options but the per-file ones. */
@@ -39,13 +40,18 @@ static void review_one(struct reviewed *v, const df_review_opts *base)
 	ro.in_transaction = !m->no_transaction;
 	ro.base_line = m->up.line;
 	ro.base_column = 1;
-	if ((v->error = df_section_read(&text, &len, &m->up)) == 0)
+	/* an empty UP would be recorded as applied: the same refusal as migrate's */
+	if ((v->error = df_migration_check_nonempty(m, base->dialect)) == 0 &&
+	    (v->error = df_section_read(&text, &len, &m->up)) == 0)
 		v->error = df_review_run(&v->res, &ro, m->path, text, len);
 	free(text);
 	if (v->error < 0) {
 		const df_error *e = df_error_last();
 		v->message = e && e->message ? strdup(e->message) : NULL;
 		v->hint = e && e->hint ? strdup(e->hint) : NULL;
+		v->file = e && e->file ? strdup(e->file) : NULL;
+		v->line = e ? e->line : 0;
+		v->column = e ? e->column : 0;
 	}
 }
 
@@ -125,7 +131,7 @@ static void human(char *out, size_t size, long long n, const char *unit)
 }
 
 /* With a target: how big the table of a finding is ("users: 1.2 M rows, 310 MB"). */
-static void impact(struct cli_ctx *ctx, struct cli_session *s, const df_review_finding *f,
+static void impact(struct cli_ctx *ctx, df_session *s, const df_review_finding *f,
 	json_t *o, char *out, size_t size)
 {
 	char table[128], rows[32], bytes[32];
@@ -208,7 +214,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--format", 1, &format, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	df_migration *files = NULL;
 	struct reviewed *v = NULL;
 	size_t nv = 0;
@@ -269,7 +275,7 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		goto fail;
 	}
 	for (int i = 0; i < nops; i++) {
-		if ((error = df_migration_read_file(&files[i], ops[i], true)) < 0)
+		if ((error = df_migration_read_file(&files[i], cli_path(ctx, ops[i]), true)) < 0)
 			goto fail;
 		v[nv++].mig = &files[i];
 	}
@@ -292,6 +298,8 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 				"cannot review the migration");
 			if (v[k].hint)
 				df_error_hint("%s", v[k].hint);
+			if (v[k].file)
+				df_error_pos(v[k].file, v[k].line, v[k].column);
 			goto fail;
 		}
 	findings = json_array();
@@ -366,9 +374,28 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	if (failed) {
 		cli_say(ctx, "%sReview blocked:%s a finding reaches --fail-on %s.\n", cli_c(ctx, "red"),
 			cli_c(ctx, "reset"), df_review_risk_name(fail_on));
-		cli_next(ctx, "rewrite the flagged statements as the hints say, then: devflow db review%s", cli_env_arg(ctx));
-		json_object_set_new(ctx->result, "ok", json_false());
-		status = cli_finish(ctx, CLI_EXIT_REFUSED);
+		df_error_set(DF_EGATE, "the review is blocked: a finding reaches --fail-on %s",
+			df_review_risk_name(fail_on));
+		df_error_hint("rewrite the flagged statements as the hints say and review again, or "
+			"accept the risk when applying (--accept-risk)");
+		if (!nops) {
+			df_ask *ask = calloc(1, sizeof(*ask));
+			df_buf then = DF_BUF_INIT;
+			df_buf_printf(&then, "devflow db migrate%s --dry-run", cli_env_arg(ctx));
+			if (ask) {
+				ask->question = strdup("The review flags changes at or above the --fail-on "
+					"level. Go on to a dry-run as they are (applying them will ask to accept the risk)?");
+				ask->why = strdup("whether a risky change is acceptable is a person's decision; "
+					"the other answer is to rewrite the flagged statements");
+				ask->options[0].answer = strdup("yes, dry-run as they are");
+				ask->options[0].then = df_buf_detach(&then);
+				ask->options[1].answer = strdup("no, rewrite them");
+				ask->nr = 2;
+				cli_ask(ctx, ask);
+			}
+			df_buf_release(&then);
+		}
+		status = cli_fail(ctx, DF_EGATE);
 	} else {
 		if (!nops && nv)
 			cli_next(ctx, "devflow db migrate%s --dry-run", cli_env_arg(ctx));
@@ -382,11 +409,12 @@ out:
 		df_review_result_free(v[k].res);
 		free(v[k].message);
 		free(v[k].hint);
+		free(v[k].file);
 	}
 	for (int i = 0; files && i < nops; i++)
 		df_migration_release(&files[i]);
 	free(files);
 	free(v);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

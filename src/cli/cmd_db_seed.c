@@ -45,6 +45,15 @@ static long ms_since(const struct timespec *t0)
 	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+static void ask_seed(struct cli_ctx *ctx, const char *question, const char *flag)
+{
+	df_buf then = DF_BUF_INIT;
+
+	df_buf_printf(&then, "devflow db seed%s %s", cli_env_arg(ctx), flag);
+	cli_ask_yes(ctx, question, "seeding writes data into a shared database", "yes", then.ptr);
+	df_buf_release(&then);
+}
+
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *confirm = NULL;
@@ -54,7 +63,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--confirm", 1, &confirm, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	df_strlist files = DF_STRLIST_INIT;
 	df_buf dir = DF_BUF_INIT, summary = DF_BUF_INIT;
 	json_t *done = json_array();
@@ -83,12 +92,12 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 	if (s.target->policy == DF_POLICY_PRODUCTION &&
 	    (!confirm || (strcmp(confirm, "production") && strcmp(confirm, s.target->env)))) {
 		error = df_error_set(DF_EGATE, "seeding production writes data there; it needs --confirm production");
-		cli_next(ctx, "devflow db seed%s --confirm production", cli_env_arg(ctx));
+		ask_seed(ctx, "Type 'yes' to run the seed files on PRODUCTION", "--confirm production");
 		goto fail;
 	}
 	if (s.target->policy == DF_POLICY_STAGING && !yes && !confirm) {
 		error = df_error_set(DF_EGATE, "seeding staging needs confirmation: pass --yes");
-		cli_next(ctx, "devflow db seed%s --yes", cli_env_arg(ctx));
+		ask_seed(ctx, "Run the seed files on staging?", "--yes");
 		goto fail;
 	}
 	for (size_t i = 0; i < files.nr; i++) {
@@ -137,6 +146,6 @@ out:
 	df_strlist_release(&files);
 	df_buf_release(&dir);
 	df_buf_release(&summary);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

@@ -13,7 +13,7 @@ int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--tag", 1, &tag, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
-	struct cli_session s;
+	df_session s;
 	char *path = NULL, **ops;
 	int nops, error, status;
 
@@ -36,6 +36,6 @@ int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx)
 	status = cli_finish(ctx, 0);
 out:
 	free(path);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

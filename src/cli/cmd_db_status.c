@@ -1,9 +1,11 @@
 /* devflow db status: total / applied / pending / problems / lock holder. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "util/isotime.h"
 #include "devflow/review.h"
 #include "util/banned.h"
 
@@ -32,7 +34,7 @@ static void item(struct cli_ctx *ctx, json_t *list, const char *name, int ok, co
  * dry-run (or applied) on staging, every migration reversible, a backup in
  * the last hour, a clean review.
  */
-static void checklist(struct cli_ctx *ctx, struct cli_session *s)
+static void checklist(struct cli_ctx *ctx, df_session *s)
 {
 	json_t *list = json_array();
 	char hash[65], msg[256];
@@ -100,6 +102,33 @@ static void checklist(struct cli_ctx *ctx, struct cli_session *s)
 	json_object_set_new(ctx->result, "checklist", list);
 }
 
+/*
+ * The parts of a holder description ("pid 1234 (devflow db migrate) on this
+ * host, since 2026-...Z", "pid 88, user app, ...", "connection 12, user
+ * root, ...") as fields for programs: pid, connection, command, user, since.
+ */
+static void holder_fields(json_t *lock, const char *h)
+{
+	static const char *const nums[] = { "pid", "connection" };
+	const char *p, *e;
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(nums[i]);
+		if (!strncmp(h, nums[i], n) && h[n] == ' ' && isdigit((unsigned char)h[n + 1]))
+			json_object_set_new(lock, nums[i], json_integer(strtoll(h + n + 1, NULL, 10)));
+	}
+	if ((p = strchr(h, '(')) && (e = strchr(p, ')')) && e > p + 1)
+		json_object_set_new(lock, "command", json_stringn(p + 1, (size_t)(e - p - 1)));
+	if ((p = strstr(h, ", user ")) != NULL) {
+		p += 7;
+		json_object_set_new(lock, "user", json_stringn(p, strcspn(p, ", ")));
+	}
+	if ((p = strstr(h, "since ")) != NULL) {
+		p += 6;
+		json_object_set_new(lock, "since", json_stringn(p, strcspn(p, ", )")));
+	}
+}
+
 /* A JSON string (or null) into b, escaped as jansson does. */
 static void put_json_str(df_buf *b, const char *s)
 {
@@ -137,7 +166,7 @@ static void put_json_str(df_buf *b, const char *s)
 }
 
 struct stream {
-	struct cli_session *s;
+	df_session *s;
 	df_dialect d;
 };
 
@@ -170,7 +199,11 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 		df_buf_puts(&b, ",\n      \"state\": ");
 		put_json_str(&b, df_mig_state_name(it->state));
 		df_buf_puts(&b, ",\n      \"applied_at\": ");
-		put_json_str(&b, it->row ? it->row->applied_at : NULL);
+		{
+			char at[40];
+			df_time_iso(at, sizeof(at), it->row ? it->row->applied_at : NULL);
+			put_json_str(&b, it->row && it->row->applied_at ? at : NULL);
+		}
 		df_buf_printf(&b, ",\n      \"checksum_ok\": %s,\n      \"reversible\": %s,\n      \"actions\": [",
 			it->checksum_ok ? "true" : "false",
 			m && df_migration_reversible(m) ? "true" : "false");
@@ -203,7 +236,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct stream stream;
 	df_buf line = DF_BUF_INIT;
-	struct cli_session s;
+	df_session s;
 	char **ops;
 	int nops, error, status = 0;
 	json_t *problems, *lock;
@@ -243,8 +276,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			df_mig_state_name(it->state), cli_c(ctx, "reset"), version,
 			m ? m->name : it->row->filename,
 			m && !df_migration_reversible(m) ? "  (irreversible)" : "");
-		if (it->row && it->state == DF_STATE_APPLIED)
-			df_buf_printf(&line, "  %s%s%s", cli_c(ctx, "dim"), it->row->applied_at, cli_c(ctx, "reset"));
+		if (it->row && it->state == DF_STATE_APPLIED) {
+			char at[40];
+			df_buf_printf(&line, "  %s%s%s", cli_c(ctx, "dim"),
+				df_time_iso(at, sizeof(at), it->row->applied_at), cli_c(ctx, "reset"));
+		}
 		if (it->out_of_order)
 			df_buf_puts(&line, "  (out of order)");
 		cli_say(ctx, "%s\n", line.ptr);
@@ -282,8 +318,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "problems", problems);
 	lock = json_object();
 	json_object_set_new(lock, "held", json_boolean(holder != NULL));
-	if (holder)
+	if (holder) {
 		json_object_set_new(lock, "holder", json_string(holder));
+		holder_fields(lock, holder);
+	}
 	json_object_set_new(ctx->result, "lock", lock);
 	if (holder)
 		cli_say(ctx, "\n%sThe migration lock is held by %s.%s\n", cli_c(ctx, "yellow"), holder,
@@ -295,10 +333,14 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		const df_problem *blk = df_plan_blocker(s.plan);
 		const char *e = cli_env_arg(ctx);
 		if (blk) {
-			if (blk->kind == DF_PROBLEM_MISSING)
-				cli_next(ctx, "devflow db resolve %s --rolled-back%s", blk->version, e);
-			else
-				cli_next(ctx, "devflow db resolve %s --applied%s", blk->version, e);
+			/* settling the history is a person's decision: a question, not a next step */
+			df_ask *ask = NULL;
+			df_wf_blocker_ask(&ask, s.plan, blk, e, holder != NULL);
+			if (ask)
+				cli_ask(ctx, ask);
+			else if (holder)
+				cli_say(ctx, "\n%s is being applied by the run that holds the lock; wait for it.\n",
+					blk->version);
 		} else if (s.plan->pending) {
 			cli_next(ctx, "devflow db review%s", e);
 			cli_next(ctx, "devflow db migrate%s --dry-run", e);
@@ -310,6 +352,6 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 out:
 	df_buf_release(&line);
 	free(holder);
-	cli_session_close(&s);
+	df_session_close(&s);
 	return status;
 }

@@ -68,8 +68,17 @@ static void check(struct cli_ctx *ctx, json_t *list, const char *name, bool ok,
 	df_buf_release(&msg);
 }
 
+/* The first failed check becomes the result's `error` (SPEC: every failure carries one). */
+static void first_failure(int *code, int c)
+{
+	if (!*code)
+		*code = c;
+}
+
 int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 {
+	df_error *failure = NULL;
+	int fcode = 0;
 	df_config *cfg = NULL;
 	df_target *t = NULL;
 	df_migration_set *set = NULL;
@@ -88,7 +97,8 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_config_load(&cfg, ".")) < 0) {
 		check(ctx, list, "config", false, "%s", df_error_last()->message);
 		status = CLI_EXIT_USAGE;
-		cli_next(ctx, "fix devflow.conf, then: devflow doctor");
+		first_failure(&fcode, error);
+		failure = df_error_save();
 		goto done;
 	}
 	check(ctx, list, "config", true, "%s", cfg->path ? "devflow.conf read" : "no devflow.conf (defaults)");
@@ -96,6 +106,8 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_target_resolve(&t, cfg, ctx->env, ctx->url)) < 0) {
 		check(ctx, list, "target", false, "%s", df_error_last()->message);
 		status = CLI_EXIT_USAGE;
+		first_failure(&fcode, error);
+		failure = df_error_save();
 		goto done;
 	}
 	ctx->dsn = t->dsn;
@@ -111,6 +123,8 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 			status = CLI_EXIT_USAGE;
 		if (le->hint)
 			cli_say(ctx, "               %s\n", le->hint);
+		first_failure(&fcode, error);
+		failure = df_error_save();
 	} else {
 		size_t irreversible = 0;
 		for (size_t i = 0; i < set->nr; i++)
@@ -132,7 +146,12 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 			"; sqlite3 shell found" : "");
 	}
 
-	if ((error = df_conn_open(&conn, t->dsn)) < 0) {
+	if (!strcmp(t->dsn->engine, "sqlite") && strcmp(t->dsn->database, ":memory:") &&
+	    access(t->dsn->database, F_OK) < 0) {
+		/* doctor only reads: it never creates the database file */
+		check(ctx, list, "connect", true, "database file %s does not exist yet (the first "
+			"migrate creates it)", t->dsn->database);
+	} else if ((error = df_conn_open(&conn, t->dsn)) < 0) {
 		const df_error *le = df_error_last();
 		check(ctx, list, "connect", false, "%s", le->message);
 		if (le->hint)
@@ -140,7 +159,11 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		status = cli_exit_for(error, 1);
 		if (status == CLI_EXIT_FAILED || status == CLI_EXIT_USAGE)
 			status = CLI_EXIT_UNREACHABLE;
-		cli_next(ctx, "check that the database is running and the URL is right, then: devflow doctor%s", e);
+		if (!fcode || status == CLI_EXIT_UNREACHABLE) {
+			df_error_free(failure);
+			fcode = error;
+			failure = df_error_save();
+		}
 	} else {
 		df_identity id;
 		df_rows *cols = NULL;
@@ -179,6 +202,22 @@ done:
 		cli_say(ctx, "\nAll checks passed.\n");
 		cli_next(ctx, "devflow db status%s", e);
 	}
+	if (status != CLI_EXIT_OK && failure) {
+		/* the checks are listed above; the error is the first that failed */
+		df_error_restore(failure);
+		failure = NULL;
+		if (ctx->dsn)
+			df_dsn_scrub(ctx->dsn, ((df_error *)df_error_last())->message);
+		if (ctx->json) {
+			const df_error *le = df_error_last();
+			json_t *err = json_object();
+			json_object_set_new(err, "kind", json_string(df_error_kind(le->code)));
+			json_object_set_new(err, "message", json_string(le->message));
+			json_object_set_new(err, "hint", cli_json_str(le->hint));
+			json_object_set_new(ctx->result, "error", err);
+		}
+	}
+	df_error_free(failure);
 	json_object_set_new(ctx->result, "ok", json_boolean(status == CLI_EXIT_OK));
 	status = cli_finish(ctx, status);
 	df_conn_close(conn);

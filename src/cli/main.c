@@ -2,10 +2,14 @@
  * devflow's entry point: global options (before or after the command), the
  * command tables (git.c's commands[]), and dispatch.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <errno.h>
 
 #include "cli/cli.h"
 #include "util/banned.h"
@@ -136,6 +140,61 @@ static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char
 	return CLI_EXIT_USAGE;
 }
 
+static bool is_file(const char *dir, const char *name, bool want_dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", strcmp(dir, "/") ? dir : "", name) >= sizeof(p))
+		return false;
+	return stat(p, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
+/*
+ * The project root, found as git finds its repository: the nearest folder
+ * upward that holds devflow.conf, else the nearest that holds a migrations
+ * folder.  devflow then runs there; ctx->prefix keeps the way back, for
+ * paths given on the command line.
+ */
+static int find_root(struct cli_ctx *ctx)
+{
+	char cwd[PATH_MAX], dir[PATH_MAX], fallback[PATH_MAX] = "";
+	const char *root = NULL;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", cwd);
+	for (;;) {
+		char *slash;
+		if (is_file(dir, "devflow.conf", false)) {
+			root = dir;
+			break;
+		}
+		if (!*fallback && (is_file(dir, "migrations", true) || is_file(dir, "db/migrations", true)))
+			snprintf(fallback, sizeof(fallback), "%s", dir);
+		if (!strcmp(dir, "/") || !(slash = strrchr(dir, '/')))
+			break;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!root && *fallback)
+		root = fallback;
+	if (!root || !strcmp(root, cwd))
+		return 0;
+	if (chdir(root) < 0)
+		return -1;
+	{
+		size_t n = strlen(root) + (strcmp(root, "/") ? 1 : 0);
+		size_t len = strlen(cwd + n) + 2;
+		if (!(ctx->prefix = malloc(len)))
+			return -1;
+		snprintf(ctx->prefix, len, "%s/", cwd + n);
+	}
+	return 0;
+}
+
 static const struct cli_cmd *find(const struct cli_cmd *table, const char *name)
 {
 	for (; table->name; table++)
@@ -180,8 +239,9 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
 				v = argv[++i];
 			}
 			double secs = strtod(v, &end);
-			if (*end || secs < 0 || secs > 86400) {
-				fprintf(stderr, "devflow: --lock-timeout wants seconds (0 to 86400), not '%s'\n", v);
+			if (!*v || *end || !(secs >= 0 && secs <= 86400)) {
+				snprintf(ctx->early_error, sizeof(ctx->early_error),
+					"--lock-timeout wants seconds (0 to 86400), not '%s'", v);
 				return -1;
 			}
 			ctx->lock_timeout_ms = (long)(secs * 1000);
@@ -215,7 +275,7 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
 		argv[out++] = a;
 		continue;
 missing:
-		fprintf(stderr, "devflow: option '%s' needs a value\n", name);
+		snprintf(ctx->early_error, sizeof(ctx->early_error), "option '%s' needs a value", name);
 		return -1;
 	}
 	*argc = out;
@@ -235,10 +295,11 @@ int main(int argc, char **argv)
 
 	ctx.lock_timeout_ms = 60000;
 	ctx.out = stdout;
-	if (take_globals(&ctx, &argc, argv) < 0) {
-		fprintf(stderr, "Try 'devflow --help'.\n");
-		return CLI_EXIT_USAGE;
-	}
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			ctx.json = true;
+	if (take_globals(&ctx, &argc, argv) < 0)
+		return dispatch_error(&ctx, "%s", ctx.early_error, NULL);
 	if (ctx.json)
 		ctx.out = stderr;
 	if (argc < 2) {
@@ -270,9 +331,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (ctx.dir && chdir(ctx.dir) < 0) {
-		fprintf(stderr, "devflow: cannot change to '%s': %m\n", ctx.dir);
-		return CLI_EXIT_USAGE;
+		char msg[PATH_MAX + 64];
+		snprintf(msg, sizeof(msg), "cannot change to '%s': %s", ctx.dir, strerror(errno));
+		return dispatch_error(&ctx, "%s", msg, NULL);
 	}
+	if (find_root(&ctx) < 0)
+		return dispatch_error(&ctx, "%s", "cannot read the current folder", NULL);
 	argv++;
 	argc--;
 	if (!strcmp(argv[0], "db")) {
@@ -296,6 +360,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ctx.cmd = cmd;
+	ctx.argc = argc;
+	ctx.argv = argv;
 	if (!(ctx.result = json_object()) || !(ctx.next = json_array())) {
 		fprintf(stderr, "devflow: out of memory\n");
 		return CLI_EXIT_FAILED;
@@ -303,5 +369,7 @@ int main(int argc, char **argv)
 	status = cmd->fn(argc, argv, &ctx);
 	json_decref(ctx.result);
 	json_decref(ctx.next);
+	df_ask_free(ctx.ask);
+	free(ctx.prefix);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -16,6 +17,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/suggest.h"
 #include "util/banned.h"
 
 const char *df_policy_name(df_policy p)
@@ -294,6 +296,18 @@ int df_config_load(df_config **out, const char *dir)
 		error = df_error_set(DF_ECONFIG, "cannot read devflow.conf: %s", strerror(errno));
 		goto out;
 	}
+	if (!cfg->migrations) {
+		/* dbmate's default folder, when the project has no migrations/ */
+		struct stat sb;
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/migrations", abs);
+		if (stat(path.ptr, &sb) < 0) {
+			df_buf_truncate(&path, 0);
+			df_buf_printf(&path, "%s/db/migrations", abs);
+			if (stat(path.ptr, &sb) == 0 && S_ISDIR(sb.st_mode))
+				cfg->migrations = strdup("db/migrations");
+		}
+	}
 	if ((!cfg->migrations && !(cfg->migrations = strdup("migrations"))) ||
 	    (!cfg->seeds && !(cfg->seeds = strdup("seeds"))) ||
 	    (!cfg->schema && !(cfg->schema = strdup("schema.sql"))) ||
@@ -550,6 +564,23 @@ void df_target_free(df_target *t)
 	free(t);
 }
 
+
+/*
+ * An environment is named by devflow.conf or by its own .env.NAME file:
+ * a typo ("stagng") has neither.
+ */
+static bool envfile_exists(const df_config *cfg, const char *env)
+{
+	df_buf b = DF_BUF_INIT;
+	struct stat st;
+	bool ok;
+
+	df_buf_printf(&b, "%s/.env.%s", cfg->dir, env);
+	ok = b.ptr && stat(b.ptr, &st) == 0 && S_ISREG(st.st_mode);
+	df_buf_release(&b);
+	return ok;
+}
+
 int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 	const char *url)
 {
@@ -572,6 +603,30 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		return df_error_oom();
 	}
 	ec = df_config_env(cfg, env);
+	if (!ec && cfg->envs_nr && strcmp(env, "local") && !envfile_exists(cfg, env)) {
+		/* a typo must not fall through to DATABASE_URL and the local policy */
+		const char **names = calloc(cfg->envs_nr + 1, sizeof(*names));
+		df_buf list = DF_BUF_INIT;
+		const char *near;
+		for (size_t i = 0; names && i < cfg->envs_nr; i++) {
+			names[i] = cfg->envs[i].name;
+			df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
+		}
+		near = names ? df_suggest(env, names, cfg->envs_nr) : NULL;
+		if (!near && names && !strcmp(env, "prod"))
+			near = df_config_env(cfg, "production") ? "production" : NULL;
+		error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %s (and local)",
+			env, list.ptr ? list.ptr : "");
+		if (near)
+			df_error_hint("did you mean --env %s?", near);
+		else
+			df_error_hint("use one of them, or add [env \"%s\"] to devflow.conf (or a .env.%s file)", env, env);
+		free(names);
+		df_buf_release(&list);
+		free(t->env);
+		free(t);
+		return error;
+	}
 	t->conf = ec;
 	t->policy = ec && ec->policy >= 0 ? (df_policy)ec->policy : policy_for_name(env);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "devflow/buf.h"
@@ -21,6 +22,7 @@ const char *df_receipt_state_name(df_receipt_state s)
 	case DF_RECEIPT_NONE: return "none";
 	case DF_RECEIPT_STALE: return "stale";
 	case DF_RECEIPT_OTHER_SET: return "another pending set";
+	case DF_RECEIPT_FILE_GONE: return "backup file missing or changed";
 	default: return "another database";
 	}
 }
@@ -51,6 +53,16 @@ static const char *field(char *buf, size_t size, const char *receipt, const char
 			p++;
 	}
 	return buf;
+}
+
+/* Does the backup a receipt names still exist, with its recorded size? */
+static bool backup_file_ok(const char *receipt)
+{
+	df_error *saved = df_error_save();
+	bool ok = df_backup_receipt_file_ok(receipt) == 0;
+
+	df_error_restore(saved);
+	return ok;
 }
 
 static int find(df_receipt_state *out, long *age, df_conn *conn, const char *table,
@@ -88,6 +100,12 @@ static int find(df_receipt_state *out, long *age, df_conn *conn, const char *tab
 		if (a > max_age) {
 			if (best != DF_RECEIPT_STALE)
 				best = DF_RECEIPT_STALE, best_age = a;
+			continue;
+		}
+		if (!strcmp(op, "backup") && !backup_file_ok(receipt)) {
+			/* the audit row outlived its file: not a backup any more */
+			if (best != DF_RECEIPT_STALE)
+				best = DF_RECEIPT_FILE_GONE, best_age = a;
 			continue;
 		}
 		best = DF_RECEIPT_OK;

@@ -164,6 +164,21 @@ out:
 	return error;
 }
 
+/*
+ * A time column as UTC: MariaDB's DATETIME holds the session's local time
+ * (CURRENT_TIMESTAMP), PostgreSQL's text carries its offset and SQLite's is
+ * UTC already; df_time_iso() writes them all the same way.
+ */
+static const char *utc(df_conn *conn, const char *col)
+{
+	static char buf[128];
+
+	if (df_conn_dialect(conn) != DF_DIALECT_MYSQL)
+		return col;
+	snprintf(buf, sizeof(buf), "CONVERT_TZ(%s, @@session.time_zone, '+00:00')", col);
+	return buf;
+}
+
 static char *take(df_rows *rows, size_t r, size_t c)
 {
 	char **cell = &rows->cells[r * rows->ncols + c], *s = *cell;
@@ -215,11 +230,11 @@ int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 		full = full && found;
 	}
 	if (full)
-		df_buf_printf(&sql, "SELECT filename, version, checksum, applied_at, applied_by, "
-			"state, duration_ms, statements_done, error FROM %s ORDER BY id", table);
+		df_buf_printf(&sql, "SELECT filename, version, checksum, %s, applied_by, "
+			"state, duration_ms, statements_done, error FROM %s ORDER BY id", utc(conn, "applied_at"), table);
 	else    /* a table not adopted yet: the seeds' three columns */
-		df_buf_printf(&sql, "SELECT filename, NULL, NULL, applied_at, NULL, NULL, NULL, "
-			"NULL, NULL FROM %s ORDER BY id", table);
+		df_buf_printf(&sql, "SELECT filename, NULL, NULL, %s, NULL, NULL, NULL, "
+			"NULL, NULL FROM %s ORDER BY id", utc(conn, "applied_at"), table);
 	if ((error = df_conn_query(conn, &rows, sql.ptr, NULL, 0)) < 0)
 		goto out;
 	if (rows->nrows && !(l->v = calloc(rows->nrows, sizeof(*l->v)))) {
@@ -299,8 +314,8 @@ int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *o
 		error = df_rows_new(out, 12, names);
 		goto out;
 	}
-	df_buf_printf(&sql, "SELECT id, at, op, env, target, os_user, host, result, summary, "
-		"receipt, server, detail FROM %s_audit%s ORDER BY id DESC", table,
+	df_buf_printf(&sql, "SELECT id, %s, op, env, target, os_user, host, result, summary, "
+		"receipt, server, detail FROM %s_audit%s ORDER BY id DESC", utc(conn, "at"), table,
 		op ? " WHERE op = ?" : "");
 	if (limit > 0)
 		df_buf_printf(&sql, " LIMIT %ld", limit);

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -776,11 +777,17 @@ static int set_load(df_migration_set **out, const char *dir, bool must_exist,
 			*out = set;
 			return 0;
 		}
-		error = df_error_set(DF_ECONFIG, "cannot read migrations folder '%s': %s", dir, strerror(errno));
-		if (errno == ENOENT)
-			df_error_hint("create it with `devflow db create NAME`, or set [project] migrations in devflow.conf");
-		else
+		if (errno == ENOENT) {
+			char cwd[PATH_MAX];
+			error = df_error_set(DF_ECONFIG, "no migrations folder: '%s' does not exist in %s, "
+				"and no folder above holds devflow.conf or migrations/", dir,
+				getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+			df_error_hint("run devflow in the project folder (or -C DIR); to start a project "
+				"here: devflow db create NAME; or set [project] migrations in devflow.conf");
+		} else {
+			error = df_error_set(DF_ECONFIG, "cannot read migrations folder '%s': %s", dir, strerror(errno));
 			df_error_hint("check that '%s' is a folder you can read", dir);
+		}
 		df_migration_set_free(set);
 		return error;
 	}

@@ -134,3 +134,42 @@ const char *df_error_kind(int code)
 	default: return "internal";
 	}
 }
+
+df_error *df_error_save(void)
+{
+	df_error *s;
+
+	if (!have_last || !(s = calloc(1, sizeof(*s))))
+		return NULL;
+	s->code = last.code;
+	s->message = last.message ? strdup(last.message) : NULL;
+	s->hint = last.hint ? strdup(last.hint) : NULL;
+	s->file = last.file ? strdup(last.file) : NULL;
+	s->line = last.line;
+	s->column = last.column;
+	s->connect_phase = last.connect_phase;
+	return s;
+}
+
+void df_error_restore(df_error *saved)
+{
+	if (!saved)
+		return;
+	df_error_set(saved->code, "%s", saved->message ? saved->message : "failed");
+	if (saved->hint)
+		df_error_hint("%s", saved->hint);
+	if (saved->file)
+		df_error_pos(saved->file, saved->line, saved->column);
+	last.connect_phase = saved->connect_phase;
+	df_error_free(saved);
+}
+
+void df_error_free(df_error *saved)
+{
+	if (!saved)
+		return;
+	free(saved->message);
+	free(saved->hint);
+	free(saved->file);
+	free(saved);
+}

@@ -47,6 +47,9 @@ t_globals_anywhere() {
 	cd /
 	df -C "$PROJECT" db status --json; expect_rc 0; json_eq 'd["total"]' 1
 	df db status -C "$PROJECT" --json; expect_rc 0; json_eq 'd["total"]' 1
+	# Outside any project: no migrations folder is an error, never "up to date".
+	df db status --json; expect_rc 2; json_eq 'd["error"]["kind"]' config
+	cd "$PROJECT"
 	df db status --env=local --json; expect_rc 0; json_eq 'd["env"]' local
 }
 

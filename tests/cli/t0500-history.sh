@@ -21,7 +21,10 @@ PY
 	json_eq 'd["problems"][0]["kind"]' checksum_mismatch
 	df db migrate --json; expect_rc 6
 	json_eq 'd["error"]["kind"]' checksum_mismatch
-	json_eq 'd["next"][0]' "devflow db resolve 20240101000000 --applied"
+	# accepting the edit is a person's decision: an ask, never a next
+	json_eq 'len(d["next"])' 0
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db resolve 20240101000000 --applied"
+	json_eq 'd["ask"]["options"][1]["then"]' null
 	table_exists b && fail "migrated despite the edit"
 	df db resolve 20240101000000 --applied; expect_rc 0
 	df db migrate; expect_rc 0

@@ -48,9 +48,12 @@ expected() {
 		if [ "$tty" = 1 ] && { [ "$answer" = y ] || [ "$answer" = yes ]; }; then echo 0; else echo 3; fi
 		return
 	fi
+	# on a terminal one typed 'yes' settles the confirmation and a backup
+	# taken now; elsewhere both come as flags
+	if [ "$tty" = 1 ] && [ "$answer" = yes ]; then echo 0; return; fi
 	case " $flags " in *" --backup "*) ;; *) echo 3; return ;; esac
 	case " $flags " in *" --confirm production "*) echo 0; return ;; esac
-	if [ "$tty" = 1 ] && [ "$answer" = yes ]; then echo 0; else echo 3; fi
+	echo 3
 }
 
 run_case() {
@@ -71,6 +74,11 @@ run_case() {
 	[ "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'a'" 2>/dev/null)" = 1 ] && applied=1
 	if [ "$got" != "$want" ] || { [ "$want" = 0 ] && [ $applied = 0 ]; } || { [ "$want" != 0 ] && [ $applied = 1 ]; }; then
 		fail "env=$env receipt=$receipt tty=$tty answer=$answer flags='$flags': exit $got (want $want), applied=$applied: $(tail -c 400 "$TMP_ROOT/tty.out")"
+	fi
+	# production never applies without a backup of the database as it was
+	if [ "$env" = production ] && [ $applied = 1 ] &&
+	   [ "$(sqlite3 "$db" "SELECT count(*) FROM _migrations_audit WHERE op = 'backup' AND result = 'ok'")" -lt 1 ]; then
+		fail "env=$env tty=$tty answer=$answer flags='$flags': applied to production with no backup recorded"
 	fi
 	cd "$TMP_ROOT"
 	cases=$((cases + 1))
@@ -97,13 +105,20 @@ t_refusal_names_the_missing_step() {
 	gate_project
 	df db migrate --env production --json </dev/null; expect_rc 3
 	json_eq 'd["error"]["kind"]' gate_refused
+	json_eq 'd["error"]["missing"]' '["dry_run", "backup", "confirmation"]'
 	json_eq 'd["next"][0]' "devflow db migrate --env production --dry-run"
 	df db migrate --env production --dry-run --json; expect_rc 0
-	json_eq 'd["next"][0]' "devflow db migrate --env production --backup --confirm production"
+	# what comes after the dry-run is a person's decision: an ask, not a next
+	json_eq 'len(d["next"])' 0
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db migrate --env production --backup --confirm production"
+	json_eq 'd["ask"]["options"][1]["then"]' null
 	df db migrate --env production --yes --json </dev/null; expect_rc 3
+	json_eq 'd["error"]["missing"]' '["backup", "confirmation"]'
 	contains "$(json 'd["error"]["message"]')" "backup"
 	df db migrate --env production --backup --json </dev/null; expect_rc 3
+	json_eq 'd["error"]["missing"]' '["confirmation"]'
 	contains "$(json 'd["error"]["hint"]')" "--confirm production"
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db migrate --env production --backup --confirm production"
 	df db migrate --env production --backup --confirm production --json; expect_rc 0
 	json_eq 'd["verified"]' true
 	# the files themselves: the backup holds the database as it was before
@@ -122,9 +137,10 @@ t_refusal_names_the_missing_step() {
 	df db history --env production --json; expect_rc 0
 	contains "$out" '"op": "backup"'
 	df db migrate --env staging --dry-run --json; expect_rc 0
-	json_eq 'd["next"][0]' "devflow db migrate --env staging --yes"
+	json_eq 'len(d["next"])' 0
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db migrate --env staging --yes"
 	df db migrate --env staging --json </dev/null; expect_rc 3
-	json_eq 'd["next"][0]' "devflow db migrate --env staging --yes"
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db migrate --env staging --yes"
 }
 
 t_remote_host_under_local_policy() {
@@ -148,7 +164,10 @@ t_rollback_and_restore_are_gated() {
 	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "rolled back without gates"
 	df db rollback --env production --dry-run; expect_rc 0
 	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "the dry-run rolled back"
-	df db rollback --env production --confirm production --backup; expect_rc 0
+	# the DOWN drops table a: a high risk a person must accept as well
+	df db rollback --env production --confirm production --backup; expect_rc 3
+	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 1 ] || fail "rolled back without --accept-risk"
+	df db rollback --env production --confirm production --backup --accept-risk; expect_rc 0
 	[ "$(sqlite3 prod.db "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" = 0 ] || fail "not rolled back"
 	df db backup --env production --json; expect_rc 0
 	b=$(json 'd["path"]')

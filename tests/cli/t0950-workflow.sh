@@ -85,6 +85,13 @@ t_production_checklist() {
 	json_eq '[c["item"] for c in d["checklist"]][:4]' '["migration tested on staging", "rollback script prepared", "backup taken before migration", "review clean"]'
 	json_eq 'd["checklist"][1]["ok"]' true
 	json_eq 'd["checklist"][2]["ok"]' false
+	if [ "$ENGINE" = sqlite ]; then
+		# no database file yet: nothing to back up, and no file made
+		df db backup --env target; expect_rc 2
+		contains "$err" "does not exist"
+		[ ! -e test.db ] || fail "a refused backup created the database file"
+		sqlite3 test.db "PRAGMA user_version = 1" || fail "cannot create test.db"
+	fi
 	# on every engine: a failed backup is a failure, not a skipped check
 	df db backup --env target; expect_rc 0
 	df db status --env target --json; expect_rc 0

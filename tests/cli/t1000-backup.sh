@@ -324,7 +324,9 @@ t_restore_gates() {
 	[ "$(users_rows)" = 3 ] || fail "the staging restore did not bring the backup back: $(users_rows) rows"
 	add_row 5
 	df db restore "$PROJECT/b.bak" --env production --yes --clean --json </dev/null; expect_rc 3
-	json_eq 'd["next"][0]' "devflow db restore $PROJECT/b.bak --env production --confirm production"
+	# restoring over production's data is a person's decision: an ask that keeps --clean
+	json_eq 'len(d["next"])' 0
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db restore $PROJECT/b.bak --env production --clean --confirm production"
 	[ "$(users_rows)" = 4 ] || fail "a refused production restore changed the data"
 	df db restore "$PROJECT/b.bak" --env production --confirm production --clean; expect_rc 0
 	[ "$(users_rows)" = 3 ] || fail "the production restore did not bring the backup back: $(users_rows) rows"

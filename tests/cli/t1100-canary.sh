@@ -398,11 +398,33 @@ UPDATE nosuchtable SET x = 1;" "DROP TABLE broken_a;"
 	mv migrations/20240104000000_no_down.sql "$PROJECT/no_down.sql.away"
 	both --rc 6 db migrate
 	mv "$PROJECT/no_down.sql.away" migrations/20240104000000_no_down.sql
+	# a lock held by a slow migration; its argv, and the lock timeout
+	export DATABASE_URL=$CURL
+	local sleeper
+	case $ENGINE in
+	sqlite) sleeper="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 30000000) SELECT count(*) FROM c;" ;;
+	postgres) sleeper="SELECT pg_sleep(15);" ;;
+	mysql) sleeper="SELECT SLEEP(15);" ;;
+	esac
+	mig 20240105000000 slow "$sleeper" "SELECT 1;"
+	sampler_start "$TMP_ROOT/samples-lock"
+	"$DEVFLOW" db migrate >"$TMP_ROOT/slow.out" 2>"$TMP_ROOT/slow.err" &
+	local holder=$!
+	sleep 0.7
+	both --rc 0 db status
+	dfc --rc 5 --kind lock_timeout --json db migrate --lock-timeout 1
+	dfc --rc 5 db rollback --lock-timeout 1
+	wait $holder || fail "the slow migration failed: $(cat "$TMP_ROOT/slow.err")"
+	sampler_stop
+	has_canary "$TMP_ROOT/slow.out" "$TMP_ROOT/slow.err" && fail "a canary in the slow migration's output"
+	grep -q 'devflow db migrate' "$SAMPLES/ps" || fail "the sampler never saw the slow migration"
+	if has_canary "$SAMPLES/ps" "$SAMPLES/cmdline"; then fail "a canary in a process's argv"; fi
 	# gates: staging without a dry-run, production without anything
+	# (after this the database is bound to staging: local runs are refused)
 	unset DATABASE_URL
 	printf 'DATABASE_URL=%s\n' "$CURL" >.env.staging
 	printf 'DATABASE_URL=%s\n' "$CURL" >.env.production
-	mig 20240105000000 more "CREATE TABLE more_t (id INTEGER);" "DROP TABLE more_t;"
+	mig 20240106000000 more "CREATE TABLE more_t (id INTEGER);" "DROP TABLE more_t;"
 	dfc --rc 3 --kind gate_refused --json db migrate --env staging --yes
 	dfc --rc 3 db migrate --env staging --yes
 	dfc --rc 3 --kind gate_refused --json db migrate --env production --yes
@@ -416,27 +438,6 @@ UPDATE nosuchtable SET x = 1;" "DROP TABLE broken_a;"
 	both --rc 1,2 db restore "$PROJECT/junk.bak"
 	both --rc 1,2 db backup -o "$PROJECT/junk.bak/x.bak"
 	both --rc 2 db restore "$PROJECT/nope.bak"
-	# a lock held by a slow migration; its argv, and the lock timeout
-	export DATABASE_URL=$CURL
-	local sleeper
-	case $ENGINE in
-	sqlite) sleeper="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 30000000) SELECT count(*) FROM c;" ;;
-	postgres) sleeper="SELECT pg_sleep(8);" ;;
-	mysql) sleeper="SELECT SLEEP(8);" ;;
-	esac
-	mig 20240106000000 slow "$sleeper" "SELECT 1;"
-	sampler_start "$TMP_ROOT/samples-lock"
-	"$DEVFLOW" db migrate >"$TMP_ROOT/slow.out" 2>"$TMP_ROOT/slow.err" &
-	local holder=$!
-	sleep 0.7
-	both --rc 0 db status
-	dfc --rc 5 --kind lock_timeout --json db migrate --lock-timeout 1
-	dfc --rc 5 db rollback --lock-timeout 1
-	wait $holder || fail "the slow migration failed: $(cat "$TMP_ROOT/slow.err")"
-	sampler_stop
-	has_canary "$TMP_ROOT/slow.out" "$TMP_ROOT/slow.err" && fail "a canary in the slow migration's output"
-	grep -q 'devflow db migrate' "$SAMPLES/ps" || fail "the sampler never saw the slow migration"
-	if has_canary "$SAMPLES/ps" "$SAMPLES/cmdline"; then fail "a canary in a process's argv"; fi
 	scan_files
 	scan_rows
 }

@@ -11,6 +11,9 @@ t_empty_up_refused() {
 	df db migrate; expect_rc 0 || return 1
 	df db create revert_a; expect_rc 0 || return 1
 	file=$(ls migrations/*revert_a.sql)
+	# review refuses it as migrate does: it would be recorded applied
+	df db review --json; expect_rc 2 || return 1
+	contains "$(json 'd["error"]["message"]')" "no statement in its UP" || return 1
 	df db migrate --dry-run --json; expect_rc 2 || return 1
 	json_eq 'd["error"]["kind"]' config || return 1
 	contains "$(json 'd["error"]["message"]')" "no statement in its UP" || return 1

@@ -40,6 +40,9 @@ t_status_names_holder() {
 	# after the timeout, or the state status could read with the holder named
 	if [ "$rc" = 0 ]; then
 		json_eq 'd["lock"]["held"]' true || { wait $holder; return 1; }
+		json_eq 'd["lock"]["pid"]' "$holder" || { wait $holder; return 1; }
+		json_eq 'd["lock"]["command"]' "devflow db migrate" || { wait $holder; return 1; }
+		json_eq 'd["lock"]["since"][:2]' "20" || { wait $holder; return 1; }
 		msg=$(json 'd["lock"]["holder"]')
 	else
 		expect_rc 5 || { wait $holder; return 1; }

@@ -28,5 +28,14 @@ while True:
         os.write(fd, answer)
         sent = True
 sys.stdout.buffer.write(out)
-_, status = os.waitpid(pid, 0)
+# A second question nobody answers must not hang the test: end the run.
+for _ in range(50):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    select.select([], [], [], 0.1)
+else:
+    os.kill(pid, 9)
+    sys.stdout.buffer.write(b"\npty_run: still waiting after the answer; killed\n")
+    _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
