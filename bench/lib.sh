@@ -92,10 +92,13 @@ wait_quiet() {
 # loop) and keeps its median.  Reported: the median, mean and standard
 # deviation of the round medians.  Commands run without a shell (split on
 # spaces), output discarded; a command that fails fails the measurement.
+# TIME_PREPARE_<name> (name with - as _), when set, is run through a shell
+# before every timed run of that command, untimed (hyperfine's --prepare):
+# e.g. removing a cache for a cold run.
 time_cmds() {
 	local out=$1; shift
 	local rounds=${BENCH_ROUNDS:-5} csv=$BENCH_WORK/hyperfine.csv raw=$BENCH_WORK/times.raw
-	local names=() cmds=() args=() n per r i j k w t0 t1 line
+	local names=() cmds=() args=() prep=() n per r i j k w t0 t1 line pv
 	while [ $# -ge 2 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
 	n=${#names[@]}
 	per=$(((BENCH_RUNS + rounds - 1) / rounds))
@@ -109,6 +112,20 @@ time_cmds() {
 			for ((i = 0; i < n; i++)); do
 				k=$(((i + r) % n)); args+=(-n "${names[k]}" "${cmds[k]}")
 			done
+			# one --prepare per command, in order, when any has one
+			prep=()
+			for ((i = 0; i < n; i++)); do
+				k=$(((i + r) % n)); pv=TIME_PREPARE_${names[k]//-/_}
+				[ -n "${!pv:-}" ] && prep=(x)
+			done
+			if [ ${#prep[@]} -gt 0 ]; then
+				prep=()
+				for ((i = 0; i < n; i++)); do
+					k=$(((i + r) % n)); pv=TIME_PREPARE_${names[k]//-/_}
+					prep+=(--prepare "${!pv:-true}")
+				done
+				args=("${prep[@]}" "${args[@]}")
+			fi
 			hyperfine -N --style none --warmup "$w" --runs "$per" --export-csv "$csv" "${args[@]}" ||
 				return 1
 			# command,mean,stddev,median,user,system,min,max (seconds)
@@ -116,8 +133,12 @@ time_cmds() {
 		else
 			for ((i = 0; i < n; i++)); do
 				k=$(((i + r) % n))
-				for ((j = 0; j < w; j++)); do ${cmds[k]} >/dev/null 2>&1 || return 1; done
+				pv=TIME_PREPARE_${names[k]//-/_}
+				for ((j = 0; j < w; j++)); do
+					sh -c "${!pv:-true}"; ${cmds[k]} >/dev/null 2>&1 || return 1
+				done
 				for ((j = 0; j < per; j++)); do
+					sh -c "${!pv:-true}"
 					t0=$(date +%s%N); ${cmds[k]} >/dev/null 2>&1 || return 1; t1=$(date +%s%N)
 					echo $(((t1 - t0) / 1000))
 				done | sort -n | awk -v n="${names[k]}" '{ v[NR] = $1 }

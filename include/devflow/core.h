@@ -130,6 +130,13 @@ typedef struct df_migration_set {
 /* Read every migration of `dir` (a missing folder is an empty set unless
  * must_exist).  DF_ECONFIG with file:line for malformed files, duplicates. */
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist);
+/* The same, through the stat cache .devflow/cache (relative to the current
+ * folder, the project root): a file whose inode, size, mtime and ctime match
+ * its entry, and that changed longer ago than the timestamp granularity
+ * before it was last read, is not read again; its checksum and sections come
+ * from the cache.  The cache is rewritten when anything changed.  For `db
+ * status`; `migrate` reads and hashes what it applies. */
+int df_migration_set_load_cached(df_migration_set **out, const char *dir, bool must_exist);
 void df_migration_set_free(df_migration_set *set);
 const df_migration *df_migration_set_find(const df_migration_set *set, const char *version_or_name);
 /* Parse one file (any format; plain .sql files as DF_FMT_PLAIN). */
@@ -296,11 +303,49 @@ void df_migs_hash(char out[65], const df_migration *const *migs, size_t n, const
 
 /* ---- the runner --------------------------------------------------------- */
 
+/* A lock a statement took (PostgreSQL dry-run, from pg_locks). */
+typedef struct df_lock {
+	char *relation;         /* as regclass prints it: "users", "app.orders" */
+	char *mode;             /* pg_locks.mode: "AccessExclusiveLock", "ShareLock" ... */
+	bool created;           /* the relation did not exist before the run */
+} df_lock;
+
+/*
+ * What the server did with one statement of a dry-run: the locks it took
+ * and its time (PostgreSQL), or the ALTER algorithm the server chose
+ * (MariaDB's shadow database).
+ */
+typedef struct df_stmt_trace {
+	long index;             /* 1-based, in its migration */
+	int line;               /* where it starts in the file */
+	char *sql;              /* its first line, cut at ~60 bytes */
+	double ms;              /* its time, without the trace's own query */
+	df_lock *locks;         /* the locks it took (held to the end of the transaction) */
+	size_t nlocks;
+	bool rewritten;         /* the dry-run ran it without CONCURRENTLY: the
+				 * real run takes SHARE UPDATE EXCLUSIVE instead */
+	/* an ACCESS EXCLUSIVE lock on a relation that existed before, held
+	 * while the `later` statements after it in the same transaction run
+	 * (`later_ms`): everything on that relation waits for all of them */
+	const char *holds;      /* the relation (borrowed from locks), or NULL */
+	long later;
+	double later_ms;
+	char *algorithm;        /* MariaDB: INSTANT, NOCOPY, INPLACE, COPY; NULL: not asked */
+} df_stmt_trace;
+
+typedef struct df_trace {
+	df_stmt_trace *v;
+	size_t nr, alloc;
+} df_trace;
+
+void df_trace_release(df_trace *t);
+
 typedef struct df_run_step {
 	const df_migration *mig;
 	long duration_ms;
 	long statements;
 	int error;              /* 0 or DF_E* */
+	df_trace trace;         /* dry-runs on PostgreSQL and MariaDB; else empty */
 } df_run_step;
 
 typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,
@@ -355,6 +400,18 @@ void df_run_result_release(df_run_result *r);
 /* Rows (estimated on servers) and bytes (-1: unknown) of `table`; DF_ENOTFOUND
  * when the target has no such table (a table the migration creates). */
 int df_table_stats(df_conn *conn, const char *table, long long *rows, long long *bytes);
+
+/* The current type of table.column on a PostgreSQL target, as format_type()
+ * spells it ("character varying(20)"), into out; DF_ENOTFOUND when there is
+ * no such column or the target is not PostgreSQL. */
+int df_column_type(df_conn *conn, const char *table, const char *column,
+	char *out, size_t size);
+/* df_column_type() in the shape of df_review_opts.column_type, with the
+ * connection as payload: `opts.column_type = df_review_column_type_conn;
+ * opts.column_type_payload = conn;`.  Errors are cleared (the review then
+ * treats the type as unknown). */
+int df_review_column_type_conn(char *out, size_t size, const char *table,
+	const char *column, void *conn);
 
 /* ---- shadow databases (dry-runs where DDL cannot roll back) ------------- */
 

@@ -106,9 +106,18 @@ typedef struct df_review_opts {
 	/** Line and column of sql[0] in `file` (0: 1), so that positions are
 	 *  file positions when `sql` is a section of a larger file. */
 	int base_line, base_column;
+	/** The target's current type of a column, for PostgreSQL type changes
+	 *  (NULL: no target).  Writes the type as format_type() spells it
+	 *  ("character varying(20)", "numeric(10,2)") into out; returns 0, or
+	 *  a negative code when the column is not known (the review then rates
+	 *  the change as unknown: high).  df_review_column_type_conn() in
+	 *  devflow/core.h reads it from a connection. */
+	int (*column_type)(char *out, size_t size, const char *table,
+		const char *column, void *payload);
+	void *column_type_payload;
 } df_review_opts;
 
-#define DF_REVIEW_OPTS_INIT { DF_DIALECT_POSTGRES, 15, true, NULL, 1, 1 }
+#define DF_REVIEW_OPTS_INIT { DF_DIALECT_POSTGRES, 15, true, NULL, 1, 1, NULL, NULL }
 
 /** Initialise `opts` to DF_REVIEW_OPTS_INIT. */
 void df_review_opts_init(df_review_opts *opts);

@@ -118,6 +118,7 @@ static void text_event(void *data, const df_wf_event *ev)
 			st->mig->repeatable ? "repeatable" : st->mig->version, st->mig->name, st->statements,
 			st->statements == 1 ? "" : "s",
 			st->duration_ms);
+		cli_trace_say(ctx, &st->trace);
 		break;
 	}
 	}
@@ -170,6 +171,8 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 		json_object_set_new(j, "name", json_string(st->mig->name));
 		json_object_set_new(j, "duration_ms", json_integer(st->duration_ms));
 		json_object_set_new(j, "statements", json_integer(st->statements));
+		if (st->trace.nr)       /* dry-runs: what the server did, statement by statement */
+			json_object_set_new(j, "trace", cli_trace_json(&st->trace));
 		json_array_append_new(steps, j);
 	}
 	json_object_set_new(doc, o->rollback ? "reverted" : "applied", steps);

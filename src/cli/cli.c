@@ -217,9 +217,20 @@ int cli_finish(struct cli_ctx *ctx, int status)
 			json_object_set_new(ctx->result, "ask", ask_json(ctx->ask));
 		char *s = json_dumps(ctx->result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s) {
+			char *end;
 			if (ctx->dsn)
 				df_dsn_scrub(ctx->dsn, s);
-			fputs(s, stdout);
+			end = strrchr(s, '}');
+			if (ctx->stream && end) {       /* the streamed member goes last */
+				while (end > s && (end[-1] == '\n' || end[-1] == ' '))
+					end--;
+				fwrite(s, 1, (size_t)(end - s), stdout);
+				fprintf(stdout, ",\n  \"%s\": ", ctx->stream_key);
+				ctx->stream(stdout, ctx, ctx->stream_payload);
+				fputs("\n}", stdout);
+			} else {
+				fputs(s, stdout);
+			}
 			fputc('\n', stdout);
 			free(s);
 		}
@@ -246,6 +257,7 @@ int cli_finish(struct cli_ctx *ctx, int status)
 
 int cli_fail(struct cli_ctx *ctx, int code)
 {
+	ctx->stream = NULL;
 	const df_error *e = df_error_last();
 	const char *msg = e && e->message ? e->message : "unknown error";
 	int status = cli_exit_for(code, e ? e->connect_phase : 0);
@@ -506,7 +518,8 @@ static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	if (flags & CLI_S_FILES) {
 		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
 			return df_error_oom();
-		if ((error = df_migration_set_load(&s->set, s->cfg->migrations, true)) < 0)
+		if ((error = (flags & CLI_S_CACHE ? df_migration_set_load_cached :
+			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
 			return error;
 		cli_warnings(ctx, &s->set->warnings);
 	}

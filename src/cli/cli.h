@@ -44,6 +44,12 @@ struct cli_ctx {
 	char **argv;
 	char *prefix;           /* the folder devflow was started in, relative to the root ("" or "sub/") */
 	const df_dsn *dsn;      /* for scrubbing messages */
+	/* A member too big to build as a tree (db status's "migrations" over
+	 * 10,000 files): cli_finish() writes it last, as `stream_key` whose
+	 * value `stream` writes to `out`.  Cleared by cli_fail(). */
+	const char *stream_key;
+	void (*stream)(FILE *out, struct cli_ctx *ctx, void *payload);
+	void *stream_payload;
 };
 
 /* Output for people (to ctx->out; nothing in quiet mode but errors). */
@@ -96,6 +102,7 @@ enum cli_session_flags {
 	CLI_S_PLAN = (1 << 4),          /* read the ledger, build the plan */
 	CLI_S_WRITES = (1 << 5),        /* the command writes: apply the remote-target gate */
 	CLI_S_EXISTING = (1 << 6),      /* the database must exist already (SQLite: its file) */
+	CLI_S_CACHE = (1 << 7),         /* read the folder through the stat cache (status) */
 };
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);
@@ -114,6 +121,11 @@ void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 json_t *cli_json_str(const char *s);
 /* One review finding as SPEC's JSON gives it (db review, migrate's preview). */
 json_t *cli_finding_json(const df_review_finding *f);
+
+/* A dry-run step's statement trace (locks and times, ALTER algorithms):
+ * as JSON (a new array), and as text lines under the step (trace.c). */
+json_t *cli_trace_json(const df_trace *t);
+void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
 
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);

@@ -2,9 +2,11 @@
  * devflow db review [FILE...]: risk review of the pending migrations (or of
  * the given files, any tool's; a plain .sql file is one UP section).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
@@ -14,7 +16,82 @@
 struct reviewed {
 	const df_migration *mig;
 	df_review_result *res;
+	int error;              /* a worker's failure (its message saved) */
+	char *message, *hint, *file;
+	int line, column;
 };
+
+/* What every file's review shares: the options but the per-file ones. */
+struct review_job {
+	struct reviewed *v;
+	size_t n;
+	df_review_opts base;
+	size_t next;            /* the next file to take (atomic) */
+};
+
+/* Review one file into v->res; on failure keep the thread's error. */
+static void review_one(struct reviewed *v, const df_review_opts *base)
+{
+	const df_migration *m = v->mig;
+	df_review_opts ro = *base;
+	char *text = NULL;
+	size_t len = 0;
+
+	ro.in_transaction = !m->no_transaction;
+	ro.base_line = m->up.line;
+	ro.base_column = 1;
+	/* an empty UP would be recorded as applied: the same refusal as migrate's */
+	if ((v->error = df_migration_check_nonempty(m, base->dialect)) == 0 &&
+	    (v->error = df_section_read(&text, &len, &m->up)) == 0)
+		v->error = df_review_run(&v->res, &ro, m->path, text, len);
+	free(text);
+	if (v->error < 0) {
+		const df_error *e = df_error_last();
+		v->message = e && e->message ? strdup(e->message) : NULL;
+		v->hint = e && e->hint ? strdup(e->hint) : NULL;
+		v->file = e && e->file ? strdup(e->file) : NULL;
+		v->line = e ? e->line : 0;
+		v->column = e ? e->column : 0;
+	}
+}
+
+static void *review_worker(void *arg)
+{
+	struct review_job *j = arg;
+	size_t k;
+
+	while ((k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n)
+		review_one(&j->v[k], &j->base);
+	return NULL;
+}
+
+/*
+ * Review every file, on as many threads as there are cores (at most
+ * REVIEW_THREADS), each taking the next file; results stay in file order.
+ * A database connection is not thread-safe: with one (column types from
+ * the target) the files are reviewed on this thread only.
+ */
+#define REVIEW_THREADS 8
+static void review_all(struct reviewed *v, size_t n, const df_review_opts *base)
+{
+	struct review_job j = { v, n, *base, 0 };
+	pthread_t th[REVIEW_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = 0, want = cpus > 1 ? (size_t)cpus : 1;
+
+	if (want > REVIEW_THREADS)
+		want = REVIEW_THREADS;
+	if (want > n)
+		want = n;
+	if (base->column_type)
+		want = 1;
+	/* this thread works too: want - 1 more */
+	while (nt + 1 < want && pthread_create(&th[nt], NULL, review_worker, &j) == 0)
+		nt++;
+	review_worker(&j);
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+}
 
 /* The text of line `line` of `path` (without its newline); caller frees. */
 static char *source_line(const char *path, int line)
@@ -180,6 +257,12 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		const char *eng = s.target->dsn->engine;
 		d = !strcmp(eng, "postgres") ? DF_DIALECT_POSTGRES : !strcmp(eng, "mysql") ?
 			DF_DIALECT_MYSQL : DF_DIALECT_SQLITE;
+	} else {
+		/* say what was reviewed: the dialect asked for, and a target only
+		 * when one was used (not the local SQLite default) */
+		json_object_set_new(ctx->result, "engine", json_string(df_dialect_name(d)));
+		if (!s.conn)
+			json_object_set_new(ctx->result, "target", json_null());
 	}
 	if (!pg && s.conn && d == DF_DIALECT_POSTGRES) {
 		df_identity id;
@@ -200,33 +283,30 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 		if (s.plan->items[i].state == DF_STATE_PENDING)
 			v[nv++].mig = s.plan->items[i].mig;
 
+	df_review_opts_init(&ro);
+	ro.dialect = d;
+	ro.pg_version = pg ? pg : 15;
+	ro.disabled = &s.cfg->review_disabled;
+	if (s.conn && d == DF_DIALECT_POSTGRES) {  /* current column types, for type changes */
+		ro.column_type = df_review_column_type_conn;
+		ro.column_type_payload = s.conn;
+	}
+	review_all(v, nv, &ro);
+	for (size_t k = 0; k < nv; k++)
+		if (v[k].error < 0) {   /* the first failure, in file order */
+			error = df_error_set(v[k].error, "%s", v[k].message ? v[k].message :
+				"cannot review the migration");
+			if (v[k].hint)
+				df_error_hint("%s", v[k].hint);
+			if (v[k].file)
+				df_error_pos(v[k].file, v[k].line, v[k].column);
+			goto fail;
+		}
 	findings = json_array();
 	summary = json_array();
 	for (size_t k = 0; k < nv; k++) {
 		const df_migration *m = v[k].mig;
-		char *text = NULL;
-		size_t len = 0;
 		json_t *acts = json_array(), *sum = json_object();
-
-		df_review_opts_init(&ro);
-		ro.dialect = d;
-		ro.pg_version = pg ? pg : 15;
-		ro.in_transaction = !m->no_transaction;
-		ro.disabled = &s.cfg->review_disabled;
-		ro.base_line = m->up.line;
-		ro.base_column = 1;
-		/* an empty UP would be recorded as applied: the same refusal as migrate's */
-		if ((error = df_migration_check_nonempty(m, d)) < 0 ||
-		    (error = df_section_read(&text, &len, &m->up)) < 0 ||
-		    (error = df_review_run(&v[k].res, &ro, m->path, text, len)) < 0) {
-			free(text);
-			json_decref(acts);
-			json_decref(sum);
-			json_decref(findings);
-			json_decref(summary);
-			goto fail;
-		}
-		free(text);
 		const df_review_result *r = v[k].res;
 		cli_say(ctx, "%s%s%s  %s%s\n", cli_c(ctx, "bold"), m->path, cli_c(ctx, "reset"),
 			r->changes_data ? (r->changes_schema ? "schema and data change" : "data change") :
@@ -316,8 +396,12 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 fail:
 	status = cli_fail(ctx, error);
 out:
-	for (size_t k = 0; v && k < nv; k++)
+	for (size_t k = 0; v && k < nv; k++) {
 		df_review_result_free(v[k].res);
+		free(v[k].message);
+		free(v[k].hint);
+		free(v[k].file);
+	}
 	for (int i = 0; files && i < nops; i++)
 		df_migration_release(&files[i]);
 	free(files);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "devflow/buf.h"
 #include "util/isotime.h"
 #include "devflow/review.h"
 #include "util/banned.h"
@@ -178,12 +179,122 @@ static void adoptable(struct cli_ctx *ctx, df_session *s)
 	df_tool_history_release(&h);
 }
 
+/* A JSON string (or null) into b, escaped as jansson does. */
+static void put_json_str(df_buf *b, const char *s)
+{
+	if (!s) {
+		df_buf_puts(b, "null");
+		return;
+	}
+	df_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		const unsigned char *run = p;
+
+		/* a run of characters that need no escape, in one copy */
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			df_buf_put(b, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		switch (*p) {
+		case '"': df_buf_puts(b, "\\\""); break;
+		case '\\': df_buf_puts(b, "\\\\"); break;
+		case '\n': df_buf_puts(b, "\\n"); break;
+		case '\r': df_buf_puts(b, "\\r"); break;
+		case '\t': df_buf_puts(b, "\\t"); break;
+		case '\b': df_buf_puts(b, "\\b"); break;
+		case '\f': df_buf_puts(b, "\\f"); break;
+		default:
+			if (*p < 0x20)
+				df_buf_printf(b, "\\u%04x", *p);
+			else
+				df_buf_putc(b, (char)*p);
+		}
+	}
+	df_buf_putc(b, '"');
+}
+
+struct stream {
+	df_session *s;
+	df_dialect d;
+};
+
+/*
+ * "migrations": one object per migration, written as it is made: 10,000
+ * migrations as a jansson tree cost ~20 MB and a third of the run.  The
+ * layout is jansson's JSON_INDENT(2), two levels down.
+ */
+static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
+{
+	const struct stream *st = payload;
+	const df_plan *plan = st->s->plan;
+	df_buf b = DF_BUF_INIT;
+
+	fputc('[', out);
+	for (size_t i = 0; i < plan->nr; i++) {
+		const df_plan_item *it = &plan->items[i];
+		const df_migration *m = it->mig;
+		df_strlist actions = DF_STRLIST_INIT;
+
+		if (m && it->state == DF_STATE_PENDING)
+			cli_actions(&actions, m, st->d);
+		df_buf_truncate(&b, 0);
+		df_buf_puts(&b, i ? ",\n    {\n      \"version\": " : "\n    {\n      \"version\": ");
+		put_json_str(&b, m ? m->version : it->row->version);
+		df_buf_puts(&b, ",\n      \"name\": ");
+		put_json_str(&b, m ? m->name : it->row->filename);
+		df_buf_puts(&b, ",\n      \"file\": ");
+		put_json_str(&b, m ? m->path : NULL);
+		df_buf_puts(&b, ",\n      \"state\": ");
+		put_json_str(&b, df_mig_state_name(it->state));
+		df_buf_puts(&b, ",\n      \"applied_at\": ");
+		{
+			char at[40];
+			df_time_iso(at, sizeof(at), it->row ? it->row->applied_at : NULL);
+			put_json_str(&b, it->row && it->row->applied_at ? at : NULL);
+		}
+		df_buf_printf(&b, ",\n      \"checksum_ok\": %s,\n      \"reversible\": %s,\n      \"actions\": [",
+			it->checksum_ok ? "true" : "false",
+			m && df_migration_reversible(m) ? "true" : "false");
+		for (size_t k = 0; k < actions.nr; k++) {
+			df_buf_puts(&b, k ? ",\n        " : "\n        ");
+			put_json_str(&b, actions.v[k]);
+		}
+		df_buf_puts(&b, actions.nr ? "\n      ]" : "]");
+		if (it->out_of_order)
+			df_buf_puts(&b, ",\n      \"out_of_order\": true");
+		if (m && m->repeatable) {
+			df_buf_puts(&b, ",\n      \"repeatable\": true");
+			if (it->state == DF_STATE_PENDING && it->row)
+				df_buf_puts(&b, ",\n      \"changed\": true");
+		}
+		if (it->state == DF_STATE_FAILED && it->row) {
+			if (it->row->statements_done < 0)
+				df_buf_puts(&b, ",\n      \"statements_done\": null");
+			else
+				df_buf_printf(&b, ",\n      \"statements_done\": %ld", it->row->statements_done);
+			df_buf_puts(&b, ",\n      \"error\": ");
+			put_json_str(&b, it->row->error);
+		}
+		df_buf_puts(&b, "\n    }");
+		df_strlist_release(&actions);
+		if (ctx->dsn)
+			df_dsn_scrub(ctx->dsn, b.ptr);
+		fputs(b.ptr, out);
+	}
+	fputs(plan->nr ? "\n  ]" : "]", out);
+	df_buf_release(&b);
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
+	struct stream stream;
+	df_buf line = DF_BUF_INIT;
 	df_session s;
 	char **ops;
 	int nops, error, status = 0;
-	json_t *list, *problems, *lock;
+	json_t *problems, *lock;
 	char *holder = NULL;
 	df_dialect d;
 	bool exit_code = false;
@@ -196,7 +307,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "'db status' takes no arguments");
-	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_PLAN, false)) < 0) {
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_PLAN | CLI_S_CACHE, false)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
 	}
@@ -207,8 +318,6 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "total", json_integer((json_int_t)s.set->nr));
 	json_object_set_new(ctx->result, "applied", json_integer((json_int_t)s.plan->applied));
 	json_object_set_new(ctx->result, "pending", json_integer((json_int_t)s.plan->pending));
-	/* 10,000 migrations make a big JSON tree: build it only when asked */
-	list = ctx->json ? json_array() : NULL;
 	cli_say(ctx, "%s%s%s · %s · policy %s\n", cli_c(ctx, "bold"), s.target->env, cli_c(ctx, "reset"),
 		s.target->redacted, df_policy_name(s.target->policy));
 	cli_say(ctx, "%zu migration%s: %zu applied, %zu pending\n\n", s.set->nr, s.set->nr == 1 ? "" : "s",
@@ -216,57 +325,27 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	for (size_t i = 0; i < s.plan->nr; i++) {
 		const df_plan_item *it = &s.plan->items[i];
 		const df_migration *m = it->mig;
-		json_t *o = NULL, *acts = NULL;
 		df_strlist actions = DF_STRLIST_INIT;
 		const char *version = m ? m->version : it->row->version;
 
-		if (m && it->state == DF_STATE_PENDING)
+		if (m && it->state == DF_STATE_PENDING && !ctx->quiet)
 			cli_actions(&actions, m, d);
-		if (list) {
-		o = json_object();
-		acts = json_array();
-		json_object_set_new(o, "version", json_string(version));
-		json_object_set_new(o, "name", json_string(m ? m->name : it->row->filename));
-		json_object_set_new(o, "file", m ? json_string(m->path) : json_null());
-		json_object_set_new(o, "state", json_string(df_mig_state_name(it->state)));
-		char at[40];
-		df_time_iso(at, sizeof(at), it->row ? it->row->applied_at : NULL);
-		json_object_set_new(o, "applied_at", it->row && it->row->applied_at ? json_string(at) : json_null());
-		json_object_set_new(o, "checksum_ok", json_boolean(it->checksum_ok));
-		json_object_set_new(o, "reversible", json_boolean(m && df_migration_reversible(m)));
-		for (size_t k = 0; k < actions.nr; k++)
-			json_array_append_new(acts, json_string(actions.v[k]));
-		json_object_set_new(o, "actions", acts);
-		if (it->out_of_order)
-			json_object_set_new(o, "out_of_order", json_true());
-		if (m && m->repeatable) {
-			json_object_set_new(o, "repeatable", json_true());
-			if (it->state == DF_STATE_PENDING && it->row)
-				json_object_set_new(o, "changed", json_true());
-		}
-		if (it->state == DF_STATE_FAILED && it->row) {
-			json_object_set_new(o, "statements_done", it->row->statements_done < 0 ? json_null() :
-				json_integer(it->row->statements_done));
-			json_object_set_new(o, "error", cli_json_str(it->row->error));
-		}
-		json_array_append_new(list, o);
-		}
-
-		cli_say(ctx, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
+		/* one line, one write: 10,000 of them */
+		df_buf_truncate(&line, 0);
+		df_buf_printf(&line, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
 			df_mig_state_name(it->state), cli_c(ctx, "reset"),
 			m && m->repeatable ? "repeatable" : version, m ? m->name : it->row->filename,
 			m && m->repeatable ? (it->state == DF_STATE_PENDING && it->row ?
 			"  (changed: runs again)" : "") : m && !df_migration_reversible(m) ? "  (irreversible)" : "");
-		if (it->row && it->state == DF_STATE_APPLIED)
-		{
+		if (it->row && it->state == DF_STATE_APPLIED) {
 			char at[40];
-			cli_say(ctx, "  %s%s%s", cli_c(ctx, "dim"),
+			df_buf_printf(&line, "  %s%s%s", cli_c(ctx, "dim"),
 				df_time_iso(at, sizeof(at), it->row->applied_at), cli_c(ctx, "reset"));
 		}
 		if (it->out_of_order)
-			cli_say(ctx, "  (out of order)");
-		cli_say(ctx, "\n");
+			df_buf_puts(&line, "  (out of order)");
+		cli_say(ctx, "%s\n", line.ptr);
 		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
 				"check which of its statements took effect\n");
@@ -277,8 +356,14 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);
 	}
-	if (list)
-		json_object_set_new(ctx->result, "migrations", list);
+	/* 10,000 migrations make a big JSON tree: stream them instead */
+	stream.s = &s;
+	stream.d = d;
+	if (ctx->json) {
+		ctx->stream_key = "migrations";
+		ctx->stream = stream_migrations;
+		ctx->stream_payload = &stream;
+	}
 
 	problems = json_array();
 	if (s.plan->problems_nr)
@@ -334,6 +419,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "ok", json_true());
 	status = cli_finish(ctx, status);
 out:
+	df_buf_release(&line);
 	free(holder);
 	df_session_close(&s);
 	return status;

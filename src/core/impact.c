@@ -3,6 +3,7 @@
  * catalog (pg_class, information_schema, SQLite counts), so a finding can
  * say "rewrites accounts (12 M rows, 3.1 GB)".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,5 +81,37 @@ int df_table_stats(df_conn *conn, const char *table, long long *rows, long long 
 	}
 	df_rows_free(r);
 	df_buf_release(&sql);
+	return error;
+}
+
+int df_column_type(df_conn *conn, const char *table, const char *column,
+	char *out, size_t size)
+{
+	const char *params[] = { table, column };
+	df_rows *r = NULL;
+	int error;
+
+	if (size)
+		out[0] = '\0';
+	if (df_conn_dialect(conn) != DF_DIALECT_POSTGRES)
+		return DF_ENOTFOUND;
+	error = df_conn_query(conn, &r, "SELECT format_type(a.atttypid, a.atttypmod) "
+		"FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attname = ? "
+		"AND a.attnum > 0 AND NOT a.attisdropped", params, 2);
+	if (!error && (!r->nrows || !df_rows_get(r, 0, 0)))
+		error = DF_ENOTFOUND;
+	if (!error)
+		snprintf(out, size, "%s", df_rows_get(r, 0, 0));
+	df_rows_free(r);
+	return error;
+}
+
+int df_review_column_type_conn(char *out, size_t size, const char *table,
+	const char *column, void *conn)
+{
+	int error = df_column_type(conn, table, column, out, size);
+
+	if (error < 0)
+		df_error_clear();
 	return error;
 }

@@ -22,6 +22,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "core/cache.h"
 #include "util/sha256.h"
 #include "util/banned.h"
 
@@ -717,18 +718,39 @@ fail:
 	return error;
 }
 
-static int attach_down(df_migration *m, const char *path)
+/*
+ * Attach the separate DOWN file `path` (`name` in the folder `dirfd`) to m.
+ * With a cache, a trusted entry spares reading it.
+ */
+static int attach_down(df_migration *m, const char *path, df_stat_cache *cache,
+	int dirfd, const char *name)
 {
 	struct scan s;
+	struct stat st;
 	unsigned char buf[CHUNK];
 	uint64_t size;
+	int64_t read_ns = 0;
+	const df_cache_entry *e = NULL;
+	bool empty;
 	int error;
 
-	if ((error = scan_file(&s, AT_FDCWD, path, path, &size, buf)) < 0) {
-		scan_release(&s);
-		return error;
+	if (cache) {
+		read_ns = df__cache_now_ns();
+		if (fstatat(dirfd, name, &st, 0) < 0)
+			cache = NULL;
+		else
+			e = df__cache_get(cache, name, DF_CACHE_DOWN, &st);
 	}
-	scan_release(&s);
+	if (e) {
+		size = e->size;
+		empty = (e->flags & DF_CACHE_F_DOWN_EMPTY) != 0;
+	} else {
+		if ((error = scan_file(&s, AT_FDCWD, path, path, &size, buf)) < 0) {
+			scan_release(&s);
+			return error;
+		}
+		scan_release(&s);
+	}
 	if (m->down.path && m->down.path != m->up.path)
 		free(m->down.path);
 	if (!(m->down.path = strdup(path)))
@@ -736,7 +758,53 @@ static int attach_down(df_migration *m, const char *path)
 	m->down.off = 0;
 	m->down.len = size;
 	m->down.line = 1;
-	m->down.empty = section_empty(&m->down, s.whole, s.whole_len, !s.up_has_sql && !s.sql_before_up);
+	if (!e) {
+		m->down.empty = section_empty(&m->down, s.whole, s.whole_len,
+			!s.up_has_sql && !s.sql_before_up);
+		if (cache && (error = df__cache_put(cache, name, DF_CACHE_DOWN, &st, read_ns, m)) < 0)
+			return error;
+	} else {
+		m->down.empty = empty;
+	}
+	return 0;
+}
+
+/*
+ * One migration file of the folder: from the cache when its entry is
+ * trusted (only the name is parsed), else read, and the cache told.
+ */
+static int read_file_cached(df_migration *m, int dirfd, const char *rel, const char *path,
+	df_stat_cache *cache)
+{
+	struct stat st;
+	const df_cache_entry *e;
+	int64_t read_ns;
+	int error;
+
+	if (!cache)
+		return read_file_at(m, dirfd, rel, path, false);
+	read_ns = df__cache_now_ns();
+	if (fstatat(dirfd, rel, &st, 0) < 0)
+		return read_file_at(m, dirfd, rel, path, false);
+	if ((e = df__cache_get(cache, rel, DF_CACHE_UP, &st))) {
+		struct fname fn;
+		int named;
+
+		memset(m, 0, sizeof(*m));
+		named = parse_name(&fn, rel);
+		if ((error = set_strings(m, path, named ? fn.version : "",
+					 named ? fn.name : rel)) < 0)
+			return error;
+		df__cache_fill(m, e);
+		m->repeatable = named && fn.repeatable;
+		return 0;
+	}
+	if ((error = read_file_at(m, dirfd, rel, path, false)) < 0)
+		return error;
+	if ((error = df__cache_put(cache, rel, DF_CACHE_UP, &st, read_ns, m)) < 0) {
+		df_migration_release(m);
+		return error;
+	}
 	return 0;
 }
 
@@ -801,7 +869,29 @@ static int warn_widths(df_migration_set *set)
 	return 0;
 }
 
+static int set_load(df_migration_set **out, const char *dir, bool must_exist,
+	df_stat_cache *cache);
+
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist)
+{
+	return set_load(out, dir, must_exist, NULL);
+}
+
+int df_migration_set_load_cached(df_migration_set **out, const char *dir, bool must_exist)
+{
+	df_stat_cache cache;
+	int error;
+
+	if ((error = df__cache_load(&cache, DF_STAT_CACHE_PATH, dir)) < 0)
+		return error;
+	if ((error = set_load(out, dir, must_exist, &cache)) == 0)
+		df__cache_save(&cache, DF_STAT_CACHE_PATH);
+	df__cache_release(&cache);
+	return error;
+}
+
+static int set_load(df_migration_set **out, const char *dir, bool must_exist,
+	df_stat_cache *cache)
 {
 	df_migration_set *set;
 	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT, bad = DF_STRLIST_INIT;
@@ -880,7 +970,8 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 	for (size_t i = 0; i < names.nr; i++) {
 		df_buf_truncate(&path, 0);
 		df_buf_printf(&path, "%s/%s", dir, names.v[i]);
-		if ((error = read_file_at(&set->v[set->nr], dirfd(d), names.v[i], path.ptr, false)) < 0)
+		if ((error = read_file_cached(&set->v[set->nr], dirfd(d), names.v[i], path.ptr,
+					      cache)) < 0)
 			goto out;
 		set->nr++;
 	}
@@ -912,7 +1003,7 @@ int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exi
 		}
 		df_buf_truncate(&path, 0);
 		df_buf_printf(&path, "%s/%s", dir, downs.v[i]);
-		if ((error = attach_down(m, path.ptr)) < 0)
+		if ((error = attach_down(m, path.ptr, cache, dirfd(d), downs.v[i])) < 0)
 			goto out;
 	}
 	*out = set;

@@ -24,6 +24,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
+#include "core/locktrace.h"
 #include "devflow/error.h"
 #include "util/banned.h"
 
@@ -141,6 +142,8 @@ static long now_ms(void)
 
 void df_run_result_release(df_run_result *r)
 {
+	for (size_t i = 0; r->steps && i < r->nr; i++)
+		df_trace_release(&r->steps[i].trace);
 	free(r->steps);
 	memset(r, 0, sizeof(*r));
 }
@@ -333,7 +336,7 @@ static const char *signal_name(int sig)
 }
 
 /* The statement's first line, cut at 60 bytes, for messages. */
-static void statement_excerpt(df_buf *b, const char *sql, size_t len)
+void df__statement_excerpt(df_buf *b, const char *sql, size_t len)
 {
 	size_t i = 0, n;
 
@@ -380,8 +383,39 @@ static void state_hint(df_buf *b, const df_migration *m, long done, unsigned int
  * Stops at the first failure, at an interrupt (DF_EINTERRUPTED), and, in a
  * transaction of ours (SEC_TX), when a statement ended it (DF_EFAILED).
  */
+/* A dry-run's statement trace (locktrace.c): where entries go, and the
+ * PostgreSQL lock tracer (NULL on MariaDB's shadow database). */
+struct trace_ctx {
+	df_trace *trace;
+	df_tracer *tr;
+};
+
+static double now_ms_f(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Record the statement that just ran in the trace; a trace that fails (it
+ * should not) is dropped, never the run. */
+static void trace_pg(struct trace_ctx *tc, const df_section *sec, uint64_t off,
+	const char *sql, size_t len, double ms, bool rewritten)
+{
+	int line, col;
+
+	if (!tc || !tc->tr)
+		return;
+	df_file_position(sec->path, off, &line, &col);
+	if (df__trace_pg(tc->trace, tc->tr, sql, len, line, ms, rewritten) < 0) {
+		df_error_clear();
+		tc->tr = NULL;
+	}
+}
+
 static int run_section(df_conn *conn, const df_migration *m, const df_section *sec,
-	long *done, const df_run_opts *opts, unsigned int flags)
+	long *done, const df_run_opts *opts, unsigned int flags, struct trace_ctx *tc)
 {
 	struct reader r;
 	const char *sql;
@@ -414,11 +448,24 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 				rc = reader_next(&r, &sql, &len, &off);
 				continue;
 			}
+			double t0 = now_ms_f();
 			error = df_conn_exec(conn, rewritten.ptr, rewritten.size, &err_off);
 			if (error && err_off >= (long)cut)
 				err_off += 12;
+			if (!error)
+				trace_pg(tc, sec, off, sql, len, now_ms_f() - t0, true);
+		} else if (tc && !tc->tr && df_conn_dialect(conn) == DF_DIALECT_MYSQL) {
+			int asked;
+			df_file_position(sec->path, off, &line, &col);
+			if (!df__trace_mysql_alter(tc->trace, conn, sql, len, line, &err_off, &asked))
+				error = df_conn_exec(conn, sql, len, &err_off);
+			else
+				error = asked;
 		} else {
+			double t0 = now_ms_f();
 			error = df_conn_exec(conn, sql, len, &err_off);
+			if (!error)
+				trace_pg(tc, sec, off, sql, len, now_ms_f() - t0, false);
 		}
 		if ((sig = df_interrupted())) {
 			if (!error)
@@ -431,7 +478,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			df_error_pos(sec->path, line, col);
 			if (flags & SEC_DOWN) {
 				df_buf_truncate(&b, 0);
-				statement_excerpt(&b, sql, len);
+				df__statement_excerpt(&b, sql, len);
 				df_error_prefix("rollback of '%s' failed at %s:%d:%d (%s)", m->file, sec->path,
 					line, col, b.ptr);
 			} else {
@@ -594,8 +641,10 @@ static void record_after_failure(df_conn *conn, const char *table, const df_migr
  * created, and rolls it all back at the end.
  */
 static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
-	const df_run_opts *opts, bool rollback, bool outer_tx, struct pending_mark *later)
+	const df_run_opts *opts, bool rollback, bool outer_tx, struct pending_mark *later,
+	df_tracer *tracer)
 {
+	struct trace_ctx tc = { &step->trace, tracer };
 	bool dry = opts->flags & DF_RUN_DRY_RUN;
 	bool tx = !m->no_transaction && !m->tx_control && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
 	const df_section *sec = rollback ? &m->down : &m->up;
@@ -605,7 +654,9 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 
 	step->mig = m;
 	if (opts->flags & DF_RUN_SHADOW) {
-		error = run_section(conn, m, sec, &done, opts, down | SEC_KEPT);
+		error = run_section(conn, m, sec, &done, opts, down | SEC_KEPT,
+			df_conn_dialect(conn) == DF_DIALECT_MYSQL && !rollback ? &tc : NULL);
+		df__trace_finish(&step->trace, !m->no_transaction && !m->tx_control);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -615,7 +666,9 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 		/* a no-transaction migration runs inside the dry-run's transaction
 		 * with CONCURRENTLY and its own BEGIN/COMMIT left out: the same
 		 * checks, no effect */
-		error = run_section(conn, m, sec, &done, opts, down | SEC_TX | SEC_SKIP_TXCTL);
+		error = run_section(conn, m, sec, &done, opts, down | SEC_TX | SEC_SKIP_TXCTL,
+			tracer && !rollback ? &tc : NULL);
+		df__trace_finish(&step->trace, !m->no_transaction && !m->tx_control);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -632,7 +685,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	if (tx) {
 		if ((error = df_conn_begin(conn)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, down | SEC_TX);
+		error = run_section(conn, m, sec, &done, opts, down | SEC_TX, NULL);
 		if (!error && !dry)
 			error = rollback ? delete_row(conn, opts->table, m) :
 				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
@@ -651,7 +704,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	} else if (!rollback) {
 		if ((error = mark_running(conn, opts->table, m, later)) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, SEC_KEPT);
+		error = run_section(conn, m, sec, &done, opts, SEC_KEPT, NULL);
 		if (error) {
 			record_after_failure(conn, opts->table, m, done, false, false);
 		} else if (df_conn_in_transaction(conn) == 1) {
@@ -670,7 +723,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	} else {
 		if ((error = set_state(conn, opts->table, m, "running")) < 0)
 			return error;
-		error = run_section(conn, m, sec, &done, opts, SEC_DOWN | SEC_KEPT);
+		error = run_section(conn, m, sec, &done, opts, SEC_DOWN | SEC_KEPT, NULL);
 		if (error)
 			record_after_failure(conn, opts->table, m, done, true, false);
 		else
@@ -731,6 +784,8 @@ const char *df__needs_no_tx(const char *sql, size_t len)
 		return "DROP INDEX CONCURRENTLY";
 	if (!strncmp(w, "REINDEX", 7) && strstr(w, "CONCURRENTLY"))
 		return "REINDEX CONCURRENTLY";
+	if (!strncmp(w, "REINDEX SYSTEM", 14) || !strncmp(w, "REINDEX DATABASE", 16))
+		return w[8] == 'S' ? "REINDEX SYSTEM" : "REINDEX DATABASE";
 	if (!strncmp(w, "VACUUM", 6))
 		return "VACUUM";
 	if (!strncmp(w, "CREATE DATABASE", 15) || !strncmp(w, "DROP DATABASE", 13))
@@ -783,7 +838,7 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 	sec.len = (uint64_t)st.st_size;
 	sec.line = 1;
 	m.file = (char *)path;
-	return run_section(conn, &m, &sec, statements, &o, false);
+	return run_section(conn, &m, &sec, statements, &o, 0, NULL);
 }
 
 /*
@@ -925,15 +980,28 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 {
 	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
 	struct pending_mark later = { 0 };
+	df_tracer tracer;
+	bool tracing = false;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
+	df__tracer_init(&tracer, conn, opts->table);
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
 	out->failed_step = nr;
 	if ((error = df_interrupt_catch(conn)) < 0)
 		return error;
+	/* a PostgreSQL dry-run traces the locks each statement takes; what
+	 * exists is read before the transaction (a failed read there would
+	 * abort it) */
+	if (outer_tx && df_conn_dialect(conn) == DF_DIALECT_POSTGRES) {
+		if (df__tracer_start(&tracer) == 0)
+			tracing = true;
+		else
+			df_error_clear();
+	}
 	if (outer_tx && (error = df_conn_begin(conn)) < 0) {
+		df__tracer_release(&tracer);
 		df_interrupt_release();
 		return error;
 	}
@@ -966,7 +1034,8 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			out->failed_step = i;   /* its changed version runs again: a new row */
 			break;
 		}
-		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later);
+		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later,
+			tracing ? &tracer : NULL);
 		if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
 			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
 		out->steps[out->nr].error = error;
@@ -1014,6 +1083,7 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
 		error = DF_EINTERRUPTED;
 	}
+	df__tracer_release(&tracer);
 	df_interrupt_release();
 	return error;
 }

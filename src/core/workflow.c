@@ -293,6 +293,10 @@ static df_review_result *review_one(struct wf *w, const df_migration *m)
 	ro.in_transaction = !m->no_transaction;
 	ro.base_line = sec->line;
 	ro.disabled = &w->s->cfg->review_disabled;
+	if (ro.dialect == DF_DIALECT_POSTGRES) {        /* current column types */
+		ro.column_type = df_review_column_type_conn;
+		ro.column_type_payload = w->s->conn;
+	}
 	if (df_review_run(&r, &ro, sec->path, text, len) < 0)
 		r = NULL;
 	free(text);

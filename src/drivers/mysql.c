@@ -50,6 +50,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "util/lazy.h"
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
@@ -240,6 +241,8 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 	int error = 0;
 
 	*out = NULL;
+	if ((error = df__lazy_load(DF_LAZY_MARIADB)) < 0)
+		return error;
 	if ((error = my_check_params(dsn->query)) < 0 ||
 	    (error = my_params_read(&prm, dsn->query)) < 0)
 		goto out;

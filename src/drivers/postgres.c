@@ -44,6 +44,7 @@
 
 #include <libpq-fe.h>
 
+#include "util/lazy.h"
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
@@ -192,6 +193,8 @@ static int pg_open(df_conn **out, const df_dsn *dsn)
 	int error;
 
 	*out = NULL;
+	if ((error = df__lazy_load(DF_LAZY_PQ)) < 0)
+		return error;
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (!pg)
 		return df_error_oom();

@@ -284,8 +284,10 @@ static int an_create(actx *a)
 			i += 2;
 			while (i + 1 < n && (CH(i + 1, '@') || CH(i, '@')))
 				i++;
+		} else if (IS(i, "fulltext") || IS(i, "spatial")) {
+			op.flags |= OPF_FULLTEXT;
 		} else if (IS(i, "unlogged") || IS(i, "global") || IS(i, "local") ||
-			   IS(i, "virtual") || IS(i, "fulltext") || IS(i, "spatial") ||
+			   IS(i, "virtual") ||
 			   IS(i, "recursive") || IS(i, "trusted") || IS(i, "procedural") ||
 			   IS(i, "constraint") || IS(i, "default") || IS(i, "aggregate") ||
 			   IS(i, "online") || IS(i, "offline") || IS(i, "sql") ||
@@ -371,9 +373,16 @@ static int an_create(actx *a)
 	i = skip_if_exists(a, i, NULL);
 	if (IS(i, "authorization"))
 		i++;
-	df__parse_name(a->s, a->d, st, i, &op.obj);
+	i = df__parse_name(a->s, a->d, st, i, &op.obj);
 	if (!strcmp(op.what, "schema") && a->d == DF_DIALECT_MYSQL)
 		op.what = "database";
+	if (!strcmp(op.what, "trigger")) {
+		/* CREATE TRIGGER name {BEFORE|AFTER|INSTEAD OF} events ON table */
+		while (i < n && !(IS(i, "on") && st->tok[i].depth == 0))
+			i++;
+		if (i < n)
+			df__parse_name(a->s, a->d, st, i + 1, &op.tab);
+	}
 	return emit(a, &op);
 }
 
@@ -513,8 +522,10 @@ static int an_alter_sub(actx *a, const rname *tab, size_t i, size_t hi)
 			   (IS(k, "index") || IS(k, "key") || IS(k, "fulltext") ||
 			    IS(k, "spatial"))) {
 			op.what = "index";
-			if (IS(k, "fulltext") || IS(k, "spatial"))
+			if (IS(k, "fulltext") || IS(k, "spatial")) {
+				op.flags |= OPF_FULLTEXT;
 				k++;
+			}
 			if (IS(k, "index") || IS(k, "key"))
 				k++;
 			if (!CH(k, '('))
@@ -1103,6 +1114,23 @@ static int an_statement(actx *a, size_t i)
 		if (IS(k, "only"))
 			k++;
 		df__parse_name(a->s, a->d, st, k, &op.tab);
+		/* IN <mode> MODE: the words in between, lower case, single-spaced */
+		for (; k < n; k++)
+			if (IS(k, "in") && st->tok[k].depth == 0)
+				break;
+		{
+			size_t m = 0;
+
+			for (k++; k < n && !IS(k, "mode") && !IS(k, "nowait"); k++) {
+				const rtok *t = &st->tok[k];
+
+				if (m && m + 1 < RNAME_MAX)
+					op.obj.s[m++] = ' ';
+				for (size_t c = 0; c < t->len && m + 1 < RNAME_MAX; c++)
+					op.obj.s[m++] = lower(a->s[t->off + c]);
+			}
+			op.obj.s[m] = '\0';
+		}
 		return emit(a, &op);
 	}
 	if (IS(0, "comment") && IS(1, "on")) {
@@ -1176,7 +1204,24 @@ bool df__op_destroys_data(const rop *op)
 		return true;
 	case OP_DROP_SCHEMA:
 		return (op->flags & OPF_CASCADE) != 0;
+	case OP_DROP:
+		return df__drop_cascades_data(op);
 	}
+	return false;
+}
+
+bool df__drop_cascades_data(const rop *op)
+{
+	static const char *const kinds[] = {
+		"type", "domain", "function", "procedure", "routine", "view",
+		"materialized view", "extension", "aggregate", "operator", "collation",
+	};
+
+	if (op->kind != OP_DROP || !(op->flags & OPF_CASCADE) || !op->what)
+		return false;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(op->what, kinds[i]))
+			return true;
 	return false;
 }
 
@@ -1248,6 +1293,8 @@ bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
 	case OP_DROP_INDEX:
 	case OP_DROP:
 		put_action(b, op, "drop %w %o");
+		if (df__drop_cascades_data(op))
+			df_buf_puts(b, " with cascade (destroys data)");
 		break;
 	case OP_ALTER:
 		put_action(b, op, "alter %w %o");

@@ -103,6 +103,18 @@ void df__mysql_op(rctx *ctx, const rstmt *st, const rop *op)
 	const char *tab = op->tab.s;
 
 	df__rules_common(ctx, st, op);
+	if (op->kind == OP_CREATE && op->what && !strcmp(op->what, "trigger") &&
+	    op->tab.s[0] && !is_new(ctx, op->tab.s)) {
+		df__finding(ctx, "create-trigger", st->off, -1, -1,
+			df__fmt("CREATE TRIGGER %s waits for a metadata lock on %s (queries "
+				"queue behind it while it waits), and from then on the "
+				"trigger runs for every row written to %s, adding its cost "
+				"to every write", op->obj.s, op->tab.s, op->tab.s),
+			df__fmt("set a short lock_wait_timeout, keep the trigger body cheap, "
+				"and measure the write path of %s with the trigger on a copy "
+				"of production data first", op->tab.s));
+		return;
+	}
 	switch (op->kind) {
 	case OP_ADD_COLUMN:
 	case OP_MODIFY_COLUMN:
@@ -133,6 +145,16 @@ void df__mysql_op(rctx *ctx, const rstmt *st, const rop *op)
 	}
 	if (is_new(ctx, tab))
 		return;
+	if ((op->kind == OP_CREATE_INDEX || (op->kind == OP_ADD_CONSTRAINT &&
+	     op->what && !strcmp(op->what, "index"))) && (op->flags & OPF_FULLTEXT))
+		df__finding(ctx, "mysql-fulltext-spatial-index", st->off, -1, -1,
+			df__fmt("a FULLTEXT or SPATIAL index cannot be built with LOCK=NONE: "
+				"writes to %s block for the whole build (LOCK=SHARED), and "
+				"the first FULLTEXT index of a table rebuilds it to add "
+				"FTS_DOC_ID", tab),
+			df__fmt("build it in a quiet window, or on a copy with gh-ost / "
+				"pt-online-schema-change; create the table with an "
+				"FTS_DOC_ID column up front to avoid the rebuild"));
 	switch (op->kind) {
 	case OP_ADD_COLUMN:
 		column_def(ctx, st, op);

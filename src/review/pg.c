@@ -58,6 +58,13 @@ struct dml {
 	rname tab;
 };
 
+struct enumval {
+	rname type;
+	char *lit;              /* the value as a literal: 'happy' */
+	unsigned int seg;
+	size_t stmt;
+};
+
 struct pg_state {
 	bool lt_set, lt_local;  /* lock_timeout */
 	unsigned int lt_seg;
@@ -73,6 +80,9 @@ struct pg_state {
 	size_t ndml, adml;
 	unsigned int *ddl_seg;
 	size_t nddl, addl;
+	struct enumval *ev;     /* ALTER TYPE ... ADD VALUE, PostgreSQL >= 12 */
+	size_t nev, aev;
+	rnameset types;         /* types created by the migration */
 	char *buf;
 	size_t abuf;
 };
@@ -112,6 +122,10 @@ void df__pg_release(rctx *ctx)
 	free(ps->ct);
 	free(ps->dml);
 	free(ps->ddl_seg);
+	for (size_t i = 0; i < ps->nev; i++)
+		free(ps->ev[i].lit);
+	free(ps->ev);
+	df__nameset_release(&ps->types);
 	free(ps->buf);
 	free(ps);
 	ctx->pg = NULL;
@@ -641,50 +655,114 @@ static void add_column(rctx *ctx, struct pg_state *ps, const rstmt *st,
 	}
 }
 
+/*
+ * The target's current type of tab.col (opts.column_type), parsed into `t`
+ * the way a type in the migration is: libpg_query reads "SELECT
+ * NULL::<type>".  false when there is no target or the column is unknown.
+ */
+static bool target_type(rctx *ctx, const char *tab, const char *col, ptype *t)
+{
+	char name[256];
+	char *sql;
+	PgQueryProtobufParseResult pr;
+	PgQuery__ParseResult *tree = NULL;
+	bool found = false;
+
+	if (!ctx->opts.column_type ||
+	    ctx->opts.column_type(name, sizeof(name), tab, col, ctx->opts.column_type_payload) < 0 ||
+	    !name[0] || strchr(name, ';'))
+		return false;
+	if (!(sql = df__fmt("SELECT NULL::%s", name))) {
+		ctx->error = df_error_oom();
+		return false;
+	}
+	pr = pg_query_parse_protobuf(sql);
+	if (!pr.error)
+		tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
+			(const uint8_t *)pr.parse_tree.data);
+	if (tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+	    tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+		const PgQuery__SelectStmt *sel = tree->stmts[0]->stmt->select_stmt;
+		const Node *v = sel->n_target_list ? sel->target_list[0] : NULL;
+
+		if (v && v->node_case == PG_QUERY__NODE__NODE_RES_TARGET && v->res_target->val &&
+		    v->res_target->val->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+			type_of(v->res_target->val->type_cast->type_name, t);
+			found = t->name[0] != '\0';
+		}
+	}
+	if (tree)
+		pg_query__parse_result__free_unpacked(tree, NULL);
+	pg_query_free_protobuf_parse_result(pr);
+	free(sql);
+	return found;
+}
+
+/* change-column-type, high: a rewrite.  `from` is the known current type
+ * ("" unknown), `where` says where it was learnt (" (its type on the target)"). */
+static void type_rewrite(rctx *ctx, const rstmt *st, const char *tab, const char *col,
+	const char *from, const char *where, const char *to)
+{
+	df__finding(ctx, "change-column-type", st->off, -1, -1,
+		df__fmt("changing %s%s.%s%s%s%s to %s rewrites the whole table and "
+			"rebuilds its indexes under an ACCESS EXCLUSIVE lock, and running "
+			"code may not expect the new type", from[0] ? "" : "the type of ",
+			tab, col, from[0] ? " from " : "", from, where, to),
+		df__fmt("expand-contract: add a new column of type %s, write both "
+			"(application or trigger), backfill in batches, switch reads, "
+			"then drop the old column", to));
+}
+
+/*
+ * ALTER COLUMN ... TYPE: no finding when the migration itself declared the
+ * column and the change is binary-coercible; with a target, its current
+ * type rates the change (coercible: info/low, else high); otherwise the
+ * current type is unknown and the change is high (seed 003).
+ */
 static void alter_column_type(rctx *ctx, struct pg_state *ps, const rstmt *st,
 	const char *tab, const char *col, const PgQuery__ColumnDef *cd)
 {
 	struct coltype *old = find_coltype(ps, tab, col);
 	df_buf to = DF_BUF_INIT, from = DF_BUF_INIT;
-	ptype t;
+	ptype t, cur;
+	bool on_target = false;
 
 	type_of(cd ? cd->type_name : NULL, &t);
 	type_text(&to, &t);
-	if (old && coercible(&old->type, &t, ps->tz_utc, ctx->opts.pg_version)) {
-		old->type = t;
-		df_buf_release(&to);
-		return;
-	}
-	if (old) {
+	if (!old && (on_target = target_type(ctx, tab, col, &cur)))
+		type_text(&from, &cur);
+	else if (old)
 		type_text(&from, &old->type);
-		df__finding(ctx, "change-column-type", st->off, -1, -1,
-			df__fmt("changing %s.%s from %s to %s rewrites the whole table and "
-				"rebuilds its indexes under an ACCESS EXCLUSIVE lock, and "
-				"running code may not expect the new type",
-				tab, col, from.ptr, to.ptr),
-			df__fmt("expand-contract: add a new column of type %s, write both "
-				"(application or trigger), backfill in batches, switch reads, "
-				"then drop the old column", to.ptr));
+	if (old && coercible(&old->type, &t, ps->tz_utc, ctx->opts.pg_version)) {
+		/* declared by this migration: nothing to say */
+	} else if (on_target && coercible(&cur, &t, ps->tz_utc, ctx->opts.pg_version)) {
+		df__finding(ctx, "change-column-type", st->off, DF_REVIEW_INFO, DF_RISK_LOW,
+			df__fmt("changing %s.%s from %s (its type on the target) to %s is "
+				"binary-coercible: no table rewrite and no index rebuild, "
+				"only a brief ACCESS EXCLUSIVE lock", tab, col, from.ptr, to.ptr),
+			df__fmt("check that running code accepts the wider type; set a "
+				"lock_timeout"));
+	} else if (old || on_target) {
+		type_rewrite(ctx, st, tab, col, from.ptr, on_target ?
+			" (its type on the target)" : "", to.ptr);
 	} else if (maybe_coercible(&t)) {
-		df__finding(ctx, "change-column-type", st->off, DF_REVIEW_WARNING,
-			DF_RISK_MEDIUM,
+		/* high until shown safe (seed 003): the current type is unknown */
+		df__finding(ctx, "change-column-type", st->off, -1, -1,
 			df__fmt("changing the type of %s.%s to %s rewrites the whole table "
 				"under an ACCESS EXCLUSIVE lock unless the change is "
 				"binary-coercible (varchar(n) to varchar(m >= n) or text, "
-				"numeric(p,s) to numeric(q >= p,s), cidr to inet ...); devflow "
-				"cannot see the current type", tab, col, to.ptr),
-			df__fmt("check the current type: if the change is not one of those, "
-				"add a new column, backfill it in batches and swap"));
+				"numeric(p,s) to numeric(q >= p,s), cidr to inet ...), and "
+				"devflow cannot see the current type", tab, col, to.ptr),
+			df__fmt("review against the target (--env or --url) so devflow reads "
+				"the current type and rates a binary-coercible change low; "
+				"otherwise add a new column, backfill it in batches and swap"));
 	} else {
-		df__finding(ctx, "change-column-type", st->off, -1, -1,
-			df__fmt("changing the type of %s.%s to %s rewrites the whole table "
-				"and rebuilds its indexes under an ACCESS EXCLUSIVE lock, and "
-				"running code may not expect the new type", tab, col, to.ptr),
-			df__fmt("expand-contract: add a new column of type %s, write both "
-				"(application or trigger), backfill in batches, switch reads, "
-				"then drop the old column", to.ptr));
+		type_rewrite(ctx, st, tab, col, "", "", to.ptr);
 	}
-	remember_type(ctx, ps, tab, col, &t);
+	if (old)
+		old->type = t;
+	else
+		remember_type(ctx, ps, tab, col, &t);
 	df_buf_release(&to);
 	df_buf_release(&from);
 }
@@ -912,15 +990,77 @@ static void alter_table(rctx *ctx, struct pg_state *ps, const rstmt *st,
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:
 			validate_constraint(ctx, ps, st, tab.s, col);
 			break;
-		case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
-			if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
-			    c->def->partition_cmd->concurrent && ctx->in_tx)
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition: {
+			const PgQuery__PartitionCmd *pc =
+				c->def && c->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD ?
+				c->def->partition_cmd : NULL;
+			rname part;
+
+			if (pc && pc->concurrent && ctx->in_tx)
 				df__finding(ctx, "concurrently-in-transaction", st->off, -1, -1,
 					df__fmt("DETACH PARTITION CONCURRENTLY cannot run inside a "
 						"transaction block: the migration fails"),
 					df__fmt("put it in its own migration marked "
 						"-- devflow:no-transaction"));
+			if (!pc || pc->concurrent || newtab)
+				break;
+			rv_name(pc->name, &part);
+			df__finding(ctx, "detach-partition-not-concurrently", st->off, -1, -1,
+				df__fmt("DETACH PARTITION %s takes an ACCESS EXCLUSIVE lock on %s: "
+					"every query on the partitioned table waits until the "
+					"transaction ends", part.s[0] ? part.s : "?", tab.s),
+				ctx->opts.pg_version >= 14 ?
+				df__fmt("DETACH PARTITION %s CONCURRENTLY (PostgreSQL 14 and "
+					"later; SHARE UPDATE EXCLUSIVE only) in a migration of its "
+					"own marked -- devflow:no-transaction", part.s[0] ? part.s : "...") :
+				df__fmt("before PostgreSQL 14 there is no online detach: set a "
+					"short lock_timeout and run it in a quiet window, or "
+					"upgrade and use DETACH PARTITION ... CONCURRENTLY"));
 			break;
+		}
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+			if (newtab)
+				break;
+			df__finding(ctx, "drop-not-null", st->off, -1, -1,
+				df__fmt("DROP NOT NULL on %s.%s is instant, but hard to take back: "
+					"once NULLs are written, SET NOT NULL fails until they are "
+					"cleaned up, and it scans the table under an ACCESS "
+					"EXCLUSIVE lock; code that reads %s may not expect NULL",
+					tab.s, col, col),
+				df__fmt("make sure every reader of %s handles NULL before this "
+					"runs; to revert later, backfill the NULLs, add CHECK (%s "
+					"IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
+					col, col));
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod: {
+			const char *what =
+				c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace ?
+				"SET TABLESPACE copies every file of" :
+				c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged ?
+				"SET LOGGED writes the whole of" :
+				c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ?
+				"SET UNLOGGED rewrites" : "SET ACCESS METHOD rewrites";
+
+			if (newtab)
+				break;
+			df__finding(ctx, "alter-table-rewrite", st->off, -1, -1,
+				df__fmt("%s %s (and rebuilds its indexes) under an ACCESS "
+					"EXCLUSIVE lock: reads and writes block for as long as that "
+					"takes, proportional to the table's size", what, tab.s),
+				c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace ?
+				df__fmt("move big tables online with pg_repack --tablespace, or "
+					"in a maintenance window") :
+				c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged ?
+				df__fmt("SET LOGGED writes the table to the WAL (and to every "
+					"replica): run it in a maintenance window, or build a new "
+					"logged table and swap") :
+				df__fmt("run it in a maintenance window, or build a new table "
+					"and swap"));
+			break;
+		}
 		default:
 			break;
 		}
@@ -938,6 +1078,16 @@ static void index_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 	rname tab;
 
 	rv_name(ix->relation, &tab);
+	if (ix->concurrent && ix->if_not_exists && ix->idxname && ix->idxname[0])
+		df__finding(ctx, "concurrently-if-not-exists", st->off, -1, -1,
+			df__fmt("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s: when an earlier "
+				"run failed or was cancelled, it left an INVALID index named "
+				"%s, and IF NOT EXISTS then skips the build and reports success "
+				"while the index is never used", ix->idxname, ix->idxname),
+			df__fmt("DROP INDEX CONCURRENTLY IF EXISTS %s first (in its own "
+				"no-transaction migration), then CREATE INDEX CONCURRENTLY "
+				"without IF NOT EXISTS, so a leftover invalid index is rebuilt",
+				ix->idxname));
 	if (ix->concurrent) {
 		if (ctx->in_tx)
 			df__finding(ctx, "concurrently-in-transaction", st->off, -1, -1,
@@ -1083,7 +1233,10 @@ static void maintenance(rctx *ctx, struct pg_state *ps, const rstmt *st, const N
 						"header"));
 			return;
 		}
-		if (ctx->opts.pg_version >= 12)
+		/* REINDEX SYSTEM cannot be CONCURRENTLY: never suggest it there
+		 * (cannot-run-in-transaction covers it inside a transaction) */
+		if (r->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM &&
+		    ctx->opts.pg_version >= 12)
 			df__finding(ctx, "reindex-not-concurrently", st->off, -1, -1,
 				df__fmt("REINDEX without CONCURRENTLY blocks writes to %s (and "
 					"queries that use the index) until the rebuild finishes",
@@ -1248,6 +1401,184 @@ static void unparsed(rctx *ctx, struct pg_state *ps, const rstmt *st, const PgQu
 	(void)ps;
 }
 
+/* LOCK TABLE ... IN <mode> MODE: does the mode block writes?  "" is the
+ * default, ACCESS EXCLUSIVE. */
+static bool lock_mode_blocks_writes(const char *mode)
+{
+	return !mode[0] || !strcmp(mode, "share") || !strcmp(mode, "share row exclusive") ||
+		!strcmp(mode, "exclusive") || !strcmp(mode, "access exclusive");
+}
+
+static void not_in_transaction(rctx *ctx, const rstmt *st, const char *what)
+{
+	if (!ctx->in_tx)
+		return;
+	df__finding(ctx, "cannot-run-in-transaction", st->off, -1, -1,
+		df__fmt("%s cannot run inside a transaction block, and this migration "
+			"runs in one: PostgreSQL refuses it (\"cannot run inside a "
+			"transaction block\") and the migration fails", what),
+		df__fmt("put the statement in a migration of its own marked "
+			"-- devflow:no-transaction"));
+}
+
+/* ALTER TYPE t ADD VALUE [IF NOT EXISTS] 'v': the token of 'v', or 0. */
+static size_t enum_add_value(rctx *ctx, const rstmt *st)
+{
+	for (size_t i = 2; i + 2 < st->ntok; i++) {
+		if (st->tok[i].depth || !TK(ctx->s, st, i, "add") || !TK(ctx->s, st, i + 1, "value"))
+			continue;
+		i += 2;
+		if (TK(ctx->s, st, i, "if") && TK(ctx->s, st, i + 1, "not") &&
+		    TK(ctx->s, st, i + 2, "exists"))
+			i += 3;
+		return i < st->ntok && st->tok[i].kind == RT_STRING ? i : 0;
+	}
+	return 0;
+}
+
+/* A statement that uses an enum value added earlier in the same
+ * transaction: PostgreSQL >= 12 refuses it ("unsafe use of new value"). */
+static void enum_uses(rctx *ctx, struct pg_state *ps, const rstmt *st)
+{
+	if (!ctx->in_tx)
+		return;
+	for (size_t e = 0; e < ps->nev; e++) {
+		const struct enumval *v = &ps->ev[e];
+		size_t ll = strlen(v->lit);
+
+		if (v->seg != cur_seg(ctx) || v->stmt == ctx->cur_stmt)
+			continue;
+		for (size_t i = 0; i < st->ntok; i++) {
+			const rtok *t = &st->tok[i];
+
+			if (t->kind != RT_STRING || t->len != ll || memcmp(ctx->s + t->off, v->lit, ll))
+				continue;
+			df__finding(ctx, "enum-value-same-transaction", t->off, -1, -1,
+				df__fmt("uses %s, the value added to enum %s earlier in the same "
+					"transaction: PostgreSQL refuses it (\"unsafe use of new "
+					"value\") until the ALTER TYPE ... ADD VALUE has "
+					"committed, so the migration fails", v->lit, v->type.s),
+				df__fmt("add the value in one migration and use it in a later "
+					"one (or after a COMMIT in a -- devflow:no-transaction "
+					"migration)"));
+			break;
+		}
+	}
+}
+
+/* Token-level rules on the statement's ops, before any parsing. */
+static void op_rules(rctx *ctx, struct pg_state *ps, const rstmt *st, const rop *op)
+{
+	switch (op->kind) {
+	case OP_SET:
+		set_op(ctx, ps, op);
+		break;
+	case OP_LOCK:
+		if (!is_new(ctx, op->tab.s) && lock_mode_blocks_writes(op->obj.s)) {
+			char lock[RNAME_MAX + 16];
+			size_t k = 0;
+
+			/* "an ACCESS EXCLUSIVE", "a SHARE" */
+			const char *m = op->obj.s[0] ? op->obj.s : "access exclusive";
+			k = (size_t)snprintf(lock, sizeof(lock), "%s ",
+				(m[0] == 'a' || m[0] == 'e') ? "an" : "a");
+			for (; *m && k + 1 < sizeof(lock); m++)
+				lock[k++] = (*m >= 'a' && *m <= 'z') ? (char)(*m - 32) : *m;
+			lock[k] = '\0';
+			strong_lock(ctx, ps, st->off, op->tab.s, lock);
+		}
+		break;
+	case OP_VACUUM:
+		not_in_transaction(ctx, st, "VACUUM");
+		break;
+	case OP_DROP_DATABASE:
+		not_in_transaction(ctx, st, "DROP DATABASE");
+		break;
+	case OP_REINDEX:
+		if (op->what && (!strcmp(op->what, "system") || !strcmp(op->what, "database")) &&
+		    !(op->flags & OPF_CONCURRENTLY))
+			not_in_transaction(ctx, st, !strcmp(op->what, "system") ?
+				"REINDEX SYSTEM" : "REINDEX DATABASE");
+		break;
+	case OP_CREATE:
+		if (!op->what)
+			break;
+		if (!strcmp(op->what, "database"))
+			not_in_transaction(ctx, st, "CREATE DATABASE");
+		else if (!strcmp(op->what, "tablespace"))
+			not_in_transaction(ctx, st, "CREATE TABLESPACE");
+		else if (!strcmp(op->what, "type") && op->obj.s[0] &&
+			 df__nameset_add(&ps->types, op->obj.s) < 0)
+			ctx->error = DF_EINTERNAL;
+		else if (!strcmp(op->what, "trigger") && op->tab.s[0] && !is_new(ctx, op->tab.s)) {
+			df__finding(ctx, "create-trigger", st->off, -1, -1,
+				df__fmt("CREATE TRIGGER %s takes a SHARE ROW EXCLUSIVE lock on %s "
+					"(writes block while it waits and until the transaction "
+					"ends), and from then on the trigger runs for every row "
+					"written to %s, adding its cost to every write",
+					op->obj.s[0] ? op->obj.s : "", op->tab.s, op->tab.s),
+				df__fmt("set a short lock_timeout, keep the trigger function "
+					"cheap, and measure the write path of %s with the trigger "
+					"on a copy of production data first", op->tab.s));
+			strong_lock(ctx, ps, st->off, op->tab.s, "a SHARE ROW EXCLUSIVE");
+		}
+		break;
+	case OP_DROP:
+		if (op->what && !strcmp(op->what, "tablespace"))
+			not_in_transaction(ctx, st, "DROP TABLESPACE");
+		if (df__drop_cascades_data(op) &&
+		    !(!strcmp(op->what, "type") && df__nameset_has(&ps->types, DF_DIALECT_POSTGRES,
+								  op->obj.s))) {
+			char what[32];
+			size_t k = 0;
+
+			for (const char *w = op->what; *w && k + 1 < sizeof(what); w++)
+				what[k++] = (*w >= 'a' && *w <= 'z') ? (char)(*w - 32) : *w;
+			what[k] = '\0';
+			df__finding(ctx, "drop-cascade", st->off, -1, -1,
+				df__fmt("DROP %s %s CASCADE also drops everything that depends "
+					"on it without naming it: columns of that type (and their "
+					"data), generated columns, views and materialized views, "
+					"defaults, constraints and triggers", what, op->obj.s),
+				df__fmt("look up the dependents first (pg_depend, or DROP without "
+					"CASCADE to see PostgreSQL's list), drop or change them "
+					"one by one in reviewed statements, then drop %s without "
+					"CASCADE", op->obj.s));
+		}
+		break;
+	case OP_ALTER: {
+		size_t v;
+
+		if (!op->what || strcmp(op->what, "type") || !(v = enum_add_value(ctx, st)))
+			break;
+		if (ctx->opts.pg_version < 12) {
+			not_in_transaction(ctx, st, "before PostgreSQL 12, ALTER TYPE ... ADD VALUE");
+		} else if (ctx->in_tx && !df__nameset_has(&ps->types, DF_DIALECT_POSTGRES,
+							 op->obj.s)) {
+			bool ok;
+
+			GROW(ok, ctx, ps->ev, ps->nev, ps->aev);
+			if (!ok)
+				break;
+			if (!(ps->ev[ps->nev].lit = df__fmt("%.*s", (int)st->tok[v].len,
+							    ctx->s + st->tok[v].off))) {
+				ctx->error = df_error_oom();
+				break;
+			}
+			copy_name(&ps->ev[ps->nev].type, op->obj.s);
+			ps->ev[ps->nev].seg = cur_seg(ctx);
+			ps->ev[ps->nev].stmt = ctx->cur_stmt;
+			ps->nev++;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	if (op->kind == OP_OTHER && TK(ctx->s, st, 0, "alter") && TK(ctx->s, st, 1, "system"))
+		not_in_transaction(ctx, st, "ALTER SYSTEM");
+}
+
 void df__pg_stmt(rctx *ctx, const rstmt *st)
 {
 	struct pg_state *ps = state(ctx);
@@ -1257,13 +1588,11 @@ void df__pg_stmt(rctx *ctx, const rstmt *st)
 
 	if (!ps)
 		return;
+	enum_uses(ctx, ps, st);
 	for (size_t i = 0; i < ctx->nops; i++) {
 		const rop *op = &ctx->ops[i];
 
-		if (op->kind == OP_SET)
-			set_op(ctx, ps, op);
-		else if (op->kind == OP_LOCK && !is_new(ctx, op->tab.s))
-			strong_lock(ctx, ps, st->off, op->tab.s, "an explicit");
+		op_rules(ctx, ps, st, op);
 		if (needs_tree(op->kind))
 			parse = true;
 	}

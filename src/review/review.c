@@ -29,6 +29,9 @@ static const df_review_rule rules[] = {
 	  "DROP COLUMN of an existing table" },
 	{ "drop-schema", PG, E, DF_RISK_HIGH, "DROP SCHEMA" },
 	{ "drop-database", PG | MY, E, DF_RISK_HIGH, "DROP DATABASE (MySQL: also DROP SCHEMA)" },
+	{ "drop-cascade", PG, E, DF_RISK_HIGH,
+	  "DROP TYPE/DOMAIN/FUNCTION/VIEW/EXTENSION ... CASCADE (drops dependent "
+	  "columns and their data)" },
 	{ "truncate", PG | MY, E, DF_RISK_HIGH, "TRUNCATE" },
 	{ "delete-without-where", DF_REVIEW_ALL, E, DF_RISK_HIGH,
 	  "DELETE without WHERE on an existing table" },
@@ -62,7 +65,26 @@ static const df_review_rule rules[] = {
 	{ "vacuum-full", PG, W, DF_RISK_MEDIUM, "VACUUM FULL" },
 	{ "cluster", PG, W, DF_RISK_MEDIUM, "CLUSTER" },
 	{ "reindex-not-concurrently", PG, W, DF_RISK_MEDIUM,
-	  "REINDEX without CONCURRENTLY (PostgreSQL 12 and later)" },
+	  "REINDEX without CONCURRENTLY (PostgreSQL 12 and later; not REINDEX SYSTEM)" },
+	{ "alter-table-rewrite", PG, W, DF_RISK_MEDIUM,
+	  "SET TABLESPACE, SET LOGGED/UNLOGGED, SET ACCESS METHOD: a full copy "
+	  "under ACCESS EXCLUSIVE" },
+	{ "detach-partition-not-concurrently", PG, W, DF_RISK_MEDIUM,
+	  "DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on the parent)" },
+	{ "concurrently-if-not-exists", PG, W, DF_RISK_MEDIUM,
+	  "CREATE INDEX CONCURRENTLY IF NOT EXISTS (keeps an invalid index of a "
+	  "failed run)" },
+	{ "create-trigger", PG | MY, W, DF_RISK_MEDIUM,
+	  "CREATE TRIGGER on an existing table (PostgreSQL: SHARE ROW EXCLUSIVE; "
+	  "a cost on every write)" },
+	{ "drop-not-null", PG, W, DF_RISK_LOW,
+	  "DROP NOT NULL (instant, but hard to revert once NULLs are written)" },
+	/* statements that fail */
+	{ "cannot-run-in-transaction", PG, E, DF_RISK_HIGH,
+	  "VACUUM, CREATE/DROP DATABASE, REINDEX DATABASE/SYSTEM, ALTER TYPE ... "
+	  "ADD VALUE before 12 ... in a migration that runs in a transaction" },
+	{ "enum-value-same-transaction", PG, E, DF_RISK_HIGH,
+	  "an enum value used in the transaction that added it (PostgreSQL 12 and later)" },
 	/* process */
 	{ "lock-timeout-missing", PG, W, DF_RISK_LOW,
 	  "a statement that takes a write-blocking lock on an existing table "
@@ -76,6 +98,9 @@ static const df_review_rule rules[] = {
 	/* MySQL */
 	{ "mysql-algorithm-copy", MY, W, DF_RISK_MEDIUM, "ALGORITHM=COPY" },
 	{ "mysql-lock-blocking", MY, W, DF_RISK_MEDIUM, "LOCK=SHARED or LOCK=EXCLUSIVE" },
+	{ "mysql-fulltext-spatial-index", MY, W, DF_RISK_MEDIUM,
+	  "FULLTEXT or SPATIAL index on an existing table (blocks writes; the "
+	  "first FULLTEXT index rebuilds the table)" },
 	{ "mysql-table-rebuild", MY, W, DF_RISK_MEDIUM,
 	  "ALTER TABLE that rebuilds the table: ENUM/SET change, expression default, "
 	  "stored generated column, ADD FOREIGN KEY, engine/charset conversion" },
@@ -427,8 +452,21 @@ void df__rules_common(rctx *ctx, const rstmt *st, const rop *op)
 		if ((is_new(ctx, t) && d != DF_DIALECT_SQLITE) || !(op->flags & OPF_NOT_NULL) ||
 		    (op->flags & (OPF_DEFAULT | OPF_GENERATED)))
 			break;
-		if (d == DF_DIALECT_MYSQL)
-			break;  /* MySQL fills in the type's implicit default */
+		if (d == DF_DIALECT_MYSQL) {
+			/* MySQL fills in the type's implicit default: no failure
+			 * now, but wrong data and failing INSERTs of old code */
+			df__finding(ctx, "add-column-not-null", st->off, DF_REVIEW_WARNING, -1,
+				df__fmt("adds NOT NULL column %s to %s without a default: "
+					"MySQL/MariaDB give every existing row the type's "
+					"implicit default ('' or 0, which reads as real data), "
+					"and INSERTs of application code that does not know "
+					"the column yet fail in strict mode (\"Field '%s' "
+					"doesn't have a default value\")", op->col.s, t, op->col.s),
+				df__fmt("add the column with an explicit DEFAULT, or nullable; "
+					"backfill it, deploy the code that writes it, then "
+					"MODIFY it to NOT NULL"));
+			break;
+		}
 		df__finding(ctx, "add-column-not-null", st->off,
 			d == DF_DIALECT_SQLITE ? DF_REVIEW_ERROR : -1, -1,
 			d == DF_DIALECT_SQLITE ?

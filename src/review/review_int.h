@@ -123,7 +123,7 @@ enum rop_kind {
 	OP_OTHER,               /* unclassified: "run statement: ..." */
 	OP_CREATE_TABLE,        /* obj; ncols (-1: AS query / unknown) */
 	OP_CREATE_INDEX,        /* obj = index (may be empty), tab */
-	OP_CREATE,              /* what, obj */
+	OP_CREATE,              /* what, obj; trigger: tab = its table */
 	OP_DROP_TABLE,          /* obj */
 	OP_DROP_INDEX,          /* obj, tab (MySQL ON t) */
 	OP_DROP_SCHEMA,
@@ -159,7 +159,7 @@ enum rop_kind {
 	OP_CLUSTER,
 	OP_REINDEX,             /* what, obj */
 	OP_ANALYZE,
-	OP_LOCK,                /* tab */
+	OP_LOCK,                /* tab; obj = the mode, lower case ("" = ACCESS EXCLUSIVE) */
 	OP_COMMENT,             /* what, obj */
 };
 
@@ -182,6 +182,7 @@ enum rop_flags {
 	OPF_REFERENCES = (1 << 15),     /* column: inline REFERENCES */
 	OPF_STORED = (1 << 16),         /* column: STORED generated */
 	OPF_EXPR_DEFAULT = (1 << 17),   /* column: DEFAULT (expr) or a non-constant default */
+	OPF_FULLTEXT = (1 << 18),       /* MySQL: FULLTEXT or SPATIAL index */
 };
 
 typedef struct rop {
@@ -209,6 +210,9 @@ int df__actions_merge(df_strlist *l, size_t from);
 bool df__op_changes_data(const rop *op);
 bool df__op_changes_schema(const rop *op);
 bool df__op_destroys_data(const rop *op);
+/* DROP TYPE|DOMAIN|FUNCTION|VIEW|EXTENSION ... CASCADE: what it cascades to
+ * (columns of the type, generated columns, materialized views) holds data. */
+bool df__drop_cascades_data(const rop *op);
 
 /* ---- the review context (review.c) -------------------------------------- */
 

@@ -64,6 +64,7 @@ static const struct map {
 	{ "RequireConcurrentIndexCreation", { "create-index-not-concurrently" }, 1, 3, NULL },
 	{ "RequireConcurrentIndexDeletion", { "drop-index-not-concurrently" }, 1, 5, NULL },
 	{ "RequireConcurrentReindex", { "reindex-not-concurrently" }, 1, 2, NULL },
+	{ "RequireConcurrentPartitionDetach", { "detach-partition-not-concurrently" }, 1, 2, NULL },
 	{ "RequireLockTimeout", { "lock-timeout-missing" }, 1, 1, NULL },
 	{ "TransactionNesting", { "transaction-nesting" }, 1, 6, NULL },
 	{ "RequireTimeoutSettings", { "lock-timeout-missing" }, 0, 0,
@@ -104,6 +105,11 @@ static const struct own_case {
 	  "DROP INDEX accounts_email_idx;\n", 1 },
 	{ "RequireConcurrentIndexDeletion", "own_drop_index_quiet",
 	  "-- devflow:no-transaction\nDROP INDEX CONCURRENTLY accounts_email_idx;\n", 0 },
+	{ "RequireConcurrentPartitionDetach", "own_detach_partition",
+	  "ALTER TABLE measurements DETACH PARTITION measurements_2023;\n", 1 },
+	{ "RequireConcurrentPartitionDetach", "own_detach_partition_quiet",
+	  "-- devflow:no-transaction\nALTER TABLE measurements DETACH PARTITION "
+	  "measurements_2023 CONCURRENTLY;\n", 0 },
 };
 #define NOWN (sizeof(own_cases) / sizeof(own_cases[0]))
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))

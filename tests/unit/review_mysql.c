@@ -134,8 +134,13 @@ static void test_review__destructive(void **state)
 	expect("UPDATE o SET a = 1;", "update-without-where", 1);
 	expect("DROP SCHEMA shop;", "drop-database", 1);
 	expect("DROP DATABASE IF EXISTS shop;", "drop-database", 1);
-	/* MySQL fills NOT NULL columns with the type's implicit default */
-	expect("ALTER TABLE o ADD COLUMN n INT NOT NULL;", "add-column-not-null", 0);
+	/* MySQL fills NOT NULL columns with the type's implicit default: no
+	 * failure now, but '' / 0 in every row and old INSERTs fail (strict) */
+	expect("ALTER TABLE o ADD COLUMN n INT NOT NULL;", "add-column-not-null", 1);
+	expect("ALTER TABLE o ADD COLUMN n INT NOT NULL DEFAULT 0;", "add-column-not-null", 0);
+	expect("ALTER TABLE o ADD COLUMN n INT NULL;", "add-column-not-null", 0);
+	expect("CREATE TABLE o (id INT);\nALTER TABLE o ADD COLUMN n INT NOT NULL;",
+	       "add-column-not-null", 0);
 	/* PostgreSQL-only rules stay quiet */
 	expect("CREATE INDEX i ON o (c);", "create-index-not-concurrently", 0);
 	expect("ALTER TABLE o ADD COLUMN c INT;", "lock-timeout-missing", 0);

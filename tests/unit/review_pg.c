@@ -157,10 +157,12 @@ static void test_review__change_column_type(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->risk, DF_RISK_HIGH);
 	df_review_result_free(r);
-	/* unknown current type, a target some types reach for free */
+	/* unknown current type, a target some types reach for free: still
+	 * high until shown safe (seed 003), and the message says why */
 	r = run("ALTER TABLE t ALTER COLUMN email TYPE text;");
 	assert_non_null(f = find(r, "change-column-type"));
-	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	assert_non_null(strstr(f->message, "unless the change is binary-coercible"));
 	df_review_result_free(r);
 	/* known current type (same migration) and binary-coercible */
 	expect("ALTER TABLE t ADD COLUMN c varchar(10);\n"
@@ -343,6 +345,223 @@ static void test_review__maintenance(void **state)
 	expect_v("REINDEX TABLE t;", 11, true, "reindex-not-concurrently", 0);
 	expect_v("REINDEX TABLE CONCURRENTLY t;", 15, false, "reindex-not-concurrently", 0);
 	expect_v("REINDEX (CONCURRENTLY false) INDEX i;", 15, false, "reindex-not-concurrently", 1);
+}
+
+/* ---- checks no linter has ---------------------------------------------------- */
+
+static void test_review__cannot_run_in_transaction(void **state)
+{
+	expect("VACUUM t;", "cannot-run-in-transaction", 1);
+	expect("VACUUM;", "cannot-run-in-transaction", 1);
+	expect_v("VACUUM t;", 15, false, "cannot-run-in-transaction", 0);
+	expect("CREATE DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect_v("CREATE DATABASE shop;", 15, false, "cannot-run-in-transaction", 0);
+	expect("DROP DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect("REINDEX DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect("REINDEX SYSTEM shop;", "cannot-run-in-transaction", 1);
+	expect("REINDEX TABLE t;", "cannot-run-in-transaction", 0);
+	expect("CREATE TABLESPACE fast LOCATION '/ssd';", "cannot-run-in-transaction", 1);
+	expect("ALTER SYSTEM SET work_mem = '64MB';", "cannot-run-in-transaction", 1);
+	/* ALTER TYPE ... ADD VALUE: refused in a transaction before 12 only */
+	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 11, true, "cannot-run-in-transaction", 1);
+	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 12, true, "cannot-run-in-transaction", 0);
+	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 11, false, "cannot-run-in-transaction", 0);
+	/* a no-transaction migration that opens its own BEGIN */
+	expect_v("BEGIN;\nVACUUM t;\nCOMMIT;", 15, false, "cannot-run-in-transaction", 1);
+	expect_v("BEGIN;\nCOMMIT;\nVACUUM t;", 15, false, "cannot-run-in-transaction", 0);
+}
+
+static void test_review__enum_value_same_transaction(void **state)
+{
+	const char *use = "ALTER TYPE mood ADD VALUE 'meh';\n"
+		"UPDATE people SET m = 'meh' WHERE m = 'sad';";
+	df_review_result *r = run(use);
+	const df_review_finding *f = find(r, "enum-value-same-transaction");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	assert_int_equal(f->line, 2);
+	df_review_result_free(r);
+	/* not used; used after the transaction ended; no transaction */
+	expect("ALTER TYPE mood ADD VALUE 'meh';\nUPDATE people SET m = 'ok';",
+	       "enum-value-same-transaction", 0);
+	expect_v("ALTER TYPE mood ADD VALUE 'meh';\nUPDATE people SET m = 'meh';", 15, false,
+		 "enum-value-same-transaction", 0);
+	expect_v("BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;\n"
+		 "UPDATE people SET m = 'meh';", 15, false, "enum-value-same-transaction", 0);
+	expect("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'sad';\n"
+	       "INSERT INTO people (m) VALUES ('meh');", "enum-value-same-transaction", 1);
+	/* a type created in the same transaction may use its new values */
+	expect("CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'meh';\n"
+	       "CREATE TABLE p (m mood DEFAULT 'meh');", "enum-value-same-transaction", 0);
+	/* before 12 the ADD VALUE itself fails: that is the other rule */
+	expect_v(use, 11, true, "enum-value-same-transaction", 0);
+}
+
+static void test_review__drop_cascade(void **state)
+{
+	df_review_result *r = run("DROP TYPE mood CASCADE;");
+
+	assert_int_equal(count(r, "drop-cascade"), 1);
+	assert_true(r->destroys_data);
+	assert_int_equal(find(r, "drop-cascade")->risk, DF_RISK_HIGH);
+	assert_string_equal(r->actions.v[0], "drop type mood with cascade (destroys data)");
+	df_review_result_free(r);
+	expect("DROP FUNCTION f(int) CASCADE;", "drop-cascade", 1);
+	expect("DROP VIEW v CASCADE;", "drop-cascade", 1);
+	expect("DROP MATERIALIZED VIEW IF EXISTS mv CASCADE;", "drop-cascade", 1);
+	expect("DROP DOMAIN d CASCADE;", "drop-cascade", 1);
+	r = run("DROP TYPE mood;");
+	assert_int_equal(count(r, "drop-cascade"), 0);
+	assert_false(r->destroys_data);
+	df_review_result_free(r);
+	expect("DROP VIEW v RESTRICT;", "drop-cascade", 0);
+	expect("DROP SEQUENCE s CASCADE;", "drop-cascade", 0);
+	expect("CREATE TYPE mood AS ENUM ('a');\nDROP TYPE mood CASCADE;", "drop-cascade", 0);
+}
+
+static void test_review__alter_table_rewrite(void **state)
+{
+	expect("ALTER TABLE t SET TABLESPACE fast;", "alter-table-rewrite", 1);
+	expect("ALTER TABLE t SET LOGGED;", "alter-table-rewrite", 1);
+	expect("ALTER TABLE t SET UNLOGGED;", "alter-table-rewrite", 1);
+	expect("ALTER TABLE t SET ACCESS METHOD heap2;", "alter-table-rewrite", 1);
+	expect("ALTER TABLE t SET (fillfactor = 70);", "alter-table-rewrite", 0);
+	expect("CREATE TABLE t (id int);\nALTER TABLE t SET TABLESPACE fast;",
+	       "alter-table-rewrite", 0);
+	expect("ALTER TABLE t SET TABLESPACE fast;", "lock-timeout-missing", 1);
+}
+
+static void test_review__create_trigger(void **state)
+{
+	const char *trg = "CREATE TRIGGER audit AFTER INSERT OR UPDATE ON orders "
+		"FOR EACH ROW EXECUTE FUNCTION audit_row();";
+	df_review_result *r = run(trg);
+
+	assert_int_equal(count(r, "create-trigger"), 1);
+	assert_non_null(strstr(find(r, "create-trigger")->message, "SHARE ROW EXCLUSIVE"));
+	assert_int_equal(count(r, "lock-timeout-missing"), 1);
+	df_review_result_free(r);
+	expect("CREATE OR REPLACE TRIGGER audit BEFORE DELETE ON public.orders "
+	       "FOR EACH ROW EXECUTE FUNCTION f();", "create-trigger", 1);
+	expect("CREATE TABLE orders (id int);\nCREATE TRIGGER audit AFTER INSERT ON orders "
+	       "FOR EACH ROW EXECUTE FUNCTION audit_row();", "create-trigger", 0);
+	expect("CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f();",
+	       "create-trigger", 0);
+}
+
+static void test_review__drop_not_null(void **state)
+{
+	df_review_result *r = run("ALTER TABLE t ALTER COLUMN c DROP NOT NULL;");
+
+	assert_int_equal(count(r, "drop-not-null"), 1);
+	assert_int_equal(find(r, "drop-not-null")->risk, DF_RISK_LOW);
+	df_review_result_free(r);
+	expect("ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "drop-not-null", 0);
+	expect("CREATE TABLE t (c int NOT NULL);\nALTER TABLE t ALTER COLUMN c DROP NOT NULL;",
+	       "drop-not-null", 0);
+}
+
+static void test_review__detach_partition(void **state)
+{
+	expect("ALTER TABLE m DETACH PARTITION m_2023;", "detach-partition-not-concurrently", 1);
+	expect_v("ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY;", 15, false,
+		 "detach-partition-not-concurrently", 0);
+	expect("ALTER TABLE m DETACH PARTITION m_2023 FINALIZE;",
+	       "detach-partition-not-concurrently", 0);
+	expect("ALTER TABLE m ATTACH PARTITION m_2023 FOR VALUES IN (2023);",
+	       "detach-partition-not-concurrently", 0);
+}
+
+static void test_review__concurrently_if_not_exists(void **state)
+{
+	expect_v("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);", 15, false,
+		 "concurrently-if-not-exists", 1);
+	expect_v("CREATE INDEX CONCURRENTLY i ON t (c);", 15, false,
+		 "concurrently-if-not-exists", 0);
+	expect("CREATE INDEX IF NOT EXISTS i ON t (c);", "concurrently-if-not-exists", 0);
+}
+
+static void test_review__lock_table_modes(void **state)
+{
+	expect("LOCK TABLE a IN ACCESS SHARE MODE;", "lock-timeout-missing", 0);
+	expect("LOCK TABLE a IN ROW EXCLUSIVE MODE;", "lock-timeout-missing", 0);
+	expect("LOCK TABLE a IN SHARE UPDATE EXCLUSIVE MODE;", "lock-timeout-missing", 0);
+	expect("LOCK a;", "lock-timeout-missing", 1);
+	expect("LOCK TABLE a IN SHARE MODE NOWAIT;", "lock-timeout-missing", 1);
+	expect("LOCK TABLE a IN EXCLUSIVE MODE;", "lock-timeout-missing", 1);
+	df_review_result *r = run("LOCK TABLE a IN SHARE ROW EXCLUSIVE MODE;");
+	assert_non_null(strstr(find(r, "lock-timeout-missing")->message,
+			       "a SHARE ROW EXCLUSIVE lock on a"));
+	df_review_result_free(r);
+}
+
+static void test_review__reindex_system_hint(void **state)
+{
+	df_review_result *r = run_v("REINDEX SYSTEM shop;", 15, false);
+
+	for (size_t i = 0; i < r->nr_findings; i++)
+		assert_null(strstr(r->findings[i].hint, "CONCURRENTLY"));
+	assert_int_equal(count(r, "reindex-not-concurrently"), 0);
+	df_review_result_free(r);
+	expect_v("REINDEX DATABASE shop;", 15, false, "reindex-not-concurrently", 1);
+}
+
+/* A target's column types, for the type-change rating. */
+static int fake_column_type(char *out, size_t size, const char *table, const char *column,
+	void *payload)
+{
+	static const struct { const char *tab, *col, *type; } cols[] = {
+		{ "users", "email", "character varying(100)" },
+		{ "users", "age", "integer" },
+		{ "prices", "amount", "numeric(10,2)" },
+		{ "events", "at", "timestamp(3) without time zone" },
+	};
+	(void)payload;
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(cols[i].tab, table) && !strcmp(cols[i].col, column)) {
+			snprintf(out, size, "%s", cols[i].type);
+			return 0;
+		}
+	return DF_ENOTFOUND;
+}
+
+static df_review_result *run_target(const char *sql)
+{
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+
+	o.column_type = fake_column_type;
+	return review_with(&o, sql);
+}
+
+static void expect_type_risk(const char *sql, df_review_risk risk)
+{
+	df_review_result *r = run_target(sql);
+	const df_review_finding *f = find(r, "change-column-type");
+
+	if (!f || f->risk != risk)
+		fail_msg("%s: expected change-column-type of risk %s, got %s", sql,
+			 df_review_risk_name(risk), f ? df_review_risk_name(f->risk) : "none");
+	df_review_result_free(r);
+}
+
+static void test_review__change_column_type_target(void **state)
+{
+	expect_type_risk("ALTER TABLE users ALTER COLUMN email TYPE varchar(200);", DF_RISK_LOW);
+	expect_type_risk("ALTER TABLE users ALTER COLUMN email TYPE text;", DF_RISK_LOW);
+	expect_type_risk("ALTER TABLE users ALTER COLUMN email TYPE varchar(50);", DF_RISK_HIGH);
+	expect_type_risk("ALTER TABLE users ALTER COLUMN age TYPE bigint;", DF_RISK_HIGH);
+	expect_type_risk("ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,2);", DF_RISK_LOW);
+	expect_type_risk("ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4);", DF_RISK_HIGH);
+	expect_type_risk("ALTER TABLE events ALTER COLUMN at TYPE timestamp(6);", DF_RISK_LOW);
+	/* a column the target does not have: unknown, high */
+	expect_type_risk("ALTER TABLE users ALTER COLUMN nick TYPE text;", DF_RISK_HIGH);
+	/* the low finding is a note, and says where the type came from */
+	df_review_result *r = run_target("ALTER TABLE users ALTER COLUMN email TYPE text;");
+	assert_int_equal(find(r, "change-column-type")->severity, DF_REVIEW_INFO);
+	assert_non_null(strstr(find(r, "change-column-type")->message,
+			       "from varchar(100) (its type on the target) to text"));
+	df_review_result_free(r);
 }
 
 /* ---- process ---------------------------------------------------------------- */
@@ -577,6 +796,17 @@ int main(void)
 		cmocka_unit_test(test_review__constraint_builds_index),
 		cmocka_unit_test(test_review__set_not_null),
 		cmocka_unit_test(test_review__maintenance),
+		cmocka_unit_test(test_review__cannot_run_in_transaction),
+		cmocka_unit_test(test_review__enum_value_same_transaction),
+		cmocka_unit_test(test_review__drop_cascade),
+		cmocka_unit_test(test_review__alter_table_rewrite),
+		cmocka_unit_test(test_review__create_trigger),
+		cmocka_unit_test(test_review__drop_not_null),
+		cmocka_unit_test(test_review__detach_partition),
+		cmocka_unit_test(test_review__concurrently_if_not_exists),
+		cmocka_unit_test(test_review__lock_table_modes),
+		cmocka_unit_test(test_review__reindex_system_hint),
+		cmocka_unit_test(test_review__change_column_type_target),
 		cmocka_unit_test(test_review__lock_timeout_missing),
 		cmocka_unit_test(test_review__data_change_with_ddl),
 		cmocka_unit_test(test_review__transactions),
