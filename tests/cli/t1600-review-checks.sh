@@ -44,13 +44,22 @@ t_pg_cannot_run_in_transaction() {
 	review rs.sql; has cannot-run-in-transaction
 	# no hint may suggest CONCURRENTLY for REINDEX SYSTEM: PostgreSQL forbids it
 	lacks "$(json '[f["hint"] for f in d["findings"]]')" CONCURRENTLY
-	# the server agrees: REINDEX SYSTEM in a transaction fails
-	mig 20240101000000 reindex "REINDEX SYSTEM $DBNAME;"
+	# beside another statement it cannot run in the migration's transaction:
+	# refused before anything runs
+	mig 20240101000000 reindex "CREATE TABLE t_before (id int);
+REINDEX SYSTEM $DBNAME;"
 	df db migrate; [ "$rc" != 0 ] || fail "REINDEX SYSTEM in a transaction was applied"
 	contains "$err" "transaction"
 	local n
 	n=$(q "SELECT count(*) FROM _migrations WHERE state = 'applied'" 2>/dev/null || echo 0)
 	[ "$n" = 0 ] || fail "a migration is recorded applied"
+	[ "$(q "SELECT count(*) FROM pg_class WHERE relname = 't_before'")" = 0 ] ||
+		fail "the statement before REINDEX SYSTEM ran"
+	# alone in its migration it runs outside a transaction, as it must (issue 13)
+	mig 20240101000000 reindex "REINDEX SYSTEM $DBNAME;"
+	df db migrate; expect_rc 0
+	[ "$(q "SELECT count(*) FROM _migrations WHERE state = 'applied'")" = 1 ] ||
+		fail "the lone REINDEX SYSTEM is not recorded applied"
 }
 
 t_pg_enum_value_same_transaction() {
