@@ -37,10 +37,10 @@ struct lazylib {
 };
 
 static struct lazylib libs[] = {
-	[DF_LAZY_PQ] = { "libpq.so.5", "libpq5", PTHREAD_ONCE_INIT, NULL, "" },
-	[DF_LAZY_MARIADB] = { "libmariadb.so.3", "libmariadb3", PTHREAD_ONCE_INIT, NULL, "" },
-	[DF_LAZY_PG_QUERY] = { "libpg_query.so.1504.0", "libpg-query", PTHREAD_ONCE_INIT, NULL, "" },
-	[DF_LAZY_CRYPTO] = { "libcrypto.so.3", "libssl3", PTHREAD_ONCE_INIT, NULL, "" },
+	[DF_LAZY_PQ] = { DF_SONAME_PQ, "libpq5", PTHREAD_ONCE_INIT, NULL, "" },
+	[DF_LAZY_MARIADB] = { DF_SONAME_MARIADB, "libmariadb3", PTHREAD_ONCE_INIT, NULL, "" },
+	[DF_LAZY_PG_QUERY] = { DF_SONAME_PG_QUERY, DF_PKG_PG_QUERY, PTHREAD_ONCE_INIT, NULL, "" },
+	[DF_LAZY_CRYPTO] = { DF_SONAME_CRYPTO, "libssl3", PTHREAD_ONCE_INIT, NULL, "" },
 };
 
 static void open_pq(void) { libs[DF_LAZY_PQ].handle = dlopen(libs[DF_LAZY_PQ].soname, RTLD_NOW | RTLD_LOCAL); }
