@@ -90,7 +90,8 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
 	  "                  [--schema NAME] [--dialect D] [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
-	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
+	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]",
+	  "save the target's schema under .devflow/snapshots/ (SQL dump and model)",
 	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",
