@@ -346,6 +346,8 @@ typedef struct df_run_step {
 	long statements;
 	int error;              /* 0 or DF_E* */
 	df_trace trace;         /* dry-runs on PostgreSQL and MariaDB; else empty */
+	bool not_run;           /* dry-run: only split, its statements did not run
+	                           (no transaction to roll them back in) */
 } df_run_step;
 
 typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,
@@ -369,6 +371,10 @@ typedef struct df_run_opts {
 	void *progress_data;
 	df_tool mirror;         /* also write this tool's row for each migration */
 	const df_migration_set *mirror_set;
+	/* dry-run in one transaction: called when every migration ran, before
+	 * the rollback, to look at what they did (its failure is its own) */
+	void (*before_rollback)(void *data, df_conn *conn);
+	void *before_rollback_data;
 } df_run_opts;
 
 typedef struct df_run_result {
@@ -479,6 +485,13 @@ int df_file_sha256(char out[65], uint64_t *size, const char *path);
  */
 int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
 	const char *env, const char *tag);
+struct df_schema;
+/*
+ * The schema model beside a snapshot's text dump: `sql_path` with ".sql"
+ * replaced by ".schema", holding df_schema_text() of `model` (the stable
+ * text `db status` compares for drift).  *out_path: the file (caller frees).
+ */
+int df_snapshot_model(char **out_path, const char *sql_path, const struct df_schema *model);
 
 /* ---- gates: receipts read from the audit log ---------------------------- */
 

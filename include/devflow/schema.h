@@ -229,23 +229,26 @@ int df_diff_review(df_diff *d, int pg_version, const df_strlist *disabled);
 /* ---- drift: the schema a migrate left ------------------------------------ */
 
 /**
- * Record a schema as the one devflow left on `env`: writes
- * `dir`/.devflow/schema/<env>.schema (the text serialisation, headed by
- * its hash), atomically.
+ * Record a schema as the one devflow left on a database: writes
+ * `dir`/.devflow/schema/<key>.schema (the text serialisation, headed by
+ * its hash and `stamp`, one line of the caller's, or NULL), atomically.
+ * DF_EUSAGE when `key` cannot name a file.
  */
-int df_schema_record(const char *dir, const char *env, const df_schema *s);
+int df_schema_record(const char *dir, const char *key, const df_schema *s, const char *stamp);
 /**
- * The recorded hash and text for `env`: *hash (65 bytes) and *text (caller
- * frees).  DF_ENOTFOUND when nothing was recorded.
+ * The recorded hash, stamp and text of `key`: *hash (65 bytes), *stamp
+ * (NULL, or NULL when none was recorded) and *text (caller frees both).
+ * DF_ENOTFOUND when nothing was recorded.
  */
-int df_schema_recorded(char hash[65], char **text, const char *dir, const char *env);
+int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir,
+	const char *key);
 /**
- * Whether the live schema `s` differs from the recorded one: *drifted set;
- * *changes (caller frees, may be NULL) is a unified list of the object keys
- * that were added (+), removed (-) or changed (~).  DF_ENOTFOUND when
- * nothing was recorded.
+ * Whether the live schema `s` differs from a recorded one (`hash` and
+ * `text` from df_schema_recorded()): *drifted set; *changes (caller frees,
+ * may be NULL) is a list of the object keys that were added (+), removed
+ * (-) or changed (~), one "+ key" a line, by key.
  */
-int df_schema_drift(bool *drifted, char **changes, const char *dir, const char *env,
+int df_schema_drift(bool *drifted, char **changes, const char *hash, const char *text,
 	const df_schema *s);
 
 #endif

@@ -8,6 +8,7 @@
  * (it knows the flags); the core works on an open session.
  */
 #include "devflow/core.h"
+#include "devflow/schema.h"
 
 typedef struct df_session {
 	df_config *cfg;
@@ -64,5 +65,35 @@ int df_binding_read(char **bound_env, df_policy *bound_policy, df_conn *conn, co
 /* Record that the database is changed under `env`/`policy` (kept when a
  * stronger binding exists). */
 int df_binding_write(df_conn *conn, const char *table, const char *env, df_policy policy);
+
+/* ---- the schema devflow left (drift) -------------------------------------- */
+
+/*
+ * Read the schema of `conn` (NULL: the session's connection), devflow's own
+ * tables (tracking and audit) left out.  *out is the caller's.
+ */
+int df_session_schema_read(df_schema **out, df_session *s, df_conn *conn);
+/*
+ * Record `schema` as the one devflow left on this database, with the
+ * history it left (see core/schema_record.c for where and why).
+ */
+int df_session_schema_record(df_session *s, const df_schema *schema);
+
+/* What `db status` can say about drift. */
+typedef struct df_drift {
+	int drifted;            /* 1, 0, or -1: cannot say (see reason) */
+	char *reason;           /* why it cannot say, or NULL */
+	df_strlist changes;     /* "+ key", "- key", "~ key" (added, removed, changed) */
+	char *recorded_at;      /* ISO 8601 UTC of the record, or NULL */
+} df_drift;
+#define DF_DRIFT_INIT { -1, NULL, DF_STRLIST_INIT, NULL }
+void df_drift_release(df_drift *d);
+/*
+ * Compare the live schema with the one recorded after the last migrate or
+ * rollback.  Reads the schema only when a record of this database with the
+ * same history exists; every "cannot say" is drifted -1 with a reason,
+ * never an error (0 is returned but for a failed allocation).
+ */
+int df_session_drift(df_drift *out, df_session *s);
 
 #endif

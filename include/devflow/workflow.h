@@ -70,6 +70,8 @@ typedef enum df_wf_event_kind {
 	DF_EV_PROGRESS,         /* statements done so far: n */
 	DF_EV_BACKUP_PROGRESS,  /* bytes written so far: n */
 	DF_EV_STEP,             /* one migration ran (or failed): step */
+	DF_EV_SCHEMA,           /* what the run changed in the schema: diff, or NULL
+	                           and text (why it is not known) */
 } df_wf_event_kind;
 
 typedef struct df_wf_event {
@@ -79,6 +81,7 @@ typedef struct df_wf_event {
 	const df_migration *mig;
 	const df_review_result *review;
 	const df_run_step *step;
+	const df_diff *diff;
 	long long n;
 } df_wf_event;
 
@@ -111,6 +114,15 @@ typedef struct df_wf_result {
 	char *backup_path, *rollback_plan, *snap_before, *snap_after, *shadow;
 	int smoke, after_migrate;       /* -1: not run; 0 failed; 1 ok */
 	bool nothing_to_do;
+	/* The schema models before and after the run, diffed (SPEC "Drift"):
+	 * what the run changed, checked, not assumed.  NULL after a run when it
+	 * cannot be known, and schema_unknown says why. */
+	df_diff *schema_changes;
+	char *schema_unknown;
+	int schema_recorded;    /* -1: not tried; 0: failed (schema_warning); 1: recorded */
+	char *schema_warning;
+	/* the models beside the snapshots' text dumps (staging, production) */
+	char *snap_before_model, *snap_after_model;
 } df_wf_result;
 
 /* Run `db migrate` or `db rollback` on an open session (files, plan, lock). */

@@ -62,6 +62,36 @@ static void migration_line(struct cli_ctx *ctx, const df_wf_event *ev)
 	}
 }
 
+/* The "Schema changes:" block: what the run changed, or why that is not known. */
+static void schema_block(struct cli_ctx *ctx, const df_wf_event *ev)
+{
+	const df_diff *d = ev->diff;
+
+	if (!d) {
+		cli_say(ctx, "\n%sSchema changes: not known%s (%s)\n", cli_c(ctx, "yellow"),
+			cli_c(ctx, "reset"), ev->text ? ev->text : "the schema was not read");
+		return;
+	}
+	if (!d->nr) {
+		cli_say(ctx, "\nSchema changes: none\n");
+		return;
+	}
+	cli_say(ctx, "\n%sSchema changes:%s\n", cli_c(ctx, "bold"), cli_c(ctx, "reset"));
+	for (size_t i = 0; i < d->nr; i++) {
+		const df_change *c = &d->v[i];
+		cli_say(ctx, "  %c %s %s%s\n", c->op == DF_CHANGE_CREATE ? '+' : c->op == DF_CHANGE_DROP ?
+			'-' : '~', df_change_op_name(c->op), c->object, c->destroys_data ? "  (destroys data)" : "");
+		if (c->op != DF_CHANGE_ALTER || !c->sql)
+			continue;
+		/* what the alter is: its first statements, one line each */
+		for (const char *p = c->sql, *nl; *p && p < c->sql + 600; p = nl + 1) {
+			if (!(nl = strchr(p, '\n')))
+				nl = p + strlen(p) - 1;
+			cli_say(ctx, "      %.*s\n", (int)(nl - p < 160 ? nl - p : 160), p);
+		}
+	}
+}
+
 static void text_event(void *data, const df_wf_event *ev)
 {
 	struct text_sink *t = data;
@@ -121,6 +151,9 @@ static void text_event(void *data, const df_wf_event *ev)
 		cli_trace_say(ctx, &st->trace);
 		break;
 	}
+	case DF_EV_SCHEMA:
+		schema_block(ctx, ev);
+		break;
 	}
 }
 
@@ -148,6 +181,34 @@ static void set_tri(json_t *o, const char *key, int v)
 {
 	if (v >= 0)
 		json_object_set_new(o, key, json_boolean(v));
+}
+
+/* schema_changes: [{op, kind, object, sql, destroys_data}], or null and why. */
+static void schema_json(json_t *doc, const df_wf_result *r)
+{
+	json_t *list;
+
+	if (!r->schema_changes) {
+		json_object_set_new(doc, "schema_changes", json_null());
+		json_object_set_new(doc, "schema_changes_unknown", cli_json_str(r->schema_unknown));
+	} else {
+		list = json_array();
+		for (size_t i = 0; i < r->schema_changes->nr; i++) {
+			const df_change *c = &r->schema_changes->v[i];
+			json_t *j = json_object();
+			json_object_set_new(j, "op", json_string(df_change_op_name(c->op)));
+			json_object_set_new(j, "kind", json_string(df_obj_kind_name(c->kind)));
+			json_object_set_new(j, "object", json_string(c->object));
+			json_object_set_new(j, "sql", cli_json_str(c->sql));
+			json_object_set_new(j, "destroys_data", json_boolean(c->destroys_data));
+			json_array_append_new(list, j);
+		}
+		json_object_set_new(doc, "schema_changes", list);
+	}
+	if (r->schema_recorded >= 0)
+		json_object_set_new(doc, "schema_recorded", json_boolean(r->schema_recorded));
+	if (r->schema_warning)
+		json_object_set_new(doc, "schema_warning", json_string(r->schema_warning));
 }
 
 static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_result *r)
@@ -207,8 +268,12 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 		json_t *sn = json_object();
 		json_object_set_new(sn, "before", cli_json_str(r->snap_before));
 		json_object_set_new(sn, "after", cli_json_str(r->snap_after));
+		json_object_set_new(sn, "before_model", cli_json_str(r->snap_before_model));
+		json_object_set_new(sn, "after_model", cli_json_str(r->snap_after_model));
 		json_object_set_new(doc, "snapshots", sn);
 	}
+	if (r->ran)
+		schema_json(doc, r);
 	set_tri(doc, "verified", r->verified);
 	if (r->rollback_plan)
 		json_object_set_new(doc, "rollback_plan", json_string(r->rollback_plan));

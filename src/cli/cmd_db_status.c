@@ -287,6 +287,51 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 	df_buf_release(&b);
 }
 
+/*
+ * Drift (SPEC "Drift"): the live schema against the one devflow recorded
+ * after the last migrate or rollback of this database.  `drift` is null,
+ * with the reason, whenever that cannot be said; the schema is read only
+ * when there is a record to compare it with.
+ */
+static int drift(struct cli_ctx *ctx, df_session *s)
+{
+	df_drift d = DF_DRIFT_INIT;
+	json_t *list;
+	int error;
+
+	if ((error = df_session_drift(&d, s)) < 0)
+		return error;
+	json_object_set_new(ctx->result, "drift", d.drifted < 0 ? json_null() : json_boolean(d.drifted));
+	if (d.drifted < 0) {
+		json_object_set_new(ctx->result, "drift_reason", json_string(d.reason));
+		cli_say(ctx, "\n%sDrift: unknown%s (%s)\n", cli_c(ctx, "dim"), cli_c(ctx, "reset"), d.reason);
+		goto out;
+	}
+	json_object_set_new(ctx->result, "schema_recorded_at", cli_json_str(d.recorded_at));
+	list = json_array();
+	for (size_t i = 0; i < d.changes.nr; i++) {
+		const char *c = d.changes.v[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "op", json_string(*c == '+' ? "added" : *c == '-' ? "removed" : "changed"));
+		json_object_set_new(o, "object", json_string(c + 2));
+		json_array_append_new(list, o);
+	}
+	json_object_set_new(ctx->result, "drift_changes", list);
+	if (!d.drifted) {
+		cli_say(ctx, "\nSchema: as devflow left it (no drift since %s)\n",
+			d.recorded_at ? d.recorded_at : "the last migrate");
+		goto out;
+	}
+	cli_say(ctx, "\n%sDrift:%s the schema changed outside devflow since %s (+ added, - removed, "
+		"~ changed):\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), d.recorded_at ? d.recorded_at :
+		"the last migrate");
+	for (size_t i = 0; i < d.changes.nr; i++)
+		cli_say(ctx, "  %s\n", d.changes.v[i]);
+out:
+	df_drift_release(&d);
+	return 0;
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct stream stream;
@@ -389,6 +434,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		cli_say(ctx, "\n%sThe migration lock is held by %s.%s\n", cli_c(ctx, "yellow"), holder,
 			cli_c(ctx, "reset"));
 
+	if ((error = drift(ctx, &s)) < 0) {
+		status = cli_fail(ctx, error);
+		goto out;
+	}
 	if (s.target->policy == DF_POLICY_PRODUCTION && s.plan->pending)
 		checklist(ctx, &s);
 	{

@@ -17,12 +17,15 @@
 
 #define MIGRATE_HELP \
 	"  --dry-run            run every pending migration in a transaction that is rolled back\n" \
+	"                       (MariaDB: in a throwaway copy); lists the schema changes it made\n" \
 	"  --to VERSION         apply up to and including VERSION\n" \
 	"  --yes, -y            confirm (staging, or a non-local host under the local policy)\n" \
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before applying (production)\n" \
 	"  --out-of-order       also apply pending migrations older than the newest applied one\n" \
-	"  --accept-risk        confirm high-risk review findings (staging, production)\n"
+	"  --accept-risk        confirm high-risk review findings (staging, production)\n" \
+	"The result lists the schema changes the run made (the schema read before and after),\n" \
+	"and the schema left is recorded for `db status`'s drift check.\n"
 
 #define ROLLBACK_HELP \
 	"  --steps N            revert the last N applied migrations (default 1)\n" \
@@ -31,7 +34,8 @@
 	"  --yes, -y            confirm, as for migrate\n" \
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before reverting (production)\n" \
-	"  --accept-risk        confirm high-risk changes (staging, production)\n"
+	"  --accept-risk        confirm high-risk changes (staging, production)\n" \
+	"The result lists the schema changes, as for migrate; the schema left is recorded.\n"
 
 #define DIFF_HELP \
 	"  --from A             environment, URL or .sql file (default: the target)\n" \
@@ -43,9 +47,12 @@
 
 const struct cli_cmd cli_db_commands[] = {
 	{ "status", cmd_db_status, "db status [--exit-code]",
-	  "total / applied / pending (each listed) / problems / lock holder",
+	  "total / applied / pending (each listed) / problems / lock holder / drift",
 	  "  --exit-code          exit 1 when migrations are pending, 6 when the history needs a\n"
-	  "                       person (as dbmate's status does); 0 when up to date\n", NULL },
+	  "                       person (as dbmate's status does); 0 when up to date\n"
+	  "Drift: the live schema against the one recorded after the last migrate or rollback\n"
+	  "of this database (+ added, - removed, ~ changed); unknown, with the reason, when\n"
+	  "nothing is recorded for it or its history changed since.\n", NULL },
 	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]\n"
 	  "                  [--out-of-order] [--accept-risk]",
 	  "apply pending migrations", MIGRATE_HELP, NULL },
@@ -83,7 +90,8 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
 	  "                  [--schema NAME] [--dialect D] [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
-	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
+	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]",
+	  "save the target's schema under .devflow/snapshots/ (SQL dump and model)",
 	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },
 	{ "resolve", cmd_db_resolve, "db resolve VERSION --applied | --rolled-back",
 	  "mark a failed, edited or missing migration as settled",

@@ -678,6 +678,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 		df_stmt_list stmts = DF_STMT_LIST_INIT;
 		error = sec->path ? df_section_split(&stmts, sec, df_conn_dialect(conn)) : 0;
 		step->statements = (long)stmts.nr;
+		step->not_run = stmts.nr > 0;
 		df_stmt_list_release(&stmts);
 		step->duration_ms = now_ms() - start;
 		return error;
@@ -1073,6 +1074,8 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			free(h);
 			free(f);
 		} else {
+			if (opts->before_rollback)
+				opts->before_rollback(opts->before_rollback_data, conn);
 			error = df_conn_rollback(conn);
 		}
 	}

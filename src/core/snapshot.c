@@ -18,6 +18,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/schema.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -131,6 +132,43 @@ fail:
 out:
 	df_buf_release(&base);
 	df_buf_release(&tmp);
+	df_buf_release(&path);
+	return error;
+}
+
+int df_snapshot_model(char **out_path, const char *sql_path, const df_schema *model)
+{
+	df_buf path = DF_BUF_INIT;
+	size_t n = strlen(sql_path);
+	char *text = NULL;
+	int error, fd = -1;
+	mode_t old;
+
+	*out_path = NULL;
+	if (n > 4 && !strcmp(sql_path + n - 4, ".sql"))
+		n -= 4;
+	df_buf_put(&path, sql_path, n);
+	df_buf_puts(&path, ".schema");
+	if (df_buf_oom(&path)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if ((error = df_schema_text(&text, model)) < 0)
+		goto out;
+	old = umask(077);
+	fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	umask(old);
+	if (fd < 0 || df_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+		error = df_error_set(DF_EIO, "cannot write '%s': %s", path.ptr, strerror(errno));
+		if (fd >= 0)
+			unlink(path.ptr);
+		goto out;
+	}
+	*out_path = df_buf_detach(&path);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
 	df_buf_release(&path);
 	return error;
 }

@@ -102,6 +102,11 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->snap_before);
 	free(r->snap_after);
 	free(r->shadow);
+	df_diff_free(r->schema_changes);
+	free(r->schema_unknown);
+	free(r->schema_warning);
+	free(r->snap_before_model);
+	free(r->snap_after_model);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -113,6 +118,7 @@ struct wf {
 	const df_wf_sink *sink;
 	df_wf_result *res;
 	const char *verb;       /* "migrate" or "rollback" */
+	df_schema *before, *after;      /* the schema models around the run */
 };
 
 static void emit(struct wf *w, const df_wf_event *ev)
@@ -581,8 +587,11 @@ static char *rollback_plan(struct wf *w)
 	return df_buf_detach(&path);
 }
 
-/* A schema snapshot; a failure is a warning, never a reason to stop. */
-static char *snapshot(struct wf *w, const char *tag)
+/*
+ * A schema snapshot, and the model beside it when there is one; a failure
+ * is a warning, never a reason to stop.
+ */
+static char *snapshot(struct wf *w, const char *tag, const df_schema *model, char **model_path)
 {
 	char *path = NULL;
 	df_error *saved = df_error_save();
@@ -591,11 +600,129 @@ static char *snapshot(struct wf *w, const char *tag)
 		say(w, DF_TONE_WARN, "warning: no schema snapshot %s: %s", tag, df_error_last()->message);
 		path = NULL;
 	}
+	if (path && model && df_snapshot_model(model_path, path, model) < 0)
+		say(w, DF_TONE_WARN, "warning: no schema model beside the snapshot %s: %s", tag,
+			df_error_last()->message);
 	if (saved)
 		df_error_restore(saved);
 	else
 		df_error_clear();
 	return path;
+}
+
+/* ---- the schema before and after: schema_changes and drift ---------------- */
+
+/*
+ * Read the schema model of `conn` `when` ("before", "after") the run.  A
+ * failure is a warning and the reason schema_changes is unknown, never the
+ * run's error: what ran stays what the result says.
+ */
+static df_schema *read_model(struct wf *w, df_conn *conn, const char *when)
+{
+	df_schema *m = NULL;
+	df_error *saved = df_error_save();
+
+	if (df_session_schema_read(&m, w->s, conn) < 0) {
+		const char *msg = df_error_last()->message;
+		if (!w->res->schema_unknown) {
+			df_buf b = DF_BUF_INIT;
+			df_buf_printf(&b, "the schema could not be read %s the %s: %s", when,
+				w->o->dry_run ? "dry-run" : w->verb, msg);
+			w->res->schema_unknown = df_buf_detach(&b);
+		}
+		say(w, DF_TONE_WARN, "warning: cannot read the schema %s the %s (what ran is not "
+			"affected): %s", when, w->o->dry_run ? "dry-run" : w->verb, msg);
+		m = NULL;
+	}
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_clear();
+	return m;
+}
+
+/* A dry-run in one transaction: the schema it made, before the rollback. */
+static void read_after_in_tx(void *data, df_conn *conn)
+{
+	struct wf *w = data;
+
+	w->after = read_model(w, conn, "after");
+}
+
+/* Why schema_changes is not known (the first reason stays). */
+static void set_unknown(struct wf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_unknown(struct wf *w, const char *fmt, ...)
+{
+	df_buf b = DF_BUF_INIT;
+	va_list ap;
+
+	if (w->res->schema_unknown)
+		return;
+	va_start(ap, fmt);
+	df_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	w->res->schema_unknown = df_buf_detach(&b);
+}
+
+/*
+ * What the run changed in the schema: the diff of the models before and
+ * after, or the reason it is not known.  Reported as an event.
+ */
+static void schema_changes(struct wf *w, int error)
+{
+	df_wf_result *res = w->res;
+
+	if (w->o->dry_run && error)
+		set_unknown(w, "the dry-run stopped at a failure and was rolled back");
+	for (size_t i = 0; i < res->run.nr; i++)
+		if (res->run.steps[i].not_run)
+			set_unknown(w, "'%s' runs without a transaction, so the dry-run only checked that it "
+				"splits: what it changes in the schema is known only once it runs",
+				res->run.steps[i].mig->file);
+	if (!res->schema_unknown && (!w->before || !w->after))
+		set_unknown(w, "the schema was not read");
+	if (!res->schema_unknown) {
+		df_error *saved = df_error_save();
+		if (df_schema_diff(&res->schema_changes, w->before, w->after) < 0) {
+			res->schema_changes = NULL;
+			set_unknown(w, "the schemas before and after could not be compared: %s",
+				df_error_last()->message);
+		}
+		if (saved)
+			df_error_restore(saved);
+		else
+			df_error_clear();
+	}
+	emit(w, &(df_wf_event){ .kind = DF_EV_SCHEMA, .diff = res->schema_changes,
+		.text = res->schema_unknown });
+}
+
+/*
+ * Record the schema the run left, for `db status`'s drift; a failure is a
+ * warning (and schema_warning), never the run's error.
+ */
+static void record_schema(struct wf *w)
+{
+	df_wf_result *res = w->res;
+	df_error *saved = df_error_save();
+	df_buf b = DF_BUF_INIT;
+
+	if (!w->after)
+		df_buf_puts(&b, "the schema devflow left was not recorded (it could not be read)");
+	else if (df_session_schema_record(w->s, w->after) < 0)
+		df_buf_printf(&b, "the schema devflow left was not recorded: %s", df_error_last()->message);
+	res->schema_recorded = b.size == 0;
+	if (b.size) {
+		df_buf_puts(&b, "; `devflow db status` cannot tell drift until the next migrate or rollback");
+		say(w, DF_TONE_WARN, "warning: %s", b.ptr);
+		res->schema_warning = df_buf_detach(&b);
+	}
+	df_buf_release(&b);
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_clear();
 }
 
 /*
@@ -821,6 +948,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	res->pending_after = -1;
 	res->verified = -1;
 	res->smoke = res->after_migrate = -1;
+	res->schema_recorded = -1;
 
 	if ((error = check_history(&w)) < 0 || (error = select_migrations(&w)) < 0)
 		goto out;
@@ -887,9 +1015,11 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		say(&w, DF_TONE_PLAIN, "Running in the throwaway database %s (MariaDB cannot roll DDL back).",
 			res->shadow);
 	}
+	w.before = read_model(&w, shadow ? shadow : s->conn, "before");
 	snapshots = !o->dry_run && s->target->policy != DF_POLICY_LOCAL;
 	if (snapshots)
-		res->snap_before = snapshot(&w, o->rollback ? "before-rollback" : "before-migrate");
+		res->snap_before = snapshot(&w, o->rollback ? "before-rollback" : "before-migrate",
+			w.before, &res->snap_before_model);
 	{
 		df_run_opts ro = { 0 };
 		ro.flags = (o->dry_run ? DF_RUN_DRY_RUN : 0) | (o->out_of_order ? DF_RUN_OUT_OF_ORDER : 0) |
@@ -901,9 +1031,17 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		ro.mirror_set = s->set;
 		ro.progress = progress;
 		ro.progress_data = &w;
+		if (o->dry_run && !shadow && w.before) {
+			ro.before_rollback = read_after_in_tx;
+			ro.before_rollback_data = &w;
+		}
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);
 		res->ran = true;
 	}
+	if (shadow && w.before && !error)
+		w.after = read_model(&w, shadow, "after");
+	else if (!o->dry_run && error != DF_EINTERRUPTED)
+		w.after = read_model(&w, s->conn, "after");
 	if (shadow) {
 		df_error *saved = df_error_save();
 		df_conn_close(shadow);
@@ -917,9 +1055,11 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 			df_error_clear();
 	}
 	if (snapshots)
-		res->snap_after = snapshot(&w, o->rollback ? "after-rollback" : "after-migrate");
+		res->snap_after = snapshot(&w, o->rollback ? "after-rollback" : "after-migrate",
+			w.after, &res->snap_after_model);
 	for (size_t i = 0; i < res->run.nr; i++)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &res->run.steps[i] });
+	schema_changes(&w, error);
 	audit_run(&w, error, set_hash);
 	if (error) {
 		df_error *saved = df_error_save();
@@ -931,6 +1071,8 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	}
 	if ((error = verify(&w)) < 0)
 		goto out;
+	if (!o->dry_run && res->run.nr)
+		record_schema(&w);
 	if (o->dry_run) {
 		error = after_dry_run(&w);
 		goto out;
@@ -951,6 +1093,8 @@ out:
 		df_shadow_drop(s->conn, res->shadow);
 		df_error_restore(saved);
 	}
+	df_schema_free(w.before);
+	df_schema_free(w.after);
 	res->error = error;
 	return error;
 }

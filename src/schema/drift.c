@@ -1,9 +1,13 @@
 /*
- * Drift: the schema devflow left on an environment, recorded as the model's
- * text (headed by its hash) in .devflow/schema/<env>.schema, and compared
- * with the live schema later.  The text is the stable serialisation, so
- * two reads of one schema give the same bytes and the same hash.
+ * Drift: the schema devflow left on a database, recorded as the model's
+ * text (headed by its hash and the caller's stamp) in
+ * .devflow/schema/<key>.schema, and compared with the live schema later.
+ * The text is the stable serialisation, so two reads of one schema give the
+ * same bytes and the same hash.  Which key names which database is the
+ * caller's choice (core/schema_record.c: the environment and the database's
+ * identity).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,26 +21,30 @@
 #include "util/fs.h"
 #include "util/banned.h"
 
-static int path_of(df_buf *b, const char *dir, const char *env)
+static int path_of(df_buf *b, const char *dir, const char *key)
 {
-	for (const char *p = env; *p; p++)
-		if (*p == '/' || *p == '\\' || (p == env && *p == '.'))
-			return df_error_set(DF_EUSAGE, "environment name '%s' cannot name a file", env);
-	df_buf_printf(b, "%s/.devflow/schema/%s.schema", dir, env);
+	for (const char *p = key; *p; p++)
+		if (*p == '/' || *p == '\\' || (p == key && *p == '.'))
+			return df_error_set(DF_EUSAGE, "'%s' cannot name a file", key);
+	df_buf_printf(b, "%s/.devflow/schema/%s.schema", dir, key);
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-int df_schema_record(const char *dir, const char *env, const df_schema *s)
+int df_schema_record(const char *dir, const char *key, const df_schema *s, const char *stamp)
 {
 	df_buf path = DF_BUF_INIT, tmp = DF_BUF_INIT, body = DF_BUF_INIT;
 	char hash[65], *text = NULL;
 	int fd = -1, error;
 
-	if ((error = path_of(&path, dir, env)) < 0 ||
+	assert(!stamp || !strchr(stamp, '\n'));
+	if ((error = path_of(&path, dir, key)) < 0 ||
 	    (error = df_schema_text(&text, s)) < 0 ||
 	    (error = df_schema_hash(hash, s)) < 0)
 		goto out;
-	df_buf_printf(&body, "hash %s\n%s", hash, text);
+	df_buf_printf(&body, "hash %s\n", hash);
+	if (stamp)
+		df_buf_printf(&body, "stamp %s\n", stamp);
+	df_buf_puts(&body, text);
 	df_buf_printf(&tmp, "%s.tmp.%ld", path.ptr, (long)getpid());
 	if (df_buf_oom(&body) || df_buf_oom(&tmp)) {
 		error = df_error_oom();
@@ -69,20 +77,24 @@ out:
 	return error;
 }
 
-int df_schema_recorded(char hash[65], char **text, const char *dir, const char *env)
+int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir,
+	const char *key)
 {
 	df_buf path = DF_BUF_INIT, body = DF_BUF_INIT;
 	FILE *f = NULL;
 	char chunk[8192];
+	const char *rest;
 	size_t n;
 	int error;
 
 	*text = NULL;
-	if ((error = path_of(&path, dir, env)) < 0)
+	if (stamp)
+		*stamp = NULL;
+	if ((error = path_of(&path, dir, key)) < 0)
 		goto out;
 	if (!(f = fopen(path.ptr, "r"))) {
 		error = errno == ENOENT ?
-			df_error_set(DF_ENOTFOUND, "no schema was recorded for '%s'", env) :
+			df_error_set(DF_ENOTFOUND, "no schema was recorded for '%s'", key) :
 			df_error_set(DF_EIO, "cannot read '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}
@@ -98,9 +110,26 @@ int df_schema_recorded(char hash[65], char **text, const char *dir, const char *
 	}
 	memcpy(hash, body.ptr + 5, 64);
 	hash[64] = '\0';
-	if (!(*text = strdup(body.ptr + 70)))
+	rest = body.ptr + 70;
+	if (!strncmp(rest, "stamp ", 6)) {
+		const char *nl = strchr(rest, '\n');
+		if (!nl) {
+			error = df_error_set(DF_ECONFIG, "'%s' is not a recorded schema", path.ptr);
+			goto out;
+		}
+		if (stamp && !(*stamp = strndup(rest + 6, (size_t)(nl - rest - 6)))) {
+			error = df_error_oom();
+			goto out;
+		}
+		rest = nl + 1;
+	}
+	if (!(*text = strdup(rest)))
 		error = df_error_oom();
 out:
+	if (error < 0 && stamp) {
+		free(*stamp);
+		*stamp = NULL;
+	}
 	if (f)
 		fclose(f);
 	df_buf_release(&path);
@@ -153,10 +182,10 @@ static int cmp_block(const void *a, const void *b)
 	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
-int df_schema_drift(bool *drifted, char **changes, const char *dir, const char *env,
+int df_schema_drift(bool *drifted, char **changes, const char *hash, const char *old,
 	const df_schema *s)
 {
-	char hash[65], now[65], *old = NULL, *cur = NULL;
+	char now[65], *cur = NULL;
 	struct block *a = NULL, *b = NULL;
 	size_t na, nb, i = 0, j = 0;
 	df_buf out = DF_BUF_INIT;
@@ -165,8 +194,7 @@ int df_schema_drift(bool *drifted, char **changes, const char *dir, const char *
 	*drifted = false;
 	if (changes)
 		*changes = NULL;
-	if ((error = df_schema_recorded(hash, &old, dir, env)) < 0 ||
-	    (error = df_schema_hash(now, s)) < 0)
+	if ((error = df_schema_hash(now, s)) < 0)
 		goto out;
 	if (!strcmp(hash, now))
 		goto out;
@@ -206,7 +234,6 @@ int df_schema_drift(bool *drifted, char **changes, const char *dir, const char *
 	}
 	*changes = df_buf_detach(&out);
 out:
-	free(old);
 	free(cur);
 	free(a);
 	free(b);

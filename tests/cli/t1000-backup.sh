@@ -359,6 +359,9 @@ t_snapshot() {
 	.devflow/snapshots/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z-local-manual.sql) ;;
 	*) fail "unexpected snapshot path '$p'" ;;
 	esac
+	local m=$(json 'd["model"]')
+	[ "$m" = "${p%.sql}.schema" ] || fail "the model is not beside the snapshot: '$m'"
+	grep -q "^table .*users" "$m" || fail "users missing from the model: $(head -c 300 "$m")"
 	grep -qi "CREATE TABLE" "$p" || fail "no CREATE TABLE in the snapshot"
 	grep -q "users" "$p" || fail "users missing from the snapshot"
 	! grep -q "zz-row-data" "$p" || fail "the snapshot holds data"

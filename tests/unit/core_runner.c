@@ -61,38 +61,56 @@ static df_dsn *dsn_for(const char *engine)
 
 static const char *engine = "fault";
 
+/* What one run has open: the files, the connection, the history, the selection. */
+struct fixture {
+	df_dsn *dsn;
+	df_conn *conn;
+	df_migration_set *set;
+	df_ledger *ledger;
+	df_plan *plan;
+	const df_migration **migs;
+	size_t n;
+};
+
+static int fixture_open(struct fixture *f, const char *eng, const df_run_opts *o, bool rollback)
+{
+	int error;
+
+	memset(f, 0, sizeof(*f));
+	f->dsn = dsn_for(eng);
+	assert_int_equal(df_migration_set_load(&f->set, mdir, true), 0);
+	if ((error = df_conn_open(&f->conn, f->dsn)) < 0 ||
+	    (error = df_ledger_ensure(f->conn, "_migrations")) < 0 ||
+	    (error = df_conn_lock(f->conn, "_migrations", 1000)) < 0 ||
+	    (error = df_ledger_read(&f->ledger, f->conn, "_migrations")) < 0 ||
+	    (error = df_plan_build(&f->plan, f->set, f->ledger)) < 0)
+		return error;
+	return df_run_select(&f->migs, &f->n, f->plan, o, rollback);
+}
+
+static void fixture_close(struct fixture *f)
+{
+	free(f->migs);
+	df_plan_free(f->plan);
+	df_ledger_free(f->ledger);
+	df_conn_close(f->conn);
+	df_migration_set_free(f->set);
+	df_dsn_free(f->dsn);
+}
+
 /* One run (migrate or rollback of everything) through the fault driver. */
 static int run_once(bool rollback, long fail_at)
 {
-	df_dsn *dsn = dsn_for(engine);
-	df_conn *conn = NULL;
-	df_migration_set *set = NULL;
-	df_ledger *ledger = NULL;
-	df_plan *plan = NULL;
-	const df_migration **migs = NULL;
-	size_t n = 0;
+	struct fixture f;
 	df_run_opts o = { .table = "_migrations", .steps = NMIG };
 	df_run_result res = { 0 };
 	int error;
 
 	fault_driver_arm(fail_at);
-	assert_int_equal(df_migration_set_load(&set, mdir, true), 0);
-	if ((error = df_conn_open(&conn, dsn)) < 0 ||
-	    (error = df_ledger_ensure(conn, "_migrations")) < 0 ||
-	    (error = df_conn_lock(conn, "_migrations", 1000)) < 0 ||
-	    (error = df_ledger_read(&ledger, conn, "_migrations")) < 0 ||
-	    (error = df_plan_build(&plan, set, ledger)) < 0 ||
-	    (error = df_run_select(&migs, &n, plan, &o, rollback)) < 0)
-		goto out;
-	error = df_run_apply(&res, conn, migs, n, &o, rollback);
-out:
+	if ((error = fixture_open(&f, engine, &o, rollback)) == 0)
+		error = df_run_apply(&res, f.conn, f.migs, f.n, &o, rollback);
 	df_run_result_release(&res);
-	free(migs);
-	df_plan_free(plan);
-	df_ledger_free(ledger);
-	df_conn_close(conn);
-	df_migration_set_free(set);
-	df_dsn_free(dsn);
+	fixture_close(&f);
 	fault_driver_disarm();
 	return error;
 }
@@ -339,10 +357,59 @@ static void test_runner__fault_every_call_without_transactional_ddl(void **state
 		"every half-applied migration visible\n", total, faults);
 }
 
+/* A dry-run's before_rollback: tables of the run, counted inside its transaction. */
+static void count_tables(void *data, df_conn *conn)
+{
+	long *seen = data;
+	df_rows *rows = NULL;
+
+	assert_int_equal(df_conn_query(conn, &rows, "SELECT count(*) FROM sqlite_master "
+		"WHERE type = 'table' AND name LIKE 't_'", NULL, 0), 0);
+	*seen = strtol(df_rows_get(rows, 0, 0), NULL, 10);
+	df_rows_free(rows);
+}
+
+/*
+ * A dry-run in one transaction shows the caller what it did before the
+ * rollback (once, everything in place), and keeps nothing; a migration it
+ * can only split (no transaction on SQLite) is marked not_run.
+ */
+static void test_runner__dry_run_looks_before_rollback(void **state)
+{
+	struct fixture f;
+	long seen = -1;
+	df_run_opts o = { .flags = DF_RUN_DRY_RUN, .table = "_migrations",
+		.before_rollback = count_tables, .before_rollback_data = &seen };
+	df_run_result res = { 0 };
+
+	(void)state;
+	assert_int_equal(fixture_open(&f, "sqlite", &o, false), 0);
+	assert_int_equal(f.n, NMIG);
+	assert_int_equal(df_run_apply(&res, f.conn, f.migs, f.n, &o, false), 0);
+	assert_int_equal(seen, NMIG);
+	for (size_t i = 0; i < res.nr; i++)
+		assert_false(res.steps[i].not_run);
+	seen = -1;
+	count_tables(&seen, f.conn);
+	assert_int_equal(seen, 0);
+	df_run_result_release(&res);
+
+	/* the same set, one of them without a transaction: split, not run */
+	((df_migration *)f.migs[1])->no_transaction = true;
+	seen = -1;
+	assert_int_equal(df_run_apply(&res, f.conn, f.migs, f.n, &o, false), 0);
+	assert_true(res.steps[1].not_run);
+	assert_false(res.steps[0].not_run);
+	assert_int_equal(seen, NMIG - 1);
+	df_run_result_release(&res);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__dry_run_looks_before_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_of_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__fault_every_call_without_transactional_ddl,

@@ -179,7 +179,7 @@ static void test_schema_text__stable(void **state)
 
 static void test_schema_drift__record_and_compare(void **state)
 {
-	char dir[] = "/tmp/devflow-drift.XXXXXX", hash[65], *text, *changes;
+	char dir[] = "/tmp/devflow-drift.XXXXXX", hash[65], *text, *changes, *stamp;
 	df_schema *a, *b;
 	bool drifted;
 
@@ -191,18 +191,27 @@ static void test_schema_drift__record_and_compare(void **state)
 	table(b, "z", "id integer");
 	assert_int_equal(df_schema_finish(a), 0);
 	assert_int_equal(df_schema_finish(b), 0);
-	assert_int_equal(df_schema_drift(&drifted, NULL, dir, "local", a), DF_ENOTFOUND);
-	assert_int_equal(df_schema_record(dir, "local", a), 0);
-	assert_int_equal(df_schema_recorded(hash, &text, dir, "local"), 0);
+	assert_int_equal(df_schema_recorded(hash, &stamp, &text, dir, "local"), DF_ENOTFOUND);
+	assert_int_equal(df_schema_record(dir, "local", a, "history 1"), 0);
+	assert_int_equal(df_schema_recorded(hash, &stamp, &text, dir, "local"), 0);
 	assert_non_null(strstr(text, "table public.x"));
-	free(text);
-	assert_int_equal(df_schema_drift(&drifted, &changes, dir, "local", a), 0);
+	assert_string_equal(stamp, "history 1");
+	free(stamp);
+	assert_int_equal(df_schema_drift(&drifted, &changes, hash, text, a), 0);
 	assert_false(drifted);
-	assert_int_equal(df_schema_drift(&drifted, &changes, dir, "local", b), 0);
+	assert_int_equal(df_schema_drift(&drifted, &changes, hash, text, b), 0);
 	assert_true(drifted);
 	assert_string_equal(changes, "~ table public.x\n+ table public.z\n");
 	free(changes);
-	assert_int_equal(df_schema_record(dir, "../evil", a), DF_EUSAGE);
+	free(text);
+	/* without a stamp */
+	assert_int_equal(df_schema_record(dir, "other", b, NULL), 0);
+	assert_int_equal(df_schema_recorded(hash, &stamp, &text, dir, "other"), 0);
+	assert_null(stamp);
+	assert_int_equal(df_schema_drift(&drifted, NULL, hash, text, b), 0);
+	assert_false(drifted);
+	free(text);
+	assert_int_equal(df_schema_record(dir, "../evil", a, NULL), DF_EUSAGE);
 	df_schema_free(a);
 	df_schema_free(b);
 	{

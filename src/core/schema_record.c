@@ -1,0 +1,173 @@
+/*
+ * The schema devflow left on a database, for `db status`'s drift.
+ *
+ * Where the record lives: .devflow/schema/<env>-<id>.schema in the project,
+ * where <id> is the first 16 hex digits of the SHA-256 of the database's
+ * identity (engine, system identifier, database name: df_server_identity),
+ * so a record is about one database, never about whatever the environment's
+ * URL names today: point `local` at another database and there is no record
+ * for it (drift unknown), not a false drift against the other one's.
+ *
+ * The record is stamped with the SHA-256 of the history devflow left (every
+ * tracking row: file, checksum, state).  The database may be changed by
+ * devflow elsewhere (another checkout, CI, a resolve): then the history
+ * differs from the stamp, and status says the record is out of date
+ * instead of calling devflow's own change drift.  docs/diff.md ("Drift")
+ * says why the record is not kept in the database itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devflow/buf.h"
+#include "devflow/error.h"
+#include "devflow/session.h"
+#include "util/sha256.h"
+#include "util/banned.h"
+
+#define RECORD_DIR "."
+
+int df_session_schema_read(df_schema **out, df_session *s, df_conn *conn)
+{
+	df_strlist exclude = DF_STRLIST_INIT;
+	df_schema_opts opts = DF_SCHEMA_OPTS_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = df_strlist_push(&exclude, s->cfg->table)) < 0 ||
+	    (error = df_strlist_pushf(&exclude, "%s_audit", s->cfg->table)) < 0)
+		goto out;
+	opts.exclude_tables = &exclude;
+	error = df_schema_read(out, conn ? conn : s->conn, &opts);
+out:
+	df_strlist_release(&exclude);
+	return error;
+}
+
+/* "<env>-<16 hex of the database's identity>": the record's file name. */
+static int record_key(df_buf *out, const df_session *s)
+{
+	df_sha256 ctx;
+	char hex[65];
+
+	df_sha256_init(&ctx);
+	df_sha256_update(&ctx, s->server ? s->server : "", s->server ? strlen(s->server) : 0);
+	df_sha256_hex(&ctx, hex);
+	df_buf_printf(out, "%s-%.16s", s->target->env, hex);
+	return df_buf_oom(out) ? df_error_oom() : 0;
+}
+
+/* The SHA-256 of the tracking rows, as the session read them last. */
+static void history_hash(char out[65], const df_ledger *l)
+{
+	df_sha256 ctx;
+
+	df_sha256_init(&ctx);
+	for (size_t i = 0; l && i < l->nr; i++) {
+		const df_ledger_row *r = &l->v[i];
+		char state[16];
+		snprintf(state, sizeof(state), ":%d\n", (int)r->state);
+		df_sha256_update(&ctx, r->filename, strlen(r->filename));
+		df_sha256_update(&ctx, ":", 1);
+		if (r->checksum)
+			df_sha256_update(&ctx, r->checksum, strlen(r->checksum));
+		df_sha256_update(&ctx, state, strlen(state));
+	}
+	df_sha256_hex(&ctx, out);
+}
+
+int df_session_schema_record(df_session *s, const df_schema *schema)
+{
+	df_buf key = DF_BUF_INIT, stamp = DF_BUF_INIT;
+	char hist[65], at[32];
+	time_t now = time(NULL);
+	int error;
+
+	history_hash(hist, s->ledger);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	df_buf_printf(&stamp, "%s %s", hist, at);
+	if ((error = record_key(&key, s)) == 0)
+		error = df_buf_oom(&stamp) ? df_error_oom() :
+			df_schema_record(RECORD_DIR, key.ptr, schema, stamp.ptr);
+	df_buf_release(&key);
+	df_buf_release(&stamp);
+	return error;
+}
+
+void df_drift_release(df_drift *d)
+{
+	free(d->reason);
+	free(d->recorded_at);
+	df_strlist_release(&d->changes);
+	d->drifted = -1;
+	d->reason = d->recorded_at = NULL;
+}
+
+/* drifted -1 with the reason `what` (+ ": " + `why`); the current error is dropped. */
+static int cannot_say(df_drift *d, const char *what, const char *why)
+{
+	df_buf b = DF_BUF_INIT;
+
+	df_buf_printf(&b, "%s%s%s", what, why ? ": " : "", why ? why : "");
+	df_error_clear();
+	d->drifted = -1;
+	if (!(d->reason = df_buf_detach(&b)))
+		return df_error_oom();
+	return 0;
+}
+
+int df_session_drift(df_drift *out, df_session *s)
+{
+	df_buf key = DF_BUF_INIT;
+	df_schema *live = NULL;
+	char hash[65], hist[65], *stamp = NULL, *text = NULL, *changes = NULL;
+	bool drifted = false;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	out->drifted = -1;
+	if ((error = record_key(&key, s)) < 0)
+		goto out;
+	if ((error = df_schema_recorded(hash, &stamp, &text, RECORD_DIR, key.ptr)) < 0) {
+		error = error == DF_ENOTFOUND ?
+			cannot_say(out, "no schema was recorded for this database yet: the next migrate "
+				"or rollback records it", NULL) :
+			cannot_say(out, df_error_last()->message, NULL);
+		goto out;
+	}
+	if (stamp && strlen(stamp) > 65 && !(out->recorded_at = strdup(stamp + 65))) {
+		error = df_error_oom();
+		goto out;
+	}
+	history_hash(hist, s->ledger);
+	if (!stamp || strncmp(stamp, hist, 64)) {
+		error = cannot_say(out, "the history changed since devflow recorded the schema (a "
+			"migrate from another checkout, a resolve, or another tool): the next migrate or "
+			"rollback records it again", NULL);
+		goto out;
+	}
+	/* only now is the schema worth reading */
+	if ((error = df_session_schema_read(&live, s, NULL)) < 0) {
+		error = cannot_say(out, "cannot read the schema", df_error_last()->message);
+		goto out;
+	}
+	if ((error = df_schema_drift(&drifted, &changes, hash, text, live)) < 0)
+		goto out;
+	out->drifted = drifted;
+	for (char *p = changes, *nl; p && *p; p = nl + 1) {
+		if (!(nl = strchr(p, '\n')))
+			nl = p + strlen(p) - 1;
+		else
+			*nl = '\0';
+		if ((error = df_strlist_push(&out->changes, p)) < 0)
+			goto out;
+	}
+out:
+	df_schema_free(live);
+	df_buf_release(&key);
+	free(stamp);
+	free(text);
+	free(changes);
+	return error;
+}
