@@ -173,7 +173,7 @@ INSERT INTO b VALUES (1, 'tab	and \"quote\" and \\ backslash');"
 	json_eq 'd["migrations"][1]["applied_at"]' null
 	json_eq 'd["migrations"][0]["reversible"]' true
 	json_eq 'd["migrations"][1]["reversible"]' false
-	json_eq 'sorted(d.keys())' '["applied", "engine", "env", "lock", "migrations", "next", "ok", "pending", "problems", "target", "total"]'
+	json_eq 'sorted(d.keys())' '["applied", "drift", "drift_changes", "engine", "env", "lock", "migrations", "next", "ok", "pending", "problems", "schema_recorded_at", "target", "total"]'
 }
 
 run_tests t_cache_written_and_right t_cache_same_second_edit_keeping_size \
