@@ -184,9 +184,15 @@ int df_migration_new(df_new_migration *out, const df_migration_set *set, const c
 void df_new_migration_release(df_new_migration *n);
 /* The text of the new files: `header` (comment lines, may be NULL), the UP
  * and DOWN bodies with the format's markers; down_file gets the DOWN of the
- * two-file formats. */
+ * two-file formats.  `no_tx`: marked to run outside a transaction (devflow,
+ * dbmate and goose files; df_mig_format_no_tx()). */
 int df_migration_compose(df_buf *up_file, df_buf *down_file, const df_new_migration *n,
-	const char *header, const char *up, const char *down);
+	const char *header, const char *up, const char *down, bool no_tx);
+/* Can a file of this format say that it runs outside a transaction? */
+static inline bool df_mig_format_no_tx(df_mig_format f)
+{
+	return f == DF_FMT_DEVFLOW || f == DF_FMT_DBMATE || f == DF_FMT_GOOSE;
+}
 /* Write a file that must not exist yet (nothing is left on failure). */
 int df_file_write_new(const char *path, const df_buf *body);
 

@@ -262,11 +262,15 @@ typedef struct df_generate_opts {
 	size_t to_nr;
 	/** PostgreSQL: keep the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout). */
 	bool plain;
+	/** PostgreSQL: indexes on existing tables may go to a migration of their
+	 *  own that runs outside a transaction (online_sql): the folder's format
+	 *  can say so.  Otherwise they stay plain, in the main migration. */
+	bool online_split;
 	const df_strlist *review_disabled;
 } df_generate_opts;
 #define DF_GENERATE_OPTS_VERSION 1
 #define DF_GENERATE_OPTS_INIT { DF_GENERATE_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, \
-	NULL, 0, false, NULL }
+	NULL, 0, false, false, NULL }
 
 /** What df_generate() found. */
 typedef struct df_generated {

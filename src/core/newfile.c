@@ -121,10 +121,17 @@ static void put_text(df_buf *b, const char *s)
 }
 
 int df_migration_compose(df_buf *up_file, df_buf *down_file, const df_new_migration *n,
-	const char *header, const char *up, const char *down)
+	const char *header, const char *up, const char *down, bool no_tx)
 {
 	put_text(up_file, header);
-	df_buf_puts(up_file, df_mig_up_marker(n->format));
+	if (no_tx && n->format == DF_FMT_DEVFLOW)
+		df_buf_puts(up_file, "-- devflow:no-transaction\n");
+	else if (no_tx && n->format == DF_FMT_GOOSE)
+		df_buf_puts(up_file, "-- +goose NO TRANSACTION\n");
+	if (no_tx && n->format == DF_FMT_DBMATE)
+		df_buf_puts(up_file, "-- migrate:up transaction:false\n");
+	else
+		df_buf_puts(up_file, df_mig_up_marker(n->format));
 	put_text(up_file, up);
 	if (n->down_path) {
 		put_text(down_file, down);

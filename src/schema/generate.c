@@ -47,6 +47,181 @@ static int reverse_renames(df_strlist *out, const df_strlist *in)
 	return error;
 }
 
+/* Did the review flag change `c` with `rule` (hazards are "rule: message")? */
+static bool flagged(const df_change *c, const char *rule)
+{
+	size_t n = strlen(rule);
+
+	for (size_t i = 0; i < c->hazards.nr; i++)
+		if (!strncmp(c->hazards.v[i], rule, n) && c->hazards.v[i][n] == ':')
+			return true;
+	return false;
+}
+
+/* One statement, "...;\n" (a change may hold several). */
+static bool one_statement(const char *sql)
+{
+	const char *semi = strchr(sql, ';');
+	return semi && !strcmp(semi, ";\n");
+}
+
+static void change_release(df_change *c)
+{
+	free(c->object);
+	free(c->sql);
+	df_strlist_release(&c->hazards);
+}
+
+/* Drop the changes marked with a NULL sql. */
+static void compact(df_diff *d)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nr; i++) {
+		if (!d->v[i].sql) {
+			change_release(&d->v[i]);
+			continue;
+		}
+		d->v[k++] = d->v[i];
+	}
+	d->nr = k;
+}
+
+/*
+ * An index on an existing table: CREATE INDEX CONCURRENTLY, in the online
+ * migration (no transaction), dropped CONCURRENTLY by its DOWN; the main
+ * migration neither creates nor drops it.
+ */
+static int online_index(df_generated *g, df_change *c, const df_schema *want, df_buf *up,
+	df_buf *down)
+{
+	const df_object *o = df_schema_find(want, c->object);
+	size_t at = !strncmp(c->sql, "CREATE INDEX ", 13) ? 13 :
+		!strncmp(c->sql, "CREATE UNIQUE INDEX ", 20) ? 20 : 0;
+
+	if (!o || !at || !one_statement(c->sql))
+		return 0;
+	df_buf_put(up, c->sql, at);
+	df_buf_puts(up, "CONCURRENTLY ");
+	df_buf_puts(up, c->sql + at);
+	df_buf_puts(down, "DROP INDEX CONCURRENTLY IF EXISTS ");
+	df__qualified(down, DF_DIALECT_POSTGRES, o->schema, o->name);
+	df_buf_puts(down, ";\n");
+	for (size_t i = 0; i < g->down->nr; i++) {
+		df_change *dc = &g->down->v[i];
+		if (dc->op == DF_CHANGE_DROP && !strcmp(dc->object, c->object)) {
+			free(dc->sql);
+			dc->sql = NULL;
+		}
+	}
+	free(c->sql);
+	c->sql = NULL;
+	return df_buf_oom(up) || df_buf_oom(down) ? df_error_oom() : 0;
+}
+
+/*
+ * A foreign key or check added to an existing table: the diff writes it NOT
+ * VALID, then VALIDATE (ddl_pg.c).  The VALIDATE moves to `validate` (the
+ * online migration, whose statements each commit on their own, so the scan
+ * does not hold the ADD's lock); with `plain` both go and the ADD is plain.
+ */
+static int split_validate(df_change *c, df_buf *validate, bool plain)
+{
+	const char *second = strstr(c->sql, ";\nALTER TABLE ");
+	const char *nv = strstr(c->sql, " NOT VALID;\n");
+	df_buf b = DF_BUF_INIT;
+
+	if (!second || !nv || nv + 10 != second || !strstr(second, " VALIDATE CONSTRAINT ") ||
+	    strchr(second + 2, ';') != c->sql + strlen(c->sql) - 2)
+		return 0;
+	if (plain) {
+		df_buf_put(&b, c->sql, (size_t)(nv - c->sql));
+		df_buf_puts(&b, ";\n");
+	} else {
+		df_buf_put(&b, c->sql, (size_t)(second - c->sql) + 2);
+		df_buf_puts(validate, second + 2);
+	}
+	if (df_buf_oom(&b) || (validate && df_buf_oom(validate))) {
+		df_buf_release(&b);
+		return df_error_oom();
+	}
+	free(c->sql);
+	c->sql = df_buf_detach(&b);
+	return 0;
+}
+
+/* Is the table of `key`'s object (in `want`) in `cur` already? */
+static bool on_existing_table(const df_schema *cur, const df_schema *want, const char *key)
+{
+	const df_object *o = df_schema_find(want, key);
+	char *tkey;
+	bool found;
+
+	if (!o || !o->table || !(tkey = df_schema_key(DF_OBJ_TABLE, o->schema, o->table, NULL)))
+		return false;
+	found = df_schema_find(cur, tkey) != NULL;
+	free(tkey);
+	return found;
+}
+
+static int online_forms(df_generated *g, const df_schema *cur, const df_schema *want, bool split,
+	bool plain)
+{
+	df_buf up = DF_BUF_INIT, down = DF_BUF_INIT, validate = DF_BUF_INIT;
+	bool lock_timeout = false;
+	int error = 0;
+
+	/* each change was reviewed alone: whether its table is new is decided here */
+	for (size_t i = 0; i < g->up->nr && !error; i++) {
+		df_change *c = &g->up->v[i];
+		if (flagged(c, "lock-timeout-missing"))
+			lock_timeout = true;
+		if (c->op != DF_CHANGE_CREATE || !on_existing_table(cur, want, c->object))
+			continue;
+		if (plain) {
+			if (c->kind == DF_OBJ_CONSTRAINT)
+				error = split_validate(c, NULL, true);
+		} else if (split && c->kind == DF_OBJ_INDEX && flagged(c, "create-index-not-concurrently")) {
+			error = online_index(g, c, want, &up, &down);
+		} else if (split && c->kind == DF_OBJ_CONSTRAINT) {
+			error = split_validate(c, &validate, false);
+		}
+	}
+	if (plain)
+		goto out;
+	if (!error && validate.size) {
+		df_buf_puts(&up, validate.ptr);
+		if (!down.size)
+			df_buf_puts(&down, "-- VALIDATE has nothing to undo: the DOWN of the migration "
+				"before this one drops the constraints.\nSELECT 1;\n");
+	}
+	if (error < 0)
+		goto out;
+	compact(g->up);
+	compact(g->down);
+	if (lock_timeout && g->up->nr && !g->up->preamble &&
+	    !(g->up->preamble = strdup("SET LOCAL lock_timeout = '5s';\n"))) {
+		error = df_error_oom();
+		goto out;
+	}
+	if (up.size) {
+		df_buf b = DF_BUF_INIT;
+		df_buf_printf(&b, "SET lock_timeout = '5s';\n%sRESET lock_timeout;\n", up.ptr);
+		if (df_buf_oom(&b) || df_buf_oom(&down)) {
+			df_buf_release(&b);
+			error = df_error_oom();
+			goto out;
+		}
+		g->online_sql = df_buf_detach(&b);
+		g->online_down_sql = df_buf_detach(&down);
+	}
+out:
+	df_buf_release(&up);
+	df_buf_release(&down);
+	df_buf_release(&validate);
+	return error;
+}
+
 static int read_renames(df_strlist *out, const char *path)
 {
 	df_strlist files = DF_STRLIST_INIT;
@@ -91,6 +266,9 @@ int df_generate(df_generated **out, const df_generate_opts *o)
 	    (error = df_schema_diff_renamed(&g->up, cur, want2 ? want2 : want, &renames)) < 0 ||
 	    (error = df_diff_review(g->up, pg, o->review_disabled)) < 0 ||
 	    (error = df_diff_review(g->down, pg, o->review_disabled)) < 0)
+		goto out;
+	if (!strcmp(o->engine, "postgres") &&
+	    (error = online_forms(g, cur, want2 ? want2 : want, o->online_split, o->plain)) < 0)
 		goto out;
 	for (size_t i = 0; i < g->up->nr && !error; i++) {
 		const df_change *c = &g->up->v[i];

@@ -98,7 +98,8 @@ t_rollback_restores_schema() {
 	df db generate add_comments; expect_rc 0
 	df db migrate; expect_rc 0
 	[ "$(dump)" != "$before" ] || fail "the migration changed nothing"
-	df db rollback; expect_rc 0
+	n=$(ls migrations/*_add_comments*.sql | grep -c .)
+	df db rollback --steps "$n"; expect_rc 0
 	after=$(dump)
 	[ "$after" = "$before" ] || fail "rollback left another schema: $(diff <(echo "$before") <(echo "$after") | head -10)"
 	df db diff --to before.sql --exit-code; expect_rc 0
@@ -243,7 +244,47 @@ t_schema_folder_and_formats() {
 	contains "$(cat migrations/000002_add_name.down.sql)" "name"
 }
 
+# PostgreSQL: an index and a foreign key on an existing table, where the
+# review flags the plain forms
+t_online_forms() {
+	[ "$ENGINE" = postgres ] || skip_engine "online forms are PostgreSQL's"
+	setup_history
+	df db pull; expect_rc 0
+	cat >>schema.sql <<'EOF'
+CREATE INDEX users_email ON users (email);
+CREATE TABLE tags (id INTEGER PRIMARY KEY);
+ALTER TABLE posts ADD COLUMN tag_id INTEGER REFERENCES tags (id);
+EOF
+	df db generate tags --print --plain; expect_rc 0
+	contains "$out$err" "create-index-not-concurrently"
+	df db generate tags --print --plain --json; expect_rc 0
+	lacks "$(json 'd["up"]')" "CONCURRENTLY"
+	lacks "$(json 'd["up"]')" "NOT VALID"
+	contains "$(json 'd["up"]')" "CREATE INDEX users_email"
+	json_eq '"online_up" in d' false
+	df db generate tags; expect_rc 0
+	main=$(ls migrations/*_tags.sql) || fail "no main migration"
+	online=$(ls migrations/*_tags_online.sql) || fail "no online migration: $(ls migrations)"
+	contains "$(cat "$main")" "NOT VALID"
+	contains "$(cat "$main")" "lock_timeout"
+	lacks "$(cat "$main")" "users_email"
+	contains "$(cat "$online")" "-- devflow:no-transaction"
+	contains "$(cat "$online")" "CREATE INDEX CONCURRENTLY users_email"
+	contains "$(cat "$online")" "VALIDATE CONSTRAINT"
+	contains "$(sed -n '/^-- DOWN/,$p' "$online")" "DROP INDEX CONCURRENTLY"
+	lacks "$out$err" "create-index-not-concurrently"
+	lacks "$out$err" "validate-in-same-transaction"
+	df db migrate; expect_rc 0
+	[ "$(q "SELECT convalidated FROM pg_constraint WHERE conname = 'posts_tag_id_fkey'")" = t ] ||
+		fail "the foreign key was not validated"
+	df db generate again; expect_rc 0
+	contains "$out$err" "No changes"
+	df db rollback --steps 2; expect_rc 0
+	table_exists tags && fail "the DOWN left tags"
+	[ -z "$(q "SELECT 1 FROM pg_indexes WHERE indexname = 'users_email'")" ] || fail "the DOWN left users_email"
+}
+
 ONLY_SQLITE_TESTS="t_schema_folder_and_formats"
 run_tests t_pull_then_generate_is_no_changes t_generate_migrate_generate \
 	t_rollback_restores_schema t_drop_needs_allow_drop t_print_writes_nothing \
-	t_renames_are_said t_bad_input t_schema_folder_and_formats
+	t_renames_are_said t_bad_input t_schema_folder_and_formats t_online_forms

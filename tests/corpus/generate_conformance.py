@@ -82,7 +82,8 @@ def run_case(eng, case, tmp):
         r = devflow(proj, url, "db", "generate", "change", "--allow-drop")
         if r.returncode:
             return "fail", "generate exited %d: %s" % (r.returncode, r.stderr.strip()[:300])
-        written = glob.glob(os.path.join(proj, "migrations", "*_change.sql"))
+        # the migration, and on PostgreSQL maybe its online part (*_change_online.sql)
+        written = glob.glob(os.path.join(proj, "migrations", "*_change*.sql"))
         if written:
             r = devflow(proj, url, "db", "migrate")
             if r.returncode:
@@ -99,7 +100,7 @@ def run_case(eng, case, tmp):
         if r.returncode or "No changes" not in r.stdout + r.stderr:
             return "fail", "generate from the pulled schema: %s" % (r.stdout + r.stderr).strip()[:300]
         if written:
-            r = devflow(proj, url, "db", "rollback")
+            r = devflow(proj, url, "db", "rollback", "--steps", str(len(written)))
             if r.returncode:
                 return "fail", "applying the DOWN: " + r.stderr.strip()[:300]
             got, wanted = dump(eng, target), dump(eng, had)
