@@ -193,6 +193,14 @@ static inline bool df_mig_format_no_tx(df_mig_format f)
 {
 	return f == DF_FMT_DEVFLOW || f == DF_FMT_DBMATE || f == DF_FMT_GOOSE;
 }
+/*
+ * The history a database has or will have, as migrate runs it: the versioned
+ * migrations of `set` by version, then the repeatable ones; with `upto`
+ * only the versioned ones up to that version (`inclusive` or not).  *out is
+ * the caller's (the migrations are borrowed from the set).
+ */
+int df_migration_set_history(const df_migration ***out, size_t *nr, const df_migration_set *set,
+	const char *upto, bool inclusive);
 /* Write a file that must not exist yet (nothing is left on failure). */
 int df_file_write_new(const char *path, const df_buf *body);
 

@@ -9,6 +9,7 @@
 #include "cli/error.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/schema.h"
 #include "devflow/session.h"
 #include "devflow/workflow.h"
 
@@ -119,6 +120,10 @@ json_t *cli_json_str(const char *s);
 json_t *cli_json_strlist(const df_strlist *l);
 /* One review finding as SPEC's JSON gives it (db review, migrate's preview). */
 json_t *cli_finding_json(const df_review_finding *f);
+
+/* The DDL of a diff as db diff prints it: each change that destroys data
+ * headed by "-- devflow: DESTROYS DATA (...)" (cmd_db_generate.c). */
+void cli_diff_script(df_buf *b, const df_diff *d);
 
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);

@@ -12,6 +12,68 @@
 #include "util/fs.h"
 #include "util/banned.h"
 
+/*
+ * The reverse of `m`, which has no DOWN: the history up to it and up to the
+ * one before it, replayed in two throwaway databases (on the target's
+ * server, or [project] dev_url's) and diffed backwards.  The UP text goes
+ * to `out`, headed by what the reverse cannot bring back: the data of what
+ * `m` dropped.  An error (message set) when it cannot be derived.
+ */
+static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg,
+	const df_migration_set *set, const df_migration *m)
+{
+	df_generate_opts go = DF_GENERATE_OPTS_INIT;
+	df_schema_opts so = DF_SCHEMA_OPTS_INIT;
+	df_strlist exclude = DF_STRLIST_INIT;
+	const df_migration **after = NULL, **before = NULL;
+	df_target *t = NULL, *dev = NULL;
+	df_generated *g = NULL;
+	size_t na = 0, nb = 0;
+	int error;
+
+	if ((error = df_target_resolve(&t, cfg, ctx->env, ctx->url)) < 0 ||
+	    (cfg->dev_url && (error = df_target_resolve(&dev, cfg, t->env, cfg->dev_url)) < 0) ||
+	    (error = df_strlist_push(&exclude, cfg->table)) < 0 ||
+	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0 ||
+	    (error = df_migration_set_history(&after, &na, set, m->version, true)) < 0 ||
+	    (error = df_migration_set_history(&before, &nb, set, m->version, false)) < 0)
+		goto out;
+	ctx->dsn = t->dsn;
+	so.exclude_tables = &exclude;
+	go.engine = t->dsn->engine;
+	go.server = dev && !strcmp(dev->dsn->engine, t->dsn->engine) ? dev->dsn : t->dsn;
+	go.schema_opts = &so;
+	go.migs = after;
+	go.nr = na;
+	go.to_migs = before;
+	go.to_nr = nb;
+	go.plain = true;        /* one file: no online migration of its own */
+	go.review_disabled = &cfg->review_disabled;
+	if ((error = df_generate(&g, &go)) < 0)
+		goto out;
+	if (!g->up->nr) {
+		error = df_error_set(DF_ENOTFOUND, "replaying '%s' changes no schema object that devflow "
+			"compares", m->file);
+		goto out;
+	}
+	df_buf_printf(out, "-- Derived by devflow: the schema before %s, diffed backwards from the\n"
+		"-- schema after it (both replayed from the migrations).\n", m->file);
+	for (size_t i = 0; i < g->lost.nr; i++)
+		df_buf_printf(out, "-- devflow: CANNOT RESTORE DATA (%s): %s destroyed it; this brings "
+			"the structure back empty (restore the rows from a backup).\n", g->lost.v[i], m->file);
+	cli_diff_script(out, g->up);
+	if (df_buf_oom(out))
+		error = df_error_oom();
+out:
+	df_generated_free(g);
+	free(after);
+	free(before);
+	df_strlist_release(&exclude);
+	df_target_free(t);
+	df_target_free(dev);
+	return error;
+}
+
 int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_config *cfg = NULL;
@@ -22,6 +84,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 	df_mig_format fmt;
 	char **ops;
 	int nops, error = 0, status;
+	bool derived = false;
 
 	if (cli_parse(ctx, argc, argv, NULL, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
@@ -61,7 +124,12 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 		df_buf_printf(&body, "-- Reverts %s\n%s", target->file, df_mig_up_marker(fmt));
 		if (down) {
 			df_buf_put(&body, down, dl);
+		} else if (derive_reverse(&body, ctx, cfg, set, target) == 0) {
+			derived = true;
 		} else {
+			cli_say(ctx, "Could not derive the reverse of %s: %s\n", target->file,
+				df_error_last()->message);
+			df_error_clear();
 			df_buf_printf(&body, "-- TODO: write the SQL that undoes %s.\n"
 				"-- It had no DOWN section; this is what it did:\n", target->file);
 			for (char *line = up, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -101,6 +169,10 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 		cli_say(ctx, "Write the change after '%.*s' and how to undo it after '%.*s'.\n",
 			(int)strlen(df_mig_up_marker(fmt)) - 1, df_mig_up_marker(fmt),
 			(int)strlen(df_mig_down_marker(fmt)) - 1, df_mig_down_marker(fmt));
+	if (derived)
+		cli_say(ctx, "Its UP is the reverse of %s, derived from the schemas before and after it; "
+			"review it.\n", target->file);
+	json_object_set_new(ctx->result, "derived", json_boolean(derived));
 	json_object_set_new(ctx->result, "file", json_string(nm.path));
 	if (nm.down_path)
 		json_object_set_new(ctx->result, "down_file", json_string(nm.down_path));

@@ -26,38 +26,11 @@
 #include "util/fs.h"
 #include "util/banned.h"
 
-/* The history the target has or will have: every migration file, in the
- * order migrate runs them. */
-static int history(const df_migration ***out, size_t *nr, const df_migration_set *set,
-	const char *upto, bool inclusive)
-{
-	const df_migration **v = calloc(set->nr + 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return df_error_oom();
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < set->nr; i++) {
-			const df_migration *m = &set->v[i];
-			if (m->repeatable != (pass == 1))
-				continue;
-			if (upto) {
-				int c = m->repeatable ? 1 : df_version_cmp(m->version, upto);
-				if (c > 0 || (c == 0 && !inclusive))
-					continue;
-			}
-			v[n++] = m;
-		}
-	*out = v;
-	*nr = n;
-	return 0;
-}
-
 /*
  * The DDL of one direction with each change's marks, as `db diff` prints
  * it: "-- devflow: DESTROYS DATA (...)" before a change that does.
  */
-static void script(df_buf *b, const df_diff *d)
+void cli_diff_script(df_buf *b, const df_diff *d)
 {
 	if (d->preamble && d->nr)
 		df_buf_puts(b, d->preamble);
@@ -258,7 +231,7 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if ((error = df_strlist_push(&exclude, s.cfg->table)) < 0 ||
 	    (error = df_strlist_pushf(&exclude, "%s_audit", s.cfg->table)) < 0 ||
-	    (error = history(&migs, &nmigs, s.set, NULL, false)) < 0)
+	    (error = df_migration_set_history(&migs, &nmigs, s.set, NULL, false)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
 	go.engine = s.target->dsn->engine;
@@ -342,8 +315,8 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 		for (size_t i = 0; i < g->lost.nr; i++)
 			df_buf_printf(&header, "-- The DOWN destroys data (%s): what this migration adds there "
 				"is lost on rollback.\n", g->lost.v[i]);
-		script(&up, g->up);
-		script(&down, g->down);
+		cli_diff_script(&up, g->up);
+		cli_diff_script(&down, g->down);
 		json_object_set_new(ctx->result, "version", json_string(nm.version));
 		json_object_set_new(ctx->result, "up", json_string(up.ptr));
 		json_object_set_new(ctx->result, "down", json_string(down.ptr));

@@ -165,3 +165,28 @@ int df_file_write_new(const char *path, const df_buf *body)
 	}
 	return 0;
 }
+
+int df_migration_set_history(const df_migration ***out, size_t *nr, const df_migration_set *set,
+	const char *upto, bool inclusive)
+{
+	const df_migration **v = calloc(set->nr + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return df_error_oom();
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < set->nr; i++) {
+			const df_migration *m = &set->v[i];
+			if (m->repeatable != (pass == 1))
+				continue;
+			if (upto) {
+				int c = m->repeatable ? 1 : df_version_cmp(m->version, upto);
+				if (c > 0 || (c == 0 && !inclusive))
+					continue;
+			}
+			v[n++] = m;
+		}
+	*out = v;
+	*nr = n;
+	return 0;
+}

@@ -284,7 +284,31 @@ EOF
 	[ -z "$(q "SELECT 1 FROM pg_indexes WHERE indexname = 'users_email'")" ] || fail "the DOWN left users_email"
 }
 
+# db create revert_<name> of a migration with no DOWN: derived from the
+# schemas before and after it, saying what data cannot come back
+t_revert_without_down() {
+	setup_history
+	before=$(dump)
+	mig 20240102000000 cleanup "DROP VIEW user_emails;
+ALTER TABLE posts DROP COLUMN title;
+CREATE TABLE audit (id INTEGER PRIMARY KEY);"
+	df db migrate; expect_rc 0
+	df db create revert_cleanup; expect_rc 0
+	f=$(ls migrations/*_revert_cleanup.sql) || fail "no revert file"
+	lacks "$(cat "$f")" "TODO"
+	contains "$(cat "$f")" "CANNOT RESTORE DATA"
+	contains "$(sed -n '/^-- UP/,/^-- DOWN/p' "$f")" "title"
+	contains "$(sed -n '/^-- UP/,/^-- DOWN/p' "$f")" "user_emails"
+	df db create revert_cleanup --json; expect_rc 0
+	json_eq 'd["derived"]' true
+	rm -f migrations/*_revert_cleanup.sql
+	df db create revert_cleanup; expect_rc 0
+	df db migrate; expect_rc 0
+	[ "$(dump)" = "$before" ] || fail "the revert left another schema: $(diff <(echo "$before") <(dump) | head -10)"
+}
+
 ONLY_SQLITE_TESTS="t_schema_folder_and_formats"
 run_tests t_pull_then_generate_is_no_changes t_generate_migrate_generate \
 	t_rollback_restores_schema t_drop_needs_allow_drop t_print_writes_nothing \
-	t_renames_are_said t_bad_input t_schema_folder_and_formats t_online_forms
+	t_renames_are_said t_bad_input t_schema_folder_and_formats t_online_forms \
+	t_revert_without_down
