@@ -95,7 +95,7 @@ const struct cli_cmd cli_db_commands[] = {
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
 	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]",
 	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
-	{ "pull", cmd_db_pull, "db pull [-o PATH] [--schema NAME] [--format sql]",
+	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
 	  "write the declarative schema file from the target", PULL_HELP, NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]", "save the target's schema under .devflow/snapshots/",
 	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },
