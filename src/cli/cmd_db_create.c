@@ -28,6 +28,7 @@ static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg
 	const df_migration **after = NULL, **before = NULL;
 	df_target *t = NULL, *dev = NULL;
 	df_generated *g = NULL;
+	const df_dsn *scrub = ctx->dsn;
 	size_t na = 0, nb = 0;
 	int error;
 
@@ -38,7 +39,7 @@ static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg
 	    (error = df_migration_set_history(&after, &na, set, m->version, true)) < 0 ||
 	    (error = df_migration_set_history(&before, &nb, set, m->version, false)) < 0)
 		goto out;
-	ctx->dsn = t->dsn;
+	ctx->dsn = t->dsn;      /* until t is freed */
 	so.exclude_tables = &exclude;
 	go.engine = t->dsn->engine;
 	go.server = dev && !strcmp(dev->dsn->engine, t->dsn->engine) ? dev->dsn : t->dsn;
@@ -69,6 +70,9 @@ out:
 	free(after);
 	free(before);
 	df_strlist_release(&exclude);
+	if (t && error < 0 && df_error_last() && df_error_last()->message)
+		df_dsn_scrub(t->dsn, df_error_last()->message);
+	ctx->dsn = scrub;
 	df_target_free(t);
 	df_target_free(dev);
 	return error;
