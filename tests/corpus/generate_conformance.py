@@ -155,7 +155,8 @@ def main():
         if args.every > 1:
             cases = cases[::args.every]
         counts = {"pass": 0, "fail": 0, "unloadable": 0}
-        lines = []
+        # the report grows case by case: a long run that is stopped keeps what it did
+        report = open(args.report, "w") if args.report else None
         for case in cases:
             try:
                 status, reason = run_case(eng, case, tmp)
@@ -163,18 +164,20 @@ def main():
                 status, reason = "fail", "harness: %s" % e
             counts[status] += 1
             line = "%-10s %s%s" % (status, case["name"], (": " + reason) if reason else "")
-            lines.append(line)
+            if report:
+                report.write(line.replace("\n", " ") + "\n")
+                report.flush()
             if args.verbose or status == "fail":
-                print(line.replace("\n", " "))
+                print(line.replace("\n", " "), flush=True)
         eng.close()
         total = counts["pass"] + counts["fail"]
         summary = ("generate %s%s: %d of %d cases pass (%d not loadable by the engine)"
                    % (args.engine, " (every %dth case)" % args.every if args.every > 1 else "",
                       counts["pass"], total, counts["unloadable"]))
         print(summary)
-        if args.report:
-            with open(args.report, "w") as f:
-                f.write("\n".join(lines) + "\n" + summary + "\n")
+        if report:
+            report.write(summary + "\n")
+            report.close()
         if counts["pass"] < args.min:
             print("FAIL: %d passing cases is below the floor of %d" % (counts["pass"], args.min))
             return 1
