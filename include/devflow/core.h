@@ -36,7 +36,7 @@ typedef struct df_config {
 	char *migrations;       /* folder, relative to dir unless absolute */
 	char *seeds;
 	char *schema;
-	char *dev_url;          /* a server for throwaway databases (may hold ${VAR}); secret */
+	char *dev_url;          /* a server for throwaway databases (a URL as written; no ${VAR}); secret */
 	char *table;            /* tracking table, default "_migrations" */
 	long dryrun_max_age;    /* seconds a dry-run receipt stays valid (24 h) */
 	long backup_max_age;    /* seconds a backup counts as recent (1 h) */
