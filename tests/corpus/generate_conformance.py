@@ -23,7 +23,7 @@ cases pass.  Exit 77 when the engine's server is not available and
 DEVFLOW_REQUIRE_SERVERS is not 1.
 
   generate_conformance.py --engine postgres|sqlite|mysql --min N [--only NAME]
-                          [--every N] [--report FILE] [-v]
+                          [--every N] [--start I] [--report FILE] [-v]
 """
 import argparse
 import glob
@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--every", type=int, default=1,
                     help="run every Nth case only (a fixed sample, for make check)")
+    ap.add_argument("--start", type=int, default=0,
+                    help="begin at this case (0-based, before --every): a long run in parts")
     ap.add_argument("--report", help="write one line per case here")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -152,6 +154,7 @@ def main():
             cases = yaml_cases(os.path.join(HERE, "diff_mysql"))
         if args.only:
             cases = [c for c in cases if args.only in c["name"]]
+        cases = cases[args.start:]
         if args.every > 1:
             cases = cases[::args.every]
         counts = {"pass": 0, "fail": 0, "unloadable": 0}
