@@ -9,6 +9,7 @@
 #include "devflow/dsn.h"
 #include "devflow/sql.h"
 #include "devflow/strlist.h"
+#include "devflow/buf.h"
 #include "devflow/sys/driver.h"
 
 /* ---- configuration: devflow.conf and environments ---------------------- */
@@ -35,6 +36,7 @@ typedef struct df_config {
 	char *migrations;       /* folder, relative to dir unless absolute */
 	char *seeds;
 	char *schema;
+	char *dev_url;          /* a server for throwaway databases (a URL as written; no ${VAR}); secret */
 	char *table;            /* tracking table, default "_migrations" */
 	long dryrun_max_age;    /* seconds a dry-run receipt stays valid (24 h) */
 	long backup_max_age;    /* seconds a backup counts as recent (1 h) */
@@ -159,6 +161,55 @@ int df_section_read(char **out, size_t *len, const df_section *s);
 int df_section_split(df_stmt_list *out, const df_section *s, df_dialect d);
 /* Map an absolute byte offset of `path` to line:column. */
 void df_file_position(const char *path, uint64_t offset, int *line, int *column);
+
+/* ---- new migration files (newfile.c) ------------------------------------ */
+
+/* A migration name as files carry it (lowercase; '-', ' ', '.' as '_') into
+ * `out`; DF_EUSAGE for other characters or a length outside 1..200. */
+int df_migration_name_normalize(df_buf *out, const char *name);
+/* The format's section markers, each with its newline ("" for the
+ * two-file formats). */
+const char *df_mig_up_marker(df_mig_format f);
+const char *df_mig_down_marker(df_mig_format f);
+
+/* Where a new migration goes. */
+typedef struct df_new_migration {
+	df_mig_format format;   /* the folder's (that of its newest migration) */
+	char version[32];
+	char *path;             /* the file, or the UP file */
+	char *down_path;        /* golang-migrate, Flyway: the DOWN file; else NULL */
+} df_new_migration;
+
+/*
+ * The version and paths of a new migration `name` (normalised) in `set`'s
+ * folder `dir`, in the folder's format: sequential folders get the next
+ * number, others the UTC time `now` (or the next free second after the
+ * newest version, or after `after` when given).
+ */
+int df_migration_new(df_new_migration *out, const df_migration_set *set, const char *dir,
+	const char *name, const char *after, time_t now);
+void df_new_migration_release(df_new_migration *n);
+/* The text of the new files: `header` (comment lines, may be NULL), the UP
+ * and DOWN bodies with the format's markers; down_file gets the DOWN of the
+ * two-file formats.  `no_tx`: marked to run outside a transaction (devflow,
+ * dbmate and goose files; df_mig_format_no_tx()). */
+int df_migration_compose(df_buf *up_file, df_buf *down_file, const df_new_migration *n,
+	const char *header, const char *up, const char *down, bool no_tx);
+/* Can a file of this format say that it runs outside a transaction? */
+static inline bool df_mig_format_no_tx(df_mig_format f)
+{
+	return f == DF_FMT_DEVFLOW || f == DF_FMT_DBMATE || f == DF_FMT_GOOSE;
+}
+/*
+ * The history a database has or will have, as migrate runs it: the versioned
+ * migrations of `set` by version, then the repeatable ones; with `upto`
+ * only the versioned ones up to that version (`inclusive` or not).  *out is
+ * the caller's (the migrations are borrowed from the set).
+ */
+int df_migration_set_history(const df_migration ***out, size_t *nr, const df_migration_set *set,
+	const char *upto, bool inclusive);
+/* Write a file that must not exist yet (nothing is left on failure). */
+int df_file_write_new(const char *path, const df_buf *body);
 
 /* ---- the tracking table and the audit log ------------------------------ */
 

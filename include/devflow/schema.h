@@ -131,6 +131,23 @@ int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts);
 int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	const df_dsn *server, const df_schema_opts *opts, int n);
 
+/**
+ * The .sql files of a schema path: the path itself when it is a file, else
+ * the folder's `*.sql` files in name order (appended to `out`).  DF_EUSAGE
+ * when the path is neither.
+ */
+int df_schema_files(df_strlist *out, const char *path);
+
+/**
+ * The schema a migration history leaves: the UP sections of `migs`, in that
+ * order, replayed into a throwaway database (as df_schema_load_file() makes
+ * them) and read back.  A statement that fails is an error at
+ * file:line:column of its migration.
+ */
+struct df_migration;
+int df_schema_replay(df_schema **out, const struct df_migration *const *migs, size_t nr,
+	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n);
+
 int df_schema_new(df_schema **out, df_dialect d);
 void df_schema_free(df_schema *s);
 
@@ -225,6 +242,68 @@ int df_diff_sql(char **out, const df_diff *d);
  * `risk` and adds each finding to `hazards`.  pg_version 0: 15.
  */
 int df_diff_review(df_diff *d, int pg_version, const df_strlist *disabled);
+
+/* ---- generate: a migration from a declarative schema ---------------------- */
+
+/** Options of df_generate().  Start from DF_GENERATE_OPTS_INIT. */
+typedef struct df_generate_opts {
+	unsigned int version;           /**< DF_GENERATE_OPTS_VERSION */
+	const char *engine;             /**< "sqlite", "postgres", "mysql" */
+	const df_dsn *server;           /**< where throwaway databases are made (servers) */
+	const df_schema_opts *schema_opts;
+	/** The history: replayed in this order into the "current" database. */
+	const struct df_migration *const *migs;
+	size_t nr;
+	/** The desired schema: a .sql file or a folder of them (renames are read
+	 *  from its `-- devflow:renamed-from` lines) ... */
+	const char *schema_path;
+	/** ... or, when schema_path is NULL, another history (db create revert_). */
+	const struct df_migration *const *to_migs;
+	size_t to_nr;
+	/** PostgreSQL: keep the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout). */
+	bool plain;
+	/** PostgreSQL: indexes on existing tables may go to a migration of their
+	 *  own that runs outside a transaction (online_sql): the folder's format
+	 *  can say so.  Otherwise they stay plain, in the main migration. */
+	bool online_split;
+	const df_strlist *review_disabled;
+} df_generate_opts;
+#define DF_GENERATE_OPTS_VERSION 1
+#define DF_GENERATE_OPTS_INIT { DF_GENERATE_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, \
+	NULL, 0, false, false, NULL }
+
+/** What df_generate() found. */
+typedef struct df_generated {
+	df_diff *up;                    /**< current -> desired, reviewed */
+	df_diff *down;                  /**< desired -> current, reviewed */
+	char *up_sql, *down_sql;        /**< the scripts ("" when nothing changes) */
+	/** PostgreSQL online forms: statements that must run outside a
+	 *  transaction (CREATE INDEX CONCURRENTLY), after up_sql, and their
+	 *  reverse; NULL when there are none. */
+	char *online_sql, *online_down_sql;
+	bool destroys_data;             /**< a change of `up` drops or rewrites data */
+	df_strlist drops;               /**< "drop table public.users" ... of those changes */
+	df_strlist lost;                /**< `down`'s changes that destroy data
+	                                     (what a DOWN cannot restore) */
+} df_generated;
+
+/**
+ * Replay the history into one throwaway database, load the desired schema
+ * (or the other history) into another, and diff both ways.  The throwaway
+ * databases are dropped whatever happens.
+ * @param out  a new result (free with df_generated_free())
+ */
+int df_generate(df_generated **out, const df_generate_opts *opts);
+void df_generated_free(df_generated *g);
+
+/**
+ * The schema of `s` as a file that loads it again: the DDL that makes it
+ * from `base` (what a new database of the engine already holds, e.g.
+ * PostgreSQL's schema public: df_schema_replay() of no migration; NULL:
+ * nothing), in dependency order, headed by `header` (comment lines, or
+ * NULL).  The same schema always gives the same text.  Caller frees.
+ */
+int df_schema_ddl(char **out, const df_schema *base, const df_schema *s, const char *header);
 
 /* ---- drift: the schema a migrate left ------------------------------------ */
 

@@ -157,24 +157,6 @@ static void text_event(void *data, const df_wf_event *ev)
 	}
 }
 
-/* Ask on the terminal; true when the answer is what we want. */
-static bool text_ask(void *data, const char *question, const char *expect)
-{
-	char line[64];
-
-	if (expect)
-		fprintf(stderr, "%s: ", question);
-	else
-		fprintf(stderr, "%s [y/N] ", question);
-	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	line[strcspn(line, "\r\n")] = '\0';
-	if (expect)
-		return !strcmp(line, expect);
-	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-}
-
 /* ---- the JSON document --------------------------------------------------------- */
 
 static void set_tri(json_t *o, const char *key, int v)
@@ -300,7 +282,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		{ NULL, 0, NULL, NULL },
 	};
 	struct text_sink ts = { .ctx = ctx, .o = &o };
-	df_wf_sink sink = { .event = text_event, .ask = text_ask, .data = &ts };
+	df_wf_sink sink = { .event = text_event, .ask = cli_prompt, .data = &ts };
 	df_wf_result res = { 0 };
 	df_session s;
 	char **ops;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -136,6 +137,24 @@ const char *cli_path(struct cli_ctx *ctx, const char *path)
 	return keep.v[keep.nr - 1];
 }
 
+bool cli_prompt(void *data, const char *question, const char *expect)
+{
+	char line[64];
+
+	(void)data;
+	if (expect)
+		fprintf(stderr, "%s: ", question);
+	else
+		fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (expect)
+		return !strcmp(line, expect);
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
 void cli_ask(struct cli_ctx *ctx, df_ask *ask)
 {
 	df_ask_free(ctx->ask);
@@ -156,6 +175,14 @@ void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	ask->options[1].answer = strdup("no");
 	ask->nr = 2;
 	cli_ask(ctx, ask);
+}
+
+json_t *cli_json_strlist(const df_strlist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->nr; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
 }
 
 /* One review finding as SPEC's JSON gives it (db review, and migrate's preview). */

@@ -9,6 +9,7 @@
 #include "cli/error.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/schema.h"
 #include "devflow/session.h"
 #include "devflow/workflow.h"
 
@@ -68,6 +69,9 @@ const char *cli_env_arg(struct cli_ctx *ctx);
 /* A path given on the command line, as seen from the project root (the
  * string lives until exit). */
 const char *cli_path(struct cli_ctx *ctx, const char *path);
+/* Ask the person at the terminal (a df_wf_sink's ask; `data` unused): true
+ * when the answer is `expect`, or y/yes for a y/N question (expect NULL). */
+bool cli_prompt(void *data, const char *question, const char *expect);
 /* A question for a person: recorded as "ask" in JSON, printed for people. */
 void cli_ask(struct cli_ctx *ctx, df_ask *ask);
 /* The common question: one command for "yes", nothing for "no". */
@@ -119,6 +123,8 @@ void cli_ticker_stop(void);
 void cli_warnings(struct cli_ctx *ctx, const df_strlist *w);
 /* json helpers */
 json_t *cli_json_str(const char *s);
+/* A JSON array of the list's strings. */
+json_t *cli_json_strlist(const df_strlist *l);
 /* One review finding as SPEC's JSON gives it (db review, migrate's preview). */
 json_t *cli_finding_json(const df_review_finding *f);
 
@@ -126,6 +132,10 @@ json_t *cli_finding_json(const df_review_finding *f);
  * as JSON (a new array), and as text lines under the step (trace.c). */
 json_t *cli_trace_json(const df_trace *t);
 void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
+
+/* The DDL of a diff as db diff prints it: each change that destroys data
+ * headed by "-- devflow: DESTROYS DATA (...)" (cmd_db_generate.c). */
+void cli_diff_script(df_buf *b, const df_diff *d);
 
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);
@@ -145,6 +155,8 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_snapshot(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx);
 /* Take a backup now and record it in the audit log. */
 int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify,
 	df_backup_info *info);

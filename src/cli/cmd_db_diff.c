@@ -106,14 +106,6 @@ static void side_release(struct side *s)
 	df_schema_free(s->schema);
 }
 
-static json_t *strlist_json(const df_strlist *l)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < l->nr; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
 int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *from_arg = NULL, *to_arg = NULL, *schema_name = NULL, *dialect = NULL,
@@ -259,12 +251,12 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(o, "sql", json_string(c->sql));
 			json_object_set_new(o, "risk", json_string(df_review_risk_name(c->risk)));
 			json_object_set_new(o, "destroys_data", json_boolean(c->destroys_data));
-			json_object_set_new(o, "hazards", strlist_json(&c->hazards));
+			json_object_set_new(o, "hazards", cli_json_strlist(&c->hazards));
 			json_array_append_new(changes, o);
 		}
 		json_object_set_new(ctx->result, "changes", changes);
 		json_object_set_new(ctx->result, "sql", json_string(script));
-		json_object_set_new(ctx->result, "not_compared", strlist_json(&diff->not_compared));
+		json_object_set_new(ctx->result, "not_compared", cli_json_strlist(&diff->not_compared));
 		json_object_set_new(ctx->result, "ok", json_true());
 	} else if (diff->nr) {
 		if (diff->preamble)

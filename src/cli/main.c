@@ -37,6 +37,16 @@
 	"  --accept-risk        confirm high-risk changes (staging, production)\n" \
 	"The result lists the schema changes, as for migrate; the schema left is recorded.\n"
 
+#define GENERATE_HELP \
+	"  --allow-drop         write a change that drops a table or column or narrows a type\n" \
+	"  --print              write nothing; print the migration and its review\n" \
+	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n"
+
+#define PULL_HELP \
+	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout)\n" \
+	"  --schema NAME        PostgreSQL: this schema only\n" \
+	"  --format sql         the output format (sql)\n"
+
 #define DIFF_HELP \
 	"  --from A             environment, URL or .sql file (default: the target)\n" \
 	"  --to B               environment, URL or .sql file (default: the schema file)\n" \
@@ -90,6 +100,10 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
 	  "                  [--schema NAME] [--dialect D] [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
+	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]",
+	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
+	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
+	  "write the declarative schema file from the target", PULL_HELP, NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]",
 	  "save the target's schema under .devflow/snapshots/ (SQL dump and model)",
 	  "  --tag TAG            a word in the file name (default: manual)\n", NULL },

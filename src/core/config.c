@@ -63,6 +63,7 @@ void df_config_free(df_config *cfg)
 	free(cfg->migrations);
 	free(cfg->seeds);
 	free(cfg->schema);
+	free(cfg->dev_url);
 	free(cfg->table);
 	df_strlist_release(&cfg->review_disabled);
 	free(cfg);
@@ -156,6 +157,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			return set_str(&cfg->seeds, value);
 		if (!strcmp(name, "schema"))
 			return set_str(&cfg->schema, value);
+		if (!strcmp(name, "dev_url"))
+			return set_str(&cfg->dev_url, value);
 		if (!strcmp(name, "table")) {
 			for (const char *p = value; *p; p++)
 				if (!isalnum((unsigned char)*p) && *p != '_') {

@@ -526,6 +526,36 @@ static bool table_dropped(struct ctx *c, const df_object *o)
 	return t != NONE && (c->ffrom[t] == DROP || c->ffrom[t] == RECREATE);
 }
 
+/*
+ * A foreign key of a dropped table that references another dropped table
+ * which references it back (a cycle of two): neither table can be dropped
+ * first while the other's key stands, so the key is dropped on its own,
+ * before both tables.
+ */
+static bool fk_in_dropped_cycle(struct ctx *c, const df_object *o)
+{
+	size_t t = owner_of(c->from, o);
+
+	if (o->kind != DF_OBJ_CONSTRAINT || o->ctype != DF_CONS_FOREIGN || t == NONE)
+		return false;
+	for (size_t d = 0; d < o->deps.nr; d++) {
+		size_t u = index_of(c->from, o->deps.v[d]);
+		if (u == NONE || u == t || c->from->v[u]->kind != DF_OBJ_TABLE ||
+		    (c->ffrom[u] != DROP && c->ffrom[u] != RECREATE))
+			continue;
+		for (size_t i = 0; i < c->from->nr; i++) {
+			const df_object *b = c->from->v[i];
+			if (b->kind != DF_OBJ_CONSTRAINT || b->ctype != DF_CONS_FOREIGN ||
+			    owner_of(c->from, b) != u)
+				continue;
+			for (size_t k = 0; k < b->deps.nr; k++)
+				if (!strcmp(b->deps.v[k], c->from->v[t]->key))
+					return true;
+		}
+	}
+	return false;
+}
+
 int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 {
 	struct ctx c;
@@ -607,7 +637,7 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 		c.drop_of[i] = s;
 		/* a table's own objects go with it */
 		if ((o->table || o->kind == DF_OBJ_SEQUENCE) && table_dropped(&c, o) &&
-		    (!c.ddl->absorbed || c.ddl->absorbed(o))) {
+		    (!c.ddl->absorbed || c.ddl->absorbed(o)) && !fk_in_dropped_cycle(&c, o)) {
 			c.steps[s].skip = true;
 			continue;
 		}

@@ -26,6 +26,22 @@ void df__qualified(df_buf *b, df_dialect d, const char *schema, const char *name
 /* A string literal. */
 void df__quote_literal(df_buf *b, const char *s);
 
+/*
+ * A throwaway database (load.c): SQLite in memory; on a server a database
+ * devflow_verify_<pid>_<tag>, dropped by df__scratch_close() whatever
+ * happened (the current error is kept).  `what` names what is loaded into
+ * it, for messages.
+ */
+typedef struct df_scratch {
+	df_conn *conn;          /* the throwaway database */
+	df_conn *admin;         /* the server's, to drop it */
+	char name[96];
+	bool created, pg;
+} df_scratch;
+int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
+	const char *what, const char *tag);
+void df__scratch_close(df_scratch *s);
+
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);
 
