@@ -28,6 +28,8 @@ int df_buf_grow(df_buf *b, size_t extra);
 int df_buf_put(df_buf *b, const char *data, size_t len);
 int df_buf_puts(df_buf *b, const char *s);
 int df_buf_putc(df_buf *b, char c);
+/* A JSON string (quoted, escaped as jansson does), or null for NULL. */
+void df_buf_json_str(df_buf *b, const char *s);
 int df_buf_printf(df_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int df_buf_vprintf(df_buf *b, const char *fmt, va_list ap);

@@ -179,42 +179,6 @@ static void adoptable(struct cli_ctx *ctx, df_session *s)
 	df_tool_history_release(&h);
 }
 
-/* A JSON string (or null) into b, escaped as jansson does. */
-static void put_json_str(df_buf *b, const char *s)
-{
-	if (!s) {
-		df_buf_puts(b, "null");
-		return;
-	}
-	df_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		const unsigned char *run = p;
-
-		/* a run of characters that need no escape, in one copy */
-		while (*p >= 0x20 && *p != '"' && *p != '\\')
-			p++;
-		if (p > run)
-			df_buf_put(b, (const char *)run, (size_t)(p - run));
-		if (!*p)
-			break;
-		switch (*p) {
-		case '"': df_buf_puts(b, "\\\""); break;
-		case '\\': df_buf_puts(b, "\\\\"); break;
-		case '\n': df_buf_puts(b, "\\n"); break;
-		case '\r': df_buf_puts(b, "\\r"); break;
-		case '\t': df_buf_puts(b, "\\t"); break;
-		case '\b': df_buf_puts(b, "\\b"); break;
-		case '\f': df_buf_puts(b, "\\f"); break;
-		default:
-			if (*p < 0x20)
-				df_buf_printf(b, "\\u%04x", *p);
-			else
-				df_buf_putc(b, (char)*p);
-		}
-	}
-	df_buf_putc(b, '"');
-}
-
 struct stream {
 	df_session *s;
 	df_dialect d;
@@ -241,25 +205,25 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 			cli_actions(&actions, m, st->d);
 		df_buf_truncate(&b, 0);
 		df_buf_puts(&b, i ? ",\n    {\n      \"version\": " : "\n    {\n      \"version\": ");
-		put_json_str(&b, m ? m->version : it->row->version);
+		df_buf_json_str(&b, m ? m->version : it->row->version);
 		df_buf_puts(&b, ",\n      \"name\": ");
-		put_json_str(&b, m ? m->name : it->row->filename);
+		df_buf_json_str(&b, m ? m->name : it->row->filename);
 		df_buf_puts(&b, ",\n      \"file\": ");
-		put_json_str(&b, m ? m->path : NULL);
+		df_buf_json_str(&b, m ? m->path : NULL);
 		df_buf_puts(&b, ",\n      \"state\": ");
-		put_json_str(&b, df_mig_state_name(it->state));
+		df_buf_json_str(&b, df_mig_state_name(it->state));
 		df_buf_puts(&b, ",\n      \"applied_at\": ");
 		{
 			char at[40];
 			df_time_iso(at, sizeof(at), it->row ? it->row->applied_at : NULL);
-			put_json_str(&b, it->row && it->row->applied_at ? at : NULL);
+			df_buf_json_str(&b, it->row && it->row->applied_at ? at : NULL);
 		}
 		df_buf_printf(&b, ",\n      \"checksum_ok\": %s,\n      \"reversible\": %s,\n      \"actions\": [",
 			it->checksum_ok ? "true" : "false",
 			m && df_migration_reversible(m) ? "true" : "false");
 		for (size_t k = 0; k < actions.nr; k++) {
 			df_buf_puts(&b, k ? ",\n        " : "\n        ");
-			put_json_str(&b, actions.v[k]);
+			df_buf_json_str(&b, actions.v[k]);
 		}
 		df_buf_puts(&b, actions.nr ? "\n      ]" : "]");
 		if (it->out_of_order)
@@ -275,7 +239,7 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 			else
 				df_buf_printf(&b, ",\n      \"statements_done\": %ld", it->row->statements_done);
 			df_buf_puts(&b, ",\n      \"error\": ");
-			put_json_str(&b, it->row->error);
+			df_buf_json_str(&b, it->row->error);
 		}
 		df_buf_puts(&b, "\n    }");
 		df_strlist_release(&actions);

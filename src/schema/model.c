@@ -329,36 +329,12 @@ int df_schema_text(char **out, const df_schema *s)
 	return 0;
 }
 
-void df__json_str(df_buf *b, const char *s)
-{
-	if (!s) {
-		df_buf_puts(b, "null");
-		return;
-	}
-	df_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': df_buf_puts(b, "\\\""); break;
-		case '\\': df_buf_puts(b, "\\\\"); break;
-		case '\n': df_buf_puts(b, "\\n"); break;
-		case '\r': df_buf_puts(b, "\\r"); break;
-		case '\t': df_buf_puts(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				df_buf_printf(b, "\\u%04x", *p);
-			else
-				df_buf_putc(b, (char)*p);
-		}
-	}
-	df_buf_putc(b, '"');
-}
-
 static void json_field(df_buf *b, const char *name, const char *value, bool *first)
 {
 	if (!value)
 		return;
 	df_buf_printf(b, "%s\"%s\":", *first ? "" : ",", name);
-	df__json_str(b, value);
+	df_buf_json_str(b, value);
 	*first = false;
 }
 
@@ -371,7 +347,7 @@ int df_schema_json(char **out, const df_schema *s)
 	for (size_t i = 0; i < s->not_compared.nr; i++) {
 		if (i)
 			df_buf_putc(&b, ',');
-		df__json_str(&b, s->not_compared.v[i]);
+		df_buf_json_str(&b, s->not_compared.v[i]);
 	}
 	df_buf_puts(&b, "],\"objects\":[");
 	for (size_t i = 0; i < s->nr; i++) {
@@ -411,7 +387,7 @@ int df_schema_json(char **out, const df_schema *s)
 		for (size_t d = 0; d < o->deps.nr; d++) {
 			if (d)
 				df_buf_putc(&b, ',');
-			df__json_str(&b, o->deps.v[d]);
+			df_buf_json_str(&b, o->deps.v[d]);
 		}
 		df_buf_puts(&b, "]}");
 	}

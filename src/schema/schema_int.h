@@ -13,8 +13,6 @@ int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *op
 /* Text of one object / column, as df_schema_text() writes it. */
 void df__object_text(df_buf *b, const df_object *o);
 void df__column_text(df_buf *b, const df_column *c);
-/* A JSON string literal (or null). */
-void df__json_str(df_buf *b, const char *s);
 
 /* Sort the objects by key (df_schema_find() works after). */
 void df__schema_sort(df_schema *s);

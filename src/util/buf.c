@@ -80,6 +80,41 @@ int df_buf_putc(df_buf *b, char c)
 	return df_buf_put(b, &c, 1);
 }
 
+void df_buf_json_str(df_buf *b, const char *s)
+{
+	if (!s) {
+		df_buf_puts(b, "null");
+		return;
+	}
+	df_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		const unsigned char *run = p;
+
+		/* a run of characters that need no escape, in one copy */
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			df_buf_put(b, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		switch (*p) {
+		case '"': df_buf_puts(b, "\\\""); break;
+		case '\\': df_buf_puts(b, "\\\\"); break;
+		case '\n': df_buf_puts(b, "\\n"); break;
+		case '\r': df_buf_puts(b, "\\r"); break;
+		case '\t': df_buf_puts(b, "\\t"); break;
+		case '\b': df_buf_puts(b, "\\b"); break;
+		case '\f': df_buf_puts(b, "\\f"); break;
+		default:
+			if (*p < 0x20)
+				df_buf_printf(b, "\\u%04x", *p);
+			else
+				df_buf_putc(b, (char)*p);
+		}
+	}
+	df_buf_putc(b, '"');
+}
+
 int df_buf_vprintf(df_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
