@@ -201,6 +201,9 @@ typedef struct df_change {
 	df_review_risk risk;    /**< highest risk of a review finding (df_diff_review) */
 	df_strlist hazards;     /**< "rule: message" of the review's findings and
 	                             devflow's own warnings */
+	df_strlist columns;     /**< df_diff_changed_only(), a table's alter: its
+	                             columns "- name type", "+ name type",
+	                             "~ name type -> type" */
 } df_change;
 
 typedef struct df_diff {
@@ -234,6 +237,16 @@ int df_schema_renames_read(df_strlist *out, const char *path);
  */
 int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
 	const df_strlist *renames);
+/**
+ * What `from` → `to` changed, for reports rather than for running: leaves
+ * out the drops and creates of objects that are the same on both sides (an
+ * index, a trigger or a view re-created only because its table was rebuilt
+ * or a column under it changed), and lists an altered table's columns
+ * that were removed, added or changed (`columns`): a table rebuilt to
+ * rename a column is "- old", "+ new", not the rebuild's statements.  The
+ * script is no longer complete.
+ */
+int df_diff_changed_only(df_diff *d, const df_schema *from, const df_schema *to);
 void df_diff_free(df_diff *d);
 /** The whole script (preamble, every change, postamble); caller frees. */
 int df_diff_sql(char **out, const df_diff *d);

@@ -80,8 +80,12 @@ static void schema_block(struct cli_ctx *ctx, const df_wf_event *ev)
 	for (size_t i = 0; i < d->nr; i++) {
 		const df_change *c = &d->v[i];
 		cli_say(ctx, "  %c %s %s%s\n", c->op == DF_CHANGE_CREATE ? '+' : c->op == DF_CHANGE_DROP ?
-			'-' : '~', df_change_op_name(c->op), c->object, c->destroys_data ? "  (destroys data)" : "");
-		if (c->op != DF_CHANGE_ALTER || !c->sql)
+			'-' : '~', df_change_op_name(c->op), c->object,
+			c->op == DF_CHANGE_DROP && c->kind == DF_OBJ_TABLE ? "  (its rows are gone)" : "");
+		/* a table's columns: what changed, not how (a rebuild is not what ran) */
+		for (size_t k = 0; k < c->columns.nr; k++)
+			cli_say(ctx, "      %s\n", c->columns.v[k]);
+		if (c->op != DF_CHANGE_ALTER || !c->sql || c->columns.nr)
 			continue;
 		/* what the alter is: its first statements, one line each */
 		for (const char *p = c->sql, *nl; *p && p < c->sql + 600; p = nl + 1) {
@@ -165,7 +169,7 @@ static void set_tri(json_t *o, const char *key, int v)
 		json_object_set_new(o, key, json_boolean(v));
 }
 
-/* schema_changes: [{op, kind, object, sql, destroys_data}], or null and why. */
+/* schema_changes: [{op, kind, object, sql, destroys_data, columns}], or null and why. */
 static void schema_json(json_t *doc, const df_wf_result *r)
 {
 	json_t *list;
@@ -183,6 +187,8 @@ static void schema_json(json_t *doc, const df_wf_result *r)
 			json_object_set_new(j, "object", json_string(c->object));
 			json_object_set_new(j, "sql", cli_json_str(c->sql));
 			json_object_set_new(j, "destroys_data", json_boolean(c->destroys_data));
+			if (c->columns.nr)
+				json_object_set_new(j, "columns", cli_json_strlist(&c->columns));
 			json_array_append_new(list, j);
 		}
 		json_object_set_new(doc, "schema_changes", list);

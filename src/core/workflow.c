@@ -688,6 +688,11 @@ static void schema_changes(struct wf *w, int error)
 			res->schema_changes = NULL;
 			set_unknown(w, "the schemas before and after could not be compared: %s",
 				df_error_last()->message);
+		} else if (df_diff_changed_only(res->schema_changes, w->before, w->after) < 0) {
+			df_diff_free(res->schema_changes);
+			res->schema_changes = NULL;
+			set_unknown(w, "the schemas before and after could not be compared: %s",
+				df_error_last()->message);
 		}
 		if (saved)
 			df_error_restore(saved);

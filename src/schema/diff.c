@@ -466,6 +466,82 @@ static void ctx_release(struct ctx *c)
 	free(c->alter_of);
 }
 
+static const df_column *column_named(const df_object *o, const char *name)
+{
+	for (size_t i = 0; i < o->ncols; i++)
+		if (!strcmp(o->cols[i].name, name))
+			return &o->cols[i];
+	return NULL;
+}
+
+/* A column as a person reads it: SQLite's own definition, else the model's. */
+static void column_line(df_buf *b, const df_column *c)
+{
+	if (c->def)
+		df_buf_puts(b, c->def);
+	else
+		df__column_text(b, c);
+}
+
+/* "- a int", "+ b text", "~ c int -> bigint not null": a's columns against b's */
+static int column_changes(df_strlist *out, const df_object *a, const df_object *b)
+{
+	df_buf l = DF_BUF_INIT;
+	int error = 0;
+
+	for (size_t i = 0; i < a->ncols && !error; i++) {
+		const df_column *was = &a->cols[i], *now = column_named(b, was->name);
+		if (now && df__column_equal(was, now))
+			continue;
+		df_buf_truncate(&l, 0);
+		df_buf_puts(&l, now ? "~ " : "- ");
+		column_line(&l, was);
+		if (now) {
+			df_buf_puts(&l, " -> ");
+			column_line(&l, now);
+		}
+		error = df_buf_oom(&l) ? df_error_oom() : df_strlist_push(out, l.ptr);
+	}
+	for (size_t i = 0; i < b->ncols && !error; i++) {
+		if (column_named(a, b->cols[i].name))
+			continue;
+		df_buf_truncate(&l, 0);
+		df_buf_puts(&l, "+ ");
+		column_line(&l, &b->cols[i]);
+		error = df_buf_oom(&l) ? df_error_oom() : df_strlist_push(out, l.ptr);
+	}
+	df_buf_release(&l);
+	return error;
+}
+
+int df_diff_changed_only(df_diff *d, const df_schema *from, const df_schema *to)
+{
+	size_t k = 0;
+	int error = 0;
+
+	for (size_t i = 0; i < d->nr; i++) {
+		df_change *c = &d->v[i];
+		const df_object *a = df_schema_find(from, c->object);
+		const df_object *b = df_schema_find(to, c->object);
+
+		/* a view or an index dropped and created again around a rebuild,
+		 * its definition the same on both sides: not a change made */
+		if ((c->op == DF_CHANGE_DROP || c->op == DF_CHANGE_CREATE) && a && b &&
+		    df__object_equal(a, b)) {
+			free(c->object);
+			free(c->sql);
+			df_strlist_release(&c->hazards);
+			df_strlist_release(&c->columns);
+			continue;
+		}
+		if (!error && c->op == DF_CHANGE_ALTER && c->kind == DF_OBJ_TABLE && a && b)
+			error = column_changes(&c->columns, a, b);
+		d->v[k++] = *c;
+	}
+	d->nr = k;
+	return error;
+}
+
 void df_diff_free(df_diff *d)
 {
 	if (!d)
@@ -474,6 +550,7 @@ void df_diff_free(df_diff *d)
 		free(d->v[i].object);
 		free(d->v[i].sql);
 		df_strlist_release(&d->v[i].hazards);
+		df_strlist_release(&d->v[i].columns);
 	}
 	free(d->v);
 	df_strlist_release(&d->not_compared);

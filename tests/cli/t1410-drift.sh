@@ -239,9 +239,32 @@ t_dry_run_unknown_without_transaction() {
 	contains "$out" "Schema changes: not known"
 }
 
+# schema_changes says what changed, not how a diff would redo it: a column
+# renamed is one gone and one come (SQLite: never the rebuild's statements),
+# and an index the change did not touch is not listed.
+t_schema_changes_are_what_changed() {
+	new_project
+	mig 20240101000000 create_t "CREATE TABLE t (id INTEGER PRIMARY KEY, code INTEGER, qty INTEGER);
+CREATE INDEX t_code ON t (code);" "DROP TABLE t;"
+	df db migrate; expect_rc 0
+	mig 20240102000000 rename_qty "ALTER TABLE t RENAME COLUMN qty TO quantity;" \
+		"ALTER TABLE t RENAME COLUMN quantity TO qty;"
+	df db migrate --json; expect_rc 0
+	json_eq '[c["op"] + " " + c["kind"] for c in d["schema_changes"]]' '["alter table"]'
+	json_eq '[x[:2] for x in d["schema_changes"][0]["columns"]]' '["- ", "+ "]'
+	contains "$(json 'd["schema_changes"][0]["columns"][0]')" qty
+	contains "$(json 'd["schema_changes"][0]["columns"][1]')" quantity
+	df db rollback; expect_rc 0
+	contains "$out" "~ alter table "
+	contains "$out" "- quantity"
+	contains "$out" "+ qty"
+	lacks "$out" "t_code"
+	lacks "$out" "_devflow_new_"
+}
+
 ONLY_SQLITE_TESTS="t_record_failure_is_a_warning"
 run_tests t_no_record_is_not_no_drift t_migrate_then_no_drift t_outside_change_is_drift \
 	t_schema_changes_of_migrate_and_dry_run t_rollback_records_again \
 	t_record_is_per_database_and_history t_snapshot_models \
 	t_failing_schema_read_keeps_result t_record_failure_is_a_warning \
-	t_dry_run_unknown_without_transaction
+	t_dry_run_unknown_without_transaction t_schema_changes_are_what_changed
