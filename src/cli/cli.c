@@ -354,7 +354,7 @@ static const char *const global_opts[] = {
  * The option nearest to a mistyped `word`: by edit distance ("--dryrun",
  * "--jsn"), or one whose name starts the word ("--environment" -> "--env").
  */
-static const char *near_option(const char *word, const struct cli_opt *opts)
+const char *cli_near_option(const char *word, const struct cli_opt *opts)
 {
 	const char *names[64], *best;
 	size_t n = 0;
@@ -400,7 +400,7 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *
 			if (!strcmp(o->name, a))
 				break;
 		if (!o || !o->name) {
-			const char *near = near_option(a, opts);
+			const char *near = cli_near_option(a, opts);
 			if (eq)
 				*eq = '=';
 			if (near) {

@@ -66,6 +66,10 @@ void cli_next(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(p
  * in the result when the password was taken out.
  */
 const char *cli_env_arg(struct cli_ctx *ctx);
+/* The option nearest to a mistyped `word` among `opts` (NULL: none) and the
+ * global ones, or NULL. */
+struct cli_opt;
+const char *cli_near_option(const char *word, const struct cli_opt *opts);
 /* A path given on the command line, as seen from the project root (the
  * string lives until exit). */
 const char *cli_path(struct cli_ctx *ctx, const char *path);

@@ -467,6 +467,14 @@ int main(int argc, char **argv)
 		}
 		argv++;
 		argc--;
+	} else if (argv[0][0] == '-' && !find(cli_commands, argv[0])) {
+		/* a mistyped global option before the command: `devflow --jsn db status` */
+		const char *opt = cli_near_option(argv[0], NULL);
+		char near[256];
+		int len = opt ? snprintf(near, sizeof(near), "%s", opt) : 0;
+		for (int i = 1; opt && i < argc && len < (int)sizeof(near); i++)
+			len += snprintf(near + len, sizeof(near) - (size_t)len, " %s", argv[i]);
+		return dispatch_error(&ctx, "unknown option '%s'", argv[0], opt ? near : NULL);
 	} else if (!(cmd = find(cli_commands, argv[0]))) {
 		const struct cli_cmd *db = find(cli_db_commands, argv[0]);
 		char near[64];

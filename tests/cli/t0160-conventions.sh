@@ -93,6 +93,12 @@ t_did_you_mean() {
 	df db status --jsn; expect_rc 2; contains "$err" "did you mean '--json'"
 	df db migrate --enviroment staging; expect_rc 2; contains "$err" "did you mean '--env'"
 	df db migrate --frobnicate; expect_rc 2; lacks "$err" "did you mean"
+	# before the command too, with the command line it would have been
+	df --jsn db status; expect_rc 2; contains "$err" "unknown option '--jsn'"
+	contains "$err" "did you mean 'devflow --json db status'"
+	df --environment staging db status; expect_rc 2
+	contains "$err" "did you mean 'devflow --env staging db status'"
+	df --frobnicate db status; expect_rc 2; lacks "$err" "did you mean"
 	df db status --no-such-flag; expect_rc 2
 	contains "$err" "see 'devflow db status --help'"
 	df up; expect_rc 2; contains "$err" "did you mean 'devflow db up'"
