@@ -43,6 +43,9 @@ typedef struct df_config {
 	df_strlist review_disabled;
 	df_env_conf *envs;
 	size_t envs_nr;
+	size_t envs_alloc;
+	size_t *env_index;      /* open addressing: 1 + index into envs, 0 empty */
+	size_t env_index_cap;   /* a power of two, at least twice envs_nr */
 } df_config;
 
 /* Load `dir`/devflow.conf if present (defaults otherwise).  DF_ECONFIG with

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ void df_config_free(df_config *cfg)
 		free(cfg->envs[i].after_migrate);
 	}
 	free(cfg->envs);
+	free(cfg->env_index);
 	free(cfg->dir);
 	free(cfg->path);
 	free(cfg->migrations);
@@ -69,12 +71,56 @@ void df_config_free(df_config *cfg)
 	free(cfg);
 }
 
+/*
+ * Environments are found through a hash of their names (FNV-1a, open
+ * addressing): a devflow.conf of 100,000 environments is read in linear
+ * time, and --env is one probe, not a scan.
+ */
+/* an unknown --env lists at most this many names, the nearest first */
+#define ENV_LIST_MAX 5
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of `name` in the index: its entry, or the empty one it would take. */
+static size_t *env_probe(const df_config *cfg, const char *name)
+{
+	size_t mask = cfg->env_index_cap - 1, i = name_hash(name) & mask;
+
+	while (cfg->env_index[i] && strcmp(cfg->envs[cfg->env_index[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &cfg->env_index[i];
+}
+
+static int env_index_grow(df_config *cfg)
+{
+	size_t cap = cfg->env_index_cap ? cfg->env_index_cap * 2 : 16, *old = cfg->env_index;
+
+	if (!(cfg->env_index = calloc(cap, sizeof(*cfg->env_index)))) {
+		cfg->env_index = old;
+		return -1;
+	}
+	cfg->env_index_cap = cap;
+	free(old);
+	for (size_t i = 0; i < cfg->envs_nr; i++)
+		*env_probe(cfg, cfg->envs[i].name) = i + 1;
+	return 0;
+}
+
 const df_env_conf *df_config_env(const df_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->envs_nr; i++)
-		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
-	return NULL;
+	size_t slot;
+
+	if (!cfg->env_index_cap)
+		return NULL;
+	slot = *env_probe(cfg, name);
+	return slot ? &cfg->envs[slot - 1] : NULL;
 }
 
 char *df_config_path(const df_config *cfg, const char *rel)
@@ -108,21 +154,25 @@ static int set_str(char **slot, const char *v)
 
 static df_env_conf *env_slot(df_config *cfg, const char *name)
 {
-	df_env_conf *e;
+	df_env_conf *e = (df_env_conf *)df_config_env(cfg, name);
 
-	for (size_t i = 0; i < cfg->envs_nr; i++)
-		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
-	e = realloc(cfg->envs, (cfg->envs_nr + 1) * sizeof(*e));
-	if (!e)
+	if (e)
+		return e;
+	if ((cfg->envs_nr + 1) * 2 > cfg->env_index_cap && env_index_grow(cfg) < 0)
 		return NULL;
-	cfg->envs = e;
+	if (cfg->envs_nr == cfg->envs_alloc) {
+		size_t n = cfg->envs_alloc ? cfg->envs_alloc * 2 : 8;
+		if (!(e = realloc(cfg->envs, n * sizeof(*e))))
+			return NULL;
+		cfg->envs = e;
+		cfg->envs_alloc = n;
+	}
 	e = &cfg->envs[cfg->envs_nr];
 	memset(e, 0, sizeof(*e));
 	e->policy = -1;
 	if (!(e->name = strdup(name)))
 		return NULL;
-	cfg->envs_nr++;
+	*env_probe(cfg, name) = ++cfg->envs_nr;
 	return e;
 }
 
@@ -619,19 +669,30 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 	}
 	ec = df_config_env(cfg, env);
 	if (!ec && cfg->envs_nr && strcmp(env, "local") && !envfile_exists(cfg, env)) {
-		/* a typo must not fall through to DATABASE_URL and the local policy */
+		/* a typo must not fall through to DATABASE_URL and the local policy;
+		 * a long list is cut to the nearest few names */
 		const char **names = calloc(cfg->envs_nr + 1, sizeof(*names));
+		const char *nearest[ENV_LIST_MAX];
 		df_buf list = DF_BUF_INIT;
 		const char *near;
-		for (size_t i = 0; names && i < cfg->envs_nr; i++) {
+		size_t nlist = 0;
+		for (size_t i = 0; names && i < cfg->envs_nr; i++)
 			names[i] = cfg->envs[i].name;
-			df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
-		}
+		if (names)
+			nlist = df_suggest_nearest(env, names, cfg->envs_nr, nearest, ENV_LIST_MAX);
+		for (size_t i = 0; i < nlist; i++)
+			df_buf_printf(&list, "%s%s", i ? ", " : "",
+				cfg->envs_nr <= ENV_LIST_MAX ? cfg->envs[i].name : nearest[i]);
 		near = names ? df_suggest(env, names, cfg->envs_nr) : NULL;
 		if (!near && names && !strcmp(env, "prod"))
 			near = df_config_env(cfg, "production") ? "production" : NULL;
-		error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %s (and local)",
-			env, list.ptr ? list.ptr : "");
+		if (cfg->envs_nr <= ENV_LIST_MAX)
+			error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %s (and local)",
+				env, list.ptr ? list.ptr : "");
+		else
+			error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %zu "
+				"environments (and local); the nearest: %s", env, cfg->envs_nr,
+				list.ptr ? list.ptr : "");
 		if (near)
 			df_error_hint("did you mean --env %s?", near);
 		else

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
 
@@ -157,6 +158,58 @@ static void test_config__durations(void **state)
 	assert_non_null(strstr(df_error_last()->message, "longer than"));
 }
 
+/* 100,000 environments: each found (the last, the first, one in the middle,
+ * a name written twice is one environment); an unknown name's error lists a
+ * few names, the nearest first, not 100,000 of them. */
+static void test_config__many_envs(void **state)
+{
+	df_buf conf = DF_BUF_INIT;
+	df_config *cfg;
+	df_target *t = NULL;
+	const df_error *e;
+	const size_t n = 100000;
+
+	for (size_t i = 0; i < n; i++)
+		df_buf_printf(&conf, "[env \"tenant%zu\"]\nurl = sqlite:./t%zu.db\n", i, i);
+	df_buf_puts(&conf, "[env \"tenant5\"]\npolicy = production\n");
+	assert_false(df_buf_oom(&conf));
+	df_test_write(dir, "devflow.conf", conf.ptr, conf.size);
+	df_buf_release(&conf);
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(cfg->envs_nr, n);
+	assert_non_null(df_config_env(cfg, "tenant0"));
+	assert_non_null(df_config_env(cfg, "tenant99999"));
+	assert_string_equal(df_config_env(cfg, "tenant54321")->url, "sqlite:./t54321.db");
+	assert_int_equal(df_config_env(cfg, "tenant5")->policy, DF_POLICY_PRODUCTION);
+	assert_null(df_config_env(cfg, "tenant100000x"));
+	assert_int_equal(df_target_resolve(&t, cfg, "tenant77777", NULL), 0);
+	assert_string_equal(t->env, "tenant77777");
+	df_target_free(t);
+	t = NULL;
+	assert_int_equal(df_target_resolve(&t, cfg, "tenantt42", NULL), DF_EUSAGE);
+	e = df_error_last();
+	assert_true(strlen(e->message) < 300);
+	assert_non_null(strstr(e->message, "100000 environments"));
+	assert_non_null(strstr(e->message, "the nearest: tenant42,"));
+	assert_non_null(e->hint);
+	assert_non_null(strstr(e->hint, "--env tenant42"));
+	df_config_free(cfg);
+}
+
+/* A few environments are all listed, in the file's order. */
+static void test_config__few_envs_listed(void **state)
+{
+	df_config *cfg;
+	df_target *t = NULL;
+
+	df_test_write(dir, "devflow.conf", "[env \"staging\"]\npolicy = staging\n[env \"production\"]\npolicy = production\n", (size_t)-1);
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(df_target_resolve(&t, cfg, "stagng", NULL), DF_EUSAGE);
+	assert_non_null(strstr(df_error_last()->message, "names staging, production (and local)"));
+	assert_non_null(strstr(df_error_last()->hint, "--env staging"));
+	df_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +218,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config__conf_and_vars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__db_parts_and_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__durations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__many_envs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__few_envs_listed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
