@@ -535,9 +535,13 @@ static char *rollback_plan(struct wf *w)
 	int error;
 
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-	if (df_mkdirs(".devflow/rollback", 0755, true) < 0)
+	if (df_mkdirs(".devflow/rollback", 0755, true) < 0) {
+		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
 		return NULL;
-	df_buf_printf(&path, ".devflow/rollback/%s-%s", stamp, s->target->env);
+	}
+	df_buf_printf(&path, ".devflow/rollback/%s-", stamp);
+	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
+		df_buf_putc(&path, *c == '/' ? '_' : *c);
 	undo = NULL;
 	{
 		df_buf c = DF_BUF_INIT;

@@ -223,9 +223,14 @@ static int put_in_place(df_file_tmp *t, const char *dest)
 	if (t->flags & DF_FILE_NOREPLACE) {
 		/* link(): never replaces what exists, not even a link (a planted
 		 * one stays as it is and its target untouched) */
-		if (link(t->path, dest) < 0)
+		if (link(t->path, dest) == 0) {
+			unlink(t->path);
+		} else if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) {
 			return -1;
-		unlink(t->path);
+		} else if (renameat2(AT_FDCWD, t->path, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
+			/* a file system without hard links (vfat, some FUSE) */
+			return -1;
+		}
 	} else if (rename(t->path, dest) < 0) {
 		/* rename() replaces a link at dest, never what it points to */
 		return -1;
