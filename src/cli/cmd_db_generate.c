@@ -13,6 +13,7 @@
  * `[project] dev_url` names another.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ static int emit(struct emit *e, const df_new_migration *nm, const char *header, 
 		goto out;
 	if (e->print) {
 		char tpath[] = "/tmp/devflow-generate-XXXXXX.sql";
-		int fd = mkstemps(tpath, 4);
+		int fd = mkostemps(tpath, 4, O_CLOEXEC);
 		FILE *out = ctx->json ? stderr : stdout;
 		fprintf(out, "-- %s\n%s", nm->path, body.ptr);
 		if (nm->down_path)

@@ -21,26 +21,29 @@
 #include "util/fs.h"
 #include "util/banned.h"
 
-/* Write `text` to `path` through a temporary file and a rename. */
-static int write_atomic(const char *path, const char *text)
+/*
+ * Write `text` to `path` through a temporary file of an unguessable name
+ * and a rename (util/fs.h).  `named`: the user gave the path with -o, so a
+ * symbolic link there is followed to the file it names (replaced, the link
+ * kept); the configured schema file is never written through a link.
+ */
+static int write_atomic(const char *path, const char *text, bool named)
 {
-	df_buf tmp = DF_BUF_INIT;
-	int fd, error = 0;
+	df_file_tmp t = DF_FILE_TMP_INIT;
+	int error;
 
-	df_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
-	if (df_buf_oom(&tmp))
-		return df_error_oom();
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
-	    df_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp.ptr);
-	} else if (close(fd) < 0 || rename(tmp.ptr, path) < 0) {
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.ptr);
+	if (!named && (error = df_file_refuse_link(path)) < 0) {
+		df_error_hint("remove the link, or write to the file it points to on purpose: "
+			"devflow db pull -o '%s'", path);
+		return error;
 	}
-	df_buf_release(&tmp);
+	if ((error = df_file_tmp_create(&t, path, 0644, named ? DF_FILE_FOLLOW : 0)) < 0)
+		return error;
+	if (df_write_all(t.fd, text, strlen(text)) < 0)
+		error = df_file_error(&t);
+	else
+		error = df_file_commit(&t);
+	df_file_tmp_release(&t);
 	return error;
 }
 
@@ -108,7 +111,7 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 		fputs(text, ctx->json ? stderr : stdout);
 		json_object_set_new(ctx->result, "file", json_null());
 	} else {
-		if ((error = write_atomic(path, text)) < 0)
+		if ((error = write_atomic(path, text, output != NULL)) < 0)
 			goto fail;
 		cli_say(ctx, "Wrote %s (%zu object%s of %s)\n", output ? output : s.cfg->schema,
 			schema->nr, schema->nr == 1 ? "" : "s", s.target->redacted);

@@ -43,7 +43,8 @@
 	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n"
 
 #define PULL_HELP \
-	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout)\n" \
+	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout; a link\n" \
+	"                       there is followed: the file it points to is replaced)\n" \
 	"  --schema NAME        PostgreSQL: this schema only\n" \
 	"  --format sql         the output format (sql)\n"
 

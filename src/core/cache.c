@@ -305,10 +305,11 @@ int df__cache_put(df_stat_cache *c, const char *name, int kind, const struct sta
 
 void df__cache_save(df_stat_cache *c, const char *path)
 {
-	df_buf b = DF_BUF_INIT, tmp = DF_BUF_INIT;
+	df_buf b = DF_BUF_INIT;
+	df_file_tmp tmp = DF_FILE_TMP_INIT;
+	df_error *saved;
 	df_cache_entry *all = NULL;
 	size_t n = 0, used = 0;
-	int fd = -1;
 
 	for (size_t i = 0; i < c->nr; i++)
 		used += c->v[i].used;
@@ -337,25 +338,19 @@ void df__cache_save(df_stat_cache *c, const char *path)
 			(unsigned long long)e->up_len, e->up_line, (unsigned long long)e->down_off,
 			(unsigned long long)e->down_len, e->down_line);
 	}
-	df_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (df_buf_oom(&b) || df_buf_oom(&tmp) || df_mkdirs(path, 0755, false) < 0)
+	if (df_buf_oom(&b) || df_mkdirs(path, 0755, false) < 0)
 		goto out;
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	if (df_write_all(fd, b.ptr, b.size) < 0 || close(fd) < 0) {
-		fd = -1;
-		unlink(tmp.ptr);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.ptr, path) < 0)
-		unlink(tmp.ptr);
+	/* a cache that is a link, or a planted temporary name, is never written
+	 * through; a failure only costs the next run its speed */
+	saved = df_error_save();        /* a failure's message is dropped: the caller's stays */
+	if (df_file_tmp_create(&tmp, path, 0644, 0) == 0 && df_write_all(tmp.fd, b.ptr, b.size) == 0)
+		(void)df_file_commit(&tmp);
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_clear();
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp.ptr);
-	}
+	df_file_tmp_release(&tmp);
 	free(all);
 	df_buf_release(&b);
-	df_buf_release(&tmp);
 }

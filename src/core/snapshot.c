@@ -35,11 +35,11 @@ static void put_safe(df_buf *b, const char *s)
 }
 
 /* SQLite's schema: every CREATE statement of sqlite_master, in rowid order. */
-static int sqlite_schema(df_conn *conn, const char *path)
+static int sqlite_schema(df_conn *conn, df_file_tmp *t)
 {
 	df_rows *rows = NULL;
 	df_buf text = DF_BUF_INIT;
-	int error, fd;
+	int error;
 
 	if ((error = df_conn_query(conn, &rows, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
 		"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid", NULL, 0)) < 0)
@@ -49,25 +49,28 @@ static int sqlite_schema(df_conn *conn, const char *path)
 	df_rows_free(rows);
 	if (df_buf_oom(&text))
 		return df_error_oom();
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0 ||
-	    df_write_all(fd, text.ptr, text.size) < 0 || close(fd) < 0) {
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
+	if (df_write_all(t->fd, text.ptr, text.size) < 0)
+		error = df_file_error(t);
 	df_buf_release(&text);
 	return error;
 }
 
+/*
+ * The dump goes to a temporary file of an unguessable name created with
+ * O_EXCL in the snapshots folder (util/fs.h: a link planted at a predictable
+ * name is never written through), then is linked under the first free name:
+ * a snapshot taken in the same second is never replaced.
+ */
 int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
 	const char *env, const char *tag)
 {
-	df_buf base = DF_BUF_INIT, tmp = DF_BUF_INIT, path = DF_BUF_INIT;
+	df_buf base = DF_BUF_INIT, dest = DF_BUF_INIT;
+	df_file_tmp tmp = DF_FILE_TMP_INIT;
 	df_identity id;
 	char stamp[32];
 	time_t now = time(NULL);
 	mode_t old;
-	int error, fd;
+	int error;
 
 	*out_path = NULL;
 	if ((error = df_conn_identity(conn, &id)) < 0)
@@ -79,60 +82,34 @@ int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
 	put_safe(&base, env ? env : "local");
 	df_buf_putc(&base, '-');
 	put_safe(&base, tag ? tag : "manual");
-	df_buf_printf(&tmp, SNAPSHOT_DIR "/.tmp-%ld.sql", (long)getpid());
-	if (df_buf_oom(&base) || df_buf_oom(&tmp))
-		return df_error_oom();
-
-	old = umask(077);
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	umask(old);
-	if (fd < 0) {
-		error = df_error_set(DF_EIO, "cannot create '%s': %s", tmp.ptr, strerror(errno));
+	df_buf_printf(&dest, "%s.sql", base.ptr);
+	if (df_buf_oom(&base) || df_buf_oom(&dest)) {
+		error = df_error_oom();
 		goto out;
 	}
-	close(fd);
+
+	old = umask(077);
+	error = df_file_tmp_create(&tmp, dest.ptr, 0600, DF_FILE_NOREPLACE);
+	umask(old);
+	if (error < 0)
+		goto out;
 	if (!strcmp(id.engine, "sqlite")) {
-		error = sqlite_schema(conn, tmp.ptr);
+		error = sqlite_schema(conn, &tmp);
 	} else {
-		error = df_conn_schema_dump(conn, dsn, tmp.ptr);
+		/* the driver's dump tool writes to the name: the file is ours
+		 * (O_EXCL, an unguessable name), and tmp.fd, still open on it, is
+		 * what the commit fsyncs */
+		error = df_conn_schema_dump(conn, dsn, tmp.path);
 	}
 	if (error < 0) {
 		df_error_prefix("cannot take a schema snapshot");
-		goto fail;
+		goto out;
 	}
-	if ((fd = open(tmp.ptr, O_RDONLY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	/* link(): never replaces a snapshot taken in the same second */
-	for (int n = 1; ; n++) {
-		df_buf_truncate(&path, 0);
-		if (n == 1)
-			df_buf_printf(&path, "%s.sql", base.ptr);
-		else
-			df_buf_printf(&path, "%s-%d.sql", base.ptr, n);
-		if (df_buf_oom(&path)) {
-			error = df_error_oom();
-			goto fail;
-		}
-		if (link(tmp.ptr, path.ptr) == 0)
-			break;
-		if (errno != EEXIST || n >= 1000) {
-			error = df_error_set(DF_EIO, "cannot save the snapshot as '%s': %s", path.ptr,
-				strerror(errno));
-			goto fail;
-		}
-	}
-	unlink(tmp.ptr);
-	if (!(*out_path = df_buf_detach(&path)))
-		error = df_error_oom();
-	goto out;
-fail:
-	unlink(tmp.ptr);
+	error = df_file_commit_unique(out_path, &tmp, base.ptr, ".sql");
 out:
+	df_file_tmp_release(&tmp);
 	df_buf_release(&base);
-	df_buf_release(&tmp);
-	df_buf_release(&path);
+	df_buf_release(&dest);
 	return error;
 }
 
@@ -140,8 +117,9 @@ int df_snapshot_model(char **out_path, const char *sql_path, const df_schema *mo
 {
 	df_buf path = DF_BUF_INIT;
 	size_t n = strlen(sql_path);
+	df_file_tmp tmp = DF_FILE_TMP_INIT;
 	char *text = NULL;
-	int error, fd = -1;
+	int error;
 	mode_t old;
 
 	*out_path = NULL;
@@ -155,19 +133,22 @@ int df_snapshot_model(char **out_path, const char *sql_path, const df_schema *mo
 	}
 	if ((error = df_schema_text(&text, model)) < 0)
 		goto out;
+	/* beside a snapshot just made: a name that exists (a planted link
+	 * too) is never replaced nor written through */
 	old = umask(077);
-	fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	error = df_file_tmp_create(&tmp, path.ptr, 0600, DF_FILE_NOREPLACE);
 	umask(old);
-	if (fd < 0 || df_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path.ptr, strerror(errno));
-		if (fd >= 0)
-			unlink(path.ptr);
+	if (error < 0)
+		goto out;
+	if (df_write_all(tmp.fd, text, strlen(text)) < 0) {
+		error = df_file_error(&tmp);
 		goto out;
 	}
+	if ((error = df_file_commit(&tmp)) < 0)
+		goto out;
 	*out_path = df_buf_detach(&path);
 out:
-	if (fd >= 0)
-		close(fd);
+	df_file_tmp_release(&tmp);
 	free(text);
 	df_buf_release(&path);
 	return error;

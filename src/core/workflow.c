@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/workflow.h"
+#include "core/hook.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -530,14 +530,18 @@ static char *rollback_plan(struct wf *w)
 	const df_migration **migs = w->res->migs;
 	size_t n = w->res->n;
 	df_buf path = DF_BUF_INIT, doc = DF_BUF_INIT;
-	char stamp[32], *undo;
+	char stamp[32], *undo, *plan = NULL;
 	time_t now = time(NULL);
 	int error;
 
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-	if (df_mkdirs(".devflow/rollback", 0755, true) < 0)
+	if (df_mkdirs(".devflow/rollback", 0755, true) < 0) {
+		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
 		return NULL;
-	df_buf_printf(&path, ".devflow/rollback/%s-%s.md", stamp, s->target->env);
+	}
+	df_buf_printf(&path, ".devflow/rollback/%s-", stamp);
+	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
+		df_buf_putc(&path, *c == '/' ? '_' : *c);
 	undo = NULL;
 	{
 		df_buf c = DF_BUF_INIT;
@@ -570,21 +574,28 @@ static char *rollback_plan(struct wf *w)
 			df_buf_puts(&doc, "\n");
 		}
 	}
-	if (df_buf_oom(&doc)) {
+	/* an unguessable temporary name, then linked under the first free name
+	 * (<stamp>-<env>.md, <stamp>-<env>-2.md, ...): two runs in one second
+	 * keep both plans, and a link planted at the name is never written
+	 * through (util/fs.h) */
+	if (df_buf_oom(&doc) || df_buf_oom(&path)) {
 		error = df_error_oom();
 	} else {
-		int fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		error = fd < 0 ? df_error_set(DF_EIO, "cannot write '%s': %s", path.ptr, strerror(errno)) :
-			df_write_all(fd, doc.ptr, doc.size);
-		if (fd >= 0 && close(fd) < 0 && !error)
-			error = df_error_set(DF_EIO, "cannot write '%s': %s", path.ptr, strerror(errno));
+		df_file_tmp t = DF_FILE_TMP_INIT;
+		df_buf dest = DF_BUF_INIT;
+
+		df_buf_printf(&dest, "%s.md", path.ptr);
+		if (df_buf_oom(&dest))
+			error = df_error_oom();
+		else if ((error = df_file_tmp_create(&t, dest.ptr, 0644, DF_FILE_NOREPLACE)) == 0)
+			error = df_write_all(t.fd, doc.ptr, doc.size) < 0 ? df_file_error(&t) :
+				df_file_commit_unique(&plan, &t, path.ptr, ".md");
+		df_file_tmp_release(&t);
+		df_buf_release(&dest);
 	}
 	df_buf_release(&doc);
-	if (error < 0) {
-		df_buf_release(&path);
-		return NULL;
-	}
-	return df_buf_detach(&path);
+	df_buf_release(&path);
+	return error < 0 ? NULL : plan;
 }
 
 /*
@@ -730,31 +741,6 @@ static void record_schema(struct wf *w)
 		df_error_clear();
 }
 
-/*
- * Run the after_migrate command with its output on stderr: stdout belongs
- * to the result (one JSON document with --json).
- */
-static int run_hook(const char *cmd, const char *env)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		setenv("DEVFLOW_ENV", env, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
 /* smoke = FILE.sql and after_migrate = COMMAND of the environment. */
 static int after_hooks(struct wf *w)
 {
@@ -777,7 +763,8 @@ static int after_hooks(struct wf *w)
 		say(w, DF_TONE_PLAIN, "Smoke test %s passed (%ld statement%s).", ec->smoke, n, plural((size_t)n, "", "s"));
 	}
 	if (ec->after_migrate) {
-		int rc = run_hook(ec->after_migrate, s->target->env);
+		/* no credential in its environment, no descriptor of devflow's (core/hook.h) */
+		int rc = df__hook_run(ec->after_migrate, s->cfg, s->target);
 		w->res->after_migrate = rc == 0;
 		if (rc != 0) {
 			df_error_set(DF_EIO, "after_migrate command failed (exit %d); the migrations stay "
@@ -1085,8 +1072,9 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	if (!o->rollback) {
 		if ((res->rollback_plan = rollback_plan(&w)))
 			say(&w, DF_TONE_PLAIN, "Rollback plan written to %s", res->rollback_plan);
-		else
-			df_error_clear();
+		else if (df_error_last())
+			say(&w, DF_TONE_WARN, "warning: no rollback plan written: %s", df_error_last()->message);
+		df_error_clear();
 		if ((error = after_hooks(&w)) < 0)
 			goto out;
 	}

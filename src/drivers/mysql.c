@@ -283,6 +283,14 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 		error = my_connect_error(dsn, my);
 		goto out;
 	}
+	{
+		/* libmariadb leaves its socket inheritable: a hook or client tool
+		 * started later must not get the connection */
+		my_socket sock = mysql_get_socket(my);
+		int fl;
+		if (sock >= 0 && (fl = fcntl(sock, F_GETFD)) >= 0)
+			fcntl(sock, F_SETFD, fl | FD_CLOEXEC);
+	}
 	if (sslmode && strcasecmp(sslmode, "disable") && strcasecmp(sslmode, "disabled") &&
 	    strcasecmp(sslmode, "prefer") && strcasecmp(sslmode, "preferred") && !mysql_get_ssl_cipher(my)) {
 		/* the client library may let a server without TLS through: never

@@ -32,9 +32,10 @@ static int path_of(df_buf *b, const char *dir, const char *key)
 
 int df_schema_record(const char *dir, const char *key, const df_schema *s, const char *stamp)
 {
-	df_buf path = DF_BUF_INIT, tmp = DF_BUF_INIT, body = DF_BUF_INIT;
+	df_buf path = DF_BUF_INIT, body = DF_BUF_INIT;
+	df_file_tmp tmp = DF_FILE_TMP_INIT;
 	char hash[65], *text = NULL;
-	int fd = -1, error;
+	int error;
 
 	assert(!stamp || !strchr(stamp, '\n'));
 	if ((error = path_of(&path, dir, key)) < 0 ||
@@ -45,8 +46,7 @@ int df_schema_record(const char *dir, const char *key, const df_schema *s, const
 	if (stamp)
 		df_buf_printf(&body, "stamp %s\n", stamp);
 	df_buf_puts(&body, text);
-	df_buf_printf(&tmp, "%s.tmp.%ld", path.ptr, (long)getpid());
-	if (df_buf_oom(&body) || df_buf_oom(&tmp)) {
+	if (df_buf_oom(&body)) {
 		error = df_error_oom();
 		goto out;
 	}
@@ -54,25 +54,18 @@ int df_schema_record(const char *dir, const char *key, const df_schema *s, const
 		error = df_error_set(DF_EIO, "cannot create the folder of '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
-	    df_write_all(fd, body.ptr, body.size) < 0 || fsync(fd) < 0) {
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", tmp.ptr, strerror(errno));
+	/* an unguessable temporary name, and a record that is a link refused */
+	if ((error = df_file_tmp_create(&tmp, path.ptr, 0644, 0)) < 0)
+		goto out;
+	if (df_write_all(tmp.fd, body.ptr, body.size) < 0) {
+		error = df_file_error(&tmp);
 		goto out;
 	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp.ptr, path.ptr) < 0) {
-		error = df_error_set(DF_EIO, "cannot rename '%s': %s", tmp.ptr, strerror(errno));
-		goto out;
-	}
+	error = df_file_commit(&tmp);
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp.ptr);
-	}
+	df_file_tmp_release(&tmp);
 	free(text);
 	df_buf_release(&path);
-	df_buf_release(&tmp);
 	df_buf_release(&body);
 	return error;
 }
