@@ -217,6 +217,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			return set_str(&e->smoke, value);
 		if (!strcmp(name, "after_migrate"))
 			return set_str(&e->after_migrate, value);
+		if (!strcmp(name, "require_tls")) {
+			if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+				e->require_tls = true;
+			else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+				e->require_tls = false;
+			else
+				semantic_error(st, "require_tls wants true or false, not '%s'%s", value, "");
+			return 1;
+		}
 		if (!strcmp(name, "policy")) {
 			if ((e->policy = parse_policy(value)) < 0)
 				semantic_error(st, "policy '%s' is not one of local, staging, production%s", value, "");
