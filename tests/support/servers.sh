@@ -15,6 +15,7 @@
 #   PostgreSQL  postgres (superuser, trust over TCP and socket)
 #               devflow_pw / secret-pw       LOGIN CREATEDB, scram-sha-256
 #               devflow_noperm / secret-pw   LOGIN only, scram-sha-256
+#               devflow_tls / secret-pw      SUPERUSER, over TCP with TLS only (hostssl)
 #   MariaDB     root (no password)
 #               devflow_pw / secret-pw       ALL PRIVILEGES
 #               devflow_noperm / secret-pw   no privileges
@@ -151,6 +152,8 @@ pg_start() {
 	# devflow test server: the superuser is trusted, everyone else needs a password
 	local all all                trust
 	host  all postgres 127.0.0.1/32 trust
+	hostssl   all devflow_tls 127.0.0.1/32 scram-sha-256
+	hostnossl all devflow_tls 127.0.0.1/32 reject
 	host  all all      127.0.0.1/32 scram-sha-256
 	EOF
 	for try in 1 2 3; do
@@ -191,6 +194,7 @@ pg_start() {
 		-U postgres -d postgres >>"$dir/pg/setup.log" 2>&1 <<-'EOF'
 	CREATE ROLE devflow_pw LOGIN CREATEDB PASSWORD 'secret-pw';
 	CREATE ROLE devflow_noperm LOGIN PASSWORD 'secret-pw';
+	CREATE ROLE devflow_tls LOGIN CREATEDB SUPERUSER PASSWORD 'secret-pw';
 	EOF
 	then
 		log_tail "PostgreSQL (role setup)" "$dir/pg/setup.log"
