@@ -129,6 +129,84 @@ t_a_name_is_judged_without_lookup() {
 	table_exists t1720 || fail "not applied after --yes"
 }
 
+# After connecting, before any statement: the socket's peer confirms the
+# judgement.  In a network namespace of its own (only lo, with 10.254.0.1 on
+# it: nothing leaves the namespace) a proxy on 10.254.0.1 forwards to the
+# server's Unix socket, and the namespace's /etc/hosts sends "localhost"
+# there: devflow judges "localhost" local by name, and the peer says no.
+t_peer_confirms_the_judgement() {
+	[ "$ENGINE" != sqlite ] || skip_engine "servers only"
+	need_ns
+	new_project
+	mig 20260101000000 t "CREATE TABLE t1720 (id INT);" "DROP TABLE t1720;"
+	local sock user u
+	if [ "$ENGINE" = postgres ]; then
+		sock=$DEVFLOW_TEST_PG_SOCKET_DIR/.s.PGSQL.$DEVFLOW_TEST_PG_PORT user=postgres
+	else
+		sock=$DEVFLOW_TEST_MYSQL_SOCKET user=root
+	fi
+	u=$(HOST=localhost server_url "$user" "" "$DBNAME")
+	cat >"$TMP_ROOT/proxy.py" <<-'EOF'
+	import socket, sys, threading
+	def pipe(a, b):
+	    try:
+	        while True:
+	            d = a.recv(65536)
+	            if not d:
+	                break
+	            b.sendall(d)
+	    except OSError:
+	        pass
+	    finally:
+	        for s in (a, b):
+	            try:
+	                s.shutdown(socket.SHUT_RDWR)
+	            except OSError:
+	                pass
+	srv = socket.socket()
+	srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	srv.bind(("10.254.0.1", int(sys.argv[2])))
+	srv.listen(8)
+	open(sys.argv[3], "w").close()
+	while True:
+	    c, _ = srv.accept()
+	    u = socket.socket(socket.AF_UNIX)
+	    u.connect(sys.argv[1])
+	    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+	    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+	EOF
+	printf '10.254.0.1 localhost\n' >"$TMP_ROOT/hosts-far"
+	cat >"$TMP_ROOT/inns.sh" <<-'EOF'
+	ip link set lo up && ip addr add 10.254.0.1/32 dev lo && mount --bind "$1" /etc/hosts || exit 99
+	python3 "$2" "$3" "$4" "$5" & p=$!
+	for i in $(seq 1 50); do [ -f "$5" ] && break; sleep 0.1; done
+	shift 5
+	"$@"; rc=$?
+	kill $p
+	exit $rc
+	EOF
+	local port=${u##*:}
+	port=${port%%/*}
+	rc=0
+	rm -f "$TMP_ROOT/proxy.ready"
+	unshare -n -m sh "$TMP_ROOT/inns.sh" "$TMP_ROOT/hosts-far" "$TMP_ROOT/proxy.py" "$sock" "$port" \
+		"$TMP_ROOT/proxy.ready" "$DEVFLOW" db migrate --json --url "$u" \
+		>"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
+	out=$(cat "$TMP_ROOT/out") err=$(cat "$TMP_ROOT/err")
+	[ -f "$TMP_ROOT/proxy.ready" ] || fail "the proxy did not start: $err"
+	expect_rc 3 "localhost whose socket reached 10.254.0.1"
+	json_eq 'd["error"]["kind"]' gate_refused
+	contains "$(json 'd["error"]["message"]')" "10.254.0.1"
+	not_applied "peer not this machine"
+	# the same proxy, confirmed: the connection itself works
+	rm -f "$TMP_ROOT/proxy.ready"
+	unshare -n -m sh "$TMP_ROOT/inns.sh" "$TMP_ROOT/hosts-far" "$TMP_ROOT/proxy.py" "$sock" "$port" \
+		"$TMP_ROOT/proxy.ready" "$DEVFLOW" db migrate --url "$u" --yes \
+		>"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
+	out=$(cat "$TMP_ROOT/out") err=$(cat "$TMP_ROOT/err")
+	table_exists t1720 || fail "not applied through the proxy with --yes: $out $err"
+}
+
 t_unencoded_at_in_password_is_refused() {
 	[ "$ENGINE" != sqlite ] || skip_engine "server URLs only"
 	new_project
@@ -286,6 +364,7 @@ t_tls_reaches_backup_and_restore_tools() {
 }
 
 run_tests t_libpq_parameters_meet_the_gate t_mysql_hosts_meet_the_gate \
-	t_a_name_is_judged_without_lookup t_unencoded_at_in_password_is_refused \
+	t_a_name_is_judged_without_lookup t_peer_confirms_the_judgement \
+	t_unencoded_at_in_password_is_refused \
 	t_remote_without_tls_warns_under_staging t_require_tls_refuses_clear_text \
 	t_tls_reaches_backup_and_restore_tools
