@@ -5,8 +5,10 @@
  * URL.  A host name means TCP, even "localhost" (the C client would take a
  * socket there); no host, or ?socket=PATH, means the Unix socket.  Other URL
  * parameters: sslmode (or ssl-mode) disable|prefer|require|verify-ca|
- * verify-full, connect_timeout (seconds, default 10), charset (default
- * utf8mb4).  Multi-statements and LOCAL INFILE are off.
+ * verify-full, sslca=PATH (TLS, the server's certificate verified against
+ * it), sslcert/sslkey=PATH, ssl=true|false, connect_timeout (seconds,
+ * default 10), charset (default utf8mb4); the TLS ones reach the client
+ * tools' options file too.  Multi-statements and LOCAL INFILE are off.
  *
  * Error classification at connect (all exit 4):
  *   2002, 2003, 2013, 1040 (refused, timeout, too many)  DF_ECONNREFUSED
