@@ -44,6 +44,9 @@ typedef struct df_config {
 	df_strlist review_disabled;
 	df_env_conf *envs;
 	size_t envs_nr;
+	size_t envs_alloc;
+	size_t *env_hash;       /* open addressing: index + 1 into envs, 0 empty */
+	size_t env_hash_size;   /* a power of two, over twice envs_nr; 0: none yet */
 } df_config;
 
 /* Load `dir`/devflow.conf if present (defaults otherwise).  DF_ECONFIG with

@@ -58,6 +58,7 @@ void df_config_free(df_config *cfg)
 		free(cfg->envs[i].after_migrate);
 	}
 	free(cfg->envs);
+	free(cfg->env_hash);
 	free(cfg->dir);
 	free(cfg->path);
 	free(cfg->migrations);
@@ -69,12 +70,54 @@ void df_config_free(df_config *cfg)
 	free(cfg);
 }
 
+/*
+ * Environments are looked up by name in a hash of their indexes (FNV-1a,
+ * linear probing), so that reading a devflow.conf of 100,000 environments
+ * stays linear: each key of each section finds its environment in O(1).
+ */
+static size_t env_hash_of(const char *name)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* The slot of `name` in the hash: its entry, or the empty slot it would take. */
+static size_t env_hash_find(const df_config *cfg, const char *name)
+{
+	size_t mask = cfg->env_hash_size - 1, i = env_hash_of(name) & mask;
+
+	while (cfg->env_hash[i] && strcmp(cfg->envs[cfg->env_hash[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Rebuild the hash at twice the size; 0 or -1 out of memory. */
+static int env_hash_grow(df_config *cfg)
+{
+	size_t size = cfg->env_hash_size ? cfg->env_hash_size * 2 : 16, *old = cfg->env_hash;
+
+	if (!(cfg->env_hash = calloc(size, sizeof(*cfg->env_hash)))) {
+		cfg->env_hash = old;
+		return -1;
+	}
+	free(old);
+	cfg->env_hash_size = size;
+	for (size_t i = 0; i < cfg->envs_nr; i++)
+		cfg->env_hash[env_hash_find(cfg, cfg->envs[i].name)] = i + 1;
+	return 0;
+}
+
 const df_env_conf *df_config_env(const df_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->envs_nr; i++)
-		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
-	return NULL;
+	size_t slot;
+
+	if (!cfg->env_hash_size)
+		return NULL;
+	slot = env_hash_find(cfg, name);
+	return cfg->env_hash[slot] ? &cfg->envs[cfg->env_hash[slot] - 1] : NULL;
 }
 
 char *df_config_path(const df_config *cfg, const char *rel)
@@ -108,21 +151,26 @@ static int set_str(char **slot, const char *v)
 
 static df_env_conf *env_slot(df_config *cfg, const char *name)
 {
-	df_env_conf *e;
+	df_env_conf *e = (df_env_conf *)df_config_env(cfg, name);
 
-	for (size_t i = 0; i < cfg->envs_nr; i++)
-		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
-	e = realloc(cfg->envs, (cfg->envs_nr + 1) * sizeof(*e));
-	if (!e)
+	if (e)
+		return e;
+	if (cfg->envs_nr == cfg->envs_alloc) {
+		size_t alloc = cfg->envs_alloc ? cfg->envs_alloc * 2 : 8;
+		if (!(e = realloc(cfg->envs, alloc * sizeof(*e))))
+			return NULL;
+		cfg->envs = e;
+		cfg->envs_alloc = alloc;
+	}
+	if ((cfg->envs_nr + 1) * 2 > cfg->env_hash_size && env_hash_grow(cfg) < 0)
 		return NULL;
-	cfg->envs = e;
 	e = &cfg->envs[cfg->envs_nr];
 	memset(e, 0, sizeof(*e));
 	e->policy = -1;
 	if (!(e->name = strdup(name)))
 		return NULL;
 	cfg->envs_nr++;
+	cfg->env_hash[env_hash_find(cfg, name)] = cfg->envs_nr;
 	return e;
 }
 
@@ -605,6 +653,34 @@ static bool envfile_exists(const df_config *cfg, const char *env)
 	return ok;
 }
 
+/* Environments an unknown-environment error lists at most. */
+#define ENV_LIST_MAX 5
+
+/*
+ * The ENV_LIST_MAX environment names nearest to `env` by edit distance
+ * (ties in file order), appended to `b` as "a, b, c".
+ */
+static void nearest_names(df_buf *b, const char *env, const df_config *cfg)
+{
+	size_t best[ENV_LIST_MAX], dist[ENV_LIST_MAX], n = 0;
+
+	for (size_t i = 0; i < cfg->envs_nr; i++) {
+		size_t d = df_edit_distance(env, cfg->envs[i].name), j;
+		if (n == ENV_LIST_MAX && d >= dist[n - 1])
+			continue;
+		if (n < ENV_LIST_MAX)
+			n++;
+		for (j = n - 1; j > 0 && dist[j - 1] > d; j--) {
+			best[j] = best[j - 1];
+			dist[j] = dist[j - 1];
+		}
+		best[j] = i;
+		dist[j] = d;
+	}
+	for (size_t k = 0; k < n; k++)
+		df_buf_printf(b, "%s%s", k ? ", " : "", cfg->envs[best[k]].name);
+}
+
 int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 	const char *url)
 {
@@ -632,9 +708,15 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		const char **names = calloc(cfg->envs_nr + 1, sizeof(*names));
 		df_buf list = DF_BUF_INIT;
 		const char *near;
-		for (size_t i = 0; names && i < cfg->envs_nr; i++) {
+		for (size_t i = 0; names && i < cfg->envs_nr; i++)
 			names[i] = cfg->envs[i].name;
-			df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
+		if (cfg->envs_nr <= ENV_LIST_MAX) {
+			for (size_t i = 0; i < cfg->envs_nr; i++)
+				df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
+		} else {
+			/* a long list helps no one: the nearest few, nearest first */
+			df_buf_printf(&list, "%zu environments; the nearest: ", cfg->envs_nr);
+			nearest_names(&list, env, cfg);
 		}
 		near = names ? df_suggest(env, names, cfg->envs_nr) : NULL;
 		if (!near && names && !strcmp(env, "prod"))
