@@ -1141,8 +1141,10 @@ static int my_tool_failed(const struct df__tool_run *r, const char *tool, const 
 	}
 	df__tool_err_summary(&msg, r, 3);
 	m = msg.ptr;
+	/* over TLS (the tools use it when the server offers it), a server that
+	 * died mid-dump is "TLS/SSL error: unexpected eof" (2026) */
 	if (strstr(m, "2013") || strstr(m, "2006") || strcasestr(m, "Lost connection") ||
-	    strcasestr(m, "server has gone away")) {
+	    strcasestr(m, "server has gone away") || strcasestr(m, "unexpected eof")) {
 		code = df_error_set(DF_EIO, "%s failed: lost the connection to the server: %s", tool, m);
 		df_error_hint("check that the server is still running, then run it again; nothing was "
 			"written under the final name");
