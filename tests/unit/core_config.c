@@ -166,13 +166,15 @@ static void test_config__require_tls(void **state)
 	df_test_write(dir, "devflow.conf",
 		"[env \"staging\"]\nurl = sqlite:./s.db\nrequire_tls = true\n"
 		"[env \"qa\"]\nurl = sqlite:./q.db\nrequire_tls = false\n", (size_t)-1);
-	t = resolve("staging", NULL, 0);
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(df_target_resolve(&t, cfg, "staging", NULL), 0);
 	assert_non_null(t->conf);
 	assert_true(t->conf->require_tls);
 	df_target_free(t);
-	t = resolve("qa", NULL, 0);
+	assert_int_equal(df_target_resolve(&t, cfg, "qa", NULL), 0);
 	assert_false(t->conf->require_tls);
 	df_target_free(t);
+	df_config_free(cfg);
 	df_test_write(dir, "devflow.conf", "[env \"staging\"]\nrequire_tls = maybe\n", (size_t)-1);
 	assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
 	assert_non_null(strstr(df_error_last()->message, "require_tls"));
