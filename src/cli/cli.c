@@ -589,7 +589,6 @@ static int session_open_1(df_session *s, struct cli_ctx *ctx, unsigned int flags
 	int error;
 
 	memset(reach, 0, sizeof(*reach));
-
 	memset(s, 0, sizeof(*s));
 	if ((error = df_config_load(&s->cfg, ".")) < 0)
 		return error;
