@@ -277,6 +277,9 @@ t_remote_without_tls_warns_under_staging() {
 	expect_rc 0 "doctor warns, does not fail"
 	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "tls"]' "[true]"
 	contains "$(json 'd["warnings"]')" "does not use TLS"
+	df_ns db diff --from staging --to staging
+	expect_rc 0 "db diff of staging with itself"
+	contains "$out$err" "warning: the connection to 'db.remote.test' (environment 'staging'"
 	# this machine by name: no warning
 	df_ns db status --env lo
 	expect_rc 0 "loopback status"
@@ -308,6 +311,9 @@ t_require_tls_refuses_clear_text() {
 	expect_rc 4 "require_tls, migrate"
 	json_eq 'd["error"]["kind"]' tls_failed
 	not_applied "require_tls"
+	df_ns db diff --from stage --to stage --json
+	expect_rc 4 "db diff reading an environment, require_tls"
+	json_eq 'd["error"]["kind"]' tls_failed
 	df_ns doctor --env stage --json
 	expect_rc 4 "doctor, require_tls"
 	json_eq '[c["ok"] for c in d["checks"] if c["name"] == "tls"]' "[false]"
