@@ -28,6 +28,7 @@ typedef struct df_env_conf {
 	int policy;             /* -1: from the name */
 	char *smoke;            /* SQL file run after a successful migrate */
 	char *after_migrate;    /* shell command run after a successful migrate */
+	bool require_tls;       /* a host not this machine without TLS: an error, not a warning */
 } df_env_conf;
 
 typedef struct df_config {
@@ -44,8 +45,8 @@ typedef struct df_config {
 	df_env_conf *envs;
 	size_t envs_nr;
 	size_t envs_alloc;
-	size_t *env_index;      /* open addressing: 1 + index into envs, 0 empty */
-	size_t env_index_cap;   /* a power of two, at least twice envs_nr */
+	size_t *env_hash;       /* open addressing: index + 1 into envs, 0 empty */
+	size_t env_hash_size;   /* a power of two, over twice envs_nr; 0: none yet */
 } df_config;
 
 /* Load `dir`/devflow.conf if present (defaults otherwise).  DF_ECONFIG with
@@ -70,6 +71,30 @@ typedef struct df_target {
 /* Resolve `env` (or an explicit `url`) in SPEC.md's order. */
 int df_target_resolve(df_target **out, const df_config *cfg, const char *env, const char *url);
 void df_target_free(df_target *t);
+
+/* How a target is reached (src/core/reach.c): judged before connecting from
+ * what the client library will read, and after from the socket. */
+typedef struct df_reach {
+	bool local;             /* before: every host is this machine, literally */
+	char *host;             /* before: the first host that is not; NULL when local */
+	bool connected;         /* the fields below are known */
+	bool peer_local;        /* after: the socket's peer is this machine */
+	bool tls;               /* after: TLS in use */
+	char *peer;             /* after: "127.0.0.1", "a Unix socket" */
+} df_reach;
+int df_reach_before(df_reach *r, const df_dsn *dsn);
+int df_reach_after(df_reach *r, df_conn *conn);
+void df_reach_release(df_reach *r);
+/* Not this machine: judged so before connecting, or the socket says so. */
+bool df_reach_remote(const df_reach *r);
+/* The remote host to name in a message. */
+const char *df_reach_where(const df_reach *r);
+/*
+ * A remote connection without TLS: DF_ETLS when the environment sets
+ * require_tls; else, under staging and production, a warning pushed to
+ * `warnings`.  0 otherwise.
+ */
+int df_reach_tls_check(const df_reach *r, const df_target *t, df_strlist *warnings);
 
 /* ---- migration files -------------------------------------------------- */
 

@@ -30,8 +30,21 @@ int df_dsn_parse(df_dsn **out, const char *url);
 void df_dsn_free(df_dsn *dsn);
 /* "postgres://app:***@db.example.com:5432/shop"; caller frees. */
 char *df_dsn_redact(const char *url);
-/* The host is loopback (or a local socket / file): 127.0.0.0/8, ::1, localhost. */
+/*
+ * The URL's own host is this machine (or a local socket / file): 127.0.0.0/8,
+ * ::1, localhost.  Judges only the authority; what the client library will
+ * reach (URL parameters, PGHOST ...) is df_dsn_locality()'s (sys/driver.h).
+ */
 bool df_dsn_is_local(const df_dsn *dsn);
+/*
+ * One host as a client library reads it names this machine, literally
+ * (no DNS lookup): NULL or "" (the default socket), a socket path ('/',
+ * or '@' for an abstract socket), "localhost", 127.0.0.0/8, ::1,
+ * ::ffff:127.x.  Any other name or address is remote.
+ */
+bool df_host_is_local(const char *host);
+/* Every host of a comma-separated list (libpq's multi-host) is local. */
+bool df_hosts_are_local(const char *list);
 /* Replace every occurrence of the DSN's password in `text` with "***" (in place). */
 void df_dsn_scrub(const df_dsn *dsn, char *text);
 

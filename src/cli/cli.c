@@ -509,6 +509,8 @@ static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strl
 
 static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);
+static int session_open_1(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed, df_reach *reach);
 
 /*
  * One rule for permission_denied (README "Exit codes"): while devflow
@@ -527,12 +529,66 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	return error;
 }
 
+/*
+ * The remote-host gate: a target that is not this machine, under the local
+ * policy, in a command that writes, is a question (--yes answers it).
+ */
+static int remote_gate(df_session *s, struct cli_ctx *ctx, const char *host)
+{
+	char q[512], *then = retyped_with_yes(ctx);
+
+	snprintf(q, sizeof(q), "Environment '%s' uses the local policy, but its host '%s' is "
+		"not this machine. Is it really a development database?", s->target->env, host);
+	cli_ask_yes(ctx, q, "a database on another host under the local policy gets no "
+		"dry-run, backup or confirmation gate", "yes, a development database", then);
+	free(then);
+	df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' is not "
+		"this machine", s->target->env, host);
+	df_error_hint("if this is really a development database, confirm with --yes; if it is "
+		"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
+	return DF_EGATE;
+}
+
+/*
+ * After connecting, before any statement: the socket must agree with the
+ * judgement made before (a target judged local whose peer is another
+ * machine meets the remote-host gate now), and a remote connection without
+ * TLS is a warning under staging and production, an error with require_tls.
+ */
+static int session_reach(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed, df_reach *reach)
+{
+	df_strlist warn = DF_STRLIST_INIT;
+	int error;
+
+	if ((error = df_reach_after(reach, s->conn)) < 0)
+		return error;
+	if (reach->local && !reach->peer_local && (flags & CLI_S_WRITES) &&
+	    s->target->policy == DF_POLICY_LOCAL && !remote_confirmed)
+		return remote_gate(s, ctx, reach->peer);
+	error = df_reach_tls_check(reach, s->target, &warn);
+	cli_warnings(ctx, &warn);
+	df_strlist_release(&warn);
+	return error;
+}
+
 static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed)
+{
+	df_reach reach;
+	int error = session_open_1(s, ctx, flags, remote_confirmed, &reach);
+
+	df_reach_release(&reach);
+	return error;
+}
+
+static int session_open_1(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed, df_reach *reach)
 {
 	df_dsn *empty = NULL;
 	int error;
 
+	memset(reach, 0, sizeof(*reach));
 	memset(s, 0, sizeof(*s));
 	if ((error = df_config_load(&s->cfg, ".")) < 0)
 		return error;
@@ -552,22 +608,13 @@ static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	}
 	if (!(flags & CLI_S_DB))
 		return 0;
-	/* A remote host under the local policy: refuse before connecting. */
+	/* A remote host under the local policy: refuse before connecting, judged
+	 * from what the client library will read (no name lookup). */
+	if ((error = df_reach_before(reach, s->target->dsn)) < 0)
+		return error;
 	if ((flags & CLI_S_WRITES) && s->target->policy == DF_POLICY_LOCAL &&
-	    !df_dsn_is_local(s->target->dsn) && !remote_confirmed) {
-		char q[512], *then = retyped_with_yes(ctx);
-		snprintf(q, sizeof(q), "Environment '%s' uses the local policy, but its host '%s' is "
-			"not this machine. Is it really a development database?", s->target->env,
-			s->target->dsn->host);
-		cli_ask_yes(ctx, q, "a database on another host under the local policy gets no "
-			"dry-run, backup or confirmation gate", "yes, a development database", then);
-		free(then);
-		df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' is not "
-			"this machine", s->target->env, s->target->dsn->host);
-		df_error_hint("if this is really a development database, confirm with --yes; if it is "
-			"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
-		return DF_EGATE;
-	}
+	    !reach->local && !remote_confirmed)
+		return remote_gate(s, ctx, reach->host);
 	/* Commands that only read never create a database file. */
 	if ((flags & CLI_S_EXISTING) && sqlite_file_absent(s->target->dsn)) {
 		df_error_set(DF_ENOTFOUND, "the database file %s does not exist", s->target->dsn->database);
@@ -602,6 +649,8 @@ static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		}
 		return error;
 	}
+	if ((error = session_reach(s, ctx, flags, remote_confirmed, reach)) < 0)
+		return error;
 	if (flags & CLI_S_LOCK) {
 		if ((error = df_conn_lock(s->conn, s->cfg->table, ctx->lock_timeout_ms)) < 0)
 			return error;

@@ -72,8 +72,23 @@ static void scrub_error(const df_dsn *dsn)
 		df_dsn_scrub(dsn, e->message);
 }
 
+/* The TLS rule for an environment's connection (a warning, or require_tls). */
+static int check_tls(struct cli_ctx *ctx, df_conn *conn, const df_target *t)
+{
+	df_strlist warn = DF_STRLIST_INIT;
+	df_reach r;
+	int error;
+
+	if ((error = df_reach_before(&r, t->dsn)) == 0 && (error = df_reach_after(&r, conn)) == 0)
+		error = df_reach_tls_check(&r, t, &warn);
+	cli_warnings(ctx, &warn);
+	df_strlist_release(&warn);
+	df_reach_release(&r);
+	return error;
+}
+
 static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
-	const df_schema_opts *opts, long wait_ms)
+	const df_schema_opts *opts, long wait_ms, struct cli_ctx *ctx, const df_target *target)
 {
 	df_conn *conn = NULL;
 	df_dsn copy = *dsn;
@@ -90,6 +105,10 @@ static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
 	if ((error = df_conn_open(&conn, &copy)) < 0) {
 		scrub_error(dsn);
 		df_error_prefix("cannot connect to %s", redacted);
+		return error;
+	}
+	if (target && (error = check_tls(ctx, conn, target)) < 0) {
+		df_conn_close(conn);
 		return error;
 	}
 	error = df_schema_read(out, conn, opts);
@@ -228,7 +247,8 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 			error = df_schema_load_file(&s->schema, s->arg, engine, server, &sopts, i);
 		else
 			error = read_db(&s->schema, side_dsn(s), s->label, &sopts,
-				ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms);
+				ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms, ctx,
+				s->dsn ? NULL : s->target);
 		if (error < 0)
 			goto fail;
 	}

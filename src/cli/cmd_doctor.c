@@ -76,6 +76,41 @@ static void first_failure(int *code, int c)
 }
 
 /*
+ * How the connection reaches the server: this machine or not (as the
+ * remote-host gate judges it, and the socket's peer), and TLS.  A remote
+ * connection without TLS is a warning under staging and production, a
+ * failure (DF_ETLS, error set) with require_tls.
+ */
+static int transport(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_target *t)
+{
+	df_strlist warn = DF_STRLIST_INIT;
+	df_reach r;
+	int error;
+
+	if ((error = df_reach_before(&r, t->dsn)) < 0 || (error = df_reach_after(&r, conn)) < 0) {
+		check(ctx, list, "tls", true, "cannot tell: %s", df_error_last()->message);
+		df_reach_release(&r);
+		return 0;
+	}
+	if ((error = df_reach_tls_check(&r, t, &warn)) < 0) {
+		check(ctx, list, "tls", false, "%s", df_error_last()->message);
+		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+	} else if (warn.nr) {
+		check(ctx, list, "tls", true, "not in use, to %s (a warning under the %s policy)",
+			df_reach_where(&r), df_policy_name(t->policy));
+		cli_warnings(ctx, &warn);
+	} else if (r.tls) {
+		check(ctx, list, "tls", true, "in use");
+	} else {
+		check(ctx, list, "tls", true, "not in use%s", df_reach_remote(&r) ?
+			" (another machine, under the local policy)" : " (this machine)");
+	}
+	df_strlist_release(&warn);
+	df_reach_release(&r);
+	return error;
+}
+
+/*
  * The privileges migrate needs: create in the schema or database, write
  * devflow's tables (SQLite: write the file and its folder).  Sets the error
  * and returns DF_EPERM when one is missing.
@@ -262,6 +297,13 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		char *holder = NULL;
 		df_conn_identity(conn, &id);
 		check(ctx, list, "connect", true, "%s %s, database %s", id.engine, id.version, id.database);
+		if (strcmp(id.engine, "sqlite") && transport(ctx, list, conn, t) < 0 &&
+		    status == CLI_EXIT_OK) {
+			status = CLI_EXIT_UNREACHABLE;
+			first_failure(&fcode, DF_ETLS);
+			df_error_free(failure);
+			failure = df_error_save();
+		}
 		if (df_conn_table_columns(conn, &cols, cfg->table) == 0)
 			check(ctx, list, "tracking", true, "%s", cols->nrows ? "tracking table present" :
 				"no tracking table yet (the first migrate creates it)");

@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +58,7 @@ void df_config_free(df_config *cfg)
 		free(cfg->envs[i].after_migrate);
 	}
 	free(cfg->envs);
-	free(cfg->env_index);
+	free(cfg->env_hash);
 	free(cfg->dir);
 	free(cfg->path);
 	free(cfg->migrations);
@@ -72,44 +71,42 @@ void df_config_free(df_config *cfg)
 }
 
 /*
- * Environments are found through a hash of their names (FNV-1a, open
- * addressing): a devflow.conf of 100,000 environments is read in linear
- * time, and --env is one probe, not a scan.
+ * Environments are looked up by name in a hash of their indexes (FNV-1a,
+ * linear probing), so that reading a devflow.conf of 100,000 environments
+ * stays linear: each key of each section finds its environment in O(1).
  */
-/* an unknown --env lists at most this many names, the nearest first */
-#define ENV_LIST_MAX 5
-
-static size_t name_hash(const char *s)
+static size_t env_hash_of(const char *name)
 {
-	uint64_t h = 1469598103934665603ULL;
+	size_t h = (size_t)14695981039346656037ULL;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * (size_t)1099511628211ULL;
+	return h;
 }
 
-/* The slot of `name` in the index: its entry, or the empty one it would take. */
-static size_t *env_probe(const df_config *cfg, const char *name)
+/* The slot of `name` in the hash: its entry, or the empty slot it would take. */
+static size_t env_hash_find(const df_config *cfg, const char *name)
 {
-	size_t mask = cfg->env_index_cap - 1, i = name_hash(name) & mask;
+	size_t mask = cfg->env_hash_size - 1, i = env_hash_of(name) & mask;
 
-	while (cfg->env_index[i] && strcmp(cfg->envs[cfg->env_index[i] - 1].name, name))
+	while (cfg->env_hash[i] && strcmp(cfg->envs[cfg->env_hash[i] - 1].name, name))
 		i = (i + 1) & mask;
-	return &cfg->env_index[i];
+	return i;
 }
 
-static int env_index_grow(df_config *cfg)
+/* Rebuild the hash at twice the size; 0 or -1 out of memory. */
+static int env_hash_grow(df_config *cfg)
 {
-	size_t cap = cfg->env_index_cap ? cfg->env_index_cap * 2 : 16, *old = cfg->env_index;
+	size_t size = cfg->env_hash_size ? cfg->env_hash_size * 2 : 16, *old = cfg->env_hash;
 
-	if (!(cfg->env_index = calloc(cap, sizeof(*cfg->env_index)))) {
-		cfg->env_index = old;
+	if (!(cfg->env_hash = calloc(size, sizeof(*cfg->env_hash)))) {
+		cfg->env_hash = old;
 		return -1;
 	}
-	cfg->env_index_cap = cap;
 	free(old);
+	cfg->env_hash_size = size;
 	for (size_t i = 0; i < cfg->envs_nr; i++)
-		*env_probe(cfg, cfg->envs[i].name) = i + 1;
+		cfg->env_hash[env_hash_find(cfg, cfg->envs[i].name)] = i + 1;
 	return 0;
 }
 
@@ -117,10 +114,10 @@ const df_env_conf *df_config_env(const df_config *cfg, const char *name)
 {
 	size_t slot;
 
-	if (!cfg->env_index_cap)
+	if (!cfg->env_hash_size)
 		return NULL;
-	slot = *env_probe(cfg, name);
-	return slot ? &cfg->envs[slot - 1] : NULL;
+	slot = env_hash_find(cfg, name);
+	return cfg->env_hash[slot] ? &cfg->envs[cfg->env_hash[slot] - 1] : NULL;
 }
 
 char *df_config_path(const df_config *cfg, const char *rel)
@@ -158,21 +155,22 @@ static df_env_conf *env_slot(df_config *cfg, const char *name)
 
 	if (e)
 		return e;
-	if ((cfg->envs_nr + 1) * 2 > cfg->env_index_cap && env_index_grow(cfg) < 0)
-		return NULL;
 	if (cfg->envs_nr == cfg->envs_alloc) {
-		size_t n = cfg->envs_alloc ? cfg->envs_alloc * 2 : 8;
-		if (!(e = realloc(cfg->envs, n * sizeof(*e))))
+		size_t alloc = cfg->envs_alloc ? cfg->envs_alloc * 2 : 8;
+		if (!(e = realloc(cfg->envs, alloc * sizeof(*e))))
 			return NULL;
 		cfg->envs = e;
-		cfg->envs_alloc = n;
+		cfg->envs_alloc = alloc;
 	}
+	if ((cfg->envs_nr + 1) * 2 > cfg->env_hash_size && env_hash_grow(cfg) < 0)
+		return NULL;
 	e = &cfg->envs[cfg->envs_nr];
 	memset(e, 0, sizeof(*e));
 	e->policy = -1;
 	if (!(e->name = strdup(name)))
 		return NULL;
-	*env_probe(cfg, name) = ++cfg->envs_nr;
+	cfg->envs_nr++;
+	cfg->env_hash[env_hash_find(cfg, name)] = cfg->envs_nr;
 	return e;
 }
 
@@ -267,6 +265,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			return set_str(&e->smoke, value);
 		if (!strcmp(name, "after_migrate"))
 			return set_str(&e->after_migrate, value);
+		if (!strcmp(name, "require_tls")) {
+			if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+				e->require_tls = true;
+			else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+				e->require_tls = false;
+			else
+				semantic_error(st, "require_tls wants true or false, not '%s'%s", value, "");
+			return 1;
+		}
 		if (!strcmp(name, "policy")) {
 			if ((e->policy = parse_policy(value)) < 0)
 				semantic_error(st, "policy '%s' is not one of local, staging, production%s", value, "");
@@ -646,6 +653,34 @@ static bool envfile_exists(const df_config *cfg, const char *env)
 	return ok;
 }
 
+/* Environments an unknown-environment error lists at most. */
+#define ENV_LIST_MAX 5
+
+/*
+ * The ENV_LIST_MAX environment names nearest to `env` by edit distance
+ * (ties in file order), appended to `b` as "a, b, c".
+ */
+static void nearest_names(df_buf *b, const char *env, const df_config *cfg)
+{
+	size_t best[ENV_LIST_MAX], dist[ENV_LIST_MAX], n = 0;
+
+	for (size_t i = 0; i < cfg->envs_nr; i++) {
+		size_t d = df_edit_distance(env, cfg->envs[i].name), j;
+		if (n == ENV_LIST_MAX && d >= dist[n - 1])
+			continue;
+		if (n < ENV_LIST_MAX)
+			n++;
+		for (j = n - 1; j > 0 && dist[j - 1] > d; j--) {
+			best[j] = best[j - 1];
+			dist[j] = dist[j - 1];
+		}
+		best[j] = i;
+		dist[j] = d;
+	}
+	for (size_t k = 0; k < n; k++)
+		df_buf_printf(b, "%s%s", k ? ", " : "", cfg->envs[best[k]].name);
+}
+
 int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 	const char *url)
 {
@@ -669,30 +704,25 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 	}
 	ec = df_config_env(cfg, env);
 	if (!ec && cfg->envs_nr && strcmp(env, "local") && !envfile_exists(cfg, env)) {
-		/* a typo must not fall through to DATABASE_URL and the local policy;
-		 * a long list is cut to the nearest few names */
+		/* a typo must not fall through to DATABASE_URL and the local policy */
 		const char **names = calloc(cfg->envs_nr + 1, sizeof(*names));
-		const char *nearest[ENV_LIST_MAX];
 		df_buf list = DF_BUF_INIT;
 		const char *near;
-		size_t nlist = 0;
 		for (size_t i = 0; names && i < cfg->envs_nr; i++)
 			names[i] = cfg->envs[i].name;
-		if (names)
-			nlist = df_suggest_nearest(env, names, cfg->envs_nr, nearest, ENV_LIST_MAX);
-		for (size_t i = 0; i < nlist; i++)
-			df_buf_printf(&list, "%s%s", i ? ", " : "",
-				cfg->envs_nr <= ENV_LIST_MAX ? cfg->envs[i].name : nearest[i]);
+		if (cfg->envs_nr <= ENV_LIST_MAX) {
+			for (size_t i = 0; i < cfg->envs_nr; i++)
+				df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
+		} else {
+			/* a long list helps no one: the nearest few, nearest first */
+			df_buf_printf(&list, "%zu environments; the nearest: ", cfg->envs_nr);
+			nearest_names(&list, env, cfg);
+		}
 		near = names ? df_suggest(env, names, cfg->envs_nr) : NULL;
 		if (!near && names && !strcmp(env, "prod"))
 			near = df_config_env(cfg, "production") ? "production" : NULL;
-		if (cfg->envs_nr <= ENV_LIST_MAX)
-			error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %s (and local)",
-				env, list.ptr ? list.ptr : "");
-		else
-			error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %zu "
-				"environments (and local); the nearest: %s", env, cfg->envs_nr,
-				list.ptr ? list.ptr : "");
+		error = df_error_set(DF_EUSAGE, "unknown environment '%s': devflow.conf names %s (and local)",
+			env, list.ptr ? list.ptr : "");
 		if (near)
 			df_error_hint("did you mean --env %s?", near);
 		else

@@ -5,8 +5,10 @@
  * URL.  A host name means TCP, even "localhost" (the C client would take a
  * socket there); no host, or ?socket=PATH, means the Unix socket.  Other URL
  * parameters: sslmode (or ssl-mode) disable|prefer|require|verify-ca|
- * verify-full, connect_timeout (seconds, default 10), charset (default
- * utf8mb4).  Multi-statements and LOCAL INFILE are off.
+ * verify-full, sslca=PATH (TLS, the server's certificate verified against
+ * it), sslcert/sslkey=PATH, ssl=true|false, connect_timeout (seconds,
+ * default 10), charset (default utf8mb4); the TLS ones reach the client
+ * tools' options file too.  Multi-statements and LOCAL INFILE are off.
  *
  * Error classification at connect (all exit 4):
  *   2002, 2003, 2013, 1040 (refused, timeout, too many)  DF_ECONNREFUSED
@@ -123,6 +125,7 @@ static int my_check_params(const char *query)
 {
 	static const char *const known[] = {
 		"socket", "sslmode", "ssl-mode", "ssl_mode", "connect_timeout", "charset",
+		"ssl", "sslca", "sslcert", "sslkey",
 	};
 	const char *p = query;
 
@@ -134,7 +137,8 @@ static int my_check_params(const char *query)
 		if (n && i == sizeof(known) / sizeof(known[0])) {
 			df_error_set(DF_EUSAGE, "unknown mysql URL parameter '%.*s'",
 				(int)(kn > 40 ? 40 : kn), p);
-			df_error_hint("supported: socket, sslmode, connect_timeout, charset");
+			df_error_hint("supported: socket, sslmode, ssl, sslca, sslcert, sslkey, "
+				"connect_timeout, charset");
 			return DF_EUSAGE;
 		}
 		p += n;
@@ -147,6 +151,7 @@ static int my_check_params(const char *query)
 /* The URL parameters both the driver and the client tools use. */
 struct my_params {
 	char *socket, *sslmode, *timeout, *charset;
+	char *ssl, *sslca, *sslcert, *sslkey;
 };
 
 static void my_params_release(struct my_params *p)
@@ -155,7 +160,38 @@ static void my_params_release(struct my_params *p)
 	free(p->sslmode);
 	free(p->timeout);
 	free(p->charset);
+	free(p->ssl);
+	free(p->sslca);
+	free(p->sslcert);
+	free(p->sslkey);
 	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The TLS the URL asks for, one word: sslmode as given; else "verify-ca"
+ * when it names a CA (?sslca=PATH: the server's certificate is checked
+ * against it), "require" for ?ssl=true (or a client certificate), NULL
+ * when it says nothing (no TLS; the gate warns for a remote host).
+ */
+static int my_params_tls(struct my_params *p)
+{
+	if (p->ssl && strcasecmp(p->ssl, "true") && strcasecmp(p->ssl, "1") &&
+	    strcasecmp(p->ssl, "false") && strcasecmp(p->ssl, "0")) {
+		df_error_set(DF_EUSAGE, "unknown ssl value '%s' in the mysql URL", p->ssl);
+		df_error_hint("use ssl=true or ssl=false (or sslmode=disable|prefer|require|verify-ca|verify-full)");
+		return DF_EUSAGE;
+	}
+	if (p->sslmode)
+		return 0;
+	if (p->sslca)
+		p->sslmode = strdup("verify-ca");
+	else if (p->sslcert || p->sslkey || (p->ssl && (!strcasecmp(p->ssl, "true") || !strcmp(p->ssl, "1"))))
+		p->sslmode = strdup("require");
+	else if (p->ssl)
+		p->sslmode = strdup("disable");
+	else
+		return 0;
+	return p->sslmode ? 0 : df_error_oom();
 }
 
 static int my_params_read(struct my_params *p, const char *query)
@@ -168,7 +204,12 @@ static int my_params_read(struct my_params *p, const char *query)
 	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl-mode")) < 0) ||
 	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl_mode")) < 0) ||
 	    (error = my_param(&p->timeout, query, "connect_timeout")) < 0 ||
-	    (error = my_param(&p->charset, query, "charset")) < 0)
+	    (error = my_param(&p->charset, query, "charset")) < 0 ||
+	    (error = my_param(&p->ssl, query, "ssl")) < 0 ||
+	    (error = my_param(&p->sslca, query, "sslca")) < 0 ||
+	    (error = my_param(&p->sslcert, query, "sslcert")) < 0 ||
+	    (error = my_param(&p->sslkey, query, "sslkey")) < 0 ||
+	    (error = my_params_tls(p)) < 0)
 		my_params_release(p);
 	return error;
 }
@@ -261,6 +302,12 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no_infile);   /* an unsigned int */
 	if (dsn->host && *dsn->host != '/' && !socket)
 		mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
+	if (prm.sslca)
+		mysql_options(my, MYSQL_OPT_SSL_CA, prm.sslca);
+	if (prm.sslcert)
+		mysql_options(my, MYSQL_OPT_SSL_CERT, prm.sslcert);
+	if (prm.sslkey)
+		mysql_options(my, MYSQL_OPT_SSL_KEY, prm.sslkey);
 	if (sslmode) {
 		if (!strcasecmp(sslmode, "require") || !strcasecmp(sslmode, "required")) {
 			mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
@@ -324,6 +371,31 @@ out:
 }
 
 static int my_cancel_arm(df_conn *conn, bool on);
+
+/*
+ * The host Connector/C will reach: the URL's, as devflow hands it over
+ * (?socket= or a host starting with '/' is a socket; no host, the default
+ * socket).  Connector/C reads no MYSQL_HOST and, without
+ * MYSQL_READ_DEFAULT_FILE (never set here), no option file.
+ */
+static int my_hosts(df_strlist *out, const df_dsn *dsn)
+{
+	struct my_params prm;
+	int error;
+
+	if ((error = my_params_read(&prm, dsn->query)) < 0)
+		return error;
+	error = df_strlist_push(out, prm.socket ? prm.socket : dsn->host ? dsn->host : "");
+	my_params_release(&prm);
+	return error;
+}
+
+static int my_transport(df_conn *conn, int *fd, bool *tls)
+{
+	*fd = (int)mysql_get_socket(MY(conn));
+	*tls = mysql_get_ssl_cipher(MY(conn)) != NULL;
+	return 0;
+}
 
 static void my_close(df_conn *conn)
 {
@@ -980,6 +1052,12 @@ static int my_tool_conn(struct my_tool_conn *tc, const df_dsn *dsn)
 	if (dsn->port)
 		df_buf_printf(&f, "port=%d\n", dsn->port);
 	my_opt(&f, "default-character-set", charset ? charset : "utf8mb4");
+	if (prm.sslca)
+		my_opt(&f, "ssl-ca", prm.sslca);
+	if (prm.sslcert)
+		my_opt(&f, "ssl-cert", prm.sslcert);
+	if (prm.sslkey)
+		my_opt(&f, "ssl-key", prm.sslkey);
 	if (sslmode) {
 		if (!strcasecmp(sslmode, "require") || !strcasecmp(sslmode, "required"))
 			df_buf_puts(&f, "ssl\n");
@@ -1071,8 +1149,10 @@ static int my_tool_failed(const struct df__tool_run *r, const char *tool, const 
 	}
 	df__tool_err_summary(&msg, r, 3);
 	m = msg.ptr;
+	/* over TLS (the tools use it when the server offers it), a server that
+	 * died mid-dump is "TLS/SSL error: unexpected eof" (2026) */
 	if (strstr(m, "2013") || strstr(m, "2006") || strcasestr(m, "Lost connection") ||
-	    strcasestr(m, "server has gone away")) {
+	    strcasestr(m, "server has gone away") || strcasestr(m, "unexpected eof")) {
 		code = df_error_set(DF_EIO, "%s failed: lost the connection to the server: %s", tool, m);
 		df_error_hint("check that the server is still running, then run it again; nothing was "
 			"written under the final name");
@@ -1290,6 +1370,8 @@ const df_driver df_driver_mysql = {
 	.dialect = DF_DIALECT_MYSQL,
 	.caps = DF_CAP_ADVISORY_LOCK,
 	.open = my_open,
+	.hosts = my_hosts,
+	.transport = my_transport,
 	.close = my_close,
 	.exec = my_exec,
 	.query = my_query,

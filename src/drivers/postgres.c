@@ -213,6 +213,124 @@ static int pg_open(df_conn **out, const df_dsn *dsn)
 	return 0;
 }
 
+/* The value of `key` in libpq's options, NULL when unset or empty. */
+static const char *pg_opt(const PQconninfoOption *o, const char *key)
+{
+	for (; o && o->keyword; o++)
+		if (!strcmp(o->keyword, key))
+			return o->val && *o->val ? o->val : NULL;
+	return NULL;
+}
+
+/* The `i`th entry of a comma-separated list into buf, or "" past its end. */
+static const char *pg_nth(char *buf, size_t n, const char *list, size_t i)
+{
+	const char *p = list;
+
+	*buf = '\0';
+	for (; p && i; i--) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (p) {
+		size_t len = strcspn(p, ",");
+		if (len >= n)
+			len = n - 1;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+static size_t pg_count(const char *list)
+{
+	size_t n = list ? 1 : 0;
+
+	for (const char *p = list; p && *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+/*
+ * The hosts libpq will reach for the URL, as libpq reads them: the URL's
+ * own options (?host= and ?hostaddr= override the authority), then a
+ * service file (?service= or PGSERVICE), then PGHOST / PGHOSTADDR, in
+ * libpq's order (conninfo_add_defaults).  PQconninfoParse reads only the
+ * URL; PQconndefaults reads the service file and the environment, but only
+ * PGSERVICE's service, so a ?service= is lent to PGSERVICE for that call
+ * (sessions are opened before any thread starts).  A hostaddr wins over
+ * its host: libpq connects to the address and uses the name for TLS and
+ * authentication only.
+ */
+static int pg_hosts(df_strlist *out, const df_dsn *dsn)
+{
+	PQconninfoOption *opts, *defs;
+	const char *svc, *host, *addr;
+	char *errmsg = NULL, *saved = NULL, a[256], h[256];
+	size_t n, na, nh;
+	int error = 0;
+
+	if ((error = df__lazy_load(DF_LAZY_PQ)) < 0)
+		return error;
+	if (!(opts = PQconninfoParse(dsn->url, &errmsg))) {
+		if (errmsg)
+			df_dsn_scrub(dsn, errmsg);
+		error = df_error_set(DF_EUSAGE, "cannot read the postgres URL: %s",
+			errmsg ? errmsg : "out of memory");
+		PQfreemem(errmsg);
+		return error;
+	}
+	if ((svc = pg_opt(opts, "service"))) {
+		if (getenv("PGSERVICE") && !(saved = strdup(getenv("PGSERVICE")))) {
+			PQconninfoFree(opts);
+			return df_error_oom();
+		}
+		setenv("PGSERVICE", svc, 1);
+	}
+	defs = PQconndefaults();
+	if (svc) {
+		if (saved)
+			setenv("PGSERVICE", saved, 1);
+		else
+			unsetenv("PGSERVICE");
+		free(saved);
+	}
+	if (!defs) {
+		PQconninfoFree(opts);
+		return df_error_oom();
+	}
+	host = pg_opt(opts, "host") ? pg_opt(opts, "host") : pg_opt(defs, "host");
+	addr = pg_opt(opts, "hostaddr") ? pg_opt(opts, "hostaddr") : pg_opt(defs, "hostaddr");
+	nh = pg_count(host);
+	na = pg_count(addr);
+	n = nh > na ? nh : na;
+	if (!n)
+		error = df_strlist_push(out, "");        /* the default socket */
+	for (size_t i = 0; i < n && !error; i++) {
+		pg_nth(a, sizeof(a), addr, i);
+		pg_nth(h, sizeof(h), host, i);
+		if (nh && na && nh != na) {
+			/* libpq refuses the mismatch; judge every entry of both */
+			if ((i < na && (error = df_strlist_push(out, a)) < 0) ||
+			    (i < nh && (error = df_strlist_push(out, h)) < 0))
+				break;
+		} else {
+			error = df_strlist_push(out, *a ? a : h);
+		}
+	}
+	PQconninfoFree(defs);
+	PQconninfoFree(opts);
+	return error < 0 ? error : 0;
+}
+
+static int pg_transport(df_conn *conn, int *fd, bool *tls)
+{
+	*fd = PQsocket(PG(conn));
+	*tls = PQsslInUse(PG(conn)) == 1;
+	return 0;
+}
+
 static void pg_close(df_conn *conn)
 {
 	struct pg_conn *c = (struct pg_conn *)conn;
@@ -1299,6 +1417,8 @@ const df_driver df_driver_postgres = {
 	.dialect = DF_DIALECT_POSTGRES,
 	.caps = DF_CAP_TRANSACTIONAL_DDL | DF_CAP_ADVISORY_LOCK,
 	.open = pg_open,
+	.hosts = pg_hosts,
+	.transport = pg_transport,
 	.close = pg_close,
 	.exec = pg_exec,
 	.query = pg_query,

@@ -1,4 +1,7 @@
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +61,69 @@ int df_conn_open(df_conn **out, const df_dsn *dsn)
 		return error;
 	(*out)->driver = d;
 	return 0;
+}
+
+int df_dsn_locality(const df_dsn *dsn, bool *local, char **where)
+{
+	const df_driver *d = df_driver_find(dsn->engine);
+	df_strlist hosts = DF_STRLIST_INIT;
+	int error = 0;
+
+	*local = true;
+	*where = NULL;
+	if (!d || !strcmp(dsn->engine, "sqlite"))
+		return 0;
+	if (!d->hosts) {
+		if (!df_hosts_are_local(dsn->host)) {
+			*local = false;
+			if (!(*where = strdup(dsn->host)))
+				return df_error_oom();
+		}
+		return 0;
+	}
+	if ((error = d->hosts(&hosts, dsn)) < 0)
+		goto out;
+	for (size_t i = 0; i < hosts.nr; i++)
+		if (!df_host_is_local(hosts.v[i])) {
+			*local = false;
+			if (!(*where = strdup(hosts.v[i])))
+				error = df_error_oom();
+			break;
+		}
+out:
+	df_strlist_release(&hosts);
+	return error;
+}
+
+int df_conn_transport(df_conn *conn, bool *peer_local, bool *tls, char **peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[INET6_ADDRSTRLEN] = "";
+	int fd = -1, error;
+
+	*peer_local = true;
+	*tls = false;
+	*peer = NULL;
+	if (!conn->driver->transport)
+		return 0;
+	if ((error = conn->driver->transport(conn, &fd, tls)) < 0)
+		return error;
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+		/* cannot tell: not this machine, as far as a gate knows */
+		*peer_local = false;
+		*peer = strdup("an unknown address");
+	} else if (ss.ss_family == AF_UNIX) {
+		*peer = strdup("a Unix socket");
+	} else {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof(text));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof(text));
+		*peer_local = *text && df_host_is_local(text);
+		*peer = strdup(*text ? text : "an unknown address");
+	}
+	return *peer ? 0 : df_error_oom();
 }
 
 void df_conn_close(df_conn *conn)

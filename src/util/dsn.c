@@ -1,4 +1,7 @@
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,9 +89,24 @@ static const struct {
 	{ "clickhouse", "ClickHouse" }, { "http", "an HTTP endpoint" }, { "https", "an HTTP endpoint" },
 };
 
+/*
+ * Where libpq ends the user-info of "scheme://REST": the first '@' met
+ * before any '/' (a '?' does not stop it), or NULL.  MariaDB Connector/C
+ * parses no URLs; devflow's mysql:// follows the same rule so that a URL
+ * means one thing to every tool it is copied into.
+ */
+static const char *libpq_userinfo_end(const char *rest)
+{
+	for (const char *p = rest; *p && *p != '/'; p++)
+		if (*p == '@')
+			return p;
+	return NULL;
+}
+
 static int parse_server(df_dsn *d, const char *rest)
 {
 	const char *auth_end, *at, *host, *host_end, *path, *q, *colon;
+	size_t nat = 0;
 	int bad = 0;
 
 	/* rest: after "scheme://" */
@@ -99,8 +117,27 @@ static int parse_server(df_dsn *d, const char *rest)
 	auth_end = path ? path : (q ? q : rest + strlen(rest));
 	at = NULL;
 	for (const char *p = rest; p < auth_end; p++)
-		if (*p == '@')
-			at = p;     /* the last '@' of the authority: passwords may hold '@' */
+		if (*p == '@') {
+			nat++;
+			at = p;     /* the last '@' of the authority */
+		}
+	if (at != libpq_userinfo_end(rest)) {
+		/*
+		 * libpq ends the user-info at the first '@' before any '/' (its
+		 * conninfo_uri_parse_options), devflow at the last '@' of the
+		 * authority: "u:P@ss@host" would be host "ss@host" to the one and
+		 * host "host" to the other, and the error would print the part
+		 * of the password after its '@'.  One reading or none: refuse,
+		 * and never quote the user-info.
+		 */
+		df_error_set(DF_EUSAGE, "malformed database URL: %s", nat > 1 ? "more than one '@' before the host (a password holding "
+			"'@' must be percent-encoded)" : "an '@' after a '?' before the host (a password "
+			"holding '?' or '@' must be percent-encoded)");
+		df_error_hint("write '@' in the user name or password as %%40 (and / as %%2F, : as "
+			"%%3A, ? as %%3F, # as %%23, %% as %%25): %.*s://USER:PA%%40SS@HOST/DB",
+			(int)strcspn(d->url, ":"), d->url);
+		return DF_EUSAGE;
+	}
 	host = rest;
 	if (at) {
 		colon = memchr(rest, ':', (size_t)(at - rest));
@@ -114,6 +151,8 @@ static int parse_server(df_dsn *d, const char *rest)
 		}
 		host = at + 1;
 	}
+	if (host > auth_end)            /* cannot happen: tells the compiler so */
+		host = auth_end;
 	host_end = auth_end;
 	if (*host == '[') {
 		const char *rb = memchr(host, ']', (size_t)(auth_end - host));
@@ -234,12 +273,21 @@ char *df_dsn_redact(const char *url)
 		return strdup("");
 	p = strstr(url, "://");
 	if (p) {
+		size_t nat = 0;
 		auth = p + 3;
 		auth_end = auth + strcspn(auth, "/?");
 		for (const char *s = auth; s < auth_end; s++)
-			if (*s == '@')
+			if (*s == '@') {
 				at = s;
-		if (at && (colon = memchr(auth, ':', (size_t)(at - auth)))) {
+				nat++;
+			}
+		if (nat > 1 || (auth[strcspn(auth, "/@")] == '@' && !at)) {
+			/* a URL two parsers read two ways: show none of its user-info */
+			const char *end = at ? at : auth + strcspn(auth, "/@");
+			df_buf_put(&b, url, (size_t)(auth - url));
+			df_buf_puts(&b, "***");
+			p = end;
+		} else if (at && (colon = memchr(auth, ':', (size_t)(at - auth)))) {
 			df_buf_put(&b, url, (size_t)(colon + 1 - url));
 			df_buf_puts(&b, "***");
 			p = at;
@@ -264,21 +312,48 @@ char *df_dsn_redact(const char *url)
 	return df_buf_detach(&b);
 }
 
+bool df_host_is_local(const char *h)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!h || !*h || *h == '/' || *h == '@')     /* default socket, socket dir, abstract socket */
+		return true;
+	if (!strcasecmp(h, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, h, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+			(IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+bool df_hosts_are_local(const char *list)
+{
+	char one[256];
+
+	if (!list)
+		return true;
+	for (;;) {
+		size_t n = strcspn(list, ",");
+		if (n >= sizeof(one))
+			return false;
+		memcpy(one, list, n);
+		one[n] = '\0';
+		if (!df_host_is_local(one))
+			return false;
+		if (!list[n])
+			return true;
+		list += n + 1;
+	}
+}
+
 bool df_dsn_is_local(const df_dsn *d)
 {
-	const char *h = d->host;
-
-	if (!strcmp(d->engine, "sqlite") || !h || !*h || *h == '/')
+	if (!strcmp(d->engine, "sqlite"))
 		return true;
-	if (!strcasecmp(h, "localhost") || !strcmp(h, "::1") || !strcmp(h, "0:0:0:0:0:0:0:1"))
-		return true;
-	if (!strncmp(h, "127.", 4)) {
-		for (const char *s = h + 4; *s; s++)
-			if (!isdigit((unsigned char)*s) && *s != '.')
-				return false;
-		return true;
-	}
-	return false;
+	return df_hosts_are_local(d->host);
 }
 
 static void scrub_one(char *text, const char *secret)

@@ -65,29 +65,3 @@ const char *df_suggest(const char *word, const char *const *candidates, size_t n
 	}
 	return best;
 }
-
-size_t df_suggest_nearest(const char *word, const char *const *candidates, size_t n,
-	const char **out, size_t k)
-{
-	size_t dist[16], nout = 0;
-
-	if (k > sizeof(dist) / sizeof(dist[0]))
-		k = sizeof(dist) / sizeof(dist[0]);
-	for (size_t i = 0; i < n && k; i++) {
-		size_t d, j;
-		if (!candidates[i])
-			continue;
-		d = df_edit_distance(word, candidates[i]);
-		if (nout == k && d >= dist[nout - 1])
-			continue;
-		/* insertion into the sorted few: after every equal one (stable) */
-		j = nout < k ? nout++ : nout - 1;
-		for (; j > 0 && dist[j - 1] > d; j--) {
-			dist[j] = dist[j - 1];
-			out[j] = out[j - 1];
-		}
-		dist[j] = d;
-		out[j] = candidates[i];
-	}
-	return nout;
-}

@@ -9,9 +9,4 @@ size_t df_edit_distance(const char *a, const char *b);
 /* The candidate nearest to `word`, when near enough to be a typo; or NULL. */
 const char *df_suggest(const char *word, const char *const *candidates, size_t n);
 
-/* The `k` candidates nearest to `word` (however far), nearest first, ties in
- * their order; returns how many were put in `out`. */
-size_t df_suggest_nearest(const char *word, const char *const *candidates, size_t n,
-	const char **out, size_t k);
-
 #endif

@@ -15,9 +15,17 @@
 #   PostgreSQL  postgres (superuser, trust over TCP and socket)
 #               devflow_pw / secret-pw       LOGIN CREATEDB, scram-sha-256
 #               devflow_noperm / secret-pw   LOGIN only, scram-sha-256
+#               devflow_tls / secret-pw      SUPERUSER, over TCP with TLS only (hostssl)
 #   MariaDB     root (no password)
 #               devflow_pw / secret-pw       ALL PRIVILEGES
 #               devflow_noperm / secret-pw   no privileges
+#               devflow_tls / secret-pw      ALL PRIVILEGES, REQUIRE SSL (TLS or no login)
+#
+# TLS: `start` makes a throwaway CA and a server certificate for 127.0.0.1,
+# localhost and db.remote.test (DIR/tls/ca.crt, exported as
+# DEVFLOW_TEST_TLS_CA).  PostgreSQL runs with ssl = on and MariaDB with
+# ssl_cert/ssl_key/ssl_ca; neither requires TLS except for devflow_tls, so
+# clear-text connections keep working for every other test.
 #
 # DEVFLOW_TEST_MYSQL_ARGS: extra mariadbd options (the benchmarks use it).
 #
@@ -95,6 +103,37 @@ log_tail() {
 	fi
 }
 
+# --- TLS: a CA and one server certificate ---------------------------------
+
+tls_make() {
+	local dir=$1
+	mkdir -p "$dir/tls" || return 1
+	# EC keys: a few milliseconds, where RSA would take a second
+	if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/tls/ca.key" -out "$dir/tls/ca.crt" -days 30 \
+		-subj "/CN=devflow test CA" &&
+	    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/tls/server.key" -out "$dir/tls/server.csr" \
+		-subj "/CN=127.0.0.1" &&
+	    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:db.remote.test\n' >"$dir/tls/ext" &&
+	    openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.crt" \
+		-CAkey "$dir/tls/ca.key" -CAcreateserial -out "$dir/tls/server.crt" -days 30 \
+		-extfile "$dir/tls/ext"; } >"$dir/tls/openssl.log" 2>&1; then
+		log_tail "TLS certificates (openssl)" "$dir/tls/openssl.log"
+		return 1
+	fi
+	chmod 755 "$dir/tls"
+	chmod 644 "$dir/tls/ca.crt" "$dir/tls/server.crt"
+}
+
+# A copy of the server key the server's user owns, 0600 (PostgreSQL insists).
+tls_key_for() {
+	local dir=$1 user=$2 dest=$3
+	cp "$dir/tls/server.key" "$dest" && chmod 600 "$dest" || return 1
+	[ "$(id -u)" = 0 ] && chown "$user": "$dest"
+	return 0
+}
+
 # --- PostgreSQL ------------------------------------------------------------
 
 pg_start() {
@@ -108,10 +147,13 @@ pg_start() {
 		log_tail "PostgreSQL (initdb)" "$dir/pg/initdb.log"
 		return 1
 	fi
+	tls_key_for "$dir" postgres "$dir/pg/server.key" || return 1
 	cat >"$dir/pg/data/pg_hba.conf" <<-'EOF'
 	# devflow test server: the superuser is trusted, everyone else needs a password
 	local all all                trust
 	host  all postgres 127.0.0.1/32 trust
+	hostssl   all devflow_tls 127.0.0.1/32 scram-sha-256
+	hostnossl all devflow_tls 127.0.0.1/32 reject
 	host  all all      127.0.0.1/32 scram-sha-256
 	EOF
 	for try in 1 2 3; do
@@ -131,6 +173,10 @@ pg_start() {
 		wal_level = minimal
 		password_encryption = 'scram-sha-256'
 		log_min_messages = warning
+		ssl = on
+		ssl_cert_file = '$dir/tls/server.crt'
+		ssl_key_file = '$dir/pg/server.key'
+		ssl_ca_file = '$dir/tls/ca.crt'
 		EOF
 		[ "$(id -u)" = 0 ] && chown postgres: "$dir/pg/data/pg_hba.conf" "$dir/pg/data/postgresql.auto.conf"
 		if as_user postgres "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/log" \
@@ -148,6 +194,7 @@ pg_start() {
 		-U postgres -d postgres >>"$dir/pg/setup.log" 2>&1 <<-'EOF'
 	CREATE ROLE devflow_pw LOGIN CREATEDB PASSWORD 'secret-pw';
 	CREATE ROLE devflow_noperm LOGIN PASSWORD 'secret-pw';
+	CREATE ROLE devflow_tls LOGIN CREATEDB SUPERUSER PASSWORD 'secret-pw';
 	EOF
 	then
 		log_tail "PostgreSQL (role setup)" "$dir/pg/setup.log"
@@ -172,6 +219,7 @@ my_start() {
 		die "no mariadbd (install mariadb-server)"
 	t0=$(now_ms)
 	mkdir -p "$dir/my/tmp" || return 1
+	tls_key_for "$dir" mysql "$dir/my/server.key" || return 1
 	[ "$(id -u)" = 0 ] && chown -R mysql: "$dir/my"
 	if [ -z "${FIXED_PORT:-}" ] && ! as_user mysql mariadb-install-db --no-defaults --datadir="$dir/my/data" \
 		--auth-root-authentication-method=normal --skip-test-db \
@@ -200,6 +248,8 @@ my_start() {
 			--innodb-log-buffer-size=4M --innodb-flush-log-at-trx-commit=0 \
 			--innodb-doublewrite=0 --key-buffer-size=1M --max-connections=60 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+			--ssl-cert="$dir/tls/server.crt" --ssl-key="$dir/my/server.key" \
+			--ssl-ca="$dir/tls/ca.crt" \
 			${DEVFLOW_TEST_MYSQL_ARGS:-} </dev/null >/dev/null 2>&1 &
 		pid=$!
 		for i in $(seq 1 300); do
@@ -233,6 +283,12 @@ my_start() {
 	CREATE USER 'devflow_noperm'@'%' IDENTIFIED BY 'secret-pw';
 	CREATE USER 'devflow_noperm'@'127.0.0.1' IDENTIFIED BY 'secret-pw';
 	CREATE USER 'devflow_noperm'@'localhost' IDENTIFIED BY 'secret-pw';
+	CREATE USER 'devflow_tls'@'%' IDENTIFIED BY 'secret-pw' REQUIRE SSL;
+	CREATE USER 'devflow_tls'@'127.0.0.1' IDENTIFIED BY 'secret-pw' REQUIRE SSL;
+	CREATE USER 'devflow_tls'@'localhost' IDENTIFIED BY 'secret-pw' REQUIRE SSL;
+	GRANT ALL PRIVILEGES ON *.* TO 'devflow_tls'@'%';
+	GRANT ALL PRIVILEGES ON *.* TO 'devflow_tls'@'127.0.0.1';
+	GRANT ALL PRIVILEGES ON *.* TO 'devflow_tls'@'localhost';
 	EOF
 	then
 		log_tail "MariaDB (user setup)" "$dir/my/setup.log"
@@ -270,6 +326,7 @@ cmd_start() {
 	chmod 755 "$abs"
 	: >"$abs/$MARKER"
 	PG_PORT= MY_PORT=
+	tls_make "$abs" || exit 1
 	if [ "$only" != mysql ] && ! pg_start "$abs"; then
 		pg_stop "$abs"
 		exit 1
@@ -282,6 +339,7 @@ cmd_start() {
 	{
 		echo "# written by tests/support/servers.sh; stop with: servers.sh stop $abs"
 		echo "export DEVFLOW_TEST_SERVERS_DIR='$abs'"
+		echo "export DEVFLOW_TEST_TLS_CA='$abs/tls/ca.crt'"
 		if [ -n "$PG_PORT" ]; then
 			echo "export DEVFLOW_TEST_PG_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 			echo "export DEVFLOW_TEST_PG_PORT=$PG_PORT"

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
 
@@ -158,51 +157,79 @@ static void test_config__durations(void **state)
 	assert_non_null(strstr(df_error_last()->message, "longer than"));
 }
 
-/* 100,000 environments: each found (the last, the first, one in the middle,
- * a name written twice is one environment); an unknown name's error lists a
- * few names, the nearest first, not 100,000 of them. */
-static void test_config__many_envs(void **state)
+/* require_tls: true/false, anything else a config error at its line. */
+static void test_config__require_tls(void **state)
 {
+	df_config *cfg;
+	df_target *t;
+
+	df_test_write(dir, "devflow.conf",
+		"[env \"staging\"]\nurl = sqlite:./s.db\nrequire_tls = true\n"
+		"[env \"qa\"]\nurl = sqlite:./q.db\nrequire_tls = false\n", (size_t)-1);
+	assert_int_equal(df_config_load(&cfg, dir), 0);
+	assert_int_equal(df_target_resolve(&t, cfg, "staging", NULL), 0);
+	assert_non_null(t->conf);
+	assert_true(t->conf->require_tls);
+	df_target_free(t);
+	assert_int_equal(df_target_resolve(&t, cfg, "qa", NULL), 0);
+	assert_false(t->conf->require_tls);
+	df_target_free(t);
+	df_config_free(cfg);
+	df_test_write(dir, "devflow.conf", "[env \"staging\"]\nrequire_tls = maybe\n", (size_t)-1);
+	assert_int_equal(df_config_load(&cfg, dir), DF_ECONFIG);
+	assert_non_null(strstr(df_error_last()->message, "require_tls"));
+}
+
+/*
+ * 100,000 environments: every one is found (the last section of a name
+ * wins, keys merge), and an unknown name lists a few, nearest first, not
+ * all 100,000.  (Timing is bench/'s business, not an assertion here.)
+ */
+static void test_config__many_environments(void **state)
+{
+	enum { N = 100000 };
 	df_buf conf = DF_BUF_INIT;
 	df_config *cfg;
 	df_target *t = NULL;
-	const df_error *e;
-	const size_t n = 100000;
+	const df_env_conf *e;
 
-	for (size_t i = 0; i < n; i++)
-		df_buf_printf(&conf, "[env \"tenant%zu\"]\nurl = sqlite:./t%zu.db\n", i, i);
-	df_buf_puts(&conf, "[env \"tenant5\"]\npolicy = production\n");
+	for (int i = 0; i < N; i++)
+		df_buf_printf(&conf, "[env \"env%06d\"]\nurl = sqlite:./e%d.db\npolicy = %s\n", i, i,
+			i % 2 ? "staging" : "local");
+	/* a second section for one name adds to the first */
+	df_buf_puts(&conf, "[env \"env000007\"]\nsmoke = smoke.sql\n");
 	assert_false(df_buf_oom(&conf));
 	df_test_write(dir, "devflow.conf", conf.ptr, conf.size);
 	df_buf_release(&conf);
 	assert_int_equal(df_config_load(&cfg, dir), 0);
-	assert_int_equal(cfg->envs_nr, n);
-	assert_non_null(df_config_env(cfg, "tenant0"));
-	assert_non_null(df_config_env(cfg, "tenant99999"));
-	assert_string_equal(df_config_env(cfg, "tenant54321")->url, "sqlite:./t54321.db");
-	assert_int_equal(df_config_env(cfg, "tenant5")->policy, DF_POLICY_PRODUCTION);
-	assert_null(df_config_env(cfg, "tenant100000x"));
-	assert_int_equal(df_target_resolve(&t, cfg, "tenant77777", NULL), 0);
-	assert_string_equal(t->env, "tenant77777");
+	assert_int_equal(cfg->envs_nr, N);
+	assert_non_null(e = df_config_env(cfg, "env099999"));
+	assert_string_equal(e->url, "sqlite:./e99999.db");
+	assert_non_null(e = df_config_env(cfg, "env000007"));
+	assert_string_equal(e->url, "sqlite:./e7.db");
+	assert_string_equal(e->smoke, "smoke.sql");
+	assert_int_equal(e->policy, DF_POLICY_STAGING);
+	assert_null(df_config_env(cfg, "env100000"));
+	assert_null(df_config_env(cfg, ""));
+	for (int i = 0; i < N; i += 997) {
+		char name[32];
+		snprintf(name, sizeof(name), "env%06d", i);
+		assert_non_null(e = df_config_env(cfg, name));
+		assert_string_equal(e->name, name);
+	}
+	assert_int_equal(df_target_resolve(&t, cfg, "env050000", NULL), 0);
+	assert_string_equal(t->dsn->database, "./e50000.db");
 	df_target_free(t);
-	t = NULL;
-	assert_int_equal(df_target_resolve(&t, cfg, "tenantt42", NULL), DF_EUSAGE);
-	e = df_error_last();
-	assert_true(strlen(e->message) < 300);
-	assert_non_null(strstr(e->message, "100000 environments"));
-	assert_non_null(strstr(e->message, "the nearest: tenant42,"));
-	assert_non_null(e->hint);
-	assert_non_null(strstr(e->hint, "--env tenant42"));
+	/* a typo: the message is short and starts with the nearest */
+	assert_int_equal(df_target_resolve(&t, cfg, "env05000x", NULL), DF_EUSAGE);
+	assert_true(strlen(df_error_last()->message) < 400);
+	assert_non_null(strstr(df_error_last()->message, "100000 environments"));
+	assert_non_null(strstr(df_error_last()->message, "nearest: env050000, "));
+	assert_null(strstr(df_error_last()->message, "env099999"));
 	df_config_free(cfg);
-}
-
-/* A few environments are all listed, in the file's order. */
-static void test_config__few_envs_listed(void **state)
-{
-	df_config *cfg;
-	df_target *t = NULL;
-
-	df_test_write(dir, "devflow.conf", "[env \"staging\"]\npolicy = staging\n[env \"production\"]\npolicy = production\n", (size_t)-1);
+	/* a few: all of them, in file order, as before */
+	df_test_write(dir, "devflow.conf", "[env \"staging\"]\nurl = sqlite:./s.db\n"
+		"[env \"production\"]\nurl = sqlite:./p.db\n", (size_t)-1);
 	assert_int_equal(df_config_load(&cfg, dir), 0);
 	assert_int_equal(df_target_resolve(&t, cfg, "stagng", NULL), DF_EUSAGE);
 	assert_non_null(strstr(df_error_last()->message, "names staging, production (and local)"));
@@ -218,8 +245,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config__conf_and_vars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__db_parts_and_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__durations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config__many_envs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config__few_envs_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__require_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__many_environments, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include "devflow/dsn.h"
 #include "devflow/sql.h"
+#include "devflow/strlist.h"
 
 /*
  * The driver interface: one struct of function pointers per engine, looked up
@@ -168,6 +169,19 @@ struct df_driver {
 	 */
 	int (*schema_read)(df_conn *conn, struct df_schema *out,
 		const struct df_schema_opts *opts);
+	/*
+	 * The hosts the client library will reach for `dsn`, read as the
+	 * library reads them (the URL's parameters, its environment variables,
+	 * a service file), with no name lookup: one entry per host, a name or
+	 * address as written, a socket path, or "" for the library's default
+	 * socket.  NULL: the URL's own host.
+	 */
+	int (*hosts)(df_strlist *out, const df_dsn *dsn);
+	/*
+	 * How an open connection reaches its server: *fd its socket (-1:
+	 * unknown) and *tls whether TLS is in use.  NULL: no network (a file).
+	 */
+	int (*transport)(df_conn *conn, int *fd, bool *tls);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -188,6 +202,19 @@ int df_driver_register(const df_driver *driver);
  * methods: no lock -> DF_EINTERNAL, no lock_holder -> *out NULL.
  */
 int df_conn_open(df_conn **out, const df_dsn *dsn);
+/*
+ * Before connecting: whether every host the client library will reach for
+ * `dsn` is this machine, judged from literal names and addresses only
+ * (df_host_is_local).  *where: the first host that is not (malloc'd), or
+ * NULL.  DF_EUSAGE when the library cannot read the URL.
+ */
+int df_dsn_locality(const df_dsn *dsn, bool *local, char **where);
+/*
+ * After connecting: whether the socket's peer is this machine (a Unix
+ * socket, a loopback address), whether TLS is in use, and the peer as
+ * text ("127.0.0.1", "a Unix socket"; malloc'd).  A file: local, no TLS.
+ */
+int df_conn_transport(df_conn *conn, bool *peer_local, bool *tls, char **peer);
 void df_conn_close(df_conn *conn);
 int df_conn_exec(df_conn *conn, const char *sql, size_t len, long *err_offset);
 int df_conn_query(df_conn *conn, df_rows **out, const char *sql,
