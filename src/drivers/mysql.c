@@ -1093,7 +1093,7 @@ static int my_tool_failed(const struct df__tool_run *r, const char *tool, const 
  * the schema-only flag, --no-data without dates and comments.  The dump
  * names no database (no CREATE DATABASE / USE): it restores into any.
  */
-static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+static int my_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	static const char *const tools[] = { "mariadb-dump", "mysqldump", NULL };
@@ -1102,17 +1102,13 @@ static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL, *db = NULL;
 	const char *argv[16];
-	int error, fd = -1, n = 0;
+	int error, n = 0;
 
 	memset(&tc, 0, sizeof(tc));
 	if ((error = my_tool(&tool, tools, "mariadb-client")) < 0 ||
 	    (error = my_dbname(&db, conn, dsn)) < 0 ||
 	    (error = my_tool_conn(&tc, dsn)) < 0)
 		goto out;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-		error = df_error_set(DF_EIO, "cannot create '%s': %s", path, strerror(errno));
-		goto out;
-	}
 	argv[n++] = tool;
 	argv[n++] = tc.arg.ptr;
 	argv[n++] = "--single-transaction";
@@ -1142,15 +1138,7 @@ static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 		error = my_tool_failed(&r, tool_name(tool), path, schema ? "the snapshot" : "the backup");
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 out:
-	if (fd >= 0)
-		close(fd);
 	my_tool_conn_release(&tc);
 	df_buf_release(&r.err);
 	free(tool);
@@ -1183,7 +1171,7 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL, *db = NULL;
 	df_buf dbarg = DF_BUF_INIT;
-	const char *argv[8];
+	const char *argv[10];
 	int error, n = 0;
 
 	memset(&tc, 0, sizeof(tc));
@@ -1201,6 +1189,10 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	argv[n++] = tc.arg.ptr;
 	argv[n++] = "--batch";
 	argv[n++] = "--binary-mode";
+	/* defense in depth (the core refuses a dump that names another
+	 * database before this runs): statements after a USE of another
+	 * database are skipped */
+	argv[n++] = "--one-database";
 	argv[n++] = dbarg.ptr;
 	argv[n] = NULL;
 	r.argv = argv;
