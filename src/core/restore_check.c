@@ -419,6 +419,10 @@ static int mysql_names(df_strlist *found, int fd, const char *path, const char *
 	int error = 0;
 
 	df_sql_scanner_init(&sc, DF_DIALECT_MYSQL);
+	/* mariadb-dump's first line turns the client's sandbox mode on (no
+	 * client commands after it): a command for the client, not SQL; the
+	 * splitter reads it as blanks */
+	static const char sandbox[] = "/*M!999999\\- enable the sandbox mode */";
 	for (;;) {
 		df_stmt st;
 		int r = df_sql_scanner_next(&sc, &st, win.ptr, win.size, eof);
@@ -455,6 +459,9 @@ static int mysql_names(df_strlist *found, int fd, const char *path, const char *
 			}
 			if (n == 0)
 				eof = true;
+			if (at == 0 && (size_t)n >= sizeof(sandbox) - 1 &&
+			    !memcmp(chunk, sandbox, sizeof(sandbox) - 1))
+				memset(chunk, ' ', sizeof(sandbox) - 1);
 			at += (uint64_t)n;
 			if (df_buf_put(&win, chunk, (size_t)n) < 0 || df_buf_oom(&win)) {
 				error = df_error_oom();

@@ -1170,7 +1170,6 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	struct my_tool_conn tc;
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL, *db = NULL;
-	df_buf dbarg = DF_BUF_INIT;
 	const char *argv[10];
 	int error, n = 0;
 
@@ -1180,20 +1179,17 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	    (error = my_dbname(&db, conn, dsn)) < 0 ||
 	    (error = my_tool_conn(&tc, dsn)) < 0)
 		goto out;
-	df_buf_printf(&dbarg, "--database=%s", db);
-	if (df_buf_oom(&dbarg)) {
-		error = df_error_oom();
-		goto out;
-	}
 	argv[n++] = tool;
 	argv[n++] = tc.arg.ptr;
 	argv[n++] = "--batch";
 	argv[n++] = "--binary-mode";
 	/* defense in depth (the core refuses a dump that names another
 	 * database before this runs): statements after a USE of another
-	 * database are skipped */
+	 * database are skipped.  The database goes last, as the argument:
+	 * with --database=, --one-database skips every statement */
 	argv[n++] = "--one-database";
-	argv[n++] = dbarg.ptr;
+	argv[n++] = "--";
+	argv[n++] = db;
 	argv[n] = NULL;
 	r.argv = argv;
 	r.unset_env = (const char *const[]){ "MYSQL_PWD", NULL };
@@ -1207,7 +1203,6 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 out:
 	my_tool_conn_release(&tc);
 	df_buf_release(&r.err);
-	df_buf_release(&dbarg);
 	free(tool);
 	free(db);
 	return error;
