@@ -427,10 +427,20 @@ static int mysql_names(df_strlist *found, int fd, const char *path, const char *
 		df_stmt st;
 		int r = df_sql_scanner_next(&sc, &st, win.ptr, win.size, eof);
 		if (r < 0) {
-			error = df_error_set(DF_ECONFIG, "cannot read the dump '%s': %s", path,
-				df_error_last() && df_error_last()->message ? df_error_last()->message : "");
-			df_error_hint("nothing was restored; a dump written by mariadb-dump or "
-				"`devflow db backup` splits cleanly");
+			char *m = strdup(df_error_last() && df_error_last()->message ?
+				df_error_last()->message : "");
+			if (eof) {
+				/* a quote, comment or body still open at the end */
+				error = df_error_set(DF_EIO, "the dump '%s' ends inside a statement (%s): "
+					"it is cut short", path, m ? m : "");
+				df_error_hint("nothing was restored; restore a whole copy of the backup");
+			} else {
+				error = df_error_set(DF_ECONFIG, "cannot read the dump '%s': %s", path,
+					m ? m : "");
+				df_error_hint("nothing was restored; a dump written by mariadb-dump or "
+					"`devflow db backup` splits cleanly");
+			}
+			free(m);
 			break;
 		}
 		if (r == 1) {
