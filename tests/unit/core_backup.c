@@ -292,6 +292,7 @@ static void test_core_backup__restore_check(void **state)
 	df_restore_check_release(&chk);
 
 	/* whole, no manifest: the header vouches for it */
+	df_backup_info_release(&info);
 	assert_int_equal(unlink("b.sqlite3"), 0);
 	assert_int_equal(df_backup_run(&info, conn, dsn, &o), 0);
 	assert_int_equal(unlink("b.sqlite3.manifest"), 0);
