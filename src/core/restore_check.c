@@ -530,8 +530,12 @@ static int mismatch(const char *path, const char *against, uint64_t size, uint64
 	else
 		df_error_set(DF_EIO, "the backup '%s' does not match %s: its SHA-256 is %.12s..., "
 			"%.12s... was recorded", path, against, sha, want_sha);
-	df_error_hint("nothing was restored; restore a whole copy of the backup (the file recorded "
-		"when it was taken)");
+	if (!strcmp(against, "its manifest"))
+		df_error_hint("nothing was restored; restore a whole copy of the backup (the file recorded "
+			"when it was taken); if you changed the file on purpose, remove '%s.manifest'", path);
+	else
+		df_error_hint("nothing was restored; restore a whole copy of the backup (the file recorded "
+			"when it was taken)");
 	return DF_EIO;
 }
 

@@ -304,6 +304,7 @@ t_lock() {
 	slow_migrate
 	df db backup -o "$PROJECT/locked.bak" --lock-timeout 1 --json; expect_rc 5
 	json_eq 'd["error"]["kind"]' lock_timeout
+	contains "$(json 'd["error"]["message"]')" "migration lock"
 	[ ! -e "$PROJECT/locked.bak" ] || fail "a backup that did not get the lock wrote a file"
 	df db restore "$PROJECT/b.bak" --yes --clean --lock-timeout 1 --json; expect_rc 5
 	json_eq 'd["error"]["kind"]' lock_timeout
