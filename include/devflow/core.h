@@ -544,6 +544,8 @@ typedef struct df_restore_check {
 	df_restore_how how;
 	df_strlist databases;   /* MySQL: what the dump names outside the target */
 	df_strlist tables;      /* user tables the target holds now */
+	uint64_t dev, ino, size;        /* the file checked: df_restore_check_same() */
+	int64_t mtime_ns;
 } df_restore_check;
 
 /*
@@ -557,6 +559,9 @@ typedef struct df_restore_check {
  */
 int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table, const char *path);
 void df_restore_check_release(df_restore_check *c);
+/* Whether `path` is still the file df_restore_check_run() read (same
+ * inode, size and mtime); DF_EIO (message set) when it changed since. */
+int df_restore_check_same(const df_restore_check *c, const char *path);
 
 /* The name of a backup's manifest: `<backup>.manifest`. */
 void df_backup_manifest_path(df_buf *out, const char *backup);

@@ -118,6 +118,9 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 	if (df_conn_table_columns(s.conn, &cols, s.cfg->table) == 0 && cols->nrows)
 		had_ledger = true;
 	df_rows_free(cols);
+	/* the file restored is the file checked */
+	if ((error = df_restore_check_same(&check, ops[0])) < 0)
+		goto fail;
 	if ((error = df_conn_restore(s.conn, s.target->dsn, ops[0],
 		(clean ? DF_RESTORE_CLEAN : 0) | (no_owner ? DF_RESTORE_NO_OWNER : 0))) < 0) {
 		const df_error *e = df_error_last();

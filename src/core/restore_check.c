@@ -555,6 +555,10 @@ int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table
 		goto out;
 	}
 	size = (uint64_t)st.st_size;
+	out->dev = (uint64_t)st.st_dev;
+	out->ino = (uint64_t)st.st_ino;
+	out->size = size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 
 	/* 1. the manifest beside it; 2. the receipt of the audit log */
 	if ((r = manifest_read(&m_engine, &want_sha, &want_size, path)) < 0) {
@@ -649,4 +653,17 @@ out:
 	free(m_engine);
 	free(want_sha);
 	return error;
+}
+
+int df_restore_check_same(const df_restore_check *c, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (uint64_t)st.st_dev == c->dev && (uint64_t)st.st_ino == c->ino &&
+	    (uint64_t)st.st_size == c->size &&
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == c->mtime_ns)
+		return 0;
+	df_error_set(DF_EIO, "the backup '%s' changed after it was checked; not restoring it", path);
+	df_error_hint("nothing was restored; run the restore again");
+	return DF_EIO;
 }

@@ -298,6 +298,12 @@ static void test_core_backup__restore_check(void **state)
 	assert_int_equal(unlink("b.sqlite3.manifest"), 0);
 	assert_int_equal(df_restore_check_run(&chk, conn, "_migrations", "b.sqlite3"), 0);
 	assert_int_equal(chk.how, DF_RESTORE_BY_END_MARKER);
+	assert_int_equal(df_restore_check_same(&chk, "b.sqlite3"), 0);
+	/* changed after the check: the restore does not run it */
+	assert_true((fd = open("b.sqlite3", O_WRONLY | O_APPEND)) >= 0);
+	assert_int_equal(write(fd, "more", 4), 4);
+	close(fd);
+	assert_int_equal(df_restore_check_same(&chk, "b.sqlite3"), DF_EIO);
 	df_restore_check_release(&chk);
 	df_backup_info_release(&info);
 }
