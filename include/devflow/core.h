@@ -531,13 +531,17 @@ typedef struct df_backup_opts {
 				 * as for -o); else missing folders are made */
 	const char *env;
 	bool verify;
+	bool force;             /* path may replace an existing file (-o --force) */
 	void (*progress)(void *data, uint64_t bytes);
 	void *progress_data;
 } df_backup_opts;
 
 /*
- * Back up the target: written to a temporary name with mode 0600, fsynced,
- * then renamed, so a failed backup never leaves a file under the final name.
+ * Back up the target: written through one descriptor to a temporary name
+ * (O_EXCL, mode 0600), fsynced, then renamed, so a failed backup never
+ * leaves a file under the final name; `<path>.manifest` beside it says
+ * what it holds (df_backup_manifest_path).  An existing opts->path is
+ * replaced only with opts->force (DF_EUSAGE otherwise).
  * With verify, the copy is restored into a throwaway database and its tables
  * and row counts compared with the source's.
  */
@@ -554,6 +558,41 @@ char *df_backup_receipt(const df_backup_info *b);
  */
 int df_backup_file_ok(const char *path, uint64_t size);
 int df_backup_receipt_file_ok(const char *receipt);
+/* ---- before a restore ---------------------------------------------------- */
+
+typedef enum df_restore_how {
+	DF_RESTORE_UNCHECKED = 0,       /* nothing says the file is whole: a person decides */
+	DF_RESTORE_BY_MANIFEST,         /* size and SHA-256 match <backup>.manifest */
+	DF_RESTORE_BY_RECEIPT,          /* ... the audit log's receipt for that path */
+	DF_RESTORE_BY_END_MARKER,       /* the dump's own end (mariadb-dump's "-- Dump
+					 * completed", SQLite's header, a pg_dump archive) */
+} df_restore_how;
+
+typedef struct df_restore_check {
+	df_restore_how how;
+	df_strlist databases;   /* MySQL: what the dump names outside the target */
+	df_strlist tables;      /* user tables the target holds now */
+	uint64_t dev, ino, size;        /* the file checked: df_restore_check_same() */
+	int64_t mtime_ns;
+} df_restore_check;
+
+/*
+ * Check the backup `path` before restoring it into `conn`, reading only:
+ * that it is whole (its manifest, else the receipt in `table`'s audit log,
+ * else the dump's own end marker: out->how; a file that fails the check is
+ * DF_EIO, nothing restored), that a MySQL dump writes only into the target
+ * (DF_EGATE naming what it found: USE, CREATE DATABASE, names qualified
+ * with another database), and which user tables the target holds.
+ * Release out with df_restore_check_release() whatever the result.
+ */
+int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table, const char *path);
+void df_restore_check_release(df_restore_check *c);
+/* Whether `path` is still the file df_restore_check_run() read (same
+ * inode, size and mtime); DF_EIO (message set) when it changed since. */
+int df_restore_check_same(const df_restore_check *c, const char *path);
+
+/* The name of a backup's manifest: `<backup>.manifest`. */
+void df_backup_manifest_path(df_buf *out, const char *backup);
 /* SHA-256 of a file, as hex. */
 int df_file_sha256(char out[65], uint64_t *size, const char *path);
 

@@ -52,8 +52,14 @@ int df_session_audit(df_session *s, const char *op, const char *result,
  */
 void df_session_audit_failure(df_session *s, const char *op, const char *result,
 	const char *summary);
-/* Take a backup now and record it (ok or failed) in the audit log. */
-int df_session_backup(df_session *s, const char *path, bool verify,
+/* Take a backup now and record it (ok or failed) in the audit log.  The
+ * run's own connection, and its lock when it holds one: a migrate's
+ * backup never waits for a second lock of its own. */
+enum df_backup_flags {
+	DF_BACKUP_VERIFY = (1 << 0),    /* restore into a throwaway database and compare */
+	DF_BACKUP_FORCE = (1 << 1),     /* `path` may replace an existing file */
+};
+int df_session_backup(df_session *s, const char *path, unsigned int flags,
 	df_backup_info *info, void (*progress)(void *data, uint64_t bytes), void *data);
 
 /*

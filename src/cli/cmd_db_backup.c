@@ -32,7 +32,7 @@ static void progress(void *data, uint64_t bytes)
 }
 
 /* Take a backup now and record it, with progress on a terminal. */
-int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify,
+int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, unsigned int flags,
 	df_backup_info *info)
 {
 	struct progress_state ps = { .ctx = ctx };
@@ -40,7 +40,7 @@ int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify
 
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
 	ps.last = ps.start;
-	error = df_session_backup(s, path, verify, info, progress, &ps);
+	error = df_session_backup(s, path, flags, info, progress, &ps);
 	if (ctx->tty_err && !ctx->quiet && !ctx->json)
 		fprintf(stderr, "\r\033[K");
 	return error;
@@ -49,11 +49,12 @@ int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, bool verify
 int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *path = NULL;
-	bool verify = false;
+	bool verify = false, force = false;
 	struct cli_opt opts[] = {
 		{ "-o", 1, &path, NULL },
 		{ "--output", 1, &path, NULL },
 		{ "--verify", 0, NULL, &verify },
+		{ "--force", 0, NULL, &force },
 		{ NULL, 0, NULL, NULL },
 	};
 	df_session s;
@@ -66,9 +67,14 @@ int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "unexpected argument '%s'", ops[0]);
+	if (force && !path)
+		return cli_usage_error(ctx, "--force replaces the file named by -o PATH; give -o PATH");
 	path = cli_path(ctx, path);
-	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_EXISTING, false)) < 0 ||
-	    (error = cli_backup(ctx, &s, path, verify, &info)) < 0) {
+	/* the migration lock: a backup taken while a migrate runs would hold a
+	 * history that disagrees with its schema (DDL is not in the snapshot) */
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_EXISTING | CLI_S_LOCK, false)) < 0 ||
+	    (error = cli_backup(ctx, &s, path, (verify ? DF_BACKUP_VERIFY : 0) |
+		(force ? DF_BACKUP_FORCE : 0), &info)) < 0) {
 		if (info.path) {
 			/* --verify failed: the file is kept and said to be unverified */
 			json_object_set_new(ctx->result, "path", json_string(info.path));

@@ -85,14 +85,17 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "down", cmd_db_rollback, "db down [--dry-run] [--yes] [--confirm ENV]",
 	  "alias of `db rollback --steps 1`", ROLLBACK_HELP, "rollback" },
 	{ "new", cmd_db_create, "db new NAME", "alias of `db create`", "", "create" },
-	{ "backup", cmd_db_backup, "db backup [-o|--output PATH] [--verify]", "backup of the target database",
-	  "  -o, --output PATH    where to write it (default .devflow/backups/)\n"
-	  "  --verify             restore into a throwaway database and compare tables and row counts\n", NULL },
+	{ "backup", cmd_db_backup, "db backup [-o|--output PATH [--force]] [--verify]", "backup of the target database",
+	  "  -o, --output PATH    where to write it (default .devflow/backups/); PATH.manifest beside it\n"
+	  "  --force              replace an existing -o PATH (never the database being backed up)\n"
+	  "  --verify             restore into a throwaway database and compare tables and row counts\n"
+	  "                       (a backup that fails it never takes -o PATH: it goes to PATH.unverified)\n", NULL },
 	{ "restore", cmd_db_restore, "db restore PATH [--clean] [--no-owner] [--yes] [--confirm ENV]",
 	  "restore a backup into the target (never production without --confirm production)",
 	  "  --clean              drop the backup's objects in the target first\n"
 	  "  --no-owner           skip owners and grants (restoring as another user)\n"
-	  "  --yes                confirm (staging)\n"
+	  "  --yes                confirm (staging; locally: restoring over data, or a file\n"
+	  "                       that cannot be checked)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
 	{ "seed", cmd_db_seed, "db seed [--yes] [--confirm ENV]",
 	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",

@@ -275,8 +275,149 @@ static int unique_path(df_buf *path)
 	return df_buf_oom(path) ? df_error_oom() : 0;
 }
 
+/*
+ * Move `from` to `to`.  Without `replace`, an existing `to` is never
+ * replaced (renameat2 RENAME_NOREPLACE; link + unlink where the file
+ * system has no such rename): EEXIST then.  Returns 0 or -1 with errno.
+ */
+static int move_file(const char *from, const char *to, bool replace)
+{
+	if (replace)
+		return rename(from, to);
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(from, to) < 0)
+		return -1;
+	unlink(from);
+	return 0;
+}
+
+/* SHA-256 and size of what `fd` holds, read from offset 0. */
+static int fd_sha256(char out[65], uint64_t *size, int fd, const char *name)
+{
+	unsigned char buf[1 << 16];
+	uint64_t total = 0;
+	df_sha256 ctx;
+	ssize_t n;
+
+	df_sha256_init(&ctx);
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)total)) > 0) {
+		df_sha256_update(&ctx, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	if (n < 0)
+		return df_error_set(DF_EIO, "cannot read '%s': %s", name, strerror(errno));
+	df_sha256_hex(&ctx, out);
+	*size = total;
+	return 0;
+}
+
+void df_backup_manifest_path(df_buf *out, const char *backup)
+{
+	df_buf_printf(out, "%s.manifest", backup);
+}
+
+/*
+ * Write `<backup>.manifest` (JSON, one field a line): what the backup is
+ * and holds, so a restore can check the file before anything runs, also
+ * in another database than the one whose audit log has the receipt.
+ * Written to a temporary name (O_EXCL) and renamed.
+ */
+static int write_manifest(const char *backup, const df_identity *id, const char *sha,
+	uint64_t size, bool verified)
+{
+	df_buf m = DF_BUF_INIT, path = DF_BUF_INIT, tmp = DF_BUF_INIT;
+	const char *base = strrchr(backup, '/');
+	char created[32];
+	time_t now = time(NULL);
+	int fd = -1, error = 0;
+
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	df_buf_puts(&m, "{\n  \"manifest\": 1,\n  \"file\": ");
+	df_buf_json_str(&m, base ? base + 1 : backup);
+	df_buf_puts(&m, ",\n  \"engine\": ");
+	df_buf_json_str(&m, id->engine);
+	df_buf_puts(&m, ",\n  \"database\": ");
+	df_buf_json_str(&m, id->database);
+	df_buf_printf(&m, ",\n  \"size\": %llu,\n  \"sha256\": \"%s\",\n  \"created\": \"%s\",\n"
+		"  \"verified\": %s\n}\n", (unsigned long long)size, sha, created,
+		verified ? "true" : "false");
+	df_backup_manifest_path(&path, backup);
+	df_buf_printf(&tmp, "%s.tmp-%ld", path.ptr, (long)getpid());
+	if (df_buf_oom(&m) || df_buf_oom(&path) || df_buf_oom(&tmp)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+	    df_write_all(fd, m.ptr, m.size) < 0 || fsync(fd) < 0) {
+		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.ptr, path.ptr) < 0)
+		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (error < 0)
+		unlink(tmp.ptr);
+	df_buf_release(&m);
+	df_buf_release(&path);
+	df_buf_release(&tmp);
+	return error;
+}
+
+static void remove_manifest(const char *backup)
+{
+	df_buf path = DF_BUF_INIT;
+
+	df_backup_manifest_path(&path, backup);
+	if (!df_buf_oom(&path))
+		unlink(path.ptr);
+	df_buf_release(&path);
+}
+
+/*
+ * Whether -o PATH may be written.  An existing PATH (an earlier backup, a
+ * migration file, the live database) is replaced only with `force`; the
+ * file of the database being backed up, never.
+ */
+static int check_output(const char *path, const df_identity *id, bool force)
+{
+	struct stat st, live;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : df_error_set(DF_EIO, "cannot write the backup to '%s': %s",
+			path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		df_error_set(DF_EUSAGE, "-o wants a file name, but '%s' is a folder", path);
+		df_error_hint("name a file in it: -o %s/BACKUP", path);
+		return DF_EUSAGE;
+	}
+	if (!strcmp(id->engine, "sqlite") && stat(id->database, &live) == 0 &&
+	    stat(path, &st) == 0 && st.st_dev == live.st_dev && st.st_ino == live.st_ino) {
+		df_error_set(DF_EUSAGE, "'%s' is the database being backed up; not writing the backup over it",
+			path);
+		df_error_hint("pick another -o PATH");
+		return DF_EUSAGE;
+	}
+	if (!force) {
+		df_error_set(DF_EUSAGE, "'%s' exists; a backup does not replace a file without --force", path);
+		df_error_hint("pick another -o PATH, or add --force to replace '%s'", path);
+		return DF_EUSAGE;
+	}
+	return 0;
+}
+
 static void keep_unverified(df_backup_info *out, df_buf *path, df_buf *tmp, const char *sha,
-	uint64_t size, char **mismatch);
+	uint64_t size, char **mismatch, bool named, const df_identity *id);
 
 int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	const df_backup_opts *opts)
@@ -286,10 +427,10 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	char stamp[32], sha[65];
 	uint64_t size = 0;
 	time_t now = time(NULL);
-	bool verified = false;
+	bool verified = false, manifest = false;
 	char *mismatch = NULL;
 	mode_t old;
-	int error, fd;
+	int error, fd = -1;
 
 	memset(out, 0, sizeof(*out));
 	if ((error = df_conn_identity(conn, &id)) < 0)
@@ -334,22 +475,28 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 		error = df_error_set(DF_EIO, "cannot create the folder of '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}
+	if (opts->path && (error = check_output(path.ptr, &id, opts->force)) < 0)
+		goto out;
 	df_buf_printf(&tmp, "%s.tmp-%ld", path.ptr, (long)getpid());
-	/* 0600 from the start: a backup holds every row of the database */
+	if (df_buf_oom(&path) || df_buf_oom(&tmp)) {
+		error = df_error_oom();
+		goto out;
+	}
+	/* 0600 from the start: a backup holds every row of the database.  The
+	 * descriptor goes to the driver: the name is never opened again for
+	 * writing, so nothing swapped in under it is written through */
 	old = umask(077);
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
+	fd = open(tmp.ptr, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		umask(old);
 		error = df_error_set(DF_EIO, "cannot create '%s': %s", tmp.ptr, strerror(errno));
 		goto out;
 	}
-	error = df_conn_backup(conn, dsn, tmp.ptr, opts->progress, opts->progress_data);
+	error = df_conn_backup(conn, dsn, fd, tmp.ptr, opts->progress, opts->progress_data);
 	umask(old);
 	if (error < 0)
 		goto fail;
-	if (chmod(tmp.ptr, 0600) < 0 || fsync_path(tmp.ptr, O_RDONLY) < 0) {
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
 		error = df_error_set(DF_EIO, "cannot write '%s': %s", tmp.ptr, strerror(errno));
 		if (errno == ENOSPC || errno == EDQUOT)
 			df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
@@ -359,13 +506,19 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	{
 		const char *d = df_conn_backup_digest(conn);
 		struct stat bst;
-		if (d && strlen(d) == 64 && stat(tmp.ptr, &bst) == 0) {
+		if (d && strlen(d) == 64 && fstat(fd, &bst) == 0) {
 			memcpy(sha, d, 65);
 			size = (uint64_t)bst.st_size;
-		} else if ((error = df_file_sha256(sha, &size, tmp.ptr)) < 0) {
+		} else if ((error = fd_sha256(sha, &size, fd, tmp.ptr)) < 0) {
 			goto fail;
 		}
 	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error = df_error_set(DF_EIO, "cannot write '%s': %s", tmp.ptr, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
 	/* verify before the rename; a backup that fails it is kept, unverified */
 	if (opts->verify) {
 		df_backup_info v = { 0 };
@@ -382,12 +535,23 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 			df_error_hint("the database may have changed during the backup; run it again");
 		}
 		if (error < 0) {
-			keep_unverified(out, &path, &tmp, sha, size, &mismatch);
+			keep_unverified(out, &path, &tmp, sha, size, &mismatch, opts->path != NULL, &id);
 			goto out;
 		}
 	}
-	if (rename(tmp.ptr, path.ptr) < 0) {
-		error = df_error_set(DF_EIO, "cannot rename the backup into '%s': %s", path.ptr, strerror(errno));
+	/* the manifest first: a backup under its final name always has one */
+	if ((error = write_manifest(path.ptr, &id, sha, size, verified)) < 0)
+		goto fail;
+	manifest = true;
+	if (move_file(tmp.ptr, path.ptr, opts->path && opts->force) < 0) {
+		if (errno == EEXIST) {
+			error = df_error_set(DF_EUSAGE, "'%s' appeared while the backup ran; not replacing it",
+				path.ptr);
+			df_error_hint("pick another -o PATH, or add --force to replace it");
+		} else {
+			error = df_error_set(DF_EIO, "cannot rename the backup into '%s': %s", path.ptr,
+				strerror(errno));
+		}
 		goto fail;
 	}
 	{
@@ -404,7 +568,12 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	out->verified = verified;
 	goto out;
 fail:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
 	unlink(tmp.ptr);
+	if (manifest)
+		remove_manifest(path.ptr);
 	out->mismatch = mismatch;
 	mismatch = NULL;
 out:
@@ -416,16 +585,27 @@ out:
 
 /*
  * --verify failed: the backup is still what pg_dump / mariadb-dump wrote, so
- * it keeps its name (never counted as a verified one, nor recorded as the
- * backup a gate wants); the error stays, and says where the file is.
+ * it is kept (never counted as a verified one, nor recorded as the backup a
+ * gate wants); the error stays, and says where the file is.  A default name
+ * is new, so the file keeps it; -o PATH never gets an unverified backup
+ * (it may hold an earlier good one): the file goes to PATH.unverified.
  */
 static void keep_unverified(df_backup_info *out, df_buf *path, df_buf *tmp, const char *sha,
-	uint64_t size, char **mismatch)
+	uint64_t size, char **mismatch, bool named, const df_identity *id)
 {
 	const df_error *e = df_error_last();
 	char *hint = e && e->hint ? strdup(e->hint) : NULL;
 
-	if (rename(tmp->ptr, path->ptr) < 0) {
+	if (named) {
+		df_buf_puts(path, ".unverified");
+		if (df_buf_oom(path) || unique_path(path) < 0) {
+			unlink(tmp->ptr);
+			free(hint);
+			return;
+		}
+	}
+	if (write_manifest(path->ptr, id, sha, size, false) < 0 || move_file(tmp->ptr, path->ptr, false) < 0) {
+		remove_manifest(path->ptr);
 		unlink(tmp->ptr);
 		free(hint);
 		return;
@@ -437,8 +617,9 @@ static void keep_unverified(df_backup_info *out, df_buf *path, df_buf *tmp, cons
 	out->mismatch = *mismatch;
 	*mismatch = NULL;
 	df_error_prefix("backup not verified");
-	df_error_hint("%s%sthe backup is kept, unverified, at %s (it does not count as a verified "
-		"backup)", hint ? hint : "", hint ? "; " : "", out->path ? out->path : "");
+	df_error_hint("%s%sthe backup is kept, unverified, at %s%s (it does not count as a verified "
+		"backup)", hint ? hint : "", hint ? "; " : "", out->path ? out->path : "",
+		named ? ", not under the -o name" : "");
 	free(hint);
 }
 

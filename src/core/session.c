@@ -79,10 +79,11 @@ void df_session_audit_failure(df_session *s, const char *op, const char *result,
 		df_error_restore(saved);
 }
 
-int df_session_backup(df_session *s, const char *path, bool verify,
+int df_session_backup(df_session *s, const char *path, unsigned int flags,
 	df_backup_info *info, void (*progress)(void *data, uint64_t bytes), void *data)
 {
-	df_backup_opts o = { .path = path, .env = s->target->env, .verify = verify,
+	df_backup_opts o = { .path = path, .env = s->target->env,
+		.verify = (flags & DF_BACKUP_VERIFY) != 0, .force = (flags & DF_BACKUP_FORCE) != 0,
 		.progress = progress, .progress_data = data,
 		.folder_must_exist = path != NULL };     /* a typo in -o must not make folders */
 	df_buf summary = DF_BUF_INIT;

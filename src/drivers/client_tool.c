@@ -490,14 +490,24 @@ int df__tool_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigne
 }
 
 int df__tool_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path,
-	int (*backup)(df_conn *, const df_dsn *, const char *, void (*)(void *, uint64_t), void *))
+	int (*backup)(df_conn *, const df_dsn *, int, const char *, void (*)(void *, uint64_t), void *))
 {
 	df_dsn flagged;
 	df_buf q = DF_BUF_INIT;
-	int error;
+	int error, fd;
 
 	df__dsn_with_flag(&flagged, &q, dsn, DF__TOOL_FLAG_SCHEMA_ONLY);
-	error = df_buf_oom(&q) ? df_error_oom() : backup(conn, &flagged, path, NULL, NULL);
+	if (df_buf_oom(&q)) {
+		df_buf_release(&q);
+		return df_error_oom();
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		df_buf_release(&q);
+		return df_error_set(DF_EIO, "cannot create '%s': %s", path, strerror(errno));
+	}
+	error = backup(conn, &flagged, fd, path, NULL, NULL);
+	if (close(fd) < 0 && !error)
+		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
 	df_buf_release(&q);
 	return error;
 }

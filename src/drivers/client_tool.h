@@ -39,9 +39,12 @@ void df__dsn_with_restore_flags(df_dsn *out, df_buf *q, const df_dsn *dsn, unsig
 /* The drivers' restore entry point: `flags` become markers for `restore`. */
 int df__tool_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags,
 	int (*restore)(df_conn *, const df_dsn *, const char *));
-/* The drivers' schema_dump entry point: `backup` with the schema-only marker. */
+/*
+ * The drivers' schema_dump entry point: `backup` with the schema-only
+ * marker, into `path` (opened here, once, and handed to `backup`).
+ */
 int df__tool_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path,
-	int (*backup)(df_conn *, const df_dsn *, const char *, void (*)(void *, uint64_t), void *));
+	int (*backup)(df_conn *, const df_dsn *, int, const char *, void (*)(void *, uint64_t), void *));
 
 /* The flag is in dsn->query. */
 bool df__tool_flag(const df_dsn *dsn, const char *flag);

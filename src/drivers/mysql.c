@@ -1181,7 +1181,7 @@ static int my_tool_failed(const struct df__tool_run *r, const char *tool, const 
  * the schema-only flag, --no-data without dates and comments.  The dump
  * names no database (no CREATE DATABASE / USE): it restores into any.
  */
-static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+static int my_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	static const char *const tools[] = { "mariadb-dump", "mysqldump", NULL };
@@ -1190,17 +1190,13 @@ static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL, *db = NULL;
 	const char *argv[16];
-	int error, fd = -1, n = 0;
+	int error, n = 0;
 
 	memset(&tc, 0, sizeof(tc));
 	if ((error = my_tool(&tool, tools, "mariadb-client")) < 0 ||
 	    (error = my_dbname(&db, conn, dsn)) < 0 ||
 	    (error = my_tool_conn(&tc, dsn)) < 0)
 		goto out;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-		error = df_error_set(DF_EIO, "cannot create '%s': %s", path, strerror(errno));
-		goto out;
-	}
 	argv[n++] = tool;
 	argv[n++] = tc.arg.ptr;
 	argv[n++] = "--single-transaction";
@@ -1230,15 +1226,7 @@ static int my_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 		error = my_tool_failed(&r, tool_name(tool), path, schema ? "the snapshot" : "the backup");
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 out:
-	if (fd >= 0)
-		close(fd);
 	my_tool_conn_release(&tc);
 	df_buf_release(&r.err);
 	free(tool);
@@ -1270,8 +1258,7 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	struct my_tool_conn tc;
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL, *db = NULL;
-	df_buf dbarg = DF_BUF_INIT;
-	const char *argv[8];
+	const char *argv[10];
 	int error, n = 0;
 
 	memset(&tc, 0, sizeof(tc));
@@ -1280,16 +1267,17 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 	    (error = my_dbname(&db, conn, dsn)) < 0 ||
 	    (error = my_tool_conn(&tc, dsn)) < 0)
 		goto out;
-	df_buf_printf(&dbarg, "--database=%s", db);
-	if (df_buf_oom(&dbarg)) {
-		error = df_error_oom();
-		goto out;
-	}
 	argv[n++] = tool;
 	argv[n++] = tc.arg.ptr;
 	argv[n++] = "--batch";
 	argv[n++] = "--binary-mode";
-	argv[n++] = dbarg.ptr;
+	/* defense in depth (the core refuses a dump that names another
+	 * database before this runs): statements after a USE of another
+	 * database are skipped.  The database goes last, as the argument:
+	 * with --database=, --one-database skips every statement */
+	argv[n++] = "--one-database";
+	argv[n++] = "--";
+	argv[n++] = db;
 	argv[n] = NULL;
 	r.argv = argv;
 	r.unset_env = (const char *const[]){ "MYSQL_PWD", NULL };
@@ -1303,7 +1291,6 @@ static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
 out:
 	my_tool_conn_release(&tc);
 	df_buf_release(&r.err);
-	df_buf_release(&dbarg);
 	free(tool);
 	free(db);
 	return error;

@@ -1217,7 +1217,7 @@ static void pg_drop_restrict(df_buf *text)
  * schema-only flag, pg_dump --schema-only as SQL text), streamed from the
  * tool's stdout with progress.
  */
-static int pg_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+static int pg_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	bool schema = df__tool_flag(dsn, DF__TOOL_FLAG_SCHEMA_ONLY);
@@ -1226,16 +1226,12 @@ static int pg_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	struct df__tool_run r = { .out_fd = -1 };
 	char *tool = NULL;
 	const char *argv[8];
-	int error, fd = -1, n = 0;
+	int error, n = 0;
 
 	memset(&tc, 0, sizeof(tc));
 	if ((error = pg_tool(&tool, conn, dsn, "pg_dump")) < 0 ||
 	    (error = pg_tool_conn(&tc, dsn)) < 0)
 		goto out;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-		error = df_error_set(DF_EIO, "cannot create '%s': %s", path, strerror(errno));
-		goto out;
-	}
 	argv[n++] = tool;
 	argv[n++] = tc.conninfo.ptr;
 	argv[n++] = "--no-password";
@@ -1275,15 +1271,7 @@ static int pg_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 			goto out;
 		}
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error = df_error_set(DF_EIO, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 out:
-	if (fd >= 0)
-		close(fd);
 	pg_tool_conn_release(&tc);
 	df_buf_release(&r.err);
 	df_buf_release(&text);

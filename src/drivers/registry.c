@@ -238,12 +238,12 @@ int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table)
 	return error;
 }
 
-int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+int df_conn_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	if (!conn->driver->backup)
 		return df_error_set(DF_EINTERNAL, "the %s driver cannot take backups yet", conn->driver->name);
-	return conn->driver->backup(conn, dsn, path, progress, data);
+	return conn->driver->backup(conn, dsn, fd, path, progress, data);
 }
 
 int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)

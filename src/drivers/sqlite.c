@@ -24,6 +24,7 @@
 #include "devflow/dsn.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
+#include "util/fs.h"
 #include "util/sha256.h"
 #include "schema/schema_int.h"
 #include "util/banned.h"
@@ -609,7 +610,7 @@ static void *hash_file(void *arg)
  * (copy_file_range) while a second thread hashes it.  Returns 1 when done,
  * 0 when the fast path does not apply (WAL mode, :memory:), <0 on error.
  */
-static int lite_backup_fast(struct lite_conn *c, const char *path,
+static int lite_backup_fast(struct lite_conn *c, int dst, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	struct hash_job job = { .fd = -1 };
@@ -618,7 +619,7 @@ static int lite_backup_fast(struct lite_conn *c, const char *path,
 	bool wal = true, thread = false, in_tx = false;
 	uint64_t off = 0;
 	struct stat sb;
-	int src = -1, dst = -1, rc, error = 0;
+	int src = -1, rc, error = 0;
 
 	if (!strcmp(c->path, ":memory:") || strchr(c->path, '?'))
 		return 0;
@@ -632,9 +633,9 @@ static int lite_backup_fast(struct lite_conn *c, const char *path,
 	if ((rc = sqlite3_exec(c->db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)) != SQLITE_OK)
 		return lite_error(c, rc, "cannot start the backup");
 	in_tx = true;
+	/* dst: the empty file the core made (no O_TRUNC: ext4 flushes on close after a truncate) */
 	if ((src = open(c->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(src, &sb) < 0 ||
-	    (job.fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (dst = open(path, O_WRONLY | O_CLOEXEC)) < 0) {    /* empty: the core made it; no O_TRUNC (ext4 flushes on close after a truncate) */
+	    (job.fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		error = df_error_set(DF_EIO, "cannot copy '%s' to '%s': %s", c->path, path, strerror(errno));
 		goto out;
 	}
@@ -677,8 +678,6 @@ out:
 		close(src);
 	if (job.fd >= 0)
 		close(job.fd);
-	if (dst >= 0 && close(dst) < 0 && !error)
-		error = df_error_set(DF_EIO, "cannot write backup '%s': %s", path, strerror(errno));
 	return error ? error : 1;
 }
 
@@ -689,33 +688,80 @@ static const char *lite_backup_digest(df_conn *conn)
 	return c->digest[0] ? c->digest : NULL;
 }
 
+/* Copy all of `src` into `dst` from its offset 0. */
+static int copy_fd(int dst, int src, const char *path,
+	void (*progress)(void *data, uint64_t bytes), void *data)
+{
+	uint64_t off = 0;
+
+	for (;;) {
+		ssize_t n = copy_file_range(src, NULL, dst, NULL, 64u << 20, 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+			char buf[1 << 16];
+			n = read(src, buf, sizeof(buf));
+			if (n > 0 && df_write_all(dst, buf, (size_t)n) < 0)
+				n = -1;
+		}
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			int e = errno;
+			df_error_set(DF_EIO, "cannot write backup '%s': %s", path, strerror(e));
+			if (e == ENOSPC || e == EDQUOT)
+				df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
+			return DF_EIO;
+		}
+		off += (uint64_t)n;
+		if (progress)
+			progress(data, off);
+	}
+}
+
 /*
  * A backup: the fast path above where it applies, else the online backup
  * API (sqlite3_backup_*), which copies pages in steps while the database
- * stays in use (WAL mode, :memory:).
+ * stays in use (WAL mode, :memory:).  That API wants a file name, so it
+ * writes into a folder of its own (mkdtemp, 0700, beside the backup: no
+ * other user can put anything there), and the result is copied into `fd`.
  */
-static int lite_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+static int lite_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
 	struct lite_conn *c = (struct lite_conn *)conn;
+	df_buf priv = DF_BUF_INIT, file = DF_BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	bool made = false;
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
-	int rc;
+	int rc, error = 0, src = -1;
 
 	c->digest[0] = '\0';
-	if ((rc = lite_backup_fast(c, path, progress, data)) != 0)
+	if ((rc = lite_backup_fast(c, fd, path, progress, data)) != 0)
 		return rc < 0 ? rc : 0;
-	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (slash)
+		df_buf_printf(&priv, "%.*s/", (int)(slash - path), path);
+	df_buf_puts(&priv, ".devflow-backup-XXXXXX");
+	if (df_buf_oom(&priv))
+		return df_error_oom();
+	if (!mkdtemp(priv.ptr)) {
+		error = df_error_set(DF_EIO, "cannot create a private folder '%s': %s", priv.ptr, strerror(errno));
+		goto out;
+	}
+	made = true;
+	df_buf_printf(&file, "%s/db", priv.ptr);
+	if (df_buf_oom(&file)) {
+		error = df_error_oom();
+		goto out;
+	}
+	rc = sqlite3_open_v2(file.ptr, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
-		df_error_set(DF_EIO, "cannot create backup file '%s': %s", path,
+		error = df_error_set(DF_EIO, "cannot create backup file '%s': %s", file.ptr,
 			dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
-		sqlite3_close(dst);
-		return DF_EIO;
+		goto out;
 	}
 	if (!(b = sqlite3_backup_init(dst, "main", c->db, "main"))) {
-		df_error_set(DF_EIO, "cannot start the backup: %s", sqlite3_errmsg(dst));
-		sqlite3_close(dst);
-		return DF_EIO;
+		error = df_error_set(DF_EIO, "cannot start the backup: %s", sqlite3_errmsg(dst));
+		goto out;
 	}
 	do {
 		rc = sqlite3_backup_step(b, 256);
@@ -728,14 +774,36 @@ static int lite_backup(df_conn *conn, const df_dsn *dsn, const char *path,
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
 		int code = (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? DF_EIO : DF_ESQL;
-		df_error_set(code, "backup failed: %s", sqlite3_errmsg(dst));
+		error = df_error_set(code, "backup failed: %s", sqlite3_errmsg(dst));
 		if ((rc & 0xff) == SQLITE_FULL)
 			df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
-		sqlite3_close(dst);
-		return code;
+		goto out;
 	}
 	rc = sqlite3_close(dst);
-	return rc == SQLITE_OK ? 0 : df_error_set(DF_EIO, "cannot finish backup file '%s'", path);
+	dst = NULL;
+	if (rc != SQLITE_OK) {
+		error = df_error_set(DF_EIO, "cannot finish backup file '%s'", path);
+		goto out;
+	}
+	if ((src = open(file.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		error = df_error_set(DF_EIO, "cannot read '%s': %s", file.ptr, strerror(errno));
+		goto out;
+	}
+	error = copy_fd(fd, src, path, progress, data);
+out:
+	if (src >= 0)
+		close(src);
+	sqlite3_close(dst);
+	if (made) {
+		unlink(file.ptr);
+		df_buf_truncate(&file, 0);
+		df_buf_printf(&file, "%s/db-journal", priv.ptr);
+		unlink(file.ptr);
+		rmdir(priv.ptr);
+	}
+	df_buf_release(&file);
+	df_buf_release(&priv);
+	return error;
 }
 
 static int lite_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)

@@ -113,15 +113,18 @@ ext() {
 }
 
 # No file under `path`, nor a temporary one next to it.
-# kept_unverified PATH: --verify failed; the backup is kept under its name,
-# mode 0600, the JSON result names it "verified": false, no temporary left.
+# kept_unverified PATH: --verify failed on a backup to -o PATH; the backup
+# is kept, 0600, said to be unverified, but never under PATH (which may hold
+# an earlier good backup): at PATH.unverified, with its manifest.
 kept_unverified() {
-	[ -f "$1" ] || fail "the backup that failed --verify was not kept at '$1'"
-	[ "$(stat -c %a "$1" 2>/dev/null)" = 600 ] || fail "the kept backup is not 0600"
+	[ ! -e "$1" ] || fail "the backup that failed --verify took the -o name '$1'"
+	[ -f "$1.unverified" ] || fail "the backup that failed --verify was not kept at '$1.unverified'"
+	[ "$(stat -c %a "$1.unverified" 2>/dev/null)" = 600 ] || fail "the kept backup is not 0600"
+	[ -f "$1.unverified.manifest" ] || fail "the kept backup has no manifest"
 	! ls "$1".tmp-* >/dev/null 2>&1 || fail "a failed backup left a temporary file: $(ls "$1".tmp-*)"
-	json_eq 'd["path"]' "$1"
+	json_eq 'd["path"]' "$1.unverified"
 	json_eq 'd["verified"]' false
-	contains "$(json 'd["error"]["hint"]')" "kept, unverified, at $1"
+	contains "$(json 'd["error"]["hint"]')" "kept, unverified, at $1.unverified"
 }
 
 no_backup_file() {
@@ -276,7 +279,12 @@ t_restore_clean() {
 	df db backup -o "$PROJECT/b.bak"; expect_rc 0
 	q "INSERT INTO users (id, email) VALUES (4, 'd@example.com')" >/dev/null
 	q "CREATE TABLE extra (id INTEGER)" >/dev/null
-	df db restore "$PROJECT/b.bak"
+	# restoring over data is a person's decision, under every policy
+	df db restore "$PROJECT/b.bak" --json; expect_rc 3
+	json_eq 'd["error"]["kind"]' gate_refused
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db restore $PROJECT/b.bak --yes"
+	[ "$(q "SELECT count(*) FROM users")" = 4 ] || fail "a restore that asked changed the data"
+	df db restore "$PROJECT/b.bak" --yes
 	case $ENGINE in
 	postgres)
 		# the objects exist: pg_restore stops, in one transaction: nothing changed
@@ -294,7 +302,7 @@ t_restore_clean() {
 		table_exists extra && fail "SQLite restore kept a table the backup does not have" ;;
 	esac
 	q "INSERT INTO users (id, email) VALUES (5, 'e@example.com')" >/dev/null
-	df db restore "$PROJECT/b.bak" --clean --json; expect_rc 0
+	df db restore "$PROJECT/b.bak" --clean --yes --json; expect_rc 0
 	[ "$(q "SELECT count(*) FROM users")" = 3 ] || fail "--clean restore: users has $(q "SELECT count(*) FROM users") rows"
 	[ "$(q "SELECT count(*) FROM _migrations")" = 2 ] || fail "history after restore"
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'restore' AND result = 'ok'")" -ge 1 ] || fail "no restore audit row"
@@ -302,7 +310,7 @@ t_restore_clean() {
 	# a file that is no backup of this engine is refused with a message
 	# that says so, and the database is left as it was
 	printf 'not a backup\n' >"$PROJECT/junk.bak"
-	df db restore "$PROJECT/junk.bak"
+	df db restore "$PROJECT/junk.bak" --yes
 	case $ENGINE in
 	sqlite) expect_rc 2; contains "$err" "'$PROJECT/junk.bak' is not a SQLite backup" ;;
 	postgres) expect_rc 2; contains "$err" "'$PROJECT/junk.bak' is not a PostgreSQL backup" ;;
@@ -545,7 +553,7 @@ t_password_hidden() {
 	! grep -rqa -- "$PW" "$PROJECT/.devflow" || fail "the password is in a backup or snapshot"
 	df db backup --json; expect_rc 0
 	lacks "$out$err" "$PW"
-	df db restore "$(json 'd["path"]')" --clean --json; expect_rc 0
+	df db restore "$(json 'd["path"]')" --clean --yes --json; expect_rc 0
 	lacks "$out$err" "$PW"
 	df db snapshot --json; expect_rc 0
 	lacks "$out$err" "$PW"

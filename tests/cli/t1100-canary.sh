@@ -340,7 +340,7 @@ t_commands() {
 	both --rc 0 db backup
 	dfc --rc 0 -v db backup --verify
 	dfc --rc 0 --json db backup -o "$PROJECT/named.bak" --verify
-	both --rc 0 db restore "$PROJECT/named.bak" --clean
+	both --rc 0 db restore "$PROJECT/named.bak" --clean --yes
 	# through devflow.conf and a .env file: staging, with its gates
 	cat >devflow.conf <<-'EOF'
 	[env "staging"]
@@ -519,7 +519,7 @@ t_processes() {
 	wrap_tools
 	sampler_start "$TMP_ROOT/samples-tools"
 	dfw --rc 0 --json db backup -o "$PROJECT/p.bak" --verify
-	dfw --rc 0 --json db restore "$PROJECT/p.bak" --clean
+	dfw --rc 0 --json db restore "$PROJECT/p.bak" --clean --yes
 	dfw --rc 0 --json db snapshot
 	mig 20240107000000 later "CREATE TABLE later_t (id INTEGER);" "DROP TABLE later_t;"
 	printf 'DATABASE_URL=%s\n' "$CURL" >.env.production

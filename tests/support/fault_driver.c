@@ -95,11 +95,11 @@ static int f_columns(df_conn *c, df_rows **out, const char *t)
 	return e ? e : df_driver_sqlite.table_columns(INNER(c), out, t);
 }
 
-static int f_backup(df_conn *c, const df_dsn *dsn, const char *path,
+static int f_backup(df_conn *c, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *, uint64_t), void *data)
 {
 	int e = tick();
-	return e ? e : df_driver_sqlite.backup(INNER(c), dsn, path, progress, data);
+	return e ? e : df_driver_sqlite.backup(INNER(c), dsn, fd, path, progress, data);
 }
 
 static int f_restore(df_conn *c, const df_dsn *dsn, const char *path, unsigned int flags)

@@ -23,14 +23,11 @@ static df_dsn *dsn;
 static df_conn *conn;
 
 /* "halfbackup": SQLite, but its backup writes a little and fails. */
-static int half_backup(df_conn *c, const df_dsn *d, const char *path,
+static int half_backup(df_conn *c, const df_dsn *d, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC);
-
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "partial", 7), 7);
-	close(fd);
 	return df_error_set(DF_EIO, "cannot write the backup: No space left on device");
 }
 
@@ -110,6 +107,8 @@ static int entries(const char *path)
 	return n;
 }
 
+static char *slurp(const char *path);
+
 /* A connection through another registered driver on the same file. */
 static df_conn *open_as(const char *engine, df_dsn **d)
 {
@@ -140,7 +139,16 @@ static void test_core_backup__verified_0600(void **state)
 	assert_int_equal(df_file_sha256(sha, &size, info.path), 0);
 	assert_string_equal(sha, info.sha256);
 	assert_int_equal(size, info.size);
-	assert_int_equal(entries("out"), 1);    /* no temporary file left */
+	assert_int_equal(entries("out"), 2);    /* the backup, its manifest: no temporary file left */
+	{
+		char *m = slurp("out/b.sqlite3.manifest");
+		assert_int_equal(stat("out/b.sqlite3.manifest", &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_non_null(strstr(m, info.sha256));
+		assert_non_null(strstr(m, "\"engine\": \"sqlite\""));
+		assert_non_null(strstr(m, "\"verified\": true"));
+		free(m);
+	}
 	receipt = df_backup_receipt(&info);
 	assert_non_null(strstr(receipt, "verified=1"));
 	assert_non_null(strstr(receipt, info.sha256));
@@ -159,7 +167,7 @@ static void test_core_backup__default_names_differ(void **state)
 	assert_string_not_equal(a.path, b.path);
 	assert_int_equal(access(a.path, F_OK), 0);
 	assert_int_equal(access(b.path, F_OK), 0);
-	assert_int_equal(entries(".devflow/backups"), 2);
+	assert_int_equal(entries(".devflow/backups"), 4);       /* two backups, two manifests */
 	df_backup_info_release(&a);
 	df_backup_info_release(&b);
 }
@@ -181,7 +189,8 @@ static void test_core_backup__engine_failure_leaves_nothing(void **state)
 	df_dsn_free(d);
 }
 
-/* a backup that fails --verify keeps its name, unverified, and the error says so */
+/* a backup that fails --verify is kept, unverified, never under -o PATH,
+ * and the error says where */
 static void test_core_backup__mismatch_kept_unverified(void **state)
 {
 	df_dsn *d = NULL;
@@ -191,17 +200,112 @@ static void test_core_backup__mismatch_kept_unverified(void **state)
 
 	assert_int_equal(df_backup_run(&info, c, d, &o), DF_EIO);
 	assert_non_null(info.path);
-	assert_non_null(strstr(info.path, "out/b.sqlite3"));
+	assert_string_equal(info.path, "out/b.sqlite3.unverified");
+	assert_int_equal(access("out/b.sqlite3", F_OK), -1);
 	assert_false(info.verified);
 	assert_non_null(info.mismatch);
 	assert_non_null(strstr(info.mismatch, "table users has 3 rows in the backup, 4 in the database"));
 	assert_non_null(strstr(df_error_last()->message, "does not match"));
 	assert_non_null(strstr(df_error_last()->message, "backup not verified"));
 	assert_non_null(strstr(df_error_last()->hint, "kept, unverified"));
-	assert_int_equal(entries("out"), 1);
+	assert_non_null(strstr(df_error_last()->hint, "out/b.sqlite3.unverified"));
+	assert_int_equal(entries("out"), 2);    /* the unverified backup and its manifest */
 	df_backup_info_release(&info);
 	df_conn_close(c);
 	df_dsn_free(d);
+}
+
+/* -o over an existing file: refused without force; a failed verify with
+ * force still leaves the earlier file as it was */
+static void test_core_backup__existing_output(void **state)
+{
+	df_dsn *d = NULL;
+	df_conn *c;
+	df_backup_opts o = { .path = "keep.sqlite3" };
+	df_backup_info info;
+	char *text;
+
+	df_test_write(dir, "keep.sqlite3", "earlier good backup", 19);
+	assert_int_equal(df_backup_run(&info, conn, dsn, &o), DF_EUSAGE);
+	assert_non_null(strstr(df_error_last()->message, "exists"));
+	assert_non_null(strstr(df_error_last()->hint, "--force"));
+	assert_null(info.path);
+	text = slurp("keep.sqlite3");
+	assert_string_equal(text, "earlier good backup");
+	free(text);
+	assert_int_equal(entries("."), 2);      /* test.db, keep.sqlite3: nothing left behind */
+
+	c = open_as("liar", &d);
+	o.force = true;
+	o.verify = true;
+	assert_int_equal(df_backup_run(&info, c, d, &o), DF_EIO);
+	assert_string_equal(info.path, "keep.sqlite3.unverified");
+	text = slurp("keep.sqlite3");
+	assert_string_equal(text, "earlier good backup");
+	free(text);
+	df_backup_info_release(&info);
+	df_conn_close(c);
+	df_dsn_free(d);
+
+	o.verify = false;
+	assert_int_equal(df_backup_run(&info, conn, dsn, &o), 0);
+	text = slurp("keep.sqlite3");
+	assert_memory_equal(text, "SQLite format 3", 15);
+	free(text);
+	df_backup_info_release(&info);
+
+	/* never over the database being backed up, even with force */
+	o.path = "test.db";
+	assert_int_equal(df_backup_run(&info, conn, dsn, &o), DF_EUSAGE);
+	assert_non_null(strstr(df_error_last()->message, "the database being backed up"));
+}
+
+/* a restore checks the file first: manifest, else SQLite's header */
+static void test_core_backup__restore_check(void **state)
+{
+	df_backup_opts o = { .path = "b.sqlite3" };
+	df_backup_info info;
+	df_restore_check chk;
+	struct stat st;
+	int fd;
+
+	assert_int_equal(df_backup_run(&info, conn, dsn, &o), 0);
+	assert_int_equal(df_restore_check_run(&chk, conn, "_migrations", "b.sqlite3"), 0);
+	assert_int_equal(chk.how, DF_RESTORE_BY_MANIFEST);
+	assert_true(chk.tables.nr >= 2);        /* users, empty: the target holds data */
+	df_restore_check_release(&chk);
+
+	/* one byte changed: the SHA-256 differs from the manifest's */
+	assert_true((fd = open("b.sqlite3", O_WRONLY)) >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 200), 1);
+	close(fd);
+	assert_int_equal(df_restore_check_run(&chk, conn, "_migrations", "b.sqlite3"), DF_EIO);
+	assert_non_null(strstr(df_error_last()->message, "does not match its manifest"));
+	df_restore_check_release(&chk);
+
+	/* cut in half, no manifest: the header's page count says so */
+	assert_int_equal(unlink("b.sqlite3.manifest"), 0);
+	assert_int_equal(stat("b.sqlite3", &st), 0);
+	assert_int_equal(truncate("b.sqlite3", st.st_size / 2), 0);
+	assert_int_equal(df_restore_check_run(&chk, conn, "_migrations", "b.sqlite3"), DF_EIO);
+	assert_non_null(strstr(df_error_last()->message, "cut short"));
+	df_restore_check_release(&chk);
+
+	/* whole, no manifest: the header vouches for it */
+	df_backup_info_release(&info);
+	assert_int_equal(unlink("b.sqlite3"), 0);
+	assert_int_equal(df_backup_run(&info, conn, dsn, &o), 0);
+	assert_int_equal(unlink("b.sqlite3.manifest"), 0);
+	assert_int_equal(df_restore_check_run(&chk, conn, "_migrations", "b.sqlite3"), 0);
+	assert_int_equal(chk.how, DF_RESTORE_BY_END_MARKER);
+	assert_int_equal(df_restore_check_same(&chk, "b.sqlite3"), 0);
+	/* changed after the check: the restore does not run it */
+	assert_true((fd = open("b.sqlite3", O_WRONLY | O_APPEND)) >= 0);
+	assert_int_equal(write(fd, "more", 4), 4);
+	close(fd);
+	assert_int_equal(df_restore_check_same(&chk, "b.sqlite3"), DF_EIO);
+	df_restore_check_release(&chk);
+	df_backup_info_release(&info);
 }
 
 static void test_core_backup__unwritable_folder(void **state)
@@ -319,6 +423,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_backup__engine_failure_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_backup__mismatch_kept_unverified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_backup__unwritable_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_backup__existing_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_backup__restore_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_snapshot__sqlite_schema, setup, teardown),
 		cmocka_unit_test(test_core_backup__dsn_flags),
 		cmocka_unit_test(test_core_backup__secret_file),

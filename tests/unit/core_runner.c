@@ -206,13 +206,14 @@ static void test_runner__fault_every_call_of_rollback(void **state)
  * the final name after a failure, never a temporary file left behind. */
 static void test_runner__fault_every_call_of_backup(void **state)
 {
-	char out[4300], cmd[4400];
+	char out[4300], unv[4400], cmd[4400];
 	long total;
 	int faults = 0;
 
 	remove(dbpath);
 	assert_int_equal(run_once(false, 0), 0);
 	snprintf(out, sizeof(out), "%s/backups/b.sqlite3", dir);
+	snprintf(unv, sizeof(unv), "%s.unverified", out);
 	for (long n = 0; n <= 8; n++) {
 		df_dsn *dsn = dsn_for("fault");
 		df_conn *conn = NULL;
@@ -221,16 +222,19 @@ static void test_runner__fault_every_call_of_backup(void **state)
 		int error;
 
 		remove(out);
+		remove(unv);
 		assert_int_equal(df_conn_open(&conn, dsn), 0);
 		fault_driver_arm(n);
 		error = df_backup_run(&info, conn, dsn, &o);
 		total = fault_driver_calls();
 		fault_driver_disarm();
 		if (error && info.path) {
-			/* the fault hit --verify: the whole dump is kept, unverified */
+			/* the fault hit --verify: the whole dump is kept, unverified,
+			 * beside -o PATH, never under it */
 			faults++;
-			assert_string_equal(info.path, out);
-			assert_int_equal(access(out, F_OK), 0);
+			assert_string_equal(info.path, unv);
+			assert_int_equal(access(unv, F_OK), 0);
+			assert_int_equal(access(out, F_OK), -1);
 			assert_false(info.verified);
 			assert_non_null(strstr(df_error_last()->message, "backup not verified"));
 		} else if (error) {

@@ -122,12 +122,16 @@ struct df_driver {
 	int (*table_columns)(df_conn *conn, df_rows **out, const char *table);
 
 	/*
-	 * Write a backup of the connected database to `path` (a new file the
-	 * caller renames into place), calling progress(data, bytes) now and then.
-	 * NULL: the engine cannot back up.  Credentials reach client tools only
-	 * through their environment or a 0600 options file, never argv.
+	 * Write a backup of the connected database into `fd`, an empty file
+	 * the caller created (O_EXCL, 0600) and renames into place; `path` is
+	 * its name, for messages only: the driver never opens it again (a name
+	 * can be swapped between two opens; the descriptor cannot).  Writes
+	 * from offset 0 and leaves fd open (the caller closes it).  Calls
+	 * progress(data, bytes) now and then.  NULL: the engine cannot back
+	 * up.  Credentials reach client tools only through their environment
+	 * or a 0600 options file, never argv.
 	 */
-	int (*backup)(df_conn *conn, const df_dsn *dsn, const char *path,
+	int (*backup)(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 		void (*progress)(void *data, uint64_t bytes), void *data);
 	/* The SHA-256 (hex) of the last backup this connection wrote, when the
 	 * driver hashed it while copying; NULL otherwise (the core reads the
@@ -228,7 +232,7 @@ int df_conn_unlock(df_conn *conn, const char *name);
 int df_conn_lock_holder(df_conn *conn, const char *name, char **out);
 int df_conn_identity(df_conn *conn, df_identity *out);
 int df_conn_table_columns(df_conn *conn, df_rows **out, const char *table);
-int df_conn_backup(df_conn *conn, const df_dsn *dsn, const char *path,
+int df_conn_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
 	void (*progress)(void *data, uint64_t bytes), void *data);
 int df_conn_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags);
 const char *df_conn_backup_digest(df_conn *conn);
