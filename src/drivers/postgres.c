@@ -252,6 +252,22 @@ static size_t pg_count(const char *list)
 	return n;
 }
 
+/* The URL's options as libpq reads them (its message scrubbed of secrets). */
+static int pg_conninfo_parse(PQconninfoOption **out, const df_dsn *dsn)
+{
+	char *errmsg = NULL;
+	int error;
+
+	if ((*out = PQconninfoParse(dsn->url, &errmsg)))
+		return 0;
+	if (errmsg)
+		df_dsn_scrub(dsn, errmsg);
+	error = df_error_set(DF_EUSAGE, "cannot read the postgres URL: %s",
+		errmsg ? errmsg : "out of memory");
+	PQfreemem(errmsg);
+	return error;
+}
+
 /*
  * The hosts libpq will reach for the URL, as libpq reads them: the URL's
  * own options (?host= and ?hostaddr= override the authority), then a
@@ -267,20 +283,14 @@ static int pg_hosts(df_strlist *out, const df_dsn *dsn)
 {
 	PQconninfoOption *opts, *defs;
 	const char *svc, *host, *addr;
-	char *errmsg = NULL, *saved = NULL, a[256], h[256];
+	char *saved = NULL, a[256], h[256];
 	size_t n, na, nh;
 	int error = 0;
 
 	if ((error = df__lazy_load(DF_LAZY_PQ)) < 0)
 		return error;
-	if (!(opts = PQconninfoParse(dsn->url, &errmsg))) {
-		if (errmsg)
-			df_dsn_scrub(dsn, errmsg);
-		error = df_error_set(DF_EUSAGE, "cannot read the postgres URL: %s",
-			errmsg ? errmsg : "out of memory");
-		PQfreemem(errmsg);
+	if ((error = pg_conninfo_parse(&opts, dsn)) < 0)
 		return error;
-	}
 	if ((svc = pg_opt(opts, "service"))) {
 		if (getenv("PGSERVICE") && !(saved = strdup(getenv("PGSERVICE")))) {
 			PQconninfoFree(opts);
@@ -1036,7 +1046,6 @@ static int pg_tool_conn(struct pg_tool_conn *tc, const df_dsn *dsn)
 {
 	PQconninfoOption *opts, *o;
 	const char *password = NULL;
-	char *errmsg = NULL;
 	df_buf pass = DF_BUF_INIT;
 	bool timeout = false;
 	int error = 0;
@@ -1044,14 +1053,8 @@ static int pg_tool_conn(struct pg_tool_conn *tc, const df_dsn *dsn)
 	memset(tc, 0, sizeof(*tc));
 	df_buf_init(&tc->conninfo);
 	df_buf_init(&tc->passfile_env);
-	if (!(opts = PQconninfoParse(dsn->url, &errmsg))) {
-		if (errmsg)
-			df_dsn_scrub(dsn, errmsg);
-		error = df_error_set(DF_EUSAGE, "cannot read the postgres URL: %s",
-			errmsg ? errmsg : "out of memory");
-		PQfreemem(errmsg);
+	if ((error = pg_conninfo_parse(&opts, dsn)) < 0)
 		return error;
-	}
 	for (o = opts; o->keyword; o++)
 		if (o->val && *o->val && !strcmp(o->keyword, "password"))
 			password = o->val;
