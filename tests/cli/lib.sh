@@ -39,6 +39,21 @@ FAILURES=$TMP_ROOT/failures
 CREATED_DBS_FILE=$TMP_ROOT/created-dbs
 SKIP_STATUS=77
 
+# The PostgreSQL server binaries of the test servers (servers.sh's choice).
+PGBIN=
+for v in 15 16 17 14 13; do
+	if [ -x "/usr/lib/postgresql/$v/bin/pg_dump" ]; then PGBIN=/usr/lib/postgresql/$v/bin; break; fi
+done
+
+# dfe VAR=VALUE... PROGRAM ARGS: like df, through env(1) (PATH may be changed).
+dfe() {
+	rc=0
+	env "$@" >"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
+	out=$(cat "$TMP_ROOT/out")
+	err=$(cat "$TMP_ROOT/err")
+	return 0
+}
+
 fail() {
 	echo "    FAIL: $*" >&2
 	{ printf '%s' "$*" | tr '\n' ' ' | head -c 2000; echo; } >>"$FAILURES"

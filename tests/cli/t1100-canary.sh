@@ -32,11 +32,6 @@ DFHOME=$TMP_ROOT/dfhome
 mkdir -p "$DFTMP" "$DFHOME"
 export TMPDIR=$DFTMP HOME=$DFHOME
 
-PGBIN=
-for v in 15 16 17 14 13; do
-	if [ -x "/usr/lib/postgresql/$v/bin/pg_dump" ]; then PGBIN=/usr/lib/postgresql/$v/bin; break; fi
-done
-
 drop_roles() {
 	[ -f "$ROLES" ] || return 0
 	local kind name

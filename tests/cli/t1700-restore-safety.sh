@@ -10,20 +10,6 @@
 #   - backup and restore wait for the migration lock, then exit 5
 . "$(dirname "$0")/lib.sh"
 
-PGBIN=
-for v in 15 16 17 14 13; do
-	if [ -x "/usr/lib/postgresql/$v/bin/pg_dump" ]; then PGBIN=/usr/lib/postgresql/$v/bin; break; fi
-done
-
-# dfe VAR=VALUE... PROGRAM ARGS: like df, through env(1) (PATH may be changed).
-dfe() {
-	rc=0
-	env "$@" >"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
-	out=$(cat "$TMP_ROOT/out")
-	err=$(cat "$TMP_ROOT/err")
-	return 0
-}
-
 # A project whose table items holds 20,000 rows (applied by a migration).
 setup_big() {
 	new_project
