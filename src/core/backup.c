@@ -323,16 +323,17 @@ void df_backup_manifest_path(df_buf *out, const char *backup)
  * Write `<backup>.manifest` (JSON, one field a line): what the backup is
  * and holds, so a restore can check the file before anything runs, also
  * in another database than the one whose audit log has the receipt.
- * Written to a temporary name (O_EXCL) and renamed.
+ * Written whole under a temporary name and renamed (util/fs.c).
  */
 static int write_manifest(const char *backup, const df_identity *id, const char *sha,
 	uint64_t size, bool verified)
 {
-	df_buf m = DF_BUF_INIT, path = DF_BUF_INIT, tmp = DF_BUF_INIT;
+	df_buf m = DF_BUF_INIT, path = DF_BUF_INIT;
+	df_file_tmp t = DF_FILE_TMP_INIT;
 	const char *base = strrchr(backup, '/');
 	char created[32];
 	time_t now = time(NULL);
-	int fd = -1, error = 0;
+	int error = 0;
 
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	df_buf_puts(&m, "{\n  \"manifest\": 1,\n  \"file\": ");
@@ -345,32 +346,18 @@ static int write_manifest(const char *backup, const df_identity *id, const char 
 		"  \"verified\": %s\n}\n", (unsigned long long)size, sha, created,
 		verified ? "true" : "false");
 	df_backup_manifest_path(&path, backup);
-	df_buf_printf(&tmp, "%s.tmp-%ld", path.ptr, (long)getpid());
-	if (df_buf_oom(&m) || df_buf_oom(&path) || df_buf_oom(&tmp)) {
+	if (df_buf_oom(&m) || df_buf_oom(&path)) {
 		error = df_error_oom();
 		goto out;
 	}
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-	    df_write_all(fd, m.ptr, m.size) < 0 || fsync(fd) < 0) {
-		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.ptr, path.ptr) < 0)
-		error = df_error_set(DF_EIO, "cannot write the manifest '%s': %s", path.ptr, strerror(errno));
+	if ((error = df_file_tmp_create(&t, path.ptr, 0600, 0)) < 0 ||
+	    (error = df_write_all(t.fd, m.ptr, m.size) < 0 ? df_file_error(&t) : 0) < 0 ||
+	    (error = df_file_commit(&t)) < 0)
+		df_error_prefix("cannot write the manifest");
 out:
-	if (fd >= 0)
-		close(fd);
-	if (error < 0)
-		unlink(tmp.ptr);
+	df_file_tmp_release(&t);
 	df_buf_release(&m);
 	df_buf_release(&path);
-	df_buf_release(&tmp);
 	return error;
 }
 
