@@ -47,12 +47,23 @@ enum verdict {
 
 struct finding {
 	enum verdict v;
+	bool allow_dml;         /* the replay of migrations: data is fine */
 	char what[96];          /* the statement kind or the name found */
 };
 
+/* Found something that reaches outside (the checks stop there). */
+static bool severe(const struct finding *f)
+{
+	return f->v != OK && f->v != DML && f->v != UNCHECKED;
+}
+
+/* Record a finding; one that reaches outside replaces data or an unknown
+ * kind found before it (its reason says more). */
 static void found(struct finding *f, enum verdict v, const char *fmt, const char *arg)
 {
-	if (f->v != OK)
+	if (v == DML && f->allow_dml)
+		return;
+	if (severe(f) || (f->v != OK && (v == DML || v == UNCHECKED)))
 		return;
 	f->v = v;
 	snprintf(f->what, sizeof(f->what), fmt, arg ? arg : "");
@@ -123,7 +134,7 @@ static void pg_walk(const ProtobufCMessage *m, struct finding *f, bool allow_set
 	const ProtobufCMessageDescriptor *d;
 	const char *base = (const char *)m;
 
-	if (!m || f->v != OK)
+	if (!m || severe(f))
 		return;
 	if (depth > 2000) {
 		found(f, UNCHECKED, "a statement nested too deeply to check", NULL);
@@ -140,7 +151,7 @@ static void pg_walk(const ProtobufCMessage *m, struct finding *f, bool allow_set
 		if (pg_bad_function(name) && !(allow_set_config && !strcmp(name, "set_config")))
 			found(f, OUTSIDE, "a call of %s()", name);
 	}
-	for (unsigned i = 0; i < d->n_fields && f->v == OK; i++) {
+	for (unsigned i = 0; i < d->n_fields && !severe(f); i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
 			continue;
@@ -423,7 +434,7 @@ static int pg_check(const char *stmt, struct finding *f)
 		pg_query_free_protobuf_parse_result(pr);
 		return df_error_oom();
 	}
-	for (size_t i = 0; i < tree->n_stmts && f->v == OK; i++)
+	for (size_t i = 0; i < tree->n_stmts && !severe(f); i++)
 		if (tree->stmts[i] && tree->stmts[i]->stmt)
 			pg_statement(tree->stmts[i]->stmt, f);
 	pg_query__parse_result__free_unpacked(tree, NULL);
@@ -492,7 +503,7 @@ static void my_anywhere(const char *s, const rstmt *st, const df_strlist *dbs, s
 {
 	char w[96], x[96], y[96];
 
-	for (size_t i = 0; i < st->ntok && f->v == OK; i++) {
+	for (size_t i = 0; i < st->ntok && !severe(f); i++) {
 		if (!is_word(st, i))
 			continue;
 		tok_word(s, st, i, w, sizeof(w));
@@ -509,8 +520,11 @@ static void my_anywhere(const char *s, const rstmt *st, const df_strlist *dbs, s
 				static const char *const remote[] = { "federated", "federatedx", "connect", "spider", NULL };
 				if (!strcmp(w, "connection"))
 					found(f, OUTSIDE, "a table with CONNECTION= (another server's table)", NULL);
-				else if (word_in(tok_word(s, st, i + 2, x, sizeof(x)), remote))
+				else if (word_in(tok_word(s, st, i + 2, x, sizeof(x)), remote)) {
+					for (char *p = x; *p; p++)
+						*p = (char)(*p - 32);
 					found(f, OUTSIDE, "a table of ENGINE=%s (another server's table)", x);
+				}
 			} else if ((!strcmp(w, "data") || !strcmp(w, "index")) &&
 			    !strcmp(tok_word(s, st, i + 1, x, sizeof(x)), "directory"))
 				found(f, OUTSIDE, "%s DIRECTORY (a table's files elsewhere)", !strcmp(w, "data") ? "DATA" : "INDEX");
@@ -530,12 +544,8 @@ static void my_anywhere(const char *s, const rstmt *st, const df_strlist *dbs, s
 	}
 }
 
-/*
- * The statement's kind from its first words.  in_body: a statement inside a
- * routine's BEGIN ... END (a CALL or a trigger runs it later): only what
- * acts outside the database counts there.
- */
-static void my_head(const char *s, const rstmt *st, struct finding *f, bool in_body)
+/* The statement's kind from its first words. */
+static void my_head(const char *s, const rstmt *st, struct finding *f)
 {
 	static const char *const server_objects[] = {
 		"database", "schema", "user", "role", "server", "tablespace", "logfile", "instance", NULL,
@@ -573,7 +583,7 @@ static void my_head(const char *s, const rstmt *st, struct finding *f, bool in_b
 			found(f, SERVER, "RENAME USER", NULL);
 	} else if (!strcmp(w0, "set")) {
 		char w[64];
-		for (size_t i = 1; i < st->ntok && f->v == OK; i++) {
+		for (size_t i = 1; i < st->ntok && !severe(f); i++) {
 			tok_word(s, st, i, w, sizeof(w));
 			if (i == 1 && (!strcmp(w, "password") || !strcmp(w, "role") || !strcmp(w, "default")))
 				found(f, SERVER, "SET %s", !strcmp(w, "password") ? "PASSWORD" : "ROLE");
@@ -604,20 +614,17 @@ static void my_head(const char *s, const rstmt *st, struct finding *f, bool in_b
 	} else if (!word_in(w0, fine)) {
 		found(f, UNCHECKED, "a statement of a kind a schema file does not hold", NULL);
 	}
-	if (in_body && (f->v == DML || f->v == UNCHECKED)) {
-		f->v = OK;
-		f->what[0] = '\0';
-	}
 }
 
-/* Statements inside routine bodies start after ';', BEGIN, THEN, ELSE, DO,
- * LOOP, REPEAT or a label's ':'. */
+/* Statements inside routine bodies (a CALL or a trigger runs them later:
+ * only what reaches outside counts there) start after ';', BEGIN, THEN,
+ * ELSE, DO, LOOP, REPEAT or a label's ':'. */
 static void my_body(const char *s, const rstmt *st, struct finding *f)
 {
 	static const char *const openers[] = { "begin", "then", "else", "do", "loop", "repeat", NULL };
 	char w[32];
 
-	for (size_t i = 2; i < st->ntok && f->v == OK; i++) {
+	for (size_t i = 2; i < st->ntok && !severe(f); i++) {
 		const rtok *p = &st->tok[i - 1];
 		rstmt sub;
 		if (!(p->kind == RT_OP && (p->ch == ';' || p->ch == ':')) &&
@@ -625,10 +632,13 @@ static void my_body(const char *s, const rstmt *st, struct finding *f)
 			continue;
 		if (!is_word(st, i))
 			continue;
+		struct finding g = { OK, true, "" };
 		sub = *st;
 		sub.tok = st->tok + i;
 		sub.ntok = st->ntok - i;
-		my_head(s, &sub, f, true);
+		my_head(s, &sub, &g);
+		if (severe(&g))
+			found(f, g.v, "%s", g.what);
 	}
 }
 
@@ -636,9 +646,9 @@ static void my_statement(const char *s, const rstmt *st, const df_strlist *dbs, 
 {
 	char w0[16], ob[64];
 
-	my_head(s, st, f, false);
+	my_head(s, st, f);
 	tok_word(s, st, 0, w0, sizeof(w0));
-	if (f->v == OK && !strcmp(w0, "create")) {
+	if (!severe(f) && !strcmp(w0, "create")) {
 		object_word(s, st, ob, sizeof(ob));
 		if (!strcmp(ob, "procedure") || !strcmp(ob, "function") || !strcmp(ob, "trigger") ||
 		    !strcmp(ob, "event"))
@@ -811,7 +821,7 @@ int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
 		goto out;
 	}
 	for (size_t i = 0; i < list.nr && !error; i++) {
-		struct finding f = { OK, "" };
+		struct finding f = { OK, sb->migrations, "" };
 		const df_stmt *s = &list.v[i];
 		if (sb->dialect == DF_DIALECT_POSTGRES) {
 			char save = text[s->offset + s->len];
@@ -826,7 +836,7 @@ int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
 			/* one statement of the runner's; the lexer may see several
 			 * in it (a routine's body): the first one's kind counts */
 			df__rlex_init(&lx, sb->dialect, text + s->offset, s->len);
-			while ((r = df__rlex_next(&lx, &st)) > 0 && f.v == OK) {
+			while ((r = df__rlex_next(&lx, &st)) > 0 && !severe(&f)) {
 				if (sb->dialect == DF_DIALECT_SQLITE) {
 					if (first)
 						lite_statement(text + s->offset, &st, &f);
@@ -841,8 +851,6 @@ int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
 			if (r < 0)
 				error = r;
 		}
-		if (!error && f.v == DML && sb->migrations)
-			f.v = OK;
 		if (!error && f.v != OK)
 			error = refuse(sb, file, text, len, (size_t)s->offset, line0, &f);
 	}
