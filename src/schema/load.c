@@ -276,8 +276,10 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	snprintf(tag, sizeof(tag), "gen%d", n);
 	if ((error = df__scratch_open(&db, engine, server, "the migrations", tag)) < 0)
 		return error;
-	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0 ||
-	    (error = check_migrations(&sb, migs, nr)) < 0)
+	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0)
+		goto out;
+	sb.migrations = true;
+	if ((error = check_migrations(&sb, migs, nr)) < 0)
 		goto out;
 	ro.flags = DF_RUN_SHADOW;
 	ro.table = "_migrations";
