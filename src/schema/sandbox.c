@@ -80,6 +80,40 @@ static bool ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* ---- tokens (review/lex.c) ----------------------------------------------------- */
+
+/* Token i's text, unquoted and lower-cased, in out. */
+static const char *tok_word(const char *s, const rstmt *st, size_t i, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (i >= st->ntok || (st->tok[i].kind != RT_WORD && st->tok[i].kind != RT_QIDENT))
+		return out;
+	{
+		const char *p = s + st->tok[i].off, *e = p + st->tok[i].len;
+		if (st->tok[i].kind == RT_QIDENT && e - p >= 2)
+			p++, e--;
+		for (; p < e && o + 1 < size; p++)
+			out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static bool is_word(const rstmt *st, size_t i)
+{
+	return i < st->ntok && (st->tok[i].kind == RT_WORD || st->tok[i].kind == RT_QIDENT);
+}
+
+static bool word_in(const char *w, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(w, *list))
+			return true;
+	return false;
+}
+
 /* ---- PostgreSQL ----------------------------------------------------------- */
 
 typedef PgQuery__Node Node;
@@ -206,8 +240,18 @@ static bool pg_only_set_config(const PgQuery__SelectStmt *s)
 		const char *name;
 		if (!v || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
 			return false;
+		const Node *a;
+		const char *setting;
 		name = pg_func_name(v->func_call->funcname, v->func_call->n_funcname);
-		if (!name || strcmp(name, "set_config"))
+		if (!name || strcmp(name, "set_config") || !v->func_call->n_args)
+			return false;
+		/* a setting named by a constant, and not SET ROLE's in disguise */
+		a = v->func_call->args[0];
+		if (!a || a->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		    a->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL || !a->a_const->sval)
+			return false;
+		setting = a->a_const->sval->sval;
+		if (!setting || ieq(setting, "role") || ieq(setting, "session_authorization"))
 			return false;
 	}
 	return true;
@@ -222,6 +266,100 @@ static const char *pg_defelem_str(Node *const *opts, size_t n, const char *name)
 	return NULL;
 }
 
+/* The string of a DefElem of `opts` named `name` (a List's first String
+ * too: a function's AS). */
+static const char *pg_defelem_text(Node *const *opts, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		const Node *a;
+		if (!opts[i] || opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM ||
+		    strcmp(opts[i]->def_elem->defname, name))
+			continue;
+		a = opts[i]->def_elem->arg;
+		if (a && a->node_case == PG_QUERY__NODE__NODE_LIST && a->list->n_items)
+			return pg_str(a->list->items[0]);
+		return pg_str(a);
+	}
+	return NULL;
+}
+
+static bool tok_word_is(const char *s, const rstmt *st, size_t i, const char *w)
+{
+	char b[64];
+	return i < st->ntok && st->tok[i].kind == RT_WORD && !strcmp(tok_word(s, st, i, b, sizeof(b)), w);
+}
+
+/*
+ * The body of a PL/pgSQL or SQL function or DO block.  Without EXECUTE
+ * (refused) every statement it can run is written in it, so its words
+ * show what it does: what a statement of the file may not do, a body may
+ * not either.  Data statements are fine there (triggers write audit rows).
+ */
+static void pg_body(const char *body, struct finding *f)
+{
+	static const char *const server_objects[] = {
+		"role", "user", "database", "tablespace", "server", "subscription", "system", NULL,
+	};
+	rlex lx;
+	rstmt st;
+	char w[64], x[64];
+
+	df__rlex_init(&lx, DF_DIALECT_POSTGRES, body, strlen(body));
+	while (df__rlex_next(&lx, &st) > 0 && !severe(f)) {
+		for (size_t i = 0; i < st.ntok && !severe(f); i++) {
+			if (st.tok[i].kind != RT_WORD)
+				continue;
+			tok_word(body, &st, i, w, sizeof(w));
+			tok_word(body, &st, i + 1, x, sizeof(x));
+			if (!strcmp(w, "execute") && strcmp(x, "function") && strcmp(x, "procedure"))
+				found(f, CODE, "EXECUTE of a string (dynamic SQL) in a function body", NULL);
+			else if (!strcmp(w, "do") && i + 1 < st.ntok && st.tok[i + 1].kind == RT_STRING)
+				found(f, CODE, "a DO block in a function body", NULL);
+			else if (!strcmp(w, "set_config") && df__tok_ch(&st, i + 1, '(')) {
+				/* set_config('app.x', ...) is fine; ('role', ...) is SET ROLE */
+				char v[64] = "";
+				if (i + 2 < st.ntok && st.tok[i + 2].kind == RT_STRING && st.tok[i + 2].len < 60) {
+					memcpy(v, body + st.tok[i + 2].off + 1, st.tok[i + 2].len - 2);
+					v[st.tok[i + 2].len - 2] = '\0';
+				}
+				if (!v[0] || ieq(v, "role") || ieq(v, "session_authorization"))
+					found(f, SERVER, "a call of set_config() that may change the role", NULL);
+			} else if (pg_bad_function(w) && df__tok_ch(&st, i + 1, '('))
+				found(f, OUTSIDE, "a call of %s()", w);
+			else if ((!strcmp(w, "create") || !strcmp(w, "alter") || !strcmp(w, "drop")) &&
+			    word_in(x, server_objects)) {
+				char k[96];
+				snprintf(k, sizeof(k), "%s %s in a function body", w, x);
+				for (char *p = k; *p && p < k + strlen(w) + strlen(x) + 1; p++)
+					*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+				found(f, SERVER, "%s", k);
+			} else if (!strcmp(w, "extension")) {
+				size_t l = strlen(x);
+				if (!strcmp(x, "dblink") || !strcmp(x, "adminpack") || (l > 4 && !strcmp(x + l - 4, "_fdw")))
+					found(f, OUTSIDE, "CREATE EXTENSION %.40s in a function body", x);
+			} else if (!strcmp(w, "foreign") || !strcmp(w, "subscription"))
+				found(f, OUTSIDE, "a foreign data statement in a function body", NULL);
+			else if (!strcmp(w, "grant") || !strcmp(w, "revoke") || !strcmp(w, "reassign") ||
+			    !strcmp(w, "checkpoint"))
+				found(f, SERVER, "GRANT, REVOKE or REASSIGN in a function body", NULL);
+			else if (!strcmp(w, "set") && (!strcmp(x, "role") || !strcmp(x, "session")))
+				found(f, SERVER, "SET ROLE in a function body", NULL);
+			else if (!strcmp(w, "load") && i + 1 < st.ntok && st.tok[i + 1].kind == RT_STRING)
+				found(f, OUTSIDE, "LOAD in a function body", NULL);
+			else if (!strcmp(w, "copy")) {
+				for (size_t k = i + 1; k < st.ntok && !df__tok_ch(&st, k, ';'); k++)
+					if (tok_word_is(body, &st, k, "program") ||
+					    ((tok_word_is(body, &st, k, "from") || tok_word_is(body, &st, k, "to")) &&
+					     k + 1 < st.ntok && st.tok[k + 1].kind == RT_STRING)) {
+						found(f, OUTSIDE, "COPY to or from a server file or program in a function body", NULL);
+						break;
+					}
+			}
+		}
+	}
+	df__rlex_release(&lx);
+}
+
 static void pg_statement(const Node *n, struct finding *f)
 {
 	bool set_config = false;
@@ -229,7 +367,6 @@ static void pg_statement(const Node *n, struct finding *f)
 	switch (n->node_case) {
 	/* objects of the database */
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 	case PG_QUERY__NODE__NODE_VIEW_STMT:
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
 	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
@@ -243,7 +380,6 @@ static void pg_statement(const Node *n, struct finding *f)
 	case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
 	case PG_QUERY__NODE__NODE_ALTER_FUNCTION_STMT:
 	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
-	case PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT:
 	case PG_QUERY__NODE__NODE_ALTER_EVENT_TRIG_STMT:
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 	case PG_QUERY__NODE__NODE_ALTER_EXTENSION_STMT:
@@ -284,8 +420,35 @@ static void pg_statement(const Node *n, struct finding *f)
 		size_t l = lang ? strlen(lang) : 0;
 		/* C functions load a library; untrusted languages (plpython3u,
 		 * plperlu ...) run outside the database */
-		if (lang && (!strcmp(lang, "c") || (l > 2 && lang[l - 1] == 'u' && strcmp(lang, "edbspl"))))
+		const char *body = pg_defelem_text(c->options, c->n_options, "as");
+		if (lang && (!strcmp(lang, "c") || (l > 2 && lang[l - 1] == 'u')))
 			found(f, OUTSIDE, "CREATE FUNCTION ... LANGUAGE %s", lang);
+		else if (lang && strcmp(lang, "plpgsql") && strcmp(lang, "sql"))
+			found(f, CODE, "CREATE FUNCTION ... LANGUAGE %s (only SQL and PL/pgSQL bodies are read)", lang);
+		else if (body)
+			pg_body(body, f);
+		break;
+	}
+	case PG_QUERY__NODE__NODE_DO_STMT: {
+		const PgQuery__DoStmt *d = n->do_stmt;
+		const char *lang = pg_defelem_text(d->args, d->n_args, "language");
+		const char *body = pg_defelem_text(d->args, d->n_args, "as");
+		/* a schema file declares; the replay may run a block it can read */
+		if (!f->allow_dml || (lang && strcmp(lang, "plpgsql")) || !body)
+			found(f, CODE, "DO", NULL);
+		else
+			pg_body(body, f);
+		break;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT:
+		found(f, CODE, "CREATE EVENT TRIGGER (a function run at every later statement)", NULL);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
+		const PgQuery__CreateTableAsStmt *c = n->create_table_as_stmt;
+		if (!c->into || !c->into->skip_data)
+			found(f, DML, c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ?
+				"CREATE MATERIALIZED VIEW without WITH NO DATA" : "CREATE TABLE ... AS without WITH NO DATA",
+				NULL);
 		break;
 	}
 	case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT: {
@@ -368,7 +531,6 @@ static void pg_statement(const Node *n, struct finding *f)
 	case PG_QUERY__NODE__NODE_PREPARE_STMT: found(f, DML, "PREPARE", NULL); break;
 	case PG_QUERY__NODE__NODE_EXECUTE_STMT: found(f, DML, "EXECUTE", NULL); break;
 	case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: found(f, DML, "DEALLOCATE", NULL); break;
-	case PG_QUERY__NODE__NODE_DO_STMT: found(f, CODE, "DO", NULL); break;
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT: found(f, SERVER, "CREATE DATABASE", NULL); break;
 	case PG_QUERY__NODE__NODE_DROPDB_STMT: found(f, SERVER, "DROP DATABASE", NULL); break;
 	case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
@@ -443,38 +605,6 @@ static int pg_check(const char *stmt, struct finding *f)
 }
 
 /* ---- MySQL/MariaDB and SQLite: tokens --------------------------------------- */
-
-/* Token i's text, unquoted and lower-cased, in out. */
-static const char *tok_word(const char *s, const rstmt *st, size_t i, char *out, size_t size)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	if (i >= st->ntok || (st->tok[i].kind != RT_WORD && st->tok[i].kind != RT_QIDENT))
-		return out;
-	{
-		const char *p = s + st->tok[i].off, *e = p + st->tok[i].len;
-		if (st->tok[i].kind == RT_QIDENT && e - p >= 2)
-			p++, e--;
-		for (; p < e && o + 1 < size; p++)
-			out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static bool is_word(const rstmt *st, size_t i)
-{
-	return i < st->ntok && (st->tok[i].kind == RT_WORD || st->tok[i].kind == RT_QIDENT);
-}
-
-static bool word_in(const char *w, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(w, *list))
-			return true;
-	return false;
-}
 
 /* The object word of CREATE/ALTER/DROP: the first of the known ones among
  * the statement's first tokens (past OR REPLACE, DEFINER = ..., TEMPORARY,
@@ -703,7 +833,9 @@ static void my_open_comments(char *s, size_t n)
 		}
 		if (s[i] == '\'' || s[i] == '"' || s[i] == '`') {
 			q = s[i];
-		} else if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
+		} else if (s[i] == '-' && i + 1 < n && s[i + 1] == '-' &&
+		    (i + 2 >= n || (unsigned char)s[i + 2] <= ' ')) {
+			/* "-- " is a comment; "--1" is minus minus one */
 			while (i < n && s[i] != '\n')
 				i++;
 		} else if (s[i] == '#') {
@@ -775,7 +907,8 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 	switch (f->v) {
 	case DML:
 		df_error_hint("a schema file holds CREATE, ALTER, COMMENT, DROP and SET statements; "
-			"put data in a migration or a seed file (devflow db seed)");
+			"put data in a migration or a seed file (devflow db seed), and declare a table "
+			"or materialized view made from a query WITH NO DATA");
 		break;
 	case OTHER_DB:
 		df_error_hint("write names without a database (the throwaway database is the current "

@@ -112,7 +112,38 @@ static void test_sandbox__postgres(void **state)
 	refused_both(pg, "COPY t FROM PROGRAM 'rm -rf /';", "COPY ... PROGRAM");
 	refused_both(pg, "COPY t TO '/tmp/x';", "server file");
 	refused_both(pg, "LOAD 'plugin';", "LOAD");
-	refused_both(pg, "DO $$ BEGIN EXECUTE 'DROP DATABASE prod'; END $$;", "DO");
+	/* DO: never in a schema file; in the replay when its body can be read */
+	refused(pg, false, "DO $$ BEGIN EXECUTE 'DROP DATABASE prod'; END $$;", "DO", 1);
+	refused(pg, true, "DO $$ BEGIN EXECUTE 'DROP DATABASE prod'; END $$;", "EXECUTE", 1);
+	refused(pg, false, "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); END $$;", "DO", 1);
+	allowed(pg, true, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN "
+		"CREATE TYPE mood AS ENUM ('a'); END IF; UPDATE users SET x = 1; END $$;");
+	refused(pg, true, "DO $$ BEGIN CREATE ROLE evil SUPERUSER; END $$;", "CREATE ROLE", 1);
+	refused(pg, true, "DO $$ BEGIN CREATE EXTENSION dblink; END $$;", "dblink", 1);
+	refused(pg, true, "DO $$ BEGIN PERFORM pg_read_file('/etc/passwd'); END $$;", "pg_read_file", 1);
+	refused(pg, true, "DO $$ BEGIN COPY t FROM PROGRAM 'id'; END $$;", "COPY", 1);
+	refused(pg, true, "DO $$ BEGIN PERFORM set_config('role', 'postgres', false); END $$;", "set_config", 1);
+	refused(pg, true, "DO LANGUAGE plperl $$ spi_exec_query('x'); $$;", "DO", 1);
+	/* function bodies: what a statement may not do, a body may not either */
+	allowed(pg, false, "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+		"BEGIN NEW.updated_at := now(); INSERT INTO audit VALUES (NEW.id);\n"
+		"PERFORM set_config('app.user', NEW.owner, true); RETURN NEW; END $$;\n"
+		"CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n"
+		"CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';\n");
+	refused_both(pg, "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'x'; END $$;",
+		"EXECUTE");
+	refused_both(pg, "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+		"ALTER ROLE me SUPERUSER; END $$;", "ALTER ROLE");
+	refused_both(pg, "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ SELECT dblink_exec('x', 'y') $$;",
+		"dblink_exec");
+	refused_both(pg, "CREATE FUNCTION f() RETURNS int LANGUAGE plperl AS 'return 1';", "plperl");
+	refused_both(pg, "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f();", "EVENT TRIGGER");
+	/* a table filled by a query: data */
+	refused(pg, false, "CREATE TABLE t AS SELECT 1 AS x;", "CREATE TABLE ... AS", 1);
+	refused(pg, false, "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x;", "MATERIALIZED VIEW", 1);
+	allowed(pg, false, "CREATE TABLE t AS SELECT 1 AS x WITH NO DATA;\n"
+		"CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x WITH NO DATA;");
+	allowed(pg, true, "CREATE TABLE t AS SELECT 1 AS x;");
 	refused_both(pg, "CREATE EXTENSION dblink;", "dblink");
 	refused_both(pg, "CREATE EXTENSION postgres_fdw;", "postgres_fdw");
 	refused_both(pg, "CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw;", "foreign data");
@@ -122,6 +153,9 @@ static void test_sandbox__postgres(void **state)
 	refused_both(pg, "CREATE FUNCTION f() RETURNS int LANGUAGE c AS '/tmp/x.so', 'f';", "LANGUAGE c");
 	refused(pg, true, "SELECT pg_terminate_backend(1);", "pg_terminate_backend", 1);
 	refused(pg, true, "SELECT set_config('role', 'postgres', false) FROM t;", "set_config", 1);
+	refused_both(pg, "SELECT pg_catalog.set_config('role', 'postgres', false);", "set_config");
+	refused_both(pg, "SELECT set_config('session_authorization', 'postgres', false);", "set_config");
+	allowed(pg, true, "SELECT pg_catalog.set_config('search_path', '', false);");
 	/* another database's name */
 	refused(pg, true, "INSERT INTO prod.public.users VALUES (1);", "prod", 1);
 	/* the line of the statement, past others */
@@ -188,6 +222,9 @@ static void test_sandbox__mysql(void **state)
 	refused_both(my, "PREPARE s FROM 'DROP DATABASE prod';", "PREPARE");
 	refused(my, true, "DELIMITER //\nCREATE PROCEDURE p() BEGIN PREPARE s FROM @q; EXECUTE s; END //\nDELIMITER ;\n",
 		"PREPARE", 2);
+	/* "--1" is not a comment: what follows it runs */
+	refused(my, true, "SELECT 1--1 /*!, (SELECT 1 FROM prod.t) */;", "prod.t", 1);
+	refused(my, true, "SELECT 1--1, (SELECT 1 FROM prod.t);", "prod.t", 1);
 	/* table.column is not a database's name */
 	allowed(my, true, "UPDATE t JOIN u ON t.id = u.id SET t.x = u.x;");
 }
