@@ -177,8 +177,12 @@ static void pg_walk(const ProtobufCMessage *m, struct finding *f, bool allow_set
 	d = m->descriptor;
 	if (!strcmp(d->short_name, "RangeVar")) {
 		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-		if (rv->catalogname && rv->catalogname[0])
-			found(f, OTHER_DB, "%s", rv->catalogname);
+		if (rv->catalogname && rv->catalogname[0]) {
+			char name[96];
+			snprintf(name, sizeof(name), "%.30s.%.30s.%.30s", rv->catalogname,
+				rv->schemaname ? rv->schemaname : "", rv->relname ? rv->relname : "");
+			found(f, OTHER_DB, "%s", name);
+		}
 	} else if (!strcmp(d->short_name, "FuncCall")) {
 		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
 		const char *name = pg_func_name(fc->funcname, fc->n_funcname);
@@ -329,7 +333,7 @@ static void pg_body(const char *body, struct finding *f)
 			else if ((!strcmp(w, "create") || !strcmp(w, "alter") || !strcmp(w, "drop")) &&
 			    word_in(x, server_objects)) {
 				char k[96];
-				snprintf(k, sizeof(k), "%s %s in a function body", w, x);
+				snprintf(k, sizeof(k), "%.30s %.30s in a function body", w, x);
 				for (char *p = k; *p && p < k + strlen(w) + strlen(x) + 1; p++)
 					*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 				found(f, SERVER, "%s", k);
@@ -701,7 +705,7 @@ static void my_head(const char *s, const rstmt *st, struct finding *f)
 		object_word(s, st, ob, sizeof(ob));
 		if (word_in(ob, server_objects)) {
 			char k[96];
-			snprintf(k, sizeof(k), "%s %s", w0, ob);
+			snprintf(k, sizeof(k), "%.30s %.30s", w0, ob);
 			for (char *p = k; *p; p++)
 				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 			found(f, SERVER, "%s", k);
@@ -896,10 +900,12 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 
 	df_sql_position(text, len, off, &line, &col);
 	line += line0 - 1;
-	if (f->v == OTHER_DB)
-		df_error_set(DF_EGATE, "%s:%d: %s %s '%s'; %s may touch only that database, "
-			"nothing ran", file, line, strncmp(f->what, "USE ", 4) ? "the name" : "the statement",
-			verdict_reason(f->v), f->what, where);
+	if (f->v == OTHER_DB && !strncmp(f->what, "USE ", 4))
+		df_error_set(DF_EGATE, "%s:%d: %s switches to another database; %s may touch only "
+			"that database, nothing ran", file, line, f->what, where);
+	else if (f->v == OTHER_DB)
+		df_error_set(DF_EGATE, "%s:%d: '%s' is a name in another database; %s may touch only "
+			"that database, nothing ran", file, line, f->what, where);
 	else
 		df_error_set(DF_EGATE, "%s:%d: %s %s; %s may only create objects there, nothing ran",
 			file, line, f->what, verdict_reason(f->v), where);
