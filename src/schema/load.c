@@ -173,13 +173,14 @@ static int check_files(const df_sandbox *sb, const df_strlist *files)
 }
 
 /* Check the UP section of every migration before the first of them runs. */
-static int check_migrations(const df_sandbox *sb, const df_migration *const *migs, size_t nr)
+static int check_migrations(const df_sandbox *sb, const df_migration *const *migs, size_t nr,
+	bool down)
 {
 	df_buf text = DF_BUF_INIT;
 	int error = 0;
 
 	for (size_t i = 0; i < nr && !error; i++) {
-		const df_section *up = &migs[i]->up;
+		const df_section *up = down ? &migs[i]->down : &migs[i]->up;
 		if (!up->path || !up->len)
 			continue;
 		df_buf_truncate(&text, 0);
@@ -194,6 +195,37 @@ static int check_migrations(const df_sandbox *sb, const df_migration *const *mig
 				text.ptr ? text.ptr : "", text.size);
 	}
 	df_buf_release(&text);
+	return error;
+}
+
+int df_schema_dry_run_check(df_conn *conn, const df_migration *const *migs, size_t nr,
+	bool rollback)
+{
+	df_strlist dbs = DF_STRLIST_INIT;
+	df_rows *rows = NULL;
+	df_sandbox sb = { 0 };
+	int error;
+
+	if (df_conn_dialect(conn) != DF_DIALECT_MYSQL)
+		return 0;
+	/* every database of the server is another one from the copy's side,
+	 * the target's own included */
+	if ((error = df_conn_query(conn, &rows, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA",
+		NULL, 0)) < 0)
+		return error;
+	for (size_t r = 0; r < rows->nrows && !error; r++) {
+		const char *name = df_rows_get(rows, r, 0);
+		if (name && strcasecmp(name, "information_schema"))
+			error = df_strlist_push(&dbs, name);
+	}
+	df_rows_free(rows);
+	sb.dialect = DF_DIALECT_MYSQL;
+	sb.migrations = true;
+	sb.dry_run = true;
+	sb.databases = &dbs;
+	if (!error)
+		error = check_migrations(&sb, migs, nr, rollback);
+	df_strlist_release(&dbs);
 	return error;
 }
 
@@ -279,7 +311,7 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0)
 		goto out;
 	sb.migrations = true;
-	if ((error = check_migrations(&sb, migs, nr)) < 0)
+	if ((error = check_migrations(&sb, migs, nr, false)) < 0)
 		goto out;
 	ro.flags = DF_RUN_SHADOW;
 	ro.table = "_migrations";

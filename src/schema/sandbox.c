@@ -895,7 +895,8 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 	size_t off, int line0, const struct finding *f)
 {
 	int line, col;
-	const char *where = sb->migrations ? "replaying the migrations into the throwaway database" :
+	const char *where = sb->dry_run ? "a dry-run in the throwaway copy (MariaDB cannot roll DDL back)" :
+		sb->migrations ? "replaying the migrations into the throwaway database" :
 		"loading a schema file into the throwaway database";
 
 	df_sql_position(text, len, off, &line, &col);
@@ -910,6 +911,12 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 		df_error_set(DF_EGATE, "%s:%d: %s %s; %s may only create objects there, nothing ran",
 			file, line, f->what, verdict_reason(f->v), where);
 	df_error_pos(file, line, col);
+	if (sb->dry_run) {
+		df_error_hint("a MariaDB dry-run runs the migrations in a throwaway copy of the target, "
+			"and this statement would reach past it for real; review it (devflow db review) "
+			"and run without --dry-run, or write names without a database");
+		return DF_EGATE;
+	}
 	switch (f->v) {
 	case DML:
 		df_error_hint("a schema file holds CREATE, ALTER, COMMENT, DROP and SET statements; "

@@ -53,6 +53,7 @@ void df__scratch_close(df_scratch *s);
 typedef struct df_sandbox {
 	df_dialect dialect;
 	bool migrations;
+	bool dry_run;           /* a MariaDB dry-run's throwaway copy (migrations too) */
 	const df_strlist *databases;
 } df_sandbox;
 int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,

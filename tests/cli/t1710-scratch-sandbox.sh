@@ -150,6 +150,47 @@ $stmt"
 	no_leftovers
 }
 
+# A MariaDB dry-run runs the pending migrations in a throwaway copy of the
+# target: a statement that would reach past the copy (the target's own
+# qualified name, another database, the server's users) is refused before
+# anything runs; an ordinary dry-run still runs.
+t_mysql_dry_run_stays_in_copy() {
+	[ "$ENGINE" = mysql ] || skip_engine "the throwaway copy of a dry-run is MariaDB's"
+	setup_users
+	local other="${DBNAME}_other"
+	my_admin -e "CREATE DATABASE $other; CREATE TABLE $other.t (id INT); INSERT INTO $other.t VALUES (1), (2), (3);"
+	created_db "my:$other"
+	mig 20240102000000 tidy "CREATE TABLE audit (id INTEGER);
+DELETE FROM $DBNAME.users;"
+	df db migrate --dry-run --json; expect_rc 3
+	json_eq 'd["error"]["kind"]' gate_refused
+	json_eq 'd["error"]["line"]' 3
+	contains "$(json 'd["error"]["message"]')" "$DBNAME.users"
+	contains "$(json 'd["error"]["message"]')" "dry-run"
+	contains "$(json 'd["error"]["hint"]')" "without --dry-run"
+	mig 20240102000000 tidy "CREATE TABLE audit (id INTEGER);
+DELETE FROM $other.t;"
+	df db migrate --dry-run; expect_rc 3
+	contains "$err" "20240102000000_tidy.sql:3:"
+	mig 20240102000000 tidy "CREATE USER devflow_evil2 IDENTIFIED BY 'x';"
+	df db migrate --dry-run; expect_rc 3
+	contains "$err" "CREATE USER"
+	[ "$(q "SELECT count(*) FROM users")" = 2 ] || fail "the dry-run deleted the target's rows"
+	[ "$(my_admin -N -B -e "SELECT count(*) FROM $other.t")" = 3 ] || fail "the dry-run deleted another database's rows"
+	[ "$(my_admin -N -B -e "SELECT count(*) FROM mysql.user WHERE user = 'devflow_evil2'")" = 0 ] ||
+		fail "the dry-run created a user"
+	[ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE '%\_dfshadow\_%'")" ] || fail "a throwaway copy was left behind"
+	table_exists audit && fail "the dry-run created a table in the target"
+	# an ordinary dry-run (data on its own tables) still runs
+	mig 20240102000000 tidy "CREATE TABLE audit (id INTEGER);
+INSERT INTO audit VALUES (1);
+DELETE FROM users WHERE id = 2;"
+	df db migrate --dry-run; expect_rc 0
+	[ "$(q "SELECT count(*) FROM users")" = 2 ] || fail "the dry-run changed the target"
+	df db migrate; expect_rc 0
+	[ "$(q "SELECT count(*) FROM users")" = 1 ] || fail "migrate did not run the migration"
+}
+
 # What schema files and migrations are for still works: tables, views,
 # indexes, triggers (functions on PostgreSQL), SET; data in migrations.
 t_normal_schema_still_loads() {
@@ -210,4 +251,5 @@ END \$\$;"
 }
 
 run_tests t_sqlite_attach_refused t_mysql_other_database_refused \
-	t_postgres_cluster_statements_refused t_generate_replay_refused t_normal_schema_still_loads
+	t_postgres_cluster_statements_refused t_generate_replay_refused t_mysql_dry_run_stays_in_copy \
+	t_normal_schema_still_loads

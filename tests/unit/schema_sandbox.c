@@ -20,7 +20,7 @@ static const char *other_dbs[] = { "prod", "mysql", "performance_schema" };
 static int check(df_dialect d, bool migrations, const char *sql)
 {
 	df_strlist dbs = DF_STRLIST_INIT;
-	df_sandbox sb = { d, migrations, &dbs };
+	df_sandbox sb = { .dialect = d, .migrations = migrations, .databases = &dbs };
 	int error;
 
 	for (size_t i = 0; i < sizeof(other_dbs) / sizeof(*other_dbs); i++)
