@@ -43,12 +43,14 @@ enum verdict {
 	CODE,           /* runs code that cannot be checked beforehand */
 	OTHER_DB,       /* a name qualified with another database */
 	UNCHECKED,      /* not a statement the list knows */
+	UNPARSED,       /* PostgreSQL: libpg_query cannot parse it (a syntax error) */
 };
 
 struct finding {
 	enum verdict v;
 	bool allow_dml;         /* the replay of migrations: data is fine */
 	char what[96];          /* the statement kind or the name found */
+	size_t at;              /* UNPARSED: byte offset of the error in the statement */
 };
 
 /* Found something that reaches outside (the checks stop there). */
@@ -447,14 +449,11 @@ static void pg_statement(const Node *n, struct finding *f)
 	case PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT:
 		found(f, CODE, "CREATE EVENT TRIGGER (a function run at every later statement)", NULL);
 		break;
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
-		const PgQuery__CreateTableAsStmt *c = n->create_table_as_stmt;
-		if (!c->into || !c->into->skip_data)
-			found(f, DML, c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ?
-				"CREATE MATERIALIZED VIEW without WITH NO DATA" : "CREATE TABLE ... AS without WITH NO DATA",
-				NULL);
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		/* a table or materialized view from a query: an object; its query
+		 * runs (on the throwaway database's tables, its calls walked below,
+		 * the bodies of functions it may call read when they were made) */
 		break;
-	}
 	case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT: {
 		const char *e = n->create_extension_stmt->extname;
 		size_t l = strlen(e);
@@ -591,7 +590,13 @@ static int pg_check(const char *stmt, struct finding *f)
 		return error;
 	pr = pg_query_parse_protobuf(stmt);
 	if (pr.error) {
-		found(f, UNCHECKED, "a statement libpg_query cannot parse", NULL);
+		/* cursorpos counts characters from 1: make it a byte offset */
+		size_t at = 0;
+		for (int chars = 1; stmt[at] && chars < pr.error->cursorpos; at++)
+			if (((unsigned char)stmt[at + 1] & 0xc0) != 0x80)
+				chars++;
+		found(f, UNPARSED, "%s", pr.error->message);
+		f->at = at;
 		pg_query_free_protobuf_parse_result(pr);
 		return 0;
 	}
@@ -766,7 +771,7 @@ static void my_body(const char *s, const rstmt *st, struct finding *f)
 			continue;
 		if (!is_word(st, i))
 			continue;
-		struct finding g = { OK, true, "" };
+		struct finding g = { .v = OK, .allow_dml = true };
 		sub = *st;
 		sub.tok = st->tok + i;
 		sub.ntok = st->ntok - i;
@@ -899,6 +904,16 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 		sb->migrations ? "replaying the migrations into the throwaway database" :
 		"loading a schema file into the throwaway database";
 
+	if (f->v == UNPARSED) {
+		df_sql_position(text, len, off + f->at, &line, &col);
+		line += line0 - 1;
+		df_error_set(DF_ESQL, "%s:%d:%d: %s", file, line, col, f->what);
+		df_error_pos(file, line, col);
+		df_error_hint("devflow reads the file with libpg_query (PostgreSQL %s's parser) before "
+			"any of it runs; nothing ran. Fix the statement (a server newer than %s may "
+			"accept syntax this parser does not)", PG_MAJORVERSION, PG_MAJORVERSION);
+		return DF_ESQL;
+	}
 	df_sql_position(text, len, off, &line, &col);
 	line += line0 - 1;
 	if (f->v == OTHER_DB && !strncmp(f->what, "USE ", 4))
@@ -920,8 +935,7 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 	switch (f->v) {
 	case DML:
 		df_error_hint("a schema file holds CREATE, ALTER, COMMENT, DROP and SET statements; "
-			"put data in a migration or a seed file (devflow db seed), and declare a table "
-			"or materialized view made from a query WITH NO DATA");
+			"put data in a migration or a seed file (devflow db seed)");
 		break;
 	case OTHER_DB:
 		df_error_hint("write names without a database (the throwaway database is the current "
@@ -967,7 +981,7 @@ int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
 		goto out;
 	}
 	for (size_t i = 0; i < list.nr && !error; i++) {
-		struct finding f = { OK, sb->migrations, "" };
+		struct finding f = { .v = OK, .allow_dml = sb->migrations };
 		const df_stmt *s = &list.v[i];
 		if (sb->dialect == DF_DIALECT_POSTGRES) {
 			char save = text[s->offset + s->len];
