@@ -186,7 +186,7 @@ DELETE FROM $other.t;"
 	[ "$(my_admin -N -B -e "SELECT count(*) FROM $other.t")" = 3 ] || fail "the dry-run deleted another database's rows"
 	[ "$(my_admin -N -B -e "SELECT count(*) FROM mysql.user WHERE user = 'devflow_evil2'")" = 0 ] ||
 		fail "the dry-run created a user"
-	[ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE '%\_dfshadow\_%'")" ] || fail "a throwaway copy was left behind"
+	[ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE '${DBNAME}\_dfshadow\_%'")" ] || fail "a throwaway copy was left behind"
 	table_exists audit && fail "the dry-run created a table in the target"
 	# an ordinary dry-run (data on its own tables) still runs
 	mig 20240102000000 tidy "CREATE TABLE audit (id INTEGER);
