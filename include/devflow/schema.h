@@ -148,6 +148,17 @@ struct df_migration;
 int df_schema_replay(df_schema **out, const struct df_migration *const *migs, size_t nr,
 	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n);
 
+/**
+ * Before a MariaDB dry-run runs `migs` (their DOWN sections when
+ * `rollback`) in a throwaway copy of the target: refuse, before anything
+ * runs, a statement that would reach past the copy for real (a name in
+ * another database, the target's own name among them; the server's users,
+ * grants and databases; files; dynamic SQL), as df_schema_replay() checks
+ * its replay.  0, or DF_EGATE naming file:line.
+ */
+int df_schema_dry_run_check(df_conn *conn, const struct df_migration *const *migs, size_t nr,
+	bool rollback);
+
 int df_schema_new(df_schema **out, df_dialect d);
 void df_schema_free(df_schema *s);
 

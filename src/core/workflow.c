@@ -1002,7 +1002,9 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 
 	/* MariaDB cannot roll DDL back: dry-run in a throwaway shadow database */
 	if (o->dry_run && !df_conn_has(s->conn, DF_CAP_TRANSACTIONAL_DDL)) {
-		if ((error = df_shadow_open(&shadow, &res->shadow, s->conn, s->target->dsn)) < 0)
+		/* nothing that reaches past the copy runs in it (src/schema/sandbox.c) */
+		if ((error = df_schema_dry_run_check(s->conn, res->migs, res->n, o->rollback)) < 0 ||
+		    (error = df_shadow_open(&shadow, &res->shadow, s->conn, s->target->dsn)) < 0)
 			goto out;
 		say(&w, DF_TONE_PLAIN, "Running in the throwaway database %s (MariaDB cannot roll DDL back).",
 			res->shadow);

@@ -875,6 +875,56 @@ out:
 	return error;
 }
 
+/*
+ * The scratch database's sandbox: statements may touch only "main" and
+ * "temp".  ATTACH and DETACH are refused (and no database can be attached:
+ * the limit is 0, which also stops VACUUM INTO, as it attaches its output),
+ * VACUUM INTO is refused by name, and any action on a database of another
+ * name is denied.
+ */
+static int sandbox_auth(void *data, int action, const char *a, const char *b,
+	const char *db, const char *trigger)
+{
+	(void)data;
+	(void)b;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_ATTACH:
+	case SQLITE_DETACH:
+		return SQLITE_DENY;
+	case SQLITE_ALTER_TABLE:
+		/* the database is the 3rd argument here (DROP COLUMN passes
+		 * the column in the 5th) */
+		if (a && strcmp(a, "main") && strcmp(a, "temp"))
+			return SQLITE_DENY;
+		return SQLITE_OK;
+	case SQLITE_PRAGMA:
+		/* PRAGMA other.x names the database in the 3rd argument */
+		if (db && strcmp(db, "main") && strcmp(db, "temp"))
+			return SQLITE_DENY;
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		/* load_extension() is off in the library; refuse it by name too */
+		if (b && !strcmp(b, "load_extension"))
+			return SQLITE_DENY;
+		return SQLITE_OK;
+	default:
+		if (db && strcmp(db, "main") && strcmp(db, "temp"))
+			return SQLITE_DENY;
+		return SQLITE_OK;
+	}
+}
+
+static int lite_sandbox(df_conn *conn)
+{
+	struct lite_conn *c = (struct lite_conn *)conn;
+
+	sqlite3_limit(c->db, SQLITE_LIMIT_ATTACHED, 0);
+	if (sqlite3_set_authorizer(c->db, sandbox_auth, NULL) != SQLITE_OK)
+		return lite_error(c, sqlite3_errcode(c->db), "cannot sandbox the scratch database");
+	return 0;
+}
+
 const df_driver df_driver_sqlite = {
 	.version = DF_DRIVER_VERSION,
 	.name = "sqlite",
@@ -900,4 +950,5 @@ const df_driver df_driver_sqlite = {
 	.in_transaction = lite_in_transaction,
 	.cancel = lite_cancel,
 	.schema_read = df__schema_read_sqlite,
+	.sandbox = lite_sandbox,
 };

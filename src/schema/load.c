@@ -8,6 +8,8 @@
  * happens.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +98,137 @@ void df__scratch_close(df_scratch *s)
 	s->admin = NULL;
 }
 
+/* Bytes [off, off + len) of `path` (len UINT64_MAX: to the end) in *out. */
+static int read_range(df_buf *out, const char *path, uint64_t off, uint64_t len)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int error = 0;
+
+	if (fd < 0)
+		return df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
+	if (off && lseek(fd, (off_t)off, SEEK_SET) < 0)
+		error = df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
+	while (!error && len) {
+		size_t want = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		ssize_t n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			error = df_error_set(DF_EIO, "cannot read '%s': %s", path, strerror(errno));
+		if (n <= 0)
+			break;
+		df_buf_put(out, chunk, (size_t)n);
+		len -= (uint64_t)n;
+	}
+	close(fd);
+	if (!error && df_buf_oom(out))
+		error = df_error_oom();
+	return error;
+}
+
+/*
+ * Confine the throwaway database before anything is loaded into it: the
+ * driver's own sandbox (SQLite's authorizer), and for MySQL/MariaDB the
+ * server's other databases, which no name in a loaded file may name.
+ */
+static int scratch_sandbox(df_scratch *db, df_sandbox *sb, df_strlist *dbs)
+{
+	df_rows *rows = NULL;
+	int error;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->dialect = df_conn_dialect(db->conn);
+	if ((error = df_conn_sandbox(db->conn)) < 0)
+		return error;
+	if (sb->dialect != DF_DIALECT_MYSQL)
+		return 0;
+	if ((error = df_conn_query(db->conn, &rows, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA",
+		NULL, 0)) < 0)
+		return error;
+	for (size_t r = 0; r < rows->nrows && !error; r++) {
+		const char *name = df_rows_get(rows, r, 0);
+		/* information_schema is read-only: migrations query it */
+		if (name && strcmp(name, db->name) && strcasecmp(name, "information_schema"))
+			error = df_strlist_push(dbs, name);
+	}
+	df_rows_free(rows);
+	sb->databases = dbs;
+	return error;
+}
+
+/* Check every file before the first of them runs. */
+static int check_files(const df_sandbox *sb, const df_strlist *files)
+{
+	df_buf text = DF_BUF_INIT;
+	int error = 0;
+
+	for (size_t i = 0; i < files->nr && !error; i++) {
+		df_buf_truncate(&text, 0);
+		if ((error = read_range(&text, files->v[i], 0, UINT64_MAX)) == 0)
+			error = df__sandbox_check(sb, files->v[i], 1, text.ptr ? text.ptr : "", text.size);
+	}
+	df_buf_release(&text);
+	return error;
+}
+
+/* Check the UP section of every migration before the first of them runs. */
+static int check_migrations(const df_sandbox *sb, const df_migration *const *migs, size_t nr,
+	bool down)
+{
+	df_buf text = DF_BUF_INIT;
+	int error = 0;
+
+	for (size_t i = 0; i < nr && !error; i++) {
+		const df_section *up = down ? &migs[i]->down : &migs[i]->up;
+		if (!up->path || !up->len)
+			continue;
+		df_buf_truncate(&text, 0);
+		if (up->mem)
+			df_buf_put(&text, up->mem, (size_t)up->len);
+		else
+			error = read_range(&text, up->path, up->off, up->len);
+		if (!error && df_buf_oom(&text))
+			error = df_error_oom();
+		if (!error)
+			error = df__sandbox_check(sb, up->path, up->line > 0 ? up->line : 1,
+				text.ptr ? text.ptr : "", text.size);
+	}
+	df_buf_release(&text);
+	return error;
+}
+
+int df_schema_dry_run_check(df_conn *conn, const df_migration *const *migs, size_t nr,
+	bool rollback)
+{
+	df_strlist dbs = DF_STRLIST_INIT;
+	df_rows *rows = NULL;
+	df_sandbox sb = { 0 };
+	int error;
+
+	if (df_conn_dialect(conn) != DF_DIALECT_MYSQL)
+		return 0;
+	/* every database of the server is another one from the copy's side,
+	 * the target's own included */
+	if ((error = df_conn_query(conn, &rows, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA",
+		NULL, 0)) < 0)
+		return error;
+	for (size_t r = 0; r < rows->nrows && !error; r++) {
+		const char *name = df_rows_get(rows, r, 0);
+		if (name && strcasecmp(name, "information_schema"))
+			error = df_strlist_push(&dbs, name);
+	}
+	df_rows_free(rows);
+	sb.dialect = DF_DIALECT_MYSQL;
+	sb.migrations = true;
+	sb.dry_run = true;
+	sb.databases = &dbs;
+	if (!error)
+		error = check_migrations(&sb, migs, nr, rollback);
+	df_strlist_release(&dbs);
+	return error;
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -131,7 +264,8 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	const df_dsn *server, const df_schema_opts *opts, int n)
 {
 	df_scratch db;
-	df_strlist files = DF_STRLIST_INIT;
+	df_sandbox sb;
+	df_strlist files = DF_STRLIST_INIT, dbs = DF_STRLIST_INIT;
 	char tag[32], what[64];
 	long statements;
 	int error;
@@ -143,6 +277,9 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	snprintf(what, sizeof(what), "'%.50s'", path);
 	if ((error = df__scratch_open(&db, engine, server, what, tag)) < 0)
 		goto out;
+	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0 ||
+	    (error = check_files(&sb, &files)) < 0)
+		goto out;
 	for (size_t i = 0; i < files.nr; i++)
 		if ((error = df_run_sql_file(db.conn, files.v[i], &statements)) < 0) {
 			df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", files.v[i]);
@@ -152,6 +289,7 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 out:
 	df__scratch_close(&db);
 	df_strlist_release(&files);
+	df_strlist_release(&dbs);
 	return error;
 }
 
@@ -159,6 +297,8 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n)
 {
 	df_scratch db;
+	df_sandbox sb;
+	df_strlist dbs = DF_STRLIST_INIT;
 	df_run_result res = { 0 };
 	df_run_opts ro = { 0 };
 	char tag[32];
@@ -168,6 +308,11 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	snprintf(tag, sizeof(tag), "gen%d", n);
 	if ((error = df__scratch_open(&db, engine, server, "the migrations", tag)) < 0)
 		return error;
+	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0)
+		goto out;
+	sb.migrations = true;
+	if ((error = check_migrations(&sb, migs, nr, false)) < 0)
+		goto out;
 	ro.flags = DF_RUN_SHADOW;
 	ro.table = "_migrations";
 	if (nr && ((error = df_run_check((const df_migration **)migs, nr,
@@ -181,5 +326,6 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 out:
 	df_run_result_release(&res);
 	df__scratch_close(&db);
+	df_strlist_release(&dbs);
 	return error;
 }

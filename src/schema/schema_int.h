@@ -40,6 +40,25 @@ int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
 	const char *what, const char *tag);
 void df__scratch_close(df_scratch *s);
 
+/*
+ * What a file loaded into a throwaway database may do (sandbox.c): check
+ * `sql` (the text of `file` from line `line0`) before anything of it runs.
+ * 0, or DF_EGATE naming file:line, the statement's kind and why, with a
+ * hint.  A schema file (migrations false) may create, change and drop
+ * objects and SET; the replay of migrations may also change data.  Neither
+ * may act on the server, reach files, programs or other servers, run code
+ * that cannot be checked (DO, dynamic SQL), or name another database
+ * (MySQL: `databases` lists the server's other databases).
+ */
+typedef struct df_sandbox {
+	df_dialect dialect;
+	bool migrations;
+	bool dry_run;           /* a MariaDB dry-run's throwaway copy (migrations too) */
+	const df_strlist *databases;
+} df_sandbox;
+int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
+	const char *sql, size_t len);
+
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);
 

@@ -186,6 +186,14 @@ struct df_driver {
 	 * unknown) and *tls whether TLS is in use.  NULL: no network (a file).
 	 */
 	int (*transport)(df_conn *conn, int *fd, bool *tls);
+	/*
+	 * Confine the connection to its own database for good: a scratch
+	 * database loading a file devflow did not write.  SQLite: an
+	 * authorizer refusing ATTACH, DETACH, VACUUM INTO and any database
+	 * but main and temp.  NULL: the engine relies on the statement check
+	 * before the load (src/schema/sandbox.c).
+	 */
+	int (*sandbox)(df_conn *conn);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -254,6 +262,8 @@ void df_interrupt_release(void);
 void df_interrupt_notify(int sig);
 int df_interrupted(void);
 
+/* The driver's sandbox, where it has one (0 when it has none). */
+static inline int df_conn_sandbox(df_conn *c) { return c->driver->sandbox ? c->driver->sandbox(c) : 0; }
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
 
