@@ -151,24 +151,31 @@ static inline bool fz_bad_escape(const char *s, size_t n)
 
 /*
  * The URL with its password replaced by another one that decodes as well or
- * as badly ("x" or "%"): everything devflow derives from a URL without the
+ * as badly ("x", or "%" and "@" for a bad escape and an unencoded '@'): everything devflow derives from a URL without the
  * password must be the same for both.  Returns a new string (caller frees),
  * or NULL when the URL has no password span.
  */
 static inline char *fz_other_password(const char *url)
 {
-	size_t beg, end, n = strlen(url);
-	char repl;
+	size_t beg, end, n = strlen(url), r = 0;
+	char repl[3];
 	char *out;
 
 	if (!fz_password_span(url, &beg, &end))
 		return NULL;
-	repl = fz_bad_escape(url + beg, end - beg) ? '%' : 'x';
-	out = malloc(n - (end - beg) + 2);
+	/* an unencoded '@' in the password is refused (libpq ends the user-info
+	 * at the first '@'): the other password keeps one */
+	if (fz_bad_escape(url + beg, end - beg))
+		repl[r++] = '%';
+	if (memchr(url + beg, '@', end - beg))
+		repl[r++] = '@';
+	if (!r)
+		repl[r++] = 'x';
+	out = malloc(n - (end - beg) + r + 1);
 	CHECK(out);
 	memcpy(out, url, beg);
-	out[beg] = repl;
-	memcpy(out + beg + 1, url + end, n - end + 1);
+	memcpy(out + beg, repl, r);
+	memcpy(out + beg + r, url + end, n - end + 1);
 	return out;
 }
 
