@@ -4,8 +4,9 @@
 /*
  * A session: what one run against one target has open, in the order a
  * command opens it (config, target, connection, lock, tracking tables,
- * migration files, history and plan).  Opening it is the front end's job
- * (it knows the flags); the core works on an open session.
+ * migration files, history and plan).  df_session_open() opens it and
+ * decides its gates; the front end maps its flags to options and renders
+ * the report.
  */
 #include "devflow/core.h"
 #include "devflow/schema.h"

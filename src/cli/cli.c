@@ -1,13 +1,12 @@
 /*
  * Shared CLI machinery: output for people and for programs, errors and exit
- * statuses, option parsing, and opening what a database command needs.
+ * statuses, option parsing, and a session's opening (flags in, report out).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
