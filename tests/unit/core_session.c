@@ -132,6 +132,30 @@ static void test_session__remote_host_gate(void **state)
 	df_session_report_release(&rep);
 }
 
+/* The report is filled as far as the open got, also when it fails. */
+static void test_session__report_on_failure(void **state)
+{
+	df_session s;
+	df_session_report rep;
+	df_session_opts o = DF_SESSION_OPTS_INIT;
+	char mdir[4200];
+
+	snprintf(mdir, sizeof(mdir), "%s/migrations", dir);
+	assert_int_equal(mkdir(mdir, 0755), 0);
+	df_test_write(mdir, "20240101000001_a.sql", "-- UP\nCREATE TABLE a (id INTEGER);\n", (size_t)-1);
+	df_test_write(mdir, "2026_b.sql", "-- UP\nCREATE TABLE b (id INTEGER);\n", (size_t)-1);
+	o.env = "local";
+	o.flags = DF_SESSION_FILES | DF_SESSION_DB | DF_SESSION_EXISTING;
+	assert_int_equal(df_session_open(&s, &o, &rep), DF_ENOTFOUND);
+	assert_int_equal(rep.stop, DF_SESSION_STOP_ABSENT);
+	assert_int_equal(rep.file_warnings.nr, 1);
+	assert_non_null(strstr(rep.file_warnings.v[0], "'2026_b.sql' has version 2026"));
+	assert_non_null(s.set);
+	df_session_close(&s);
+	df_session_report_release(&rep);
+	assert_false(exists("app.db"));
+}
+
 /* Options of another version are refused, not misread. */
 static void test_session__opts_version(void **state)
 {
@@ -151,6 +175,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session__read_absent_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session__binding_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session__remote_host_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session__report_on_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session__opts_version, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
