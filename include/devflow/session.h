@@ -4,8 +4,9 @@
 /*
  * A session: what one run against one target has open, in the order a
  * command opens it (config, target, connection, lock, tracking tables,
- * migration files, history and plan).  Opening it is the front end's job
- * (it knows the flags); the core works on an open session.
+ * migration files, history and plan).  df_session_open() opens it and
+ * decides its gates; the front end maps its flags to options and renders
+ * the report.
  */
 #include "devflow/core.h"
 #include "devflow/schema.h"
@@ -24,6 +25,79 @@ typedef struct df_session {
 	df_tool mirror;         /* the folder is this tool's, and so is a history
 				 * table in the database: write its rows too */
 } df_session;
+
+/* ---- opening a session ---------------------------------------------------- */
+
+/* What a front end asks df_session_open() to open. */
+enum df_session_flags {
+	DF_SESSION_DB = (1 << 0),       /* connect */
+	DF_SESSION_ENSURE = (1 << 1),   /* create/adopt the tracking tables */
+	DF_SESSION_LOCK = (1 << 2),     /* take the migration lock */
+	DF_SESSION_FILES = (1 << 3),    /* read the migrations folder */
+	DF_SESSION_PLAN = (1 << 4),     /* read the ledger, build the plan */
+	DF_SESSION_WRITES = (1 << 5),   /* the run writes: the remote-host and binding gates apply */
+	DF_SESSION_EXISTING = (1 << 6), /* the database must exist already (SQLite: its file) */
+	DF_SESSION_CACHE = (1 << 7),    /* read the folder through the stat cache */
+};
+
+#define DF_SESSION_OPTS_VERSION 1
+typedef struct df_session_opts {
+	unsigned int version;   /* DF_SESSION_OPTS_VERSION */
+	const char *env;        /* the environment asked for, or NULL */
+	const char *url;        /* a URL given instead of the config's, or NULL */
+	unsigned int flags;     /* enum df_session_flags */
+	long lock_timeout_ms;   /* the lock's wait; < 0: do not wait */
+	bool remote_confirmed;  /* the remote-host gate is answered yes */
+} df_session_opts;
+#define DF_SESSION_OPTS_INIT { DF_SESSION_OPTS_VERSION, NULL, NULL, 0, 0, false }
+
+/* Which step refused or failed, for the front end's hint and question. */
+typedef enum df_session_stop {
+	DF_SESSION_STOP_NONE = 0,
+	DF_SESSION_STOP_REMOTE_HOST,    /* gate: a host not this machine under the local policy */
+	DF_SESSION_STOP_BINDING,        /* gate: the database is bound to a stronger policy */
+	DF_SESSION_STOP_ABSENT,         /* DF_SESSION_EXISTING and the SQLite file does not exist */
+	DF_SESSION_STOP_CONNECT,        /* connecting failed (the driver's hint, if any, is kept) */
+} df_session_stop;
+
+/*
+ * What opening found, as data for the front end to render (the session
+ * itself holds config, target and plan).  Filled as far as the open got,
+ * also when it fails: render it, then the error.
+ */
+typedef struct df_session_report {
+	df_strlist file_warnings;       /* the migration files' warnings */
+	bool database_exists;           /* false: a SQLite file that does not exist yet,
+					 * read through an empty in-memory database */
+	df_strlist tls_warnings;        /* a remote connection without TLS */
+	bool adopted;                   /* adoption recorded something (the lists below) */
+	df_strlist adopted_versions;    /* recorded as applied from another tool's history */
+	df_strlist orphans;             /* in that history, with no file here */
+	df_tool tool;                   /* whose history */
+	df_tool mirror;                 /* the tool whose rows devflow also writes */
+	/* the refusal or failure, with the error set (df_error_last) */
+	df_session_stop stop;
+	char *env;                      /* this run's environment (gates) */
+	char *host;                     /* REMOTE_HOST: the host that is not this machine */
+	char *bound_env;                /* BINDING: the environment the database is bound to */
+	df_policy bound_policy;         /* BINDING: its policy */
+} df_session_report;
+#define DF_SESSION_REPORT_INIT { DF_STRLIST_INIT, true, DF_STRLIST_INIT, false, \
+	DF_STRLIST_INIT, DF_STRLIST_INIT, DF_TOOL_NONE, DF_TOOL_NONE, DF_SESSION_STOP_NONE, \
+	NULL, NULL, NULL, DF_POLICY_LOCAL }
+void df_session_report_release(df_session_report *rep);
+
+/*
+ * Open a session: config, target, the migration files, the remote-host
+ * gate judged before connecting (no name lookup) and confirmed after, the
+ * connection (a SQLite file that does not exist is never created by a run
+ * that only reads), TLS, the lock, the binding gate, the tracking tables,
+ * the plan, the server's identity, and adoption of another tool's history.
+ * Writes nothing to stdout or stderr: what it found is in `rep`.  A
+ * permission error while opening is marked connect_phase.  On error `s` is
+ * filled as far as it got; df_session_close() it either way.
+ */
+int df_session_open(df_session *s, const df_session_opts *opts, df_session_report *rep);
 
 /*
  * Adopt another tool's history (once: an "adopt" row in the audit log says

@@ -1,13 +1,12 @@
 /*
  * Shared CLI machinery: output for people and for programs, errors and exit
- * statuses, option parsing, and opening what a database command needs.
+ * statuses, option parsing, and a session's opening (flags in, report out).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
@@ -454,15 +453,6 @@ static char *retyped_with_yes(struct cli_ctx *ctx)
 	return df_buf_detach(&b);
 }
 
-/* A SQLite file that does not exist yet, opened by a command that only reads. */
-static bool sqlite_file_absent(const df_dsn *dsn)
-{
-	struct stat st;
-
-	return !strcmp(dsn->engine, "sqlite") && dsn->database &&
-		strcmp(dsn->database, ":memory:") && stat(dsn->database, &st) < 0;
-}
-
 void cli_warnings(struct cli_ctx *ctx, const df_strlist *w)
 {
 	json_t *a;
@@ -480,11 +470,11 @@ void cli_warnings(struct cli_ctx *ctx, const df_strlist *w)
 }
 
 /* What adoption recorded: for people, and "adopted" in JSON. */
-static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strlist *adopted,
-	const df_strlist *orphans)
+static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_session_report *rep)
 {
 	json_t *o = json_object(), *a = json_array(), *n = json_array();
-	const char *tool = df_tool_name(s->history_tool);
+	const df_strlist *adopted = &rep->adopted_versions, *orphans = &rep->orphans;
+	const char *tool = df_tool_name(rep->tool);
 
 	for (size_t i = 0; i < adopted->nr; i++)
 		json_array_append_new(a, json_string(adopted->v[i]));
@@ -492,7 +482,7 @@ static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strl
 		json_array_append_new(n, json_string(orphans->v[i]));
 	json_object_set_new(o, "versions", a);
 	json_object_set_new(o, "without_file", n);
-	json_object_set_new(o, "mirrored", json_boolean(s->mirror != DF_TOOL_NONE));
+	json_object_set_new(o, "mirrored", json_boolean(rep->mirror != DF_TOOL_NONE));
 	json_object_set_new(ctx->result, "adopted", o);
 	cli_say(ctx, "Adopted %zu version%s that %s applied (recorded as applied, not run again; "
 		"`devflow db history` shows it)\n", adopted->nr, adopted->nr == 1 ? "" : "s", tool);
@@ -500,202 +490,100 @@ static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_strl
 		cli_say(ctx, "%swarning:%s %zu version%s in %s's history %s no file in %s\n",
 			cli_c(ctx, "yellow"), cli_c(ctx, "reset"), orphans->nr, orphans->nr == 1 ? "" : "s",
 			tool, orphans->nr == 1 ? "has" : "have", s->cfg->migrations);
-	if (s->mirror)
+	if (rep->mirror)
 		cli_say(ctx, "While the folder is in %s's format, devflow also writes %s's rows, so "
-			"`%s` agrees.\n", tool, tool, s->mirror == DF_TOOL_FLYWAY ? "flyway info" :
-			s->mirror == DF_TOOL_GOLANG ? "migrate version" : s->mirror == DF_TOOL_GOOSE ?
+			"`%s` agrees.\n", tool, tool, rep->mirror == DF_TOOL_FLYWAY ? "flyway info" :
+			rep->mirror == DF_TOOL_GOLANG ? "migrate version" : rep->mirror == DF_TOOL_GOOSE ?
 			"goose status" : "dbmate status");
 }
 
-static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed);
-static int session_open_1(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed, df_reach *reach);
-
 /*
- * One rule for permission_denied (README "Exit codes"): while devflow
- * connects, locks and reads or sets up its own tables, a missing privilege
- * means it cannot use the database (exit 4); on a migration's statement it
- * is that statement failing (exit 1).
+ * The remote-host gate refused: the question (--yes answers it) and what
+ * to do next.
  */
-int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed)
-{
-	int error = session_open(s, ctx, flags, remote_confirmed);
-	const df_error *e = df_error_last();
-
-	if (error == DF_EPERM && e)
-		((df_error *)e)->connect_phase = 1;
-	return error;
-}
-
-/*
- * The remote-host gate: a target that is not this machine, under the local
- * policy, in a command that writes, is a question (--yes answers it).
- */
-static int remote_gate(df_session *s, struct cli_ctx *ctx, const char *host)
+static void remote_ask(struct cli_ctx *ctx, const df_session_report *rep)
 {
 	char q[512], *then = retyped_with_yes(ctx);
 
 	snprintf(q, sizeof(q), "Environment '%s' uses the local policy, but its host '%s' is "
-		"not this machine. Is it really a development database?", s->target->env, host);
+		"not this machine. Is it really a development database?", rep->env, rep->host);
 	cli_ask_yes(ctx, q, "a database on another host under the local policy gets no "
 		"dry-run, backup or confirmation gate", "yes, a development database", then);
 	free(then);
-	df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' is not "
-		"this machine", s->target->env, host);
 	df_error_hint("if this is really a development database, confirm with --yes; if it is "
 		"staging or production, use --env staging / --env production (or set policy = in devflow.conf)");
-	return DF_EGATE;
 }
 
-/*
- * After connecting, before any statement: the socket must agree with the
- * judgement made before (a target judged local whose peer is another
- * machine meets the remote-host gate now), and a remote connection without
- * TLS is a warning under staging and production, an error with require_tls.
- */
-static int session_reach(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed, df_reach *reach)
+/* What opening found, in the order it was found; then the refusal's words. */
+static void session_render(struct cli_ctx *ctx, const df_session *s, const df_session_report *rep)
 {
-	df_strlist warn = DF_STRLIST_INIT;
-	int error;
+	const df_error *e = df_error_last();
 
-	if ((error = df_reach_after(reach, s->conn)) < 0)
-		return error;
-	if (reach->local && !reach->peer_local && (flags & CLI_S_WRITES) &&
-	    s->target->policy == DF_POLICY_LOCAL && !remote_confirmed)
-		return remote_gate(s, ctx, reach->peer);
-	error = df_reach_tls_check(reach, s->target, &warn);
-	cli_warnings(ctx, &warn);
-	df_strlist_release(&warn);
-	return error;
-}
-
-static int session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed)
-{
-	df_reach reach;
-	int error = session_open_1(s, ctx, flags, remote_confirmed, &reach);
-
-	df_reach_release(&reach);
-	return error;
-}
-
-static int session_open_1(df_session *s, struct cli_ctx *ctx, unsigned int flags,
-	bool remote_confirmed, df_reach *reach)
-{
-	df_dsn *empty = NULL;
-	int error;
-
-	memset(reach, 0, sizeof(*reach));
-	memset(s, 0, sizeof(*s));
-	if ((error = df_config_load(&s->cfg, ".")) < 0)
-		return error;
-	if ((error = df_target_resolve(&s->target, s->cfg, ctx->env, ctx->url)) < 0)
-		return error;
-	ctx->dsn = s->target->dsn;
-	json_object_set_new(ctx->result, "env", json_string(s->target->env));
-	json_object_set_new(ctx->result, "target", json_string(s->target->redacted));
-	json_object_set_new(ctx->result, "engine", json_string(s->target->dsn->engine));
-	if (flags & CLI_S_FILES) {
-		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
-			return df_error_oom();
-		if ((error = (flags & CLI_S_CACHE ? df_migration_set_load_cached :
-			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
-			return error;
-		cli_warnings(ctx, &s->set->warnings);
+	if (s->target) {
+		ctx->dsn = s->target->dsn;
+		json_object_set_new(ctx->result, "env", json_string(s->target->env));
+		json_object_set_new(ctx->result, "target", json_string(s->target->redacted));
+		json_object_set_new(ctx->result, "engine", json_string(s->target->dsn->engine));
 	}
-	if (!(flags & CLI_S_DB))
-		return 0;
-	/* A remote host under the local policy: refuse before connecting, judged
-	 * from what the client library will read (no name lookup). */
-	if ((error = df_reach_before(reach, s->target->dsn)) < 0)
-		return error;
-	if ((flags & CLI_S_WRITES) && s->target->policy == DF_POLICY_LOCAL &&
-	    !reach->local && !remote_confirmed)
-		return remote_gate(s, ctx, reach->host);
-	/* Commands that only read never create a database file. */
-	if ((flags & CLI_S_EXISTING) && sqlite_file_absent(s->target->dsn)) {
-		df_error_set(DF_ENOTFOUND, "the database file %s does not exist", s->target->dsn->database);
-		df_error_hint("check the URL (%s, from %s); `devflow db migrate` creates the file",
-			s->target->redacted, s->target->source);
-		return DF_ENOTFOUND;
-	}
-	if (!(flags & (CLI_S_WRITES | CLI_S_ENSURE | CLI_S_LOCK)) && sqlite_file_absent(s->target->dsn)) {
-		if ((error = df_dsn_parse(&empty, "sqlite::memory:")) < 0)
-			return error;
+	cli_warnings(ctx, &rep->file_warnings);
+	if (!rep->database_exists) {
 		cli_verbose(ctx, "The database file %s does not exist yet; `devflow db migrate` creates it.\n",
 			s->target->dsn->database);
 		json_object_set_new(ctx->result, "database_exists", json_false());
 	}
-	s->target->dsn->wait_ms = ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms;
-	error = df_conn_open(&s->conn, empty ? empty : s->target->dsn);
-	df_dsn_free(empty);
-	if (error < 0) {
-		const df_error *e = df_error_last();
-		if (e && (e->code == DF_EPERM || e->code == DF_EIO))
-			((df_error *)e)->connect_phase = 1;
-		df_error_prefix("cannot connect to %s", s->target->redacted);
+	cli_warnings(ctx, &rep->tls_warnings);
+	switch (rep->stop) {
+	case DF_SESSION_STOP_REMOTE_HOST:
+		remote_ask(ctx, rep);
+		break;
+	case DF_SESSION_STOP_BINDING:
+		df_error_hint("run it as that environment: --env %s; if the URL is wrong, fix %s",
+			rep->bound_env, s->target->source);
+		break;
+	case DF_SESSION_STOP_ABSENT:
+		df_error_hint("check the URL (%s, from %s); `devflow db migrate` creates the file",
+			s->target->redacted, s->target->source);
+		break;
+	case DF_SESSION_STOP_CONNECT:
 		if (e && !e->hint)
 			df_error_hint("is the database running? check the URL (%s, from %s); `devflow doctor` checks it",
 				s->target->redacted, s->target->source);
-		else if (e) {
-			/* the driver cannot know where the URL came from: say it here */
-			char *h = strdup(e->hint);
-			if (h)
-				df_error_hint("%s; the URL came from %s", h, s->target->source);
-			free(h);
-		}
-		return error;
+		break;
+	case DF_SESSION_STOP_NONE:
+		break;
 	}
-	if ((error = session_reach(s, ctx, flags, remote_confirmed, reach)) < 0)
-		return error;
-	if (flags & CLI_S_LOCK) {
-		if ((error = df_conn_lock(s->conn, s->cfg->table, ctx->lock_timeout_ms)) < 0)
-			return error;
-		s->locked = true;
-	}
-	/* A database bound to a stronger policy is never changed under a weaker one. */
-	if (flags & CLI_S_WRITES) {
-		char *bound = NULL;
-		df_policy bp;
-		if ((error = df_binding_read(&bound, &bp, s->conn, s->cfg->table)) < 0)
-			return error;
-		if (bound && bp > s->target->policy) {
-			df_error_set(DF_EGATE, "this database is bound to environment '%s' (policy %s), "
-				"but this run is environment '%s' under the %s policy (its URL came from %s)",
-				bound, df_policy_name(bp), s->target->env, df_policy_name(s->target->policy),
-				s->target->source);
-			df_error_hint("run it as that environment: --env %s; if the URL is wrong, fix %s",
-				bound, s->target->source);
-			free(bound);
-			return DF_EGATE;
-		}
-		free(bound);
-	}
-	if ((flags & CLI_S_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
-		const df_error *e = df_error_last();
-		if (e && e->code == DF_EPERM)
-			((df_error *)e)->connect_phase = 1;
-		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
-		return error;
-	}
-	if ((flags & CLI_S_PLAN) && (error = df_session_replan(s)) < 0)
-		return error;
-	if ((error = df_server_identity(&s->server, s->conn)) < 0)
-		return error;
-	if ((flags & CLI_S_LOCK) && (flags & CLI_S_ENSURE) && s->plan) {
-		/* a database another tool migrated: adopt its history, once */
-		df_strlist adopted = DF_STRLIST_INIT, orphans = DF_STRLIST_INIT;
-		if ((error = df_session_adopt(s, &adopted, &orphans)) == 0 && (adopted.nr || orphans.nr))
-			adopt_report(ctx, s, &adopted, &orphans);
-		df_strlist_release(&adopted);
-		df_strlist_release(&orphans);
-		if (error < 0)
-			return error;
-	}
-	return 0;
+	if (rep->adopted)
+		adopt_report(ctx, s, rep);
+}
+
+/*
+ * Open a session: the flags become options, core decides, and what it
+ * found is rendered here.
+ */
+int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
+	bool remote_confirmed)
+{
+	static const struct { unsigned int cli, core; } map[] = {
+		{ CLI_S_DB, DF_SESSION_DB }, { CLI_S_ENSURE, DF_SESSION_ENSURE },
+		{ CLI_S_LOCK, DF_SESSION_LOCK }, { CLI_S_FILES, DF_SESSION_FILES },
+		{ CLI_S_PLAN, DF_SESSION_PLAN }, { CLI_S_WRITES, DF_SESSION_WRITES },
+		{ CLI_S_EXISTING, DF_SESSION_EXISTING }, { CLI_S_CACHE, DF_SESSION_CACHE },
+	};
+	df_session_opts o = DF_SESSION_OPTS_INIT;
+	df_session_report rep;
+	int error;
+
+	o.env = ctx->env;
+	o.url = ctx->url;
+	o.lock_timeout_ms = ctx->lock_timeout_ms;
+	o.remote_confirmed = remote_confirmed;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (flags & map[i].cli)
+			o.flags |= map[i].core;
+	error = df_session_open(s, &o, &rep);
+	session_render(ctx, s, &rep);
+	df_session_report_release(&rep);
+	return error;
 }
 
 void cli_audit(struct cli_ctx *ctx, df_session *s, const char *op,

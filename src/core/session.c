@@ -6,11 +6,212 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/session.h"
 #include "util/banned.h"
+
+/* ---- opening a session ---------------------------------------------------- */
+
+void df_session_report_release(df_session_report *rep)
+{
+	df_strlist_release(&rep->file_warnings);
+	df_strlist_release(&rep->tls_warnings);
+	df_strlist_release(&rep->adopted_versions);
+	df_strlist_release(&rep->orphans);
+	free(rep->env);
+	free(rep->host);
+	free(rep->bound_env);
+	*rep = (df_session_report)DF_SESSION_REPORT_INIT;
+}
+
+/* A SQLite file that does not exist yet. */
+static bool sqlite_file_absent(const df_dsn *dsn)
+{
+	struct stat st;
+
+	return !strcmp(dsn->engine, "sqlite") && dsn->database &&
+		strcmp(dsn->database, ":memory:") && stat(dsn->database, &st) < 0;
+}
+
+/*
+ * The remote-host gate: a target that is not this machine, under the local
+ * policy, in a run that writes, is refused until confirmed.
+ */
+static int remote_refused(df_session *s, df_session_report *rep, const char *host)
+{
+	rep->stop = DF_SESSION_STOP_REMOTE_HOST;
+	if (!(rep->env = strdup(s->target->env)) || !(rep->host = strdup(host)))
+		return df_error_oom();
+	return df_error_set(DF_EGATE, "environment '%s' uses the local policy but its host '%s' "
+		"is not this machine", s->target->env, host);
+}
+
+/*
+ * After connecting, before any statement: the socket must agree with the
+ * judgement made before (a target judged local whose peer is another
+ * machine meets the remote-host gate now), and a remote connection without
+ * TLS is a warning under staging and production, an error with require_tls.
+ */
+static int session_reach(df_session *s, const df_session_opts *o, df_session_report *rep,
+	df_reach *reach)
+{
+	int error;
+
+	if ((error = df_reach_after(reach, s->conn)) < 0)
+		return error;
+	if (reach->local && !reach->peer_local && (o->flags & DF_SESSION_WRITES) &&
+	    s->target->policy == DF_POLICY_LOCAL && !o->remote_confirmed)
+		return remote_refused(s, rep, reach->peer);
+	return df_reach_tls_check(reach, s->target, &rep->tls_warnings);
+}
+
+static int session_connect(df_session *s, const df_session_opts *o, df_session_report *rep,
+	df_reach *reach)
+{
+	df_dsn *empty = NULL;
+	int error;
+
+	/* A remote host under the local policy: refuse before connecting, judged
+	 * from what the client library will read (no name lookup). */
+	if ((error = df_reach_before(reach, s->target->dsn)) < 0)
+		return error;
+	if ((o->flags & DF_SESSION_WRITES) && s->target->policy == DF_POLICY_LOCAL &&
+	    !reach->local && !o->remote_confirmed)
+		return remote_refused(s, rep, reach->host);
+	/* Runs that only read never create a database file. */
+	if ((o->flags & DF_SESSION_EXISTING) && sqlite_file_absent(s->target->dsn)) {
+		rep->stop = DF_SESSION_STOP_ABSENT;
+		return df_error_set(DF_ENOTFOUND, "the database file %s does not exist",
+			s->target->dsn->database);
+	}
+	if (!(o->flags & (DF_SESSION_WRITES | DF_SESSION_ENSURE | DF_SESSION_LOCK)) &&
+	    sqlite_file_absent(s->target->dsn)) {
+		if ((error = df_dsn_parse(&empty, "sqlite::memory:")) < 0)
+			return error;
+		rep->database_exists = false;
+	}
+	s->target->dsn->wait_ms = o->lock_timeout_ms < 0 ? 1 : o->lock_timeout_ms;
+	error = df_conn_open(&s->conn, empty ? empty : s->target->dsn);
+	df_dsn_free(empty);
+	if (error < 0) {
+		const df_error *e = df_error_last();
+		rep->stop = DF_SESSION_STOP_CONNECT;
+		if (e && (e->code == DF_EPERM || e->code == DF_EIO))
+			((df_error *)e)->connect_phase = 1;
+		df_error_prefix("cannot connect to %s", s->target->redacted);
+		if (e && e->hint) {
+			/* the driver cannot know where the URL came from: say it here */
+			char *h = strdup(e->hint);
+			if (h)
+				df_error_hint("%s; the URL came from %s", h, s->target->source);
+			free(h);
+		}
+		return error;
+	}
+	return session_reach(s, o, rep, reach);
+}
+
+/* A database bound to a stronger policy is never changed under a weaker one. */
+static int binding_gate(df_session *s, df_session_report *rep)
+{
+	char *bound = NULL;
+	df_policy bp;
+	int error;
+
+	if ((error = df_binding_read(&bound, &bp, s->conn, s->cfg->table)) < 0)
+		return error;
+	if (!bound || bp <= s->target->policy) {
+		free(bound);
+		return 0;
+	}
+	rep->stop = DF_SESSION_STOP_BINDING;
+	rep->bound_env = bound;
+	rep->bound_policy = bp;
+	if (!(rep->env = strdup(s->target->env)))
+		return df_error_oom();
+	return df_error_set(DF_EGATE, "this database is bound to environment '%s' (policy %s), "
+		"but this run is environment '%s' under the %s policy (its URL came from %s)",
+		bound, df_policy_name(bp), s->target->env, df_policy_name(s->target->policy),
+		s->target->source);
+}
+
+static int session_open_1(df_session *s, const df_session_opts *o, df_session_report *rep,
+	df_reach *reach)
+{
+	int error;
+
+	if ((error = df_config_load(&s->cfg, ".")) < 0)
+		return error;
+	if ((error = df_target_resolve(&s->target, s->cfg, o->env, o->url)) < 0)
+		return error;
+	if (o->flags & DF_SESSION_FILES) {
+		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
+			return df_error_oom();
+		if ((error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
+			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
+			return error;
+		for (size_t i = 0; i < s->set->warnings.nr; i++)
+			if ((error = df_strlist_push(&rep->file_warnings, s->set->warnings.v[i])) < 0)
+				return error;
+	}
+	if (!(o->flags & DF_SESSION_DB))
+		return 0;
+	if ((error = session_connect(s, o, rep, reach)) < 0)
+		return error;
+	if (o->flags & DF_SESSION_LOCK) {
+		if ((error = df_conn_lock(s->conn, s->cfg->table, o->lock_timeout_ms)) < 0)
+			return error;
+		s->locked = true;
+	}
+	if ((o->flags & DF_SESSION_WRITES) && (error = binding_gate(s, rep)) < 0)
+		return error;
+	if ((o->flags & DF_SESSION_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
+		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
+		return error;
+	}
+	if ((o->flags & DF_SESSION_PLAN) && (error = df_session_replan(s)) < 0)
+		return error;
+	if ((error = df_server_identity(&s->server, s->conn)) < 0)
+		return error;
+	if ((o->flags & DF_SESSION_LOCK) && (o->flags & DF_SESSION_ENSURE) && s->plan) {
+		/* a database another tool migrated: adopt its history, once */
+		error = df_session_adopt(s, &rep->adopted_versions, &rep->orphans);
+		rep->tool = s->history_tool;
+		rep->mirror = s->mirror;
+		rep->adopted = error == 0 && (rep->adopted_versions.nr || rep->orphans.nr);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/*
+ * One rule for permission_denied (README "Exit codes"): while devflow
+ * connects, locks and reads or sets up its own tables, a missing privilege
+ * means it cannot use the database; on a migration's statement it is that
+ * statement failing.  Everything here is the former.
+ */
+int df_session_open(df_session *s, const df_session_opts *opts, df_session_report *rep)
+{
+	df_reach reach;
+	const df_error *e;
+	int error;
+
+	memset(s, 0, sizeof(*s));
+	memset(&reach, 0, sizeof(reach));
+	*rep = (df_session_report)DF_SESSION_REPORT_INIT;
+	if (!opts || opts->version != DF_SESSION_OPTS_VERSION)
+		return df_error_set(DF_EINTERNAL, "df_session_open: options of version %u, expected %u",
+			opts ? opts->version : 0, DF_SESSION_OPTS_VERSION);
+	error = session_open_1(s, opts, rep, &reach);
+	df_reach_release(&reach);
+	if (error == DF_EPERM && (e = df_error_last()))
+		((df_error *)e)->connect_phase = 1;
+	return error;
+}
 
 int df_session_replan(df_session *s)
 {
