@@ -34,22 +34,6 @@ pw_project() {
 	esac
 }
 
-# other_db: an empty second database; sets URL2 and DB2.
-other_db() {
-	DB2="${DBNAME}_b"
-	case $ENGINE in
-	sqlite) DB2=other.db; URL2="sqlite:./other.db" ;;
-	postgres)
-		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $DB2" >/dev/null
-		created_db "pg:$DB2"
-		URL2=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
-	mysql)
-		my_admin -e "CREATE DATABASE $DB2"
-		created_db "my:$DB2"
-		URL2=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
-	esac
-}
-
 drop_other_db() {
 	case $ENGINE in
 	postgres) psql -q "$DEVFLOW_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $DB2 WITH (FORCE)" >/dev/null 2>&1 ;;
