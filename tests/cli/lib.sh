@@ -59,14 +59,22 @@ other_db() {
 	DB2="${DBNAME}_b"
 	case $ENGINE in
 	sqlite) DB2=other.db; URL2="sqlite:./other.db" ;;
+	*) server_db "$DB2"; URL2=$DB_URL ;;
+	esac
+}
+
+# server_db NAME: a new database NAME on $ENGINE's test server (dropped when
+# the script ends); sets DB_URL, the server's URL naming it.
+server_db() {
+	case $ENGINE in
 	postgres)
-		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $DB2" >/dev/null
-		created_db "pg:$DB2"
-		URL2=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
+		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $1" >/dev/null
+		created_db "pg:$1"
+		DB_URL=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$1\1#") ;;
 	mysql)
-		my_admin -e "CREATE DATABASE $DB2"
-		created_db "my:$DB2"
-		URL2=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$DB2\1#") ;;
+		my_admin -e "CREATE DATABASE $1"
+		created_db "my:$1"
+		DB_URL=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$1\1#") ;;
 	esac
 }
 
@@ -163,14 +171,7 @@ new_project() {
 	local name="dft_$(basename "$PROJECT" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')_$$"
 	case $ENGINE in
 	sqlite) URL="sqlite:./test.db" ;;
-	postgres)
-		psql -q "$DEVFLOW_TEST_PG_URL" -c "CREATE DATABASE $name" >/dev/null
-		created_db "pg:$name"
-		URL=$(echo "$DEVFLOW_TEST_PG_URL" | sed -E "s#/[^/?]*(\?|$)#/$name\1#") ;;
-	mysql)
-		my_admin -e "CREATE DATABASE $name"
-		created_db "my:$name"
-		URL=$(echo "$DEVFLOW_TEST_MYSQL_URL" | sed -E "s#/[^/?]*(\?|$)#/$name\1#") ;;
+	*) server_db "$name"; URL=$DB_URL ;;
 	esac
 	DBNAME=$name
 	export DATABASE_URL=$URL
