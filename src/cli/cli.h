@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/error.h"
+#include "devflow/cmd.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "devflow/schema.h"
@@ -139,6 +140,10 @@ void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
 
 /* The DDL of a diff as db diff prints it: each change that destroys data
  * headed by "-- devflow: DESTROYS DATA (...)" (cmd_db_generate.c). */
+/* The words of a suggested command (src/cli/words.c): "devflow db migrate<select> --yes". */
+const char *cli_verb_words(df_verb verb);
+void cli_cmd_text(df_buf *out, const df_cmd *c, const char *select);
+char *cli_cmd_string(const df_cmd *c, const char *select);
 void cli_diff_script(df_buf *b, const df_diff *d);
 
 /* Actions of a migration's UP section (plain English), for previews. */
