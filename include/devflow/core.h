@@ -479,6 +479,9 @@ int df_migration_check_nonempty(const df_migration *m, df_dialect d);
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback);
 void df_run_result_release(df_run_result *r);
+/* The shadow runner the schema code is handed (df_schema_runner): check and
+ * apply the UP sections of `migs` on a throwaway database (src/core/replay.c). */
+int df_run_shadow(df_conn *conn, const df_migration *const *migs, size_t nr);
 
 /* ---- impact: how big a table is ------------------------------------------- */
 

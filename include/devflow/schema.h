@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "devflow/buf.h"
 #include "devflow/review.h"
 #include "devflow/sql.h"
 #include "devflow/strlist.h"
@@ -70,6 +71,36 @@ typedef struct df_column {
 	bool virtual_gen;       /**< generated VIRTUAL (else STORED) */
 } df_column;
 
+/** What a foreign key does when the referenced row goes or changes. */
+typedef enum df_fk_action {
+	DF_FK_NO_ACTION = 0,
+	DF_FK_RESTRICT,
+	DF_FK_CASCADE,
+	DF_FK_SET_NULL,
+	DF_FK_SET_DEFAULT,
+} df_fk_action;
+
+/** "NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT". */
+const char *df_fk_action_name(df_fk_action a);
+/** The action of that SQL name (any case, '_' for ' ') or PostgreSQL's
+ *  one-letter code (a r c n d); false when it names none. */
+bool df_fk_action_parse(df_fk_action *out, const char *s);
+
+/**
+ * A foreign key, normalised the same way on every engine (read from
+ * pg_constraint, information_schema.REFERENTIAL_CONSTRAINTS, SQLite's
+ * pragma_foreign_key_list).  Names are bare (not quoted).
+ */
+typedef struct df_fk {
+	df_strlist cols;        /**< the referencing columns, in key order */
+	char *ref_schema;       /**< "" on engines with one namespace */
+	char *ref_table;
+	df_strlist ref_cols;    /**< empty: the referenced table's primary key
+	                             (SQLite, when the key names no columns) */
+	df_fk_action on_delete, on_update;
+	bool deferrable, initially_deferred;
+} df_fk;
+
 /** One object of a schema.  Everything is owned by the df_schema. */
 typedef struct df_object {
 	df_obj_kind kind;
@@ -89,6 +120,11 @@ typedef struct df_object {
 	df_strlist deps;        /**< keys of the objects this one depends on,
 	                             as the engine recorded them */
 	char ctype;             /**< constraints: DF_CONS_* */
+	/** Foreign keys: one for a foreign key constraint; on SQLite, where
+	 *  they are part of their table, each of a table's.  Compared by the
+	 *  diff (not part of the text serialisation). */
+	df_fk *fks;
+	size_t nfks;
 	char *key;              /**< see above; set by df_schema_add() */
 } df_object;
 
@@ -138,15 +174,25 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
  */
 int df_schema_files(df_strlist *out, const char *path);
 
+struct df_migration;
+/**
+ * What runs migrations for the schema code: the UP sections of `migs`, in
+ * order, on `conn` (a throwaway database), recording nothing that outlives
+ * it.  The schema code asks the core for nothing: its caller hands it
+ * the core's shadow runner, df_run_shadow() (devflow/core.h).  0, or the
+ * error of the statement that failed (file:line:column of its migration).
+ */
+typedef int (*df_schema_runner)(df_conn *conn, const struct df_migration *const *migs, size_t nr);
+
 /**
  * The schema a migration history leaves: the UP sections of `migs`, in that
- * order, replayed into a throwaway database (as df_schema_load_file() makes
- * them) and read back.  A statement that fails is an error at
- * file:line:column of its migration.
+ * order, replayed by `run` into a throwaway database (as
+ * df_schema_load_file() makes them) and read back.  `run` may be NULL when
+ * `nr` is 0.
  */
-struct df_migration;
 int df_schema_replay(df_schema **out, const struct df_migration *const *migs, size_t nr,
-	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n);
+	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n,
+	df_schema_runner run);
 
 /**
  * Before a MariaDB dry-run runs `migs` (their DOWN sections when
@@ -169,6 +215,11 @@ void df_schema_free(df_schema *s);
 int df_schema_add(df_object **out, df_schema *s, df_obj_kind kind, const char *schema,
 	const char *name, const char *table, const char *def);
 int df_object_add_column(df_column **out, df_object *o, const char *name, const char *type);
+/** Add an empty foreign key to `o` and return it in *out (borrowed). */
+int df_object_add_fk(df_fk **out, df_object *o);
+/** Two foreign keys the same (columns, referenced table and columns,
+ *  actions, deferrability)? */
+bool df_fk_equal(const df_fk *a, const df_fk *b);
 /** Add a dependency on the object of that kind and name (deduplicated). */
 int df_object_add_dep(df_object *o, df_obj_kind kind, const char *schema, const char *name,
 	const char *table);
@@ -202,6 +253,69 @@ typedef enum df_change_op {
 /** "drop", "alter", "create". */
 const char *df_change_op_name(df_change_op op);
 
+/** What one operation does (df_op.kind). */
+typedef enum df_op_kind {
+	DF_OP_CREATE = 0,       /**< create an object: table, view, index ("add
+	                             index"), constraint ("add constraint",
+	                             "add foreign key") ... (df_op.object_kind) */
+	DF_OP_DROP,             /**< drop one */
+	DF_OP_ALTER,            /**< change one in place; a table's: its own
+	                             attributes, after its column operations */
+	DF_OP_ADD_COLUMN,
+	DF_OP_DROP_COLUMN,
+	DF_OP_ALTER_COLUMN,     /**< its definition or (MySQL) its position changes */
+	DF_OP_VALIDATE,         /**< validate a constraint added NOT VALID */
+	DF_OP_RENAME_TABLE,     /**< df_schema_diff_renamed(): old_name -> new_name */
+	DF_OP_RENAME_COLUMN,
+} df_op_kind;
+
+/**
+ * The lock an operation takes on what it changes, as its engine documents
+ * it.  PostgreSQL names its table locks; MySQL/MariaDB DDL waits for and
+ * then blocks every transaction on the table (its metadata lock); SQLite
+ * locks the whole database file.
+ */
+typedef enum df_op_lock {
+	DF_OP_LOCK_NONE = 0,                       /**< nothing that exists is locked */
+	DF_OP_LOCK_PG_SHARE_UPDATE_EXCLUSIVE,      /**< reads and writes go on */
+	DF_OP_LOCK_PG_SHARE,                       /**< writes wait */
+	DF_OP_LOCK_PG_SHARE_ROW_EXCLUSIVE,         /**< writes wait (on both tables of a key) */
+	DF_OP_LOCK_PG_ACCESS_EXCLUSIVE,            /**< reads and writes wait */
+	DF_OP_LOCK_MYSQL_METADATA,                 /**< exclusive metadata lock */
+	DF_OP_LOCK_SQLITE_DATABASE,                /**< the database's write lock */
+} df_op_lock;
+
+/** "none", "SHARE UPDATE EXCLUSIVE", ..., "metadata", "database". */
+const char *df_op_lock_name(df_op_lock l);
+
+/**
+ * One operation of a diff.  `before` and `after` point into the two
+ * schemas that were diffed (valid while they live); the writer of the
+ * engine renders operations to SQL (df_op_sql()).
+ */
+typedef struct df_op {
+	df_op_kind kind;
+	df_obj_kind object_kind;
+	char ctype;                     /**< constraints: DF_CONS_* */
+	char *object;                   /**< the object's key (a column's: its table's) */
+	char *column;                   /**< column operations: the column's name */
+	char *constraint;               /**< constraint operations: the constraint's name */
+	const df_object *before;        /**< the object in `from`, NULL when created;
+	                                     column operations: the table */
+	const df_object *after;         /**< the object in `to`, NULL when dropped */
+	const df_column *col_before, *col_after;  /**< column operations */
+	char *old_name, *new_name;      /**< renames */
+	bool destroys_data;             /**< drops or rewrites stored values */
+	df_op_lock lock;
+	/* forms the generator asks for (PostgreSQL) */
+	bool concurrently;              /**< CREATE / DROP INDEX CONCURRENTLY */
+	bool if_exists;                 /**< DROP ... IF EXISTS */
+	bool not_valid;                 /**< ADD CONSTRAINT ... NOT VALID (a VALIDATE follows) */
+} df_op;
+
+/** "create table", "add index", "drop foreign key", "add column" ... */
+const char *df_op_name(const df_op *op, char *buf, size_t size);
+
 /** One change: one or more statements about one object. */
 typedef struct df_change {
 	df_change_op op;
@@ -215,6 +329,9 @@ typedef struct df_change {
 	df_strlist columns;     /**< df_diff_changed_only(), a table's alter: its
 	                             columns "- name type", "+ name type",
 	                             "~ name type -> type" */
+	df_op *ops;             /**< what `sql` does, in order; `sql` is their
+	                             rendering (df_change_render()) */
+	size_t nops;
 } df_change;
 
 typedef struct df_diff {
@@ -224,6 +341,8 @@ typedef struct df_diff {
 	df_strlist not_compared; /**< union of both sides' */
 	char *preamble;         /**< statements to run before (SQLite: PRAGMA), or NULL */
 	char *postamble;        /**< and after, or NULL */
+	const df_schema *from, *to;  /**< the schemas diffed: the operations point
+	                                  into them (valid while they live) */
 } df_diff;
 
 /**
@@ -259,6 +378,18 @@ int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
  */
 int df_diff_changed_only(df_diff *d, const df_schema *from, const df_schema *to);
 void df_diff_free(df_diff *d);
+/**
+ * The SQL of one operation of `d` (or one made like them), by the
+ * engine's writer; appended to `out`.  Hazards the writer finds go to
+ * `hazards` (NULL: dropped).
+ */
+int df_op_sql(df_buf *out, const df_diff *d, df_op *op, df_strlist *hazards);
+/** Render a change's `sql` again from its operations (after they changed). */
+int df_change_render(const df_diff *d, df_change *c);
+/** Free what a change holds (not the change itself). */
+void df_change_release(df_change *c);
+/** Remove operation `i` of a change (its SQL is not rendered again). */
+void df_change_remove_op(df_change *c, size_t i);
 /** The whole script (preamble, every change, postamble); caller frees. */
 int df_diff_sql(char **out, const df_diff *d);
 /**
@@ -291,14 +422,19 @@ typedef struct df_generate_opts {
 	 *  can say so.  Otherwise they stay plain, in the main migration. */
 	bool online_split;
 	const df_strlist *review_disabled;
+	/** What replays the histories (df_schema_replay()); the initialiser
+	 *  names the core's shadow runner, df_run_shadow() (devflow/core.h). */
+	df_schema_runner run;
 } df_generate_opts;
 #define DF_GENERATE_OPTS_VERSION 1
 #define DF_GENERATE_OPTS_INIT { DF_GENERATE_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, \
-	NULL, 0, false, false, NULL }
+	NULL, 0, false, false, NULL, df_run_shadow }
 
 /** What df_generate() found. */
 typedef struct df_generated {
-	df_diff *up;                    /**< current -> desired, reviewed */
+	df_diff *up;                    /**< current -> desired, reviewed (the schemas
+	                                     are gone: its operations' before and
+	                                     after are NULL) */
 	df_diff *down;                  /**< desired -> current, reviewed */
 	char *up_sql, *down_sql;        /**< the scripts ("" when nothing changes) */
 	/** PostgreSQL online forms: statements that must run outside a

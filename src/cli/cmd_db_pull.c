@@ -100,7 +100,8 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	/* what a new database already holds is not written (schema public) */
 	if ((error = df_schema_read(&schema, s.conn, &so)) < 0 ||
-	    (error = df_schema_replay(&base, NULL, 0, s.target->dsn->engine, s.target->dsn, &so, 0)) < 0)
+	    (error = df_schema_replay(&base, NULL, 0, s.target->dsn->engine, s.target->dsn, &so, 0,
+		NULL)) < 0)
 		goto fail;
 	df_buf_printf(&header, "-- The schema of %s, written by devflow db pull.\n"
 		"-- Edit it, then `devflow db generate NAME` writes the migration.\n\n",

@@ -58,7 +58,6 @@
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
 #include "util/sha256.h"
-#include "schema/schema_int.h"
 #include "util/banned.h"
 
 struct my_conn {
@@ -1379,5 +1378,4 @@ const df_driver df_driver_mysql = {
 	.in_transaction = my_in_transaction,
 	.cancel_arm = my_cancel_arm,
 	.cancel = my_cancel,
-	.schema_read = df__schema_read_mysql,
 };

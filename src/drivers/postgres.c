@@ -51,7 +51,6 @@
 #include "drivers/client_tool.h"
 #include "util/sha256.h"
 #include "util/fs.h"
-#include "schema/schema_int.h"
 #include "util/banned.h"
 
 struct pg_conn {
@@ -1429,5 +1428,4 @@ const df_driver df_driver_postgres = {
 	.in_transaction = pg_in_transaction,
 	.cancel_arm = pg_cancel_arm,
 	.cancel = pg_cancel,
-	.schema_read = df__schema_read_pg,
 };

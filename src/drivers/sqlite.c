@@ -26,7 +26,6 @@
 #include "devflow/sys/driver.h"
 #include "util/fs.h"
 #include "util/sha256.h"
-#include "schema/schema_int.h"
 #include "util/banned.h"
 
 struct lite_conn {
@@ -949,6 +948,5 @@ const df_driver df_driver_sqlite = {
 	.backup_ext = "sqlite3",
 	.in_transaction = lite_in_transaction,
 	.cancel = lite_cancel,
-	.schema_read = df__schema_read_sqlite,
 	.sandbox = lite_sandbox,
 };

@@ -300,48 +300,28 @@ static unsigned int my_classify(const df_object *f, const df_object *t, const df
 	return 0;
 }
 
-static const df_column *find_col(const df_object *o, const char *name)
-{
-	for (size_t i = 0; i < o->ncols; i++)
-		if (!strcmp(o->cols[i].name, name))
-			return &o->cols[i];
-	return NULL;
-}
-
-static int my_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_object *f,
-	const df_object *t, const df_schema *sf, const df_schema *st)
+/*
+ * A table's alter, one ALTER TABLE of clauses: its column operations (a
+ * column that moves is placed again), then the table's own (the last).
+ */
+static int my_alter_table(df_buf *b, df_strlist *hz, df_op *ops, size_t n)
 {
 	df_buf clauses = DF_BUF_INIT, v = DF_BUF_INIT, w = DF_BUF_INIT;
-	size_t nf = 0;
+	const df_object *f = ops[n - 1].before, *t = ops[n - 1].after;
 
-	(void)sf;
-	(void)st;
-	if (t->kind != DF_OBJ_TABLE)
-		return 0;
-	for (size_t i = 0; i < f->ncols; i++)
-		if (!find_col(t, f->cols[i].name)) {
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == DF_OP_DROP_COLUMN) {
 			df_buf_printf(&clauses, "%s\n  DROP COLUMN ", clauses.size ? "," : "");
-			q(&clauses, f->cols[i].name);
-			*flags |= DF__ALTER_DESTROYS;
+			q(&clauses, ops[i].col_before->name);
+			ops[i].destroys_data = true;
 		}
-	/* the kept columns' order after the drops, to know which ones move */
-	for (size_t j = 0; j < t->ncols; j++) {
-		const df_column *nc = &t->cols[j], *oc = find_col(f, nc->name);
-		bool moved;
-		/* position of nc among f's kept columns */
-		size_t pos = 0, k;
-		for (k = 0; k < f->ncols; k++) {
-			if (!find_col(t, f->cols[k].name))
-				continue;
-			if (!strcmp(f->cols[k].name, nc->name))
-				break;
-			pos++;
-		}
-		moved = oc && pos != nf;
-		if (oc)
-			nf++;
-		if (oc && df__column_equal(oc, nc) && !moved)
+	for (size_t i = 0; i < n; i++) {
+		df_op *op = &ops[i];
+		const df_column *nc = op->col_after, *oc = op->col_before;
+		size_t j;
+		if (op->kind != DF_OP_ADD_COLUMN && op->kind != DF_OP_ALTER_COLUMN)
 			continue;
+		j = (size_t)(nc - t->cols);
 		df_buf_printf(&clauses, "%s\n  %s ", clauses.size ? "," : "", oc ? "MODIFY COLUMN" : "ADD COLUMN");
 		column_def(&clauses, nc);
 		if (j == 0)
@@ -351,7 +331,7 @@ static int my_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 			q(&clauses, t->cols[j - 1].name);
 		}
 		if (oc && !str_eq(oc->type, nc->type)) {
-			*flags |= DF__ALTER_DESTROYS;
+			op->destroys_data = true;
 			df_strlist_pushf(hz, "devflow: column '%s' changes type from %s to %s: values may "
 				"be truncated or converted", nc->name, oc->type, nc->type);
 		}
@@ -400,9 +380,33 @@ static int my_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
+static int my_render(df__render *r, df_op *ops, size_t n)
+{
+	int error = 0;
+
+	if (n && ops[n - 1].kind == DF_OP_ALTER && ops[n - 1].object_kind == DF_OBJ_TABLE)
+		return my_alter_table(r->b, r->hazards, ops, n);
+	for (size_t i = 0; i < n && !error; i++) {
+		if (ops[i].kind == DF_OP_CREATE)
+			error = my_create(r->b, ops[i].after, r->from, r->to);
+		else if (ops[i].kind == DF_OP_DROP)
+			error = my_drop(r->b, ops[i].before);
+	}
+	return error;
+}
+
+/* DDL on a table that exists waits for, then blocks, its transactions. */
+static df_op_lock my_lock(const df_op *op)
+{
+	if (op->kind == DF_OP_CREATE && (op->object_kind == DF_OBJ_TABLE ||
+	    op->object_kind == DF_OBJ_VIEW || op->object_kind == DF_OBJ_FUNCTION ||
+	    op->object_kind == DF_OBJ_EVENT))
+		return DF_OP_LOCK_NONE;
+	return DF_OP_LOCK_MYSQL_METADATA;
+}
+
 const df__ddl df__ddl_mysql = {
 	.classify = my_classify,
-	.create = my_create,
-	.drop = my_drop,
-	.alter = my_alter,
+	.render = my_render,
+	.lock = my_lock,
 };

@@ -12,23 +12,6 @@
 
 #define D DF_DIALECT_POSTGRES
 
-bool df__extra_get(const df_object *o, const char *key, df_buf *out)
-{
-	size_t kl = strlen(key);
-
-	df_buf_truncate(out, 0);
-	for (const char *p = o->extra; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			df_buf_put(out, p + kl + 1, len - kl - 1);
-			return true;
-		}
-		p += len + (nl ? 1 : 0);
-	}
-	return false;
-}
-
 static void qname(df_buf *b, const df_object *o)
 {
 	df__qualified(b, D, o->schema, o->name);
@@ -175,7 +158,9 @@ static void table_extras(df_buf *b, const df_object *o, const df_object *old)
 	df_buf_release(&w);
 }
 
-static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, const df_schema *sto)
+/* `op`: the create operation (its forms), or NULL */
+static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, const df_schema *sto,
+	const df_op *op)
 {
 	df_buf v = DF_BUF_INIT;
 	const char *ck;
@@ -331,33 +316,29 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		}
 		break;
 	}
-	case DF_OBJ_CONSTRAINT: {
-		/* on a table that has rows already, a check or foreign key is
-		 * added NOT VALID and validated after: the validation does not
-		 * block writes (migra does the same) */
-		char *tkey = df_schema_key(DF_OBJ_TABLE, o->schema, o->table, NULL);
-		bool existing = tkey && df_schema_find(sfrom, tkey);
-		bool later = existing && (o->ctype == DF_CONS_CHECK || o->ctype == DF_CONS_FOREIGN) &&
-			!strstr(o->def, "NOT VALID");
-		free(tkey);
+	case DF_OBJ_CONSTRAINT:
+		/* NOT VALID: the VALIDATE operation follows, and says the comment */
 		df_buf_puts(b, "ALTER TABLE ");
 		qtable(b, o);
 		df_buf_puts(b, " ADD CONSTRAINT ");
 		df__quote_ident(b, D, o->name);
-		df_buf_printf(b, " %s%s;\n", o->def, later ? " NOT VALID" : "");
-		if (later) {
-			df_buf_puts(b, "ALTER TABLE ");
-			qtable(b, o);
-			df_buf_puts(b, " VALIDATE CONSTRAINT ");
-			df__quote_ident(b, D, o->name);
-			df_buf_puts(b, ";\n");
-		}
+		df_buf_printf(b, " %s%s;\n", o->def, op && op->not_valid ? " NOT VALID" : "");
+		if (op && op->not_valid)
+			goto out;
 		break;
-	}
-	case DF_OBJ_INDEX:
-		put_def(b, o->def);
+	case DF_OBJ_INDEX: {
+		/* pg_get_indexdef(): "CREATE [UNIQUE] INDEX name ON ..." */
+		size_t at = !strncmp(o->def, "CREATE INDEX ", 13) ? 13 :
+			!strncmp(o->def, "CREATE UNIQUE INDEX ", 20) ? 20 : 0;
+		if (op && op->concurrently && at) {
+			df_buf_put(b, o->def, at);
+			df_buf_puts(b, "CONCURRENTLY ");
+			put_def(b, o->def + at);
+		} else
+			put_def(b, o->def);
 		df_buf_puts(b, ";\n");
 		break;
+	}
 	case DF_OBJ_VIEW:
 	case DF_OBJ_MATVIEW:
 		df_buf_printf(b, "CREATE %s ", o->kind == DF_OBJ_VIEW ? "VIEW" : "MATERIALIZED VIEW");
@@ -392,11 +373,25 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 	}
 	if (o->comment && (ck = comment_kind(o)))
 		comment_on(b, ck, o, o->comment);
+out:
 	df_buf_release(&v);
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-static int pg_drop(df_buf *b, const df_object *o)
+/* VALIDATE of a constraint added NOT VALID, then its comment. */
+static int pg_validate(df_buf *b, const df_object *o)
+{
+	df_buf_puts(b, "ALTER TABLE ");
+	qtable(b, o);
+	df_buf_puts(b, " VALIDATE CONSTRAINT ");
+	df__quote_ident(b, D, o->name);
+	df_buf_puts(b, ";\n");
+	if (o->comment)
+		comment_on(b, "CONSTRAINT", o, o->comment);
+	return df_buf_oom(b) ? df_error_oom() : 0;
+}
+
+static int pg_drop(df_buf *b, const df_object *o, const df_op *op)
 {
 	switch (o->kind) {
 	case DF_OBJ_SCHEMA: df_buf_puts(b, "DROP SCHEMA "); df__quote_ident(b, D, o->name); break;
@@ -418,7 +413,11 @@ static int pg_drop(df_buf *b, const df_object *o)
 		df_buf_puts(b, " DROP CONSTRAINT ");
 		df__quote_ident(b, D, o->name);
 		break;
-	case DF_OBJ_INDEX: df_buf_puts(b, "DROP INDEX "); qname(b, o); break;
+	case DF_OBJ_INDEX:
+		df_buf_printf(b, "DROP INDEX %s%s", op && op->concurrently ? "CONCURRENTLY " : "",
+			op && op->if_exists ? "IF EXISTS " : "");
+		qname(b, o);
+		break;
 	case DF_OBJ_VIEW: df_buf_puts(b, "DROP VIEW "); qname(b, o); break;
 	case DF_OBJ_MATVIEW: df_buf_puts(b, "DROP MATERIALIZED VIEW "); qname(b, o); break;
 	case DF_OBJ_TRIGGER:
@@ -583,145 +582,148 @@ static bool is_enum(const df_schema *s, const char *type)
 	return false;
 }
 
-static int alter_table(df_buf *b, unsigned int *flags, df_strlist *hz, const df_object *f,
-	const df_object *t, const df_schema *sf, const df_schema *st)
+/* A column dropped (an inherited one is not the table's to drop). */
+static void drop_column(df_buf *b, df_op *op)
 {
+	if (op->col_before->inherited)
+		return;
+	df_buf_puts(b, "ALTER TABLE ");
+	qname(b, op->before);
+	df_buf_puts(b, " DROP COLUMN ");
+	df__quote_ident(b, D, op->col_before->name);
+	df_buf_puts(b, ";\n");
+	op->destroys_data = true;
+}
+
+/* A column added (oc NULL) or changed, then its comment. */
+static void column_change(df_buf *b, df_strlist *hz, df_op *op, const df_schema *sf,
+	const df_schema *st)
+{
+	const df_object *t = op->after;
+	const df_column *nc = op->col_after, *oc = op->col_before;
 	df_buf w = DF_BUF_INIT;
 
-	for (size_t i = 0; i < f->ncols; i++) {
-		size_t j;
-		for (j = 0; j < t->ncols; j++)
-			if (!strcmp(f->cols[i].name, t->cols[j].name))
-				break;
-		if (j < t->ncols || f->cols[i].inherited)
-			continue;
+	if (!oc) {
+		if (nc->inherited)
+			goto out;
 		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, f);
-		df_buf_puts(b, " DROP COLUMN ");
-		df__quote_ident(b, D, f->cols[i].name);
+		qname(b, t);
+		df_buf_puts(b, " ADD COLUMN ");
+		column_def(b, nc);
 		df_buf_puts(b, ";\n");
-		*flags |= DF__ALTER_DESTROYS;
+		if (nc->notnull && !nc->default_expr && !nc->identity && !nc->generated)
+			df_strlist_push(hz, "devflow: a NOT NULL column without a default fails on a table with rows");
+		goto comment;
 	}
-	for (size_t j = 0; j < t->ncols; j++) {
-		const df_column *nc = &t->cols[j], *oc = NULL;
-		for (size_t i = 0; i < f->ncols; i++)
-			if (!strcmp(f->cols[i].name, nc->name))
-				oc = &f->cols[i];
-		if (!oc) {
-			if (nc->inherited)
-				continue;
-			df_buf_puts(b, "ALTER TABLE ");
-			qname(b, t);
-			df_buf_puts(b, " ADD COLUMN ");
-			column_def(b, nc);
-			df_buf_puts(b, ";\n");
-			if (nc->notnull && !nc->default_expr && !nc->identity && !nc->generated)
-				df_strlist_push(hz, "devflow: a NOT NULL column without a default fails on a table with rows");
-			goto comment;
-		}
-		if (oc->inherited && nc->inherited)
-			continue;
-		if (oc->generated && !nc->generated && !strcmp(oc->type, nc->type)) {
-			/* keep the values, drop the expression (PostgreSQL 13+) */
-			alter_col(b, t, nc, "DROP EXPRESSION");
-			if (nc->default_expr) {
-				df_buf_truncate(&w, 0);
-				df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
-				alter_col(b, t, nc, w.ptr);
-			}
-			if (oc->notnull != nc->notnull)
-				alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
-			goto comment;
-		}
-		if (!oc->generated != !nc->generated ||
-		    (oc->generated && strcmp(oc->generated, nc->generated))) {
-			/* a generated expression cannot change in place (before 17) */
-			df_buf_puts(b, "ALTER TABLE ");
-			qname(b, t);
-			df_buf_puts(b, " DROP COLUMN ");
-			df__quote_ident(b, D, nc->name);
-			df_buf_puts(b, ";\nALTER TABLE ");
-			qname(b, t);
-			df_buf_puts(b, " ADD COLUMN ");
-			column_def(b, nc);
-			df_buf_puts(b, ";\n");
-			*flags |= DF__ALTER_DESTROYS;
-			goto comment;
-		}
-		bool type_changes = strcmp(oc->type, nc->type) ||
-			!oc->collation != !nc->collation ||
-			(oc->collation && strcmp(oc->collation, nc->collation));
-		bool default_changes = !oc->default_expr != !nc->default_expr ||
-			(oc->default_expr && strcmp(oc->default_expr, nc->default_expr));
-		if (!oc->identity != !nc->identity || (oc->identity && strcmp(oc->identity, nc->identity))) {
-			if (oc->identity && !nc->identity)
-				alter_col(b, t, nc, "DROP IDENTITY");
-		}
-		if (default_changes && oc->default_expr)
-			alter_col(b, t, nc, "DROP DEFAULT");
-		if (type_changes) {
-			df_buf_truncate(&w, 0);
-			df_buf_printf(&w, "TYPE %s", nc->type);
-			if (nc->collation)
-				df_buf_printf(&w, " COLLATE %s", nc->collation);
-			df_buf_puts(&w, " USING ");
-			df__quote_ident(&w, D, nc->name);
-			/* one enum to another: through its text */
-			df_buf_printf(&w, "%s::%s", is_enum(sf, oc->type) || is_enum(st, nc->type) ?
-				"::text" : "", nc->type);
-			alter_col(b, t, nc, w.ptr);
-			*flags |= DF__ALTER_DESTROYS;
-		}
-		if (default_changes && nc->default_expr) {
+	if (oc->inherited && nc->inherited)
+		goto out;
+	if (oc->generated && !nc->generated && !strcmp(oc->type, nc->type)) {
+		/* keep the values, drop the expression (PostgreSQL 13+) */
+		alter_col(b, t, nc, "DROP EXPRESSION");
+		if (nc->default_expr) {
 			df_buf_truncate(&w, 0);
 			df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
 			alter_col(b, t, nc, w.ptr);
 		}
 		if (oc->notnull != nc->notnull)
 			alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
-		if (nc->identity && !oc->identity) {
-			df_buf_truncate(&w, 0);
-			df_buf_printf(&w, "ADD GENERATED %s AS IDENTITY",
-				!strcmp(nc->identity, "always") ? "ALWAYS" : "BY DEFAULT");
-			if (nc->extra)
-				df_buf_printf(&w, " (%s)", nc->extra);
-			alter_col(b, t, nc, w.ptr);
-		} else if (nc->identity && oc->identity && strcmp(nc->identity, oc->identity))
-			alter_col(b, t, nc, !strcmp(nc->identity, "always") ? "SET GENERATED ALWAYS" :
-				"SET GENERATED BY DEFAULT");
-		if (nc->identity && oc->identity && nc->extra &&
-		    (!oc->extra || strcmp(oc->extra, nc->extra))) {
-			/* SET each option: "START WITH 1 INCREMENT BY 1 ..." */
-			/* the bounds first: a new START must lie inside the new bounds */
-			static const char *const opts[] = { " MINVALUE ", " MAXVALUE ", "START WITH ",
-				" INCREMENT BY ", " CACHE " };
-			df_buf_truncate(&w, 0);
-			for (size_t k = 0; k < sizeof(opts) / sizeof(*opts); k++) {
-				const char *p = strstr(nc->extra, opts[k]);
-				if (!p)
-					continue;
-				p += strlen(opts[k]);
-				df_buf_printf(&w, "%sSET %s%.*s", w.size ? " " : "",
-					opts[k] + (opts[k][0] == ' '), (int)strcspn(p, " "), p);
-			}
-			df_buf_printf(&w, " SET %sCYCLE", strstr(nc->extra, " CYCLE") ? "" : "NO ");
-			alter_col(b, t, nc, w.ptr);
-		}
-comment:
-		if ((oc && (!oc->comment != !nc->comment || (oc->comment && strcmp(oc->comment, nc->comment)))) ||
-		    (!oc && nc->comment)) {
-			df_buf_puts(b, "COMMENT ON COLUMN ");
-			qname(b, t);
-			df_buf_putc(b, '.');
-			df__quote_ident(b, D, nc->name);
-			df_buf_puts(b, " IS ");
-			if (nc->comment)
-				df__quote_literal(b, nc->comment);
-			else
-				df_buf_puts(b, "NULL");
-			df_buf_puts(b, ";\n");
-		}
+		goto comment;
 	}
+	if (!oc->generated != !nc->generated ||
+	    (oc->generated && strcmp(oc->generated, nc->generated))) {
+		/* a generated expression cannot change in place (before 17) */
+		df_buf_puts(b, "ALTER TABLE ");
+		qname(b, t);
+		df_buf_puts(b, " DROP COLUMN ");
+		df__quote_ident(b, D, nc->name);
+		df_buf_puts(b, ";\nALTER TABLE ");
+		qname(b, t);
+		df_buf_puts(b, " ADD COLUMN ");
+		column_def(b, nc);
+		df_buf_puts(b, ";\n");
+		op->destroys_data = true;
+		goto comment;
+	}
+	bool type_changes = strcmp(oc->type, nc->type) ||
+		!oc->collation != !nc->collation ||
+		(oc->collation && strcmp(oc->collation, nc->collation));
+	bool default_changes = !oc->default_expr != !nc->default_expr ||
+		(oc->default_expr && strcmp(oc->default_expr, nc->default_expr));
+	if (!oc->identity != !nc->identity || (oc->identity && strcmp(oc->identity, nc->identity))) {
+		if (oc->identity && !nc->identity)
+			alter_col(b, t, nc, "DROP IDENTITY");
+	}
+	if (default_changes && oc->default_expr)
+		alter_col(b, t, nc, "DROP DEFAULT");
+	if (type_changes) {
+		df_buf_truncate(&w, 0);
+		df_buf_printf(&w, "TYPE %s", nc->type);
+		if (nc->collation)
+			df_buf_printf(&w, " COLLATE %s", nc->collation);
+		df_buf_puts(&w, " USING ");
+		df__quote_ident(&w, D, nc->name);
+		/* one enum to another: through its text */
+		df_buf_printf(&w, "%s::%s", is_enum(sf, oc->type) || is_enum(st, nc->type) ?
+			"::text" : "", nc->type);
+		alter_col(b, t, nc, w.ptr);
+		op->destroys_data = true;
+	}
+	if (default_changes && nc->default_expr) {
+		df_buf_truncate(&w, 0);
+		df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
+		alter_col(b, t, nc, w.ptr);
+	}
+	if (oc->notnull != nc->notnull)
+		alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
+	if (nc->identity && !oc->identity) {
+		df_buf_truncate(&w, 0);
+		df_buf_printf(&w, "ADD GENERATED %s AS IDENTITY",
+			!strcmp(nc->identity, "always") ? "ALWAYS" : "BY DEFAULT");
+		if (nc->extra)
+			df_buf_printf(&w, " (%s)", nc->extra);
+		alter_col(b, t, nc, w.ptr);
+	} else if (nc->identity && oc->identity && strcmp(nc->identity, oc->identity))
+		alter_col(b, t, nc, !strcmp(nc->identity, "always") ? "SET GENERATED ALWAYS" :
+			"SET GENERATED BY DEFAULT");
+	if (nc->identity && oc->identity && nc->extra &&
+	    (!oc->extra || strcmp(oc->extra, nc->extra))) {
+		/* SET each option: "START WITH 1 INCREMENT BY 1 ..." */
+		/* the bounds first: a new START must lie inside the new bounds */
+		static const char *const opts[] = { " MINVALUE ", " MAXVALUE ", "START WITH ",
+			" INCREMENT BY ", " CACHE " };
+		df_buf_truncate(&w, 0);
+		for (size_t k = 0; k < sizeof(opts) / sizeof(*opts); k++) {
+			const char *p = strstr(nc->extra, opts[k]);
+			if (!p)
+				continue;
+			p += strlen(opts[k]);
+			df_buf_printf(&w, "%sSET %s%.*s", w.size ? " " : "",
+				opts[k] + (opts[k][0] == ' '), (int)strcspn(p, " "), p);
+		}
+		df_buf_printf(&w, " SET %sCYCLE", strstr(nc->extra, " CYCLE") ? "" : "NO ");
+		alter_col(b, t, nc, w.ptr);
+	}
+comment:
+	if ((oc && (!oc->comment != !nc->comment || (oc->comment && strcmp(oc->comment, nc->comment)))) ||
+	    (!oc && nc->comment)) {
+		df_buf_puts(b, "COMMENT ON COLUMN ");
+		qname(b, t);
+		df_buf_putc(b, '.');
+		df__quote_ident(b, D, nc->name);
+		df_buf_puts(b, " IS ");
+		if (nc->comment)
+			df__quote_literal(b, nc->comment);
+		else
+			df_buf_puts(b, "NULL");
+		df_buf_puts(b, ";\n");
+	}
+out:
+	df_buf_release(&w);
+}
+
+/* A table's own attributes, after its columns: row security, storage options. */
+static void alter_table(df_buf *b, const df_object *f, const df_object *t)
+{
 	table_extras(b, t, f);
 	{
 		df_buf a = DF_BUF_INIT, c = DF_BUF_INIT;
@@ -752,8 +754,6 @@ comment:
 		df_buf_release(&a);
 		df_buf_release(&c);
 	}
-	df_buf_release(&w);
-	return 0;
 }
 
 /* The enum's columns in `sto` (tables that exist in both): "t"."c" pairs. */
@@ -768,7 +768,7 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 	df_buf_puts(b, " RENAME TO ");
 	df__quote_ident(b, D, oldname.ptr);
 	df_buf_puts(b, ";\n");
-	pg_create(b, t, sf, st);
+	pg_create(b, t, sf, st, NULL);
 	df__qualified(&typename, D, t->schema, t->name);
 	for (size_t i = 0; i < st->nr; i++) {
 		const df_object *tb = st->v[i];
@@ -808,16 +808,17 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 	df_buf_release(&typename);
 }
 
-static int pg_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_object *f,
-	const df_object *t, const df_schema *sf, const df_schema *st)
+static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
+	const df_schema *st)
 {
+	const df_object *f = op->before, *t = op->after;
 	const char *ck;
 	df_buf a = DF_BUF_INIT, c = DF_BUF_INIT;
 
 	if (!only_comment_differs(f, t)) {
 		switch (t->kind) {
 		case DF_OBJ_TABLE:
-			alter_table(b, flags, hz, f, t, sf, st);
+			alter_table(b, f, t);
 			break;
 		case DF_OBJ_SEQUENCE: {
 			df_buf opts = DF_BUF_INIT;
@@ -884,7 +885,7 @@ static int pg_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 				}
 			} else {
 				enum_recreate(b, f, t, sf, st);
-				*flags |= DF__ALTER_DESTROYS;
+				op->destroys_data = true;
 				df_strlist_push(hz, "devflow: values removed from an enum: columns are "
 					"converted through text and fail on a removed value still stored");
 			}
@@ -921,18 +922,76 @@ static int pg_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_obj
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-const df__ddl df__ddl_pg = {
-	.classify = pg_classify,
-	.create = pg_create,
-	.drop = pg_drop,
-	.alter = pg_alter,
-};
-
-const df__ddl *df__ddl_for(df_dialect d)
+static int pg_render(df__render *r, df_op *ops, size_t n)
 {
-	switch (d) {
-	case DF_DIALECT_SQLITE: return &df__ddl_sqlite;
-	case DF_DIALECT_MYSQL: return &df__ddl_mysql;
-	default: return &df__ddl_pg;
+	int error = 0;
+
+	for (size_t i = 0; i < n && !error; i++) {
+		df_op *op = &ops[i];
+		switch (op->kind) {
+		case DF_OP_CREATE:
+			error = pg_create(r->b, op->after, r->from, r->to, op);
+			break;
+		case DF_OP_DROP:
+			error = pg_drop(r->b, op->before, op);
+			break;
+		case DF_OP_ALTER:
+			error = pg_alter(r->b, op, r->hazards, r->from, r->to);
+			break;
+		case DF_OP_VALIDATE:
+			error = pg_validate(r->b, op->after);
+			break;
+		case DF_OP_DROP_COLUMN:
+			drop_column(r->b, op);
+			break;
+		case DF_OP_ADD_COLUMN:
+		case DF_OP_ALTER_COLUMN:
+			column_change(r->b, r->hazards, op, r->from, r->to);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!error && df_buf_oom(r->b))
+		error = df_error_oom();
+	return error;
+}
+
+static df_op_lock pg_lock(const df_op *op)
+{
+	switch (op->kind) {
+	case DF_OP_CREATE:
+		switch (op->object_kind) {
+		case DF_OBJ_INDEX:
+			return op->concurrently ? DF_OP_LOCK_PG_SHARE_UPDATE_EXCLUSIVE : DF_OP_LOCK_PG_SHARE;
+		case DF_OBJ_CONSTRAINT:
+			/* a foreign key: on both tables */
+			return op->ctype == DF_CONS_FOREIGN ? DF_OP_LOCK_PG_SHARE_ROW_EXCLUSIVE :
+				op->after && op->after->table ? DF_OP_LOCK_PG_ACCESS_EXCLUSIVE : DF_OP_LOCK_NONE;
+		case DF_OBJ_TRIGGER:
+			return DF_OP_LOCK_PG_SHARE_ROW_EXCLUSIVE;
+		case DF_OBJ_POLICY:
+			return DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
+		default:
+			return DF_OP_LOCK_NONE;    /* a new object: nothing that exists waits */
+		}
+	case DF_OP_VALIDATE:
+		return DF_OP_LOCK_PG_SHARE_UPDATE_EXCLUSIVE;
+	case DF_OP_DROP:
+		if (op->object_kind == DF_OBJ_INDEX && op->concurrently)
+			return DF_OP_LOCK_PG_SHARE_UPDATE_EXCLUSIVE;
+		return op->object_kind == DF_OBJ_FUNCTION ? DF_OP_LOCK_NONE : DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
+	case DF_OP_ALTER:
+		return op->object_kind == DF_OBJ_FUNCTION || op->object_kind == DF_OBJ_SCHEMA ||
+			op->object_kind == DF_OBJ_EXTENSION ? DF_OP_LOCK_NONE : DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
+	default:
+		return DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
 	}
 }
+
+const df__ddl df__ddl_pg = {
+	.classify = pg_classify,
+	.not_valid_later = true,
+	.render = pg_render,
+	.lock = pg_lock,
+};

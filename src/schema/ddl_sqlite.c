@@ -248,39 +248,66 @@ out:
 	return error;
 }
 
-static int sq_alter(df_buf *b, unsigned int *flags, df_strlist *hz, const df_object *f,
-	const df_object *t, const df_schema *sf, const df_schema *st)
+/*
+ * A table's alter: its column operations and, last, the table's.  ALTER
+ * TABLE drops and adds the columns when it can; else the table is rebuilt
+ * from the two definitions (the column operations say what changes).
+ */
+static int sq_alter_table(df__render *r, df_op *ops, size_t n)
 {
-	(void)st;
-	if (t->kind != DF_OBJ_TABLE)
-		return 0;
+	const df_op *last = &ops[n - 1];
+	const df_object *f = last->before, *t = last->after;
+
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == DF_OP_DROP_COLUMN)
+			ops[i].destroys_data = true;
 	for (size_t i = 0; i < f->ncols; i++) {
 		const df_column *nc = find_col(t, f->cols[i].name);
-		if (!nc)
-			*flags |= DF__ALTER_DESTROYS;
-		else if (!str_eq(nc->type, f->cols[i].type))
-			df_strlist_pushf(hz, "devflow: column '%s' changes type from '%s' to '%s'",
+		if (nc && !str_eq(nc->type, f->cols[i].type))
+			df_strlist_pushf(r->hazards, "devflow: column '%s' changes type from '%s' to '%s'",
 				nc->name, f->cols[i].type ? f->cols[i].type : "", nc->type ? nc->type : "");
 	}
-	if (table_plan(f, t, sf) == PLAN_REBUILD) {
-		*flags |= DF__ALTER_NEEDS_FK_OFF;
-		return rebuild(b, hz, f, t);
+	if (table_plan(f, t, r->from) == PLAN_REBUILD) {
+		r->needs_fk_off = true;
+		return rebuild(r->b, r->hazards, f, t);
 	}
-	for (size_t i = 0; i < f->ncols; i++)
-		if (!find_col(t, f->cols[i].name)) {
-			df_buf_puts(b, "ALTER TABLE ");
-			df__quote_ident(b, D, t->name);
-			df_buf_puts(b, " DROP COLUMN ");
-			df__quote_ident(b, D, f->cols[i].name);
-			df_buf_puts(b, ";\n");
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == DF_OP_DROP_COLUMN) {
+			df_buf_puts(r->b, "ALTER TABLE ");
+			df__quote_ident(r->b, D, t->name);
+			df_buf_puts(r->b, " DROP COLUMN ");
+			df__quote_ident(r->b, D, ops[i].col_before->name);
+			df_buf_puts(r->b, ";\n");
 		}
-	for (size_t i = 0; i < t->ncols; i++)
-		if (!find_col(f, t->cols[i].name)) {
-			df_buf_puts(b, "ALTER TABLE ");
-			df__quote_ident(b, D, t->name);
-			df_buf_printf(b, " ADD COLUMN %s;\n", t->cols[i].def);
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == DF_OP_ADD_COLUMN) {
+			df_buf_puts(r->b, "ALTER TABLE ");
+			df__quote_ident(r->b, D, t->name);
+			df_buf_printf(r->b, " ADD COLUMN %s;\n", ops[i].col_after->def);
 		}
-	return df_buf_oom(b) ? df_error_oom() : 0;
+	return df_buf_oom(r->b) ? df_error_oom() : 0;
+}
+
+static int sq_render(df__render *r, df_op *ops, size_t n)
+{
+	int error = 0;
+
+	/* a table's alter is its operations together */
+	if (n && ops[n - 1].kind == DF_OP_ALTER && ops[n - 1].object_kind == DF_OBJ_TABLE)
+		return sq_alter_table(r, ops, n);
+	for (size_t i = 0; i < n && !error; i++) {
+		if (ops[i].kind == DF_OP_CREATE)
+			error = sq_create(r->b, ops[i].after, r->from, r->to);
+		else if (ops[i].kind == DF_OP_DROP)
+			error = sq_drop(r->b, ops[i].before);
+	}
+	return error;
+}
+
+static df_op_lock sq_lock(const df_op *op)
+{
+	(void)op;
+	return DF_OP_LOCK_SQLITE_DATABASE;
 }
 
 static bool sq_absorbed(const df_object *o)
@@ -290,10 +317,9 @@ static bool sq_absorbed(const df_object *o)
 
 const df__ddl df__ddl_sqlite = {
 	.classify = sq_classify,
-	.create = sq_create,
-	.drop = sq_drop,
-	.alter = sq_alter,
 	.absorbed = sq_absorbed,
+	.render = sq_render,
+	.lock = sq_lock,
 	.rebuilds_tables = true,
 	.fk_off = "PRAGMA foreign_keys = OFF;\nPRAGMA defer_foreign_keys = ON;\n",
 	.fk_on = "PRAGMA foreign_keys = ON;\n",

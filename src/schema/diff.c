@@ -34,9 +34,7 @@ struct step {
 	df_change_op op;
 	const df_object *obj;           /* from (drop) or to (create, alter) */
 	const df_object *old;           /* alter: the from side */
-	df_buf sql;
-	bool destroys;
-	df_strlist hazards;
+	df_change ch;                   /* its operations and hazards */
 	size_t *after;                  /* steps this one must follow */
 	size_t nafter, aafter;
 	size_t *next;                   /* steps that follow this one */
@@ -51,7 +49,7 @@ enum fate { KEEP = 0, DROP, CREATE, ALTER, RECREATE };
 
 struct ctx {
 	const df_schema *from, *to;
-	const df__ddl *ddl;
+	const df__ddl *ddl;             /* the engine's rules (never its writer) */
 	enum fate *ffrom, *fto;         /* per object of from / to */
 	size_t *dep_start, *dep_list;   /* reverse deps of `from`: dependents of i */
 	struct step *steps;
@@ -77,34 +75,6 @@ static size_t index_of(const df_schema *s, const char *key)
 			lo = mid + 1;
 	}
 	return NONE;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return !strcmp(a, b);
-}
-
-bool df__column_equal(const df_column *a, const df_column *b)
-{
-	return str_eq(a->name, b->name) && str_eq(a->type, b->type) &&
-		str_eq(a->default_expr, b->default_expr) && str_eq(a->collation, b->collation) &&
-		str_eq(a->generated, b->generated) && str_eq(a->identity, b->identity) &&
-		str_eq(a->extra, b->extra) && str_eq(a->comment, b->comment) &&
-		str_eq(a->def, b->def) && a->notnull == b->notnull &&
-		a->inherited == b->inherited && a->virtual_gen == b->virtual_gen;
-}
-
-bool df__object_equal(const df_object *a, const df_object *b)
-{
-	if (a->kind != b->kind || a->ctype != b->ctype || a->ncols != b->ncols ||
-	    !(a->norm && b->norm ? str_eq(a->norm, b->norm) : str_eq(a->def, b->def)) || !str_eq(a->extra, b->extra) || !str_eq(a->comment, b->comment))
-		return false;
-	for (size_t i = 0; i < a->ncols; i++)
-		if (!df__column_equal(&a->cols[i], &b->cols[i]))
-			return false;
-	return true;
 }
 
 /* The table (or view, materialized view) a table-scoped object belongs to. */
@@ -141,7 +111,6 @@ static int add_step(size_t *out, struct ctx *c, df_change_op op, const df_object
 	}
 	st = &c->steps[c->nsteps];
 	memset(st, 0, sizeof(*st));
-	df_buf_init(&st->sql);
 	st->op = op;
 	st->obj = obj;
 	st->old = old;
@@ -313,6 +282,7 @@ static size_t heap_pop(struct heap *h, const struct ctx *c)
 }
 
 static size_t sequence_owner(const df_schema *s, const df_object *o);
+static const df_column *column_named(const df_object *o, const char *name);
 
 /* ---- the diff ----------------------------------------------------------- */
 
@@ -411,7 +381,7 @@ static int order_steps(struct ctx *c, df_diff *d)
 			if (best == NONE)
 				break;
 			c->steps[best].indeg = 0;
-			df_strlist_push(&c->steps[best].hazards,
+			df_strlist_push(&c->steps[best].ch.hazards,
 				"devflow: a dependency cycle: this change was placed before something it depends on");
 			heap_push(&h, c, best);
 		}
@@ -424,20 +394,14 @@ static int order_steps(struct ctx *c, df_diff *d)
 			if (n->indeg != NONE && n->indeg && --n->indeg == 0)
 				heap_push(&h, c, st->next[k]);
 		}
-		if (st->skip || !st->sql.size)
+		if (st->skip || !st->ch.nops)
 			continue;
 		df_change *ch = &d->v[d->nr++];
+		*ch = st->ch;
+		memset(&st->ch, 0, sizeof(st->ch));
 		ch->op = st->op;
 		ch->kind = st->obj->kind;
 		if (!(ch->object = strdup(st->obj->key))) {
-			error = df_error_oom();
-			goto out;
-		}
-		ch->sql = df_buf_detach(&st->sql);
-		ch->destroys_data = st->destroys;
-		ch->hazards = st->hazards;
-		memset(&st->hazards, 0, sizeof(st->hazards));
-		if (!ch->sql) {
 			error = df_error_oom();
 			goto out;
 		}
@@ -451,8 +415,7 @@ out:
 static void ctx_release(struct ctx *c)
 {
 	for (size_t i = 0; i < c->nsteps; i++) {
-		df_buf_release(&c->steps[i].sql);
-		df_strlist_release(&c->steps[i].hazards);
+		df_change_release(&c->steps[i].ch);
 		free(c->steps[i].after);
 		free(c->steps[i].next);
 	}
@@ -528,10 +491,7 @@ int df_diff_changed_only(df_diff *d, const df_schema *from, const df_schema *to)
 		 * its definition the same on both sides: not a change made */
 		if ((c->op == DF_CHANGE_DROP || c->op == DF_CHANGE_CREATE) && a && b &&
 		    df__object_equal(a, b)) {
-			free(c->object);
-			free(c->sql);
-			df_strlist_release(&c->hazards);
-			df_strlist_release(&c->columns);
+			df_change_release(c);
 			continue;
 		}
 		if (!error && c->op == DF_CHANGE_ALTER && c->kind == DF_OBJ_TABLE && a && b)
@@ -542,16 +502,122 @@ int df_diff_changed_only(df_diff *d, const df_schema *from, const df_schema *to)
 	return error;
 }
 
+static void op_release(df_op *op)
+{
+	free(op->object);
+	free(op->column);
+	free(op->constraint);
+	free(op->old_name);
+	free(op->new_name);
+}
+
+void df_change_remove_op(df_change *c, size_t i)
+{
+	if (i >= c->nops)
+		return;
+	op_release(&c->ops[i]);
+	memmove(&c->ops[i], &c->ops[i + 1], (c->nops - i - 1) * sizeof(*c->ops));
+	c->nops--;
+}
+
+void df_change_release(df_change *c)
+{
+	free(c->object);
+	free(c->sql);
+	df_strlist_release(&c->hazards);
+	df_strlist_release(&c->columns);
+	for (size_t i = 0; i < c->nops; i++)
+		op_release(&c->ops[i]);
+	free(c->ops);
+	memset(c, 0, sizeof(*c));
+}
+
+int df__change_add_op(df_op **out, df_change *c, df_op_kind kind, const df_object *before,
+	const df_object *after)
+{
+	const df_object *o = after ? after : before;
+	df_op *v = realloc(c->ops, (c->nops + 1) * sizeof(*v)), *op;
+
+	*out = NULL;
+	if (!v)
+		return df_error_oom();
+	c->ops = v;
+	op = &v[c->nops];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->before = before;
+	op->after = after;
+	if (o) {
+		op->object_kind = o->kind;
+		op->ctype = o->ctype;
+		if (!(op->object = strdup(o->key)) ||
+		    (o->kind == DF_OBJ_CONSTRAINT && !(op->constraint = strdup(o->name)))) {
+			op_release(op);
+			return df_error_oom();
+		}
+	}
+	c->nops++;
+	*out = op;
+	return 0;
+}
+
+/* A column operation of a table's alter. */
+static int column_op(df_change *c, df_op_kind kind, const df_object *f, const df_object *t,
+	const df_column *was, const df_column *now)
+{
+	df_op *op;
+	int error = df__change_add_op(&op, c, kind, f, t);
+
+	if (error < 0)
+		return error;
+	op->col_before = was;
+	op->col_after = now;
+	if (!(op->column = strdup(now ? now->name : was->name)))
+		return df_error_oom();
+	return 0;
+}
+
+/*
+ * A table's alter as operations: its columns dropped (in `f`'s order), then
+ * added or changed (in `t`'s; a column that is the same but moves among
+ * the kept ones changes too: MySQL places it), then the table itself.
+ */
+static int table_ops(df_change *c, const df_object *f, const df_object *t)
+{
+	size_t nf = 0;
+	df_op *op;
+	int error = 0;
+
+	for (size_t i = 0; i < f->ncols && !error; i++)
+		if (!column_named(t, f->cols[i].name))
+			error = column_op(c, DF_OP_DROP_COLUMN, f, t, &f->cols[i], NULL);
+	for (size_t j = 0; j < t->ncols && !error; j++) {
+		const df_column *nc = &t->cols[j], *oc = column_named(f, nc->name);
+		size_t pos = 0;
+		bool moved;
+		for (size_t k = 0; k < f->ncols; k++) {
+			if (!column_named(t, f->cols[k].name))
+				continue;
+			if (!strcmp(f->cols[k].name, nc->name))
+				break;
+			pos++;
+		}
+		moved = oc && pos != nf;
+		if (oc)
+			nf++;
+		if (oc && df__column_equal(oc, nc) && !moved)
+			continue;
+		error = column_op(c, oc ? DF_OP_ALTER_COLUMN : DF_OP_ADD_COLUMN, f, t, oc, nc);
+	}
+	return error ? error : df__change_add_op(&op, c, DF_OP_ALTER, f, t);
+}
+
 void df_diff_free(df_diff *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nr; i++) {
-		free(d->v[i].object);
-		free(d->v[i].sql);
-		df_strlist_release(&d->v[i].hazards);
-		df_strlist_release(&d->v[i].columns);
-	}
+	for (size_t i = 0; i < d->nr; i++)
+		df_change_release(&d->v[i]);
 	free(d->v);
 	df_strlist_release(&d->not_compared);
 	free(d->preamble);
@@ -633,23 +699,17 @@ static bool fk_in_dropped_cycle(struct ctx *c, const df_object *o)
 	return false;
 }
 
-int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
+int df__diff_plan(df_diff *d, const df_schema *from, const df_schema *to, const df__ddl *rules)
 {
 	struct ctx c;
-	df_diff *d = NULL;
 	int error = 0;
 	size_t i, j;
 
-	*out = NULL;
 	memset(&c, 0, sizeof(c));
-	if (from->dialect != to->dialect)
-		return df_error_set(DF_EUSAGE, "cannot compare a %s schema with a %s one",
-			df_dialect_name(from->dialect), df_dialect_name(to->dialect));
 	c.from = from;
 	c.to = to;
-	c.ddl = df__ddl_for(from->dialect);
-	if (!(d = calloc(1, sizeof(*d))) ||
-	    !(c.ffrom = calloc(from->nr + 1, sizeof(*c.ffrom))) ||
+	c.ddl = rules;
+	if (!(c.ffrom = calloc(from->nr + 1, sizeof(*c.ffrom))) ||
 	    !(c.fto = calloc(to->nr + 1, sizeof(*c.fto))) ||
 	    !(c.drop_of = malloc((from->nr + 1) * sizeof(size_t))) ||
 	    !(c.create_of = malloc((to->nr + 1) * sizeof(size_t))) ||
@@ -657,7 +717,6 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 		error = df_error_oom();
 		goto out;
 	}
-	d->dialect = from->dialect;
 	for (i = 0; i < from->nr; i++)
 		c.drop_of[i] = NONE;
 	for (i = 0; i < to->nr; i++)
@@ -703,9 +762,10 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 					!c.ddl->rebuilds_tables, 0);
 		}
 	}
-	/* 3. steps and their SQL */
+	/* 3. steps and their operations */
 	for (i = 0; i < from->nr; i++) {
 		const df_object *o = from->v[i];
+		df_op *op;
 		size_t s;
 		if (c.ffrom[i] != DROP && c.ffrom[i] != RECREATE)
 			continue;
@@ -718,9 +778,9 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 			c.steps[s].skip = true;
 			continue;
 		}
-		if ((error = c.ddl->drop(&c.steps[s].sql, o)) < 0)
+		if ((error = df__change_add_op(&op, &c.steps[s].ch, DF_OP_DROP, o, NULL)) < 0)
 			goto out;
-		c.steps[s].destroys = o->kind == DF_OBJ_TABLE || o->kind == DF_OBJ_MATVIEW ||
+		op->destroys_data = o->kind == DF_OBJ_TABLE || o->kind == DF_OBJ_MATVIEW ||
 			o->kind == DF_OBJ_SCHEMA || o->kind == DF_OBJ_SEQUENCE;
 	}
 	for (i = 0; i < from->nr; i++) {
@@ -735,39 +795,46 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 	}
 	for (i = 0; i < to->nr; i++) {
 		const df_object *o = to->v[i];
+		df_op *op;
 		size_t s, fi;
 		if (c.fto[i] == CREATE || c.fto[i] == RECREATE) {
 			if ((error = add_step(&s, &c, DF_CHANGE_CREATE, o, NULL)) < 0)
 				goto out;
 			c.create_of[i] = s;
-			if ((error = c.ddl->create(&c.steps[s].sql, o, from, to)) < 0)
+			if ((error = df__change_add_op(&op, &c.steps[s].ch, DF_OP_CREATE, NULL, o)) < 0)
 				goto out;
+			/* on a table that has rows already, a check or foreign key is
+			 * added NOT VALID and validated after: the validation does not
+			 * block writes (migra does the same) */
+			if (c.ddl->not_valid_later && o->kind == DF_OBJ_CONSTRAINT &&
+			    (o->ctype == DF_CONS_CHECK || o->ctype == DF_CONS_FOREIGN) &&
+			    o->def && !strstr(o->def, "NOT VALID")) {
+				char *tkey = df_schema_key(DF_OBJ_TABLE, o->schema, o->table, NULL);
+				bool existing = tkey && df_schema_find(from, tkey);
+				free(tkey);
+				if (existing) {
+					op->not_valid = true;
+					if ((error = df__change_add_op(&op, &c.steps[s].ch, DF_OP_VALIDATE,
+						NULL, o)) < 0)
+						goto out;
+				}
+			}
 		} else if (c.fto[i] == ALTER) {
-			unsigned int flags = 0;
 			fi = index_of(from, o->key);
 			if ((error = add_step(&s, &c, DF_CHANGE_ALTER, o, from->v[fi])) < 0)
 				goto out;
 			c.alter_of[i] = s;
-			if ((error = c.ddl->alter(&c.steps[s].sql, &flags, &c.steps[s].hazards,
-				from->v[fi], o, from, to)) < 0)
+			if (o->kind == DF_OBJ_TABLE)
+				error = table_ops(&c.steps[s].ch, from->v[fi], o);
+			else
+				error = df__change_add_op(&op, &c.steps[s].ch, DF_OP_ALTER, from->v[fi], o);
+			if (error < 0)
 				goto out;
-			c.steps[s].destroys = (flags & DF__ALTER_DESTROYS) != 0;
-			if ((flags & DF__ALTER_NEEDS_FK_OFF) && !d->preamble && c.ddl->fk_off) {
-				if (!(d->preamble = strdup(c.ddl->fk_off)) ||
-				    !(d->postamble = strdup(c.ddl->fk_on))) {
-					error = df_error_oom();
-					goto out;
-				}
-			}
 		}
 	}
-	if ((error = order_steps(&c, d)) < 0)
-		goto out;
-	*out = d;
-	d = NULL;
+	error = order_steps(&c, d);
 out:
 	ctx_release(&c);
-	df_diff_free(d);
 	return error;
 }
 

@@ -58,20 +58,6 @@ static bool flagged(const df_change *c, const char *rule)
 	return false;
 }
 
-/* One statement, "...;\n" (a change may hold several). */
-static bool one_statement(const char *sql)
-{
-	const char *semi = strchr(sql, ';');
-	return semi && !strcmp(semi, ";\n");
-}
-
-static void change_release(df_change *c)
-{
-	free(c->object);
-	free(c->sql);
-	df_strlist_release(&c->hazards);
-}
-
 /* Drop the changes marked with a NULL sql. */
 static void compact(df_diff *d)
 {
@@ -79,7 +65,7 @@ static void compact(df_diff *d)
 
 	for (size_t i = 0; i < d->nr; i++) {
 		if (!d->v[i].sql) {
-			change_release(&d->v[i]);
+			df_change_release(&d->v[i]);
 			continue;
 		}
 		d->v[k++] = d->v[i];
@@ -90,23 +76,26 @@ static void compact(df_diff *d)
 /*
  * An index on an existing table: CREATE INDEX CONCURRENTLY, in the online
  * migration (no transaction), dropped CONCURRENTLY by its DOWN; the main
- * migration neither creates nor drops it.
+ * migration neither creates nor drops it.  The operations change; the
+ * writer renders them.  An index with a comment (a second statement) stays.
  */
-static int online_index(df_generated *g, df_change *c, const df_schema *want, df_buf *up,
-	df_buf *down)
+static int online_index(df_generated *g, df_change *c, df_buf *up, df_buf *down)
 {
-	const df_object *o = df_schema_find(want, c->object);
-	size_t at = !strncmp(c->sql, "CREATE INDEX ", 13) ? 13 :
-		!strncmp(c->sql, "CREATE UNIQUE INDEX ", 20) ? 20 : 0;
+	df_op *op = c->nops == 1 ? &c->ops[0] : NULL, drop;
+	int error;
 
-	if (!o || !at || !one_statement(c->sql))
+	if (!op || op->kind != DF_OP_CREATE || op->object_kind != DF_OBJ_INDEX || !op->after ||
+	    op->after->comment)
 		return 0;
-	df_buf_put(up, c->sql, at);
-	df_buf_puts(up, "CONCURRENTLY ");
-	df_buf_puts(up, c->sql + at);
-	df_buf_puts(down, "DROP INDEX CONCURRENTLY IF EXISTS ");
-	df__qualified(down, DF_DIALECT_POSTGRES, o->schema, o->name);
-	df_buf_puts(down, ";\n");
+	op->concurrently = true;
+	memset(&drop, 0, sizeof(drop));
+	drop.kind = DF_OP_DROP;
+	drop.object_kind = DF_OBJ_INDEX;
+	drop.before = op->after;
+	drop.concurrently = drop.if_exists = true;
+	if ((error = df_op_sql(up, g->up, op, NULL)) < 0 ||
+	    (error = df_op_sql(down, g->down, &drop, NULL)) < 0)
+		return error;
 	for (size_t i = 0; i < g->down->nr; i++) {
 		df_change *dc = &g->down->v[i];
 		if (dc->op == DF_CHANGE_DROP && !strcmp(dc->object, c->object)) {
@@ -116,38 +105,29 @@ static int online_index(df_generated *g, df_change *c, const df_schema *want, df
 	}
 	free(c->sql);
 	c->sql = NULL;
-	return df_buf_oom(up) || df_buf_oom(down) ? df_error_oom() : 0;
+	return 0;
 }
 
 /*
- * A foreign key or check added to an existing table: the diff writes it NOT
- * VALID, then VALIDATE (ddl_pg.c).  The VALIDATE moves to `validate` (the
- * online migration, whose statements each commit on their own, so the scan
- * does not hold the ADD's lock); with `plain` both go and the ADD is plain.
+ * A foreign key or check added to an existing table: the diff adds it NOT
+ * VALID and validates it after (two operations).  The VALIDATE moves to
+ * `validate` (the online migration, whose statements each commit on their
+ * own, so the scan does not hold the ADD's lock); with `plain` the VALIDATE
+ * goes and the ADD is plain.  A constraint with a comment stays as it is.
  */
-static int split_validate(df_change *c, df_buf *validate, bool plain)
+static int split_validate(const df_diff *d, df_change *c, df_buf *validate, bool plain)
 {
-	const char *second = strstr(c->sql, ";\nALTER TABLE ");
-	const char *nv = strstr(c->sql, " NOT VALID;\n");
-	df_buf b = DF_BUF_INIT;
+	int error;
 
-	if (!second || !nv || nv + 10 != second || !strstr(second, " VALIDATE CONSTRAINT ") ||
-	    strchr(second + 2, ';') != c->sql + strlen(c->sql) - 2)
+	if (c->nops != 2 || c->ops[0].kind != DF_OP_CREATE || !c->ops[0].not_valid ||
+	    c->ops[1].kind != DF_OP_VALIDATE || !c->ops[0].after || c->ops[0].after->comment)
 		return 0;
-	if (plain) {
-		df_buf_put(&b, c->sql, (size_t)(nv - c->sql));
-		df_buf_puts(&b, ";\n");
-	} else {
-		df_buf_put(&b, c->sql, (size_t)(second - c->sql) + 2);
-		df_buf_puts(validate, second + 2);
-	}
-	if (df_buf_oom(&b) || (validate && df_buf_oom(validate))) {
-		df_buf_release(&b);
-		return df_error_oom();
-	}
-	free(c->sql);
-	c->sql = df_buf_detach(&b);
-	return 0;
+	if (plain)
+		c->ops[0].not_valid = false;
+	else if ((error = df_op_sql(validate, d, &c->ops[1], NULL)) < 0)
+		return error;
+	df_change_remove_op(c, 1);
+	return df_change_render(d, c);
 }
 
 /* Is the table of `key`'s object (in `want`) in `cur` already? */
@@ -180,11 +160,11 @@ static int online_forms(df_generated *g, const df_schema *cur, const df_schema *
 			continue;
 		if (plain) {
 			if (c->kind == DF_OBJ_CONSTRAINT)
-				error = split_validate(c, NULL, true);
+				error = split_validate(g->up, c, NULL, true);
 		} else if (split && c->kind == DF_OBJ_INDEX && flagged(c, "create-index-not-concurrently")) {
-			error = online_index(g, c, want, &up, &down);
+			error = online_index(g, c, &up, &down);
 		} else if (split && c->kind == DF_OBJ_CONSTRAINT) {
-			error = split_validate(c, &validate, false);
+			error = split_validate(g->up, c, &validate, false);
 		}
 	}
 	if (plain)
@@ -237,7 +217,19 @@ static int load_desired(df_schema **out, const df_generate_opts *o, int n)
 {
 	if (o->schema_path)
 		return df_schema_load_file(out, o->schema_path, o->engine, o->server, o->schema_opts, n);
-	return df_schema_replay(out, o->to_migs, o->to_nr, o->engine, o->server, o->schema_opts, n);
+	return df_schema_replay(out, o->to_migs, o->to_nr, o->engine, o->server, o->schema_opts, n,
+		o->run);
+}
+
+static void forget_schemas(df_diff *d)
+{
+	d->from = d->to = NULL;
+	for (size_t i = 0; i < d->nr; i++)
+		for (size_t k = 0; k < d->v[i].nops; k++) {
+			df_op *op = &d->v[i].ops[k];
+			op->before = op->after = NULL;
+			op->col_before = op->col_after = NULL;
+		}
 }
 
 int df_generate(df_generated **out, const df_generate_opts *o)
@@ -253,7 +245,8 @@ int df_generate(df_generated **out, const df_generate_opts *o)
 	if (!(g = calloc(1, sizeof(*g))))
 		return df_error_oom();
 	if ((o->schema_path && (error = read_renames(&renames, o->schema_path)) < 0) ||
-	    (error = df_schema_replay(&cur, o->migs, o->nr, o->engine, o->server, o->schema_opts, 0)) < 0 ||
+	    (error = df_schema_replay(&cur, o->migs, o->nr, o->engine, o->server, o->schema_opts, 0,
+		o->run)) < 0 ||
 	    (error = load_desired(&want, o, 1)) < 0)
 		goto out;
 	/* the diff renames in its `from` side: with renames, the UP needs a
@@ -286,6 +279,9 @@ int df_generate(df_generated **out, const df_generate_opts *o)
 	    (error = df_diff_sql(&g->up_sql, g->up)) < 0 ||
 	    (error = df_diff_sql(&g->down_sql, g->down)) < 0)
 		goto out;
+	/* the schemas go: the operations no longer point into them */
+	forget_schemas(g->up);
+	forget_schemas(g->down);
 	*out = g;
 	g = NULL;
 out:

@@ -294,17 +294,18 @@ out:
 }
 
 int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr,
-	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n)
+	const char *engine, const df_dsn *server, const df_schema_opts *opts, int n,
+	df_schema_runner run)
 {
 	df_scratch db;
 	df_sandbox sb;
 	df_strlist dbs = DF_STRLIST_INIT;
-	df_run_result res = { 0 };
-	df_run_opts ro = { 0 };
 	char tag[32];
 	int error;
 
 	*out = NULL;
+	if (nr && !run)
+		return df_error_set(DF_EINTERNAL, "df_schema_replay: no runner for %zu migrations", nr);
 	snprintf(tag, sizeof(tag), "gen%d", n);
 	if ((error = df__scratch_open(&db, engine, server, "the migrations", tag)) < 0)
 		return error;
@@ -313,18 +314,13 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	sb.migrations = true;
 	if ((error = check_migrations(&sb, migs, nr, false)) < 0)
 		goto out;
-	ro.flags = DF_RUN_SHADOW;
-	ro.table = "_migrations";
-	if (nr && ((error = df_run_check((const df_migration **)migs, nr,
-		df_conn_dialect(db.conn), false)) < 0 ||
-	    (error = df_run_apply(&res, db.conn, (const df_migration **)migs, nr, &ro, false)) < 0)) {
+	if (nr && (error = run(db.conn, migs, nr)) < 0) {
 		df_error_hint("the migrations do not replay from an empty database; the throwaway "
 			"database is gone");
 		goto out;
 	}
 	error = df_schema_read(out, db.conn, opts);
 out:
-	df_run_result_release(&res);
 	df__scratch_close(&db);
 	df_strlist_release(&dbs);
 	return error;

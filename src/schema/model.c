@@ -3,8 +3,10 @@
  * Readers (read_pg.c, read_mysql.c, read_sqlite.c) fill it; diff.c compares
  * two of them.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
@@ -76,6 +78,13 @@ static void object_free(df_object *o)
 	for (size_t i = 0; i < o->ncols; i++)
 		column_release(&o->cols[i]);
 	free(o->cols);
+	for (size_t i = 0; i < o->nfks; i++) {
+		df_strlist_release(&o->fks[i].cols);
+		df_strlist_release(&o->fks[i].ref_cols);
+		free(o->fks[i].ref_schema);
+		free(o->fks[i].ref_table);
+	}
+	free(o->fks);
 	df_strlist_release(&o->deps);
 	free(o);
 }
@@ -415,25 +424,120 @@ int df_schema_hash(char out[65], const df_schema *s)
 	return 0;
 }
 
-int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts)
+/* ---- foreign keys -------------------------------------------------------- */
+
+static const char *const fk_actions[] = { "NO ACTION", "RESTRICT", "CASCADE", "SET NULL",
+	"SET DEFAULT" };
+
+const char *df_fk_action_name(df_fk_action a)
 {
-	static const df_schema_opts defaults = DF_SCHEMA_OPTS_INIT;
-	df_schema *s = NULL;
-	int error;
+	return (size_t)a < sizeof(fk_actions) / sizeof(*fk_actions) ? fk_actions[a] : "NO ACTION";
+}
+
+bool df_fk_action_parse(df_fk_action *out, const char *s)
+{
+	static const char codes[] = "arcnd";
+
+	if (!s)
+		return false;
+	if (s[0] && !s[1] && strchr(codes, s[0])) {
+		*out = (df_fk_action)(strchr(codes, s[0]) - codes);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(fk_actions) / sizeof(*fk_actions); i++) {
+		const char *p = fk_actions[i], *q = s;
+		while (*p && *q && (tolower((unsigned char)*p) == tolower((unsigned char)*q) ||
+		       (*p == ' ' && *q == '_'))) {
+			p++;
+			q++;
+		}
+		if (!*p && !*q) {
+			*out = (df_fk_action)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int df_object_add_fk(df_fk **out, df_object *o)
+{
+	df_fk *v = realloc(o->fks, (o->nfks + 1) * sizeof(*v));
 
 	*out = NULL;
-	if (!opts)
-		opts = &defaults;
-	if (!conn->driver->schema_read)
-		return df_error_set(DF_EINTERNAL, "the %s driver cannot read a schema",
-			conn->driver->name);
-	if ((error = df_schema_new(&s, df_conn_dialect(conn))) < 0)
-		return error;
-	if ((error = conn->driver->schema_read(conn, s, opts)) < 0 ||
-	    (error = df_schema_finish(s)) < 0) {
-		df_schema_free(s);
-		return error;
-	}
-	*out = s;
+	if (!v)
+		return df_error_oom();
+	o->fks = v;
+	memset(&v[o->nfks], 0, sizeof(*v));
+	*out = &v[o->nfks++];
 	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+static bool list_eq(const df_strlist *a, const df_strlist *b)
+{
+	if (a->nr != b->nr)
+		return false;
+	for (size_t i = 0; i < a->nr; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+bool df_fk_equal(const df_fk *a, const df_fk *b)
+{
+	return list_eq(&a->cols, &b->cols) && str_eq(a->ref_schema, b->ref_schema) &&
+		str_eq(a->ref_table, b->ref_table) && list_eq(&a->ref_cols, &b->ref_cols) &&
+		a->on_delete == b->on_delete && a->on_update == b->on_update &&
+		a->deferrable == b->deferrable && a->initially_deferred == b->initially_deferred;
+}
+
+/* ---- equality (the diff's, and the writers') ------------------------------ */
+
+bool df__column_equal(const df_column *a, const df_column *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->type, b->type) &&
+		str_eq(a->default_expr, b->default_expr) && str_eq(a->collation, b->collation) &&
+		str_eq(a->generated, b->generated) && str_eq(a->identity, b->identity) &&
+		str_eq(a->extra, b->extra) && str_eq(a->comment, b->comment) &&
+		str_eq(a->def, b->def) && a->notnull == b->notnull &&
+		a->inherited == b->inherited && a->virtual_gen == b->virtual_gen;
+}
+
+bool df__object_equal(const df_object *a, const df_object *b)
+{
+	if (a->kind != b->kind || a->ctype != b->ctype || a->ncols != b->ncols ||
+	    a->nfks != b->nfks ||
+	    !(a->norm && b->norm ? str_eq(a->norm, b->norm) : str_eq(a->def, b->def)) ||
+	    !str_eq(a->extra, b->extra) || !str_eq(a->comment, b->comment))
+		return false;
+	for (size_t i = 0; i < a->ncols; i++)
+		if (!df__column_equal(&a->cols[i], &b->cols[i]))
+			return false;
+	for (size_t i = 0; i < a->nfks; i++)
+		if (!df_fk_equal(&a->fks[i], &b->fks[i]))
+			return false;
+	return true;
+}
+
+bool df__extra_get(const df_object *o, const char *key, df_buf *out)
+{
+	size_t kl = strlen(key);
+
+	df_buf_truncate(out, 0);
+	for (const char *p = o->extra; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			df_buf_put(out, p + kl + 1, len - kl - 1);
+			return true;
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return false;
 }

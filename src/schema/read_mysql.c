@@ -316,10 +316,23 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 				error = df_error_oom();
 				goto out;
 			}
+			df_fk *fk;
 			if ((error = df_schema_add(&o, s, DF_OBJ_CONSTRAINT, "", name, table, b.ptr)) < 0 ||
-			    (error = df_object_add_dep(o, DF_OBJ_TABLE, "", cell(r, i, 3), NULL)) < 0)
+			    (error = df_object_add_dep(o, DF_OBJ_TABLE, "", cell(r, i, 3), NULL)) < 0 ||
+			    (error = df_object_add_fk(&fk, o)) < 0 ||
+			    (error = df_schema_set(&fk->ref_schema, "")) < 0 ||
+			    (error = df_schema_set(&fk->ref_table, cell(r, i, 3))) < 0)
 				goto out;
 			o->ctype = DF_CONS_FOREIGN;
+			/* the normal form: InnoDB has no deferrable keys */
+			for (size_t k = i; k < j; k++)
+				if ((error = df_strlist_push(&fk->cols, cell(r, k, 2))) < 0 ||
+				    (error = df_strlist_push(&fk->ref_cols, cell(r, k, 4))) < 0)
+					goto out;
+			if (!df_fk_action_parse(&fk->on_delete, cell(r, i, 6)))
+				fk->on_delete = DF_FK_NO_ACTION;
+			if (!df_fk_action_parse(&fk->on_update, cell(r, i, 5)))
+				fk->on_update = DF_FK_NO_ACTION;
 		}
 		i = j;
 	}

@@ -154,8 +154,18 @@ static const char Q_COLUMNS[] =
 
 static const char Q_CONSTRAINTS[] =
 	"SELECT n.nspname, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid), "
-	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0) "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0), "
+	/* a foreign key, normalised: columns (by chr(31)), referenced table
+	 * and columns, actions, deferrability */
+	" (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(co.conkey) WITH ORDINALITY k(n, i) "
+	"   JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.n), "
+	" rn.nspname, rc.relname, "
+	" (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(co.confkey) WITH ORDINALITY k(n, i) "
+	"   JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.n), "
+	" co.confdeltype, co.confupdtype, co.condeferrable, co.condeferred "
 	"FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
+	"LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f' "
+	"LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND co.conparentid = 0 "
 	"AND c.relkind IN ('r', 'p', 'f') AND @NS@ AND" NOT_EXT("pg_class", "c.oid");
@@ -402,6 +412,45 @@ out:
 	return error;
 }
 
+/* "a\x1fb" -> ["a", "b"] */
+static int split_names(df_strlist *out, const char *s)
+{
+	int error = 0;
+
+	while (s && *s && !error) {
+		const char *e = strchr(s, '\x1f');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		char *name = strndup(s, n);
+		error = name ? df_strlist_take(out, name) : df_error_oom();
+		s = e ? e + 1 : NULL;
+	}
+	return error;
+}
+
+/* A foreign key constraint's normal form (Q_CONSTRAINTS' columns 6 to 13). */
+static int read_fk(df_object *o, const df_rows *r, size_t i)
+{
+	df_fk *fk;
+	const char *t;
+	int error;
+
+	if ((error = df_object_add_fk(&fk, o)) < 0 ||
+	    (error = split_names(&fk->cols, cell(r, i, 6))) < 0 ||
+	    (error = df_schema_set(&fk->ref_schema, cell(r, i, 7) ? cell(r, i, 7) : "")) < 0 ||
+	    (error = df_schema_set(&fk->ref_table, cell(r, i, 8))) < 0 ||
+	    (error = split_names(&fk->ref_cols, cell(r, i, 9))) < 0)
+		return error;
+	if (!df_fk_action_parse(&fk->on_delete, cell(r, i, 10)))
+		fk->on_delete = DF_FK_NO_ACTION;
+	if (!df_fk_action_parse(&fk->on_update, cell(r, i, 11)))
+		fk->on_update = DF_FK_NO_ACTION;
+	t = cell(r, i, 12);
+	fk->deferrable = t && t[0] == 't';
+	t = cell(r, i, 13);
+	fk->initially_deferred = t && t[0] == 't';
+	return 0;
+}
+
 int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 {
 	df_rows *r = NULL;
@@ -453,6 +502,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 		    (error = df_schema_set(&o->comment, cell(r, i, 5))) < 0)
 			goto out;
 		o->ctype = cell(r, i, 3)[0];
+		if (o->ctype == DF_CONS_FOREIGN && (error = read_fk(o, r, i)) < 0)
+			goto out;
 	}
 	df_rows_free(r);
 	r = NULL;

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "devflow/error.h"
 #include "schema/sqlite_int.h"
@@ -320,11 +321,91 @@ static const char Q_COLUMNS[] =
 	"FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p "
 	"WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid";
 static const char Q_FKEYS[] =
-	"SELECT DISTINCT m.name, f.\"table\" FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
-	"WHERE m.type = 'table'";
+	"SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete "
+	"FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
+	"WHERE m.type = 'table' ORDER BY m.name, f.id DESC, f.seq";
 static const char Q_INDEX_COLUMNS[] =
 	"SELECT m.name, il.name, ii.name FROM sqlite_schema m JOIN pragma_index_list(m.name) il "
 	"JOIN pragma_index_info(il.name) ii WHERE m.type = 'table' ORDER BY m.name, il.name, ii.seqno";
+
+/*
+ * One foreign key of a table, rows [i, j) of Q_FKEYS (one per column).  The
+ * pragma numbers a table's keys last declared first: they are read in
+ * declaration order.  An empty "to" is the referenced table's primary key.
+ */
+static int read_fk(df_object *t, const df_rows *r, size_t i, size_t j)
+{
+	df_fk *fk;
+	int error;
+
+	if ((error = df_object_add_fk(&fk, t)) < 0 ||
+	    (error = df_schema_set(&fk->ref_schema, "")) < 0 ||
+	    (error = df_schema_set(&fk->ref_table, df_rows_get(r, i, 2))) < 0)
+		return error;
+	for (size_t k = i; k < j; k++) {
+		const char *to = df_rows_get(r, k, 4);
+		if ((error = df_strlist_push(&fk->cols, df_rows_get(r, k, 3))) < 0 ||
+		    (to && *to && (error = df_strlist_push(&fk->ref_cols, to)) < 0))
+			return error;
+	}
+	if (!df_fk_action_parse(&fk->on_update, df_rows_get(r, i, 5)))
+		fk->on_update = DF_FK_NO_ACTION;
+	if (!df_fk_action_parse(&fk->on_delete, df_rows_get(r, i, 6)))
+		fk->on_delete = DF_FK_NO_ACTION;
+	return 0;
+}
+
+static bool tok_is(const struct df__sqltok *k, const char *word)
+{
+	return k->kind == DF__TOK_KEYWORD || k->kind == DF__TOK_IDENT ?
+		!strcasecmp(k->text, word) : false;
+}
+
+/*
+ * The pragma does not say whether a key is deferrable: the table's text
+ * does, after each REFERENCES clause (in declaration order, the order of
+ * t->fks), up to the next REFERENCES or the end of the column or
+ * constraint.  Left as read when the counts disagree.
+ */
+static void fk_deferrable(df_object *t)
+{
+	struct df__sqltoks tk = { 0 };
+	size_t n = 0;
+
+	if (!t->norm || df__sqlite_tokenize(&tk, t->norm) < 0)
+		goto out;
+	for (size_t i = 0; i < tk.nr; i++)
+		n += tok_is(&tk.v[i], "REFERENCES");
+	if (n != t->nfks)
+		goto out;
+	n = 0;
+	for (size_t i = 0; i < tk.nr; i++) {
+		int depth = 0;
+		df_fk *fk;
+		if (!tok_is(&tk.v[i], "REFERENCES"))
+			continue;
+		fk = &t->fks[n++];
+		for (size_t k = i + 1; k < tk.nr && !tok_is(&tk.v[k], "REFERENCES"); k++) {
+			const char *x = tk.v[k].text;
+			if (tk.v[k].kind == DF__TOK_PUNCT && !strcmp(x, "("))
+				depth++;
+			else if (tk.v[k].kind == DF__TOK_PUNCT && !strcmp(x, ")") && --depth < 0)
+				break;
+			else if (tk.v[k].kind == DF__TOK_PUNCT && !strcmp(x, ",") && !depth)
+				break;
+			else if (tok_is(&tk.v[k], "NOT") && k + 1 < tk.nr &&
+				 tok_is(&tk.v[k + 1], "DEFERRABLE"))
+				k++;
+			else if (tok_is(&tk.v[k], "DEFERRABLE"))
+				fk->deferrable = true;
+			else if (tok_is(&tk.v[k], "INITIALLY") && k + 1 < tk.nr)
+				fk->initially_deferred = tok_is(&tk.v[k + 1], "DEFERRED");
+		}
+		fk->initially_deferred = fk->initially_deferred && fk->deferrable;
+	}
+out:
+	df__sqlite_tokens_release(&tk);
+}
 
 int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 {
@@ -404,12 +485,21 @@ int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *op
 		nrel = s->nr;
 		if ((error = df_conn_query(conn, &r, Q_FKEYS, NULL, 0)) < 0)
 			goto out;
-		for (size_t i = 0; i < r->nrows; i++) {
+		for (size_t i = 0; i < r->nrows;) {
 			df_object *t = find_rel(s, nrel, df_rows_get(r, i, 0));
+			size_t j = i;
+			while (j < r->nrows && !strcmp(df_rows_get(r, j, 0), df_rows_get(r, i, 0)) &&
+			       !strcmp(df_rows_get(r, j, 1), df_rows_get(r, i, 1)))
+				j++;
 			if (t && t->kind == DF_OBJ_TABLE &&
-			    (error = df_object_add_dep(t, DF_OBJ_TABLE, "", df_rows_get(r, i, 1), NULL)) < 0)
+			    ((error = df_object_add_dep(t, DF_OBJ_TABLE, "", df_rows_get(r, i, 2), NULL)) < 0 ||
+			     (error = read_fk(t, r, i, j)) < 0))
 				goto out;
+			i = j;
 		}
+		for (size_t k = 0; k < nrel; k++)
+			if (s->v[k]->kind == DF_OBJ_TABLE && s->v[k]->nfks)
+				fk_deferrable(s->v[k]);
 		df_rows_free(r);
 		r = NULL;
 		for (size_t k = 0; k < nrel; k++) {

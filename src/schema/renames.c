@@ -240,25 +240,33 @@ static int replace_in_defs(df_schema *s, const char *table, const char *old, con
 	return error;
 }
 
-static int rename_table(df_buf *sql, df_schema *from, df_object *t, const char *new)
+/* A rename as its change: one operation, rendered once the diff is made. */
+static int rename_op(df_change *ch, df_op_kind kind, const df_object *t, const char *column,
+	const char *old, const char *new)
+{
+	df_op *op;
+	int error;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->op = DF_CHANGE_ALTER;
+	ch->kind = DF_OBJ_TABLE;
+	if ((error = df__change_add_op(&op, ch, kind, t, NULL)) < 0)
+		return error;
+	if (!(ch->object = strdup(t->key)) || !(op->old_name = strdup(old)) ||
+	    !(op->new_name = strdup(new)) || (column && !(op->column = strdup(column))))
+		return df_error_oom();
+	return 0;
+}
+
+static int rename_table(df_change *ch, df_schema *from, df_object *t, const char *new)
 {
 	char *old = strdup(t->name);
 	int error = 0;
 
 	if (!old)
 		return df_error_oom();
-	if (from->dialect == DF_DIALECT_MYSQL) {
-		df_buf_puts(sql, "RENAME TABLE ");
-		df__quote_ident(sql, from->dialect, old);
-		df_buf_puts(sql, " TO ");
-	} else {
-		df_buf_puts(sql, "ALTER TABLE ");
-		df__qualified(sql, from->dialect, t->schema, old);
-		df_buf_puts(sql, " RENAME TO ");
-	}
-	df__quote_ident(sql, from->dialect, new);
-	df_buf_puts(sql, ";\n");
-	if ((error = df_schema_set(&t->name, new)) < 0 || (error = set_key(from, t)) < 0)
+	if ((error = df_schema_set(&t->name, new)) < 0 || (error = set_key(from, t)) < 0 ||
+	    (error = rename_op(ch, DF_OP_RENAME_TABLE, t, NULL, old, new)) < 0)
 		goto out;
 	for (size_t i = 0; i < from->nr && !error; i++) {
 		df_object *o = from->v[i];
@@ -268,22 +276,60 @@ static int rename_table(df_buf *sql, df_schema *from, df_object *t, const char *
 	}
 	if (!error)
 		error = replace_in_defs(from, NULL, old, new);
+	/* the foreign keys that reference it */
+	for (size_t i = 0; i < from->nr && !error; i++)
+		for (size_t k = 0; k < from->v[i]->nfks && !error; k++) {
+			df_fk *fk = &from->v[i]->fks[k];
+			if (fk->ref_table && !strcmp(fk->ref_table, old) &&
+			    !strcmp(fk->ref_schema ? fk->ref_schema : "", t->schema))
+				error = df_schema_set(&fk->ref_table, new);
+		}
 out:
 	free(old);
 	return error;
 }
 
-static int rename_column(df_buf *sql, df_schema *from, df_object *t, df_column *c, const char *new)
+static int rename_in_list(df_strlist *l, const char *old, const char *new)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i], old)) {
+			char *n = strdup(new);
+			if (!n)
+				return df_error_oom();
+			free(l->v[i]);
+			l->v[i] = n;
+		}
+	return 0;
+}
+
+/* A column of `t` renamed: in its own foreign keys and those that reference it. */
+static int rename_fk_column(df_schema *from, const df_object *t, const char *old, const char *new)
+{
+	int error = 0;
+
+	for (size_t i = 0; i < from->nr && !error; i++) {
+		df_object *o = from->v[i];
+		bool own = o == t || (o->table && !strcmp(o->table, t->name) &&
+			!strcmp(o->schema, t->schema));
+		for (size_t k = 0; k < o->nfks && !error; k++) {
+			df_fk *fk = &o->fks[k];
+			if (own)
+				error = rename_in_list(&fk->cols, old, new);
+			if (!error && fk->ref_table && !strcmp(fk->ref_table, t->name) &&
+			    !strcmp(fk->ref_schema ? fk->ref_schema : "", t->schema))
+				error = rename_in_list(&fk->ref_cols, old, new);
+		}
+	}
+	return error;
+}
+
+static int rename_column(df_change *ch, df_schema *from, df_object *t, df_column *c,
+	const char *new)
 {
 	int error;
 
-	df_buf_puts(sql, "ALTER TABLE ");
-	df__qualified(sql, from->dialect, t->schema, t->name);
-	df_buf_puts(sql, " RENAME COLUMN ");
-	df__quote_ident(sql, from->dialect, c->name);
-	df_buf_puts(sql, " TO ");
-	df__quote_ident(sql, from->dialect, new);
-	df_buf_puts(sql, ";\n");
+	if ((error = rename_op(ch, DF_OP_RENAME_COLUMN, t, new, c->name, new)) < 0)
+		return error;
 	/* SQLite's column text starts with the name */
 	if (c->def) {
 		const char *p = c->def;
@@ -297,7 +343,8 @@ static int rename_column(df_buf *sql, df_schema *from, df_object *t, df_column *
 		if (error < 0)
 			return error;
 	}
-	if ((error = replace_in_defs(from, t->name, c->name, new)) < 0)
+	if ((error = replace_in_defs(from, t->name, c->name, new)) < 0 ||
+	    (error = rename_fk_column(from, t, c->name, new)) < 0)
 		return error;
 	return df_schema_set(&c->name, new);
 }
@@ -305,12 +352,14 @@ static int rename_column(df_buf *sql, df_schema *from, df_object *t, df_column *
 int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
 	const df_strlist *renames)
 {
-	df_buf sql = DF_BUF_INIT;
-	df_strlist objects = DF_STRLIST_INIT, sqls = DF_STRLIST_INIT;
+	df_change *ren = NULL;
+	size_t nren = 0;
 	df_diff *d = NULL;
 	int error = 0;
 
 	*out = NULL;
+	if (renames && renames->nr && !(ren = calloc(renames->nr * 2, sizeof(*ren))))
+		return df_error_oom();
 	for (size_t pass = 0; pass < 2 && !error; pass++) {
 		for (size_t i = 0; renames && i < renames->nr && !error; i++) {
 			char *e = strdup(renames->v[i]), *f[4] = { NULL }, *save = NULL;
@@ -321,60 +370,48 @@ int df_schema_diff_renamed(df_diff **out, df_schema *from, const df_schema *to,
 			}
 			for (char *tok = strtok_r(e, "\t", &save); tok && n < 4; tok = strtok_r(NULL, "\t", &save))
 				f[n++] = tok;
-			df_buf_truncate(&sql, 0);
 			if (pass == 0 && n == 3 && !strcmp(f[0], "table")) {
 				/* table NEW OLD: only when from has OLD, not NEW, and to the reverse */
 				df_object *t = find_table(from, f[2]);
-				if (t && !find_table(from, f[1]) && find_table(to, f[1]) && !find_table(to, f[2])) {
-					char *key = NULL;
-					if ((error = rename_table(&sql, from, t, f[1])) == 0 &&
-					    (key = df_schema_key(DF_OBJ_TABLE, t->schema, t->name, NULL)))
-						error = df_strlist_take(&objects, key);
-					else if (!error)
-						error = df_error_oom();
-				}
+				if (t && !find_table(from, f[1]) && find_table(to, f[1]) && !find_table(to, f[2]))
+					error = rename_table(&ren[nren++], from, t, f[1]);
 			} else if (pass == 1 && n == 4 && !strcmp(f[0], "column")) {
 				/* column TABLE NEW OLD */
 				df_object *t = find_table(from, f[1]), *tt = find_table(to, f[1]);
 				df_column *c = t ? find_col(t, f[3]) : NULL;
-				if (c && !find_col(t, f[2]) && tt && find_col(tt, f[2]) && !find_col(tt, f[3])) {
-					if ((error = rename_column(&sql, from, t, c, f[2])) == 0)
-						error = df_strlist_push(&objects, t->key);
-				}
+				if (c && !find_col(t, f[2]) && tt && find_col(tt, f[2]) && !find_col(tt, f[3]))
+					error = rename_column(&ren[nren++], from, t, c, f[2]);
 			}
-			if (!error && sql.size)
-				error = df_buf_oom(&sql) ? df_error_oom() : df_strlist_push(&sqls, sql.ptr);
 			free(e);
 		}
 		df__schema_sort(from);
 	}
 	if (error < 0 || (error = df_schema_diff(&d, from, to)) < 0)
 		goto out;
-	if (sqls.nr) {
-		df_change *v = realloc(d->v, (d->nr + sqls.nr) * sizeof(*v));
+	/* the renames come first, rendered by the engine's writer */
+	for (size_t i = 0; i < nren && !error; i++)
+		error = df_change_render(d, &ren[i]);
+	if (error < 0)
+		goto out;
+	if (nren) {
+		df_change *v = realloc(d->v, (d->nr + nren) * sizeof(*v));
 		if (!v) {
 			error = df_error_oom();
 			goto out;
 		}
 		d->v = v;
-		memmove(v + sqls.nr, v, d->nr * sizeof(*v));
-		for (size_t i = 0; i < sqls.nr; i++) {
-			memset(&v[i], 0, sizeof(v[i]));
-			v[i].op = DF_CHANGE_ALTER;
-			v[i].kind = DF_OBJ_TABLE;
-			v[i].object = objects.v[i];
-			v[i].sql = sqls.v[i];
-			objects.v[i] = sqls.v[i] = NULL;
-		}
-		d->nr += sqls.nr;
+		memmove(v + nren, v, d->nr * sizeof(*v));
+		memcpy(v, ren, nren * sizeof(*v));
+		d->nr += nren;
 		d->alloc = d->nr;
+		nren = 0;
 	}
 	*out = d;
 	d = NULL;
 out:
+	for (size_t i = 0; i < nren; i++)
+		df_change_release(&ren[i]);
+	free(ren);
 	df_diff_free(d);
-	df_strlist_release(&objects);
-	df_strlist_release(&sqls);
-	df_buf_release(&sql);
 	return error;
 }

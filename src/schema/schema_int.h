@@ -1,11 +1,11 @@
 #ifndef DF_SCHEMA_INT_H
 #define DF_SCHEMA_INT_H
 
-/* Shared between the files of src/schema/ (and the drivers' schema_read). */
+/* Shared between the files of src/schema/ (the drivers include none of it). */
 #include "devflow/buf.h"
 #include "devflow/schema.h"
 
-/* The readers: each driver's schema_read method. */
+/* The readers, one per engine: df_schema_read() (read.c) picks one by dialect. */
 int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *opts);
@@ -58,6 +58,12 @@ typedef struct df_sandbox {
 } df_sandbox;
 int df__sandbox_check(const df_sandbox *sb, const char *file, int line0,
 	const char *sql, size_t len);
+
+/* Equality of objects and columns as the diff counts it (model.c). */
+bool df__object_equal(const df_object *a, const df_object *b);
+bool df__column_equal(const df_column *a, const df_column *b);
+/* The value of "key=" in an object's extra lines, copied into out; false if absent. */
+bool df__extra_get(const df_object *o, const char *key, df_buf *out);
 
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);

@@ -169,7 +169,8 @@ struct df_driver {
 	/*
 	 * Read the schema of the connected database into `out` (an empty
 	 * model, see devflow/schema.h), in a fixed handful of bulk catalog
-	 * queries.  NULL: the engine has no reader.
+	 * queries.  NULL (every real driver): the schema code's reader of
+	 * the connection's dialect.
 	 */
 	int (*schema_read)(df_conn *conn, struct df_schema *out,
 		const struct df_schema_opts *opts);
