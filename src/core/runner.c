@@ -433,7 +433,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	while (rc == 1) {
 		long err_off = -1;
 		size_t cut = 0;
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		if (sig)
 			goto interrupted;
 		if ((flags & SEC_SKIP_TXCTL) && tx_control(sql, len)) {
@@ -467,7 +467,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			if (!error)
 				trace_pg(tc, sec, off, sql, len, now_ms_f() - t0, false);
 		}
-		if ((sig = df_interrupted())) {
+		if ((sig = df_conn_cancelled(conn))) {
 			if (!error)
 				(*done)++;
 			goto interrupted;
@@ -990,8 +990,6 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
 	out->failed_step = nr;
-	if ((error = df_interrupt_catch(conn)) < 0)
-		return error;
 	/* a PostgreSQL dry-run traces the locks each statement takes; what
 	 * exists is read before the transaction (a failed read there would
 	 * abort it) */
@@ -1003,12 +1001,11 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	}
 	if (outer_tx && (error = df_conn_begin(conn)) < 0) {
 		df__tracer_release(&tracer);
-		df_interrupt_release();
 		return error;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		const df_migration *m = migs[i];
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
 				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
@@ -1079,14 +1076,13 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			error = df_conn_rollback(conn);
 		}
 	}
-	if (error && error != DF_EINTERRUPTED && df_interrupted()) {
+	if (error && error != DF_EINTERRUPTED && df_conn_cancelled(conn)) {
 		/* a tracking write or a commit the cancel broke: still an interrupt */
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		df_error_prefix("interrupted by %s", signal_name(sig));
 		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
 		error = DF_EINTERRUPTED;
 	}
 	df__tracer_release(&tracer);
-	df_interrupt_release();
 	return error;
 }

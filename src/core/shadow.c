@@ -13,6 +13,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/run.h"
 #include "util/banned.h"
 
 static void quote_ident(df_buf *b, const char *s)
@@ -84,6 +85,12 @@ int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn)
 	copy.database = nm.ptr;
 	if ((error = df_conn_open(out, &copy)) < 0)
 		goto out;
+	/* the run that cancels statements on `conn` cancels them here too */
+	if ((error = df_run_arm(conn->run, *out)) < 0) {
+		df_conn_close(*out);
+		*out = NULL;
+		goto out;
+	}
 	*name = df_buf_detach(&nm);
 	created = false;
 out:

@@ -794,6 +794,9 @@ static int pg_lock(df_conn *conn, const char *name, long timeout_ms)
 		long left = deadline - pg_now_ms();
 		if (timeout_ms > 0 && left <= 0)
 			return pg_locked_error(conn, name, timeout_ms);
+		if (df_conn_cancelled(conn))
+			return df_error_set(DF_EINTERRUPTED, "interrupted while waiting for migration lock '%s'",
+				name);
 		pg_sleep_ms(timeout_ms < 0 || left > 50 ? 50 : left);
 		if ((error = pg_scalar(pg, &got, "SELECT pg_catalog.pg_try_advisory_lock($1::bigint)",
 			params, 1)) < 0)
