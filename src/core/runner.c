@@ -206,6 +206,7 @@ struct row_write {
 	df_buf sql, dur, cnt;
 	const char *p[7];
 	df_query q;
+	char who[DF_WHOAMI_MAX];
 };
 
 static void row_write_init(struct row_write *w, const char *table, const df_migration *m,
@@ -219,7 +220,7 @@ static void row_write_init(struct row_write *w, const char *table, const df_migr
 	if (done >= 0)
 		df_buf_printf(&w->cnt, "%ld", done);
 	if (insert) {
-		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(), state,
+		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(w->who, sizeof(w->who)), state,
 			done >= 0 ? w->cnt.ptr : NULL };
 		memcpy(w->p, p, sizeof(p));
 		w->q.nparams = 7;
