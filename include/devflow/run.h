@@ -36,6 +36,9 @@ void df_run_free(df_run *r);
  * of the process, so a leftover named by it shows whether its run lives.
  */
 const char *df_run_id(const df_run *r);
+/* The id of `r` into out (DF_RUN_ID_MAX bytes), or, r NULL, a fresh id of
+ * its own (a connection no run armed still names its scratch uniquely). */
+void df_run_id_copy(char *out, const df_run *r);
 /* When the run began (UTC, seconds). */
 time_t df_run_started(const df_run *r);
 

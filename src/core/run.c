@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "devflow/error.h"
 #include "devflow/run.h"
+#include "util/uniq.h"
 #include "util/banned.h"
 
 struct df_run {
@@ -27,39 +27,14 @@ struct df_run {
 	char id[DF_RUN_ID_MAX];
 };
 
-static atomic_ulong run_counter;
-
-static void base36(char *out, size_t size, unsigned long v)
-{
-	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char tmp[16];
-	size_t n = 0;
-
-	do
-		tmp[n++] = digits[v % 36];
-	while ((v /= 36) && n < sizeof(tmp));
-	for (size_t i = 0; i < n && i + 1 < size; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n < size ? n : size - 1] = '\0';
-}
-
 int df_run_new(df_run **out)
 {
 	df_run *r = calloc(1, sizeof(*r));
-	unsigned long count = atomic_fetch_add(&run_counter, 1) + 1;
-	unsigned int rnd = 0;
-	char c36[14], r36[14];
 
 	*out = NULL;
 	if (!r)
 		return df_error_oom();
-	/* a few random letters: a pid used again later does not meet the
-	 * leftovers of the run that had it before */
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (unsigned int)time(NULL) ^ (unsigned int)(count * 2654435761u);
-	base36(c36, sizeof(c36), count);
-	base36(r36, sizeof(r36), 36UL * 36 * 36 + rnd % (36UL * 36 * 36 * 35));
-	snprintf(r->id, sizeof(r->id), "%ld_%s%s", (long)getpid(), c36, r36);
+	df_uniq(r->id, sizeof(r->id));
 	r->started = time(NULL);
 	atomic_init(&r->cancelled, 0);
 	atomic_init(&r->cancelling, 0);
@@ -84,6 +59,14 @@ void df_run_free(df_run *r)
 const char *df_run_id(const df_run *r)
 {
 	return r ? r->id : "0";
+}
+
+void df_run_id_copy(char *out, const df_run *r)
+{
+	if (r)
+		snprintf(out, DF_RUN_ID_MAX, "%s", r->id);
+	else
+		df_uniq(out, DF_RUN_ID_MAX);
 }
 
 time_t df_run_started(const df_run *r)

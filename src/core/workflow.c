@@ -539,7 +539,9 @@ static char *rollback_plan(struct wf *w)
 		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
 		return NULL;
 	}
-	df_buf_printf(&path, ".devflow/rollback/%s-", stamp);
+	/* <stamp>-<run id>-<env>: two runs (processes or threads) never share
+	 * a name, and the run id says which run wrote it */
+	df_buf_printf(&path, ".devflow/rollback/%s-%s-", stamp, df_run_id(s->run));
 	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
 		df_buf_putc(&path, *c == '/' ? '_' : *c);
 	undo = NULL;
@@ -606,14 +608,19 @@ static char *snapshot(struct wf *w, const char *tag, const df_schema *model, cha
 {
 	char *path = NULL;
 	df_error *saved = df_error_save();
+	df_buf rtag = DF_BUF_INIT;
 
-	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env, tag) < 0) {
+	/* <stamp>-<env>-<run id>-<tag>.sql: this run's own name */
+	df_buf_printf(&rtag, "%s-%s", df_run_id(w->s->run), tag);
+	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env,
+		df_buf_oom(&rtag) ? tag : rtag.ptr) < 0) {
 		say(w, DF_TONE_WARN, "warning: no schema snapshot %s: %s", tag, df_error_last()->message);
 		path = NULL;
 	}
 	if (path && model && df_snapshot_model(model_path, path, model) < 0)
 		say(w, DF_TONE_WARN, "warning: no schema model beside the snapshot %s: %s", tag,
 			df_error_last()->message);
+	df_buf_release(&rtag);
 	if (saved)
 		df_error_restore(saved);
 	else
