@@ -169,6 +169,8 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	*step = "connecting";
 	if ((error = session_connect(s, o, rep, reach)) < 0)
 		return error;
+	if (df_run_cancelled(s->run))
+		return DF_EINTERRUPTED;
 	if (o->flags & DF_SESSION_LOCK) {
 		*step = "waiting for the migration lock";
 		if (df_run_cancelled(s->run) ||
@@ -226,12 +228,18 @@ static int open_interrupted(df_session *s, const df_session_opts *o, df_session_
 	const char *step)
 {
 	int sig = df_run_cancelled(s->run);
+	df_error *saved;
+	bool exists;
 
 	rep->stop = DF_SESSION_STOP_NONE;
 	df_error_set(DF_EINTERRUPTED, "interrupted by %s while %s; nothing ran",
 		df_run_signal_name(sig), step);
 	df_error_hint("`devflow db status` shows the state; run the command again");
-	if (o->audit_op && s->conn && s->cfg && audit_exists(s)) {
+	saved = df_error_save();
+	exists = o->audit_op && s->conn && s->cfg && audit_exists(s);
+	if (saved)
+		df_error_restore(saved);
+	if (exists) {
 		df_buf sum = DF_BUF_INIT;
 		df_buf_printf(&sum, "interrupted while %s", step);
 		df_session_audit_failure(s, o->audit_op, "interrupted", sum.ptr);
