@@ -339,7 +339,7 @@ static int write_manifest(const char *backup, const df_identity *id, const char 
 	time_t now = time(NULL);
 	int error = 0;
 
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	df_buf_puts(&m, "{\n  \"manifest\": 1,\n  \"file\": ");
 	df_buf_json_str(&m, base ? base + 1 : backup);
 	df_buf_puts(&m, ",\n  \"engine\": ");
@@ -429,7 +429,7 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	if (opts->path) {
 		df_buf_puts(&path, opts->path);
 	} else {
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 		df_buf_printf(&path, ".devflow/backups/%s-", opts->env ? opts->env : "local");
 		safe_name(&path, id.database);
 		/* the run's id: two runs in one second never meet at one name */

@@ -534,7 +534,7 @@ static char *rollback_plan(struct wf *w)
 	time_t now = time(NULL);
 	int error;
 
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	if (df_mkdirs(".devflow/rollback", 0755, true) < 0) {
 		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
 		return NULL;
@@ -1097,6 +1097,16 @@ out:
 	}
 	df_schema_free(w.before);
 	df_schema_free(w.after);
+	if (error < 0 && error != DF_EINTERRUPTED && df_run_cancelled(s->run)) {
+		/* a step the run's cancel stopped (a statement cancelled on the
+		 * server, SQLite's interrupt, a wait given up): the interrupt */
+		df_error_prefix("interrupted by %s", df_run_signal_name(df_run_cancelled(s->run)));
+		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
+		error = DF_EINTERRUPTED;
+		if (!res->ran)
+			df_session_audit_failure(s, o->dry_run ? "dry-run" : w.verb, "interrupted",
+				"interrupted before anything ran");
+	}
 	res->error = error;
 	return error;
 }
