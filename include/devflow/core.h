@@ -289,9 +289,11 @@ int df_audit_append(df_conn *conn, const char *table, const df_audit_entry *e);
 int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *op, long limit);
 /* A string that identifies the server and database (for receipts). */
 int df_server_identity(char **out, df_conn *conn);
-/* "user@host" of the OS. */
-const char *df_whoami(void);
-const char *df_hostname(void);
+/* "user@host" of the OS, and the host's name, written into `buf` (cut to
+ * `size`); both return `buf`.  DF_WHOAMI_MAX holds any of them. */
+#define DF_WHOAMI_MAX 320
+const char *df_whoami(char *buf, size_t size);
+const char *df_hostname(char *buf, size_t size);
 
 /* ---- other tools' histories (adopt.c) ------------------------------------ */
 

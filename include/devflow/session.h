@@ -9,6 +9,7 @@
  * the report.
  */
 #include "devflow/core.h"
+#include "devflow/run.h"
 #include "devflow/schema.h"
 
 typedef struct df_session {
@@ -24,6 +25,8 @@ typedef struct df_session {
 	df_tool history_tool;   /* another tool's history table the database holds */
 	df_tool mirror;         /* the folder is this tool's, and so is a history
 				 * table in the database: write its rows too */
+	df_run *run;            /* this run: its id, its cancel token (arms conn) */
+	bool own_run;           /* made by df_session_open (no run in the options) */
 } df_session;
 
 /* ---- opening a session ---------------------------------------------------- */
@@ -48,8 +51,16 @@ typedef struct df_session_opts {
 	unsigned int flags;     /* enum df_session_flags */
 	long lock_timeout_ms;   /* the lock's wait; < 0: do not wait */
 	bool remote_confirmed;  /* the remote-host gate is answered yes */
+	/* The run (the caller's: it outlives the session), or NULL: the session
+	 * makes its own.  A run cancelled before or while the session opens
+	 * stops it with DF_EINTERRUPTED. */
+	df_run *run;
+	/* The operation an interrupted open is recorded as in the audit log
+	 * ("migrate", "dry-run", "rollback"), where the tracking tables exist
+	 * already; NULL: not recorded. */
+	const char *audit_op;
 } df_session_opts;
-#define DF_SESSION_OPTS_INIT { DF_SESSION_OPTS_VERSION, NULL, NULL, 0, 0, false }
+#define DF_SESSION_OPTS_INIT { DF_SESSION_OPTS_VERSION, NULL, NULL, 0, 0, false, NULL, NULL }
 
 /* Which step refused or failed, for the front end's hint and question. */
 typedef enum df_session_stop {

@@ -556,6 +556,20 @@ static void session_render(struct cli_ctx *ctx, const df_session *s, const df_se
 		adopt_report(ctx, s, rep);
 }
 
+/* What an interrupted open of this command is recorded as (the workflow's
+ * names), or NULL: commands that do not write leave no row. */
+static const char *audit_op(struct cli_ctx *ctx)
+{
+	const char *name = !ctx->cmd ? "" : ctx->cmd->alias_of ? ctx->cmd->alias_of : ctx->cmd->name;
+
+	if (strcmp(name, "migrate") && strcmp(name, "rollback"))
+		return NULL;
+	for (int i = 1; i < ctx->argc; i++)
+		if (!strcmp(ctx->argv[i], "--dry-run"))
+			return "dry-run";
+	return name;
+}
+
 /*
  * Open a session: the flags become options, core decides, and what it
  * found is rendered here.
@@ -577,6 +591,8 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	o.url = ctx->url;
 	o.lock_timeout_ms = ctx->lock_timeout_ms;
 	o.remote_confirmed = remote_confirmed;
+	o.run = ctx->run;
+	o.audit_op = audit_op(ctx);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (flags & map[i].cli)
 			o.flags |= map[i].core;

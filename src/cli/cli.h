@@ -52,7 +52,14 @@ struct cli_ctx {
 	const char *stream_key;
 	void (*stream)(FILE *out, struct cli_ctx *ctx, void *payload);
 	void *stream_payload;
+	df_run *run;            /* this command's run (signals.c cancels it) */
 };
+
+/* signals.c: SIGINT and SIGTERM cancel the runs in flight. */
+void cli_signals_install(void);
+int cli_signal_pending(void);
+int cli_run_register(df_run *r);
+void cli_run_unregister(df_run *r);
 
 /* Output for people (to ctx->out; nothing in quiet mode but errors). */
 void cli_say(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

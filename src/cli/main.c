@@ -395,6 +395,7 @@ int main(int argc, char **argv)
 	bool help = false;
 	int status;
 
+	cli_signals_install();          /* first: a signal from now on is kept */
 	ctx.lock_timeout_ms = 60000;
 	ctx.out = stdout;
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -501,7 +502,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "devflow: out of memory\n");
 		return CLI_EXIT_FAILED;
 	}
+	if (df_run_new(&ctx.run) < 0 || cli_run_register(ctx.run) < 0) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
 	status = cmd->fn(argc, argv, &ctx);
+	cli_run_unregister(ctx.run);
+	df_run_free(ctx.run);
 	json_decref(ctx.result);
 	json_decref(ctx.next);
 	df_ask_free(ctx.ask);

@@ -312,6 +312,7 @@ static int flyway_checksum(const df_migration *m, long *out)
 int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
 	bool reverted)
 {
+	char who[DF_WHOAMI_MAX];
 	df_buf sql = DF_BUF_INIT, desc = DF_BUF_INIT, sum = DF_BUF_INIT;
 	const char *v = numeric(m->version), *ver = m->version;
 	int error = 0;
@@ -345,7 +346,7 @@ int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, con
 			df_buf_putc(&desc, *p == '_' ? ' ' : *p);
 		df_buf_printf(&sum, "%ld", crc);
 		/* a repeatable's row has no version */
-		const char *p[] = { m->repeatable ? NULL : m->version, desc.ptr, m->file, sum.ptr, df_whoami() };
+		const char *p[] = { m->repeatable ? NULL : m->version, desc.ptr, m->file, sum.ptr, df_whoami(who, sizeof(who)) };
 		error = df_buf_oom(&desc) || df_buf_oom(&sum) ? df_error_oom() :
 			df_conn_query(conn, NULL, "INSERT INTO flyway_schema_history (installed_rank, version, "
 				"description, type, script, checksum, installed_by, installed_on, execution_time, "

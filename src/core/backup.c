@@ -17,6 +17,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/run.h"
 #include "util/sha256.h"
 #include "util/fs.h"
 #include "util/banned.h"
@@ -155,7 +156,7 @@ static void restore_error(struct saved_error *e)
 
 /*
  * Restore `file` into a throwaway database on the same server (CREATE
- * DATABASE devflow_verify_<pid>_<random>), compare its tables and row
+ * DATABASE devflow_verify_<run id>_<random>), compare its tables and row
  * counts with the source's, and drop it again, also when anything fails.
  */
 static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
@@ -163,7 +164,7 @@ static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
 {
 	bool pg = !strcmp(id->engine, "postgres"), created = false;
 	unsigned char rnd[4] = { 0 };
-	char name[64], *url = NULL;
+	char name[64], rid[DF_RUN_ID_MAX], *url = NULL;
 	df_buf sql = DF_BUF_INIT;
 	df_rows *rows = NULL;
 	df_dsn *tmp = NULL;
@@ -176,7 +177,10 @@ static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
 		clock_gettime(CLOCK_REALTIME, &ts);
 		memcpy(rnd, &ts.tv_nsec, sizeof(rnd));
 	}
-	snprintf(name, sizeof(name), "devflow_verify_%ld_%02x%02x%02x%02x", (long)getpid(),
+	/* the run's id (it starts with the pid: df_shadow_list), and random
+	 * letters for a run that verifies twice */
+	df_run_id_copy(rid, conn->run);
+	snprintf(name, sizeof(name), "devflow_verify_%s_%02x%02x%02x%02x", rid,
 		rnd[0], rnd[1], rnd[2], rnd[3]);
 
 	/* the same encoding (PostgreSQL) or character set (MySQL) as the source */
@@ -335,7 +339,7 @@ static int write_manifest(const char *backup, const df_identity *id, const char 
 	time_t now = time(NULL);
 	int error = 0;
 
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	df_buf_puts(&m, "{\n  \"manifest\": 1,\n  \"file\": ");
 	df_buf_json_str(&m, base ? base + 1 : backup);
 	df_buf_puts(&m, ",\n  \"engine\": ");
@@ -411,7 +415,7 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 {
 	df_buf path = DF_BUF_INIT, tmp = DF_BUF_INIT;
 	df_identity id;
-	char stamp[32], sha[65];
+	char stamp[32], sha[65], rid[DF_RUN_ID_MAX];
 	uint64_t size = 0;
 	time_t now = time(NULL);
 	bool verified = false, manifest = false;
@@ -425,10 +429,13 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	if (opts->path) {
 		df_buf_puts(&path, opts->path);
 	} else {
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 		df_buf_printf(&path, ".devflow/backups/%s-", opts->env ? opts->env : "local");
 		safe_name(&path, id.database);
-		df_buf_printf(&path, "-%s.%s", stamp, conn->driver->backup_ext ? conn->driver->backup_ext : "bak");
+		/* the run's id: two runs in one second never meet at one name */
+		df_run_id_copy(rid, conn->run);
+		df_buf_printf(&path, "-%s-%s.%s", rid, stamp, conn->driver->backup_ext ?
+			conn->driver->backup_ext : "bak");
 		if ((error = unique_path(&path)) < 0)
 			goto out;
 	}
@@ -464,7 +471,11 @@ int df_backup_run(df_backup_info *out, df_conn *conn, const df_dsn *dsn,
 	}
 	if (opts->path && (error = check_output(path.ptr, &id, opts->force)) < 0)
 		goto out;
-	df_buf_printf(&tmp, "%s.tmp-%ld", path.ptr, (long)getpid());
+	/* a name of this run's (O_EXCL | O_NOFOLLOW below: nothing planted
+	 * there is written through); read back for its digest, so opened
+	 * O_RDWR here rather than through df_file_tmp_create */
+	df_run_id_copy(rid, conn->run);
+	df_buf_printf(&tmp, "%s.tmp-%s", path.ptr, rid);
 	if (df_buf_oom(&path) || df_buf_oom(&tmp)) {
 		error = df_error_oom();
 		goto out;

@@ -35,27 +35,27 @@ static int run(df_conn *conn, const char *sql)
 	return df_conn_query(conn, NULL, sql, NULL, 0);
 }
 
-const char *df_hostname(void)
+const char *df_hostname(char *buf, size_t size)
 {
-	static char host[256];
+	char host[256];
 
-	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+	memset(host, 0, sizeof(host));
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
 		snprintf(host, sizeof(host), "unknown");
-	return host;
+	snprintf(buf, size, "%s", host);
+	return buf;
 }
 
-const char *df_whoami(void)
+const char *df_whoami(char *buf, size_t size)
 {
-	static char who[300];
+	const char *u = getenv("USER");
+	char host[256], pwbuf[1024];
+	struct passwd pw, *found = NULL;
 
-	if (!who[0]) {
-		const char *u = getenv("USER");
-		struct passwd *pw;
-		if (!u || !*u)
-			u = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
-		snprintf(who, sizeof(who), "%s@%s", u, df_hostname());
-	}
-	return who;
+	if ((!u || !*u) && getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
+		u = found->pw_name;
+	snprintf(buf, size, "%s@%s", u && *u ? u : "unknown", df_hostname(host, sizeof(host)));
+	return buf;
 }
 
 /* Another run may create the table between our look and our CREATE. */
@@ -169,13 +169,11 @@ out:
  * (CURRENT_TIMESTAMP), PostgreSQL's text carries its offset and SQLite's is
  * UTC already; df_time_iso() writes them all the same way.
  */
-static const char *utc(df_conn *conn, const char *col)
+static const char *utc(char *buf, size_t size, df_conn *conn, const char *col)
 {
-	static char buf[128];
-
 	if (df_conn_dialect(conn) != DF_DIALECT_MYSQL)
 		return col;
-	snprintf(buf, sizeof(buf), "CONVERT_TZ(%s, @@session.time_zone, '+00:00')", col);
+	snprintf(buf, size, "CONVERT_TZ(%s, @@session.time_zone, '+00:00')", col);
 	return buf;
 }
 
@@ -207,6 +205,7 @@ void df_ledger_free(df_ledger *l)
 int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 {
 	df_ledger *l;
+	char ubuf[128];
 	df_rows *cols = NULL, *rows = NULL;
 	df_buf sql = DF_BUF_INIT;
 	bool full = true;
@@ -231,10 +230,10 @@ int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 	}
 	if (full)
 		df_buf_printf(&sql, "SELECT filename, version, checksum, %s, applied_by, "
-			"state, duration_ms, statements_done, error FROM %s ORDER BY id", utc(conn, "applied_at"), table);
+			"state, duration_ms, statements_done, error FROM %s ORDER BY id", utc(ubuf, sizeof(ubuf), conn, "applied_at"), table);
 	else    /* a table not adopted yet: the seeds' three columns */
 		df_buf_printf(&sql, "SELECT filename, NULL, NULL, %s, NULL, NULL, NULL, "
-			"NULL, NULL FROM %s ORDER BY id", utc(conn, "applied_at"), table);
+			"NULL, NULL FROM %s ORDER BY id", utc(ubuf, sizeof(ubuf), conn, "applied_at"), table);
 	if ((error = df_conn_query(conn, &rows, sql.ptr, NULL, 0)) < 0)
 		goto out;
 	if (rows->nrows && !(l->v = calloc(rows->nrows, sizeof(*l->v)))) {
@@ -281,8 +280,9 @@ out:
 int df_audit_append(df_conn *conn, const char *table, const df_audit_entry *e)
 {
 	df_buf sql = DF_BUF_INIT;
+	char who[DF_WHOAMI_MAX], host[DF_WHOAMI_MAX];
 	const char *params[] = {
-		e->op, e->env, e->target, df_whoami(), df_hostname(), e->result,
+		e->op, e->env, e->target, df_whoami(who, sizeof(who)), df_hostname(host, sizeof(host)), e->result,
 		e->summary, e->receipt, e->server, e->detail,
 	};
 	int error;
@@ -297,6 +297,7 @@ int df_audit_append(df_conn *conn, const char *table, const df_audit_entry *e)
 
 int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *op, long limit)
 {
+	char ubuf[128];
 	df_buf sql = DF_BUF_INIT;
 	const char *params[] = { op };
 	df_rows *cols = NULL;
@@ -315,7 +316,7 @@ int df_audit_read(df_rows **out, df_conn *conn, const char *table, const char *o
 		goto out;
 	}
 	df_buf_printf(&sql, "SELECT id, %s, op, env, target, os_user, host, result, summary, "
-		"receipt, server, detail FROM %s_audit%s ORDER BY id DESC", utc(conn, "at"), table,
+		"receipt, server, detail FROM %s_audit%s ORDER BY id DESC", utc(ubuf, sizeof(ubuf), conn, "at"), table,
 		op ? " WHERE op = ?" : "");
 	if (limit > 0)
 		df_buf_printf(&sql, " LIMIT %ld", limit);
@@ -344,7 +345,8 @@ int df_ledger_mark_applied(df_conn *conn, const char *table, const df_migration 
 {
 	df_buf sql = DF_BUF_INIT;
 	const char *upd[] = { m->checksum, m->version, m->file };
-	const char *ins[] = { m->file, m->version, m->checksum, df_whoami() };
+	char who[DF_WHOAMI_MAX];
+	const char *ins[] = { m->file, m->version, m->checksum, df_whoami(who, sizeof(who)) };
 	const char *sel[] = { m->file };
 	df_rows *rows = NULL;
 	int error;

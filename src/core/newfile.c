@@ -74,7 +74,7 @@ int df_migration_new(df_new_migration *out, const df_migration_set *set, const c
 	} else {
 		/* a free version: now, or the next second after the newest one */
 		for (;;) {
-			strftime(out->version, sizeof(out->version), "%Y%m%d%H%M%S", gmtime(&now));
+			strftime(out->version, sizeof(out->version), "%Y%m%d%H%M%S", gmtime_r(&now, &(struct tm){ 0 }));
 			if (!df_migration_set_find(set, out->version) &&
 			    (!last || df_version_cmp(out->version, last) > 0))
 				break;

@@ -206,6 +206,7 @@ struct row_write {
 	df_buf sql, dur, cnt;
 	const char *p[7];
 	df_query q;
+	char who[DF_WHOAMI_MAX];
 };
 
 static void row_write_init(struct row_write *w, const char *table, const df_migration *m,
@@ -219,7 +220,7 @@ static void row_write_init(struct row_write *w, const char *table, const df_migr
 	if (done >= 0)
 		df_buf_printf(&w->cnt, "%ld", done);
 	if (insert) {
-		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(), state,
+		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(w->who, sizeof(w->who)), state,
 			done >= 0 ? w->cnt.ptr : NULL };
 		memcpy(w->p, p, sizeof(p));
 		w->q.nparams = 7;
@@ -433,7 +434,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	while (rc == 1) {
 		long err_off = -1;
 		size_t cut = 0;
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		if (sig)
 			goto interrupted;
 		if ((flags & SEC_SKIP_TXCTL) && tx_control(sql, len)) {
@@ -467,7 +468,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			if (!error)
 				trace_pg(tc, sec, off, sql, len, now_ms_f() - t0, false);
 		}
-		if ((sig = df_interrupted())) {
+		if ((sig = df_conn_cancelled(conn))) {
 			if (!error)
 				(*done)++;
 			goto interrupted;
@@ -990,8 +991,6 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
 	out->failed_step = nr;
-	if ((error = df_interrupt_catch(conn)) < 0)
-		return error;
 	/* a PostgreSQL dry-run traces the locks each statement takes; what
 	 * exists is read before the transaction (a failed read there would
 	 * abort it) */
@@ -1003,12 +1002,11 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	}
 	if (outer_tx && (error = df_conn_begin(conn)) < 0) {
 		df__tracer_release(&tracer);
-		df_interrupt_release();
 		return error;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		const df_migration *m = migs[i];
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
 				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
@@ -1079,14 +1077,13 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			error = df_conn_rollback(conn);
 		}
 	}
-	if (error && error != DF_EINTERRUPTED && df_interrupted()) {
+	if (error && error != DF_EINTERRUPTED && df_conn_cancelled(conn)) {
 		/* a tracking write or a commit the cancel broke: still an interrupt */
-		int sig = df_interrupted();
+		int sig = df_conn_cancelled(conn);
 		df_error_prefix("interrupted by %s", signal_name(sig));
 		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
 		error = DF_EINTERRUPTED;
 	}
 	df__tracer_release(&tracer);
-	df_interrupt_release();
 	return error;
 }

@@ -107,7 +107,7 @@ int df_session_schema_record(df_session *s, const df_schema *schema)
 	int error;
 
 	history_hash(hist, s->ledger);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	schema_cookie(cookie, s->conn);
 	/* "<history> <when> <cookie>" */
 	df_buf_printf(&stamp, "%s %s %s", hist, at, cookie);

@@ -94,8 +94,15 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 		rep->database_exists = false;
 	}
 	s->target->dsn->wait_ms = o->lock_timeout_ms < 0 ? 1 : o->lock_timeout_ms;
+	if (df_run_cancelled(s->run)) {
+		df_dsn_free(empty);
+		return DF_EINTERRUPTED;         /* worded by df_session_open */
+	}
 	error = df_conn_open(&s->conn, empty ? empty : s->target->dsn);
 	df_dsn_free(empty);
+	/* from now on the run's cancel stops a statement on the connection */
+	if (error == 0 && (error = df_run_arm(s->run, s->conn)) < 0)
+		return error;
 	if (error < 0) {
 		const df_error *e = df_error_last();
 		rep->stop = DF_SESSION_STOP_CONNECT;
@@ -139,7 +146,7 @@ static int binding_gate(df_session *s, df_session_report *rep)
 }
 
 static int session_open_1(df_session *s, const df_session_opts *o, df_session_report *rep,
-	df_reach *reach)
+	df_reach *reach, const char **step)
 {
 	int error;
 
@@ -159,13 +166,21 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	}
 	if (!(o->flags & DF_SESSION_DB))
 		return 0;
+	*step = "connecting";
 	if ((error = session_connect(s, o, rep, reach)) < 0)
 		return error;
+	if (df_run_cancelled(s->run))
+		return DF_EINTERRUPTED;
 	if (o->flags & DF_SESSION_LOCK) {
-		if ((error = df_conn_lock(s->conn, s->cfg->table, o->lock_timeout_ms)) < 0)
-			return error;
+		*step = "waiting for the migration lock";
+		if (df_run_cancelled(s->run) ||
+		    (error = df_conn_lock(s->conn, s->cfg->table, o->lock_timeout_ms)) < 0)
+			return error < 0 ? error : DF_EINTERRUPTED;
 		s->locked = true;
 	}
+	*step = "reading the history";
+	if (df_run_cancelled(s->run))
+		return DF_EINTERRUPTED;
 	if ((o->flags & DF_SESSION_WRITES) && (error = binding_gate(s, rep)) < 0)
 		return error;
 	if ((o->flags & DF_SESSION_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
@@ -188,6 +203,51 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	return 0;
 }
 
+/* The audit table exists (the tracking tables are not made for a row). */
+static bool audit_exists(df_session *s)
+{
+	df_buf t = DF_BUF_INIT;
+	df_rows *cols = NULL;
+	bool yes;
+
+	df_buf_printf(&t, "%s_audit", s->cfg->table);
+	yes = !df_buf_oom(&t) && df_conn_table_columns(s->conn, &cols, t.ptr) == 0 &&
+		cols && cols->nrows > 0;
+	df_rows_free(cols);
+	df_buf_release(&t);
+	df_error_clear();
+	return yes;
+}
+
+/*
+ * The run was cancelled while the session opened (whatever failed after
+ * the cancel failed because of it): DF_EINTERRUPTED, and an audit row that
+ * says so where devflow's tables exist already.
+ */
+static int open_interrupted(df_session *s, const df_session_opts *o, df_session_report *rep,
+	const char *step)
+{
+	int sig = df_run_cancelled(s->run);
+	df_error *saved;
+	bool exists;
+
+	rep->stop = DF_SESSION_STOP_NONE;
+	df_error_set(DF_EINTERRUPTED, "interrupted by %s while %s; nothing ran",
+		df_run_signal_name(sig), step);
+	df_error_hint("`devflow db status` shows the state; run the command again");
+	saved = df_error_save();
+	exists = o->audit_op && s->conn && s->cfg && audit_exists(s);
+	if (saved)
+		df_error_restore(saved);
+	if (exists) {
+		df_buf sum = DF_BUF_INIT;
+		df_buf_printf(&sum, "interrupted while %s", step);
+		df_session_audit_failure(s, o->audit_op, "interrupted", sum.ptr);
+		df_buf_release(&sum);
+	}
+	return DF_EINTERRUPTED;
+}
+
 /*
  * One rule for permission_denied (README "Exit codes"): while devflow
  * connects, locks and reads or sets up its own tables, a missing privilege
@@ -196,6 +256,7 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
  */
 int df_session_open(df_session *s, const df_session_opts *opts, df_session_report *rep)
 {
+	const char *step = "reading the configuration";
 	df_reach reach;
 	const df_error *e;
 	int error;
@@ -206,8 +267,17 @@ int df_session_open(df_session *s, const df_session_opts *opts, df_session_repor
 	if (!opts || opts->version != DF_SESSION_OPTS_VERSION)
 		return df_error_set(DF_EINTERNAL, "df_session_open: options of version %u, expected %u",
 			opts ? opts->version : 0, DF_SESSION_OPTS_VERSION);
-	error = session_open_1(s, opts, rep, &reach);
+	if (opts->run) {
+		s->run = opts->run;
+	} else {
+		if ((error = df_run_new(&s->run)) < 0)
+			return error;
+		s->own_run = true;
+	}
+	error = session_open_1(s, opts, rep, &reach, &step);
 	df_reach_release(&reach);
+	if (df_run_cancelled(s->run))
+		error = open_interrupted(s, opts, rep, step);
 	if (error == DF_EPERM && (e = df_error_last()))
 		((df_error *)e)->connect_phase = 1;
 	return error;
@@ -230,7 +300,10 @@ void df_session_close(df_session *s)
 {
 	if (s->conn && s->locked)
 		df_conn_unlock(s->conn, s->cfg->table);
+	df_run_disarm(s->run, s->conn);
 	df_conn_close(s->conn);
+	if (s->own_run)
+		df_run_free(s->run);
 	df_plan_free(s->plan);
 	df_ledger_free(s->ledger);
 	df_migration_set_free(s->set);

@@ -13,6 +13,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/run.h"
 #include "util/banned.h"
 
 static void quote_ident(df_buf *b, const char *s)
@@ -41,6 +42,7 @@ int df_shadow_drop(df_conn *conn, const char *name)
 int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn)
 {
 	df_buf sql = DF_BUF_INIT, nm = DF_BUF_INIT;
+	char rid[DF_RUN_ID_MAX];
 	df_rows *tables = NULL;
 	df_dsn copy;
 	bool created = false;
@@ -52,7 +54,9 @@ int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn)
 		return df_error_set(DF_EINTERNAL, "shadow databases are for MySQL/MariaDB");
 	if (!dsn->database || !*dsn->database)
 		return df_error_set(DF_ECONFIG, "the URL names no database to shadow");
-	df_buf_printf(&nm, "%.40s_dfshadow_%ld", dsn->database, (long)getpid());
+	/* <db>_dfshadow_<run id>: the run id starts with the pid (df_shadow_list) */
+	df_run_id_copy(rid, conn->run);
+	df_buf_printf(&nm, "%.40s_dfshadow_%s", dsn->database, rid);
 	df_buf_puts(&sql, "CREATE DATABASE ");
 	quote_ident(&sql, nm.ptr);
 	if ((error = df_conn_query(conn, NULL, sql.ptr, NULL, 0)) < 0) {
@@ -84,6 +88,12 @@ int df_shadow_open(df_conn **out, char **name, df_conn *conn, const df_dsn *dsn)
 	copy.database = nm.ptr;
 	if ((error = df_conn_open(out, &copy)) < 0)
 		goto out;
+	/* the run that cancels statements on `conn` cancels them here too */
+	if ((error = df_run_arm(conn->run, *out)) < 0) {
+		df_conn_close(*out);
+		*out = NULL;
+		goto out;
+	}
 	*name = df_buf_detach(&nm);
 	created = false;
 out:
@@ -155,7 +165,8 @@ int df_shadow_list(df_strlist *out, df_conn *conn, const df_dsn *dsn)
 		const char *name = df_rows_get(rows, r, 0), *pid;
 		if (!name)
 			continue;
-		/* <db>_dfshadow_<pid>, devflow_verify_<pid>_<hex> */
+		/* <db>_dfshadow_<pid>_<run>, devflow_verify_<pid>_<run>_<hex> (and
+		 * the older <db>_dfshadow_<pid>, devflow_verify_<pid>_<hex>) */
 		pid = strstr(name, "_dfshadow_") ? strstr(name, "_dfshadow_") + 10 :
 			!strncmp(name, "devflow_verify_", 15) ? name + 15 : NULL;
 		if (pid && dsn && df_dsn_is_local(dsn) && live_devflow(pid))

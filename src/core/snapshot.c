@@ -77,7 +77,7 @@ int df_snapshot_take(char **out_path, df_conn *conn, const df_dsn *dsn,
 		return error;
 	if (df_mkdirs(SNAPSHOT_DIR, 0700, true) < 0)
 		return df_error_set(DF_EIO, "cannot create '%s': %s", SNAPSHOT_DIR, strerror(errno));
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	df_buf_printf(&base, SNAPSHOT_DIR "/%s-", stamp);
 	put_safe(&base, env ? env : "local");
 	df_buf_putc(&base, '-');

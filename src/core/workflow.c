@@ -534,12 +534,14 @@ static char *rollback_plan(struct wf *w)
 	time_t now = time(NULL);
 	int error;
 
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
 	if (df_mkdirs(".devflow/rollback", 0755, true) < 0) {
 		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
 		return NULL;
 	}
-	df_buf_printf(&path, ".devflow/rollback/%s-", stamp);
+	/* <stamp>-<run id>-<env>: two runs (processes or threads) never share
+	 * a name, and the run id says which run wrote it */
+	df_buf_printf(&path, ".devflow/rollback/%s-%s-", stamp, df_run_id(s->run));
 	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
 		df_buf_putc(&path, *c == '/' ? '_' : *c);
 	undo = NULL;
@@ -606,14 +608,19 @@ static char *snapshot(struct wf *w, const char *tag, const df_schema *model, cha
 {
 	char *path = NULL;
 	df_error *saved = df_error_save();
+	df_buf rtag = DF_BUF_INIT;
 
-	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env, tag) < 0) {
+	/* <stamp>-<env>-<run id>-<tag>.sql: this run's own name */
+	df_buf_printf(&rtag, "%s-%s", df_run_id(w->s->run), tag);
+	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env,
+		df_buf_oom(&rtag) ? tag : rtag.ptr) < 0) {
 		say(w, DF_TONE_WARN, "warning: no schema snapshot %s: %s", tag, df_error_last()->message);
 		path = NULL;
 	}
 	if (path && model && df_snapshot_model(model_path, path, model) < 0)
 		say(w, DF_TONE_WARN, "warning: no schema model beside the snapshot %s: %s", tag,
 			df_error_last()->message);
+	df_buf_release(&rtag);
 	if (saved)
 		df_error_restore(saved);
 	else
@@ -1090,6 +1097,16 @@ out:
 	}
 	df_schema_free(w.before);
 	df_schema_free(w.after);
+	if (error < 0 && error != DF_EINTERRUPTED && df_run_cancelled(s->run)) {
+		/* a step the run's cancel stopped (a statement cancelled on the
+		 * server, SQLite's interrupt, a wait given up): the interrupt */
+		df_error_prefix("interrupted by %s", df_run_signal_name(df_run_cancelled(s->run)));
+		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
+		error = DF_EINTERRUPTED;
+		if (!res->ran)
+			df_session_audit_failure(s, o->dry_run ? "dry-run" : w.verb, "interrupted",
+				"interrupted before anything ran");
+	}
 	res->error = error;
 	return error;
 }

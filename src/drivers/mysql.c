@@ -46,6 +46,8 @@
 #include <strings.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <errmsg.h>
@@ -71,6 +73,11 @@ struct my_conn {
 	int wake[2];
 	bool watching;
 	pthread_t watcher;
+	/* KILL QUERYs asked (by the cancel) and sent (by the watcher): no
+	 * statement starts while one is on its way, so a late KILL never
+	 * stops the statement after the one it was meant for (the cleanup
+	 * that follows an interrupt: the audit row, a throwaway database) */
+	atomic_uint kills_asked, kills_done;
 };
 
 #define MY(c) (((struct my_conn *)(c))->my)
@@ -440,6 +447,7 @@ static void *my_watch(void *arg)
 			my_close(k);
 		df_dsn_free(dsn);
 		df_error_clear();
+		atomic_fetch_add(&c->kills_done, 1);
 	}
 	mysql_thread_end();
 	return NULL;
@@ -457,6 +465,8 @@ static int my_cancel_arm(df_conn *conn, bool on)
 		pthread_join(c->watcher, NULL);
 		c->watching = false;
 	}
+	/* a KILL the watcher did not send now never will be */
+	atomic_store(&c->kills_done, atomic_load(&c->kills_asked));
 	if (c->wake[0] >= 0) {
 		close(c->wake[0]);
 		close(c->wake[1]);
@@ -492,8 +502,9 @@ static void my_cancel(df_conn *conn)
 {
 	struct my_conn *c = (struct my_conn *)conn;
 
-	if (c->wake[1] >= 0 && write(c->wake[1], "k", 1) < 0)
-		return;
+	atomic_fetch_add(&c->kills_asked, 1);
+	if (c->wake[1] < 0 || write(c->wake[1], "k", 1) < 0)
+		atomic_fetch_sub(&c->kills_asked, 1);
 }
 
 /*
@@ -657,11 +668,23 @@ out:
  * Run sql[0..len) and read every result it sends; with `out`, the first
  * result set becomes rows.
  */
-static int my_run(MYSQL *my, df_rows **out, const char *sql, size_t len, long *err_offset)
+/* Wait (up to 10 s) for the KILL QUERYs asked so far to be sent. */
+static void my_settle(struct my_conn *c)
 {
+	struct timespec ts = { 0, 2 * 1000000L };
+
+	for (int i = 0; i < 5000 && atomic_load(&c->kills_done) < atomic_load(&c->kills_asked); i++)
+		nanosleep(&ts, NULL);
+}
+
+static int my_run(df_conn *conn, df_rows **out, const char *sql, size_t len, long *err_offset)
+{
+	MYSQL *my = MY(conn);
 	MYSQL_RES *res;
 	int error = 0, more;
 	bool first = true;
+
+	my_settle((struct my_conn *)conn);
 
 	if (mysql_real_query(my, sql, len))
 		return my_error(my, sql, len, err_offset);
@@ -692,7 +715,7 @@ static int my_run(MYSQL *my, df_rows **out, const char *sql, size_t len, long *e
 static int my_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
 {
 	*err_offset = -1;
-	return my_run(MY(conn), NULL, sql, len, err_offset);
+	return my_run(conn, NULL, sql, len, err_offset);
 }
 
 /*
@@ -773,7 +796,7 @@ static int my_query(df_conn *conn, df_rows **out, const char *sql,
 	int error;
 
 	if ((error = my_inline(&q, MY(conn), sql, params, nparams)) == 0)
-		error = my_run(MY(conn), out, q.ptr, q.size, NULL);
+		error = my_run(conn, out, q.ptr, q.size, NULL);
 	df_buf_release(&q);
 	return error;
 }
@@ -796,15 +819,17 @@ static int my_query_batch(df_conn *conn, const df_query *q, size_t n)
 	df_buf_puts(&b, ";\nCOMMIT");
 	if (!error && df_buf_oom(&b))
 		error = df_error_oom();
-	if (!error && (error = my_run(MY(conn), NULL, b.ptr, b.size, NULL)) < 0)
+	if (!error && (error = my_run(conn, NULL, b.ptr, b.size, NULL)) < 0) {
+		my_settle((struct my_conn *)conn);
 		mysql_query(MY(conn), "ROLLBACK");     /* keeps the reported error */
+	}
 	df_buf_release(&b);
 	return error;
 }
 
 static int my_simple(df_conn *conn, const char *sql)
 {
-	return my_run(MY(conn), NULL, sql, strlen(sql), NULL);
+	return my_run(conn, NULL, sql, strlen(sql), NULL);
 }
 
 static int my_begin(df_conn *conn) { return my_simple(conn, "START TRANSACTION"); }
@@ -1322,7 +1347,7 @@ static int my_table_counts(df_conn *conn, df_rows **out)
 			error = df_error_oom();
 			goto out;
 		}
-		if ((error = my_run(MY(conn), &cnt, sql.ptr, sql.size, NULL)) < 0)
+		if ((error = my_run(conn, &cnt, sql.ptr, sql.size, NULL)) < 0)
 			goto out;
 		const char *vals[] = { name, df_rows_get(cnt, 0, 0) };
 		error = df_rows_add(rows, vals, NULL);

@@ -268,21 +268,41 @@ static int pg_conninfo_parse(PQconninfoOption **out, const df_dsn *dsn)
 }
 
 /*
+ * The options libpq reads for the URL with a service file applied: a
+ * connection started with a sslmode libpq refuses stops while its options
+ * are checked, before any name lookup or socket, holding every option as
+ * libpq read it (the URL's, the service's, the environment's).  No
+ * environment variable is lent (PGSERVICE): threads may run.
+ */
+static PQconninfoOption *pg_service_options(const df_dsn *dsn)
+{
+	const char *const keys[] = { "dbname", "sslmode", NULL };
+	const char *const vals[] = { dsn->url, "devflow-never-connects", NULL };
+	PQconninfoOption *o;
+	PGconn *pg = PQconnectStartParams(keys, vals, 1);
+
+	if (!pg)
+		return NULL;
+	o = PQstatus(pg) == CONNECTION_BAD ? PQconninfo(pg) : NULL;
+	PQfinish(pg);
+	return o;
+}
+
+/*
  * The hosts libpq will reach for the URL, as libpq reads them: the URL's
  * own options (?host= and ?hostaddr= override the authority), then a
  * service file (?service= or PGSERVICE), then PGHOST / PGHOSTADDR, in
  * libpq's order (conninfo_add_defaults).  PQconninfoParse reads only the
- * URL; PQconndefaults reads the service file and the environment, but only
- * PGSERVICE's service, so a ?service= is lent to PGSERVICE for that call
- * (sessions are opened before any thread starts).  A hostaddr wins over
+ * URL; a ?service= is read through pg_service_options, PQconndefaults
+ * reads PGSERVICE's service and the environment.  A hostaddr wins over
  * its host: libpq connects to the address and uses the name for TLS and
  * authentication only.
  */
 static int pg_hosts(df_strlist *out, const df_dsn *dsn)
 {
 	PQconninfoOption *opts, *defs;
-	const char *svc, *host, *addr;
-	char *saved = NULL, a[256], h[256];
+	const char *host, *addr;
+	char a[256], h[256];
 	size_t n, na, nh;
 	int error = 0;
 
@@ -290,21 +310,7 @@ static int pg_hosts(df_strlist *out, const df_dsn *dsn)
 		return error;
 	if ((error = pg_conninfo_parse(&opts, dsn)) < 0)
 		return error;
-	if ((svc = pg_opt(opts, "service"))) {
-		if (getenv("PGSERVICE") && !(saved = strdup(getenv("PGSERVICE")))) {
-			PQconninfoFree(opts);
-			return df_error_oom();
-		}
-		setenv("PGSERVICE", svc, 1);
-	}
-	defs = PQconndefaults();
-	if (svc) {
-		if (saved)
-			setenv("PGSERVICE", saved, 1);
-		else
-			unsetenv("PGSERVICE");
-		free(saved);
-	}
+	defs = pg_opt(opts, "service") ? pg_service_options(dsn) : PQconndefaults();
 	if (!defs) {
 		PQconninfoFree(opts);
 		return df_error_oom();
@@ -793,6 +799,9 @@ static int pg_lock(df_conn *conn, const char *name, long timeout_ms)
 		long left = deadline - pg_now_ms();
 		if (timeout_ms > 0 && left <= 0)
 			return pg_locked_error(conn, name, timeout_ms);
+		if (df_conn_cancelled(conn))
+			return df_error_set(DF_EINTERRUPTED, "interrupted while waiting for migration lock '%s'",
+				name);
 		pg_sleep_ms(timeout_ms < 0 || left > 50 ? 50 : left);
 		if ((error = pg_scalar(pg, &got, "SELECT pg_catalog.pg_try_advisory_lock($1::bigint)",
 			params, 1)) < 0)

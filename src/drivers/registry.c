@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +130,8 @@ void df_conn_close(df_conn *conn)
 {
 	if (!conn)
 		return;
+	if (conn->run && conn->disarm)
+		conn->disarm(conn->run, conn);
 	free(conn->identity);
 	conn->driver->close(conn);
 }
@@ -270,74 +272,11 @@ int df_conn_in_transaction(df_conn *conn)
 	return conn->driver->in_transaction ? conn->driver->in_transaction(conn) : -1;
 }
 
-/* ---- interrupts ----------------------------------------------------------- */
+/* ---- cancellation (devflow/run.h arms connections) ---------------------- */
 
-static df_conn *volatile armed;
-static volatile sig_atomic_t got_signal;
-static struct sigaction saved_int, saved_term;
-static bool caught_int, caught_term;
-
-void df_interrupt_notify(int sig)
+int df_conn_cancelled(const df_conn *conn)
 {
-	df_conn *c = armed;
-	int saved = errno;
-
-	got_signal = sig;
-	if (c && c->driver->cancel)
-		c->driver->cancel(c);
-	errno = saved;
-}
-
-static void on_signal(int sig)
-{
-	df_interrupt_notify(sig);
-}
-
-/* Take over `sig` when nobody else handles it. */
-static bool catch_one(int sig, struct sigaction *saved)
-{
-	struct sigaction sa;
-
-	if (sigaction(sig, NULL, saved) < 0 || saved->sa_handler != SIG_DFL)
-		return false;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;        /* no SA_RESTART: a blocked read returns EINTR */
-	return sigaction(sig, &sa, NULL) == 0;
-}
-
-int df_interrupt_catch(df_conn *conn)
-{
-	int error;
-
-	df_interrupt_release();
-	got_signal = 0;
-	if (conn && conn->driver->cancel_arm && (error = conn->driver->cancel_arm(conn, true)) < 0)
-		return error;
-	armed = conn;
-	caught_int = catch_one(SIGINT, &saved_int);
-	caught_term = catch_one(SIGTERM, &saved_term);
-	return 0;
-}
-
-void df_interrupt_release(void)
-{
-	df_conn *c = armed;
-
-	if (caught_int)
-		sigaction(SIGINT, &saved_int, NULL);
-	if (caught_term)
-		sigaction(SIGTERM, &saved_term, NULL);
-	caught_int = caught_term = false;
-	armed = NULL;
-	if (c && c->driver->cancel_arm)
-		c->driver->cancel_arm(c, false);
-}
-
-int df_interrupted(void)
-{
-	return got_signal;
+	return conn && conn->cancelled ? atomic_load(conn->cancelled) : 0;
 }
 
 int df_conn_table_counts(df_conn *conn, df_rows **out)

@@ -108,7 +108,7 @@ static int lite_busy(void *arg, int n)
 
 	if (n == 0)
 		c->busy_since = now_ms();
-	if (c->gave_up || df_interrupted() || now_ms() - c->busy_since >= c->wait_ms) {
+	if (c->gave_up || df_conn_cancelled(&c->base) || now_ms() - c->busy_since >= c->wait_ms) {
 		c->gave_up = true;      /* one command waits once, not once per query */
 		return 0;
 	}
@@ -367,7 +367,7 @@ static int lite_lock(df_conn *conn, const char *name, long timeout_ms)
 			c->gave_up = false;
 			return 0;
 		}
-		if (df_interrupted())
+		if (df_conn_cancelled(&c->base))
 			break;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;

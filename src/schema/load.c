@@ -3,7 +3,7 @@
  * of them) loaded into one and read back, so the engine, not devflow, parses
  * it; a migration history replayed into one (db generate).  SQLite: an
  * in-memory database.  PostgreSQL and MySQL/MariaDB: a database
- * devflow_verify_<pid>_<tag> made on the given server (named as
+ * devflow_verify_<pid>_<unique>_<tag> made on the given server (named as
  * df_shadow_list() finds leftovers of a killed run), dropped whatever
  * happens.
  */
@@ -19,6 +19,7 @@
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "schema/schema_int.h"
+#include "util/uniq.h"
 #include "util/banned.h"
 
 int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
@@ -26,7 +27,7 @@ int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
 {
 	df_dsn *dsn = NULL;
 	df_buf sql = DF_BUF_INIT;
-	char *url = NULL;
+	char *url = NULL, uniq[DF_UNIQ_MAX];
 	df_identity id;
 	int error;
 
@@ -43,7 +44,8 @@ int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
 		df_error_hint("name a database on the other side, or one with --url");
 		return error;
 	}
-	snprintf(out->name, sizeof(out->name), "devflow_verify_%ld_%s", (long)getpid(), tag);
+	df_uniq(uniq, sizeof(uniq));    /* two loads at once (threads) never share one */
+	snprintf(out->name, sizeof(out->name), "devflow_verify_%s_%s", uniq, tag);
 	if ((error = df_conn_open(&out->admin, server)) < 0)
 		goto out;
 	df_buf_printf(&sql, "DROP DATABASE IF EXISTS %s", out->name);

@@ -26,7 +26,7 @@ void df__quote_literal(df_buf *b, const char *s);
 
 /*
  * A throwaway database (load.c): SQLite in memory; on a server a database
- * devflow_verify_<pid>_<tag>, dropped by df__scratch_close() whatever
+ * devflow_verify_<pid>_<unique>_<tag>, dropped by df__scratch_close() whatever
  * happened (the current error is kept).  `what` names what is loaded into
  * it, for messages.
  */

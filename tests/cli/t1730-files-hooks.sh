@@ -145,7 +145,11 @@ t_rollback_plan_planted_and_unique() {
 	mig 20240104000000 c "CREATE TABLE c (id INTEGER);" "DROP TABLE c;"
 	df db migrate --env target --json; expect_rc 0
 	p4=$(json 'd["rollback_plan"]')
-	case "$p4" in .devflow/rollback/*-target-[0-9]*.md) ;; *) fail "plan path '$p4'" ;; esac
+	# issue 23: the plan's name holds the run's id (<UTC>-<pid>_<letters>-target.md),
+	# so a name planted beforehand is never the run's; a taken name still gets -2, -3
+	case "$p4" in .devflow/rollback/*-[0-9]*_*-target.md|.devflow/rollback/*-target-[0-9]*.md) ;;
+	*) fail "plan path '$p4'" ;; esac
+	[ -f "$p4" ] && [ ! -L "$p4" ] || fail "plan '$p4' is not a new regular file"
 	contains "$(cat "$p4")" "DROP TABLE c;"
 	victim_unchanged "the rollback plan"
 }

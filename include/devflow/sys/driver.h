@@ -38,6 +38,12 @@ typedef struct df_conn {
 	const df_driver *driver;
 	struct df_identity *identity;   /* df_conn_identity's cache: a connection's
 					 * server does not change */
+	/* The run that armed it (core's df_run_arm), and that run's cancel
+	 * token: the signal number that cancelled it, or 0.  NULL: none. */
+	struct df_run *run;
+	_Atomic int *cancelled;
+	/* set with run: df_conn_close() disarms the connection first */
+	void (*disarm)(struct df_run *run, struct df_conn *conn);
 } df_conn;
 
 /* A query result: all values as text; NULL cells are NULL pointers. */
@@ -251,17 +257,13 @@ int df_conn_table_counts(df_conn *conn, df_rows **out);
 int df_conn_in_transaction(df_conn *conn);
 
 /*
- * Interrupts.  df_interrupt_catch() arms `conn`: SIGINT and SIGTERM (where
- * their handling is the default one) set the interrupted flag and cancel the
- * statement running on `conn` on the server; df_interrupt_release() restores
- * the handlers.  An application with handlers of its own calls
- * df_interrupt_notify(sig) from them (async-signal-safe).
- * df_interrupted() is the signal that arrived since the catch, or 0.
+ * Cancellation is per run (devflow/run.h): the run that armed `conn`
+ * cancels the statement running on it (driver->cancel, async-signal-safe)
+ * and sets its token.  df_conn_cancelled() reads that token (the signal
+ * number, or 0; 0 too when no run armed `conn`): the driver's waits and the
+ * runner's steps check it.
  */
-int df_interrupt_catch(df_conn *conn);
-void df_interrupt_release(void);
-void df_interrupt_notify(int sig);
-int df_interrupted(void);
+int df_conn_cancelled(const df_conn *conn);
 
 /* The driver's sandbox, where it has one (0 when it has none). */
 static inline int df_conn_sandbox(df_conn *c) { return c->driver->sandbox ? c->driver->sandbox(c) : 0; }
