@@ -25,6 +25,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "core/locktrace.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "util/banned.h"
 
@@ -185,8 +186,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 				free(v);
 				df_error_set(DF_EMISSING, "cannot roll back '%s': its file is gone",
 					it->row->filename);
-				df_error_hint("restore the file, or settle it with `devflow db resolve %s --rolled-back`",
-					it->row->version);
+				df_error_hint("restore the file, or settle it with `" DF_ERR_CMD(0) "`");
+				df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, it->row->version,
+					DF_OPT_ROLLED_BACK));
 				return DF_EMISSING;
 			}
 			v[n++] = it->mig;
@@ -487,12 +489,17 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED) {
 				df_buf_truncate(&b, 0);
 				state_hint(&b, m, *done, flags);
-				if (flags & SEC_DOWN)
+				if (flags & SEC_DOWN) {
+					bool by_hand = (flags & SEC_KEPT) && *done;
 					df_error_hint("%s; fix the DOWN statement at %s:%d:%d%s", b.ptr, sec->path,
-						line, col, (flags & SEC_KEPT) && *done ? ", check the database by hand "
-						"(`devflow db status`), then settle it with `devflow db resolve`" :
+						line, col, by_hand ? ", check the database by hand "
+						"(`" DF_ERR_CMD(0) "`), then settle it with `" DF_ERR_CMD(1) "`" :
 						" and roll back again");
-				else
+					if (by_hand) {
+						df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+						df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, NULL, -1));
+					}
+				} else
 					df_error_hint("fix the statement at %s:%d:%d and run again; %s", sec->path,
 						line, col, b.ptr);
 			}
@@ -506,9 +513,11 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 				"devflow opened for '%s'; the %ld statement%s up to it may be committed",
 				sec->path, line, col, m->file, *done, *done == 1 ? "" : "s");
 			df_error_pos(sec->path, line, col);
-			df_error_hint("check the database by hand (`devflow db status`), then settle it with "
-				"`devflow db resolve %s --applied` or `--rolled-back`; a migration that manages "
-				"its own transactions needs the line '-- devflow:no-transaction'", m->version);
+			df_error_hint("check the database by hand (`" DF_ERR_CMD(0) "`), then settle it with "
+				"`" DF_ERR_CMD(1) "` or `--rolled-back`; a migration that manages "
+				"its own transactions needs the line '-- devflow:no-transaction'");
+			df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+			df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, m->version, DF_OPT_APPLIED));
 			break;
 		}
 		if (opts->progress)
@@ -610,11 +619,8 @@ static int set_state(df_conn *conn, const char *table, const df_migration *m, co
 static void record_after_failure(df_conn *conn, const char *table, const df_migration *m,
 	long done, bool rollback, bool insert)
 {
-	const df_error *e = df_error_last();
-	char *msg = strdup(e && e->message ? e->message : "failed");
-	char *hint = e && e->hint ? strdup(e->hint) : NULL;
-	char *file = e && e->file ? strdup(e->file) : NULL;
-	int code = e ? e->code : DF_EFAILED, line = e ? e->line : 0, col = e ? e->column : 0;
+	df_error *saved = df_error_save();
+	const char *msg = saved && saved->message ? saved->message : "failed";
 
 	if (df_conn_in_transaction(conn) == 1)
 		df_conn_rollback(conn);
@@ -622,17 +628,13 @@ static void record_after_failure(df_conn *conn, const char *table, const df_migr
 		set_state(conn, table, m, "applied");
 	else if (insert) {
 		if (record_row(conn, table, m, "failed", 0, done, true) == 0)
-			record_failure(conn, table, m, done, msg ? msg : "failed");
+			record_failure(conn, table, m, done, msg);
 	} else
-		record_failure(conn, table, m, done, msg ? msg : "failed");
-	df_error_set(code, "%s", msg ? msg : "failed");
-	if (hint)
-		df_error_hint("%s", hint);
-	if (file)
-		df_error_pos(file, line, col);
-	free(msg);
-	free(hint);
-	free(file);
+		record_failure(conn, table, m, done, msg);
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_set(DF_EFAILED, "failed");
 }
 
 /*
@@ -714,7 +716,8 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 			error = df_error_set(DF_EFAILED, "'%s' opened a transaction and did not end it; "
 				"devflow rolled it back", m->file);
 			df_error_hint("end the migration's transaction with COMMIT, then check the database "
-				"by hand and settle it with `devflow db resolve %s`", m->version);
+				"by hand and settle it with `" DF_ERR_CMD(0) "`");
+			df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, m->version, -1));
 			record_after_failure(conn, opts->table, m, done, false, false);
 		} else {
 			later->mig = m;
@@ -1012,7 +1015,8 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
 				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
-			df_error_hint("nothing of '%s' ran; `devflow db status` shows the state", m->file);
+			df_error_hint("nothing of '%s' ran; `" DF_ERR_CMD(0) "` shows the state", m->file);
+			df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
 			out->failed_step = i;
 			break;
 		}
@@ -1060,19 +1064,12 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	if (outer_tx) {
 		/* keep the run's error, if any, over the rollback's */
 		if (error) {
-			const df_error *e = df_error_last();
-			char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
-			char *f = e->file ? strdup(e->file) : NULL;
-			int code = e->code, line = e->line, col = e->column;
+			df_error *saved = df_error_save();
 			df_conn_rollback(conn);
-			df_error_set(code, "%s", m ? m : "dry-run failed");
-			if (h)
-				df_error_hint("%s", h);
-			if (f)
-				df_error_pos(f, line, col);
-			free(m);
-			free(h);
-			free(f);
+			if (saved)
+				df_error_restore(saved);
+			else
+				df_error_set(DF_EFAILED, "dry-run failed");
 		} else {
 			if (opts->before_rollback)
 				opts->before_rollback(opts->before_rollback_data, conn);
