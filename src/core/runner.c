@@ -25,6 +25,7 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "core/locktrace.h"
+#include "core/runner_int.h"
 #include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "util/banned.h"
@@ -294,6 +295,27 @@ static int delete_row(df_conn *conn, const char *table, const df_migration *m)
 	return error;
 }
 
+int df__run_record(df_conn *conn, const char *table, const df_migration *m, df_source_record what,
+	long ms, long done)
+{
+	const df_error *e;
+
+	switch (what) {
+	case DF_RECORD_APPLIED:
+		return record_row(conn, table, m, "applied", ms, done, true);
+	case DF_RECORD_RUNNING:
+		return record_row(conn, table, m, "running", 0, -1, true);
+	case DF_RECORD_SETTLED:
+		return record_row(conn, table, m, "applied", ms, done, false);
+	case DF_RECORD_FAILED:
+		e = df_error_last();
+		return record_failure(conn, table, m, done, e && e->message ? e->message : "failed");
+	case DF_RECORD_REVERTED:
+		return delete_row(conn, table, m);
+	}
+	return df_error_set(DF_EINTERNAL, "unknown record kind %d", (int)what);
+}
+
 #define needs_no_tx df__needs_no_tx
 
 /*
@@ -557,6 +579,12 @@ struct pending_mark {
 	long ms, done;
 };
 
+/* The runner's own state, handed through a source back to the SQL folder's run. */
+struct df__runner {
+	struct pending_mark later;
+	df_tracer *tracer;      /* a PostgreSQL dry-run's lock tracer, or NULL */
+};
+
 static int flush_mark(df_conn *conn, const char *table, struct pending_mark *p)
 {
 	int error = 0;
@@ -735,6 +763,29 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	}
 	step->statements = done;
 	step->duration_ms = now_ms() - start;
+	return error;
+}
+
+/*
+ * One migration of the SQL folder (df_source_folder's apply and revert):
+ * its transaction, statements and tracking row, then the row of the tool
+ * whose history devflow mirrors.
+ */
+int df__run_migration(df_source_run *run, const df_migration *m, bool rollback)
+{
+	const df_run_opts *opts = run->opts;
+	struct df__runner alone = { 0 }, *r = run->runner ? run->runner : &alone;
+	int error;
+
+	error = apply_one(run->step, run->conn, m, opts, rollback, run->outer_tx, &r->later, r->tracer);
+	if (r == &alone && alone.later.mig) {
+		/* run on its own, not by df_run_apply: its `applied` mark now */
+		int e = flush_mark(run->conn, opts->table, &alone.later);
+		if (!error)
+			error = e;
+	}
+	if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
+		error = df_tool_record(run->conn, opts->mirror, opts->mirror_set, m, rollback);
 	return error;
 }
 
@@ -983,12 +1034,15 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback)
 {
 	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
-	struct pending_mark later = { 0 };
+	const df_source *src = opts->source ? opts->source : df_source_sql_folder();
+	struct df__runner runner = { 0 };
 	df_tracer tracer;
 	bool tracing = false;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((error = df_source_valid(src)) < 0)
+		return error;
 	df__tracer_init(&tracer, conn, opts->table);
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
@@ -1029,20 +1083,21 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_START, (long)i, (long)nr);
 		if (!marks_running(conn, m, opts, rollback) &&
-		    (error = flush_mark(conn, opts->table, &later)) < 0) {
+		    (error = flush_mark(conn, opts->table, &runner.later)) < 0) {
 			out->failed_step = i - 1;
 			out->steps[out->nr - 1].error = error;
 			break;
 		}
 		if (m->repeatable && !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
-		    (error = delete_row(conn, opts->table, m)) < 0) {
+		    (error = src->record(src, conn, opts->table, m, DF_RECORD_REVERTED, 0, 0)) < 0) {
 			out->failed_step = i;   /* its changed version runs again: a new row */
 			break;
 		}
-		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later,
-			tracing ? &tracer : NULL);
-		if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
-			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
+		runner.tracer = tracing ? &tracer : NULL;
+		{
+			df_source_run run = { conn, opts, &out->steps[out->nr], outer_tx, &runner };
+			error = rollback ? src->revert(src, &run, m) : src->apply(src, &run, m);
+		}
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)
@@ -1052,9 +1107,9 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			break;          /* stop at the first failure; never retry */
 		}
 	}
-	if (later.mig) {
+	if (runner.later.mig) {
 		/* the last one's mark; after a failure, the one before the failing one */
-		int e = flush_mark(conn, opts->table, &later);
+		int e = flush_mark(conn, opts->table, &runner.later);
 		if (e < 0 && !error) {
 			error = e;
 			out->failed_step = out->nr - 1;

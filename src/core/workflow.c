@@ -930,6 +930,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 {
 	struct wf w = { .s = s, .o = o, .sink = sink, .res = res,
 		.verb = o->rollback ? "rollback" : "migrate" };
+	const df_source *src = o->source ? o->source : df_source_sql_folder();
 	df_conn *shadow = NULL;
 	char set_hash[65];
 	bool take_backup = false, snapshots;
@@ -969,7 +970,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		kept += m->text ? (size_t)m->size : 0;
 	}
 	/* Every selected file must split before anything runs. */
-	if ((error = df_run_check(res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
+	if ((error = src->check(src, res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
 		goto out;
 	if ((error = preview(&w)) < 0)
 		goto out;
@@ -1029,6 +1030,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 			ro.before_rollback = read_after_in_tx;
 			ro.before_rollback_data = &w;
 		}
+		ro.source = src;
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);
 		res->ran = true;
 	}
