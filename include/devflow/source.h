@@ -108,6 +108,10 @@ int df_source_seeds(df_source **out, const char *dir, const char *env_dir);
 
 void df_source_free(df_source *src);
 
+/* The pending migrations of `src`, in its order (*out is the caller's; the
+ * migrations are borrowed from the source). */
+int df_source_pending(const df_source *src, const df_migration ***out, size_t *nr);
+
 /* The checks common to a source's callers: DF_EINTERNAL for a NULL source
  * or another version. */
 int df_source_valid(const df_source *src);

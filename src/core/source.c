@@ -44,6 +44,30 @@ int df_source_valid(const df_source *src)
 	return 0;
 }
 
+int df_source_pending(const df_source *src, const df_migration ***out, size_t *nr)
+{
+	df_source_item *items = NULL;
+	const df_migration **v;
+	size_t n = 0, k = 0;
+	int error;
+
+	*out = NULL;
+	*nr = 0;
+	if ((error = df_source_valid(src)) < 0 || (error = src->list(src, &items, &n)) < 0)
+		return error;
+	if (!(v = calloc(n + 1, sizeof(*v)))) {
+		free(items);
+		return df_error_oom();
+	}
+	for (size_t i = 0; i < n; i++)
+		if (items[i].mig && items[i].state == DF_STATE_PENDING)
+			v[k++] = items[i].mig;
+	free(items);
+	*out = v;
+	*nr = k;
+	return 0;
+}
+
 static long now_ms(void)
 {
 	struct timespec t;
@@ -314,6 +338,14 @@ static int seeds_apply(const df_source *src, df_source_run *run, const df_migrat
 		}
 	} else {
 		error = df_run_sql_file(conn, m->path, &n);
+	}
+	if (error < 0) {
+		/* the statement's own error: the runner's position and hint speak
+		 * of a migration's sections */
+		const df_error *e = df_error_last();
+		char *msg = e && e->message ? strdup(e->message) : NULL;
+		df_error_set(error, "%s", msg ? msg : "seed failed");
+		free(msg);
 	}
 	run->step->statements = n;
 	run->step->duration_ms = now_ms() - start;
