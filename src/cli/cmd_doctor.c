@@ -154,7 +154,7 @@ static int privileges(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df
 		error = df_error_set(DF_EPERM, "the user of %s lacks what migrate needs: %s", t->redacted, all.ptr);
 		df_error_hint("grant %s (or use a user that has %s); `devflow db status` still works",
 			missing.nr == 1 ? "it" : "them", missing.nr == 1 ? "it" : "them");
-		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+		hint_line(ctx, "hint: ", df_error_last(), true);
 	} else {
 		check(ctx, list, "privileges", true, "can create in the %s and write devflow's tables",
 			strcmp(t->dsn->engine, "postgres") ? "database" : "schema");
@@ -194,7 +194,7 @@ static int history(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_co
 			n == 1 ? "has" : "have", missing.ptr);
 		df_error_hint("restore the files (git log --diff-filter=D -- %s), or settle each with "
 			"`devflow db resolve VERSION --rolled-back`", cfg->migrations);
-		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+		hint_line(ctx, "hint: ", df_error_last(), true);
 	} else {
 		check(ctx, list, "history", true, "%zu recorded, every applied file present%s",
 			ledger->nr, other ? "; `devflow db status` shows failed or edited migrations" : "");
