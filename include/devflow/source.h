@@ -92,7 +92,7 @@ struct df_source {
  * from; both borrowed, they must outlive the source).  `plan` may be NULL
  * for a source that only runs (list then returns nothing).
  */
-int df_source_folder(df_source **out, const df_plan *plan);
+int df_source_folder_new(df_source **out, const df_plan *plan);
 /* The folder source with no plan, shared and read-only: what a run without
  * a source (opts.source NULL) uses. */
 const df_source *df_source_sql_folder(void);
@@ -104,7 +104,7 @@ const df_source *df_source_sql_folder(void);
  * runs in its own transaction where the engine allows.  `*out` has no item
  * when there is no seed file.
  */
-int df_source_seeds(df_source **out, const char *dir, const char *env_dir);
+int df_source_seeds_new(df_source **out, const char *dir, const char *env_dir);
 
 void df_source_free(df_source *src);
 

@@ -117,7 +117,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 		o.yes || o.confirm)) < 0)
 		goto fail;
 	df_buf_printf(&dir, "%s/%s", s.cfg->seeds, s.target->env);
-	if ((error = df_source_seeds(&src, s.cfg->seeds, dir.ptr)) < 0 ||
+	if ((error = df_source_seeds_new(&src, s.cfg->seeds, dir.ptr)) < 0 ||
 	    (error = src->list(src, &items, &nr)) < 0)
 		goto fail;
 	free(items);

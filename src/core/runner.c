@@ -767,7 +767,7 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 }
 
 /*
- * One migration of the SQL folder (df_source_folder's apply and revert):
+ * One migration of the SQL folder (the folder source's apply and revert):
  * its transaction, statements and tracking row, then the row of the tool
  * whose history devflow mirrors.
  */

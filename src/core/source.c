@@ -166,7 +166,7 @@ const df_source *df_source_sql_folder(void)
 	return &sql_folder;
 }
 
-int df_source_folder(df_source **out, const df_plan *plan)
+int df_source_folder_new(df_source **out, const df_plan *plan)
 {
 	df_source *src = malloc(sizeof(*src));
 
@@ -367,7 +367,7 @@ static int seeds_record(const df_source *src, df_conn *conn, const char *table,
 	return 0;
 }
 
-int df_source_seeds(df_source **out, const char *dir, const char *env_dir)
+int df_source_seeds_new(df_source **out, const char *dir, const char *env_dir)
 {
 	df_source *src = calloc(1, sizeof(*src));
 	struct seeds *sd = calloc(1, sizeof(*sd));

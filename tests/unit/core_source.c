@@ -90,7 +90,7 @@ static void folder_open(struct folder *f)
 	assert_int_equal(df_migration_set_load(&f->set, mdir, true), 0);
 	assert_int_equal(df_ledger_read(&f->ledger, conn, "_migrations"), 0);
 	assert_int_equal(df_plan_build(&f->plan, f->set, f->ledger), 0);
-	assert_int_equal(df_source_folder(&f->src, f->plan), 0);
+	assert_int_equal(df_source_folder_new(&f->src, f->plan), 0);
 	assert_int_equal(df_source_valid(f->src), 0);
 	assert_int_equal(f->src->list(f->src, &f->items, &f->nr), 0);
 }
@@ -282,7 +282,7 @@ static void test_source__seeds(void **state)
 		"INSERT INTO users VALUES (3, 'carol');\n", (size_t)-1);
 	df_test_write(sdir, "notes.txt", "not a seed", (size_t)-1);
 	df_test_write(envdir, "01_more.sql", "INSERT INTO users VALUES (4, 'dave');\n", (size_t)-1);
-	assert_int_equal(df_source_seeds(&src, sdir, envdir), 0);
+	assert_int_equal(df_source_seeds_new(&src, sdir, envdir), 0);
 	assert_int_equal(df_source_valid(src), 0);
 	assert_false(src->history);
 	assert_string_equal(src->verb, "seed");
@@ -314,7 +314,7 @@ static void test_source__seeds(void **state)
 		(size_t)-1);
 	free(items);
 	df_source_free(src);
-	assert_int_equal(df_source_seeds(&src, sdir, NULL), 0);
+	assert_int_equal(df_source_seeds_new(&src, sdir, NULL), 0);
 	assert_int_equal(src->list(src, &items, &nr), 0);
 	assert_int_equal(nr, 3);
 	assert_int_equal(run_one(src, items[2].mig, false, &step), DF_ESQL);
@@ -323,7 +323,7 @@ static void test_source__seeds(void **state)
 	df_source_free(src);
 
 	/* no folder: no seed, no error */
-	assert_int_equal(df_source_seeds(&src, "/nonexistent/seeds", NULL), 0);
+	assert_int_equal(df_source_seeds_new(&src, "/nonexistent/seeds", NULL), 0);
 	assert_int_equal(src->list(src, &items, &nr), 0);
 	assert_int_equal(nr, 0);
 	df_source_free(src);
