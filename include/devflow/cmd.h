@@ -68,6 +68,11 @@ int df_cmd_opt_add(df_cmd *c, df_opt opt, const char *value);
 int df_cmd_opt_num(df_cmd *c, df_opt opt, long long value);
 /* True when `c` has option `opt`. */
 bool df_cmd_has(const df_cmd *c, df_opt opt);
+/*
+ * The common short command: `verb`, its word (or NULL) and one flag without
+ * a value (or -1 for none).  NULL when out of memory (the error is set).
+ */
+df_cmd *df_cmd_make(df_verb verb, const char *arg, int flag);
 df_cmd *df_cmd_dup(const df_cmd *c);
 void df_cmd_free(df_cmd *c);
 

@@ -456,6 +456,9 @@ typedef struct df_run_opts {
 	 * the rollback, to look at what they did (its failure is its own) */
 	void (*before_rollback)(void *data, df_conn *conn);
 	void *before_rollback_data;
+	/* how each migration runs and is recorded (devflow/source.h); NULL:
+	 * the SQL folder's statements and devflow's tracking table */
+	const struct df_source *source;
 } df_run_opts;
 
 typedef struct df_run_result {

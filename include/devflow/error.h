@@ -31,6 +31,18 @@ enum df_error_code {
 	DF_ETLS = -18,          /* tls_failed: TLS was required and could not be set up */
 };
 
+struct df_cmd;
+
+/*
+ * An error may suggest commands (include/devflow/cmd.h) as data; its message
+ * and hint say where each goes with DF_ERR_CMD(i), which the front end
+ * replaces by the words of cmds[i] ("settle it with `" DF_ERR_CMD(0) "`").
+ * The core keeps no command text.
+ */
+#define DF_ERROR_CMDS 2
+#define DF_ERR_CMD_MARK '\x1f'
+#define DF_ERR_CMD(i) "\x1f" #i
+
 /* The last error of this thread.  Strings are owned by the error slot. */
 typedef struct df_error {
 	int code;               /* enum df_error_code */
@@ -39,6 +51,8 @@ typedef struct df_error {
 	char *file;             /* file the error is about, or NULL */
 	int line, column;       /* 1-based position in file; 0 when unknown */
 	int connect_phase;      /* nonzero when a permission error was at connect */
+	struct df_cmd *cmds[DF_ERROR_CMDS]; /* suggested commands, cmds[0] first; owned */
+	size_t nr_cmds;
 } df_error;
 
 /*
@@ -50,6 +64,12 @@ int df_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Add a hint (what to try next) to the last error. */
 void df_error_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Suggest a command with the last error (takes ownership of `cmd`, which may
+ * be NULL): the next DF_ERR_CMD(i) of its text.  Dropped when no error is
+ * set or DF_ERROR_CMDS are already there.
+ */
+void df_error_suggest(struct df_cmd *cmd);
 /* Attach a file position to the last error (line/column 1-based, 0: unknown). */
 void df_error_pos(const char *file, int line, int column);
 /* Prefix the last error's message: "context: message". */

@@ -14,6 +14,7 @@
 #include "devflow/buf.h"
 #include "devflow/review.h"
 #include "devflow/session.h"
+#include "devflow/source.h"
 
 /* The gates of a policy (bits of df_wf_result.missing). */
 enum df_gate {
@@ -36,6 +37,9 @@ typedef struct df_wf_opts {
 	/* The target selection, repeated in every suggested command:
 	 * " -C DIR --env NAME --url URL" (password as ***), or "". */
 	const char *select;
+	/* where the migrations come from and how each runs and is recorded;
+	 * NULL: the session's SQL folder */
+	const df_source *source;
 } df_wf_opts;
 
 /* A decision that belongs to a person (SPEC: `ask`). */

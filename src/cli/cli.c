@@ -287,7 +287,7 @@ int cli_fail(struct cli_ctx *ctx, int code)
 	const df_error *e = df_error_last();
 	const char *msg = e && e->message ? e->message : "unknown error";
 	int status = cli_exit_for(code, e ? e->connect_phase : 0);
-	char *m = strdup(msg), *h = e && e->hint ? strdup(e->hint) : NULL;
+	char *m = cli_error_words(e, msg), *h = e ? cli_error_words(e, e->hint) : NULL;
 
 	if (ctx->dsn) {
 		df_dsn_scrub(ctx->dsn, m);

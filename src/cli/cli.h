@@ -151,6 +151,8 @@ void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
 const char *cli_verb_words(df_verb verb);
 void cli_cmd_text(df_buf *out, const df_cmd *c, const char *select);
 char *cli_cmd_string(const df_cmd *c, const char *select);
+/* An error's message or hint with its commands (DF_ERR_CMD) in words; a copy. */
+char *cli_error_words(const df_error *e, const char *text);
 void cli_diff_script(df_buf *b, const df_diff *d);
 
 /* Actions of a migration's UP section (plain English), for previews. */

@@ -124,7 +124,7 @@ int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_conn_restore(s.conn, s.target->dsn, ops[0],
 		(clean ? DF_RESTORE_CLEAN : 0) | (no_owner ? DF_RESTORE_NO_OWNER : 0))) < 0) {
 		const df_error *e = df_error_last();
-		char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
+		char *m = cli_error_words(e, e->message), *h = cli_error_words(e, e->hint);
 		int code = e->code;
 		df_buf_printf(&summary, "restore of %s failed", ops[0]);
 		if (had_ledger)

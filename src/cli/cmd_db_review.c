@@ -47,8 +47,8 @@ static void review_one(struct reviewed *v, const df_review_opts *base)
 	free(text);
 	if (v->error < 0) {
 		const df_error *e = df_error_last();
-		v->message = e && e->message ? strdup(e->message) : NULL;
-		v->hint = e && e->hint ? strdup(e->hint) : NULL;
+		v->message = e ? cli_error_words(e, e->message) : NULL;
+		v->hint = e ? cli_error_words(e, e->hint) : NULL;
 		v->file = e && e->file ? strdup(e->file) : NULL;
 		v->line = e ? e->line : 0;
 		v->column = e ? e->column : 0;

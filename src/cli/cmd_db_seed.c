@@ -1,152 +1,153 @@
 /*
  * devflow db seed: run the seed files for the environment: every .sql file of seeds/, then
  * those of seeds/<env>/, in name order, each in its own transaction where the
- * engine allows.  The environment's policy guards it like a migrate.
+ * engine allows.  The seeds are a source of the migrate workflow
+ * (core/source.c), so the environment's policy guards them with exactly the
+ * gates of a migrate: a dry-run receipt, a backup, confirmation, accepted risk.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "devflow/buf.h"
+#include "devflow/source.h"
 #include "util/banned.h"
 
-static int cmp(const void *a, const void *b)
+/* The lines people read: each seed as it ran, and the workflow's own lines
+ * (a backup taken first, a dry-run that passed). */
+static void seed_event(void *data, const df_wf_event *ev)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	struct cli_ctx *ctx = ((void **)data)[0];
+	const df_wf_opts *o = ((void **)data)[1];
 
-static int list_sql(df_strlist *out, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t first = out->nr;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (de->d_name[0] != '.' && n > 4 && !strcmp(de->d_name + n - 4, ".sql"))
-			df_strlist_pushf(out, "%s/%s", dir, de->d_name);
+	switch (ev->kind) {
+	case DF_EV_TEXT:
+		if (!ev->text || !*ev->text)
+			break;
+		if (ev->tone == DF_TONE_WARN && !strncmp(ev->text, "warning:", 8)) {
+			fprintf(stderr, "%s\n", ev->text);
+			break;
+		}
+		cli_say(ctx, "%s\n", ev->text);
+		break;
+	case DF_EV_STEP: {
+		const df_run_step *st = ev->step;
+		if (st->error)
+			break;
+		cli_say(ctx, "  %s%s%s %s (%ld statement%s)\n", cli_c(ctx, "green"),
+			o->dry_run ? "dry-ran" : "seeded", cli_c(ctx, "reset"), st->mig->path, st->statements,
+			st->statements == 1 ? "" : "s");
+		break;
 	}
-	closedir(d);
-	if (out->nr > first)
-		qsort(out->v + first, out->nr - first, sizeof(char *), cmp);
-	return 0;
+	case DF_EV_PROGRESS:
+		cli_ticker_statement(ev->mig ? ev->mig->path : NULL, ev->n + 1);
+		break;
+	default:
+		break;
+	}
 }
 
-static long ms_since(const struct timespec *t0)
+static void result_json(struct cli_ctx *ctx, const df_wf_result *r)
 {
-	struct timespec t;
+	json_t *doc = ctx->result, *done = json_array();
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void ask_seed(struct cli_ctx *ctx, const char *question, const char *flag)
-{
-	df_buf then = DF_BUF_INIT;
-
-	df_buf_printf(&then, "devflow db seed%s %s", cli_env_arg(ctx), flag);
-	cli_ask_yes(ctx, question, "seeding writes data into a shared database", "yes", then.ptr);
-	df_buf_release(&then);
+	for (size_t i = 0; i < r->run.nr; i++) {
+		const df_run_step *st = &r->run.steps[i];
+		json_t *o;
+		if (st->error)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "file", json_string(st->mig->path));
+		json_object_set_new(o, "statements", json_integer(st->statements));
+		json_object_set_new(o, "duration_ms", json_integer(st->duration_ms));
+		json_array_append_new(done, o);
+	}
+	json_object_set_new(doc, "seeded", done);
+	if (r->missing) {
+		json_t *m = json_array();
+		for (unsigned int bit = 1; bit < (1u << DF_GATE_COUNT); bit <<= 1)
+			if (r->missing & bit)
+				json_array_append_new(m, json_string(df_gate_name(bit)));
+		json_object_set_new(doc, "missing", m);
+	}
+	if (r->dry_run_receipt >= 0)
+		json_object_set_new(doc, "dry_run_receipt",
+			json_string(df_receipt_state_name((df_receipt_state)r->dry_run_receipt)));
+	if (r->backup_receipt >= 0)
+		json_object_set_new(doc, "backup_receipt",
+			json_string(df_receipt_state_name((df_receipt_state)r->backup_receipt)));
+	if (r->backup_path)
+		json_object_set_new(doc, "backup", json_string(r->backup_path));
 }
 
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 {
-	const char *confirm = NULL;
-	bool yes = false;
+	df_wf_opts o = { 0 };
 	struct cli_opt opts[] = {
-		{ "--yes", 0, NULL, &yes },
-		{ "--confirm", 1, &confirm, NULL },
+		{ "--yes", 0, NULL, &o.yes },
+		{ "-y", 0, NULL, &o.yes },
+		{ "--confirm", 1, &o.confirm, NULL },
+		{ "--dry-run", 0, NULL, &o.dry_run },
+		{ "--backup", 0, NULL, &o.backup },
+		{ "--accept-risk", 0, NULL, &o.accept_risk },
 		{ NULL, 0, NULL, NULL },
 	};
+	void *sink_data[2] = { ctx, &o };
+	df_wf_sink sink = { .event = seed_event, .ask = cli_prompt, .data = sink_data };
+	df_wf_result res = { 0 };
+	df_source *src = NULL;
+	df_source_item *items = NULL;
 	df_session s;
-	df_strlist files = DF_STRLIST_INIT;
-	df_buf dir = DF_BUF_INIT, summary = DF_BUF_INIT;
-	json_t *done = json_array();
+	df_buf dir = DF_BUF_INIT;
 	char **ops;
-	int nops, error = 0, status;
-	size_t ok = 0;
+	size_t nr = 0;
+	int nops, error, status;
 
 	memset(&s, 0, sizeof(s));
-	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0) {
-		json_decref(done);
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
-	}
+	if (nops)
+		return cli_usage_error(ctx, "unexpected argument '%s'", ops[0]);
+	o.interactive = ctx->tty_in && !ctx->json;
+	o.select = cli_env_arg(ctx);
+	if (o.dry_run)
+		json_object_set_new(ctx->result, "dry_run", json_true());
 	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_LOCK | CLI_S_ENSURE | CLI_S_WRITES,
-		yes || confirm)) < 0)
+		o.yes || o.confirm)) < 0)
 		goto fail;
-	list_sql(&files, s.cfg->seeds);
 	df_buf_printf(&dir, "%s/%s", s.cfg->seeds, s.target->env);
-	list_sql(&files, dir.ptr);
-	if (!files.nr) {
+	if ((error = df_source_seeds_new(&src, s.cfg->seeds, dir.ptr)) < 0 ||
+	    (error = src->list(src, &items, &nr)) < 0)
+		goto fail;
+	free(items);
+	if (!nr) {
 		cli_say(ctx, "No seed files in %s/ or %s/.\n", s.cfg->seeds, dir.ptr);
-		json_object_set_new(ctx->result, "seeded", done);
-		done = NULL;
+		json_object_set_new(ctx->result, "seeded", json_array());
 		status = cli_finish(ctx, 0);
 		goto out;
 	}
-	if (s.target->policy == DF_POLICY_PRODUCTION &&
-	    (!confirm || (strcmp(confirm, "production") && strcmp(confirm, s.target->env)))) {
-		error = df_error_set(DF_EGATE, "seeding production writes data there; it needs --confirm production");
-		ask_seed(ctx, "Type 'yes' to run the seed files on PRODUCTION", "--confirm production");
-		goto fail;
+	o.source = src;
+	cli_ticker_start(ctx);
+	error = df_wf_run(&res, &s, &o, &sink);
+	cli_ticker_stop();
+	result_json(ctx, &res);
+	/* a seed that failed suggests nothing (the error says what failed) */
+	for (size_t i = 0; !(error < 0 && res.ran) && i < res.next.nr; i++)
+		cli_next(ctx, "%s", res.next.v[i]);
+	if (res.ask) {
+		cli_ask(ctx, res.ask);
+		res.ask = NULL;
 	}
-	if (s.target->policy == DF_POLICY_STAGING && !yes && !confirm) {
-		error = df_error_set(DF_EGATE, "seeding staging needs confirmation: pass --yes");
-		ask_seed(ctx, "Run the seed files on staging?", "--yes");
-		goto fail;
-	}
-	for (size_t i = 0; i < files.nr; i++) {
-		struct timespec t0;
-		long n = 0;
-		bool tx = df_conn_has(s.conn, DF_CAP_TRANSACTIONAL_DDL);
-		json_t *o;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (tx && (error = df_conn_begin(s.conn)) < 0)
-			goto fail;
-		error = df_run_sql_file(s.conn, files.v[i], &n);
-		if (tx)
-			error = error ? (df_conn_rollback(s.conn), error) : df_conn_commit(s.conn);
-		if (error < 0) {
-			const df_error *e = df_error_last();
-			char *m = strdup(e->message);
-			df_buf_printf(&summary, "seeded %zu of %zu file%s, then failed", ok, files.nr,
-				files.nr == 1 ? "" : "s");
-			cli_audit(ctx, &s, "seed", "failed", summary.ptr, NULL, m);
-			df_error_set(error, "%s", m ? m : "seed failed");
-			free(m);
-			goto fail;
-		}
-		o = json_object();
-		json_object_set_new(o, "file", json_string(files.v[i]));
-		json_object_set_new(o, "statements", json_integer(n));
-		json_object_set_new(o, "duration_ms", json_integer(ms_since(&t0)));
-		json_array_append_new(done, o);
-		cli_say(ctx, "  %sseeded%s %s (%ld statement%s)\n", cli_c(ctx, "green"), cli_c(ctx, "reset"),
-			files.v[i], n, n == 1 ? "" : "s");
-		ok++;
-	}
-	df_buf_printf(&summary, "seeded %zu file%s", ok, ok == 1 ? "" : "s");
-	cli_audit(ctx, &s, "seed", "ok", summary.ptr, NULL, NULL);
-	json_object_set_new(ctx->result, "seeded", done);
-	done = NULL;
-	cli_next(ctx, "devflow db status%s", cli_env_arg(ctx));
-	status = cli_finish(ctx, 0);
+	status = error < 0 ? cli_fail(ctx, error) : cli_finish(ctx, 0);
 	goto out;
 fail:
-	json_object_set_new(ctx->result, "seeded", done);
-	done = NULL;
+	json_object_set_new(ctx->result, "seeded", json_array());
 	status = cli_fail(ctx, error);
 out:
-	json_decref(done);
-	df_strlist_release(&files);
+	df_wf_result_release(&res);
+	df_source_free(src);
 	df_buf_release(&dir);
-	df_buf_release(&summary);
 	df_session_close(&s);
 	return status;
 }

@@ -69,6 +69,16 @@ static void check(struct cli_ctx *ctx, json_t *list, const char *name, bool ok,
 }
 
 /* The first failed check becomes the result's `error` (SPEC: every failure carries one). */
+/* The error's hint under its check, its commands in words. */
+static void hint_line(struct cli_ctx *ctx, const char *label, const df_error *e, bool always)
+{
+	char *h = cli_error_words(e, e->hint);
+
+	if (h || always)
+		cli_say(ctx, "               %s%s\n", label, h ? h : "(null)");
+	free(h);
+}
+
 static void first_failure(int *code, int c)
 {
 	if (!*code)
@@ -94,7 +104,7 @@ static int transport(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_
 	}
 	if ((error = df_reach_tls_check(&r, t, &warn)) < 0) {
 		check(ctx, list, "tls", false, "%s", df_error_last()->message);
-		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+		hint_line(ctx, "hint: ", df_error_last(), true);
 	} else if (warn.nr) {
 		check(ctx, list, "tls", true, "not in use, to %s (a warning under the %s policy)",
 			df_reach_where(&r), df_policy_name(t->policy));
@@ -144,7 +154,7 @@ static int privileges(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df
 		error = df_error_set(DF_EPERM, "the user of %s lacks what migrate needs: %s", t->redacted, all.ptr);
 		df_error_hint("grant %s (or use a user that has %s); `devflow db status` still works",
 			missing.nr == 1 ? "it" : "them", missing.nr == 1 ? "it" : "them");
-		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+		hint_line(ctx, "hint: ", df_error_last(), true);
 	} else {
 		check(ctx, list, "privileges", true, "can create in the %s and write devflow's tables",
 			strcmp(t->dsn->engine, "postgres") ? "database" : "schema");
@@ -184,7 +194,7 @@ static int history(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_co
 			n == 1 ? "has" : "have", missing.ptr);
 		df_error_hint("restore the files (git log --diff-filter=D -- %s), or settle each with "
 			"`devflow db resolve VERSION --rolled-back`", cfg->migrations);
-		cli_say(ctx, "               hint: %s\n", df_error_last()->hint);
+		hint_line(ctx, "hint: ", df_error_last(), true);
 	} else {
 		check(ctx, list, "history", true, "%zu recorded, every applied file present%s",
 			ledger->nr, other ? "; `devflow db status` shows failed or edited migrations" : "");
@@ -242,8 +252,7 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 		check(ctx, list, "migrations", false, "%s", le->message);
 		if (status == CLI_EXIT_OK)
 			status = CLI_EXIT_USAGE;
-		if (le->hint)
-			cli_say(ctx, "               %s\n", le->hint);
+		hint_line(ctx, "", le, false);
 		first_failure(&fcode, error);
 		failure = df_error_save();
 	} else {
@@ -281,8 +290,7 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 	} else if ((error = df_conn_open(&conn, t->dsn)) < 0) {
 		const df_error *le = df_error_last();
 		check(ctx, list, "connect", false, "%s", le->message);
-		if (le->hint)
-			cli_say(ctx, "               hint: %s\n", le->hint);
+		hint_line(ctx, "hint: ", le, false);
 		status = cli_exit_for(error, 1);
 		if (status == CLI_EXIT_FAILED || status == CLI_EXIT_USAGE)
 			status = CLI_EXIT_UNREACHABLE;
@@ -358,8 +366,11 @@ done:
 			const df_error *le = df_error_last();
 			json_t *err = json_object();
 			json_object_set_new(err, "kind", json_string(df_error_kind(le->code)));
-			json_object_set_new(err, "message", json_string(le->message));
-			json_object_set_new(err, "hint", cli_json_str(le->hint));
+			char *m = cli_error_words(le, le->message), *h = cli_error_words(le, le->hint);
+			json_object_set_new(err, "message", json_string(m ? m : le->message));
+			json_object_set_new(err, "hint", cli_json_str(h));
+			free(m);
+			free(h);
 			json_object_set_new(ctx->result, "error", err);
 		}
 	}

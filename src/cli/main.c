@@ -97,10 +97,14 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --yes                confirm (staging; locally: restoring over data, or a file\n"
 	  "                       that cannot be checked)\n"
 	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
-	{ "seed", cmd_db_seed, "db seed [--yes] [--confirm ENV]",
-	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql)",
-	  "  --yes                confirm (staging)\n"
-	  "  --confirm ENV        confirmation for production: --confirm production\n", NULL },
+	{ "seed", cmd_db_seed, "db seed [--dry-run] [--yes] [--confirm ENV] [--backup] [--accept-risk]",
+	  "run the seed files for the environment (seeds/*.sql, then seeds/<env>/*.sql),\n"
+	  "under the gates a migrate has there",
+	  "  --dry-run            run them and roll back (the receipt staging and production ask for)\n"
+	  "  --yes, -y            confirm (staging)\n"
+	  "  --confirm ENV        confirmation: --confirm production, or the environment's name\n"
+	  "  --backup             take a backup first (production, without a recent one)\n"
+	  "  --accept-risk        accept the high-risk changes the review found\n", NULL },
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
 	  "                  [--schema NAME] [--dialect D] [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },

@@ -83,3 +83,28 @@ char *cli_cmd_string(const df_cmd *c, const char *select)
 	cli_cmd_text(&b, c, select);
 	return df_buf_detach(&b);
 }
+
+/*
+ * `text` (an error's message or hint) with each DF_ERR_CMD(i) replaced by
+ * the words of the error's command i: the sentence users read, the command
+ * in it as the CLI says it.  A copy; NULL when `text` is NULL.
+ */
+char *cli_error_words(const df_error *e, const char *text)
+{
+	df_buf b = DF_BUF_INIT;
+
+	if (!text)
+		return NULL;
+	for (const char *p = text; *p; p++) {
+		if (*p != DF_ERR_CMD_MARK || p[1] < '0' || p[1] > '9') {
+			df_buf_putc(&b, *p);
+			continue;
+		}
+		size_t i = (size_t)(*++p - '0');
+		if (e && i < e->nr_cmds && e->cmds[i])
+			cli_cmd_text(&b, e->cmds[i], NULL);
+	}
+	if (!b.ptr)
+		df_buf_puts(&b, "");
+	return df_buf_detach(&b);
+}

@@ -16,6 +16,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "devflow/run.h"
 #include "util/sha256.h"
@@ -128,31 +129,6 @@ out:
 	return error;
 }
 
-/* The last error, kept across clean-up work that may overwrite it. */
-struct saved_error {
-	int code;
-	char *message, *hint;
-};
-
-static void save_error(struct saved_error *e)
-{
-	const df_error *last = df_error_last();
-
-	e->code = last ? last->code : 0;
-	e->message = last && last->message ? strdup(last->message) : NULL;
-	e->hint = last && last->hint ? strdup(last->hint) : NULL;
-}
-
-static void restore_error(struct saved_error *e)
-{
-	if (e->message) {
-		df_error_set(e->code, "%s", e->message);
-		if (e->hint)
-			df_error_hint("%s", e->hint);
-	}
-	free(e->message);
-	free(e->hint);
-}
 
 /*
  * Restore `file` into a throwaway database on the same server (CREATE
@@ -239,8 +215,7 @@ static int verify_server(df_backup_info *info, df_conn *conn, const df_dsn *dsn,
 out:
 	df_conn_close(copy);
 	if (created) {
-		struct saved_error saved;
-		save_error(&saved);
+		df_error *saved = df_error_save();
 		df_buf_truncate(&sql, 0);
 		if (pg)
 			df_buf_printf(&sql, "DROP DATABASE IF EXISTS %s%s", name,
@@ -248,7 +223,7 @@ out:
 		else
 			df_buf_printf(&sql, "DROP DATABASE IF EXISTS `%s`", name);
 		df_conn_exec(conn, sql.ptr, sql.size, NULL);
-		restore_error(&saved);
+		df_error_restore(saved);
 	}
 	df_dsn_free(tmp);
 	free(url);
@@ -639,13 +614,15 @@ int df_backup_file_ok(const char *path, uint64_t size)
 	if (stat(path, &st) < 0) {
 		df_error_set(DF_ENOTFOUND, "the backup file '%s' recorded in the audit log is gone (%s)",
 			path, strerror(errno));
-		df_error_hint("take a new backup (--backup, or `devflow db backup`)");
+		df_error_hint("take a new backup (--backup, or `" DF_ERR_CMD(0) "`)");
+		df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 		return DF_ENOTFOUND;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
 		df_error_set(DF_ENOTFOUND, "the backup file '%s' has %lld bytes, not the %llu recorded "
 			"when it was taken", path, (long long)st.st_size, (unsigned long long)size);
-		df_error_hint("take a new backup (--backup, or `devflow db backup`)");
+		df_error_hint("take a new backup (--backup, or `" DF_ERR_CMD(0) "`)");
+		df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 		return DF_ENOTFOUND;
 	}
 	return 0;

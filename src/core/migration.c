@@ -21,6 +21,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "core/cache.h"
 #include "util/sha256.h"
@@ -916,7 +917,8 @@ static int set_load(df_migration_set **out, const char *dir, bool must_exist,
 				"and no folder above holds devflow.conf or migrations/", dir,
 				getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 			df_error_hint("run devflow in the project folder (or -C DIR); to start a project "
-				"here: devflow db create NAME; or set [project] migrations in devflow.conf");
+				"here: " DF_ERR_CMD(0) "; or set [project] migrations in devflow.conf");
+			df_error_suggest(df_cmd_make(DF_VERB_CREATE, "NAME", -1));
 		} else {
 			error = df_error_set(DF_ECONFIG, "cannot read migrations folder '%s': %s", dir, strerror(errno));
 			df_error_hint("check that '%s' is a folder you can read", dir);

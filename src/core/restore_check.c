@@ -17,6 +17,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/core.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "devflow/sql.h"
 #include "util/banned.h"
@@ -438,7 +439,8 @@ static int mysql_names(df_strlist *found, int fd, const char *path, const char *
 				error = df_error_set(DF_ECONFIG, "cannot read the dump '%s': %s", path,
 					m ? m : "");
 				df_error_hint("nothing was restored; a dump written by mariadb-dump or "
-					"`devflow db backup` splits cleanly");
+					"`" DF_ERR_CMD(0) "` splits cleanly");
+				df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 			}
 			free(m);
 			break;
@@ -591,7 +593,8 @@ int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table
 		char head[16];
 		if (pread(fd, head, 16, 0) != 16 || memcmp(head, "SQLite format 3", 16)) {
 			error = df_error_set(DF_ECONFIG, "'%s' is not a SQLite backup (a SQLite database "
-				"file, as `devflow db backup` writes)", path);
+				"file, as `" DF_ERR_CMD(0) "` writes)", path);
+			df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 			goto out;
 		}
 		if ((r = sqlite_whole(fd, size, path)) < 0) {
@@ -606,7 +609,8 @@ int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table
 		char head[5];
 		if (pread(fd, head, 5, 0) != 5 || memcmp(head, "PGDMP", 5)) {
 			error = df_error_set(DF_ECONFIG, "'%s' is not a PostgreSQL backup (a pg_dump "
-				"custom-format archive, as `devflow db backup` writes)", path);
+				"custom-format archive, as `" DF_ERR_CMD(0) "` writes)", path);
+			df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 			df_error_hint("a plain SQL dump restores with: psql -v ON_ERROR_STOP=1 -1 -f FILE");
 			goto out;
 		}
@@ -638,8 +642,9 @@ int df_restore_check_run(df_restore_check *out, df_conn *conn, const char *table
 				"target '%s': %s; restoring it would write outside the target", path,
 				id.database, names.ptr);
 			df_error_hint("take the dump of one database without --databases (mariadb-dump "
-				"DATABASE > FILE, or `devflow db backup`), or remove its CREATE DATABASE and "
+				"DATABASE > FILE, or `" DF_ERR_CMD(0) "`), or remove its CREATE DATABASE and "
 				"USE lines and the names qualified with another database");
+			df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 			df_buf_release(&names);
 			goto out;
 		}

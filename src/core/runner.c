@@ -25,6 +25,8 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "core/locktrace.h"
+#include "core/runner_int.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "util/banned.h"
 
@@ -185,8 +187,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
 				free(v);
 				df_error_set(DF_EMISSING, "cannot roll back '%s': its file is gone",
 					it->row->filename);
-				df_error_hint("restore the file, or settle it with `devflow db resolve %s --rolled-back`",
-					it->row->version);
+				df_error_hint("restore the file, or settle it with `" DF_ERR_CMD(0) "`");
+				df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, it->row->version,
+					DF_OPT_ROLLED_BACK));
 				return DF_EMISSING;
 			}
 			v[n++] = it->mig;
@@ -291,6 +294,27 @@ static int delete_row(df_conn *conn, const char *table, const df_migration *m)
 	error = df_conn_query(conn, NULL, sql.ptr, p, 1);
 	df_buf_release(&sql);
 	return error;
+}
+
+int df__run_record(df_conn *conn, const char *table, const df_migration *m, df_source_record what,
+	long ms, long done)
+{
+	const df_error *e;
+
+	switch (what) {
+	case DF_RECORD_APPLIED:
+		return record_row(conn, table, m, "applied", ms, done, true);
+	case DF_RECORD_RUNNING:
+		return record_row(conn, table, m, "running", 0, -1, true);
+	case DF_RECORD_SETTLED:
+		return record_row(conn, table, m, "applied", ms, done, false);
+	case DF_RECORD_FAILED:
+		e = df_error_last();
+		return record_failure(conn, table, m, done, e && e->message ? e->message : "failed");
+	case DF_RECORD_REVERTED:
+		return delete_row(conn, table, m);
+	}
+	return df_error_set(DF_EINTERNAL, "unknown record kind %d", (int)what);
 }
 
 #define needs_no_tx df__needs_no_tx
@@ -488,12 +512,17 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			if (df_error_last()->code != DF_EPERM && df_error_last()->code != DF_ELOCKED) {
 				df_buf_truncate(&b, 0);
 				state_hint(&b, m, *done, flags);
-				if (flags & SEC_DOWN)
+				if (flags & SEC_DOWN) {
+					bool by_hand = (flags & SEC_KEPT) && *done;
 					df_error_hint("%s; fix the DOWN statement at %s:%d:%d%s", b.ptr, sec->path,
-						line, col, (flags & SEC_KEPT) && *done ? ", check the database by hand "
-						"(`devflow db status`), then settle it with `devflow db resolve`" :
+						line, col, by_hand ? ", check the database by hand "
+						"(`" DF_ERR_CMD(0) "`), then settle it with `" DF_ERR_CMD(1) "`" :
 						" and roll back again");
-				else
+					if (by_hand) {
+						df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+						df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, NULL, -1));
+					}
+				} else
 					df_error_hint("fix the statement at %s:%d:%d and run again; %s", sec->path,
 						line, col, b.ptr);
 			}
@@ -507,9 +536,11 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 				"devflow opened for '%s'; the %ld statement%s up to it may be committed",
 				sec->path, line, col, m->file, *done, *done == 1 ? "" : "s");
 			df_error_pos(sec->path, line, col);
-			df_error_hint("check the database by hand (`devflow db status`), then settle it with "
-				"`devflow db resolve %s --applied` or `--rolled-back`; a migration that manages "
-				"its own transactions needs the line '-- devflow:no-transaction'", m->version);
+			df_error_hint("check the database by hand (`" DF_ERR_CMD(0) "`), then settle it with "
+				"`" DF_ERR_CMD(1) "` or `--rolled-back`; a migration that manages "
+				"its own transactions needs the line '-- devflow:no-transaction'");
+			df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+			df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, m->version, DF_OPT_APPLIED));
 			break;
 		}
 		if (opts->progress)
@@ -547,6 +578,12 @@ interrupted:
 struct pending_mark {
 	const df_migration *mig;
 	long ms, done;
+};
+
+/* The runner's own state, handed through a source back to the SQL folder's run. */
+struct df__runner {
+	struct pending_mark later;
+	df_tracer *tracer;      /* a PostgreSQL dry-run's lock tracer, or NULL */
 };
 
 static int flush_mark(df_conn *conn, const char *table, struct pending_mark *p)
@@ -611,11 +648,8 @@ static int set_state(df_conn *conn, const char *table, const df_migration *m, co
 static void record_after_failure(df_conn *conn, const char *table, const df_migration *m,
 	long done, bool rollback, bool insert)
 {
-	const df_error *e = df_error_last();
-	char *msg = strdup(e && e->message ? e->message : "failed");
-	char *hint = e && e->hint ? strdup(e->hint) : NULL;
-	char *file = e && e->file ? strdup(e->file) : NULL;
-	int code = e ? e->code : DF_EFAILED, line = e ? e->line : 0, col = e ? e->column : 0;
+	df_error *saved = df_error_save();
+	const char *msg = saved && saved->message ? saved->message : "failed";
 
 	if (df_conn_in_transaction(conn) == 1)
 		df_conn_rollback(conn);
@@ -623,17 +657,13 @@ static void record_after_failure(df_conn *conn, const char *table, const df_migr
 		set_state(conn, table, m, "applied");
 	else if (insert) {
 		if (record_row(conn, table, m, "failed", 0, done, true) == 0)
-			record_failure(conn, table, m, done, msg ? msg : "failed");
+			record_failure(conn, table, m, done, msg);
 	} else
-		record_failure(conn, table, m, done, msg ? msg : "failed");
-	df_error_set(code, "%s", msg ? msg : "failed");
-	if (hint)
-		df_error_hint("%s", hint);
-	if (file)
-		df_error_pos(file, line, col);
-	free(msg);
-	free(hint);
-	free(file);
+		record_failure(conn, table, m, done, msg);
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_set(DF_EFAILED, "failed");
 }
 
 /*
@@ -715,7 +745,8 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 			error = df_error_set(DF_EFAILED, "'%s' opened a transaction and did not end it; "
 				"devflow rolled it back", m->file);
 			df_error_hint("end the migration's transaction with COMMIT, then check the database "
-				"by hand and settle it with `devflow db resolve %s`", m->version);
+				"by hand and settle it with `" DF_ERR_CMD(0) "`");
+			df_error_suggest(df_cmd_make(DF_VERB_RESOLVE, m->version, -1));
 			record_after_failure(conn, opts->table, m, done, false, false);
 		} else {
 			later->mig = m;
@@ -733,6 +764,29 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 	}
 	step->statements = done;
 	step->duration_ms = now_ms() - start;
+	return error;
+}
+
+/*
+ * One migration of the SQL folder (the folder source's apply and revert):
+ * its transaction, statements and tracking row, then the row of the tool
+ * whose history devflow mirrors.
+ */
+int df__run_migration(df_source_run *run, const df_migration *m, bool rollback)
+{
+	const df_run_opts *opts = run->opts;
+	struct df__runner alone = { 0 }, *r = run->runner ? run->runner : &alone;
+	int error;
+
+	error = apply_one(run->step, run->conn, m, opts, rollback, run->outer_tx, &r->later, r->tracer);
+	if (r == &alone && alone.later.mig) {
+		/* run on its own, not by df_run_apply: its `applied` mark now */
+		int e = flush_mark(run->conn, opts->table, &alone.later);
+		if (!error)
+			error = e;
+	}
+	if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
+		error = df_tool_record(run->conn, opts->mirror, opts->mirror_set, m, rollback);
 	return error;
 }
 
@@ -981,12 +1035,15 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback)
 {
 	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
-	struct pending_mark later = { 0 };
+	const df_source *src = opts->source ? opts->source : df_source_sql_folder();
+	struct df__runner runner = { 0 };
 	df_tracer tracer;
 	bool tracing = false;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((error = df_source_valid(src)) < 0)
+		return error;
 	df__tracer_init(&tracer, conn, opts->table);
 	if (!(out->steps = calloc(nr + 1, sizeof(*out->steps))))
 		return df_error_oom();
@@ -1010,7 +1067,8 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (sig) {
 			error = df_error_set(DF_EINTERRUPTED, "interrupted by %s before '%s'; %zu of %zu "
 				"migration%s ran", signal_name(sig), m->file, i, nr, nr == 1 ? "" : "s");
-			df_error_hint("nothing of '%s' ran; `devflow db status` shows the state", m->file);
+			df_error_hint("nothing of '%s' ran; `" DF_ERR_CMD(0) "` shows the state", m->file);
+			df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
 			out->failed_step = i;
 			break;
 		}
@@ -1023,20 +1081,21 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_START, (long)i, (long)nr);
 		if (!marks_running(conn, m, opts, rollback) &&
-		    (error = flush_mark(conn, opts->table, &later)) < 0) {
+		    (error = flush_mark(conn, opts->table, &runner.later)) < 0) {
 			out->failed_step = i - 1;
 			out->steps[out->nr - 1].error = error;
 			break;
 		}
 		if (m->repeatable && !rollback && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)) &&
-		    (error = delete_row(conn, opts->table, m)) < 0) {
+		    (error = src->record(src, conn, opts->table, m, DF_RECORD_REVERTED, 0, 0)) < 0) {
 			out->failed_step = i;   /* its changed version runs again: a new row */
 			break;
 		}
-		error = apply_one(&out->steps[out->nr], conn, m, opts, rollback, outer_tx, &later,
-			tracing ? &tracer : NULL);
-		if (!error && opts->mirror && !(opts->flags & (DF_RUN_DRY_RUN | DF_RUN_SHADOW)))
-			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
+		runner.tracer = tracing ? &tracer : NULL;
+		{
+			df_source_run run = { conn, opts, &out->steps[out->nr], outer_tx, &runner };
+			error = rollback ? src->revert(src, &run, m) : src->apply(src, &run, m);
+		}
 		out->steps[out->nr].error = error;
 		out->nr++;
 		if (opts->progress)
@@ -1046,9 +1105,9 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			break;          /* stop at the first failure; never retry */
 		}
 	}
-	if (later.mig) {
+	if (runner.later.mig) {
 		/* the last one's mark; after a failure, the one before the failing one */
-		int e = flush_mark(conn, opts->table, &later);
+		int e = flush_mark(conn, opts->table, &runner.later);
 		if (e < 0 && !error) {
 			error = e;
 			out->failed_step = out->nr - 1;
@@ -1058,19 +1117,12 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	if (outer_tx) {
 		/* keep the run's error, if any, over the rollback's */
 		if (error) {
-			const df_error *e = df_error_last();
-			char *m = strdup(e->message), *h = e->hint ? strdup(e->hint) : NULL;
-			char *f = e->file ? strdup(e->file) : NULL;
-			int code = e->code, line = e->line, col = e->column;
+			df_error *saved = df_error_save();
 			df_conn_rollback(conn);
-			df_error_set(code, "%s", m ? m : "dry-run failed");
-			if (h)
-				df_error_hint("%s", h);
-			if (f)
-				df_error_pos(f, line, col);
-			free(m);
-			free(h);
-			free(f);
+			if (saved)
+				df_error_restore(saved);
+			else
+				df_error_set(DF_EFAILED, "dry-run failed");
 		} else {
 			if (opts->before_rollback)
 				opts->before_rollback(opts->before_rollback_data, conn);

@@ -855,9 +855,15 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	const char *op = w->o->dry_run ? "dry-run" : w->verb;
 	size_t done = error ? res->run.failed_step : res->n;
 
-	df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
-		w->o->rollback ? "reverted" : "applied", done, res->n, plural(res->n, "", "s"),
-		error ? ", then failed" : "");
+	if (w->o->source && !w->o->source->history && !w->o->dry_run && error)  /* seeds */
+		df_buf_printf(&summary, "seeded %zu of %zu file%s, then failed", done, res->n,
+			plural(res->n, "", "s"));
+	else if (w->o->source && !w->o->source->history && !w->o->dry_run)
+		df_buf_printf(&summary, "seeded %zu file%s", res->n, plural(res->n, "", "s"));
+	else
+		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
+			w->o->rollback ? "reverted" : "applied", done, res->n, plural(res->n, "", "s"),
+			error ? ", then failed" : "");
 	if (error) {
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
 			summary.ptr);
@@ -935,8 +941,9 @@ static int after_dry_run(struct wf *w)
 
 int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf_sink *sink)
 {
+	const df_source *src = o->source ? o->source : df_source_sql_folder();
 	struct wf w = { .s = s, .o = o, .sink = sink, .res = res,
-		.verb = o->rollback ? "rollback" : "migrate" };
+		.verb = src->verb ? src->verb : o->rollback ? "rollback" : "migrate" };
 	df_conn *shadow = NULL;
 	char set_hash[65];
 	bool take_backup = false, snapshots;
@@ -949,11 +956,13 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	res->smoke = res->after_migrate = -1;
 	res->schema_recorded = -1;
 
-	if ((error = check_history(&w)) < 0 || (error = select_migrations(&w)) < 0)
+	/* a source without a history (seeds) runs what it lists */
+	if (src->history ? (error = check_history(&w)) < 0 || (error = select_migrations(&w)) < 0 :
+	    (error = df_source_pending(src, &res->migs, &res->n)) < 0)
 		goto out;
 	if (!res->n) {
 		res->nothing_to_do = true;
-		res->pending_after = (long)s->plan->pending;
+		res->pending_after = s->plan ? (long)s->plan->pending : -1;
 		say(&w, DF_TONE_OK, "Nothing to %s: %s", o->rollback ? "roll back" : "apply",
 			o->rollback ? "no migration is applied" : "every migration is applied");
 		goto out;
@@ -976,12 +985,15 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		kept += m->text ? (size_t)m->size : 0;
 	}
 	/* Every selected file must split before anything runs. */
-	if ((error = df_run_check(res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
+	if ((error = src->check(src, res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
 		goto out;
 	if ((error = preview(&w)) < 0)
 		goto out;
 	/* the set a receipt is bound to: what this run selects */
-	df_plan_pending_hash(set_hash, s->plan, o->to);
+	if (!src->history)
+		df_migs_hash(set_hash, res->migs, res->n, w.verb);
+	else
+		df_plan_pending_hash(set_hash, s->plan, o->to);
 	if (o->rollback)
 		df_migs_hash(set_hash, res->migs, res->n, "rollback");
 
@@ -1016,8 +1028,8 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		say(&w, DF_TONE_PLAIN, "Running in the throwaway database %s (MariaDB cannot roll DDL back).",
 			res->shadow);
 	}
-	w.before = read_model(&w, shadow ? shadow : s->conn, "before");
-	snapshots = !o->dry_run && s->target->policy != DF_POLICY_LOCAL;
+	w.before = src->history ? read_model(&w, shadow ? shadow : s->conn, "before") : NULL;
+	snapshots = !o->dry_run && s->target->policy != DF_POLICY_LOCAL && src->history;
 	if (snapshots)
 		res->snap_before = snapshot(&w, o->rollback ? "before-rollback" : "before-migrate",
 			w.before, &res->snap_before_model);
@@ -1036,12 +1048,13 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 			ro.before_rollback = read_after_in_tx;
 			ro.before_rollback_data = &w;
 		}
+		ro.source = src;
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);
 		res->ran = true;
 	}
 	if (shadow && w.before && !error)
 		w.after = read_model(&w, shadow, "after");
-	else if (!o->dry_run && error != DF_EINTERRUPTED)
+	else if (!o->dry_run && error != DF_EINTERRUPTED && src->history)
 		w.after = read_model(&w, s->conn, "after");
 	if (shadow) {
 		df_error *saved = df_error_save();
@@ -1060,25 +1073,26 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 			w.after, &res->snap_after_model);
 	for (size_t i = 0; i < res->run.nr; i++)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &res->run.steps[i] });
-	schema_changes(&w, error);
+	if (src->history)
+		schema_changes(&w, error);
 	audit_run(&w, error, set_hash);
 	if (error) {
 		df_error *saved = df_error_save();
-		if (df_session_replan(s) == 0)
+		if (src->history && df_session_replan(s) == 0)
 			res->pending_after = (long)s->plan->pending;
 		df_error_restore(saved);
 		next(&w, "status", NULL);
 		goto out;
 	}
-	if ((error = verify(&w)) < 0)
+	if (src->history && (error = verify(&w)) < 0)
 		goto out;
-	if (!o->dry_run && res->run.nr)
+	if (!o->dry_run && res->run.nr && src->history)
 		record_schema(&w);
 	if (o->dry_run) {
 		error = after_dry_run(&w);
 		goto out;
 	}
-	if (!o->rollback) {
+	if (!o->rollback && src->history) {
 		if ((res->rollback_plan = rollback_plan(&w)))
 			say(&w, DF_TONE_PLAIN, "Rollback plan written to %s", res->rollback_plan);
 		else if (df_error_last())

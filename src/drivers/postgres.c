@@ -46,6 +46,7 @@
 
 #include "util/lazy.h"
 #include "devflow/buf.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
@@ -1302,8 +1303,10 @@ static int pg_check_archive(const char *path)
 		df_error_set(DF_ECONFIG, "'%s' is a SQLite backup, not a PostgreSQL one", path);
 	else
 		df_error_set(DF_ECONFIG, "'%s' is not a PostgreSQL backup (a pg_dump custom-format "
-			"archive, as `devflow db backup` writes)", path);
+			"archive, as `" DF_ERR_CMD(0) "` writes)", path);
 	df_error_hint("a plain SQL dump restores with: psql -v ON_ERROR_STOP=1 -1 -f FILE");
+	if (!kind)
+		df_error_suggest(df_cmd_make(DF_VERB_BACKUP, NULL, -1));
 	return DF_ECONFIG;
 }
 

@@ -486,7 +486,7 @@ static void proc_since(char *out, size_t size, long pid)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* "pid 1234 (devflow db migrate) on this host, since 2026-...Z"; NULL when free. */
+/* "pid 1234 (the command that holds it) on this host, since 2026-...Z"; NULL when free. */
 static int holder_of(struct lite_conn *c, char **out)
 {
 	df_buf b = DF_BUF_INIT;

@@ -28,6 +28,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "devflow/sql.h"
 #include "review/review_int.h"
@@ -928,14 +929,16 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 	df_error_pos(file, line, col);
 	if (sb->dry_run) {
 		df_error_hint("a MariaDB dry-run runs the migrations in a throwaway copy of the target, "
-			"and this statement would reach past it for real; review it (devflow db review) "
+			"and this statement would reach past it for real; review it (" DF_ERR_CMD(0) ") "
 			"and run without --dry-run, or write names without a database");
+		df_error_suggest(df_cmd_make(DF_VERB_REVIEW, NULL, -1));
 		return DF_EGATE;
 	}
 	switch (f->v) {
 	case DML:
 		df_error_hint("a schema file holds CREATE, ALTER, COMMENT, DROP and SET statements; "
-			"put data in a migration or a seed file (devflow db seed)");
+			"put data in a migration or a seed file (" DF_ERR_CMD(0) ")");
+		df_error_suggest(df_cmd_make(DF_VERB_SEED, NULL, -1));
 		break;
 	case OTHER_DB:
 		df_error_hint("write names without a database (the throwaway database is the current "

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "util/banned.h"
 
@@ -25,12 +26,42 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
+/* A copy of `c` that sets no error (the slot may be the one being copied). */
+static df_cmd *cmd_copy(const df_cmd *c)
+{
+	df_cmd *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->verb = c->verb;
+	if (c->arg && !(d->arg = strdup(c->arg)))
+		goto fail;
+	for (size_t i = 0; i < c->nr; i++) {
+		d->opts[i].opt = c->opts[i].opt;
+		if (c->opts[i].value && !(d->opts[i].value = strdup(c->opts[i].value)))
+			goto fail;
+		d->nr = i + 1;
+	}
+	return d;
+fail:
+	df_cmd_free(d);
+	return NULL;
+}
+
+static void release_cmds(df_error *e)
+{
+	for (size_t i = 0; i < e->nr_cmds; i++)
+		df_cmd_free(e->cmds[i]);
+	e->nr_cmds = 0;
+}
+
 static void release(void)
 {
 	if (last.message != oom_message)
 		free(last.message);
 	free(last.hint);
 	free(last.file);
+	release_cmds(&last);
 	memset(&last, 0, sizeof(last));
 }
 
@@ -68,6 +99,17 @@ void df_error_hint(const char *fmt, ...)
 	va_start(ap, fmt);
 	last.hint = vformat(fmt, ap);
 	va_end(ap);
+}
+
+void df_error_suggest(df_cmd *cmd)
+{
+	if (!cmd)
+		return;
+	if (!have_last || last.nr_cmds == DF_ERROR_CMDS) {
+		df_cmd_free(cmd);
+		return;
+	}
+	last.cmds[last.nr_cmds++] = cmd;
 }
 
 void df_error_pos(const char *file, int line, int column)
@@ -150,6 +192,9 @@ df_error *df_error_save(void)
 	s->line = last.line;
 	s->column = last.column;
 	s->connect_phase = last.connect_phase;
+	for (size_t i = 0; i < last.nr_cmds; i++)
+		if ((s->cmds[s->nr_cmds] = cmd_copy(last.cmds[i])))
+			s->nr_cmds++;
 	return s;
 }
 
@@ -163,6 +208,9 @@ void df_error_restore(df_error *saved)
 	if (saved->file)
 		df_error_pos(saved->file, saved->line, saved->column);
 	last.connect_phase = saved->connect_phase;
+	for (size_t i = 0; i < saved->nr_cmds; i++)
+		df_error_suggest(saved->cmds[i]);
+	saved->nr_cmds = 0;
 	df_error_free(saved);
 }
 
@@ -173,5 +221,6 @@ void df_error_free(df_error *saved)
 	free(saved->message);
 	free(saved->hint);
 	free(saved->file);
+	release_cmds(saved);
 	free(saved);
 }

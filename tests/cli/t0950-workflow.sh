@@ -26,12 +26,48 @@ t_seed() {
 	contains "$out" '"op": "seed"'
 }
 
+# Seeds have exactly the gates a migrate has in their environment (the
+# seed command runs the migrate workflow with the seed files as its source).
 t_seed_is_gated() {
 	env_project production
 	mkdir -p seeds; echo "SELECT 1;" >seeds/a.sql
+	# production: a dry-run of these seed files first, as for a migrate
+	df db seed --env target --confirm production --json </dev/null; expect_rc 3
+	json_eq 'd["error"]["kind"]' gate_refused
+	json_eq '"dry_run" in d["error"]["missing"]' true
+	json_eq 'd["next"]' '["devflow db seed --env target --dry-run"]'
 	df db seed --env target --yes </dev/null; expect_rc 3
-	contains "$err" "--confirm production"
-	df db seed --env target --confirm production; expect_rc 0
+	contains "$err" "devflow db seed --env target --dry-run"
+	df db seed --env target --dry-run; expect_rc 0
+	contains "$out" "dry-ran seeds/a.sql (1 statement)"
+	# then the question a production migrate asks: confirmation and a backup at once
+	df db seed --env target --yes --json </dev/null; expect_rc 3
+	json_eq 'sorted(d["error"]["missing"])' '["backup", "confirmation"]'
+	json_eq 'd["ask"]["question"]' "Type 'yes' to apply 1 migration to PRODUCTION, after a backup taken now"
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db seed --env target --backup --confirm production"
+	df db seed --env target --confirm production --backup; expect_rc 0
+	contains "$out" "seeded seeds/a.sql (1 statement)"
+	df db history --env target --json; expect_rc 0
+	# the refusals, the dry-run, the backup the seed took, the seed
+	json_eq '[e["op"] + " " + e["result"] for e in d["entries"] if e["op"] in ("seed", "dry-run", "backup")]' \
+		'["seed refused", "seed refused", "dry-run ok", "seed refused", "backup ok", "seed ok"]'
+}
+
+# Staging: --yes, or a --confirm that names this environment; never another's.
+t_seed_staging_confirm() {
+	env_project staging
+	df db migrate --env target --dry-run; expect_rc 0
+	df db migrate --env target --yes; expect_rc 0
+	mkdir -p seeds; echo "INSERT INTO users (id, name) VALUES (1, 'alice');" >seeds/a.sql
+	df db seed --env target --dry-run; expect_rc 0
+	[ "$(q "SELECT count(*) FROM users")" = 0 ] || fail "a dry-run kept a seeded row"
+	df db seed --env target --confirm production --json </dev/null; expect_rc 3
+	json_eq 'd["error"]["missing"]' '["confirmation"]'
+	json_eq 'd["ask"]["options"][0]["then"]' "devflow db seed --env target --yes"
+	df db seed --env target --confirm other </dev/null; expect_rc 3
+	[ "$(q "SELECT count(*) FROM users")" = 0 ] || fail "a refused seed wrote a row"
+	df db seed --env target --confirm target; expect_rc 0
+	[ "$(q "SELECT count(*) FROM users")" = 1 ] || fail "seeded rows"
 }
 
 t_smoke_and_after_migrate() {
@@ -100,4 +136,4 @@ t_production_checklist() {
 	contains "$out" "Migration checklist"
 }
 
-run_tests t_seed t_seed_is_gated t_smoke_and_after_migrate t_rollback_plan t_high_risk_needs_accept t_production_checklist
+run_tests t_seed t_seed_is_gated t_seed_staging_confirm t_smoke_and_after_migrate t_rollback_plan t_high_risk_needs_accept t_production_checklist

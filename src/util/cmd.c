@@ -62,6 +62,19 @@ bool df_cmd_has(const df_cmd *c, df_opt opt)
 	return false;
 }
 
+df_cmd *df_cmd_make(df_verb verb, const char *arg, int flag)
+{
+	df_cmd *c = df_cmd_new(verb);
+
+	if (!c)
+		return NULL;
+	if (df_cmd_arg(c, arg) < 0 || (flag >= 0 && df_cmd_opt_add(c, (df_opt)flag, NULL) < 0)) {
+		df_cmd_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 df_cmd *df_cmd_dup(const df_cmd *c)
 {
 	df_cmd *d = df_cmd_new(c->verb);
