@@ -146,10 +146,6 @@ static inline bool df_migration_reversible(const df_migration *m)
 	return m->down.path && (!m->down.empty || m->format == DF_FMT_GOLANG);
 }
 
-/* The statement that cannot run inside a transaction ("CREATE INDEX
- * CONCURRENTLY", "VACUUM" ...), or NULL. */
-const char *df__needs_no_tx(const char *sql, size_t len);
-
 typedef struct df_migration_set {
 	df_migration *v;        /* sorted by version */
 	size_t nr, alloc;

@@ -124,4 +124,15 @@ int df_sql_split(df_stmt_list *out, df_dialect dialect,
 void df_sql_position(const char *text, size_t len, size_t offset,
 	int *line, int *column);
 
+/* What a statement is, from its first words (src/sql/stmt.c). */
+/* The statement that cannot run inside a transaction ("CREATE INDEX
+ * CONCURRENTLY", "VACUUM" ...), or NULL. */
+const char *df__needs_no_tx(const char *sql, size_t len);
+/* A migration's own transaction control: "BEGIN", "START TRANSACTION",
+ * "COMMIT", "ROLLBACK"; NULL for any other statement. */
+const char *df__tx_control(const char *sql, size_t len);
+struct df_buf;
+/* The statement's first line, cut at 60 bytes, for messages. */
+void df__statement_excerpt(struct df_buf *b, const char *sql, size_t len);
+
 #endif

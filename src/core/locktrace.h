@@ -46,9 +46,6 @@ int df__trace_pg(df_trace *t, df_tracer *tr, const char *sql, size_t len, int li
 int df__trace_mysql_alter(df_trace *t, df_conn *conn, const char *sql, size_t len, int line,
 	long *err_offset, int *error);
 
-/* The statement's first line, cut at 60 bytes, for messages (runner.c). */
-void df__statement_excerpt(df_buf *b, const char *sql, size_t len);
-
 /* Once the migration's statements are traced: which ACCESS EXCLUSIVE locks
  * stay held while later statements of the same transaction run. */
 void df__trace_finish(df_trace *t, bool in_transaction);
