@@ -429,7 +429,9 @@ typedef struct df_run_step {
 	                           (no transaction to roll them back in) */
 } df_run_step;
 
-typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,
+/* A run's progress; non-zero after DF_PROGRESS_DONE stops the run before
+ * the next migration (DF_EINTERRUPTED, the migrations before it kept). */
+typedef int (*df_progress_fn)(void *data, const df_migration *m, int phase,
 	long done, long total);
 enum { DF_PROGRESS_START = 0, DF_PROGRESS_STATEMENT, DF_PROGRESS_DONE };
 

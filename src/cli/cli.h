@@ -79,6 +79,9 @@ const char *cli_path(struct cli_ctx *ctx, const char *path);
 bool cli_prompt(void *data, const char *question, const char *expect);
 /* A question for a person: recorded as "ask" in JSON, printed for people. */
 void cli_ask(struct cli_ctx *ctx, df_ask *ask);
+/* The words of a question the core asks as data (wf_words.c); `select` is
+ * the run's target selection.  Nothing for a question in words already. */
+void cli_ask_words(df_ask *a, const char *select);
 /* The common question: one command for "yes", nothing for "no". */
 void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	const char *yes, const char *then);

@@ -1041,8 +1041,14 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 			error = df_tool_record(conn, opts->mirror, opts->mirror_set, m, rollback);
 		out->steps[out->nr].error = error;
 		out->nr++;
-		if (opts->progress)
-			opts->progress(opts->progress_data, m, DF_PROGRESS_DONE, (long)i + 1, (long)nr);
+		if (opts->progress && opts->progress(opts->progress_data, m, DF_PROGRESS_DONE,
+			(long)i + 1, (long)nr) != 0 && !error && i + 1 < nr) {
+			/* the caller said stop: nothing more starts */
+			error = df_error_set(DF_EINTERRUPTED, "stopped after '%s'; %zu of %zu "
+				"migration%s ran", m->file, i + 1, nr, nr == 1 ? "" : "s");
+			out->failed_step = i + 1;
+			break;
+		}
 		if (error) {
 			out->failed_step = i;
 			break;          /* stop at the first failure; never retry */
