@@ -150,6 +150,17 @@ typedef struct df_wf_event {
 	long long n;
 } df_wf_event;
 
+/* What the rollback plan says (df_wf_sink.rollback_doc): the front end's words. */
+typedef struct df_wf_rollback_doc {
+	const char *env;
+	const char *target;     /* password as *** */
+	const char *stamp;      /* the UTC time in its name */
+	const df_migration *const *migs;        /* applied, in run order */
+	const df_review_result *const *reviews; /* per migration, or NULL */
+	size_t n;
+	const df_cmd *undo;     /* the command that reverts them all */
+} df_wf_rollback_doc;
+
 #define DF_WF_SINK_VERSION 1
 typedef struct df_wf_sink {
 	unsigned int version;   /* DF_WF_SINK_VERSION */
@@ -160,9 +171,12 @@ typedef struct df_wf_sink {
 	/* df_wf_run only: ask the person at the terminal (opts.interactive)
 	 * the question `ask` (DF_ASK_CONSENT).  True when confirmed. */
 	bool (*ask)(void *data, const df_ask *ask);
+	/* The rollback plan's text, in the front end's words (optional: NULL
+	 * writes each migration's heading and DOWN SQL only). */
+	void (*rollback_doc)(void *data, df_buf *out, const df_wf_rollback_doc *doc);
 	void *data;
 } df_wf_sink;
-#define DF_WF_SINK_INIT { DF_WF_SINK_VERSION, NULL, NULL, NULL }
+#define DF_WF_SINK_INIT { DF_WF_SINK_VERSION, NULL, NULL, NULL, NULL }
 
 typedef struct df_wf_result {
 	int error;              /* 0 or DF_E*; df_error_last() has the message */

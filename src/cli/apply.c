@@ -255,6 +255,40 @@ static int text_event(void *data, const df_wf_event *ev)
 	return 0;
 }
 
+/* The rollback plan's words (core/workflow.c writes the file). */
+static void rollback_doc(void *data, df_buf *doc, const df_wf_rollback_doc *d)
+{
+	struct text_sink *t = data;
+	char *undo = cli_cmd_string(d->undo, t->o->select);
+
+	df_buf_printf(doc, "# Rollback plan: %s, %s\n\nApplied %zu migration%s to %s (%s).\n\n"
+		"To revert them all:\n\n    %s\n\n", d->env, d->stamp, d->n, d->n == 1 ? "" : "s",
+		d->env, d->target, undo ? undo : "devflow db rollback");
+	free(undo);
+	for (size_t i = d->n; i-- > 0;) {
+		const df_migration *m = d->migs[i];
+		df_buf_printf(doc, "## %s %s\n\n", m->version, m->name);
+		if (df_migration_reversible(m)) {
+			char *down;
+			size_t len;
+			if (df_section_read(&down, &len, &m->down) == 0) {
+				df_buf_puts(doc, "DOWN SQL:\n\n```sql\n");
+				df_buf_put(doc, down, len);
+				df_buf_puts(doc, "\n```\n\n");
+				free(down);
+			}
+		} else {
+			const df_review_result *r = d->reviews ? d->reviews[i] : NULL;
+			df_buf_printf(doc, "IRREVERSIBLE: no DOWN section. To undo it, write a reverse "
+				"migration (`devflow db create revert_%s`) or restore a backup.\n", m->name);
+			for (size_t k = 0; r && k < r->actions.nr; k++)
+				if (strstr(r->actions.v[k], "destroys data"))
+					df_buf_printf(doc, "- lost for good: %s\n", r->actions.v[k]);
+			df_buf_puts(doc, "\n");
+		}
+	}
+}
+
 /* ---- the JSON document --------------------------------------------------------- */
 
 static void set_tri(json_t *o, const char *key, int v)
@@ -469,6 +503,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 
 	memset(&s, 0, sizeof(s));
 	sink.event = text_event;
+	sink.rollback_doc = rollback_doc;
 	sink.data = &ts;
 	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;

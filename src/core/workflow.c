@@ -526,6 +526,24 @@ void df_wf_record_refusal(df_session *s, const df_wf_plan *p)
 
 /* ---- after the run ------------------------------------------------------------ */
 
+/* The rollback plan without words: each migration's heading and DOWN SQL. */
+static void rollback_doc_plain(df_buf *doc, const df_wf_rollback_doc *d)
+{
+	df_buf_printf(doc, "# %s, %s\n\n", d->env, d->stamp);
+	for (size_t i = d->n; i-- > 0;) {
+		const df_migration *m = d->migs[i];
+		char *down;
+		size_t len;
+		df_buf_printf(doc, "## %s %s\n\n", m->version, m->name);
+		if (df_migration_reversible(m) && df_section_read(&down, &len, &m->down) == 0) {
+			df_buf_puts(doc, "```sql\n");
+			df_buf_put(doc, down, len);
+			df_buf_puts(doc, "\n```\n\n");
+			free(down);
+		}
+	}
+}
+
 /* Write the rollback plan for what was just applied; returns its path. */
 static char *rollback_plan(struct wf *w)
 {
@@ -533,7 +551,7 @@ static char *rollback_plan(struct wf *w)
 	const df_migration **migs = w->res->migs;
 	size_t n = w->res->n;
 	df_buf path = DF_BUF_INIT, doc = DF_BUF_INIT;
-	char stamp[32], *undo, *plan = NULL;
+	char stamp[32], *plan = NULL;
 	time_t now = time(NULL);
 	int error;
 
@@ -545,37 +563,24 @@ static char *rollback_plan(struct wf *w)
 	df_buf_printf(&path, ".devflow/rollback/%s-", stamp);
 	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
 		df_buf_putc(&path, *c == '/' ? '_' : *c);
-	undo = NULL;
 	{
-		df_buf c = DF_BUF_INIT;
-		df_buf_printf(&c, "devflow db rollback%s --steps %zu", w->o->select ? w->o->select : "", n);
-		undo = df_buf_detach(&c);
-	}
-	df_buf_printf(&doc, "# Rollback plan: %s, %s\n\nApplied %zu migration%s to %s (%s).\n\n"
-		"To revert them all:\n\n    %s\n\n", s->target->env, stamp, n, n == 1 ? "" : "s",
-		s->target->env, s->target->redacted, undo ? undo : "devflow db rollback");
-	free(undo);
-	for (size_t i = n; i-- > 0;) {
-		const df_migration *m = migs[i];
-		df_buf_printf(&doc, "## %s %s\n\n", m->version, m->name);
-		if (df_migration_reversible(m)) {
-			char *down;
-			size_t len;
-			if (df_section_read(&down, &len, &m->down) == 0) {
-				df_buf_puts(&doc, "DOWN SQL:\n\n```sql\n");
-				df_buf_put(&doc, down, len);
-				df_buf_puts(&doc, "\n```\n\n");
-				free(down);
-			}
-		} else {
-			const df_review_result *r = w->res->reviews ? w->res->reviews[i] : NULL;
-			df_buf_printf(&doc, "IRREVERSIBLE: no DOWN section. To undo it, write a reverse "
-				"migration (`devflow db create revert_%s`) or restore a backup.\n", m->name);
-			for (size_t k = 0; r && k < r->actions.nr; k++)
-				if (strstr(r->actions.v[k], "destroys data"))
-					df_buf_printf(&doc, "- lost for good: %s\n", r->actions.v[k]);
-			df_buf_puts(&doc, "\n");
+		/* the words are the front end's; without them, the headings and the SQL */
+		df_wf_rollback_doc d = { .env = s->target->env, .target = s->target->redacted,
+			.stamp = stamp, .migs = migs, .n = n,
+			.reviews = (const df_review_result *const *)w->res->reviews };
+		df_cmd *undo = command(&(df_wf_opts){ .rollback = true }, DF_VERB_ROLLBACK);
+		if (!undo || df_cmd_opt_num(undo, DF_OPT_STEPS, (long long)n) < 0) {
+			df_cmd_free(undo);
+			df_buf_release(&path);
+			df_error_oom();
+			return NULL;
 		}
+		d.undo = undo;
+		if (w->sink && w->sink->rollback_doc)
+			w->sink->rollback_doc(w->sink->data, &doc, &d);
+		else
+			rollback_doc_plain(&doc, &d);
+		df_cmd_free(undo);
 	}
 	/* an unguessable temporary name, then linked under the first free name
 	 * (<stamp>-<env>.md, <stamp>-<env>-2.md, ...): two runs in one second
