@@ -161,20 +161,25 @@ typedef struct df_wf_rollback_doc {
 	const df_cmd *undo;     /* the command that reverts them all */
 } df_wf_rollback_doc;
 
+/*
+ * Where the workflow reports, shaped as libgit2's callbacks: a version, the
+ * payload last, and a non-zero return stops the operation.
+ */
 #define DF_WF_SINK_VERSION 1
 typedef struct df_wf_sink {
 	unsigned int version;   /* DF_WF_SINK_VERSION */
 	/* An event; non-zero stops the run cleanly: nothing more starts (the
 	 * migration running ends first), the run is recorded interrupted and
 	 * its error is DF_EINTERRUPTED. */
-	int (*event)(void *data, const df_wf_event *ev);
-	/* df_wf_run only: ask the person at the terminal (opts.interactive)
-	 * the question `ask` (DF_ASK_CONSENT).  True when confirmed. */
-	bool (*ask)(void *data, const df_ask *ask);
-	/* The rollback plan's text, in the front end's words (optional: NULL
-	 * writes each migration's heading and DOWN SQL only). */
-	void (*rollback_doc)(void *data, df_buf *out, const df_wf_rollback_doc *doc);
-	void *data;
+	int (*event)(const df_wf_event *ev, void *payload);
+	/* df_wf_run only, when opts.interactive: ask a person `q` (the plan's
+	 * DF_ASK_CONSENT) and store the index of the option they chose in
+	 * *answer; non-zero (or NULL): no answer, the gates refuse. */
+	int (*ask)(const df_ask *q, int *answer, void *payload);
+	/* The rollback plan's text, in the front end's words (NULL: each
+	 * migration's heading and DOWN SQL only). */
+	void (*rollback_doc)(df_buf *out, const df_wf_rollback_doc *doc, void *payload);
+	void *payload;
 } df_wf_sink;
 #define DF_WF_SINK_INIT { DF_WF_SINK_VERSION, NULL, NULL, NULL, NULL }
 

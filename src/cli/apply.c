@@ -156,9 +156,9 @@ static void line(struct text_sink *t, const char *color, const char *fmt, ...)
 	df_buf_release(&b);
 }
 
-static int text_event(void *data, const df_wf_event *ev)
+static int text_event(const df_wf_event *ev, void *payload)
 {
-	struct text_sink *t = data;
+	struct text_sink *t = payload;
 	struct cli_ctx *ctx = t->ctx;
 	const df_wf_opts *o = t->o;
 
@@ -256,9 +256,9 @@ static int text_event(void *data, const df_wf_event *ev)
 }
 
 /* The rollback plan's words (core/workflow.c writes the file). */
-static void rollback_doc(void *data, df_buf *doc, const df_wf_rollback_doc *d)
+static void rollback_doc(df_buf *doc, const df_wf_rollback_doc *d, void *payload)
 {
-	struct text_sink *t = data;
+	struct text_sink *t = payload;
 	char *undo = cli_cmd_string(d->undo, t->o->select);
 
 	df_buf_printf(doc, "# Rollback plan: %s, %s\n\nApplied %zu migration%s to %s (%s).\n\n"
@@ -504,7 +504,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	memset(&s, 0, sizeof(s));
 	sink.event = text_event;
 	sink.rollback_doc = rollback_doc;
-	sink.data = &ts;
+	sink.payload = &ts;
 	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
 	if (nops)

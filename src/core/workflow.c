@@ -20,6 +20,7 @@
 #include "devflow/error.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
+#include "core/wf_ask.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -34,96 +35,6 @@ const char *df_gate_name(unsigned int bit)
 	case DF_GATE_CONFIRMATION: return "confirmation";
 	default: return "unknown";
 	}
-}
-
-void df_shell_quote(df_buf *out, const char *word)
-{
-	bool plain = *word != '\0';
-
-	for (const char *p = word; *p && plain; p++)
-		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			"-_./:=@,+%", *p) != NULL;
-	if (plain) {
-		df_buf_puts(out, word);
-		return;
-	}
-	df_buf_putc(out, '\'');
-	for (const char *p = word; *p; p++) {
-		if (*p == '\'')
-			df_buf_puts(out, "'\\''");
-		else
-			df_buf_putc(out, *p);
-	}
-	df_buf_putc(out, '\'');
-}
-
-int df_cmd_list_push(df_cmd_list *l, df_cmd *c)
-{
-	df_cmd **v;
-
-	if (!c)
-		return df_error_oom();
-	if (!(v = realloc(l->v, (l->nr + 1) * sizeof(*v)))) {
-		df_cmd_free(c);
-		return df_error_oom();
-	}
-	l->v = v;
-	l->v[l->nr++] = c;
-	return 0;
-}
-
-void df_cmd_list_release(df_cmd_list *l)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		df_cmd_free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->nr = 0;
-}
-
-void df_ask_free(df_ask *a)
-{
-	if (!a)
-		return;
-	free(a->question);
-	free(a->why);
-	free(a->env);
-	free(a->version);
-	free(a->detail);
-	for (size_t i = 0; i < a->nr; i++) {
-		df_cmd_free(a->options[i].cmd);
-		free(a->options[i].answer);
-		free(a->options[i].then);
-	}
-	free(a);
-}
-
-static df_ask *ask_new(df_ask_kind kind, const char *version, const char *detail)
-{
-	df_ask *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return NULL;
-	a->kind = kind;
-	a->version = version ? strdup(version) : NULL;
-	a->detail = detail ? strdup(detail) : NULL;
-	if ((version && !a->version) || (detail && !a->detail)) {
-		df_ask_free(a);
-		return NULL;
-	}
-	return a;
-}
-
-/* An answer and its command (taken, may be NULL). */
-static void ask_option(df_ask *a, df_answer answer, df_cmd *cmd)
-{
-	if (!a || a->nr >= sizeof(a->options) / sizeof(a->options[0])) {
-		df_cmd_free(cmd);
-		return;
-	}
-	a->options[a->nr].kind = answer;
-	a->options[a->nr].cmd = cmd;
-	a->nr++;
 }
 
 void df_wf_result_release(df_wf_result *r)
@@ -173,7 +84,7 @@ struct wf {
 
 static int emit(struct wf *w, const df_wf_event *ev)
 {
-	if (w->sink && w->sink->event && w->sink->event(w->sink->data, ev) != 0)
+	if (w->sink && w->sink->event && w->sink->event(ev, w->sink->payload) != 0)
 		w->stop = true;
 	return w->stop;
 }
@@ -183,101 +94,9 @@ static void warn(struct wf *w, df_wf_warning kind, const char *text, const char 
 	emit(w, &(df_wf_event){ .kind = DF_EV_WARNING, .warning = kind, .text = text, .detail = detail });
 }
 
-/*
- * A command of `verb` that keeps the run's target selection and, for the
- * run's own verb, the set it selected (--to, --steps, --out-of-order).
- */
-static df_cmd *command(const df_wf_opts *o, df_verb verb)
-{
-	df_verb own = o->rollback ? DF_VERB_ROLLBACK : DF_VERB_MIGRATE;
-	df_cmd *c = df_cmd_new(verb);
-
-	if (!c || df_cmd_opt_add(c, DF_OPT_SELECT, NULL) < 0)
-		goto fail;
-	if (verb != own)
-		return c;
-	if (o->to && df_cmd_opt_add(c, DF_OPT_TO, o->to) < 0)
-		goto fail;
-	if (o->rollback && o->steps > 0 && df_cmd_opt_num(c, DF_OPT_STEPS, o->steps) < 0)
-		goto fail;
-	if (!o->rollback && o->out_of_order && df_cmd_opt_add(c, DF_OPT_OUT_OF_ORDER, NULL) < 0)
-		goto fail;
-	return c;
-fail:
-	df_cmd_free(c);
-	return NULL;
-}
-
-/* Append flag options (DF_OPT_* without a value, or with one). */
-static df_cmd *with(df_cmd *c, df_opt opt, const char *value)
-{
-	if (c && df_cmd_opt_add(c, opt, value) < 0) {
-		df_cmd_free(c);
-		return NULL;
-	}
-	return c;
-}
-
 static int next(df_wf_result *res, df_cmd *c)
 {
 	return df_cmd_list_push(&res->next, c);
-}
-
-/* ---- the history that needs a person ------------------------------------- */
-
-static df_cmd *resolve_cmd(const char *version, df_opt how)
-{
-	df_cmd *c = df_cmd_new(DF_VERB_RESOLVE);
-
-	if (c && (df_cmd_arg(c, version) < 0 || df_cmd_opt_add(c, how, NULL) < 0 ||
-	    df_cmd_opt_add(c, DF_OPT_SELECT, NULL) < 0)) {
-		df_cmd_free(c);
-		c = NULL;
-	}
-	return c;
-}
-
-int df_wf_blocker_ask(df_ask **out, const df_plan *plan, const df_problem *blk, bool lock_held)
-{
-	df_ask *ask;
-
-	*out = NULL;
-	(void)plan;
-	if (!blk || blk->kind == DF_PROBLEM_OUT_OF_ORDER)
-		return 0;
-	if (blk->kind == DF_PROBLEM_FAILED && lock_held)
-		return 0;       /* still running in another process: nothing to decide */
-	switch (blk->kind) {
-	case DF_PROBLEM_FAILED:
-		if (!(ask = ask_new(DF_ASK_FAILED, blk->version, blk->message)))
-			break;
-		ask_option(ask, DF_ANSWER_IN_PLACE, resolve_cmd(blk->version, DF_OPT_APPLIED));
-		ask_option(ask, DF_ANSWER_GONE, resolve_cmd(blk->version, DF_OPT_ROLLED_BACK));
-		ask_option(ask, DF_ANSWER_NOT_SURE, NULL);
-		break;
-	case DF_PROBLEM_CHECKSUM:
-		if (!(ask = ask_new(DF_ASK_CHECKSUM, blk->version, blk->message)))
-			break;
-		ask_option(ask, DF_ANSWER_ACCEPT_EDIT, resolve_cmd(blk->version, DF_OPT_APPLIED));
-		ask_option(ask, DF_ANSWER_RESTORE_FILE, NULL);
-		break;
-	default:
-		if (!(ask = ask_new(DF_ASK_MISSING, blk->version, blk->message)))
-			break;
-		ask_option(ask, DF_ANSWER_CHANGES_GONE, resolve_cmd(blk->version, DF_OPT_ROLLED_BACK));
-		ask_option(ask, DF_ANSWER_RESTORE_FILE, NULL);
-		break;
-	}
-	if (!ask)
-		return df_error_oom();
-	for (size_t i = 0; i < ask->nr; i++)
-		if (ask->options[i].kind != DF_ANSWER_NOT_SURE && ask->options[i].kind !=
-		    DF_ANSWER_RESTORE_FILE && !ask->options[i].cmd) {
-			df_ask_free(ask);
-			return df_error_oom();
-		}
-	*out = ask;
-	return 0;
 }
 
 /* ---- preview --------------------------------------------------------------- */
@@ -399,44 +218,6 @@ static bool confirmed_by_flags(const df_session *s, const df_wf_opts *o)
 }
 
 /*
- * The `ask` for the person-gates: one question, one command that settles
- * all of them.  Production, or a high risk anywhere, needs the typed word
- * yes; staging a y/N.
- */
-static int consent_ask(df_wf_result *res, const df_wf_opts *o, const df_session *s, bool need_backup)
-{
-	df_cmd *then = command(o, o->rollback ? DF_VERB_ROLLBACK : DF_VERB_MIGRATE);
-	df_ask *a = NULL;
-
-	if (res->high_risk || o->accept_risk)
-		then = with(then, DF_OPT_ACCEPT_RISK, NULL);
-	if (s->target->policy == DF_POLICY_PRODUCTION) {
-		if (need_backup || o->backup)
-			then = with(then, DF_OPT_BACKUP, NULL);
-		then = with(then, DF_OPT_CONFIRM, "production");
-	} else {
-		then = with(then, DF_OPT_YES, NULL);
-	}
-	df_ask_free(res->ask);
-	res->ask = NULL;
-	if (!then || !(a = ask_new(DF_ASK_CONSENT, NULL, NULL)) || !(a->env = strdup(s->target->env))) {
-		df_cmd_free(then);
-		df_ask_free(a);
-		return df_error_oom();
-	}
-	a->rollback = o->rollback;
-	a->policy = s->target->policy;
-	a->typed = s->target->policy == DF_POLICY_PRODUCTION || res->high_risk;
-	a->migrations = res->n;
-	a->high_risk = res->high_risk;
-	a->backup = need_backup;
-	ask_option(a, DF_ANSWER_YES, then);
-	ask_option(a, DF_ANSWER_NO, NULL);
-	res->ask = a;
-	return 0;
-}
-
-/*
  * Decide every gate of the policy at once.  0: go on (p->take_backup says
  * whether a backup must run first); DF_EGATE: refused, with res->missing,
  * and `next` or `ask` that satisfy all of them.  Reads only.
@@ -480,7 +261,7 @@ static int gates(df_wf_plan *p, df_session *s)
 		return 0;
 	if (res->missing & DF_GATE_DRY_RUN) {
 		/* the agent can do this step itself; the person-gates come after it */
-		if ((error = next(res, with(command(o, o->rollback ? DF_VERB_ROLLBACK : DF_VERB_MIGRATE),
+		if ((error = next(res, df__wf_with(df__wf_command(o, o->rollback ? DF_VERB_ROLLBACK : DF_VERB_MIGRATE),
 			DF_OPT_DRY_RUN, NULL))) < 0)
 			return error;
 		p->stop = DF_WF_STOP_GATE_DRY_RUN;
@@ -488,7 +269,7 @@ static int gates(df_wf_plan *p, df_session *s)
 			"receipt is %s", df_policy_name(pol),
 			df_receipt_state_name((df_receipt_state)res->dry_run_receipt));
 	}
-	if ((error = consent_ask(res, o, s, (res->missing & DF_GATE_BACKUP) != 0)) < 0)
+	if ((error = df__wf_consent_ask(res, o, s, (res->missing & DF_GATE_BACKUP) != 0)) < 0)
 		return error;
 	p->stop = DF_WF_STOP_GATE_PERSON;
 	return df_error_set(DF_EGATE, "the %s policy leaves this run to a person", df_policy_name(pol));
@@ -568,7 +349,7 @@ static char *rollback_plan(struct wf *w)
 		df_wf_rollback_doc d = { .env = s->target->env, .target = s->target->redacted,
 			.stamp = stamp, .migs = migs, .n = n,
 			.reviews = (const df_review_result *const *)w->res->reviews };
-		df_cmd *undo = command(&(df_wf_opts){ .rollback = true }, DF_VERB_ROLLBACK);
+		df_cmd *undo = df__wf_command(&(df_wf_opts){ .rollback = true }, DF_VERB_ROLLBACK);
 		if (!undo || df_cmd_opt_num(undo, DF_OPT_STEPS, (long long)n) < 0) {
 			df_cmd_free(undo);
 			df_buf_release(&path);
@@ -577,7 +358,7 @@ static char *rollback_plan(struct wf *w)
 		}
 		d.undo = undo;
 		if (w->sink && w->sink->rollback_doc)
-			w->sink->rollback_doc(w->sink->data, &doc, &d);
+			w->sink->rollback_doc(&doc, &d, w->sink->payload);
 		else
 			rollback_doc_plain(&doc, &d);
 		df_cmd_free(undo);
@@ -814,13 +595,13 @@ static int select_migrations(df_wf_plan *p, df_session *s)
 	if (!o->rollback && !o->out_of_order) {
 		for (size_t i = 0; i < s->plan->problems_nr; i++)
 			if (s->plan->problems[i].kind == DF_PROBLEM_OUT_OF_ORDER) {
-				df_cmd *then = with(command(o, DF_VERB_MIGRATE), DF_OPT_OUT_OF_ORDER, NULL);
+				df_cmd *then = df__wf_with(df__wf_command(o, DF_VERB_MIGRATE), DF_OPT_OUT_OF_ORDER, NULL);
 				if (o->dry_run)
-					then = with(then, DF_OPT_DRY_RUN, NULL);
+					then = df__wf_with(then, DF_OPT_DRY_RUN, NULL);
 				df_ask_free(p->res.ask);
-				if ((p->res.ask = ask_new(DF_ASK_OUT_OF_ORDER, NULL, s->plan->problems[i].message))) {
-					ask_option(p->res.ask, DF_ANSWER_YES, then);
-					ask_option(p->res.ask, DF_ANSWER_NO, NULL);
+				if ((p->res.ask = df__wf_ask_new(DF_ASK_OUT_OF_ORDER, NULL, s->plan->problems[i].message))) {
+					df__wf_ask_option(p->res.ask, DF_ANSWER_YES, then);
+					df__wf_ask_option(p->res.ask, DF_ANSWER_NO, NULL);
 				} else {
 					df_cmd_free(then);
 				}
@@ -867,7 +648,7 @@ int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
 				c = NULL;
 			}
 			df_buf_release(&name);
-			if ((error = next(res, with(c, DF_OPT_SELECT, NULL))) < 0)
+			if ((error = next(res, df__wf_with(c, DF_OPT_SELECT, NULL))) < 0)
 				goto out;
 			p->stop = DF_WF_STOP_IRREVERSIBLE;
 			p->stop_mig = m;
@@ -973,7 +754,7 @@ static int after_dry_run(struct wf *w)
 
 	emit(w, &(df_wf_event){ .kind = DF_EV_DRY_RUN_PASSED, .policy = pol });
 	if (pol == DF_POLICY_LOCAL)
-		return next(w->res, command(w->o, w->verb));
+		return next(w->res, df__wf_command(w->o, w->verb));
 	if (pol == DF_POLICY_PRODUCTION) {
 		df_receipt_state st;
 		long age;
@@ -984,7 +765,7 @@ static int after_dry_run(struct wf *w)
 		w->res->backup_receipt = (int)st;
 		need_backup = st != DF_RECEIPT_OK;
 	}
-	return consent_ask(w->res, w->o, s, need_backup);
+	return df__wf_consent_ask(w->res, w->o, s, need_backup);
 }
 
 /* The sink said stop before the run started: nothing ran, and the audit
@@ -1100,7 +881,7 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		if (df_session_replan(s) == 0)
 			res->pending_after = (long)s->plan->pending;
 		df_error_restore(saved);
-		next(res, command(o, DF_VERB_STATUS));
+		next(res, df__wf_command(o, DF_VERB_STATUS));
 		goto out;
 	}
 	if ((error = verify(&w)) < 0)
@@ -1120,7 +901,7 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		if ((error = after_hooks(&w)) < 0)
 			goto out;
 	}
-	next(res, command(o, DF_VERB_STATUS));
+	next(res, df__wf_command(o, DF_VERB_STATUS));
 out:
 	if (shadow) {
 		df_error *saved = df_error_save();
@@ -1151,7 +932,9 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		return res->error = df_error_set(DF_EINTERRUPTED, "stopped before anything ran");
 	}
 	if (p->stop == DF_WF_STOP_GATE_PERSON && o->interactive && sink && sink->ask) {
-		if (sink->ask(sink->data, p->res.ask))
+		int answer = -1;
+		if (sink->ask(p->res.ask, &answer, sink->payload) == 0 && answer >= 0 &&
+		    (size_t)answer < p->res.ask->nr && p->res.ask->options[answer].kind == DF_ANSWER_YES)
 			df_wf_plan_consent(p);
 		else
 			df_wf_plan_decline(p);

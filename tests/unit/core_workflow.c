@@ -82,7 +82,7 @@ static void open_spied(df_session *s, const char *env)
 	s->conn = spy;
 }
 
-static int count_events(void *data, const df_wf_event *ev)
+static int count_events(const df_wf_event *ev, void *data)
 {
 	(void)ev;
 	(*(int *)data)++;
@@ -99,7 +99,7 @@ static void dry_run(const char *env, const char *to)
 	int n = 0;
 
 	sink.event = count_events;
-	sink.data = &n;
+	sink.payload = &n;
 	open_spied(&s, env);
 	assert_int_equal(df_wf_run(&res, &s, &o, &sink), 0);
 	assert_true(n > 0);
@@ -398,7 +398,7 @@ struct stopper {
 	size_t nr;
 };
 
-static int stop_after_first(void *data, const df_wf_event *ev)
+static int stop_after_first(const df_wf_event *ev, void *data)
 {
 	struct stopper *st = data;
 
@@ -441,7 +441,7 @@ static void test_workflow__sink_stops_the_run(void **state)
 
 	(void)state;
 	sink.event = stop_after_first;
-	sink.data = &st;
+	sink.payload = &st;
 	open_spied(&s, "local");
 	assert_int_equal(df_wf_prepare(&p, &s, &o), 0);
 	assert_int_equal(p->res.n, 2);
@@ -498,7 +498,7 @@ static void test_workflow__sink_stops_the_run(void **state)
 }
 
 /* A sink that says stop before the run: nothing ran, recorded interrupted. */
-static int stop_at_preview(void *data, const df_wf_event *ev)
+static int stop_at_preview(const df_wf_event *ev, void *data)
 {
 	(void)data;
 	return ev->kind == DF_EV_HEADER;
@@ -523,6 +523,50 @@ static void test_workflow__sink_stops_before_the_run(void **state)
 	df_session_close(&s);
 }
 
+/* df_wf_run asks the person through the sink: yes runs, no is a refusal on record. */
+static int answer_with(const df_ask *q, int *answer, void *payload)
+{
+	assert_int_equal(q->kind, DF_ASK_CONSENT);
+	assert_int_equal(q->options[0].kind, DF_ANSWER_YES);
+	*answer = *(int *)payload;
+	return 0;
+}
+
+static void test_workflow__run_asks_through_the_sink(void **state)
+{
+	df_session s;
+	df_wf_opts o = { .to = V2, .interactive = true };
+	df_wf_sink sink = DF_WF_SINK_INIT;
+	df_wf_result res;
+	char result[32];
+	int answer = 1;         /* "no" */
+
+	(void)state;
+	sink.ask = answer_with;
+	sink.payload = &answer;
+	dry_run("staging", V2);
+	open_spied(&s, "staging");
+	assert_int_equal(df_wf_run(&res, &s, &o, &sink), DF_EGATE);
+	assert_false(res.ran);
+	assert_int_equal(res.missing, DF_GATE_CONFIRMATION);
+	assert_null(res.ask);
+	df_wf_result_release(&res);
+	df_session_close(&s);
+	ledger_rows("staging", "migrate", result, sizeof(result));
+	assert_string_equal(result, "refused");
+
+	answer = 0;             /* "yes" */
+	open_spied(&s, "staging");
+	assert_int_equal(df_wf_run(&res, &s, &o, &sink), 0);
+	assert_true(res.ran);
+	assert_int_equal(res.run.nr, 2);
+	assert_int_equal(res.verified, 1);
+	df_wf_result_release(&res);
+	df_session_close(&s);
+	ledger_rows("staging", "migrate", result, sizeof(result));
+	assert_string_equal(result, "ok");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_workflow__stops_are_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow__sink_stops_the_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow__sink_stops_before_the_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workflow__run_asks_through_the_sink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
