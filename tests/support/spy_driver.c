@@ -76,7 +76,7 @@ static void s_close(df_conn *c)
 {
 	if (!c)
 		return;
-	IN.close(INNER(c));
+	df_conn_close(INNER(c));        /* with its identity cache */
 	free(c);
 }
 
