@@ -10,6 +10,11 @@
  * Gates are decided once, all together: a refusal lists every gate still
  * missing, and the suggested command (`next`, or an `ask` when the step
  * belongs to a person) satisfies all of them.
+ *
+ * A front end is: df_wf_prepare (reads only: the plan and the verdict),
+ * df_wf_preview, maybe a person's answer (df_wf_plan_consent or _decline),
+ * df_wf_execute.  Everything it gets is data: events with counts, versions
+ * and names, commands as df_cmd, questions as df_ask; the words are its own.
  */
 #include "devflow/buf.h"
 #include "devflow/cmd.h"
