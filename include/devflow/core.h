@@ -427,7 +427,9 @@ typedef struct df_run_step {
 	                           (no transaction to roll them back in) */
 } df_run_step;
 
-typedef void (*df_progress_fn)(void *data, const df_migration *m, int phase,
+/* A run's progress; non-zero after DF_PROGRESS_DONE stops the run before
+ * the next migration (DF_EINTERRUPTED, the migrations before it kept). */
+typedef int (*df_progress_fn)(void *data, const df_migration *m, int phase,
 	long done, long total);
 enum { DF_PROGRESS_START = 0, DF_PROGRESS_STATEMENT, DF_PROGRESS_DONE };
 
@@ -452,8 +454,8 @@ typedef struct df_run_opts {
 	 * the rollback, to look at what they did (its failure is its own) */
 	void (*before_rollback)(void *data, df_conn *conn);
 	void *before_rollback_data;
-	/* how each migration runs and is recorded (devflow/source.h); NULL:
-	 * the SQL folder's statements and devflow's tracking table */
+	/* how each migration runs and is recorded (devflow/source.h); the
+	 * SQL folder's is df_source_sql_folder(); NULL is refused */
 	const struct df_source *source;
 } df_run_opts;
 

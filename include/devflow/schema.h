@@ -158,14 +158,22 @@ typedef struct df_schema_opts {
 int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts);
 
 /**
- * A .sql file's schema: the file is loaded into a throwaway database of
- * `engine` ("sqlite": in memory; "postgres", "mysql": a temporary database
- * on `server`, dropped afterwards whatever happens) and read back.  A
- * statement that fails is an error at file:line:column.  `n` tells two
- * loads of one run apart.
+ * What runs a .sql file for the schema code: every statement of `path` on
+ * `conn`, in order (*statements counts those that ran); an error at
+ * file:line:column.  The schema code asks the core for nothing: its caller
+ * hands it the core's, df_run_sql_file() (devflow/core.h).
+ */
+typedef int (*df_schema_file_runner)(df_conn *conn, const char *path, long *statements);
+
+/**
+ * A .sql file's schema: the file is loaded by `run` into a throwaway
+ * database of `engine` ("sqlite": in memory; "postgres", "mysql": a
+ * temporary database on `server`, dropped afterwards whatever happens) and
+ * read back.  A statement that fails is an error at file:line:column.  `n`
+ * tells two loads of one run apart.
  */
 int df_schema_load_file(df_schema **out, const char *path, const char *engine,
-	const df_dsn *server, const df_schema_opts *opts, int n);
+	const df_dsn *server, const df_schema_opts *opts, int n, df_schema_file_runner run);
 
 /**
  * The .sql files of a schema path: the path itself when it is a file, else
@@ -425,10 +433,12 @@ typedef struct df_generate_opts {
 	/** What replays the histories (df_schema_replay()); the initialiser
 	 *  names the core's shadow runner, df_run_shadow() (devflow/core.h). */
 	df_schema_runner run;
+	/** What loads the schema file (df_schema_load_file()): df_run_sql_file(). */
+	df_schema_file_runner run_file;
 } df_generate_opts;
 #define DF_GENERATE_OPTS_VERSION 1
 #define DF_GENERATE_OPTS_INIT { DF_GENERATE_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, \
-	NULL, 0, false, false, NULL, df_run_shadow }
+	NULL, 0, false, false, NULL, df_run_shadow, df_run_sql_file }
 
 /** What df_generate() found. */
 typedef struct df_generated {

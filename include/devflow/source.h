@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "devflow/cmd.h"
 #include "devflow/core.h"
 
 #define DF_SOURCE_VERSION 1
@@ -65,6 +66,7 @@ struct df_source {
 	 * NULL; "seed"), and whether it keeps a history (a tracking table: a
 	 * plan with states, verified after the run, a rollback plan). */
 	const char *verb;
+	df_verb command;        /* the verb of its suggested commands (migrate's when 0) */
 	bool history;
 	void *data;
 

@@ -10,8 +10,14 @@
  * Gates are decided once, all together: a refusal lists every gate still
  * missing, and the suggested command (`next`, or an `ask` when the step
  * belongs to a person) satisfies all of them.
+ *
+ * A front end is: df_wf_prepare (reads only: the plan and the verdict),
+ * df_wf_preview, maybe a person's answer (df_wf_plan_consent or _decline),
+ * df_wf_execute.  Everything it gets is data: events with counts, versions
+ * and names, commands as df_cmd, questions as df_ask; the words are its own.
  */
 #include "devflow/buf.h"
+#include "devflow/cmd.h"
 #include "devflow/review.h"
 #include "devflow/session.h"
 #include "devflow/source.h"
@@ -33,55 +39,119 @@ typedef struct df_wf_opts {
 	const char *to;         /* --to VERSION, or NULL */
 	long steps;             /* rollback --steps (0: default) */
 	const char *confirm;    /* --confirm ENV, or NULL */
-	bool interactive;       /* a person at a terminal answers questions */
+	bool interactive;       /* a person at a terminal answers questions (df_wf_run) */
 	/* The target selection, repeated in every suggested command:
-	 * " -C DIR --env NAME --url URL" (password as ***), or "". */
+	 * " -C DIR --env NAME --url URL" (password as ***), or "".  The core
+	 * never reads it; a front end words its df_cmd with it. */
 	const char *select;
 	/* where the migrations come from and how each runs and is recorded;
 	 * NULL: the session's SQL folder */
 	const df_source *source;
 } df_wf_opts;
 
+/* Suggested commands, in order (include/devflow/cmd.h). */
+typedef struct df_cmd_list {
+	df_cmd **v;
+	size_t nr;
+} df_cmd_list;
+
+int df_cmd_list_push(df_cmd_list *l, df_cmd *c);        /* takes c, even on error */
+void df_cmd_list_release(df_cmd_list *l);
+
+/* What a question is about: the front end words it from the data. */
+typedef enum df_ask_kind {
+	DF_ASK_TEXT = 0,        /* question and why are words already (a front end's own) */
+	DF_ASK_CONSENT,         /* the person-gates: apply/revert `migrations` on `env` */
+	DF_ASK_OUT_OF_ORDER,    /* apply migrations older than the newest applied; detail: the problem */
+	DF_ASK_FAILED,          /* `version` failed or was interrupted part-way; detail: the problem */
+	DF_ASK_CHECKSUM,        /* applied `version` was edited afterwards; detail */
+	DF_ASK_MISSING,         /* the file of applied `version` is gone; detail */
+} df_ask_kind;
+
+/* An answer of a question, as data (the front end words it). */
+typedef enum df_answer {
+	DF_ANSWER_TEXT = 0,     /* `answer` holds the words already */
+	DF_ANSWER_YES,
+	DF_ANSWER_NO,
+	DF_ANSWER_IN_PLACE,     /* a failed migration's changes are in place */
+	DF_ANSWER_GONE,         /* ... are gone */
+	DF_ANSWER_NOT_SURE,
+	DF_ANSWER_ACCEPT_EDIT,
+	DF_ANSWER_RESTORE_FILE, /* the person restores the file */
+	DF_ANSWER_CHANGES_GONE, /* a missing file's changes are gone from the database */
+} df_answer;
+
 /* A decision that belongs to a person (SPEC: `ask`). */
 typedef struct df_ask_option {
-	char *answer;
-	char *then;             /* the command to run for this answer, or NULL */
+	df_answer kind;
+	df_cmd *cmd;            /* the command to run for this answer, or NULL */
+	char *answer;           /* words: the front end's */
+	char *then;             /* words: the command line of `cmd`, or NULL */
 } df_ask_option;
 
 typedef struct df_ask {
-	char *question;
-	char *why;
+	df_ask_kind kind;
+	/* the data of the question */
+	bool rollback;          /* CONSENT: revert (else apply) */
+	df_policy policy;       /* CONSENT: the policy that leaves it to a person */
+	bool typed;             /* CONSENT: only the typed word yes confirms
+				 * (production, or a high risk) */
+	char *env;              /* CONSENT: the environment */
+	size_t migrations;      /* CONSENT: how many */
+	size_t high_risk;       /* CONSENT: high-risk findings accepted with it */
+	bool backup;            /* CONSENT: after a backup taken now */
+	char *version;          /* FAILED, CHECKSUM, MISSING */
+	char *detail;           /* the problem's own message, or NULL */
 	df_ask_option options[3];
 	size_t nr;
+	/* words, set by the front end (or given with DF_ASK_TEXT) */
+	char *question;
+	char *why;
 } df_ask;
 
 void df_ask_free(df_ask *a);
 
-/* How a line for people should look. */
-typedef enum df_tone {
-	DF_TONE_PLAIN = 0,
-	DF_TONE_OK,
-	DF_TONE_WARN,
-	DF_TONE_BAD,
-	DF_TONE_BOLD,
-} df_tone;
-
 typedef enum df_wf_event_kind {
-	DF_EV_TEXT = 0,         /* a line for people: tone, text */
-	DF_EV_HEADER,           /* the preview's first lines: text (target line), n (migrations) */
-	DF_EV_MIGRATION,        /* one migration of the preview: mig, review (NULL: not reviewed) */
-	DF_EV_BANNER,           /* production warning banner: text */
-	DF_EV_PROGRESS,         /* statements done so far: n */
+	DF_EV_HEADER = 0,       /* the preview starts: text (env), detail (target,
+				   password as ***), policy, n (migrations) */
+	DF_EV_MIGRATION,        /* one migration of the preview: mig, review (NULL:
+				   not reviewed), n (size of its section) */
+	DF_EV_PREVIEW_END,      /* the preview ends: n (high-risk findings) */
+	DF_EV_NOTHING_TO_DO,    /* nothing selected */
+	DF_EV_BANNER,           /* production: text (env), n (migrations) */
+	DF_EV_BACKUP_START,     /* a backup is taken first */
 	DF_EV_BACKUP_PROGRESS,  /* bytes written so far: n */
-	DF_EV_STEP,             /* one migration ran (or failed): step */
+	DF_EV_BACKUP_DONE,      /* text: its path */
+	DF_EV_SHADOW,           /* the dry-run runs in a throwaway database: text */
+	DF_EV_PROGRESS,         /* statements done so far: mig, n */
+	DF_EV_STEP,             /* one migration ran (or failed), as it ends: step */
 	DF_EV_SCHEMA,           /* what the run changed in the schema: diff, or NULL
-	                           and text (why it is not known) */
+				   and text (why it is not known) */
+	DF_EV_VERIFIED,         /* the history records them all: n */
+	DF_EV_DRY_RUN_PASSED,   /* policy: the receipt is one a gate asks for unless local */
+	DF_EV_ROLLBACK_PLAN,    /* written: text (its path) */
+	DF_EV_SMOKE,            /* the smoke test passed: text (its file), n (statements) */
+	DF_EV_AFTER_MIGRATE,    /* the after_migrate command succeeded */
+	DF_EV_WARNING,          /* something went wrong that does not stop the run:
+				   warning, text (its object), detail (the error) */
 } df_wf_event_kind;
+
+typedef enum df_wf_warning {
+	DF_WARN_SHADOW_DROP = 0,        /* text: the throwaway database left behind */
+	DF_WARN_SNAPSHOT,               /* text: the snapshot's tag; detail */
+	DF_WARN_SNAPSHOT_MODEL,         /* text: the snapshot's tag; detail */
+	DF_WARN_SCHEMA_READ,            /* text: "before" or "after"; detail */
+	DF_WARN_SCHEMA_RECORD,          /* detail, or NULL: the schema could not be read */
+	DF_WARN_AUDIT,                  /* the audit row: detail */
+	DF_WARN_ROLLBACK_PLAN,          /* no rollback plan written: detail */
+} df_wf_warning;
 
 typedef struct df_wf_event {
 	df_wf_event_kind kind;
-	df_tone tone;
+	df_wf_warning warning;
 	const char *text;
+	const char *detail;
+	df_policy policy;
 	const df_migration *mig;
 	const df_review_result *review;
 	const df_run_step *step;
@@ -89,16 +159,38 @@ typedef struct df_wf_event {
 	long long n;
 } df_wf_event;
 
+/* What the rollback plan says (df_wf_sink.rollback_doc): the front end's words. */
+typedef struct df_wf_rollback_doc {
+	const char *env;
+	const char *target;     /* password as *** */
+	const char *stamp;      /* the UTC time in its name */
+	const df_migration *const *migs;        /* applied, in run order */
+	const df_review_result *const *reviews; /* per migration, or NULL */
+	size_t n;
+	const df_cmd *undo;     /* the command that reverts them all */
+} df_wf_rollback_doc;
+
+/*
+ * Where the workflow reports, shaped as libgit2's callbacks: a version, the
+ * payload last, and a non-zero return stops the operation.
+ */
+#define DF_WF_SINK_VERSION 1
 typedef struct df_wf_sink {
-	void (*event)(void *data, const df_wf_event *ev);
-	/*
-	 * Ask the person at the terminal (only when opts.interactive); `expect`
-	 * is the exact answer that means yes ("yes", "accept risk"), or NULL for
-	 * a y/N question.  True when confirmed.
-	 */
-	bool (*ask)(void *data, const char *question, const char *expect);
-	void *data;
+	unsigned int version;   /* DF_WF_SINK_VERSION */
+	/* An event; non-zero stops the run cleanly: nothing more starts (the
+	 * migration running ends first), the run is recorded interrupted and
+	 * its error is DF_EINTERRUPTED. */
+	int (*event)(const df_wf_event *ev, void *payload);
+	/* df_wf_run only, when opts.interactive: ask a person `q` (the plan's
+	 * DF_ASK_CONSENT) and store the index of the option they chose in
+	 * *answer; non-zero (or NULL): no answer, the gates refuse. */
+	int (*ask)(const df_ask *q, int *answer, void *payload);
+	/* The rollback plan's text, in the front end's words (NULL: each
+	 * migration's heading and DOWN SQL only). */
+	void (*rollback_doc)(df_buf *out, const df_wf_rollback_doc *doc, void *payload);
+	void *payload;
 } df_wf_sink;
+#define DF_WF_SINK_INIT { DF_WF_SINK_VERSION, NULL, NULL, NULL, NULL }
 
 typedef struct df_wf_result {
 	int error;              /* 0 or DF_E*; df_error_last() has the message */
@@ -107,11 +199,12 @@ typedef struct df_wf_result {
 	df_review_result **reviews;     /* per selected migration, or NULL */
 	size_t high_risk;
 	df_run_result run;
-	bool ran;               /* df_run_apply was called */
+	bool ran;               /* the run started */
+	bool stopped;           /* the sink stopped the run */
 	unsigned int missing;   /* DF_GATE_* still missing when refused */
 	int dry_run_receipt;    /* df_receipt_state, -1: not checked */
 	int backup_receipt;
-	df_strlist next;        /* runnable commands, in order */
+	df_cmd_list next;       /* runnable commands, in order */
 	df_ask *ask;            /* a question for a person, or NULL */
 	long pending_after;     /* -1: unknown */
 	int verified;           /* -1: not checked */
@@ -123,24 +216,80 @@ typedef struct df_wf_result {
 	 * cannot be known, and schema_unknown says why. */
 	df_diff *schema_changes;
 	char *schema_unknown;
-	int schema_recorded;    /* -1: not tried; 0: failed (schema_warning); 1: recorded */
-	char *schema_warning;
+	int schema_recorded;    /* -1: not tried; 0: failed (schema_record_error); 1: recorded */
+	char *schema_record_error;      /* NULL: the schema could not be read */
 	/* the models beside the snapshots' text dumps (staging, production) */
 	char *snap_before_model, *snap_after_model;
 } df_wf_result;
 
-/* Run `db migrate` or `db rollback` on an open session (files, plan, lock). */
+/* Why df_wf_prepare stopped (or the person declined). */
+typedef enum df_wf_stop {
+	DF_WF_STOP_NONE = 0,
+	DF_WF_STOP_HISTORY,             /* the history needs a person first: ask (or none
+					   while another run holds the lock) */
+	DF_WF_STOP_UNKNOWN_VERSION,     /* opts.to names no migration */
+	DF_WF_STOP_OUT_OF_ORDER,        /* older than the newest applied: ask */
+	DF_WF_STOP_IRREVERSIBLE,        /* a rollback of stop_mig, which has no DOWN: next */
+	DF_WF_STOP_GATE_DRY_RUN,        /* gates missing, a dry-run first: next */
+	DF_WF_STOP_GATE_PERSON,         /* gates missing that a person gives: ask */
+	DF_WF_STOP_NOT_CONFIRMED,       /* the person said no (df_wf_plan_decline) */
+	DF_WF_STOP_ERROR,               /* anything else: df_error_last() */
+} df_wf_stop;
+
+/* What df_wf_prepare decided; df_wf_execute runs it. */
+typedef struct df_wf_plan {
+	df_wf_opts o;           /* a copy (its strings borrowed) */
+	int error;              /* 0, or why it stopped (df_error_last()) */
+	df_wf_stop stop;
+	const df_migration *stop_mig;   /* IRREVERSIBLE */
+	bool take_backup;       /* a backup runs first */
+	bool previewed;         /* selected and reviewed: df_wf_preview has events */
+	bool gated;             /* the gates were decided */
+	df_policy policy;
+	char set_hash[65];      /* the set a receipt is bound to */
+	df_wf_result res;       /* what was found: migs, reviews, missing, receipts,
+				   next, ask (df_wf_execute moves it out) */
+} df_wf_plan;
+
+/*
+ * Select the migrations, review them and decide every gate of the policy
+ * (all at once: res.missing, and res.next or res.ask that satisfy all of
+ * them).  Reads only: writes nothing to the database, not even an audit
+ * row.  Returns 0 (go), or the stop's error with plan->stop set; *out is
+ * the plan either way (NULL only when out of memory).
+ */
+int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o);
+/* Send the preview's events (header, migrations, high risks, the
+ * production banner; or nothing to do) to `sink`; non-zero: it said stop. */
+int df_wf_preview(const df_wf_plan *plan, const df_session *s, const df_wf_sink *sink);
+/* A person answered the plan's DF_ASK_CONSENT question: yes (every
+ * person-gate given, a missing backup taken first) or no (the plan stops,
+ * DF_WF_STOP_NOT_CONFIRMED). */
+void df_wf_plan_consent(df_wf_plan *plan);
+int df_wf_plan_decline(df_wf_plan *plan);
+/* A gate refused the plan: the audit row that says so, with the current
+ * error's message (the front end's words).  Nothing for other stops. */
+void df_wf_record_refusal(df_session *s, const df_wf_plan *plan);
+/*
+ * Run a plan: backup, snapshot, apply or revert, verify, record, rollback
+ * plan, hooks.  A stopped plan runs nothing: its result is moved to `res`
+ * and its error returned.  `res` takes what the plan found.
+ */
+int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *plan, const df_wf_sink *sink);
+void df_wf_plan_free(df_wf_plan *plan);
+
+/* prepare, preview, the sink's ask when a person may answer, execute;
+ * a gate's refusal is recorded. */
 int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf_sink *sink);
 void df_wf_result_release(df_wf_result *r);
 
 /*
  * The question for a history that needs a person (`blk`, from
- * df_plan_blocker), with the commands of each answer; `lock_held`: another
+ * df_plan_blocker), with the command of each answer; `lock_held`: another
  * run holds the migration lock (a `running` row is in progress, not
  * interrupted).  NULL in *out when there is nothing to ask.
  */
-int df_wf_blocker_ask(df_ask **out, const df_plan *plan, const df_problem *blk,
-	const char *select, bool lock_held);
+int df_wf_blocker_ask(df_ask **out, const df_plan *plan, const df_problem *blk, bool lock_held);
 
 /* Append to `out` a shell word: as it is, or in single quotes. */
 void df_shell_quote(df_buf *out, const char *word);

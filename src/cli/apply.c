@@ -3,6 +3,7 @@
  * and its two renderings, text for people (as events arrive) and the JSON
  * document (from the result).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +20,9 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback);
 struct text_sink {
 	struct cli_ctx *ctx;
 	const df_wf_opts *o;
+	bool seeds;             /* db seed: no preview, a line per seed file */
 	bool progress_shown;
 };
-
-static const char *tone_color(df_tone t)
-{
-	switch (t) {
-	case DF_TONE_OK: return "green";
-	case DF_TONE_WARN: return "yellow";
-	case DF_TONE_BAD: return "red";
-	case DF_TONE_BOLD: return "bold";
-	default: return NULL;
-	}
-}
 
 static void clear_progress(struct text_sink *t)
 {
@@ -96,26 +87,99 @@ static void schema_block(struct cli_ctx *ctx, const df_wf_event *ev)
 	}
 }
 
-static void text_event(void *data, const df_wf_event *ev)
+/* "the schema devflow left was not recorded...": the JSON's schema_warning. */
+static char *schema_warning(const char *error)
 {
-	struct text_sink *t = data;
+	df_buf b = DF_BUF_INIT;
+
+	if (!error)
+		df_buf_puts(&b, "the schema devflow left was not recorded (it could not be read)");
+	else
+		df_buf_printf(&b, "the schema devflow left was not recorded: %s", error);
+	df_buf_puts(&b, "; `devflow db status` cannot tell drift until the next migrate or rollback");
+	return df_buf_detach(&b);
+}
+
+/* A warning reaches a person even with --json or -q. */
+static void warning(struct text_sink *t, const df_wf_event *ev)
+{
+	const df_wf_opts *o = t->o;
+	const char *what = ev->text ? ev->text : "", *why = ev->detail ? ev->detail : "";
+	char *w;
+
+	clear_progress(t);
+	switch (ev->warning) {
+	case DF_WARN_SHADOW_DROP:
+		fprintf(stderr, "warning: could not drop the throwaway database %s; "
+			"`devflow doctor` lists it\n", what);
+		break;
+	case DF_WARN_SNAPSHOT:
+		fprintf(stderr, "warning: no schema snapshot %s: %s\n", what, why);
+		break;
+	case DF_WARN_SNAPSHOT_MODEL:
+		fprintf(stderr, "warning: no schema model beside the snapshot %s: %s\n", what, why);
+		break;
+	case DF_WARN_SCHEMA_READ:
+		fprintf(stderr, "warning: cannot read the schema %s the %s (what ran is not "
+			"affected): %s\n", what, o->dry_run ? "dry-run" : o->rollback ? "rollback" : "migrate", why);
+		break;
+	case DF_WARN_SCHEMA_RECORD:
+		w = schema_warning(ev->detail);
+		fprintf(stderr, "warning: %s\n", w ? w : "the schema devflow left was not recorded");
+		free(w);
+		break;
+	case DF_WARN_ROLLBACK_PLAN:
+		fprintf(stderr, "warning: no rollback plan written: %s\n", why);
+		break;
+	case DF_WARN_AUDIT:
+	default:
+		fprintf(stderr, "warning: %s\n", why);
+		break;
+	}
+}
+
+/* A line for people, in a colour or none. */
+static void line(struct text_sink *t, const char *color, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void line(struct text_sink *t, const char *color, const char *fmt, ...)
+{
+	struct cli_ctx *ctx = t->ctx;
+	df_buf b = DF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	df_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	clear_progress(t);
+	cli_say(ctx, "%s%s%s\n", color ? cli_c(ctx, color) : "", b.ptr ? b.ptr : "",
+		color ? cli_c(ctx, "reset") : "");
+	df_buf_release(&b);
+}
+
+static int text_event(const df_wf_event *ev, void *payload)
+{
+	struct text_sink *t = payload;
 	struct cli_ctx *ctx = t->ctx;
 	const df_wf_opts *o = t->o;
 
-	switch (ev->kind) {
-	case DF_EV_TEXT: {
-		const char *c = tone_color(ev->tone);
+	if (t->seeds && (ev->kind == DF_EV_HEADER || ev->kind == DF_EV_MIGRATION ||
+	    ev->kind == DF_EV_BANNER))
+		return 0;
+	if (t->seeds && ev->kind == DF_EV_STEP) {
+		const df_run_step *st = ev->step;
+		cli_ticker_idle();
 		clear_progress(t);
-		if (ev->tone == DF_TONE_WARN && !strncmp(ev->text, "warning:", 8)) {
-			/* warnings reach a person even with --json or -q */
-			fprintf(stderr, "%s%s\n", ev->text[0] == '\n' ? "" : "", ev->text);
-			break;
-		}
-		cli_say(ctx, "%s%s%s\n", c ? cli_c(ctx, c) : "", ev->text, c ? cli_c(ctx, "reset") : "");
-		break;
+		if (!st->error)
+			cli_say(ctx, "  %s%s%s %s (%ld statement%s)\n", cli_c(ctx, "green"),
+				o->dry_run ? "dry-ran" : "seeded", cli_c(ctx, "reset"), st->mig->path,
+				st->statements, st->statements == 1 ? "" : "s");
+		return 0;
 	}
+	switch (ev->kind) {
 	case DF_EV_HEADER:
-		cli_say(ctx, "%s%s%s\n", cli_c(ctx, "bold"), ev->text, cli_c(ctx, "reset"));
+		cli_say(ctx, "%s%s · %s · policy %s%s\n", cli_c(ctx, "bold"), ev->text, ev->detail,
+			df_policy_name(ev->policy), cli_c(ctx, "reset"));
 		cli_say(ctx, "%s %lld migration%s%s:\n", o->dry_run ? "Dry-run of" : o->rollback ?
 			"Reverting" : "Applying", ev->n, ev->n == 1 ? "" : "s", o->dry_run ? (o->rollback ?
 			" (DOWN, rolled back)" : " (rolled back afterwards)") : "");
@@ -123,11 +187,30 @@ static void text_event(void *data, const df_wf_event *ev)
 	case DF_EV_MIGRATION:
 		migration_line(ctx, ev);
 		break;
+	case DF_EV_PREVIEW_END:
+		if (ev->n)
+			line(t, "red", "\n%lld high-risk change%s: `devflow db review%s` explains each.",
+				ev->n, ev->n == 1 ? "" : "s", o->select ? o->select : "");
+		line(t, NULL, "%s", "");
+		break;
+	case DF_EV_NOTHING_TO_DO:
+		line(t, "green", "Nothing to %s: %s", o->rollback ? "roll back" : "apply",
+			o->rollback ? "no migration is applied" : "every migration is applied");
+		break;
 	case DF_EV_BANNER:
 		fprintf(stderr, "\n%s  PRODUCTION  %s %s %lld migration%s on %s\n"
 			"Have the rollback plan ready: `devflow db rollback%s --dry-run` shows it.\n\n",
 			cli_c(ctx, "banner"), cli_c(ctx, "reset"), o->rollback ? "reverting" : "applying",
 			ev->n, ev->n == 1 ? "" : "s", ev->text, cli_env_arg(ctx));
+		break;
+	case DF_EV_BACKUP_START:
+		line(t, NULL, "Taking a backup first...");
+		break;
+	case DF_EV_BACKUP_DONE:
+		line(t, NULL, "Backup written: %s\n", ev->text);
+		break;
+	case DF_EV_SHADOW:
+		line(t, NULL, "Running in the throwaway database %s (MariaDB cannot roll DDL back).", ev->text);
 		break;
 	case DF_EV_PROGRESS:
 		cli_ticker_statement(ev->mig ? ev->mig->file : NULL, ev->n + 1);
@@ -158,6 +241,65 @@ static void text_event(void *data, const df_wf_event *ev)
 	case DF_EV_SCHEMA:
 		schema_block(ctx, ev);
 		break;
+	case DF_EV_VERIFIED:
+		if (ev->n == 1)
+			line(t, "green", "\nVerified: the history records the migration%s.",
+				o->rollback ? " as reverted" : " with its checksum");
+		else
+			line(t, "green", "\nVerified: the history records all %lld migrations%s.", ev->n,
+				o->rollback ? " as reverted" : " with their checksums");
+		break;
+	case DF_EV_DRY_RUN_PASSED:
+		line(t, "green", "\nDry-run passed: nothing was kept; the dry-run is recorded%s.",
+			ev->policy == DF_POLICY_LOCAL ? "" : " as the receipt the policy asks for");
+		break;
+	case DF_EV_ROLLBACK_PLAN:
+		line(t, NULL, "Rollback plan written to %s", ev->text);
+		break;
+	case DF_EV_SMOKE:
+		line(t, NULL, "Smoke test %s passed (%lld statement%s).", ev->text, ev->n, ev->n == 1 ? "" : "s");
+		break;
+	case DF_EV_AFTER_MIGRATE:
+		line(t, NULL, "after_migrate command succeeded.");
+		break;
+	case DF_EV_WARNING:
+		warning(t, ev);
+		break;
+	}
+	return 0;
+}
+
+/* The rollback plan's words (core/workflow.c writes the file). */
+static void rollback_doc(df_buf *doc, const df_wf_rollback_doc *d, void *payload)
+{
+	struct text_sink *t = payload;
+	char *undo = cli_cmd_string(d->undo, t->o->select);
+
+	df_buf_printf(doc, "# Rollback plan: %s, %s\n\nApplied %zu migration%s to %s (%s).\n\n"
+		"To revert them all:\n\n    %s\n\n", d->env, d->stamp, d->n, d->n == 1 ? "" : "s",
+		d->env, d->target, undo ? undo : "devflow db rollback");
+	free(undo);
+	for (size_t i = d->n; i-- > 0;) {
+		const df_migration *m = d->migs[i];
+		df_buf_printf(doc, "## %s %s\n\n", m->version, m->name);
+		if (df_migration_reversible(m)) {
+			char *down;
+			size_t len;
+			if (df_section_read(&down, &len, &m->down) == 0) {
+				df_buf_puts(doc, "DOWN SQL:\n\n```sql\n");
+				df_buf_put(doc, down, len);
+				df_buf_puts(doc, "\n```\n\n");
+				free(down);
+			}
+		} else {
+			const df_review_result *r = d->reviews ? d->reviews[i] : NULL;
+			df_buf_printf(doc, "IRREVERSIBLE: no DOWN section. To undo it, write a reverse "
+				"migration (`devflow db create revert_%s`) or restore a backup.\n", m->name);
+			for (size_t k = 0; r && k < r->actions.nr; k++)
+				if (strstr(r->actions.v[k], "destroys data"))
+					df_buf_printf(doc, "- lost for good: %s\n", r->actions.v[k]);
+			df_buf_puts(doc, "\n");
+		}
 	}
 }
 
@@ -195,8 +337,11 @@ static void schema_json(json_t *doc, const df_wf_result *r)
 	}
 	if (r->schema_recorded >= 0)
 		json_object_set_new(doc, "schema_recorded", json_boolean(r->schema_recorded));
-	if (r->schema_warning)
-		json_object_set_new(doc, "schema_warning", json_string(r->schema_warning));
+	if (r->schema_recorded == 0) {
+		char *w = schema_warning(r->schema_record_error);
+		json_object_set_new(doc, "schema_warning", cli_json_str(w));
+		free(w);
+	}
 }
 
 static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_result *r)
@@ -271,6 +416,134 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 
 /* ---- the command ---------------------------------------------------------------- */
 
+static void missing_text(df_buf *b, unsigned int missing)
+{
+	for (unsigned int bit = 1, k = 0; bit < (1u << DF_GATE_COUNT); bit <<= 1) {
+		if (!(missing & bit))
+			continue;
+		df_buf_printf(b, "%s%s", k++ ? ", " : "",
+			bit == DF_GATE_DRY_RUN ? "a recorded dry-run" :
+			bit == DF_GATE_BACKUP ? "a recent backup (or --backup)" :
+			bit == DF_GATE_ACCEPT_RISK ? "acceptance of the high-risk changes (--accept-risk)" :
+			"confirmation");
+	}
+}
+
+/*
+ * Why the workflow stopped before running, in words: the error's message
+ * and hint (the core's are data), and the question's words.  `typed`: the
+ * question the person declined wanted the word yes.
+ */
+static int stop_words(struct cli_ctx *ctx, const df_session *s, const df_wf_plan *p, bool typed)
+{
+	const df_wf_result *res = &p->res;
+	const df_wf_opts *o = &p->o;
+	const char *sel = o->select ? o->select : "";
+	df_buf m = DF_BUF_INIT;
+	char *then = NULL;
+	int code = p->error;
+
+	if (res->ask)
+		cli_ask_words(res->ask, sel);
+	switch (p->stop) {
+	case DF_WF_STOP_HISTORY:
+		if (res->ask)
+			df_error_hint("%s", res->ask->why ? res->ask->why : res->ask->question);
+		break;
+	case DF_WF_STOP_UNKNOWN_VERSION:
+		df_error_hint("`devflow db status%s` lists the versions", sel);
+		break;
+	case DF_WF_STOP_OUT_OF_ORDER:
+		df_error_hint("applying it now changes history others may rely on; if that is "
+			"intended, pass --out-of-order");
+		break;
+	case DF_WF_STOP_IRREVERSIBLE:
+		df_error_hint("write the reverse as a new migration: devflow db create revert_%s",
+			p->stop_mig->name);
+		break;
+	case DF_WF_STOP_GATE_DRY_RUN:
+		missing_text(&m, res->missing);
+		if (res->next.nr)
+			then = cli_cmd_string(res->next.v[res->next.nr - 1], sel);
+		df_error_set(code, "the %s policy needs %s before %s %s; the dry-run receipt is %s",
+			df_policy_name(s->target->policy), m.ptr, o->rollback ? "reverting on" : "applying to",
+			s->target->env, df_receipt_state_name((df_receipt_state)res->dry_run_receipt));
+		df_error_hint("run the dry-run first: %s", then ? then : "");
+		break;
+	case DF_WF_STOP_GATE_PERSON:
+		missing_text(&m, res->missing);
+		df_error_set(code, "%s to %s needs %s, which a person must give", o->rollback ?
+			"reverting" : "applying", s->target->env, m.ptr);
+		if (res->ask && res->ask->nr)
+			df_error_hint("answer the question: %s; then run: %s", res->ask->question,
+				res->ask->options[0].then);
+		break;
+	case DF_WF_STOP_NOT_CONFIRMED:
+		df_error_set(code, "not confirmed%s; nothing was %s",
+			typed ? " (only the word 'yes' confirms)" : "", o->rollback ? "reverted" : "applied");
+		break;
+	default:
+		break;
+	}
+	free(then);
+	df_buf_release(&m);
+	return code;
+}
+
+/*
+ * The workflow as every command of the CLI runs it: prepare (reads only),
+ * the preview, maybe ask the person at the terminal, word a stop and record
+ * the refusal, execute.  *plan is NULL only when prepare could not start.
+ */
+static int drive(df_wf_result *res, df_wf_plan **plan, struct cli_ctx *ctx, df_session *s,
+	const df_wf_opts *o, const df_wf_sink *sink)
+{
+	const char *sel = o->select ? o->select : "";
+	df_wf_plan *p;
+	int error;
+
+	cli_ticker_start(ctx);
+	if ((error = df_wf_prepare(plan, s, o)) < 0 && !*plan) {
+		cli_ticker_stop();
+		return error;
+	}
+	p = *plan;
+	df_wf_preview(p, s, sink);
+	if (p->stop) {
+		bool typed = p->res.ask && p->res.ask->typed;
+		if (p->stop == DF_WF_STOP_GATE_PERSON && o->interactive) {
+			cli_ask_words(p->res.ask, sel);
+			if (cli_prompt(NULL, p->res.ask->question, typed ? "yes" : NULL))
+				df_wf_plan_consent(p);
+			else
+				df_wf_plan_decline(p);
+		}
+		if (p->stop) {
+			stop_words(ctx, s, p, typed);
+			df_wf_record_refusal(s, p);
+		}
+	}
+	error = df_wf_execute(res, s, p, sink);
+	cli_ticker_stop();
+	return error;
+}
+
+/* db seed: the seed files through the same workflow and gates (cmd_db_seed.c). */
+int cli_seed_run(df_wf_result *res, struct cli_ctx *ctx, df_session *s, const df_wf_opts *o)
+{
+	struct text_sink ts = { .ctx = ctx, .o = o, .seeds = true };
+	df_wf_sink sink = DF_WF_SINK_INIT;
+	df_wf_plan *plan = NULL;
+	int error;
+
+	sink.event = text_event;
+	sink.payload = &ts;
+	error = drive(res, &plan, ctx, s, o, &sink);
+	clear_progress(&ts);
+	df_wf_plan_free(plan);
+	return error;
+}
+
 int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 {
 	df_wf_opts o = { .rollback = rollback };
@@ -288,13 +561,18 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		{ NULL, 0, NULL, NULL },
 	};
 	struct text_sink ts = { .ctx = ctx, .o = &o };
-	df_wf_sink sink = { .event = text_event, .ask = cli_prompt, .data = &ts };
+	df_wf_sink sink = DF_WF_SINK_INIT;
 	df_wf_result res = { 0 };
+	df_wf_plan *plan = NULL;
 	df_session s;
+	const char *sel;
 	char **ops;
 	int nops, error, status;
 
 	memset(&s, 0, sizeof(s));
+	sink.event = text_event;
+	sink.rollback_doc = rollback_doc;
+	sink.payload = &ts;
 	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
 	if (nops)
@@ -310,20 +588,25 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	if (o.to && !*o.to)
 		return cli_usage_error(ctx, "--to wants a version");
 	o.interactive = ctx->tty_in && !ctx->json;
-	o.select = cli_env_arg(ctx);
+	o.select = sel = cli_env_arg(ctx);
 	json_object_set_new(ctx->result, "dry_run", json_boolean(o.dry_run));
 	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_ENSURE | CLI_S_LOCK |
 		CLI_S_PLAN | CLI_S_WRITES, o.yes || o.confirm)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
 	}
-	cli_ticker_start(ctx);
-	error = df_wf_run(&res, &s, &o, &sink);
-	cli_ticker_stop();
+	if ((error = drive(&res, &plan, ctx, &s, &o, &sink)) < 0 && !plan) {
+		status = cli_fail(ctx, error);
+		goto out;
+	}
 	clear_progress(&ts);
 	result_json(ctx, &o, &res);
-	for (size_t i = 0; i < res.next.nr; i++)
-		cli_next(ctx, "%s", res.next.v[i]);
+	for (size_t i = 0; i < res.next.nr; i++) {
+		char *c = cli_cmd_string(res.next.v[i], sel);
+		if (c)
+			cli_next(ctx, "%s", c);
+		free(c);
+	}
 	if (res.ask) {
 		cli_ask(ctx, res.ask);
 		res.ask = NULL;
@@ -331,6 +614,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	status = error < 0 ? cli_fail(ctx, error) : cli_finish(ctx, 0);
 out:
 	df_wf_result_release(&res);
+	df_wf_plan_free(plan);
 	df_session_close(&s);
 	return status;
 }

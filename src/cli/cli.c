@@ -156,6 +156,8 @@ bool cli_prompt(void *data, const char *question, const char *expect)
 
 void cli_ask(struct cli_ctx *ctx, df_ask *ask)
 {
+	if (ask)
+		cli_ask_words(ask, cli_env_arg(ctx));
 	df_ask_free(ctx->ask);
 	ctx->ask = ask;
 }

@@ -86,6 +86,9 @@ const char *cli_path(struct cli_ctx *ctx, const char *path);
 bool cli_prompt(void *data, const char *question, const char *expect);
 /* A question for a person: recorded as "ask" in JSON, printed for people. */
 void cli_ask(struct cli_ctx *ctx, df_ask *ask);
+/* The words of a question the core asks as data (wf_words.c); `select` is
+ * the run's target selection.  Nothing for a question in words already. */
+void cli_ask_words(df_ask *a, const char *select);
 /* The common question: one command for "yes", nothing for "no". */
 void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	const char *yes, const char *then);
@@ -149,6 +152,8 @@ void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
  * headed by "-- devflow: DESTROYS DATA (...)" (cmd_db_generate.c). */
 /* The words of a suggested command (src/cli/words.c): "devflow db migrate<select> --yes". */
 const char *cli_verb_words(df_verb verb);
+/* db seed: the seed files through the migrate workflow and its gates (apply.c). */
+int cli_seed_run(df_wf_result *res, struct cli_ctx *ctx, df_session *s, const df_wf_opts *o);
 void cli_cmd_text(df_buf *out, const df_cmd *c, const char *select);
 char *cli_cmd_string(const df_cmd *c, const char *select);
 /* An error's message or hint with its commands (DF_ERR_CMD) in words; a copy. */

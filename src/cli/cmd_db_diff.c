@@ -244,7 +244,8 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &sides[i];
 		if (s->is_file)
-			error = df_schema_load_file(&s->schema, s->arg, engine, server, &sopts, i);
+			error = df_schema_load_file(&s->schema, s->arg, engine, server, &sopts, i,
+				df_run_sql_file);
 		else
 			error = read_db(&s->schema, side_dsn(s), s->label, &sopts,
 				ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms, ctx,

@@ -198,7 +198,9 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 	/* the history must be settled first, as for migrate */
 	if ((blk = df_plan_blocker(s.plan))) {
 		df_ask *ask = NULL;
-		df_wf_blocker_ask(&ask, s.plan, blk, sel, false);
+		df_wf_blocker_ask(&ask, s.plan, blk, false);
+		if (ask)
+			cli_ask_words(ask, sel);
 		error = df_error_set(blk->kind == DF_PROBLEM_CHECKSUM ? DF_ECHECKSUM :
 			blk->kind == DF_PROBLEM_MISSING ? DF_EMISSING : DF_EFAILED, "%s", blk->message);
 		if (ask) {

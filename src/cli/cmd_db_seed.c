@@ -14,40 +14,6 @@
 #include "devflow/source.h"
 #include "util/banned.h"
 
-/* The lines people read: each seed as it ran, and the workflow's own lines
- * (a backup taken first, a dry-run that passed). */
-static void seed_event(void *data, const df_wf_event *ev)
-{
-	struct cli_ctx *ctx = ((void **)data)[0];
-	const df_wf_opts *o = ((void **)data)[1];
-
-	switch (ev->kind) {
-	case DF_EV_TEXT:
-		if (!ev->text || !*ev->text)
-			break;
-		if (ev->tone == DF_TONE_WARN && !strncmp(ev->text, "warning:", 8)) {
-			fprintf(stderr, "%s\n", ev->text);
-			break;
-		}
-		cli_say(ctx, "%s\n", ev->text);
-		break;
-	case DF_EV_STEP: {
-		const df_run_step *st = ev->step;
-		if (st->error)
-			break;
-		cli_say(ctx, "  %s%s%s %s (%ld statement%s)\n", cli_c(ctx, "green"),
-			o->dry_run ? "dry-ran" : "seeded", cli_c(ctx, "reset"), st->mig->path, st->statements,
-			st->statements == 1 ? "" : "s");
-		break;
-	}
-	case DF_EV_PROGRESS:
-		cli_ticker_statement(ev->mig ? ev->mig->path : NULL, ev->n + 1);
-		break;
-	default:
-		break;
-	}
-}
-
 static void result_json(struct cli_ctx *ctx, const df_wf_result *r)
 {
 	json_t *doc = ctx->result, *done = json_array();
@@ -93,8 +59,6 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 		{ "--accept-risk", 0, NULL, &o.accept_risk },
 		{ NULL, 0, NULL, NULL },
 	};
-	void *sink_data[2] = { ctx, &o };
-	df_wf_sink sink = { .event = seed_event, .ask = cli_prompt, .data = sink_data };
 	df_wf_result res = { 0 };
 	df_source *src = NULL;
 	df_source_item *items = NULL;
@@ -128,13 +92,15 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	o.source = src;
-	cli_ticker_start(ctx);
-	error = df_wf_run(&res, &s, &o, &sink);
-	cli_ticker_stop();
+	error = cli_seed_run(&res, ctx, &s, &o);
 	result_json(ctx, &res);
 	/* a seed that failed suggests nothing (the error says what failed) */
-	for (size_t i = 0; !(error < 0 && res.ran) && i < res.next.nr; i++)
-		cli_next(ctx, "%s", res.next.v[i]);
+	for (size_t i = 0; !(error < 0 && res.ran) && i < res.next.nr; i++) {
+		char *c = cli_cmd_string(res.next.v[i], o.select);
+		if (c)
+			cli_next(ctx, "%s", c);
+		free(c);
+	}
 	if (res.ask) {
 		cli_ask(ctx, res.ask);
 		res.ask = NULL;

@@ -410,7 +410,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		if (blk) {
 			/* settling the history is a person's decision: a question, not a next step */
 			df_ask *ask = NULL;
-			df_wf_blocker_ask(&ask, s.plan, blk, e, holder != NULL);
+			df_wf_blocker_ask(&ask, s.plan, blk, holder != NULL);
 			if (ask)
 				cli_ask(ctx, ask);
 			else if (holder)

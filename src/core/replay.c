@@ -5,6 +5,7 @@
  */
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/source.h"
 #include "util/banned.h"
 
 int df_run_shadow(df_conn *conn, const df_migration *const *migs, size_t nr)
@@ -15,6 +16,7 @@ int df_run_shadow(df_conn *conn, const df_migration *const *migs, size_t nr)
 
 	ro.flags = DF_RUN_SHADOW;
 	ro.table = "_migrations";
+	ro.source = df_source_sql_folder();
 	if ((error = df_run_check((const df_migration **)migs, nr, df_conn_dialect(conn), false)) == 0)
 		error = df_run_apply(&res, conn, (const df_migration **)migs, nr, &ro, false);
 	df_run_result_release(&res);

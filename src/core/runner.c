@@ -925,11 +925,26 @@ int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollba
 	return 0;
 }
 
+/* Here, not in source.c: the runner calls its source, never the other way
+ * round (source.c runs each folder migration through df__run_migration). */
+int df_source_valid(const df_source *src)
+{
+	if (!src)
+		return df_error_set(DF_EINTERNAL, "no migration source");
+	if (src->version != DF_SOURCE_VERSION)
+		return df_error_set(DF_EINTERNAL, "a migration source of version %u, not %u",
+			src->version, DF_SOURCE_VERSION);
+	if (!src->list || !src->sql || !src->check || !src->apply || !src->revert || !src->record)
+		return df_error_set(DF_EINTERNAL, "a migration source without all its operations");
+	return 0;
+}
+
 int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 	size_t nr, const df_run_opts *opts, bool rollback)
 {
 	bool outer_tx = (opts->flags & DF_RUN_DRY_RUN) && df_conn_has(conn, DF_CAP_TRANSACTIONAL_DDL);
-	const df_source *src = opts->source ? opts->source : df_source_sql_folder();
+	const df_source *src = opts->source;   /* the caller says which (the folder's:
+	                                           df_source_sql_folder()) */
 	struct df__runner runner = { 0 };
 	df_tracer tracer;
 	bool tracing = false;
@@ -992,8 +1007,14 @@ int df_run_apply(df_run_result *out, df_conn *conn, const df_migration **migs,
 		}
 		out->steps[out->nr].error = error;
 		out->nr++;
-		if (opts->progress)
-			opts->progress(opts->progress_data, m, DF_PROGRESS_DONE, (long)i + 1, (long)nr);
+		if (opts->progress && opts->progress(opts->progress_data, m, DF_PROGRESS_DONE,
+			(long)i + 1, (long)nr) != 0 && !error && i + 1 < nr) {
+			/* the caller said stop: nothing more starts */
+			error = df_error_set(DF_EINTERRUPTED, "stopped after '%s'; %zu of %zu "
+				"migration%s ran", m->file, i + 1, nr, nr == 1 ? "" : "s");
+			out->failed_step = i + 1;
+			break;
+		}
 		if (error) {
 			out->failed_step = i;
 			break;          /* stop at the first failure; never retry */

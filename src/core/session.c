@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "devflow/buf.h"
+#include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "devflow/session.h"
 #include "util/banned.h"
@@ -234,7 +235,8 @@ static int open_interrupted(df_session *s, const df_session_opts *o, df_session_
 	rep->stop = DF_SESSION_STOP_NONE;
 	df_error_set(DF_EINTERRUPTED, "interrupted by %s while %s; nothing ran",
 		df_run_signal_name(sig), step);
-	df_error_hint("`devflow db status` shows the state; run the command again");
+	df_error_hint("`" DF_ERR_CMD(0) "` shows the state; run the command again");
+	df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
 	saved = df_error_save();
 	exists = o->audit_op && s->conn && s->cfg && audit_exists(s);
 	if (saved)

@@ -32,18 +32,6 @@ void df_source_free(df_source *src)
 	free(src);
 }
 
-int df_source_valid(const df_source *src)
-{
-	if (!src)
-		return df_error_set(DF_EINTERNAL, "no migration source");
-	if (src->version != DF_SOURCE_VERSION)
-		return df_error_set(DF_EINTERNAL, "a migration source of version %u, not %u",
-			src->version, DF_SOURCE_VERSION);
-	if (!src->list || !src->sql || !src->check || !src->apply || !src->revert || !src->record)
-		return df_error_set(DF_EINTERNAL, "a migration source without all its operations");
-	return 0;
-}
-
 int df_source_pending(const df_source *src, const df_migration ***out, size_t *nr)
 {
 	df_source_item *items = NULL;
@@ -381,6 +369,7 @@ int df_source_seeds_new(df_source **out, const char *dir, const char *env_dir)
 	}
 	src->version = DF_SOURCE_VERSION;
 	src->verb = "seed";
+	src->command = DF_VERB_SEED;
 	src->history = false;
 	src->data = sd;
 	src->list = seeds_list;

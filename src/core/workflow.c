@@ -1,9 +1,11 @@
 /*
  * The workflow of `db migrate` and `db rollback`: pre-flight (history,
  * versions), preview and review, the policy's gates (all decided at once),
- * backup, snapshot, the run, verification, rollback plan, hooks.  Reports
- * to a sink; the suggested next steps and questions for a person are built
- * here, from the result, and nowhere else.
+ * backup, snapshot, the run, verification, rollback plan, hooks.
+ *
+ * df_wf_prepare decides and reads only; df_wf_execute runs.  Both report
+ * data: events to a sink, the suggested next steps and questions for a
+ * person as df_cmd and df_ask.  The words are the front end's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include "devflow/error.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
+#include "core/wf_ask.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -34,60 +37,6 @@ const char *df_gate_name(unsigned int bit)
 	}
 }
 
-void df_shell_quote(df_buf *out, const char *word)
-{
-	bool plain = *word != '\0';
-
-	for (const char *p = word; *p && plain; p++)
-		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			"-_./:=@,+%", *p) != NULL;
-	if (plain) {
-		df_buf_puts(out, word);
-		return;
-	}
-	df_buf_putc(out, '\'');
-	for (const char *p = word; *p; p++) {
-		if (*p == '\'')
-			df_buf_puts(out, "'\\''");
-		else
-			df_buf_putc(out, *p);
-	}
-	df_buf_putc(out, '\'');
-}
-
-void df_ask_free(df_ask *a)
-{
-	if (!a)
-		return;
-	free(a->question);
-	free(a->why);
-	for (size_t i = 0; i < a->nr; i++) {
-		free(a->options[i].answer);
-		free(a->options[i].then);
-	}
-	free(a);
-}
-
-static df_ask *ask_new(const char *question, const char *why)
-{
-	df_ask *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return NULL;
-	a->question = strdup(question);
-	a->why = why ? strdup(why) : NULL;
-	return a;
-}
-
-static void ask_option(df_ask *a, const char *answer, const char *then)
-{
-	if (!a || a->nr >= sizeof(a->options) / sizeof(a->options[0]))
-		return;
-	a->options[a->nr].answer = strdup(answer);
-	a->options[a->nr].then = then ? strdup(then) : NULL;
-	a->nr++;
-}
-
 void df_wf_result_release(df_wf_result *r)
 {
 	for (size_t i = 0; r->reviews && i < r->n; i++)
@@ -95,7 +44,7 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->reviews);
 	free(r->migs);
 	df_run_result_release(&r->run);
-	df_strlist_release(&r->next);
+	df_cmd_list_release(&r->next);
 	df_ask_free(r->ask);
 	free(r->backup_path);
 	free(r->rollback_plan);
@@ -104,10 +53,20 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->shadow);
 	df_diff_free(r->schema_changes);
 	free(r->schema_unknown);
-	free(r->schema_warning);
+	free(r->schema_record_error);
 	free(r->snap_before_model);
 	free(r->snap_after_model);
 	memset(r, 0, sizeof(*r));
+}
+
+static void result_init(df_wf_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->dry_run_receipt = res->backup_receipt = -1;
+	res->pending_after = -1;
+	res->verified = -1;
+	res->smoke = res->after_migrate = -1;
+	res->schema_recorded = -1;
 }
 
 /* ---- reporting ------------------------------------------------------------ */
@@ -117,153 +76,48 @@ struct wf {
 	const df_wf_opts *o;
 	const df_wf_sink *sink;
 	df_wf_result *res;
-	const char *verb;       /* "migrate" or "rollback" */
+	df_verb verb;           /* DF_VERB_MIGRATE or DF_VERB_ROLLBACK */
+	const char *op;         /* "migrate" or "rollback": the audit log's */
 	df_schema *before, *after;      /* the schema models around the run */
+	bool stop;              /* the sink said stop */
 };
 
-static void emit(struct wf *w, const df_wf_event *ev)
+static int emit(struct wf *w, const df_wf_event *ev)
 {
-	if (w->sink && w->sink->event)
-		w->sink->event(w->sink->data, ev);
+	if (w->sink && w->sink->event && w->sink->event(ev, w->sink->payload) != 0)
+		w->stop = true;
+	return w->stop;
 }
 
-static void say(struct wf *w, df_tone tone, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(struct wf *w, df_tone tone, const char *fmt, ...)
+static void warn(struct wf *w, df_wf_warning kind, const char *text, const char *detail)
 {
-	df_buf b = DF_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	df_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	emit(w, &(df_wf_event){ .kind = DF_EV_TEXT, .tone = tone, .text = b.ptr ? b.ptr : "" });
-	df_buf_release(&b);
+	emit(w, &(df_wf_event){ .kind = DF_EV_WARNING, .warning = kind, .text = text, .detail = detail });
 }
 
-static const char *plural(size_t n, const char *one, const char *many)
+static int next(df_wf_result *res, df_cmd *c)
 {
-	return n == 1 ? one : many;
-}
-
-/*
- * "devflow db migrate<select> --to V <extra>": a command that keeps the
- * run's target selection and the set it selected.
- */
-static char *command(struct wf *w, const char *verb, const char *extra)
-{
-	df_buf b = DF_BUF_INIT;
-
-	bool same = !strcmp(verb, w->verb);
-
-	df_buf_printf(&b, "devflow db %s%s", verb, w->o->select ? w->o->select : "");
-	if (!same)
-		goto extra;
-	if (w->o->to) {
-		df_buf_puts(&b, " --to ");
-		df_shell_quote(&b, w->o->to);
-	}
-	if (w->o->rollback && w->o->steps > 0)
-		df_buf_printf(&b, " --steps %ld", w->o->steps);
-	if (!w->o->rollback && w->o->out_of_order)
-		df_buf_puts(&b, " --out-of-order");
-extra:
-	if (extra && *extra)
-		df_buf_printf(&b, " %s", extra);
-	return df_buf_detach(&b);
-}
-
-static void next(struct wf *w, const char *verb, const char *extra)
-{
-	char *c = command(w, verb, extra);
-
-	if (c)
-		df_strlist_take(&w->res->next, c);
-}
-
-static int refuse(struct wf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int refuse(struct wf *w, const char *fmt, ...)
-{
-	df_buf b = DF_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	df_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	df_error_set(DF_EGATE, "%s", b.ptr ? b.ptr : "refused");
-	df_buf_release(&b);
-	return DF_EGATE;
-}
-
-/* ---- the history that needs a person ------------------------------------- */
-
-int df_wf_blocker_ask(df_ask **out, const df_plan *plan, const df_problem *blk,
-	const char *select, bool lock_held)
-{
-	df_buf q = DF_BUF_INIT, why = DF_BUF_INIT, a = DF_BUF_INIT, b = DF_BUF_INIT;
-	const char *sel = select ? select : "";
-	df_ask *ask;
-
-	*out = NULL;
-	if (!blk || blk->kind == DF_PROBLEM_OUT_OF_ORDER)
-		return 0;
-	if (blk->kind == DF_PROBLEM_FAILED && lock_held)
-		return 0;       /* still running in another process: nothing to decide */
-	df_buf_printf(&a, "devflow db resolve %s --applied%s", blk->version, sel);
-	df_buf_printf(&b, "devflow db resolve %s --rolled-back%s", blk->version, sel);
-	switch (blk->kind) {
-	case DF_PROBLEM_FAILED:
-		df_buf_printf(&q, "Migration %s failed or was interrupted part-way. Check the database "
-			"by hand: are its changes in place, or gone?", blk->version);
-		df_buf_printf(&why, "%s; only a person who looked at the database can say which "
-			"of its statements took effect (`devflow db status%s` shows what ran)", blk->message, sel);
-		ask = ask_new(q.ptr, why.ptr);
-		ask_option(ask, "in place", a.ptr);
-		ask_option(ask, "gone", b.ptr);
-		ask_option(ask, "not sure", NULL);
-		break;
-	case DF_PROBLEM_CHECKSUM:
-		df_buf_printf(&q, "The applied migration %s was edited afterwards. Accept the edited "
-			"file as what was applied?", blk->version);
-		df_buf_printf(&why, "%s; the usual fix is to restore the applied version of the file "
-			"and put new changes in a new migration", blk->message);
-		ask = ask_new(q.ptr, why.ptr);
-		ask_option(ask, "accept the edit", a.ptr);
-		ask_option(ask, "restore the file myself", NULL);
-		break;
-	default:
-		df_buf_printf(&q, "The file of applied migration %s is gone. Were its changes "
-			"removed from the database too?", blk->version);
-		df_buf_printf(&why, "%s; if the file was only moved or deleted by mistake, restore it "
-			"(and check that devflow runs in the right project folder)", blk->message);
-		ask = ask_new(q.ptr, why.ptr);
-		ask_option(ask, "its changes are gone", b.ptr);
-		ask_option(ask, "restore the file myself", NULL);
-		break;
-	}
-	(void)plan;
-	df_buf_release(&q);
-	df_buf_release(&why);
-	df_buf_release(&a);
-	df_buf_release(&b);
-	if (!ask)
-		return df_error_oom();
-	*out = ask;
-	return 0;
+	return df_cmd_list_push(&res->next, c);
 }
 
 /* ---- preview --------------------------------------------------------------- */
 
-static void progress(void *data, const df_migration *m, int phase, long done, long total)
+/*
+ * The runner's progress: statements as they run, and a step event as each
+ * migration ends.  Non-zero after a migration: the sink said stop, and the
+ * runner starts no other.
+ */
+static int progress(void *data, const df_migration *m, int phase, long done, long total)
 {
 	struct wf *w = data;
+	const df_run_result *run = &w->res->run;
 
-	/* n = statements done: 0 as a migration starts */
+	(void)total;
 	if (phase == DF_PROGRESS_STATEMENT || phase == DF_PROGRESS_START)
 		emit(w, &(df_wf_event){ .kind = DF_EV_PROGRESS, .mig = m,
 			.n = phase == DF_PROGRESS_START ? 0 : done });
+	else if (phase == DF_PROGRESS_DONE && run->nr && run->steps[run->nr - 1].mig == m)
+		emit(w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &run->steps[run->nr - 1] });
+	return phase == DF_PROGRESS_DONE && w->stop;
 }
 
 static void backup_progress(void *data, uint64_t bytes)
@@ -278,9 +132,9 @@ static void backup_progress(void *data, uint64_t bytes)
  * rollback destroys what its migration created).  One read and one parse
  * for the actions and the findings.
  */
-static df_review_result *review_one(struct wf *w, const df_migration *m)
+static df_review_result *review_one(df_session *s, const df_wf_opts *o, const df_migration *m)
 {
-	const df_section *sec = w->o->rollback ? &m->down : &m->up;
+	const df_section *sec = o->rollback ? &m->down : &m->up;
 	df_review_result *r = NULL;
 	df_review_opts ro;
 	df_identity id;
@@ -292,16 +146,16 @@ static df_review_result *review_one(struct wf *w, const df_migration *m)
 		return NULL;
 	}
 	df_review_opts_init(&ro);
-	ro.dialect = df_conn_dialect(w->s->conn);
-	if (ro.dialect == DF_DIALECT_POSTGRES && df_conn_identity(w->s->conn, &id) == 0 &&
+	ro.dialect = df_conn_dialect(s->conn);
+	if (ro.dialect == DF_DIALECT_POSTGRES && df_conn_identity(s->conn, &id) == 0 &&
 	    id.version_num >= 90000)
 		ro.pg_version = id.version_num / 10000;
 	ro.in_transaction = !m->no_transaction;
 	ro.base_line = sec->line;
-	ro.disabled = &w->s->cfg->review_disabled;
+	ro.disabled = &s->cfg->review_disabled;
 	if (ro.dialect == DF_DIALECT_POSTGRES) {        /* current column types */
 		ro.column_type = df_review_column_type_conn;
-		ro.column_type_payload = w->s->conn;
+		ro.column_type_payload = s->conn;
 	}
 	if (df_review_run(&r, &ro, sec->path, text, len) < 0)
 		r = NULL;
@@ -309,150 +163,78 @@ static df_review_result *review_one(struct wf *w, const df_migration *m)
 	return r;
 }
 
-static int preview(struct wf *w)
+static int review(df_wf_plan *p, df_session *s)
 {
-	df_wf_result *res = w->res;
-	const df_wf_opts *o = w->o;
-	df_buf head = DF_BUF_INIT;
+	df_wf_result *res = &p->res;
 
 	if (!(res->reviews = calloc(res->n + 1, sizeof(*res->reviews))))
 		return df_error_oom();
-	df_buf_printf(&head, "%s · %s · policy %s", w->s->target->env, w->s->target->redacted,
-		df_policy_name(w->s->target->policy));
-	emit(w, &(df_wf_event){ .kind = DF_EV_HEADER, .text = head.ptr, .n = (long long)res->n });
-	df_buf_release(&head);
 	for (size_t i = 0; i < res->n; i++) {
 		const df_migration *m = res->migs[i];
-		const df_section *sec = o->rollback ? &m->down : &m->up;
+		const df_section *sec = p->o.rollback ? &m->down : &m->up;
 		if (sec->len <= 16 * 1024 * 1024)
-			res->reviews[i] = review_one(w, m);
+			res->reviews[i] = review_one(s, &p->o, m);
 		for (size_t k = 0; res->reviews[i] && k < res->reviews[i]->nr_findings; k++)
 			if (res->reviews[i]->findings[k].risk == DF_RISK_HIGH)
 				res->high_risk++;
-		emit(w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m, .review = res->reviews[i],
-			.n = (long long)sec->len });
 	}
-	if (res->high_risk)
-		say(w, DF_TONE_BAD, "\n%zu high-risk change%s: `devflow db review%s` explains each.",
-			res->high_risk, plural(res->high_risk, "", "s"), o->select ? o->select : "");
-	say(w, DF_TONE_PLAIN, "%s", "");
+	p->previewed = true;
 	return 0;
+}
+
+int df_wf_preview(const df_wf_plan *p, const df_session *s, const df_wf_sink *sink)
+{
+	struct wf w = { .sink = sink };
+	const df_wf_result *res = &p->res;
+
+	if (res->nothing_to_do)
+		return emit(&w, &(df_wf_event){ .kind = DF_EV_NOTHING_TO_DO });
+	if (!p->previewed)
+		return 0;
+	emit(&w, &(df_wf_event){ .kind = DF_EV_HEADER, .text = s->target->env,
+		.detail = s->target->redacted, .policy = s->target->policy, .n = (long long)res->n });
+	for (size_t i = 0; i < res->n; i++) {
+		const df_migration *m = res->migs[i];
+		const df_section *sec = p->o.rollback ? &m->down : &m->up;
+		emit(&w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m,
+			.review = res->reviews ? res->reviews[i] : NULL, .n = (long long)sec->len });
+	}
+	emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
+	if (p->gated && p->policy == DF_POLICY_PRODUCTION)
+		emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
+			.n = (long long)res->n });
+	return w.stop;
 }
 
 /* ---- gates ------------------------------------------------------------------ */
 
-static bool confirmed_by_flags(struct wf *w)
+static bool confirmed_by_flags(const df_session *s, const df_wf_opts *o)
 {
-	const df_wf_opts *o = w->o;
-	const char *env = w->s->target->env;
+	const char *env = s->target->env;
 
-	if (w->s->target->policy == DF_POLICY_STAGING)
+	if (s->target->policy == DF_POLICY_STAGING)
 		return o->yes || (o->confirm && !strcmp(o->confirm, env));
 	return o->confirm && (!strcmp(o->confirm, "production") || !strcmp(o->confirm, env));
 }
 
-/* The flags that satisfy every person-gate of the policy at once. */
-static void consent_flags(df_buf *b, struct wf *w, bool need_backup)
-{
-	const df_wf_opts *o = w->o;
-
-	if (w->res->high_risk || o->accept_risk)
-		df_buf_puts(b, " --accept-risk");
-	if (w->s->target->policy == DF_POLICY_PRODUCTION) {
-		if (need_backup || o->backup)
-			df_buf_puts(b, " --backup");
-		df_buf_puts(b, " --confirm production");
-	} else {
-		df_buf_puts(b, " --yes");
-	}
-}
-
 /*
- * The one question that settles every person-gate at once.  Production, or
- * a high risk anywhere, needs the typed word 'yes'; staging a y/N.
+ * Decide every gate of the policy at once.  0: go on (p->take_backup says
+ * whether a backup must run first); DF_EGATE: refused, with res->missing,
+ * and `next` or `ask` that satisfy all of them.  Reads only.
  */
-static const char *confirm_question(df_buf *q, struct wf *w, bool need_backup)
+static int gates(df_wf_plan *p, df_session *s)
 {
-	size_t n = w->res->n, k = w->res->high_risk;
-	bool prod = w->s->target->policy == DF_POLICY_PRODUCTION;
-
-	if (prod || k)
-		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s", w->o->rollback ? "revert" : "apply",
-			n, plural(n, "", "s"), w->o->rollback ? "on" : "to", prod ? "PRODUCTION" : w->s->target->env);
-	else
-		df_buf_printf(q, "%s %zu migration%s %s %s", w->o->rollback ? "Revert" : "Apply",
-			n, plural(n, "", "s"), w->o->rollback ? "on" : "to", w->s->target->env);
-	if (k)
-		df_buf_printf(q, ", accepting %zu high-risk change%s", k, plural(k, "", "s"));
-	if (need_backup)
-		df_buf_puts(q, ", after a backup taken now");
-	if (!prod && !k)
-		df_buf_putc(q, '?');
-	return q->ptr;
-}
-
-static bool typed_yes(struct wf *w)
-{
-	return w->s->target->policy == DF_POLICY_PRODUCTION || w->res->high_risk;
-}
-
-/* The `ask` for the person-gates: one question, one command that settles all. */
-static int consent_ask(struct wf *w, bool need_backup)
-{
-	df_buf q = DF_BUF_INIT, why = DF_BUF_INIT, flags = DF_BUF_INIT;
-	char *then;
-
-	confirm_question(&q, w, need_backup);
-	df_buf_printf(&why, "the %s policy leaves this decision to a person", df_policy_name(w->s->target->policy));
-	if (w->res->high_risk)
-		df_buf_printf(&why, "; the review found %zu high-risk change%s (`devflow db review%s`)",
-			w->res->high_risk, plural(w->res->high_risk, "", "s"), w->o->select ? w->o->select : "");
-	consent_flags(&flags, w, need_backup);
-	then = command(w, w->verb, flags.ptr + 1);
-	df_ask_free(w->res->ask);
-	if ((w->res->ask = ask_new(q.ptr, why.ptr))) {
-		ask_option(w->res->ask, "yes", then);
-		ask_option(w->res->ask, "no", NULL);
-	}
-	free(then);
-	df_buf_release(&q);
-	df_buf_release(&why);
-	df_buf_release(&flags);
-	return w->res->ask ? 0 : df_error_oom();
-}
-
-static void missing_text(df_buf *b, unsigned int missing)
-{
-	for (unsigned int bit = 1, k = 0; bit < (1u << DF_GATE_COUNT); bit <<= 1) {
-		if (!(missing & bit))
-			continue;
-		df_buf_printf(b, "%s%s", k++ ? ", " : "",
-			bit == DF_GATE_DRY_RUN ? "a recorded dry-run" :
-			bit == DF_GATE_BACKUP ? "a recent backup (or --backup)" :
-			bit == DF_GATE_ACCEPT_RISK ? "acceptance of the high-risk changes (--accept-risk)" :
-			"confirmation");
-	}
-}
-
-/*
- * Decide every gate of the policy at once.  0: go on (*take_backup says
- * whether --backup must run first); DF_EGATE: refused, with res->missing,
- * and `next` or `ask` that satisfy all of them.
- */
-static int gates(struct wf *w, const char *set_hash, bool *take_backup)
-{
-	df_session *s = w->s;
-	df_wf_result *res = w->res;
-	const df_wf_opts *o = w->o;
+	df_wf_result *res = &p->res;
+	const df_wf_opts *o = &p->o;
 	df_policy pol = s->target->policy;
 	df_receipt_state st;
 	long age;
 	int error;
 
-	*take_backup = false;
+	p->take_backup = false;
 	if (pol == DF_POLICY_LOCAL)
 		return 0;
-	if ((error = df_gate_dryrun(&st, &age, s->conn, s->cfg->table, set_hash, s->server,
+	if ((error = df_gate_dryrun(&st, &age, s->conn, s->cfg->table, p->set_hash, s->server,
 		s->cfg->dryrun_max_age)) < 0)
 		return error;
 	res->dry_run_receipt = (int)st;
@@ -465,63 +247,84 @@ static int gates(struct wf *w, const char *set_hash, bool *take_backup)
 		res->backup_receipt = (int)st;
 		if (st != DF_RECEIPT_OK) {
 			if (o->backup)
-				*take_backup = true;
+				p->take_backup = true;
 			else
 				res->missing |= DF_GATE_BACKUP;
 		}
 	}
 	if (res->high_risk && !o->accept_risk)
 		res->missing |= DF_GATE_ACCEPT_RISK;
-	if (!confirmed_by_flags(w))
+	if (!confirmed_by_flags(s, o))
 		res->missing |= DF_GATE_CONFIRMATION;
-	if (pol == DF_POLICY_PRODUCTION)
-		emit(w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env, .n = (long long)res->n });
+	p->gated = true;
 	if (!res->missing)
 		return 0;
-
 	if (res->missing & DF_GATE_DRY_RUN) {
-		/* The agent can do this step itself; the person-gates come after it. */
-		df_buf m = DF_BUF_INIT;
-		missing_text(&m, res->missing);
-		next(w, w->verb, "--dry-run");
-		error = refuse(w, "the %s policy needs %s before %s %s; the dry-run receipt is %s",
-			df_policy_name(pol), m.ptr, o->rollback ? "reverting on" : "applying to",
-			s->target->env, df_receipt_state_name((df_receipt_state)res->dry_run_receipt));
-		df_error_hint("run the dry-run first: %s", res->next.v[res->next.nr - 1]);
-		df_buf_release(&m);
-		return error;
-	}
-	if (o->interactive && w->sink && w->sink->ask) {
-		df_buf q = DF_BUF_INIT;
-		bool ok, need_backup = (res->missing & DF_GATE_BACKUP) != 0;
-
-		confirm_question(&q, w, need_backup);
-		ok = w->sink->ask(w->sink->data, q.ptr, typed_yes(w) ? "yes" : NULL);
-		df_buf_release(&q);
-		if (ok) {
-			*take_backup = need_backup || *take_backup;
-			res->missing = 0;
-			return 0;
-		}
-		return refuse(w, "not confirmed%s; nothing was %s",
-			typed_yes(w) ? " (only the word 'yes' confirms)" : "",
-			o->rollback ? "reverted" : "applied");
-	}
-	{
-		df_buf m = DF_BUF_INIT;
-		missing_text(&m, res->missing);
-		if ((error = consent_ask(w, (res->missing & DF_GATE_BACKUP) != 0)) < 0)
+		/* the agent can do this step itself; the person-gates come after it */
+		if ((error = next(res, df__wf_with(df__wf_command(o, df__wf_verb(o)),
+			DF_OPT_DRY_RUN, NULL))) < 0)
 			return error;
-		error = refuse(w, "%s to %s needs %s, which a person must give", o->rollback ?
-			"reverting" : "applying", s->target->env, m.ptr);
-		df_error_hint("answer the question: %s; then run: %s", res->ask->question,
-			res->ask->options[0].then);
-		df_buf_release(&m);
-		return error;
+		p->stop = DF_WF_STOP_GATE_DRY_RUN;
+		return df_error_set(DF_EGATE, "the %s policy needs a dry-run before this run; its "
+			"receipt is %s", df_policy_name(pol),
+			df_receipt_state_name((df_receipt_state)res->dry_run_receipt));
 	}
+	if ((error = df__wf_consent_ask(res, o, s, (res->missing & DF_GATE_BACKUP) != 0)) < 0)
+		return error;
+	p->stop = DF_WF_STOP_GATE_PERSON;
+	return df_error_set(DF_EGATE, "the %s policy leaves this run to a person", df_policy_name(pol));
+}
+
+void df_wf_plan_consent(df_wf_plan *p)
+{
+	if (p->stop != DF_WF_STOP_GATE_PERSON)
+		return;
+	p->take_backup = p->take_backup || (p->res.missing & DF_GATE_BACKUP);
+	p->res.missing = 0;
+	df_ask_free(p->res.ask);
+	p->res.ask = NULL;
+	p->stop = DF_WF_STOP_NONE;
+	p->error = 0;
+	df_error_clear();
+}
+
+int df_wf_plan_decline(df_wf_plan *p)
+{
+	df_ask_free(p->res.ask);
+	p->res.ask = NULL;
+	p->stop = DF_WF_STOP_NOT_CONFIRMED;
+	p->error = df_error_set(DF_EGATE, "not confirmed; nothing ran");
+	return p->error;
+}
+
+void df_wf_record_refusal(df_session *s, const df_wf_plan *p)
+{
+	if (p->stop == DF_WF_STOP_GATE_DRY_RUN || p->stop == DF_WF_STOP_GATE_PERSON ||
+	    p->stop == DF_WF_STOP_NOT_CONFIRMED)
+		df_session_audit_failure(s, p->o.rollback ? "rollback" : p->o.source && p->o.source->verb ?
+			p->o.source->verb : "migrate", "refused",
+			df_error_last() ? df_error_last()->message : "refused");
 }
 
 /* ---- after the run ------------------------------------------------------------ */
+
+/* The rollback plan without words: each migration's heading and DOWN SQL. */
+static void rollback_doc_plain(df_buf *doc, const df_wf_rollback_doc *d)
+{
+	df_buf_printf(doc, "# %s, %s\n\n", d->env, d->stamp);
+	for (size_t i = d->n; i-- > 0;) {
+		const df_migration *m = d->migs[i];
+		char *down;
+		size_t len;
+		df_buf_printf(doc, "## %s %s\n\n", m->version, m->name);
+		if (df_migration_reversible(m) && df_section_read(&down, &len, &m->down) == 0) {
+			df_buf_puts(doc, "```sql\n");
+			df_buf_put(doc, down, len);
+			df_buf_puts(doc, "\n```\n\n");
+			free(down);
+		}
+	}
+}
 
 /* Write the rollback plan for what was just applied; returns its path. */
 static char *rollback_plan(struct wf *w)
@@ -530,7 +333,7 @@ static char *rollback_plan(struct wf *w)
 	const df_migration **migs = w->res->migs;
 	size_t n = w->res->n;
 	df_buf path = DF_BUF_INIT, doc = DF_BUF_INIT;
-	char stamp[32], *undo, *plan = NULL;
+	char stamp[32], *plan = NULL;
 	time_t now = time(NULL);
 	int error;
 
@@ -544,37 +347,24 @@ static char *rollback_plan(struct wf *w)
 	df_buf_printf(&path, ".devflow/rollback/%s-%s-", stamp, df_run_id(s->run));
 	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
 		df_buf_putc(&path, *c == '/' ? '_' : *c);
-	undo = NULL;
 	{
-		df_buf c = DF_BUF_INIT;
-		df_buf_printf(&c, "devflow db rollback%s --steps %zu", w->o->select ? w->o->select : "", n);
-		undo = df_buf_detach(&c);
-	}
-	df_buf_printf(&doc, "# Rollback plan: %s, %s\n\nApplied %zu migration%s to %s (%s).\n\n"
-		"To revert them all:\n\n    %s\n\n", s->target->env, stamp, n, plural(n, "", "s"),
-		s->target->env, s->target->redacted, undo ? undo : "devflow db rollback");
-	free(undo);
-	for (size_t i = n; i-- > 0;) {
-		const df_migration *m = migs[i];
-		df_buf_printf(&doc, "## %s %s\n\n", m->version, m->name);
-		if (df_migration_reversible(m)) {
-			char *down;
-			size_t len;
-			if (df_section_read(&down, &len, &m->down) == 0) {
-				df_buf_puts(&doc, "DOWN SQL:\n\n```sql\n");
-				df_buf_put(&doc, down, len);
-				df_buf_puts(&doc, "\n```\n\n");
-				free(down);
-			}
-		} else {
-			const df_review_result *r = w->res->reviews ? w->res->reviews[i] : NULL;
-			df_buf_printf(&doc, "IRREVERSIBLE: no DOWN section. To undo it, write a reverse "
-				"migration (`devflow db create revert_%s`) or restore a backup.\n", m->name);
-			for (size_t k = 0; r && k < r->actions.nr; k++)
-				if (strstr(r->actions.v[k], "destroys data"))
-					df_buf_printf(&doc, "- lost for good: %s\n", r->actions.v[k]);
-			df_buf_puts(&doc, "\n");
+		/* the words are the front end's; without them, the headings and the SQL */
+		df_wf_rollback_doc d = { .env = s->target->env, .target = s->target->redacted,
+			.stamp = stamp, .migs = migs, .n = n,
+			.reviews = (const df_review_result *const *)w->res->reviews };
+		df_cmd *undo = df__wf_command(&(df_wf_opts){ .rollback = true }, DF_VERB_ROLLBACK);
+		if (!undo || df_cmd_opt_num(undo, DF_OPT_STEPS, (long long)n) < 0) {
+			df_cmd_free(undo);
+			df_buf_release(&path);
+			df_error_oom();
+			return NULL;
 		}
+		d.undo = undo;
+		if (w->sink && w->sink->rollback_doc)
+			w->sink->rollback_doc(&doc, &d, w->sink->payload);
+		else
+			rollback_doc_plain(&doc, &d);
+		df_cmd_free(undo);
 	}
 	/* an unguessable temporary name, then linked under the first free name
 	 * (<stamp>-<env>.md, <stamp>-<env>-2.md, ...): two runs in one second
@@ -600,6 +390,7 @@ static char *rollback_plan(struct wf *w)
 	return error < 0 ? NULL : plan;
 }
 
+
 /*
  * A schema snapshot, and the model beside it when there is one; a failure
  * is a warning, never a reason to stop.
@@ -614,12 +405,11 @@ static char *snapshot(struct wf *w, const char *tag, const df_schema *model, cha
 	df_buf_printf(&rtag, "%s-%s", df_run_id(w->s->run), tag);
 	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env,
 		df_buf_oom(&rtag) ? tag : rtag.ptr) < 0) {
-		say(w, DF_TONE_WARN, "warning: no schema snapshot %s: %s", tag, df_error_last()->message);
+		warn(w, DF_WARN_SNAPSHOT, tag, df_error_last()->message);
 		path = NULL;
 	}
 	if (path && model && df_snapshot_model(model_path, path, model) < 0)
-		say(w, DF_TONE_WARN, "warning: no schema model beside the snapshot %s: %s", tag,
-			df_error_last()->message);
+		warn(w, DF_WARN_SNAPSHOT_MODEL, tag, df_error_last()->message);
 	df_buf_release(&rtag);
 	if (saved)
 		df_error_restore(saved);
@@ -645,11 +435,10 @@ static df_schema *read_model(struct wf *w, df_conn *conn, const char *when)
 		if (!w->res->schema_unknown) {
 			df_buf b = DF_BUF_INIT;
 			df_buf_printf(&b, "the schema could not be read %s the %s: %s", when,
-				w->o->dry_run ? "dry-run" : w->verb, msg);
+				w->o->dry_run ? "dry-run" : w->op, msg);
 			w->res->schema_unknown = df_buf_detach(&b);
 		}
-		say(w, DF_TONE_WARN, "warning: cannot read the schema %s the %s (what ran is not "
-			"affected): %s", when, w->o->dry_run ? "dry-run" : w->verb, msg);
+		warn(w, DF_WARN_SCHEMA_READ, when, msg);
 		m = NULL;
 	}
 	if (saved)
@@ -723,25 +512,20 @@ static void schema_changes(struct wf *w, int error)
 
 /*
  * Record the schema the run left, for `db status`'s drift; a failure is a
- * warning (and schema_warning), never the run's error.
+ * warning (and schema_record_error), never the run's error.
  */
 static void record_schema(struct wf *w)
 {
 	df_wf_result *res = w->res;
 	df_error *saved = df_error_save();
-	df_buf b = DF_BUF_INIT;
+	bool ok = w->after && df_session_schema_record(w->s, w->after) == 0;
 
-	if (!w->after)
-		df_buf_puts(&b, "the schema devflow left was not recorded (it could not be read)");
-	else if (df_session_schema_record(w->s, w->after) < 0)
-		df_buf_printf(&b, "the schema devflow left was not recorded: %s", df_error_last()->message);
-	res->schema_recorded = b.size == 0;
-	if (b.size) {
-		df_buf_puts(&b, "; `devflow db status` cannot tell drift until the next migrate or rollback");
-		say(w, DF_TONE_WARN, "warning: %s", b.ptr);
-		res->schema_warning = df_buf_detach(&b);
+	res->schema_recorded = ok;
+	if (!ok) {
+		if (w->after && !(res->schema_record_error = strdup(df_error_last()->message)))
+			res->schema_record_error = NULL;
+		warn(w, DF_WARN_SCHEMA_RECORD, NULL, res->schema_record_error);
 	}
-	df_buf_release(&b);
 	if (saved)
 		df_error_restore(saved);
 	else
@@ -767,7 +551,7 @@ static int after_hooks(struct wf *w)
 			df_error_prefix("smoke test %s failed (the migrations stay applied; no automatic rollback)", ec->smoke);
 			return error;
 		}
-		say(w, DF_TONE_PLAIN, "Smoke test %s passed (%ld statement%s).", ec->smoke, n, plural((size_t)n, "", "s"));
+		emit(w, &(df_wf_event){ .kind = DF_EV_SMOKE, .text = ec->smoke, .n = n });
 	}
 	if (ec->after_migrate) {
 		/* no credential in its environment, no descriptor of devflow's (core/hook.h) */
@@ -779,34 +563,31 @@ static int after_hooks(struct wf *w)
 			df_error_hint("check the command in devflow.conf [env \"%s\"] after_migrate", s->target->env);
 			return DF_EIO;
 		}
-		say(w, DF_TONE_PLAIN, "after_migrate command succeeded.");
+		emit(w, &(df_wf_event){ .kind = DF_EV_AFTER_MIGRATE });
 	}
 	return 0;
 }
 
-/* ---- the run ------------------------------------------------------------------- */
+/* ---- prepare ------------------------------------------------------------------- */
 
 /* The history must be settled first (exit 6): a question, never a decision. */
-static int check_history(struct wf *w)
+static int check_history(df_wf_plan *p, df_session *s)
 {
-	const df_problem *blk = df_plan_blocker(w->s->plan);
+	const df_problem *blk = df_plan_blocker(s->plan);
 	int code;
 
 	if (!blk)
 		return 0;
 	code = blk->kind == DF_PROBLEM_CHECKSUM ? DF_ECHECKSUM :
 		blk->kind == DF_PROBLEM_MISSING ? DF_EMISSING : DF_EFAILED;
-	df_wf_blocker_ask(&w->res->ask, w->s->plan, blk, w->o->select, false);
-	df_error_set(code, "%s", blk->message);
-	if (w->res->ask)
-		df_error_hint("%s", w->res->ask->why ? w->res->ask->why : w->res->ask->question);
-	return code;
+	df_wf_blocker_ask(&p->res.ask, s->plan, blk, false);
+	p->stop = DF_WF_STOP_HISTORY;
+	return df_error_set(code, "%s", blk->message);
 }
 
-static int select_migrations(struct wf *w)
+static int select_migrations(df_wf_plan *p, df_session *s)
 {
-	df_session *s = w->s;
-	const df_wf_opts *o = w->o;
+	const df_wf_opts *o = &p->o;
 	df_run_opts ro = { 0 };
 
 	if (o->to) {
@@ -815,54 +596,130 @@ static int select_migrations(struct wf *w)
 		for (size_t i = 0; !known && i < s->ledger->nr; i++)
 			known = !df_version_cmp(s->ledger->v[i].version, o->to);
 		if (!known) {
-			df_error_set(DF_EUSAGE, "no migration has version '%s'", o->to);
-			df_error_hint("`devflow db status%s` lists the versions", o->select ? o->select : "");
-			return DF_EUSAGE;
+			p->stop = DF_WF_STOP_UNKNOWN_VERSION;
+			return df_error_set(DF_EUSAGE, "no migration has version '%s'", o->to);
 		}
 	}
 	if (!o->rollback && !o->out_of_order) {
 		for (size_t i = 0; i < s->plan->problems_nr; i++)
 			if (s->plan->problems[i].kind == DF_PROBLEM_OUT_OF_ORDER) {
-				char *then;
-				df_buf extra = DF_BUF_INIT;
-				df_buf_printf(&extra, "--out-of-order%s", o->dry_run ? " --dry-run" : "");
-				then = command(w, w->verb, extra.ptr);
-				df_buf_release(&extra);
-				df_ask_free(w->res->ask);
-				if ((w->res->ask = ask_new("Apply migrations older than the newest applied one?",
-					s->plan->problems[i].message))) {
-					ask_option(w->res->ask, "yes", then);
-					ask_option(w->res->ask, "no", NULL);
+				df_cmd *then = df__wf_with(df__wf_command(o, DF_VERB_MIGRATE), DF_OPT_OUT_OF_ORDER, NULL);
+				if (o->dry_run)
+					then = df__wf_with(then, DF_OPT_DRY_RUN, NULL);
+				df_ask_free(p->res.ask);
+				if ((p->res.ask = df__wf_ask_new(DF_ASK_OUT_OF_ORDER, NULL, s->plan->problems[i].message))) {
+					df__wf_ask_option(p->res.ask, DF_ANSWER_YES, then);
+					df__wf_ask_option(p->res.ask, DF_ANSWER_NO, NULL);
+				} else {
+					df_cmd_free(then);
 				}
-				free(then);
-				refuse(w, "%s", s->plan->problems[i].message);
-				df_error_hint("applying it now changes history others may rely on; if that is "
-					"intended, pass --out-of-order");
-				return DF_EGATE;
+				p->stop = DF_WF_STOP_OUT_OF_ORDER;
+				return df_error_set(DF_EGATE, "%s", s->plan->problems[i].message);
 			}
 	}
 	ro.flags = (o->dry_run ? DF_RUN_DRY_RUN : 0) | (o->out_of_order ? DF_RUN_OUT_OF_ORDER : 0);
 	ro.to_version = o->to;
 	ro.steps = o->steps;
 	ro.table = s->cfg->table;
-	return df_run_select(&w->res->migs, &w->res->n, s->plan, &ro, o->rollback);
+	return df_run_select(&p->res.migs, &p->res.n, s->plan, &ro, o->rollback);
 }
+
+int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
+{
+	const df_source *src = o->source ? o->source : df_source_sql_folder();
+	df_wf_plan *p = calloc(1, sizeof(*p));
+	df_wf_result *res;
+	int error;
+
+	*out = p;
+	if (!p)
+		return df_error_oom();
+	res = &p->res;
+	result_init(res);
+	p->o = *o;
+	p->policy = s->target->policy;
+	/* a source without a history (seeds) runs what it lists */
+	if (src->history ? (error = check_history(p, s)) < 0 || (error = select_migrations(p, s)) < 0 :
+	    (error = df_source_pending(src, &res->migs, &res->n)) < 0)
+		goto out;
+	if (!res->n) {
+		res->nothing_to_do = true;
+		res->pending_after = s->plan ? (long)s->plan->pending : -1;
+		goto out;
+	}
+	/* Irreversible migrations stop a rollback before anything runs. */
+	for (size_t i = 0; o->rollback && i < res->n; i++)
+		if (!df_migration_reversible(res->migs[i])) {
+			const df_migration *m = res->migs[i];
+			df_cmd *c = df_cmd_new(DF_VERB_CREATE);
+			df_buf name = DF_BUF_INIT;
+			df_buf_printf(&name, "revert_%s", m->name);
+			if (c && (df_buf_oom(&name) || df_cmd_arg(c, name.ptr) < 0)) {
+				df_cmd_free(c);
+				c = NULL;
+			}
+			df_buf_release(&name);
+			if ((error = next(res, df__wf_with(c, DF_OPT_SELECT, NULL))) < 0)
+				goto out;
+			p->stop = DF_WF_STOP_IRREVERSIBLE;
+			p->stop_mig = m;
+			error = df_error_set(DF_EGATE, "migration '%s' is irreversible: it has no DOWN section", m->file);
+			goto out;
+		}
+	/* Read each selected file once, for the checks, preview, run and plan:
+	 * files up to 1 MiB, 64 MiB in all; the rest stream from disk. */
+	for (size_t i = 0, kept = 0; i < res->n && kept < 64 * 1024 * 1024; i++) {
+		df_migration *m = (df_migration *)res->migs[i];        /* the session's set owns it */
+		df_migration_preload(m, 1024 * 1024);
+		kept += m->text ? (size_t)m->size : 0;
+	}
+	/* Every selected file must split before anything runs. */
+	if ((error = src->check(src, res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
+		goto out;
+	if ((error = review(p, s)) < 0)
+		goto out;
+	/* the set a receipt is bound to: what this run selects */
+	if (!src->history)
+		df_migs_hash(p->set_hash, res->migs, res->n, src->verb ? src->verb : "migrate");
+	else
+		df_plan_pending_hash(p->set_hash, s->plan, o->to);
+	if (o->rollback)
+		df_migs_hash(p->set_hash, res->migs, res->n, "rollback");
+	if (!o->dry_run && (error = gates(p, s)) < 0)
+		goto out;
+out:
+	if (error < 0 && !p->stop)
+		p->stop = DF_WF_STOP_ERROR;
+	p->error = error < 0 ? error : 0;
+	res->error = p->error;
+	return p->error;
+}
+
+void df_wf_plan_free(df_wf_plan *p)
+{
+	if (!p)
+		return;
+	df_wf_result_release(&p->res);
+	free(p);
+}
+
+/* ---- execute ------------------------------------------------------------------- */
 
 static void audit_run(struct wf *w, int error, const char *set_hash)
 {
 	df_wf_result *res = w->res;
 	df_buf summary = DF_BUF_INIT, det = DF_BUF_INIT;
-	const char *op = w->o->dry_run ? "dry-run" : w->verb;
+	const char *op = w->o->dry_run ? "dry-run" : w->op;
 	size_t done = error ? res->run.failed_step : res->n;
 
 	if (w->o->source && !w->o->source->history && !w->o->dry_run && error)  /* seeds */
 		df_buf_printf(&summary, "seeded %zu of %zu file%s, then failed", done, res->n,
-			plural(res->n, "", "s"));
+			res->n == 1 ? "" : "s");
 	else if (w->o->source && !w->o->source->history && !w->o->dry_run)
-		df_buf_printf(&summary, "seeded %zu file%s", res->n, plural(res->n, "", "s"));
+		df_buf_printf(&summary, "seeded %zu file%s", res->n, res->n == 1 ? "" : "s");
 	else
 		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
-			w->o->rollback ? "reverted" : "applied", done, res->n, plural(res->n, "", "s"),
+			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
 	if (error) {
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
@@ -873,7 +730,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 			df_buf_printf(&det, "snapshots: before=%s after=%s",
 				res->snap_before ? res->snap_before : "-", res->snap_after ? res->snap_after : "-");
 		if (df_session_audit(w->s, op, "ok", summary.ptr, receipt, det.size ? det.ptr : NULL) < 0) {
-			say(w, DF_TONE_WARN, "warning: %s", df_error_last()->message);
+			warn(w, DF_WARN_AUDIT, NULL, df_error_last()->message);
 			df_error_clear();
 		}
 		free(receipt);
@@ -903,13 +760,8 @@ static int verify(struct wf *w)
 	w->res->verified = ok == n;
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
-			"as expected", ok, n, plural(n, "", "s"), ok == 1 ? "is" : "are");
-	if (n == 1)
-		say(w, DF_TONE_OK, "\nVerified: the history records the migration%s.",
-			w->o->rollback ? " as reverted" : " with its checksum");
-	else
-		say(w, DF_TONE_OK, "\nVerified: the history records all %zu migrations%s.", n,
-			w->o->rollback ? " as reverted" : " with their checksums");
+			"as expected", ok, n, n == 1 ? "" : "s", ok == 1 ? "is" : "are");
+	emit(w, &(df_wf_event){ .kind = DF_EV_VERIFIED, .n = (long long)n });
 	return 0;
 }
 
@@ -920,12 +772,9 @@ static int after_dry_run(struct wf *w)
 	df_policy pol = s->target->policy;
 	bool need_backup = false;
 
-	say(w, DF_TONE_OK, "\nDry-run passed: nothing was kept; the dry-run is recorded%s.",
-		pol == DF_POLICY_LOCAL ? "" : " as the receipt the policy asks for");
-	if (pol == DF_POLICY_LOCAL) {
-		next(w, w->verb, NULL);
-		return 0;
-	}
+	emit(w, &(df_wf_event){ .kind = DF_EV_DRY_RUN_PASSED, .policy = pol });
+	if (pol == DF_POLICY_LOCAL)
+		return next(w->res, df__wf_command(w->o, w->verb));
 	if (pol == DF_POLICY_PRODUCTION) {
 		df_receipt_state st;
 		long age;
@@ -936,87 +785,56 @@ static int after_dry_run(struct wf *w)
 		w->res->backup_receipt = (int)st;
 		need_backup = st != DF_RECEIPT_OK;
 	}
-	return consent_ask(w, need_backup);
+	return df__wf_consent_ask(w->res, w->o, s, need_backup);
 }
 
-int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf_sink *sink)
+/* The sink said stop before the run started: nothing ran, and the audit
+ * log says it was interrupted. */
+static int stopped(struct wf *w, const char *set_hash)
 {
+	w->res->stopped = true;
+	df_error_set(DF_EINTERRUPTED, "stopped before the %s started; nothing ran",
+		w->o->dry_run ? "dry-run" : w->op);
+	audit_run(w, DF_EINTERRUPTED, set_hash);
+	return DF_EINTERRUPTED;
+}
+
+int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_sink *sink)
+{
+	const df_wf_opts *o = &p->o;
 	const df_source *src = o->source ? o->source : df_source_sql_folder();
 	struct wf w = { .s = s, .o = o, .sink = sink, .res = res,
-		.verb = src->verb ? src->verb : o->rollback ? "rollback" : "migrate" };
+		.verb = df__wf_verb(o),
+		.op = o->rollback ? "rollback" : src->verb ? src->verb : "migrate" };
 	df_conn *shadow = NULL;
-	char set_hash[65];
-	bool take_backup = false, snapshots;
+	bool snapshots;
 	int error;
 
-	memset(res, 0, sizeof(*res));
-	res->dry_run_receipt = res->backup_receipt = -1;
-	res->pending_after = -1;
-	res->verified = -1;
-	res->smoke = res->after_migrate = -1;
-	res->schema_recorded = -1;
-
-	/* a source without a history (seeds) runs what it lists */
-	if (src->history ? (error = check_history(&w)) < 0 || (error = select_migrations(&w)) < 0 :
-	    (error = df_source_pending(src, &res->migs, &res->n)) < 0)
-		goto out;
-	if (!res->n) {
-		res->nothing_to_do = true;
-		res->pending_after = s->plan ? (long)s->plan->pending : -1;
-		say(&w, DF_TONE_OK, "Nothing to %s: %s", o->rollback ? "roll back" : "apply",
-			o->rollback ? "no migration is applied" : "every migration is applied");
-		goto out;
-	}
-	/* Irreversible migrations stop a rollback before anything runs. */
-	for (size_t i = 0; o->rollback && i < res->n; i++)
-		if (!df_migration_reversible(res->migs[i])) {
-			const df_migration *m = res->migs[i];
-			error = refuse(&w, "migration '%s' is irreversible: it has no DOWN section", m->file);
-			df_error_hint("write the reverse as a new migration: devflow db create revert_%s", m->name);
-			df_strlist_pushf(&res->next, "devflow db create revert_%s%s", m->name,
-				o->select ? o->select : "");
-			goto out;
-		}
-	/* Read each selected file once, for the checks, preview, run and plan:
-	 * files up to 1 MiB, 64 MiB in all; the rest stream from disk. */
-	for (size_t i = 0, kept = 0; i < res->n && kept < 64 * 1024 * 1024; i++) {
-		df_migration *m = (df_migration *)res->migs[i];        /* the session's set owns it */
-		df_migration_preload(m, 1024 * 1024);
-		kept += m->text ? (size_t)m->size : 0;
-	}
-	/* Every selected file must split before anything runs. */
-	if ((error = src->check(src, res->migs, res->n, df_conn_dialect(s->conn), o->rollback)) < 0)
-		goto out;
-	if ((error = preview(&w)) < 0)
-		goto out;
-	/* the set a receipt is bound to: what this run selects */
-	if (!src->history)
-		df_migs_hash(set_hash, res->migs, res->n, w.verb);
-	else
-		df_plan_pending_hash(set_hash, s->plan, o->to);
-	if (o->rollback)
-		df_migs_hash(set_hash, res->migs, res->n, "rollback");
-
-	if (!o->dry_run && (error = gates(&w, set_hash, &take_backup)) < 0) {
-		df_session_audit_failure(s, w.verb, "refused", df_error_last()->message);
-		goto out;
+	*res = p->res;
+	result_init(&p->res);
+	if (p->error || res->nothing_to_do) {
+		res->error = p->error;
+		return p->error;
 	}
 	if (!o->dry_run && (error = df_binding_write(s->conn, s->cfg->table, s->target->env,
 		s->target->policy)) < 0)
 		goto out;
-	if (take_backup) {
+	if (p->take_backup) {
 		df_backup_info info = { 0 };
-		say(&w, DF_TONE_PLAIN, "Taking a backup first...");
+		if (emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_START })) {
+			error = stopped(&w, p->set_hash);
+			goto out;
+		}
 		if ((error = df_session_backup(s, NULL, false, &info, backup_progress, &w)) < 0) {
-			df_error_prefix("backup before %s failed; nothing was %s", w.verb,
+			df_error_prefix("backup before %s failed; nothing was %s", w.op,
 				o->rollback ? "reverted" : "applied");
 			df_backup_info_release(&info);
 			goto out;
 		}
-		say(&w, DF_TONE_PLAIN, "Backup written: %s\n", info.path);
 		res->backup_path = info.path;
 		info.path = NULL;
 		df_backup_info_release(&info);
+		emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_DONE, .text = res->backup_path });
 	}
 
 	/* MariaDB cannot roll DDL back: dry-run in a throwaway shadow database */
@@ -1025,14 +843,22 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		if ((error = df_schema_dry_run_check(s->conn, res->migs, res->n, o->rollback)) < 0 ||
 		    (error = df_shadow_open(&shadow, &res->shadow, s->conn, s->target->dsn)) < 0)
 			goto out;
-		say(&w, DF_TONE_PLAIN, "Running in the throwaway database %s (MariaDB cannot roll DDL back).",
-			res->shadow);
+		emit(&w, &(df_wf_event){ .kind = DF_EV_SHADOW, .text = res->shadow });
 	}
+	if (w.stop) {
+		error = stopped(&w, p->set_hash);
+		goto out;
+	}
+	/* a source without a history (seeds) has no schema of its own to follow */
 	w.before = src->history ? read_model(&w, shadow ? shadow : s->conn, "before") : NULL;
 	snapshots = !o->dry_run && s->target->policy != DF_POLICY_LOCAL && src->history;
 	if (snapshots)
 		res->snap_before = snapshot(&w, o->rollback ? "before-rollback" : "before-migrate",
 			w.before, &res->snap_before_model);
+	if (w.stop) {
+		error = stopped(&w, p->set_hash);
+		goto out;
+	}
 	{
 		df_run_opts ro = { 0 };
 		ro.flags = (o->dry_run ? DF_RUN_DRY_RUN : 0) | (o->out_of_order ? DF_RUN_OUT_OF_ORDER : 0) |
@@ -1051,6 +877,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		ro.source = src;
 		error = df_run_apply(&res->run, shadow ? shadow : s->conn, res->migs, res->n, &ro, o->rollback);
 		res->ran = true;
+		res->stopped = w.stop && error == DF_EINTERRUPTED;
 	}
 	if (shadow && w.before && !error)
 		w.after = read_model(&w, shadow, "after");
@@ -1061,8 +888,7 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 		df_conn_close(shadow);
 		shadow = NULL;
 		if (df_shadow_drop(s->conn, res->shadow) < 0)
-			say(&w, DF_TONE_WARN, "warning: could not drop the throwaway database %s; "
-				"`devflow doctor` lists it", res->shadow);
+			warn(&w, DF_WARN_SHADOW_DROP, res->shadow, NULL);
 		if (saved)
 			df_error_restore(saved);
 		else
@@ -1071,17 +897,15 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	if (snapshots)
 		res->snap_after = snapshot(&w, o->rollback ? "after-rollback" : "after-migrate",
 			w.after, &res->snap_after_model);
-	for (size_t i = 0; i < res->run.nr; i++)
-		emit(&w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &res->run.steps[i] });
 	if (src->history)
 		schema_changes(&w, error);
-	audit_run(&w, error, set_hash);
+	audit_run(&w, error, p->set_hash);
 	if (error) {
 		df_error *saved = df_error_save();
 		if (src->history && df_session_replan(s) == 0)
 			res->pending_after = (long)s->plan->pending;
 		df_error_restore(saved);
-		next(&w, "status", NULL);
+		next(res, df__wf_command(o, DF_VERB_STATUS));
 		goto out;
 	}
 	if (src->history && (error = verify(&w)) < 0)
@@ -1094,14 +918,14 @@ int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf
 	}
 	if (!o->rollback && src->history) {
 		if ((res->rollback_plan = rollback_plan(&w)))
-			say(&w, DF_TONE_PLAIN, "Rollback plan written to %s", res->rollback_plan);
+			emit(&w, &(df_wf_event){ .kind = DF_EV_ROLLBACK_PLAN, .text = res->rollback_plan });
 		else if (df_error_last())
-			say(&w, DF_TONE_WARN, "warning: no rollback plan written: %s", df_error_last()->message);
+			warn(&w, DF_WARN_ROLLBACK_PLAN, NULL, df_error_last()->message);
 		df_error_clear();
 		if ((error = after_hooks(&w)) < 0)
 			goto out;
 	}
-	next(&w, "status", NULL);
+	next(res, df__wf_command(o, DF_VERB_STATUS));
 out:
 	if (shadow) {
 		df_error *saved = df_error_save();
@@ -1118,9 +942,39 @@ out:
 		((df_error *)df_error_last())->code = DF_EINTERRUPTED;
 		error = DF_EINTERRUPTED;
 		if (!res->ran)
-			df_session_audit_failure(s, o->dry_run ? "dry-run" : w.verb, "interrupted",
+			df_session_audit_failure(s, o->dry_run ? "dry-run" : w.op, "interrupted",
 				"interrupted before anything ran");
 	}
 	res->error = error;
+	return error;
+}
+
+int df_wf_run(df_wf_result *res, df_session *s, const df_wf_opts *o, const df_wf_sink *sink)
+{
+	df_wf_plan *p = NULL;
+	int error = df_wf_prepare(&p, s, o);
+
+	if (!p) {
+		result_init(res);
+		res->error = error;
+		return error;
+	}
+	if (sink && df_wf_preview(p, s, sink)) {
+		df_wf_plan_free(p);
+		result_init(res);
+		res->stopped = true;
+		return res->error = df_error_set(DF_EINTERRUPTED, "stopped before anything ran");
+	}
+	if (p->stop == DF_WF_STOP_GATE_PERSON && o->interactive && sink && sink->ask) {
+		int answer = -1;
+		if (sink->ask(p->res.ask, &answer, sink->payload) == 0 && answer >= 0 &&
+		    (size_t)answer < p->res.ask->nr && p->res.ask->options[answer].kind == DF_ANSWER_YES)
+			df_wf_plan_consent(p);
+		else
+			df_wf_plan_decline(p);
+	}
+	df_wf_record_refusal(s, p);
+	error = df_wf_execute(res, s, p, sink);
+	df_wf_plan_free(p);
 	return error;
 }

@@ -216,7 +216,8 @@ static int read_renames(df_strlist *out, const char *path)
 static int load_desired(df_schema **out, const df_generate_opts *o, int n)
 {
 	if (o->schema_path)
-		return df_schema_load_file(out, o->schema_path, o->engine, o->server, o->schema_opts, n);
+		return df_schema_load_file(out, o->schema_path, o->engine, o->server, o->schema_opts, n,
+			o->run_file);
 	return df_schema_replay(out, o->to_migs, o->to_nr, o->engine, o->server, o->schema_opts, n,
 		o->run);
 }

@@ -263,7 +263,7 @@ int df_schema_files(df_strlist *out, const char *path)
 }
 
 int df_schema_load_file(df_schema **out, const char *path, const char *engine,
-	const df_dsn *server, const df_schema_opts *opts, int n)
+	const df_dsn *server, const df_schema_opts *opts, int n, df_schema_file_runner run)
 {
 	df_scratch db;
 	df_sandbox sb;
@@ -273,6 +273,8 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	int error;
 
 	*out = NULL;
+	if (!run)
+		return df_error_set(DF_EINTERNAL, "no runner to load '%s' with", path);
 	if ((error = df_schema_files(&files, path)) < 0)
 		return error;
 	snprintf(tag, sizeof(tag), "diff%d", n);
@@ -283,7 +285,7 @@ int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	    (error = check_files(&sb, &files)) < 0)
 		goto out;
 	for (size_t i = 0; i < files.nr; i++)
-		if ((error = df_run_sql_file(db.conn, files.v[i], &statements)) < 0) {
+		if ((error = run(db.conn, files.v[i], &statements)) < 0) {
 			df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", files.v[i]);
 			goto out;
 		}

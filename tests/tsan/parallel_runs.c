@@ -50,18 +50,19 @@ static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL: " __VA_ARGS__); \
 	fputc('\n', stderr); failures++; } } while (0)
 
-static void sink_event(void *data, const df_wf_event *ev)
+static int sink_event(const df_wf_event *ev, void *payload)
 {
-	(void)data;
+	(void)payload;
 	(void)ev;
+	return 0;
 }
 
-static bool sink_ask(void *data, const char *question, const char *expect)
+static int sink_ask(const df_ask *q, int *answer, void *payload)
 {
-	(void)data;
-	(void)question;
-	(void)expect;
-	return false;
+	(void)q;
+	(void)answer;
+	(void)payload;
+	return 1;       /* nobody answers: the gates refuse */
 }
 
 static void *canceller(void *arg)
@@ -81,10 +82,13 @@ static void *worker(void *arg)
 	df_session_report rep;
 	df_session s;
 	df_wf_opts wo;
-	df_wf_sink sink = { .event = sink_event, .ask = sink_ask, .data = t };
+	df_wf_sink sink = DF_WF_SINK_INIT;
 	df_wf_result res;
 	int error;
 
+	sink.event = sink_event;
+	sink.ask = sink_ask;
+	sink.payload = t;
 	memset(&wo, 0, sizeof(wo));
 	memset(&res, 0, sizeof(res));
 	wo.select = "";

@@ -14,6 +14,7 @@
 #include "fault_driver.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "devflow/source.h"
 
 #define NMIG 4
 
@@ -102,7 +103,7 @@ static void fixture_close(struct fixture *f)
 static int run_once(bool rollback, long fail_at)
 {
 	struct fixture f;
-	df_run_opts o = { .table = "_migrations", .steps = NMIG };
+	df_run_opts o = { .table = "_migrations", .steps = NMIG, .source = df_source_sql_folder() };
 	df_run_result res = { 0 };
 	int error;
 
@@ -383,7 +384,8 @@ static void test_runner__dry_run_looks_before_rollback(void **state)
 	struct fixture f;
 	long seen = -1;
 	df_run_opts o = { .flags = DF_RUN_DRY_RUN, .table = "_migrations",
-		.before_rollback = count_tables, .before_rollback_data = &seen };
+		.before_rollback = count_tables, .before_rollback_data = &seen,
+		.source = df_source_sql_folder() };
 	df_run_result res = { 0 };
 
 	(void)state;

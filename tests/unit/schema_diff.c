@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "devflow/dsn.h"
 #include "devflow/error.h"
+#include "devflow/core.h"
 #include "devflow/schema.h"
 
 static df_object *table(df_schema *s, const char *name, const char *cols)
@@ -372,7 +373,7 @@ static void test_schema_fk__sqlite_normalised(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, sql, strlen(sql)), (ssize_t)strlen(sql));
 	close(fd);
-	assert_int_equal(df_schema_load_file(&s, path, "sqlite", NULL, NULL, 0), 0);
+	assert_int_equal(df_schema_load_file(&s, path, "sqlite", NULL, NULL, 0, df_run_sql_file), 0);
 	unlink(path);
 	assert_non_null(c = df_schema_find(s, "table c"));
 	assert_int_equal(c->nfks, 3);
@@ -425,7 +426,7 @@ static df_schema *load_on_server(const char *engine, const char *env, const char
 	assert_true((fd = mkstemp(path)) >= 0);
 	assert_int_equal(write(fd, sql, strlen(sql)), (ssize_t)strlen(sql));
 	close(fd);
-	error = df_schema_load_file(&s, path, engine, dsn, NULL, 0);
+	error = df_schema_load_file(&s, path, engine, dsn, NULL, 0, df_run_sql_file);
 	unlink(path);
 	df_dsn_free(dsn);
 	if (error < 0)

@@ -145,12 +145,12 @@ static void test_schema_ddl__reloads_to_the_same(void **state)
 	(void)state;
 	df_generated_free(g);
 	snprintf(file, sizeof(file), "%s/schema.sql", dir);
-	assert_int_equal(df_schema_load_file(&s, file, "sqlite", NULL, NULL, 0), 0);
+	assert_int_equal(df_schema_load_file(&s, file, "sqlite", NULL, NULL, 0, df_run_sql_file), 0);
 	assert_int_equal(df_schema_ddl(&text, NULL, s, "-- head\n"), 0);
 	assert_int_equal(strncmp(text, "-- head\n", 8), 0);
 	df_test_write(dir, "pulled.sql", text, (size_t)-1);
 	snprintf(file, sizeof(file), "%s/pulled.sql", dir);
-	assert_int_equal(df_schema_load_file(&again, file, "sqlite", NULL, NULL, 1), 0);
+	assert_int_equal(df_schema_load_file(&again, file, "sqlite", NULL, NULL, 1, df_run_sql_file), 0);
 	assert_int_equal(df_schema_text(&t1, s), 0);
 	assert_int_equal(df_schema_text(&t2, again), 0);
 	assert_string_equal(t1, t2);

@@ -1,0 +1,97 @@
+/*
+ * The words of the workflow's questions (df_ask, include/devflow/workflow.h):
+ * the core says what a person must decide as data, the CLI says it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/banned.h"
+
+static const char *answer_words(const df_ask_option *o)
+{
+	switch (o->kind) {
+	case DF_ANSWER_YES: return "yes";
+	case DF_ANSWER_NO: return "no";
+	case DF_ANSWER_IN_PLACE: return "in place";
+	case DF_ANSWER_GONE: return "gone";
+	case DF_ANSWER_NOT_SURE: return "not sure";
+	case DF_ANSWER_ACCEPT_EDIT: return "accept the edit";
+	case DF_ANSWER_RESTORE_FILE: return "restore the file myself";
+	case DF_ANSWER_CHANGES_GONE: return "its changes are gone";
+	default: return o->answer ? o->answer : "";
+	}
+}
+
+static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *sel)
+{
+	size_t n = a->migrations, k = a->high_risk;
+	bool prod = a->policy == DF_POLICY_PRODUCTION;
+
+	if (a->typed)
+		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s", a->rollback ? "revert" : "apply",
+			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", prod ? "PRODUCTION" : a->env);
+	else
+		df_buf_printf(q, "%s %zu migration%s %s %s", a->rollback ? "Revert" : "Apply",
+			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", a->env);
+	if (k)
+		df_buf_printf(q, ", accepting %zu high-risk change%s", k, k == 1 ? "" : "s");
+	if (a->backup)
+		df_buf_puts(q, ", after a backup taken now");
+	if (!a->typed)
+		df_buf_putc(q, '?');
+	df_buf_printf(why, "the %s policy leaves this decision to a person", df_policy_name(a->policy));
+	if (k)
+		df_buf_printf(why, "; the review found %zu high-risk change%s (`devflow db review%s`)",
+			k, k == 1 ? "" : "s", sel);
+}
+
+void cli_ask_words(df_ask *a, const char *select)
+{
+	const char *sel = select ? select : "";
+	const char *detail = a->detail ? a->detail : "";
+	df_buf q = DF_BUF_INIT, why = DF_BUF_INIT;
+
+	if (a->kind == DF_ASK_TEXT || a->question)
+		return;
+	switch (a->kind) {
+	case DF_ASK_CONSENT:
+		consent_words(&q, &why, a, sel);
+		break;
+	case DF_ASK_OUT_OF_ORDER:
+		df_buf_puts(&q, "Apply migrations older than the newest applied one?");
+		if (a->detail)
+			df_buf_puts(&why, a->detail);
+		break;
+	case DF_ASK_FAILED:
+		df_buf_printf(&q, "Migration %s failed or was interrupted part-way. Check the database "
+			"by hand: are its changes in place, or gone?", a->version);
+		df_buf_printf(&why, "%s; only a person who looked at the database can say which "
+			"of its statements took effect (`devflow db status%s` shows what ran)", detail, sel);
+		break;
+	case DF_ASK_CHECKSUM:
+		df_buf_printf(&q, "The applied migration %s was edited afterwards. Accept the edited "
+			"file as what was applied?", a->version);
+		df_buf_printf(&why, "%s; the usual fix is to restore the applied version of the file "
+			"and put new changes in a new migration", detail);
+		break;
+	case DF_ASK_MISSING:
+		df_buf_printf(&q, "The file of applied migration %s is gone. Were its changes "
+			"removed from the database too?", a->version);
+		df_buf_printf(&why, "%s; if the file was only moved or deleted by mistake, restore it "
+			"(and check that devflow runs in the right project folder)", detail);
+		break;
+	default:
+		break;
+	}
+	a->question = df_buf_detach(&q);
+	a->why = why.size ? df_buf_detach(&why) : NULL;
+	df_buf_release(&why);
+	for (size_t i = 0; i < a->nr; i++) {
+		df_ask_option *o = &a->options[i];
+		if (!o->answer)
+			o->answer = strdup(answer_words(o));
+		if (!o->then && o->cmd)
+			o->then = cli_cmd_string(o->cmd, sel);
+	}
+}
