@@ -58,6 +58,7 @@ struct cli_ctx {
 /* signals.c: SIGINT and SIGTERM cancel the runs in flight. */
 void cli_signals_install(void);
 int cli_signal_pending(void);
+void cli_signals_release(void);
 int cli_run_register(df_run *r);
 void cli_run_unregister(df_run *r);
 

@@ -506,9 +506,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "devflow: out of memory\n");
 		return CLI_EXIT_FAILED;
 	}
-	if (df_run_new(&ctx.run) < 0 || cli_run_register(ctx.run) < 0) {
+	if (df_run_new(&ctx.run) < 0) {
 		fprintf(stderr, "devflow: out of memory\n");
 		return CLI_EXIT_FAILED;
+	}
+	/* The workflow's commands stop cleanly on a signal (their run's token);
+	 * every other command ends at once, as a process does by default. */
+	if (cmd->fn == cmd_db_migrate || cmd->fn == cmd_db_rollback || cmd->fn == cmd_db_seed) {
+		if (cli_run_register(ctx.run) < 0) {
+			fprintf(stderr, "devflow: too many runs in flight\n");
+			return CLI_EXIT_FAILED;
+		}
+	} else {
+		cli_signals_release();
 	}
 	status = cmd->fn(argc, argv, &ctx);
 	cli_run_unregister(ctx.run);

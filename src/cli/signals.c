@@ -3,7 +3,9 @@
  * very start of main(), SIGINT and SIGTERM (where their handling is the
  * default one: a shell that ignores them for a background job keeps that)
  * cancel every run in flight; one that comes before any run exists is kept,
- * and the run registered later is born cancelled.  A second signal, when
+ * and the run registered later is born cancelled.  A command that does not
+ * stop cleanly on its own gives them back to the default handling
+ * (cli_signals_release) before it starts.  A second signal, when
  * the first could not stop the command, ends the process as the default
  * handling would.
  *
@@ -70,6 +72,25 @@ void cli_signals_install(void)
 {
 	catch_one(SIGINT);
 	catch_one(SIGTERM);
+}
+
+/* Give the signals back to their default handling (a command that does not
+ * stop cleanly on its own); one kept until now takes effect at once. */
+void cli_signals_release(void)
+{
+	struct sigaction sa, old;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 2; i++) {
+		int s = i ? SIGTERM : SIGINT;
+		if (sigaction(s, NULL, &old) == 0 && old.sa_handler == on_signal)
+			sigaction(s, &sa, NULL);
+	}
+	if ((sig = atomic_load(&pending)))
+		raise(sig);
 }
 
 int cli_signal_pending(void)

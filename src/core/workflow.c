@@ -311,7 +311,7 @@ void df_wf_record_refusal(df_session *s, const df_wf_plan *p)
 /* The rollback plan without words: each migration's heading and DOWN SQL. */
 static void rollback_doc_plain(df_buf *doc, const df_wf_rollback_doc *d)
 {
-	df_buf_printf(doc, "# %s, %s\n\n", d->env, d->stamp);
+	df_buf_printf(doc, "# %s, %s\n\n%s\n\n", d->env, d->stamp, d->target);
 	for (size_t i = d->n; i-- > 0;) {
 		const df_migration *m = d->migs[i];
 		char *down;

@@ -122,11 +122,6 @@ static int s_counts(df_conn *c, df_rows **out) { return IN.table_counts(INNER(c)
 static int s_in_tx(df_conn *c) { return IN.in_transaction(INNER(c)); }
 static void s_cancel(df_conn *c) { IN.cancel(INNER(c)); }
 
-static int s_schema_read(df_conn *c, struct df_schema *out, const struct df_schema_opts *o)
-{
-	return IN.schema_read(INNER(c), out, o);
-}
-
 static int s_sandbox(df_conn *c) { return IN.sandbox(INNER(c)); }
 
 const df_driver df_spy_driver = {
@@ -139,7 +134,7 @@ const df_driver df_spy_driver = {
 	.lock = s_lock, .unlock = s_unlock, .lock_holder = s_holder, .identity = s_identity,
 	.table_columns = s_columns, .backup = s_backup, .backup_digest = s_digest,
 	.restore = s_restore, .table_counts = s_counts, .backup_ext = "sqlite3",
-	.in_transaction = s_in_tx, .cancel = s_cancel, .schema_read = s_schema_read,
+	.in_transaction = s_in_tx, .cancel = s_cancel,
 	.sandbox = s_sandbox,
 };
 
