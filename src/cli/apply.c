@@ -344,6 +344,26 @@ static void schema_json(json_t *doc, const df_wf_result *r)
 	}
 }
 
+/* The gates' part of a workflow's JSON: missing, the receipts, the backup taken. */
+void cli_gates_json(json_t *doc, const df_wf_result *r)
+{
+	if (r->missing) {
+		json_t *m = json_array();
+		for (unsigned int bit = 1; bit < (1u << DF_GATE_COUNT); bit <<= 1)
+			if (r->missing & bit)
+				json_array_append_new(m, json_string(df_gate_name(bit)));
+		json_object_set_new(doc, "missing", m);
+	}
+	if (r->dry_run_receipt >= 0)
+		json_object_set_new(doc, "dry_run_receipt",
+			json_string(df_receipt_state_name((df_receipt_state)r->dry_run_receipt)));
+	if (r->backup_receipt >= 0)
+		json_object_set_new(doc, "backup_receipt",
+			json_string(df_receipt_state_name((df_receipt_state)r->backup_receipt)));
+	if (r->backup_path)
+		json_object_set_new(doc, "backup", json_string(r->backup_path));
+}
+
 static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_result *r)
 {
 	json_t *doc = ctx->result, *steps = json_array(), *findings = json_array();
@@ -380,21 +400,7 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 	}
 	if (r->pending_after >= 0)
 		json_object_set_new(doc, "pending_after", json_integer(r->pending_after));
-	if (r->missing) {
-		json_t *m = json_array();
-		for (unsigned int bit = 1; bit < (1u << DF_GATE_COUNT); bit <<= 1)
-			if (r->missing & bit)
-				json_array_append_new(m, json_string(df_gate_name(bit)));
-		json_object_set_new(doc, "missing", m);
-	}
-	if (r->dry_run_receipt >= 0)
-		json_object_set_new(doc, "dry_run_receipt",
-			json_string(df_receipt_state_name((df_receipt_state)r->dry_run_receipt)));
-	if (r->backup_receipt >= 0)
-		json_object_set_new(doc, "backup_receipt",
-			json_string(df_receipt_state_name((df_receipt_state)r->backup_receipt)));
-	if (r->backup_path)
-		json_object_set_new(doc, "backup", json_string(r->backup_path));
+	cli_gates_json(doc, r);
 	if (r->shadow)
 		json_object_set_new(doc, "shadow_database", json_string(r->shadow));
 	if (r->ran && !o->dry_run && (r->snap_before || r->snap_after)) {
@@ -528,6 +534,21 @@ static int drive(df_wf_result *res, df_wf_plan **plan, struct cli_ctx *ctx, df_s
 	return error;
 }
 
+/* The run's `next` (when `next`) and `ask`, in the CLI's words; the ask is the context's now. */
+void cli_wf_suggest(struct cli_ctx *ctx, df_wf_result *res, const char *select, bool next)
+{
+	for (size_t i = 0; next && i < res->next.nr; i++) {
+		char *c = cli_cmd_string(res->next.v[i], select);
+		if (c)
+			cli_next(ctx, "%s", c);
+		free(c);
+	}
+	if (res->ask) {
+		cli_ask(ctx, res->ask);
+		res->ask = NULL;
+	}
+}
+
 /* db seed: the seed files through the same workflow and gates (cmd_db_seed.c). */
 int cli_seed_run(df_wf_result *res, struct cli_ctx *ctx, df_session *s, const df_wf_opts *o)
 {
@@ -601,16 +622,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	}
 	clear_progress(&ts);
 	result_json(ctx, &o, &res);
-	for (size_t i = 0; i < res.next.nr; i++) {
-		char *c = cli_cmd_string(res.next.v[i], sel);
-		if (c)
-			cli_next(ctx, "%s", c);
-		free(c);
-	}
-	if (res.ask) {
-		cli_ask(ctx, res.ask);
-		res.ask = NULL;
-	}
+	cli_wf_suggest(ctx, &res, sel, true);
 	status = error < 0 ? cli_fail(ctx, error) : cli_finish(ctx, 0);
 out:
 	df_wf_result_release(&res);

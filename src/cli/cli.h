@@ -155,6 +155,8 @@ void cli_trace_say(struct cli_ctx *ctx, const df_trace *t);
 const char *cli_verb_words(df_verb verb);
 /* db seed: the seed files through the migrate workflow and its gates (apply.c). */
 int cli_seed_run(df_wf_result *res, struct cli_ctx *ctx, df_session *s, const df_wf_opts *o);
+void cli_gates_json(json_t *doc, const df_wf_result *r);
+void cli_wf_suggest(struct cli_ctx *ctx, df_wf_result *res, const char *select, bool next);
 void cli_cmd_text(df_buf *out, const df_cmd *c, const char *select);
 char *cli_cmd_string(const df_cmd *c, const char *select);
 /* An error's message or hint with its commands (DF_ERR_CMD) in words; a copy. */

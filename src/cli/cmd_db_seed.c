@@ -30,21 +30,7 @@ static void result_json(struct cli_ctx *ctx, const df_wf_result *r)
 		json_array_append_new(done, o);
 	}
 	json_object_set_new(doc, "seeded", done);
-	if (r->missing) {
-		json_t *m = json_array();
-		for (unsigned int bit = 1; bit < (1u << DF_GATE_COUNT); bit <<= 1)
-			if (r->missing & bit)
-				json_array_append_new(m, json_string(df_gate_name(bit)));
-		json_object_set_new(doc, "missing", m);
-	}
-	if (r->dry_run_receipt >= 0)
-		json_object_set_new(doc, "dry_run_receipt",
-			json_string(df_receipt_state_name((df_receipt_state)r->dry_run_receipt)));
-	if (r->backup_receipt >= 0)
-		json_object_set_new(doc, "backup_receipt",
-			json_string(df_receipt_state_name((df_receipt_state)r->backup_receipt)));
-	if (r->backup_path)
-		json_object_set_new(doc, "backup", json_string(r->backup_path));
+	cli_gates_json(doc, r);
 }
 
 int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
@@ -95,16 +81,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 	error = cli_seed_run(&res, ctx, &s, &o);
 	result_json(ctx, &res);
 	/* a seed that failed suggests nothing (the error says what failed) */
-	for (size_t i = 0; !(error < 0 && res.ran) && i < res.next.nr; i++) {
-		char *c = cli_cmd_string(res.next.v[i], o.select);
-		if (c)
-			cli_next(ctx, "%s", c);
-		free(c);
-	}
-	if (res.ask) {
-		cli_ask(ctx, res.ask);
-		res.ask = NULL;
-	}
+	cli_wf_suggest(ctx, &res, o.select, !(error < 0 && res.ran));
 	status = error < 0 ? cli_fail(ctx, error) : cli_finish(ctx, 0);
 	goto out;
 fail:
