@@ -349,6 +349,13 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (!nv)
 		cli_say(ctx, "Nothing to review: no pending migrations.\n");
+	else if (d != DF_DIALECT_POSTGRES)  /* only PostgreSQL's statements are parsed */
+		cli_say(ctx, "Note: review reads %s statements by their keywords and does not "
+			"check their syntax; the dry-run (devflow db migrate --dry-run) does.\n",
+			d == DF_DIALECT_MYSQL ? "MySQL" : "SQLite");
+	if (nv)
+		json_object_set_new(ctx->result, "syntax_checked", json_string(
+			d == DF_DIALECT_POSTGRES ? "by review" : "by the dry-run"));
 	json_object_set_new(ctx->result, "findings", findings);
 	json_object_set_new(ctx->result, "summary", summary);
 	json_object_set_new(ctx->result, "fail_on", json_string(df_review_risk_name(fail_on)));

@@ -1373,20 +1373,47 @@ static size_t char_to_byte(const char *s, size_t len, int cursorpos)
 	return len;
 }
 
-/* Statements libpg_query rejects: the token-level rules, and a note. */
-static void unparsed(rctx *ctx, struct pg_state *ps, const rstmt *st, const PgQueryError *e)
+/* Does the statement hold a psql variable (:name, :'name', :"name")? */
+static bool has_psql_variable(const rctx *ctx, const rstmt *st)
+{
+	for (size_t i = 0; i + 1 < st->ntok; i++) {
+		const rtok *t = &st->tok[i], *n = t + 1;
+
+		if (!df__tok_ch(st, i, ':') || n->off != t->off + 1 ||
+		    (i > 0 && df__tok_ch(st, i - 1, ':') && t[-1].off + 1 == t->off))
+			continue;
+		if (n->kind == RT_WORD || n->kind == RT_QIDENT || n->kind == RT_STRING)
+			return true;    /* :name, :"name", :'name' (not a :: cast) */
+	}
+	(void)ctx;
+	return false;
+}
+
+/* Statements libpg_query rejects.  A plain syntax error is an error
+ * finding at the parser's position (PostgreSQL would reject it too); a
+ * statement with a psql variable, or one for a target newer than the
+ * grammar, gets a note.  Either way the token-level rules still run. */
+static void unparsed(rctx *ctx, struct pg_state *ps, const rstmt *st, const PgQueryError *e,
+	bool rules)
 {
 	size_t off = st->off + char_to_byte(ctx->s + st->off, st->len, e->cursorpos);
 
 	ctx->res->unparsed++;
-	df__finding(ctx, "unparsed-statement", off, -1, -1,
+	if (!has_psql_variable(ctx, st) && ctx->opts.pg_version <= PG_VERSION_NUM / 10000)
+		df__finding(ctx, "syntax-error", off, -1, -1,
+			df__fmt("PostgreSQL rejects this statement: %s; the migration would "
+				"fail here", e->message ? e->message : "syntax error"),
+			df__fmt("fix the statement at the position shown; if it is valid "
+				"for a newer PostgreSQL, review with --pg-version set to the target's"));
+	else
+		df__finding(ctx, "unparsed-statement", off, -1, -1,
 		df__fmt("libpg_query (the PostgreSQL %s parser) rejects this statement "
 			"(%s), so only its keywords were reviewed", PG_MAJORVERSION,
 			e->message ? e->message : "syntax error"),
 		df__fmt("check the syntax (psql variables such as :name are not "
 			"expanded here); if it is valid for a newer PostgreSQL, review "
 			"it by hand"));
-	for (size_t i = 0; i < ctx->nops; i++) {
+	for (size_t i = 0; rules && i < ctx->nops; i++) {
 		const rop *op = &ctx->ops[i];
 
 		df__rules_common(ctx, st, op);
@@ -1596,8 +1623,6 @@ void df__pg_stmt(rctx *ctx, const rstmt *st)
 		if (needs_tree(op->kind))
 			parse = true;
 	}
-	if (!parse)
-		return;
 	if (ps->abuf < st->len + 1) {
 		size_t n = st->len + 1 > 4096 ? st->len + 1 : 4096;
 		char *b = realloc(ps->buf, n);
@@ -1614,7 +1639,10 @@ void df__pg_stmt(rctx *ctx, const rstmt *st)
 
 	pr = pg_query_parse_protobuf(ps->buf);
 	if (pr.error) {
-		unparsed(ctx, ps, st, pr.error);
+		/* every statement is parsed, so that a syntax error is found
+		 * wherever it is; only those a rule is about get the token-level
+		 * rules when it fails */
+		unparsed(ctx, ps, st, pr.error, parse);
 		pg_query_free_protobuf_parse_result(pr);
 		return;
 	}
@@ -1625,7 +1653,7 @@ void df__pg_stmt(rctx *ctx, const rstmt *st)
 		pg_query_free_protobuf_parse_result(pr);
 		return;
 	}
-	for (size_t i = 0; i < tree->n_stmts; i++)
+	for (size_t i = 0; parse && i < tree->n_stmts; i++)
 		if (tree->stmts[i])
 			tree_stmt(ctx, ps, st, tree->stmts[i]->stmt);
 	pg_query__parse_result__free_unpacked(tree, NULL);

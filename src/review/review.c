@@ -108,6 +108,8 @@ static const df_review_rule rules[] = {
 	{ "sqlite-table-rebuild", SL, E, DF_RISK_MEDIUM,
 	  "ALTER TABLE that SQLite cannot do in place (needs the 12-step rebuild)" },
 	/* parsing */
+	{ "syntax-error", PG, E, DF_RISK_HIGH,
+	  "a statement PostgreSQL's parser rejects (the migration would fail there)" },
 	{ "unparsed-statement", PG, I, DF_RISK_LOW,
 	  "a statement libpg_query cannot parse (reviewed on tokens only)" },
 };

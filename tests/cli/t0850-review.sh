@@ -76,4 +76,34 @@ t_review_corpus_no_crash() {
 	json 'len(d["summary"])' | grep -qx 213 || fail "not all 213 files reviewed"
 }
 
-run_tests t_review_pending_and_fail_on t_review_files_and_dialects t_review_controls t_review_sarif t_review_corpus_no_crash
+t_review_syntax_error() {
+	# a statement the engine's parser rejects: PostgreSQL's review finds it
+	# (an error at file:line:column, exit 3); MySQL and SQLite say that the
+	# dry-run checks the syntax, and the dry-run fails on it
+	new_project
+	mig 20240101000000 bad "CREATE TABLE bad (id int DEFALT 1);" "DROP TABLE bad;"
+	if [ "$ENGINE" = postgres ]; then
+		df db review --json; expect_rc 3
+		json_eq '[f["rule"] for f in d["findings"]]' '["syntax-error"]'
+		json_eq 'd["findings"][0]["severity"]' error
+		json_eq '(d["findings"][0]["file"], d["findings"][0]["line"], d["findings"][0]["column"])' \
+			'["migrations/20240101000000_bad.sql", 2, 26]'
+		json_eq 'd["syntax_checked"]' "by review"
+		df db review; expect_rc 3
+		contains "$out" "migrations/20240101000000_bad.sql:2:26: error [syntax-error, high risk]"
+		contains "$out" 'syntax error at or near "DEFALT"'
+	else
+		df db review --json; expect_rc 0
+		json_eq 'd["syntax_checked"]' "by the dry-run"
+		df db review; expect_rc 0
+		contains "$out" "does not check their syntax; the dry-run (devflow db migrate --dry-run) does"
+		df db migrate --dry-run; expect_rc 1
+	fi
+	# a valid file: no syntax finding, and review passes
+	new_project
+	mig 20240101000000 good "CREATE TABLE good (id int DEFAULT 1);" "DROP TABLE good;"
+	df db review --json; expect_rc 0
+	json_eq '[f["rule"] for f in d["findings"] if f["rule"] == "syntax-error"]' '[]'
+}
+
+run_tests t_review_pending_and_fail_on t_review_files_and_dialects t_review_controls t_review_sarif t_review_corpus_no_crash t_review_syntax_error

@@ -638,9 +638,35 @@ static void test_review__transactions(void **state)
 
 /* ---- robustness, directives, options ------------------------------------------ */
 
+static void test_review__syntax_error(void **state)
+{
+	/* a statement PostgreSQL rejects is an error at the parser's position,
+	 * whatever its kind (CREATE TABLE is not otherwise parsed) */
+	df_review_result *r = run("CREATE TABLE ok (id int);\nCREATE TABLE bad (id int DEFALT 1);");
+	const df_review_finding *f = find(r, "syntax-error");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_ERROR);
+	assert_int_equal(f->risk, DF_RISK_HIGH);
+	assert_int_equal(f->line, 2);
+	assert_int_equal(f->column, 26);
+	assert_non_null(strstr(f->message, "DEFALT"));
+	assert_int_equal(count(r, "unparsed-statement"), 0);
+	df_review_result_free(r);
+	expect("ALTER TABLE t DROP COLUMN c, ADD COLUMN;", "syntax-error", 1);
+	/* valid statements of every kind: none */
+	expect("CREATE TABLE ok (id int DEFAULT 1);\nINSERT INTO ok VALUES (1);\n"
+		"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;", "syntax-error", 0);
+	/* a psql variable, or a target newer than the grammar: a note instead */
+	expect("ALTER TABLE t ADD COLUMN c int DEFAULT :def;", "syntax-error", 0);
+	expect_v("CREATE TABLE bad (id int DEFALT 1);", 17, true, "syntax-error", 0);
+	expect_v("CREATE TABLE bad (id int DEFALT 1);", 17, true, "unparsed-statement", 1);
+	(void)state;
+}
+
 static void test_review__unparsed_statement(void **state)
 {
-	df_review_result *r = run("ALTER TABLE t DROP COLUMN c, ADD COLUMN;\nDROP TABLE x;");
+	df_review_result *r = run("ALTER TABLE t DROP COLUMN c, ADD COLUMN c int DEFAULT :v;\nDROP TABLE x;");
 	const df_review_finding *f = find(r, "unparsed-statement");
 
 	assert_non_null(f);
@@ -810,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_review__lock_timeout_missing),
 		cmocka_unit_test(test_review__data_change_with_ddl),
 		cmocka_unit_test(test_review__transactions),
+		cmocka_unit_test(test_review__syntax_error),
 		cmocka_unit_test(test_review__unparsed_statement),
 		cmocka_unit_test(test_review__allow_comments),
 		cmocka_unit_test(test_review__disabled_rules),
