@@ -513,18 +513,16 @@ static void tx_op(rctx *ctx, const rstmt *st, const rop *op)
 	switch (op->kind) {
 	case OP_TX_BEGIN:
 		if (ctx->in_tx && !ctx->explicit_tx) {
-			df__finding(ctx, "transaction-nesting", st->off,
-				sqlite ? DF_REVIEW_ERROR : -1, -1,
-				sqlite ?
-				df__fmt("devflow already runs this migration in a transaction "
-					"and SQLite refuses a nested BEGIN: the migration fails") :
-				df__fmt("devflow already runs this migration in a transaction: "
-					"PostgreSQL ignores this BEGIN with a warning, and the "
-					"file's COMMIT then commits devflow's transaction early, "
-					"so a later failure leaves the migration half-applied"),
-				df__fmt("remove BEGIN/COMMIT from the file (devflow wraps the "
-					"migration in one transaction), or mark the migration "
-					"-- devflow:no-transaction if it manages its own"));
+			/* only when the file could not be split as the runner splits
+			 * it (runner_tx() found no BEGIN): the runner then fails on it */
+			df__finding(ctx, "transaction-nesting", st->off, -1, -1,
+				df__fmt("a BEGIN that devflow cannot tell from the file's "
+					"statements (they do not split cleanly): a migration with "
+					"its own BEGIN/COMMIT runs outside devflow's transaction "
+					"only when its statements can be read"),
+				df__fmt("fix the file so that its statements split (quotes, "
+					"dollar quotes), or remove BEGIN/COMMIT and let devflow "
+					"wrap the migration in one transaction"));
 			ctx->explicit_tx = true;
 		} else if (ctx->in_tx) {
 			df__finding(ctx, "transaction-nesting", st->off,
@@ -550,20 +548,67 @@ static void tx_op(rctx *ctx, const rstmt *st, const rop *op)
 				df__fmt("remove it, or pair it with a BEGIN"));
 		} else if (!ctx->explicit_tx) {
 			df__finding(ctx, "transaction-nesting", st->off, -1, -1,
-				op->kind == OP_TX_COMMIT ?
-				df__fmt("COMMIT ends the transaction devflow opened for this "
-					"migration: the statements after it run outside it, so a "
-					"failure there leaves the migration half-applied") :
-				df__fmt("ROLLBACK undoes everything before it and ends the "
-					"transaction devflow opened for this migration"),
-				df__fmt("remove BEGIN/COMMIT from the file (devflow wraps the "
-					"migration in one transaction), or mark the migration "
-					"-- devflow:no-transaction if it manages its own"));
+				df__fmt("a %s that devflow cannot tell from the file's "
+					"statements (they do not split cleanly): a migration with "
+					"its own BEGIN/COMMIT runs outside devflow's transaction "
+					"only when its statements can be read",
+					op->kind == OP_TX_COMMIT ? "COMMIT" : "ROLLBACK"),
+				df__fmt("fix the file so that its statements split (quotes, "
+					"dollar quotes), or remove BEGIN/COMMIT and let devflow "
+					"wrap the migration in one transaction"));
 		}
 		ctx->in_tx = ctx->explicit_tx = false;
 		ctx->segment++;
 		break;
 	}
+}
+
+/*
+ * How the runner runs the file (src/core/runner.c, check_section): a
+ * migration with its own BEGIN/COMMIT runs without a transaction of
+ * devflow's (m->tx_control), and so does one whose only statement cannot
+ * run in a transaction (`lone`).  Review starts from the same state.
+ */
+static void runner_tx(rctx *ctx)
+{
+	const df_stmt_list *l = &ctx->lx.pre;
+
+	if (!ctx->lx.pre_ok)
+		return;
+	if (l->nr == 1 && ctx->opts.dialect == DF_DIALECT_POSTGRES &&
+	    df__needs_no_tx(ctx->s + l->v[0].offset, l->v[0].len)) {
+		ctx->opts.in_transaction = false;
+		return;
+	}
+	for (size_t i = 0; i < l->nr; i++)
+		if (df__tx_control(ctx->s + l->v[i].offset, l->v[i].len)) {
+			ctx->opts.in_transaction = false;
+			ctx->own_tx = true;
+			return;
+		}
+}
+
+/* In a file that does its own transaction control, the first change made
+ * outside its BEGIN ... COMMIT commits by itself. */
+static void outside_own_tx(rctx *ctx, const rstmt *st)
+{
+	bool changes = false;
+
+	if (!ctx->own_tx || ctx->in_tx || ctx->own_tx_told)
+		return;
+	for (size_t i = 0; i < ctx->nops && !changes; i++)
+		changes = df__op_changes_data(&ctx->ops[i]) || df__op_changes_schema(&ctx->ops[i]);
+	if (!changes)
+		return;
+	ctx->own_tx_told = true;
+	df__finding(ctx, "transaction-nesting", st->off, DF_REVIEW_INFO, DF_RISK_LOW,
+		df__fmt("this migration has its own BEGIN/COMMIT, so devflow runs it "
+			"without a transaction of its own: this statement, outside the "
+			"file's BEGIN ... COMMIT, commits by itself, and a later failure "
+			"leaves it applied"),
+		df__fmt("move it between BEGIN and COMMIT, or remove the file's "
+			"BEGIN/COMMIT so that devflow runs the whole migration in one "
+			"transaction"));
 }
 
 /* Everything an op means for every dialect: actions, flags, state. */
@@ -874,6 +919,8 @@ int df_review_run(df_review_result **out, const df_review_opts *opts,
 				    directive_has(ctx.s + ctx.lx.dir[j].off, ctx.lx.dir[j].len,
 						  "devflow:no-transaction"))
 					ctx.opts.in_transaction = false;
+			if (ctx.opts.in_transaction && ctx.opts.dialect != DF_DIALECT_MYSQL)
+				runner_tx(&ctx);
 			ctx.in_tx = ctx.opts.in_transaction;
 		}
 		if ((r = push_stmt(&ctx, &st)) < 0)
@@ -892,6 +939,7 @@ int df_review_run(df_review_result **out, const df_review_opts *opts,
 				df__sqlite_op(&ctx, &st, &ctx.ops[i]);
 			op_common(&ctx, &st, &ctx.ops[i], &buf);
 		}
+		outside_own_tx(&ctx, &st);
 	}
 	if (r >= 0 && !ctx.error && (r = df__actions_merge(&res->actions, 0)) < 0)
 		ctx.error = r;

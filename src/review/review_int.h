@@ -261,6 +261,9 @@ typedef struct rctx {
 	size_t cur_stmt;        /* statement findings are attributed to */
 	bool in_tx;             /* inside a transaction now */
 	bool explicit_tx;       /* ... opened by a BEGIN of the file */
+	bool own_tx;            /* the file does its own transaction control, so
+	                           devflow runs it outside a transaction */
+	bool own_tx_told;       /* ... and a change outside it was reported */
 	unsigned int segment;   /* transaction segment number */
 	size_t begin_off, begin_stmt; /* the file's open BEGIN */
 	bool any_ddl, any_dml;

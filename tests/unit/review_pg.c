@@ -249,7 +249,7 @@ static void test_review__drop_index_not_concurrently(void **state)
 
 static void test_review__concurrently_in_transaction(void **state)
 {
-	df_review_result *r = run("CREATE INDEX CONCURRENTLY i ON t (a);");
+	df_review_result *r = run("SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON t (a);");
 	const df_review_finding *f = find(r, "concurrently-in-transaction");
 
 	assert_non_null(f);
@@ -259,8 +259,14 @@ static void test_review__concurrently_in_transaction(void **state)
 	expect_v("CREATE INDEX CONCURRENTLY i ON t (a);", 15, false, "concurrently-in-transaction", 0);
 	expect("-- devflow:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
 	       "concurrently-in-transaction", 0);
-	expect("DROP INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
-	expect("REINDEX INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
+	/* a file whose only statement cannot run in a transaction runs outside
+	 * one (the runner's check_section `lone`), in any format */
+	expect("CREATE INDEX CONCURRENTLY i ON t (a);", "concurrently-in-transaction", 0);
+	expect("-- a comment\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (a);\n",
+	       "concurrently-in-transaction", 0);
+	expect("SELECT 1;\nDROP INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
+	expect("DROP INDEX CONCURRENTLY i;", "concurrently-in-transaction", 0);
+	expect("SELECT 1;\nREINDEX INDEX CONCURRENTLY i;", "concurrently-in-transaction", 1);
 	expect("ALTER TABLE p DETACH PARTITION c CONCURRENTLY;", "concurrently-in-transaction", 1);
 	/* after a COMMIT the rest runs outside the transaction */
 	expect("COMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);", "concurrently-in-transaction", 0);
@@ -351,21 +357,24 @@ static void test_review__maintenance(void **state)
 
 static void test_review__cannot_run_in_transaction(void **state)
 {
-	expect("VACUUM t;", "cannot-run-in-transaction", 1);
-	expect("VACUUM;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nVACUUM t;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nVACUUM;", "cannot-run-in-transaction", 1);
 	expect_v("VACUUM t;", 15, false, "cannot-run-in-transaction", 0);
-	expect("CREATE DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nCREATE DATABASE shop;", "cannot-run-in-transaction", 1);
 	expect_v("CREATE DATABASE shop;", 15, false, "cannot-run-in-transaction", 0);
-	expect("DROP DATABASE shop;", "cannot-run-in-transaction", 1);
-	expect("REINDEX DATABASE shop;", "cannot-run-in-transaction", 1);
-	expect("REINDEX SYSTEM shop;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nDROP DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nREINDEX DATABASE shop;", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nREINDEX SYSTEM shop;", "cannot-run-in-transaction", 1);
 	expect("REINDEX TABLE t;", "cannot-run-in-transaction", 0);
-	expect("CREATE TABLESPACE fast LOCATION '/ssd';", "cannot-run-in-transaction", 1);
-	expect("ALTER SYSTEM SET work_mem = '64MB';", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nCREATE TABLESPACE fast LOCATION '/ssd';", "cannot-run-in-transaction", 1);
+	expect("SELECT 1;\nALTER SYSTEM SET work_mem = '64MB';", "cannot-run-in-transaction", 1);
 	/* ALTER TYPE ... ADD VALUE: refused in a transaction before 12 only */
 	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 11, true, "cannot-run-in-transaction", 1);
 	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 12, true, "cannot-run-in-transaction", 0);
 	expect_v("ALTER TYPE mood ADD VALUE 'meh';", 11, false, "cannot-run-in-transaction", 0);
+	/* a lone statement runs outside a transaction (the runner's `lone`) */
+	expect("VACUUM t;", "cannot-run-in-transaction", 0);
+	expect("CREATE DATABASE shop;", "cannot-run-in-transaction", 0);
 	/* a no-transaction migration that opens its own BEGIN */
 	expect_v("BEGIN;\nVACUUM t;\nCOMMIT;", 15, false, "cannot-run-in-transaction", 1);
 	expect_v("BEGIN;\nCOMMIT;\nVACUUM t;", 15, false, "cannot-run-in-transaction", 0);
@@ -622,7 +631,22 @@ static void test_review__data_change_with_ddl(void **state)
 
 static void test_review__transactions(void **state)
 {
-	expect("BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;", "transaction-nesting", 1);
+	/* a file with its own BEGIN/COMMIT runs outside devflow's transaction
+	 * (the runner's tx_control): nothing nests, nothing commits early */
+	expect("BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;", "transaction-nesting", 0);
+	/* ... but a change outside its BEGIN ... COMMIT commits by itself */
+	{
+		df_review_result *r = run("ALTER TABLE t ADD COLUMN c int;\nBEGIN;\n"
+			"ALTER TABLE t ADD COLUMN d int;\nCOMMIT;");
+		const df_review_finding *f = find(r, "transaction-nesting");
+
+		assert_non_null(f);
+		assert_int_equal(f->line, 1);
+		assert_int_equal(f->severity, DF_REVIEW_INFO);
+		assert_non_null(strstr(f->message, "runs it without a transaction of its own"));
+		assert_null(strstr(f->message, "early"));
+		df_review_result_free(r);
+	}
 	expect("SELECT 1;\nCOMMIT;", "transaction-nesting", 1);
 	expect_v("BEGIN;\nSELECT 1;\nCOMMIT;", 15, false, "transaction-nesting", 0);
 	expect_v("BEGIN;\nBEGIN;\nCOMMIT;", 15, false, "transaction-nesting", 1);
@@ -632,7 +656,9 @@ static void test_review__transactions(void **state)
 		 "uncommitted-transaction", 1);
 	expect_v("BEGIN;\nCREATE TABLE u (id int);\nROLLBACK;", 15, false,
 		 "uncommitted-transaction", 0);
-	expect("BEGIN;\nCREATE TABLE u (id int);", "uncommitted-transaction", 0);
+	/* a file with its own BEGIN runs outside devflow's transaction: its
+	 * missing COMMIT is as uncommitted as in a no-transaction migration */
+	expect("BEGIN;\nCREATE TABLE u (id int);", "uncommitted-transaction", 1);
 	expect_v("SAVEPOINT a;\nROLLBACK TO SAVEPOINT a;", 15, false, "transaction-nesting", 0);
 }
 
