@@ -115,9 +115,14 @@ typedef struct df_review_opts {
 	int (*column_type)(char *out, size_t size, const char *table,
 		const char *column, void *payload);
 	void *column_type_payload;
+	/** The migration's format (df_migration.format, DF_FMT_*; 0: devflow's
+	 *  own): a statement that needs a file of its own is then advised the
+	 *  way that tool runs one (dbmate's transaction:false, goose's NO
+	 *  TRANSACTION, a file of its own for golang-migrate and Flyway). */
+	int format;
 } df_review_opts;
 
-#define DF_REVIEW_OPTS_INIT { DF_DIALECT_POSTGRES, 15, true, NULL, 1, 1, NULL, NULL }
+#define DF_REVIEW_OPTS_INIT { DF_DIALECT_POSTGRES, 15, true, NULL, 1, 1, NULL, NULL, 0 }
 
 /** Initialise `opts` to DF_REVIEW_OPTS_INIT. */
 void df_review_opts_init(df_review_opts *opts);

@@ -38,6 +38,7 @@ static void review_one(struct reviewed *v, const df_review_opts *base)
 	size_t len = 0;
 
 	ro.in_transaction = !m->no_transaction;
+	ro.format = (int)m->format;
 	ro.base_line = m->up.line;
 	ro.base_column = 1;
 	/* an empty UP would be recorded as applied: the same refusal as migrate's */

@@ -151,6 +151,7 @@ static df_review_result *review_one(df_session *s, const df_wf_opts *o, const df
 	    id.version_num >= 90000)
 		ro.pg_version = id.version_num / 10000;
 	ro.in_transaction = !m->no_transaction;
+	ro.format = (int)m->format;
 	ro.base_line = sec->line;
 	ro.disabled = &s->cfg->review_disabled;
 	if (ro.dialect == DF_DIALECT_POSTGRES) {        /* current column types */

@@ -23,6 +23,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "devflow/core.h"
 #include "devflow/error.h"
 #include "review/review_int.h"
 #include "util/banned.h"
@@ -194,6 +195,63 @@ static void list_name(const Node *n, rname *out)
 static bool is_new(rctx *ctx, const char *tab)
 {
 	return df__table_is_new(ctx, tab);
+}
+
+/*
+ * An index that a table created by this migration made itself: its primary
+ * key or a UNIQUE/EXCLUDE constraint, named <table>_<...>_pkey/_key/_excl
+ * by PostgreSQL (or an index named <table>_..._idx).  The table is new and
+ * empty, so dropping it locks nothing anyone waits for.
+ */
+static bool index_of_new_table(rctx *ctx, const char *idx)
+{
+	const char *dot = strrchr(idx, '.'), *name = dot ? dot + 1 : idx;
+	size_t nl = strlen(name);
+
+	if (!((nl > 5 && !strcmp(name + nl - 5, "_pkey")) ||
+	      (nl > 4 && !strcmp(name + nl - 4, "_key")) ||
+	      (nl > 5 && !strcmp(name + nl - 5, "_excl")) ||
+	      (nl > 4 && !strcmp(name + nl - 4, "_idx"))))
+		return false;
+	for (size_t i = 0; i < ctx->created.nr; i++) {
+		const char *t = ctx->created.v[i].s, *td = strrchr(t, '.');
+		size_t tl;
+
+		t = td ? td + 1 : t;
+		tl = strlen(t);
+		if (tl && tl < nl && !strncmp(name, t, tl) && name[tl] == '_')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The advice for a statement that needs a migration of its own, outside a
+ * transaction, in the words of the migration's format (as `migrate` words
+ * it, src/core/runner.c no_tx_hint): devflow's text for devflow's files;
+ * the other tools ignore devflow's directive.  `what` is the statement.
+ */
+static char *own_file_hint(rctx *ctx, const char *devflow_text, const char *what)
+{
+	switch (ctx->opts.format) {
+	case DF_FMT_DBMATE:
+		return df__fmt("%s in a migration of its own, or write the marker as "
+			"'-- migrate:up transaction:false' (dbmate's way; dbmate ignores "
+			"-- devflow:no-transaction)", what);
+	case DF_FMT_GOOSE:
+		return df__fmt("%s with the line '-- +goose NO TRANSACTION' at the top of the "
+			"file (goose's way; goose ignores -- devflow:no-transaction), or in a "
+			"migration of its own", what);
+	case DF_FMT_GOLANG:
+	case DF_FMT_FLYWAY:
+		return df__fmt("%s in a migration file of its own: a file whose only "
+			"statement cannot run in a transaction runs outside one, as %s runs it "
+			"(%s ignores -- devflow:no-transaction)", what,
+			ctx->opts.format == DF_FMT_GOLANG ? "golang-migrate" : "Flyway",
+			ctx->opts.format == DF_FMT_GOLANG ? "golang-migrate" : "Flyway");
+	default:
+		return df__fmt("%s", devflow_text);
+	}
 }
 
 static size_t at(const rstmt *st, int32_t loc)
@@ -1000,8 +1058,8 @@ static void alter_table(rctx *ctx, struct pg_state *ps, const rstmt *st,
 				df__finding(ctx, "concurrently-in-transaction", st->off, -1, -1,
 					df__fmt("DETACH PARTITION CONCURRENTLY cannot run inside a "
 						"transaction block: the migration fails"),
-					df__fmt("put it in its own migration marked "
-						"-- devflow:no-transaction"));
+					own_file_hint(ctx, "put it in its own migration marked "
+						"-- devflow:no-transaction", "put it"));
 			if (!pc || pc->concurrent || newtab)
 				break;
 			rv_name(pc->name, &part);
@@ -1093,9 +1151,10 @@ static void index_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 			df__finding(ctx, "concurrently-in-transaction", st->off, -1, -1,
 				df__fmt("CREATE INDEX CONCURRENTLY cannot run inside a transaction "
 					"block, and this migration runs in one: it fails"),
-				df__fmt("add -- devflow:no-transaction to the migration's header "
+				own_file_hint(ctx, "add -- devflow:no-transaction to the migration's header "
 					"and keep the index in a migration of its own (if the build "
-					"fails it leaves an INVALID index to drop before retrying)"));
+					"fails it leaves an INVALID index to drop before retrying)",
+					"CREATE INDEX CONCURRENTLY"));
 		return;
 	}
 	if (is_new(ctx, tab.s))
@@ -1105,14 +1164,18 @@ static void index_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 			"on %s: INSERT, UPDATE and DELETE on %s block until it finishes",
 			ix->unique ? "UNIQUE " : "", ix->idxname ? " " : "",
 			ix->idxname ? ix->idxname : "", tab.s, tab.s),
-		df__fmt("CREATE %sINDEX CONCURRENTLY ... in a migration marked "
-			"-- devflow:no-transaction", ix->unique ? "UNIQUE " : ""));
+		own_file_hint(ctx, ix->unique ? "CREATE UNIQUE INDEX CONCURRENTLY ... in a "
+			"migration marked -- devflow:no-transaction" : "CREATE INDEX CONCURRENTLY "
+			"... in a migration marked -- devflow:no-transaction", ix->unique ?
+			"CREATE UNIQUE INDEX CONCURRENTLY ..." : "CREATE INDEX CONCURRENTLY ..."));
 	strong_lock(ctx, ps, st->off, tab.s, "a SHARE");
 }
 
 static void drop_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 	const PgQuery__DropStmt *d)
 {
+	char dwhat[RNAME_MAX + 32], dtxt[RNAME_MAX + 96];
+
 	for (size_t i = 0; i < d->n_objects; i++) {
 		rop op;
 
@@ -1138,19 +1201,30 @@ static void drop_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 						df__fmt("DROP INDEX CONCURRENTLY cannot run inside a "
 							"transaction block, and this migration runs "
 							"in one: it fails"),
-						df__fmt("add -- devflow:no-transaction to the "
-							"migration's header"));
+						own_file_hint(ctx, "add -- devflow:no-transaction to the "
+							"migration's header", "put it"));
 				break;
 			}
-			if (df__nameset_has(&ctx->created_idx, DF_DIALECT_POSTGRES, op.obj.s))
+			if (df__nameset_has(&ctx->created_idx, DF_DIALECT_POSTGRES, op.obj.s) ||
+			    index_of_new_table(ctx, op.obj.s))
 				break;
+			snprintf(dwhat, sizeof(dwhat), "DROP INDEX CONCURRENTLY %s", op.obj.s);
+			snprintf(dtxt, sizeof(dtxt), "%s in a migration marked "
+				"-- devflow:no-transaction", dwhat);
 			df__finding(ctx, "drop-index-not-concurrently", st->off, -1, -1,
 				df__fmt("DROP INDEX %s takes an ACCESS EXCLUSIVE lock on its table: "
 					"every query on the table waits (also while the drop waits "
 					"for running queries)", op.obj.s),
-				df__fmt("DROP INDEX CONCURRENTLY %s in a migration marked "
-					"-- devflow:no-transaction", op.obj.s));
-			strong_lock(ctx, ps, st->off, op.obj.s, "an ACCESS EXCLUSIVE");
+				own_file_hint(ctx, dtxt, dwhat));
+			{
+				char *t = df__fmt("the table of index %s", op.obj.s);
+
+				if (!t)
+					ctx->error = df_error_oom();
+				else
+					strong_lock(ctx, ps, st->off, t, "an ACCESS EXCLUSIVE");
+				free(t);
+			}
 			break;
 		default:
 			break;
@@ -1229,8 +1303,8 @@ static void maintenance(rctx *ctx, struct pg_state *ps, const rstmt *st, const N
 				df__finding(ctx, "concurrently-in-transaction", st->off, -1, -1,
 					df__fmt("REINDEX CONCURRENTLY cannot run inside a transaction "
 						"block, and this migration runs in one: it fails"),
-					df__fmt("add -- devflow:no-transaction to the migration's "
-						"header"));
+					own_file_hint(ctx, "add -- devflow:no-transaction to the migration's "
+						"header", "put it"));
 			return;
 		}
 		/* REINDEX SYSTEM cannot be CONCURRENTLY: never suggest it there
@@ -1241,8 +1315,8 @@ static void maintenance(rctx *ctx, struct pg_state *ps, const rstmt *st, const N
 				df__fmt("REINDEX without CONCURRENTLY blocks writes to %s (and "
 					"queries that use the index) until the rebuild finishes",
 					tab.s[0] ? tab.s : "the tables concerned"),
-				df__fmt("REINDEX ... CONCURRENTLY in a migration marked "
-					"-- devflow:no-transaction"));
+				own_file_hint(ctx, "REINDEX ... CONCURRENTLY in a migration marked "
+					"-- devflow:no-transaction", "REINDEX ... CONCURRENTLY"));
 		strong_lock(ctx, ps, st->off, tab.s[0] ? tab.s : "the tables concerned",
 			"a SHARE");
 		break;
@@ -1422,8 +1496,8 @@ static void unparsed(rctx *ctx, struct pg_state *ps, const rstmt *st, const PgQu
 			df__finding(ctx, "create-index-not-concurrently", st->off, -1, -1,
 				df__fmt("CREATE INDEX builds the index while holding a SHARE "
 					"lock on %s: writes block until it finishes", op->tab.s),
-				df__fmt("CREATE INDEX CONCURRENTLY ... in a migration marked "
-					"-- devflow:no-transaction"));
+				own_file_hint(ctx, "CREATE INDEX CONCURRENTLY ... in a migration marked "
+					"-- devflow:no-transaction", "CREATE INDEX CONCURRENTLY ..."));
 	}
 	(void)ps;
 }
@@ -1444,8 +1518,8 @@ static void not_in_transaction(rctx *ctx, const rstmt *st, const char *what)
 		df__fmt("%s cannot run inside a transaction block, and this migration "
 			"runs in one: PostgreSQL refuses it (\"cannot run inside a "
 			"transaction block\") and the migration fails", what),
-		df__fmt("put the statement in a migration of its own marked "
-			"-- devflow:no-transaction"));
+		own_file_hint(ctx, "put the statement in a migration of its own marked "
+			"-- devflow:no-transaction", "put the statement"));
 }
 
 /* ALTER TYPE t ADD VALUE [IF NOT EXISTS] 'v': the token of 'v', or 0. */

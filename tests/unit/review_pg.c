@@ -245,6 +245,70 @@ static void test_review__drop_index_not_concurrently(void **state)
 	expect_v("DROP INDEX CONCURRENTLY users_email;", 15, false, "drop-index-not-concurrently", 0);
 	expect("CREATE INDEX i ON t (a);\nDROP INDEX i;", "drop-index-not-concurrently", 0);
 	expect("DROP TRIGGER IF EXISTS trg ON foo;", "drop-index-not-concurrently", 0);
+	/* an index of a table created earlier in the same migration: new, empty */
+	expect("CREATE TABLE t (id int PRIMARY KEY, a int UNIQUE);\nDROP INDEX t_a_key;",
+	       "drop-index-not-concurrently", 0);
+	expect("CREATE TABLE t (id int PRIMARY KEY);\nALTER TABLE t DROP CONSTRAINT t_pkey;\n"
+	       "DROP INDEX IF EXISTS public.t_pkey;", "drop-index-not-concurrently", 0);
+	/* ... but not an index of another table whose name starts alike */
+	expect("CREATE TABLE t (id int);\nDROP INDEX tags_name_key;", "drop-index-not-concurrently", 1);
+	expect("CREATE TABLE t (id int);\nDROP INDEX users_t_key;", "drop-index-not-concurrently", 1);
+}
+
+static void test_review__lock_timeout_names_the_table(void **state)
+{
+	df_review_result *r = run("DROP INDEX users_email;");
+	const df_review_finding *f = find(r, "lock-timeout-missing");
+
+	/* DROP INDEX locks the index's table, not "users_email" as a table */
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "lock on the table of index users_email"));
+	assert_null(strstr(f->message, "lock on users_email"));
+	df_review_result_free(r);
+	r = run("CREATE INDEX i ON users (a);");
+	f = find(r, "lock-timeout-missing");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "lock on users"));
+	df_review_result_free(r);
+	(void)state;
+}
+
+static df_review_result *run_fmt(const char *sql, int format)
+{
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+
+	o.format = format;
+	return review_with(&o, sql);
+}
+
+static void test_review__own_file_hint_per_format(void **state)
+{
+	/* enum df_migration_format: 0 devflow, 1 dbmate, 2 golang-migrate,
+	 * 3 Flyway, 5 goose */
+	static const struct { int format; const char *says, *not; } cases[] = {
+		{ 0, "-- devflow:no-transaction", NULL },
+		{ 1, "'-- migrate:up transaction:false'", "marked -- devflow" },
+		{ 2, "a migration file of its own", "marked -- devflow" },
+		{ 3, "as Flyway runs it", "marked -- devflow" },
+		{ 5, "-- +goose NO TRANSACTION", "marked -- devflow" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		df_review_result *r = run_fmt("SELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a);",
+			cases[i].format);
+		const df_review_finding *f = find(r, "concurrently-in-transaction");
+
+		assert_non_null(f);
+		assert_non_null(strstr(f->hint, cases[i].says));
+		if (cases[i].not)
+			assert_null(strstr(f->hint, cases[i].not));
+		df_review_result_free(r);
+		r = run_fmt("CREATE INDEX i ON t (a);", cases[i].format);
+		f = find(r, "create-index-not-concurrently");
+		assert_non_null(f);
+		assert_non_null(strstr(f->hint, cases[i].says));
+		df_review_result_free(r);
+	}
+	(void)state;
 }
 
 static void test_review__concurrently_in_transaction(void **state)
@@ -863,6 +927,8 @@ int main(void)
 		cmocka_unit_test(test_review__data_change_with_ddl),
 		cmocka_unit_test(test_review__transactions),
 		cmocka_unit_test(test_review__syntax_error),
+		cmocka_unit_test(test_review__lock_timeout_names_the_table),
+		cmocka_unit_test(test_review__own_file_hint_per_format),
 		cmocka_unit_test(test_review__unparsed_statement),
 		cmocka_unit_test(test_review__allow_comments),
 		cmocka_unit_test(test_review__disabled_rules),
