@@ -493,8 +493,9 @@ int df_run_shadow(df_conn *conn, const df_migration *const *migs, size_t nr);
 int df_table_stats(df_conn *conn, const char *table, long long *rows, long long *bytes);
 
 /* The current type of table.column on a PostgreSQL target, as format_type()
- * spells it ("character varying(20)"), into out; DF_ENOTFOUND when there is
- * no such column or the target is not PostgreSQL. */
+ * spells it ("character varying(20)"), or on MySQL/MariaDB as COLUMN_TYPE
+ * ("enum('a','b')"), into out; DF_ENOTFOUND when there is no such column or
+ * the target is SQLite. */
 int df_column_type(df_conn *conn, const char *table, const char *column,
 	char *out, size_t size);
 /* df_column_type() in the shape of df_review_opts.column_type, with the

@@ -288,7 +288,8 @@ int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx)
 	ro.dialect = d;
 	ro.pg_version = pg ? pg : 15;
 	ro.disabled = &s.cfg->review_disabled;
-	if (s.conn && d == DF_DIALECT_POSTGRES) {  /* current column types, for type changes */
+	if (s.conn && d != DF_DIALECT_SQLITE &&   /* current column types, for type changes */
+	    df_conn_dialect(s.conn) == d) {
 		ro.column_type = df_review_column_type_conn;
 		ro.column_type_payload = s.conn;
 	}

@@ -93,11 +93,16 @@ int df_column_type(df_conn *conn, const char *table, const char *column,
 
 	if (size)
 		out[0] = '\0';
-	if (df_conn_dialect(conn) != DF_DIALECT_POSTGRES)
+	if (df_conn_dialect(conn) == DF_DIALECT_MYSQL)  /* "enum('a','b')", "int" ... */
+		error = df_conn_query(conn, &r, "SELECT COLUMN_TYPE FROM information_schema.COLUMNS "
+			"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+			params, 2);
+	else if (df_conn_dialect(conn) != DF_DIALECT_POSTGRES)
 		return DF_ENOTFOUND;
-	error = df_conn_query(conn, &r, "SELECT format_type(a.atttypid, a.atttypmod) "
-		"FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attname = ? "
-		"AND a.attnum > 0 AND NOT a.attisdropped", params, 2);
+	else
+		error = df_conn_query(conn, &r, "SELECT format_type(a.atttypid, a.atttypmod) "
+			"FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attname = ? "
+			"AND a.attnum > 0 AND NOT a.attisdropped", params, 2);
 	if (!error && (!r->nrows || !df_rows_get(r, 0, 0)))
 		error = DF_ENOTFOUND;
 	if (!error)

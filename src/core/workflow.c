@@ -154,7 +154,7 @@ static df_review_result *review_one(df_session *s, const df_wf_opts *o, const df
 	ro.format = (int)m->format;
 	ro.base_line = sec->line;
 	ro.disabled = &s->cfg->review_disabled;
-	if (ro.dialect == DF_DIALECT_POSTGRES) {        /* current column types */
+	if (ro.dialect != DF_DIALECT_SQLITE) {          /* current column types */
 		ro.column_type = df_review_column_type_conn;
 		ro.column_type_payload = s->conn;
 	}

@@ -7,6 +7,7 @@
  * commits implicitly, so a migration that mixes DDL and data changes cannot
  * be rolled back.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,6 +99,202 @@ static void column_def(rctx *ctx, const rstmt *st, const rop *op)
 	}
 }
 
+/* ---- MODIFY / CHANGE -------------------------------------------------- */
+
+#define ENUM_MAX 64
+
+/* The values of ENUM('a','b') / SET(...): from tokens [lo, hi). */
+static size_t enum_values_tok(rctx *ctx, const rstmt *st, size_t lo, size_t hi,
+	char v[][RNAME_MAX])
+{
+	size_t n = 0;
+
+	for (size_t k = lo; k < hi && k < st->ntok && n < ENUM_MAX; k++) {
+		const rtok *t = &st->tok[k];
+		size_t o = 0;
+
+		if (t->kind != RT_STRING || t->len < 2)
+			continue;
+		for (size_t i = 1; i + 1 < t->len && o + 1 < RNAME_MAX; i++) {
+			char c = ctx->s[t->off + i];
+
+			if (c == ctx->s[t->off] && i + 2 < t->len && ctx->s[t->off + i + 1] == c)
+				i++;    /* a doubled quote */
+			v[n][o++] = c;
+		}
+		v[n++][o] = '\0';
+	}
+	return n;
+}
+
+/* The values of information_schema's COLUMN_TYPE "enum('a','b')". */
+static size_t enum_values_str(const char *s, char v[][RNAME_MAX])
+{
+	size_t n = 0;
+
+	while ((s = strchr(s, '\'')) && n < ENUM_MAX) {
+		size_t o = 0;
+
+		for (s++; *s; s++) {
+			if (*s == '\'' && s[1] == '\'') {
+				s++;
+			} else if (*s == '\'') {
+				s++;
+				break;
+			}
+			if (o + 1 < RNAME_MAX)
+				v[n][o++] = *s;
+		}
+		v[n++][o] = '\0';
+	}
+	return n;
+}
+
+/* Same type text, ignoring case and spaces ("INT" = "int", "DECIMAL(12, 2)"
+ * = "decimal(12,2)"); MariaDB's and old MySQL's display widths ("int(11)")
+ * match the bare integer types. */
+static bool same_type(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (*a == '(' && !*b && strspn(a + 1, "0123456789") && strchr(a, ')') &&
+		    !strchr(a, ','))
+			return true;    /* int(11) vs int */
+		if (*b == '(' && !*a && strspn(b + 1, "0123456789") && strchr(b, ')') &&
+		    !strchr(b, ','))
+			return true;
+		if (!*a || !*b)
+			return *a == *b;
+		if ((*a | 0x20) != (*b | 0x20))
+			return false;
+		a++;
+		b++;
+	}
+}
+
+/*
+ * MODIFY / CHANGE restate a column's whole definition.  Say what it
+ * changes: its ENUM/SET values (compared with the current ones when the
+ * target is known), its nullability, its default, or its type.
+ */
+static void modify_column(rctx *ctx, const rstmt *st, const rop *op, const char *type,
+	size_t type_hi)
+{
+	const char *tab = op->tab.s, *verb = strcasecmp(op->col.s, op->obj.s) ? "CHANGE" : "MODIFY";
+	char old[512] = "";
+	bool known = ctx->opts.column_type &&
+		ctx->opts.column_type(old, sizeof(old), tab, op->col.s,
+			ctx->opts.column_type_payload) == 0 && old[0];
+	bool not_null = false, null = false, deflt = false;
+	uint16_t depth = op->type_lo < st->ntok ? st->tok[op->type_lo].depth : 0;
+
+	for (size_t k = type_hi; k < op->hi && k < st->ntok; k++) {
+		if (st->tok[k].depth != depth)
+			continue;
+		if (IS(k, "not") && IS(k + 1, "null"))
+			not_null = true, k++;
+		else if (IS(k, "null"))
+			null = true;
+		else if (IS(k, "default"))
+			deflt = true;
+	}
+	if (IS(op->type_lo, "enum") || IS(op->type_lo, "set")) {
+		char nv[ENUM_MAX][RNAME_MAX], ov[ENUM_MAX][RNAME_MAX];   /* 16 kB: threads */
+		bool is_enum = IS(op->type_lo, "enum");
+		size_t nn = enum_values_tok(ctx, st, op->type_lo + 1, type_hi, nv), no = 0;
+		bool prefix = false;
+
+		if (known && !strncasecmp(old, is_enum ? "enum(" : "set(", is_enum ? 5 : 4)) {
+			no = enum_values_str(old, ov);
+			prefix = no <= nn && no < ENUM_MAX && nn < ENUM_MAX;
+			for (size_t i = 0; prefix && i < no; i++)
+				prefix = !strcmp(ov[i], nv[i]);
+			/* the storage size changes past 255 ENUM values, and at 8, 16,
+			 * 24, 32 SET members: then it is a rebuild */
+			if (prefix && (is_enum ? (no <= 255) != (nn <= 255) :
+				       (no + 7) / 8 != (nn + 7) / 8))
+				prefix = false;
+		}
+		if (prefix) {
+			df__finding(ctx, "mysql-table-rebuild", st->off, DF_REVIEW_INFO, DF_RISK_LOW,
+				nn == no ?
+				df__fmt("%s restates %s.%s with its current %s values (%s): "
+					"MySQL changes only metadata, no rebuild", verb, tab,
+					op->col.s, is_enum ? "ENUM" : "SET", old) :
+				df__fmt("%s only appends %zu value%s at the end of the %s list "
+					"of %s.%s (now %s): MySQL changes only metadata "
+					"(ALGORITHM=INSTANT), no rebuild", verb, nn - no,
+					nn - no == 1 ? "" : "s", is_enum ? "ENUM" : "SET", tab,
+					op->col.s, old),
+				df__fmt("add ALGORITHM=INSTANT so that MySQL refuses instead of "
+					"rebuilding if that ever changes"));
+		} else if (known && no) {
+			rebuild(ctx, st, tab, is_enum ?
+				"the new ENUM list removes, renames or reorders current values "
+				"(it does not only append at the end), so redefining the column" :
+				"the new SET list removes, renames or reorders current members "
+				"(it does not only append at the end), so redefining the column",
+				"only append new values at the end of the list (instant), "
+				"never reorder or remove values in place");
+		} else {
+			rebuild(ctx, st, tab, "redefining an ENUM/SET column rebuilds "
+				"the table unless values are only appended at the end (the "
+				"current list is not known here: review against the target "
+				"with --env to compare)",
+				"only append new values at the end of the list (instant), "
+				"never reorder or remove values in place");
+		}
+		return;
+	}
+	if (known && same_type(old, type)) {
+		/* the type is restated as it is: only nullability / default change */
+		if (not_null || null)
+			df__finding(ctx, "change-column-type", st->off, DF_REVIEW_WARNING,
+				DF_RISK_MEDIUM,
+				df__fmt("%s keeps %s.%s's type (%s) but makes it %s: MySQL "
+					"rebuilds the table in place (INPLACE) to change "
+					"nullability%s", verb, tab, op->col.s, old,
+					not_null ? "NOT NULL" : "nullable",
+					not_null ? ", and the statement fails if a row holds NULL "
+					"(or, without strict mode, stores 0/'' instead)" : ""),
+				df__fmt("%s", not_null ? "fill the NULLs in batches first; "
+					"add ALGORITHM=INPLACE, LOCK=NONE so that writes go on "
+					"during the rebuild" : "add ALGORITHM=INPLACE, LOCK=NONE "
+					"so that writes go on during the rebuild"));
+		else if (deflt)
+			df__finding(ctx, "change-column-type", st->off, DF_REVIEW_INFO, DF_RISK_LOW,
+				df__fmt("%s keeps %s.%s's type (%s) and changes only its "
+					"default: metadata only, no rebuild", verb, tab, op->col.s, old),
+				df__fmt("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT ... says "
+					"the same without restating the column", tab, op->col.s));
+		return;
+	}
+	df__finding(ctx, "change-column-type", st->off, DF_REVIEW_WARNING, DF_RISK_MEDIUM,
+		known ?
+		df__fmt("%s changes %s.%s's type from %s to %s%s: MySQL copies the "
+			"whole table (ALGORITHM=COPY) and blocks writes, and running code "
+			"may not expect the new type", verb, tab, op->col.s, old, type,
+			not_null ? " and makes it NOT NULL" : null ? " and makes it nullable" : "") :
+		(not_null || null) ?
+		df__fmt("%s restates column %s.%s as %s %s: it sets the column's "
+			"nullability (a rebuild in place when it changes; with NOT NULL "
+			"the statement fails if a row holds NULL), and if the type, length "
+			"or charset also changes, MySQL copies the whole table "
+			"(ALGORITHM=COPY) and blocks writes", verb, tab, op->col.s, type,
+			not_null ? "NOT NULL" : "NULL") :
+		df__fmt("%s restates column %s.%s as %s: if its type, length "
+			"or charset changes, MySQL copies the whole table "
+			"(ALGORITHM=COPY) and blocks writes, and running code "
+			"may not expect the new type", verb, tab, op->col.s, type),
+		df__fmt("add ALGORITHM=INPLACE, LOCK=NONE (or ALGORITHM="
+			"INSTANT) so MySQL refuses instead of copying; for a "
+			"real type change use expand-contract or gh-ost / "
+			"pt-online-schema-change"));
+}
+
 void df__mysql_op(rctx *ctx, const rstmt *st, const rop *op)
 {
 	const char *tab = op->tab.s;
@@ -175,25 +372,7 @@ void df__mysql_op(rctx *ctx, const rstmt *st, const rop *op)
 		       !IS(hi, "visible") && !IS(hi, "check") && !IS(hi, "references"))
 			hi++;
 		df__tok_text(&type, ctx->s, st, op->type_lo, hi, 60);
-		if (IS(op->type_lo, "enum") || IS(op->type_lo, "set")) {
-			rebuild(ctx, st, tab, "redefining an ENUM/SET column rebuilds "
-				"the table unless values are only appended at the end",
-				"only append new values at the end of the list (instant), "
-				"never reorder or remove values in place");
-		} else {
-			df__finding(ctx, "change-column-type", st->off, DF_REVIEW_WARNING,
-				DF_RISK_MEDIUM,
-				df__fmt("%s restates column %s.%s as %s: if its type, length "
-					"or charset changes, MySQL copies the whole table "
-					"(ALGORITHM=COPY) and blocks writes, and running code "
-					"may not expect the new type",
-					strcasecmp(op->col.s, op->obj.s) ? "CHANGE" : "MODIFY",
-					tab, op->col.s, type.size ? type.ptr : "?"),
-				df__fmt("add ALGORITHM=INPLACE, LOCK=NONE (or ALGORITHM="
-					"INSTANT) so MySQL refuses instead of copying; for a "
-					"real type change use expand-contract or gh-ost / "
-					"pt-online-schema-change"));
-		}
+		modify_column(ctx, st, op, type.size ? type.ptr : "?", hi);
 		df_buf_release(&type);
 		column_def(ctx, st, op);
 		break;

@@ -80,6 +80,111 @@ static void test_review__table_rebuild(void **state)
 	       "mysql-table-rebuild", 0);
 }
 
+/* The target's current column types, as information_schema spells them. */
+static int fake_type(char *out, size_t size, const char *table, const char *column, void *p)
+{
+	(void)p;
+	if (!strcmp(table, "o") && !strcmp(column, "status"))
+		snprintf(out, size, "enum('new','paid')");
+	else if (!strcmp(table, "o") && !strcmp(column, "tags"))
+		snprintf(out, size, "set('a','b')");
+	else if (!strcmp(table, "o") && !strcmp(column, "amount"))
+		snprintf(out, size, "decimal(12,2)");
+	else if (!strcmp(table, "o") && !strcmp(column, "n"))
+		snprintf(out, size, "int(11)");
+	else
+		return -1;
+	return 0;
+}
+
+static df_review_result *run_target(const char *sql)
+{
+	df_review_opts o = DF_REVIEW_OPTS_INIT;
+
+	o.dialect = DF_DIALECT_MYSQL;
+	o.in_transaction = false;
+	o.column_type = fake_type;
+	return review_with(&o, sql);
+}
+
+static void test_review__enum_append(void **state)
+{
+	/* values only appended at the end: no rebuild, and it says so */
+	df_review_result *r = run_target("ALTER TABLE o MODIFY COLUMN status "
+		"ENUM('new', 'paid', 'shipped') NOT NULL;");
+	const df_review_finding *f = find(r, "mysql-table-rebuild");
+
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_LOW);
+	assert_int_equal(f->severity, DF_REVIEW_INFO);
+	assert_non_null(strstr(f->message, "only appends 1 value at the end"));
+	assert_null(strstr(f->message, "unless"));
+	df_review_result_free(r);
+	/* reordered or removed: a rebuild, said plainly */
+	r = run_target("ALTER TABLE o MODIFY COLUMN status ENUM('paid', 'new', 'shipped');");
+	f = find(r, "mysql-table-rebuild");
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_non_null(strstr(f->message, "does not only append"));
+	df_review_result_free(r);
+	r = run_target("ALTER TABLE o MODIFY COLUMN status ENUM('new');");
+	f = find(r, "mysql-table-rebuild");
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	df_review_result_free(r);
+	/* SET, appended */
+	r = run_target("ALTER TABLE o MODIFY tags SET('a','b','c');");
+	f = find(r, "mysql-table-rebuild");
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_LOW);
+	df_review_result_free(r);
+	/* no target: the old list is unknown, and the message says that */
+	r = run("ALTER TABLE o MODIFY COLUMN status ENUM('new', 'paid', 'shipped');");
+	f = find(r, "mysql-table-rebuild");
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_MEDIUM);
+	assert_non_null(strstr(f->message, "not known here"));
+	df_review_result_free(r);
+	(void)state;
+}
+
+static void test_review__modify_nullability(void **state)
+{
+	/* the type is restated as it is: the finding is about NOT NULL */
+	df_review_result *r = run_target("ALTER TABLE o MODIFY amount DECIMAL(12, 2) NOT NULL DEFAULT 0;");
+	const df_review_finding *f = find(r, "change-column-type");
+
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "keeps o.amount's type (decimal(12,2)) but makes it NOT NULL"));
+	assert_null(strstr(f->message, "copies the whole table"));
+	df_review_result_free(r);
+	r = run_target("ALTER TABLE o MODIFY n INT NULL;");
+	f = find(r, "change-column-type");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "makes it nullable"));
+	df_review_result_free(r);
+	/* only the default: metadata, low */
+	r = run_target("ALTER TABLE o MODIFY n INT DEFAULT 5;");
+	f = find(r, "change-column-type");
+	assert_non_null(f);
+	assert_int_equal(f->risk, DF_RISK_LOW);
+	assert_non_null(strstr(f->message, "changes only its default"));
+	df_review_result_free(r);
+	/* a real type change is still called one */
+	r = run_target("ALTER TABLE o MODIFY n BIGINT NOT NULL;");
+	f = find(r, "change-column-type");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "changes o.n's type from int(11) to BIGINT and makes it NOT NULL"));
+	df_review_result_free(r);
+	/* no target: nullability is named first, the type change as a maybe */
+	r = run("ALTER TABLE o MODIFY n INT NOT NULL DEFAULT 0;");
+	f = find(r, "change-column-type");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "sets the column's nullability"));
+	df_review_result_free(r);
+	(void)state;
+}
+
 static void test_review__modify_change(void **state)
 {
 	df_review_result *r = run("ALTER TABLE o MODIFY amount DECIMAL(12,2) NOT NULL;");
@@ -194,6 +299,8 @@ int main(void)
 		cmocka_unit_test(test_review__lock_blocking),
 		cmocka_unit_test(test_review__table_rebuild),
 		cmocka_unit_test(test_review__modify_change),
+		cmocka_unit_test(test_review__enum_append),
+		cmocka_unit_test(test_review__modify_nullability),
 		cmocka_unit_test(test_review__data_change_with_ddl),
 		cmocka_unit_test(test_review__destructive),
 		cmocka_unit_test(test_review__delimiter),
