@@ -66,6 +66,14 @@ struct enumval {
 	size_t stmt;
 };
 
+/* A view (or materialized view) created by the migration: the tables and
+ * the column names its query reads (star: it reads some table's "*"). */
+struct view {
+	rname name;
+	df_strlist tabs, cols;
+	bool star, mat;
+};
+
 struct pg_state {
 	bool lt_set, lt_local;  /* lock_timeout */
 	unsigned int lt_seg;
@@ -84,6 +92,8 @@ struct pg_state {
 	struct enumval *ev;     /* ALTER TYPE ... ADD VALUE, PostgreSQL >= 12 */
 	size_t nev, aev;
 	rnameset types;         /* types created by the migration */
+	struct view *views;     /* views created by the migration */
+	size_t nviews, aviews;
 	char *buf;
 	size_t abuf;
 };
@@ -127,6 +137,11 @@ void df__pg_release(rctx *ctx)
 		free(ps->ev[i].lit);
 	free(ps->ev);
 	df__nameset_release(&ps->types);
+	for (size_t i = 0; i < ps->nviews; i++) {
+		df_strlist_release(&ps->views[i].tabs);
+		df_strlist_release(&ps->views[i].cols);
+	}
+	free(ps->views);
 	free(ps->buf);
 	free(ps);
 	ctx->pg = NULL;
@@ -181,6 +196,25 @@ static void list_name(const Node *n, rname *out)
 		return;
 	for (size_t i = 0; i < n->list->n_items; i++) {
 		const char *p = str_of(n->list->items[i]);
+
+		if (!p)
+			continue;
+		if (k && k + 1 < RNAME_MAX)
+			out->s[k++] = '.';
+		for (; *p && k + 1 < RNAME_MAX; p++)
+			out->s[k++] = *p;
+	}
+	out->s[k] = '\0';
+}
+
+/* A name given as an array of String nodes (AlterEnumStmt.type_name). */
+static void list_name_n(Node *const *items, size_t n, rname *out)
+{
+	size_t k = 0;
+
+	out->s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *p = str_of(items[i]);
 
 		if (!p)
 			continue;
@@ -1350,6 +1384,203 @@ static void rename_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st,
 		strong_lock(ctx, ps, st->off, op.tab.s, "an ACCESS EXCLUSIVE");
 }
 
+/* ---- views, enum labels, materialized views -------------------------------- */
+
+/* Collect the tables (RangeVar) and columns (ColumnRef) a query reads, by
+ * walking every message of the tree (protobuf-c's descriptors). */
+static void view_walk(rctx *ctx, struct view *v, const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d;
+
+	if (!m || depth > 200 || ctx->error)
+		return;
+	d = m->descriptor;
+	/* by name: libpg_query exports no descriptor symbols */
+	if (!strcmp(d->short_name, "RangeVar")) {
+		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+
+		if (rv->relname && df_strlist_push(&v->tabs, rv->relname) < 0)
+			ctx->error = df_error_oom();
+		return;
+	}
+	if (!strcmp(d->short_name, "ColumnRef")) {
+		const PgQuery__ColumnRef *c = (const PgQuery__ColumnRef *)m;
+		const Node *last = c->n_fields ? c->fields[c->n_fields - 1] : NULL;
+
+		if (last && last->node_case == PG_QUERY__NODE__NODE_A_STAR)
+			v->star = true;
+		else if (last && last->node_case == PG_QUERY__NODE__NODE_STRING &&
+			 last->string->sval && df_strlist_push(&v->cols, last->string->sval) < 0)
+			ctx->error = df_error_oom();
+		return;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *a = *(ProtobufCMessage *const *const *)(base + f->offset);
+
+			for (size_t k = 0; k < n && a; k++)
+				view_walk(ctx, v, a[k], depth + 1);
+		} else {
+			if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+			    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+				continue;
+			view_walk(ctx, v, *(ProtobufCMessage *const *)(base + f->offset), depth + 1);
+		}
+	}
+}
+
+static void add_view(rctx *ctx, struct pg_state *ps, const PgQuery__RangeVar *rv,
+	const Node *query, bool mat)
+{
+	struct view *v;
+	bool ok;
+
+	if (!rv || !query)
+		return;
+	GROW(ok, ctx, ps->views, ps->nviews, ps->aviews);
+	if (!ok)
+		return;
+	v = &ps->views[ps->nviews++];
+	memset(v, 0, sizeof(*v));
+	rv_name(rv, &v->name);
+	v->mat = mat;
+	view_walk(ctx, v, (const ProtobufCMessage *)query, 0);
+}
+
+/* Views of the migration that read tab.col (tab.* counts). */
+static void views_using(rctx *ctx, struct pg_state *ps, const char *tab, const char *col,
+	df_buf *out, size_t *n)
+{
+	const char *dot = strrchr(tab, '.'), *t = dot ? dot + 1 : tab;
+
+	for (size_t i = 0; i < ps->nviews; i++) {
+		const struct view *v = &ps->views[i];
+		bool has_tab = false, has_col = v->star;
+
+		for (size_t k = 0; k < v->tabs.nr && !has_tab; k++)
+			has_tab = !strcmp(v->tabs.v[k], t);
+		for (size_t k = 0; k < v->cols.nr && !has_col; k++)
+			has_col = !strcmp(v->cols.v[k], col);
+		if (!has_tab || !has_col)
+			continue;
+		df_buf_printf(out, "%s%s%s", *n ? ", " : "", v->mat ? "materialized view " : "view ",
+			v->name.s);
+		(*n)++;
+	}
+}
+
+static void drop_view(struct pg_state *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->nviews; i++)
+		if (df__name_eq(DF_DIALECT_POSTGRES, ps->views[i].name.s, name)) {
+			df_strlist_release(&ps->views[i].tabs);
+			df_strlist_release(&ps->views[i].cols);
+			ps->views[i] = ps->views[--ps->nviews];
+			i--;
+		}
+}
+
+/* DROP COLUMN of a column that a view of the migration reads. */
+static void drop_column_views(rctx *ctx, struct pg_state *ps, const rstmt *st, const rop *op)
+{
+	df_buf names = DF_BUF_INIT;
+	size_t n = 0;
+
+	views_using(ctx, ps, op->tab.s, op->col.s, &names, &n);
+	if (n)
+		df__finding(ctx, "drop-column-used-by-view", st->off, -1, -1,
+			(op->flags & OPF_CASCADE) ?
+			df__fmt("DROP COLUMN %s.%s ... CASCADE also drops %s, which read%s "
+				"the column: code that queries %s breaks", op->tab.s, op->col.s,
+				names.ptr, n == 1 ? "s" : "", n == 1 ? "it" : "them") :
+			df__fmt("DROP COLUMN %s.%s fails: %s depend%s on it (PostgreSQL "
+				"refuses to drop a column a view reads, without CASCADE)",
+				op->tab.s, op->col.s, names.ptr, n == 1 ? "s" : ""),
+			df__fmt("first CREATE OR REPLACE the view%s without the column (or "
+				"drop %s explicitly, if nothing uses %s), then drop the column",
+				n == 1 ? "" : "s", n == 1 ? "it" : "them", n == 1 ? "it" : "them"));
+	df_buf_release(&names);
+}
+
+/* Statements looked at whatever the ops said (views, enum labels,
+ * materialized view refreshes). */
+static void tree_extra(rctx *ctx, struct pg_state *ps, const rstmt *st, const Node *n)
+{
+	if (!n)
+		return;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_VIEW_STMT:
+		add_view(ctx, ps, n->view_stmt->view, n->view_stmt->query, false);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		if (n->create_table_as_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW &&
+		    n->create_table_as_stmt->into)
+			add_view(ctx, ps, n->create_table_as_stmt->into->rel,
+				n->create_table_as_stmt->query, true);
+		break;
+	case PG_QUERY__NODE__NODE_DROP_STMT: {
+		const PgQuery__DropStmt *d = n->drop_stmt;
+
+		if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_VIEW &&
+		    d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
+			break;
+		for (size_t i = 0; i < d->n_objects; i++) {
+			rname v;
+
+			list_name(d->objects[i], &v);
+			drop_view(ps, v.s);
+		}
+		break;
+	}
+	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT: {
+		const PgQuery__AlterEnumStmt *e = n->alter_enum_stmt;
+		rname type;
+
+		if (!e->old_val || !e->old_val[0] || !e->new_val)
+			break;
+		list_name_n(e->type_name, e->n_type_name, &type);
+		if (df__nameset_has(&ps->types, DF_DIALECT_POSTGRES, type.s))
+			break;
+		df__finding(ctx, "rename-enum-value", st->off, -1, -1,
+			df__fmt("renames label '%s' of type %s to '%s': running code that "
+				"still writes '%s' fails (\"invalid input value for enum\"), and "
+				"code that compares with '%s' no longer matches", e->old_val,
+				type.s, e->new_val, e->old_val, e->old_val),
+			df__fmt("add '%s' as a new value (ALTER TYPE %s ADD VALUE), move the "
+				"rows and the code to it, and stop writing '%s' before retiring it",
+				e->new_val, type.s, e->old_val));
+		break;
+	}
+	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT: {
+		const PgQuery__RefreshMatViewStmt *r = n->refresh_mat_view_stmt;
+		rname mv;
+
+		if (r->concurrent || !r->relation)
+			break;
+		rv_name(r->relation, &mv);
+		for (size_t i = 0; i < ps->nviews; i++)
+			if (ps->views[i].mat && df__name_eq(DF_DIALECT_POSTGRES, ps->views[i].name.s, mv.s))
+				return;     /* created by this migration: nobody reads it yet */
+		df__finding(ctx, "refresh-matview-not-concurrently", st->off, -1, -1,
+			df__fmt("REFRESH MATERIALIZED VIEW %s holds an ACCESS EXCLUSIVE lock "
+				"on it for the whole refresh: every query that reads %s waits "
+				"until the query behind it has run again", mv.s, mv.s),
+			df__fmt("REFRESH MATERIALIZED VIEW CONCURRENTLY %s (it needs a UNIQUE "
+				"index on the view; reads go on, the refresh takes longer)", mv.s));
+		strong_lock(ctx, ps, st->off, mv.s, "an ACCESS EXCLUSIVE");
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static void tree_stmt(rctx *ctx, struct pg_state *ps, const rstmt *st, const Node *n)
 {
 	if (!n)
@@ -1510,6 +1741,39 @@ static bool lock_mode_blocks_writes(const char *mode)
 		!strcmp(mode, "exclusive") || !strcmp(mode, "access exclusive");
 }
 
+/* LOCK TABLE ... IN <mode> MODE, rated by what the mode blocks. */
+static void lock_table(rctx *ctx, const rstmt *st, const rop *op)
+{
+	const char *m = op->obj.s[0] ? op->obj.s : "access exclusive";
+	char up[RNAME_MAX];
+	size_t k = 0;
+	int sev, risk;
+	const char *blocks;
+
+	for (; m[k] && k + 1 < sizeof(up); k++)
+		up[k] = (m[k] >= 'a' && m[k] <= 'z') ? (char)(m[k] - 32) : m[k];
+	up[k] = '\0';
+	if (!strcmp(m, "access exclusive")) {
+		sev = DF_REVIEW_WARNING, risk = DF_RISK_HIGH;
+		blocks = "every query, reads included";
+	} else if (!strcmp(m, "exclusive")) {
+		sev = DF_REVIEW_WARNING, risk = DF_RISK_MEDIUM;
+		blocks = "every write (only plain reads go on)";
+	} else if (!strcmp(m, "share row exclusive") || !strcmp(m, "share")) {
+		sev = DF_REVIEW_WARNING, risk = DF_RISK_MEDIUM;
+		blocks = "every write (INSERT, UPDATE, DELETE)";
+	} else {
+		sev = DF_REVIEW_INFO, risk = DF_RISK_LOW;
+		blocks = "no plain read or write, only DDL and the stronger locks";
+	}
+	df__finding(ctx, "lock-table", st->off, sev, risk,
+		df__fmt("LOCK TABLE %s IN %s MODE blocks %s on %s until the migration's "
+			"transaction ends", op->tab.s, up, blocks, op->tab.s),
+		df__fmt("%s", risk == DF_RISK_LOW ? "keep the transaction short" :
+			"take the weakest mode that protects what the migration does, set "
+			"a short lock_timeout first, and keep the transaction short"));
+}
+
 static void not_in_transaction(rctx *ctx, const rstmt *st, const char *what)
 {
 	if (!ctx->in_tx)
@@ -1575,6 +1839,8 @@ static void op_rules(rctx *ctx, struct pg_state *ps, const rstmt *st, const rop 
 		set_op(ctx, ps, op);
 		break;
 	case OP_LOCK:
+		if (!is_new(ctx, op->tab.s))
+			lock_table(ctx, st, op);
 		if (!is_new(ctx, op->tab.s) && lock_mode_blocks_writes(op->obj.s)) {
 			char lock[RNAME_MAX + 16];
 			size_t k = 0;
@@ -1591,6 +1857,9 @@ static void op_rules(rctx *ctx, struct pg_state *ps, const rstmt *st, const rop 
 		break;
 	case OP_VACUUM:
 		not_in_transaction(ctx, st, "VACUUM");
+		break;
+	case OP_DROP_COLUMN:
+		drop_column_views(ctx, ps, st, op);
 		break;
 	case OP_DROP_DATABASE:
 		not_in_transaction(ctx, st, "DROP DATABASE");
@@ -1727,9 +1996,12 @@ void df__pg_stmt(rctx *ctx, const rstmt *st)
 		pg_query_free_protobuf_parse_result(pr);
 		return;
 	}
-	for (size_t i = 0; parse && i < tree->n_stmts; i++)
-		if (tree->stmts[i])
-			tree_stmt(ctx, ps, st, tree->stmts[i]->stmt);
+	for (size_t i = 0; i < tree->n_stmts; i++)
+		if (tree->stmts[i]) {
+			if (parse)
+				tree_stmt(ctx, ps, st, tree->stmts[i]->stmt);
+			tree_extra(ctx, ps, st, tree->stmts[i]->stmt);
+		}
 	pg_query__parse_result__free_unpacked(tree, NULL);
 	pg_query_free_protobuf_parse_result(pr);
 }

@@ -40,6 +40,12 @@ static const df_review_rule rules[] = {
 	/* backward-incompatible */
 	{ "rename-table", DF_REVIEW_ALL, E, DF_RISK_HIGH, "renaming an existing table" },
 	{ "rename-column", DF_REVIEW_ALL, E, DF_RISK_HIGH, "renaming a column of an existing table" },
+	{ "rename-enum-value", PG, E, DF_RISK_HIGH,
+	  "ALTER TYPE ... RENAME VALUE of a type the migration did not create "
+	  "(code that writes the old label breaks)" },
+	{ "drop-column-used-by-view", PG, E, DF_RISK_HIGH,
+	  "DROP COLUMN of a column a view of the migration reads (fails; with "
+	  "CASCADE, drops the view)" },
 	{ "add-column-not-null", DF_REVIEW_ALL, E, DF_RISK_MEDIUM,
 	  "ADD COLUMN ... NOT NULL without a default on an existing table" },
 	{ "change-column-type", PG | MY, E, DF_RISK_HIGH,
@@ -63,6 +69,12 @@ static const df_review_rule rules[] = {
 	{ "set-not-null", PG, W, DF_RISK_MEDIUM,
 	  "SET NOT NULL scanning the table (no validated CHECK (c IS NOT NULL) first)" },
 	{ "vacuum-full", PG, W, DF_RISK_MEDIUM, "VACUUM FULL" },
+	{ "refresh-matview-not-concurrently", PG, W, DF_RISK_MEDIUM,
+	  "REFRESH MATERIALIZED VIEW without CONCURRENTLY (ACCESS EXCLUSIVE for "
+	  "the whole refresh)" },
+	{ "lock-table", PG, W, DF_RISK_MEDIUM,
+	  "LOCK TABLE on an existing table, rated by mode (ACCESS EXCLUSIVE high; "
+	  "EXCLUSIVE, SHARE ROW EXCLUSIVE, SHARE medium; weaker modes low)" },
 	{ "cluster", PG, W, DF_RISK_MEDIUM, "CLUSTER" },
 	{ "reindex-not-concurrently", PG, W, DF_RISK_MEDIUM,
 	  "REINDEX without CONCURRENTLY (PostgreSQL 12 and later; not REINDEX SYSTEM)" },

@@ -273,6 +273,92 @@ static void test_review__lock_timeout_names_the_table(void **state)
 	(void)state;
 }
 
+static void test_review__rename_enum_value(void **state)
+{
+	df_review_result *r = run("ALTER TYPE mood RENAME VALUE 'sad' TO 'unhappy';");
+	const df_review_finding *f = find(r, "rename-enum-value");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_ERROR);
+	assert_non_null(strstr(f->message, "still writes 'sad' fails"));
+	df_review_result_free(r);
+	/* a type created by the migration: nothing uses it yet */
+	expect("CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood RENAME VALUE 'sad' TO 'unhappy';",
+	       "rename-enum-value", 0);
+	expect("ALTER TYPE mood ADD VALUE 'meh';", "rename-enum-value", 0);
+	expect("ALTER TYPE mood RENAME TO feeling;", "rename-enum-value", 0);
+	(void)state;
+}
+
+static void test_review__refresh_matview(void **state)
+{
+	df_review_result *r = run("REFRESH MATERIALIZED VIEW sales_summary;");
+	const df_review_finding *f = find(r, "refresh-matview-not-concurrently");
+
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "ACCESS EXCLUSIVE"));
+	assert_non_null(strstr(f->hint, "CONCURRENTLY sales_summary"));
+	df_review_result_free(r);
+	expect("REFRESH MATERIALIZED VIEW CONCURRENTLY sales_summary;",
+	       "refresh-matview-not-concurrently", 0);
+	expect("CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a;\nREFRESH MATERIALIZED VIEW mv;",
+	       "refresh-matview-not-concurrently", 0);
+	(void)state;
+}
+
+static void test_review__lock_table(void **state)
+{
+	static const struct { const char *sql; int risk; } cases[] = {
+		{ "LOCK TABLE a;", DF_RISK_HIGH },
+		{ "LOCK TABLE a IN ACCESS EXCLUSIVE MODE;", DF_RISK_HIGH },
+		{ "LOCK TABLE a IN EXCLUSIVE MODE;", DF_RISK_MEDIUM },
+		{ "LOCK TABLE a IN SHARE ROW EXCLUSIVE MODE;", DF_RISK_MEDIUM },
+		{ "LOCK TABLE a IN SHARE MODE NOWAIT;", DF_RISK_MEDIUM },
+		{ "LOCK TABLE a IN SHARE UPDATE EXCLUSIVE MODE;", DF_RISK_LOW },
+		{ "LOCK TABLE a IN ROW EXCLUSIVE MODE;", DF_RISK_LOW },
+		{ "LOCK TABLE a IN ACCESS SHARE MODE;", DF_RISK_LOW },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		df_review_result *r = run(cases[i].sql);
+		const df_review_finding *f = find(r, "lock-table");
+
+		assert_non_null(f);
+		assert_int_equal(f->risk, cases[i].risk);
+		df_review_result_free(r);
+	}
+	expect("CREATE TABLE a (id int);\nLOCK TABLE a IN ACCESS EXCLUSIVE MODE;", "lock-table", 0);
+	expect("SELECT 1;", "lock-table", 0);
+	(void)state;
+}
+
+static void test_review__drop_column_used_by_view(void **state)
+{
+	df_review_result *r = run("CREATE VIEW v AS SELECT id, email FROM users;\n"
+		"ALTER TABLE users DROP COLUMN email;");
+	const df_review_finding *f = find(r, "drop-column-used-by-view");
+
+	assert_non_null(f);
+	assert_int_equal(f->severity, DF_REVIEW_ERROR);
+	assert_int_equal(f->line, 2);
+	assert_non_null(strstr(f->message, "fails: view v depends on it"));
+	df_review_result_free(r);
+	r = run("CREATE VIEW v AS SELECT u.* FROM public.users u;\n"
+		"ALTER TABLE users DROP COLUMN email CASCADE;");
+	f = find(r, "drop-column-used-by-view");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "also drops view v"));
+	df_review_result_free(r);
+	/* a column the view does not read, a view on another table, a view
+	 * dropped first: none */
+	expect("CREATE VIEW v AS SELECT id FROM users;\nALTER TABLE users DROP COLUMN email;",
+	       "drop-column-used-by-view", 0);
+	expect("CREATE VIEW v AS SELECT email FROM accounts;\nALTER TABLE users DROP COLUMN email;",
+	       "drop-column-used-by-view", 0);
+	expect("CREATE VIEW v AS SELECT email FROM users;\nDROP VIEW v;\n"
+	       "ALTER TABLE users DROP COLUMN email;", "drop-column-used-by-view", 0);
+	(void)state;
+}
+
 static df_review_result *run_fmt(const char *sql, int format)
 {
 	df_review_opts o = DF_REVIEW_OPTS_INIT;
@@ -929,6 +1015,10 @@ int main(void)
 		cmocka_unit_test(test_review__syntax_error),
 		cmocka_unit_test(test_review__lock_timeout_names_the_table),
 		cmocka_unit_test(test_review__own_file_hint_per_format),
+		cmocka_unit_test(test_review__rename_enum_value),
+		cmocka_unit_test(test_review__refresh_matview),
+		cmocka_unit_test(test_review__lock_table),
+		cmocka_unit_test(test_review__drop_column_used_by_view),
 		cmocka_unit_test(test_review__unparsed_statement),
 		cmocka_unit_test(test_review__allow_comments),
 		cmocka_unit_test(test_review__disabled_rules),
