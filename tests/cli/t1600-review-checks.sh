@@ -36,11 +36,15 @@ my_only() { [ "$ENGINE" = mysql ] || skip_engine "MySQL/MariaDB check"; }
 t_pg_cannot_run_in_transaction() {
 	pg_only
 	new_project
-	printf 'VACUUM;\n' >vac.sql
+	# beside another statement, in the migration's transaction: it fails
+	printf 'SELECT 1;\nVACUUM;\n' >vac.sql
 	review vac.sql; has cannot-run-in-transaction; risk_of cannot-run-in-transaction high
-	printf -- '-- devflow:no-transaction\nVACUUM;\n' >vac2.sql
+	printf -- '-- devflow:no-transaction\nSELECT 1;\nVACUUM;\n' >vac2.sql
 	review vac2.sql; hasnt cannot-run-in-transaction
-	printf 'REINDEX SYSTEM %s;\n' "$DBNAME" >rs.sql
+	# alone in its file the runner runs it outside a transaction (below)
+	printf 'VACUUM;\n' >vac3.sql
+	review vac3.sql; hasnt cannot-run-in-transaction
+	printf 'SELECT 1;\nREINDEX SYSTEM %s;\n' "$DBNAME" >rs.sql
 	review rs.sql; has cannot-run-in-transaction
 	# no hint may suggest CONCURRENTLY for REINDEX SYSTEM: PostgreSQL forbids it
 	lacks "$(json '[f["hint"] for f in d["findings"]]')" CONCURRENTLY
