@@ -175,6 +175,8 @@ void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 	fprintf(f, "\n%s", global_help);
 }
 
+static const struct cli_cmd *find(const struct cli_cmd *table, const char *name);
+
 /* A usage error before any command runs: text on stderr, and with --json the
  * one document on stdout that scripts expect. */
 static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char *what,
@@ -203,6 +205,133 @@ static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char
 		fputc('\n', stdout);
 		json_decref(doc);
 	}
+	return CLI_EXIT_USAGE;
+}
+
+/* The command line as typed (before take_globals took the global options out). */
+static int typed_argc;
+static char **typed_argv;       /* copies of the words */
+static char **typed_ptr;        /* argv's own pointers, to find a word again */
+
+/*
+ * The command line as typed with the mistyped word `bad` replaced by `fix`,
+ * every option kept in its place and a URL's password as ***.  `dry`:
+ * add --dry-run when it is not there.  Sets *redacted when a password was
+ * hidden.  Returns a new string ("devflow db rollback --env staging ...").
+ */
+static char *retyped(const char *bad, const char *fix, bool dry, bool *redacted)
+{
+	df_buf b = DF_BUF_INIT;
+	bool has_dry = false;
+
+	df_buf_puts(&b, "devflow");
+	for (int i = 1; i < typed_argc; i++) {
+		const char *w = typed_argv[i];
+		bool url = !strcmp(w, "-u") || !strcmp(w, "--url");
+
+		df_buf_putc(&b, ' ');
+		if (typed_ptr[i] == bad) {
+			df_buf_puts(&b, fix);
+			continue;
+		}
+		if (!strcmp(w, "--dry-run"))
+			has_dry = true;
+		if (!strncmp(w, "--url=", 6) || (url && i + 1 < typed_argc)) {
+			const char *val = url ? typed_argv[++i] : w + 6;
+			char *red = df_dsn_redact(val);
+			if (!red || strcmp(red, val))
+				*redacted = true;
+			if (url) {
+				df_buf_puts(&b, w);
+				df_buf_putc(&b, ' ');
+			} else {
+				df_buf_puts(&b, "--url=");
+			}
+			df_shell_quote(&b, red ? red : "***");
+			free(red);
+			continue;
+		}
+		df_shell_quote(&b, w);
+	}
+	if (dry && !has_dry)
+		df_buf_puts(&b, " --dry-run");
+	return df_buf_detach(&b);
+}
+
+/* True when the command changes the database (the guess must not run it). */
+static bool writes_db(const struct cli_cmd *c)
+{
+	return c && (c->fn == cmd_db_migrate || c->fn == cmd_db_rollback || c->fn == cmd_db_seed ||
+		c->fn == cmd_db_resolve || c->fn == cmd_db_restore);
+}
+
+/* True when the command has --dry-run (migrate, rollback, seed and their aliases). */
+static bool has_dry_run(const struct cli_cmd *c)
+{
+	return c && (c->fn == cmd_db_migrate || c->fn == cmd_db_rollback || c->fn == cmd_db_seed);
+}
+
+/*
+ * A mistyped command (`bad`, a word of argv) whose nearest is `near` ("db
+ * rollback", or NULL): the usage error, its hint the command as typed with
+ * the word corrected.  A command that changes the database is never the
+ * `next` as guessed: with --dry-run added where it has one, else `next` is
+ * the read-only `db status` of the same target, and the corrected command
+ * stays in the hint.
+ */
+static int unknown_command(struct cli_ctx *ctx, const char *what, const char *bad, const char *near)
+{
+	const struct cli_cmd *c = NULL;
+	char msg[512];
+	char *hint, *next;
+	bool redacted = false, in_db = strncmp(what, "db ", 3) == 0;
+
+	snprintf(msg, sizeof(msg), "unknown command '%s'", what);
+	if (!near)
+		return dispatch_error(ctx, "%s", msg, NULL);
+	if (!strncmp(near, "db ", 3))
+		c = find(cli_db_commands, near + 3);
+	hint = retyped(bad, in_db ? near + 3 : near, false, &redacted);
+	if (!writes_db(c))
+		next = strdup(hint);
+	else if (has_dry_run(c))
+		next = retyped(bad, in_db ? near + 3 : near, true, &redacted);
+	else {
+		df_buf b = DF_BUF_INIT;
+		df_buf_printf(&b, "devflow db status%s%s", cli_env_arg(ctx), ctx->json ? " --json" : "");
+		if (ctx->url) {
+			char *red = df_dsn_redact(ctx->url);
+			if (!red || strcmp(red, ctx->url))
+				redacted = true;
+			free(red);
+		}
+		next = df_buf_detach(&b);
+	}
+	if (!hint || !next) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
+	fprintf(stderr, "devflow: %s; did you mean '%s'?\n", msg, hint);
+	if (strcmp(hint, next))
+		fprintf(stderr, "It changes the database: %s '%s' first.\n",
+			has_dry_run(c) ? "try it with" : "check the target with", next);
+	if (ctx->json) {
+		json_t *doc = json_object(), *err = json_object(), *nx = json_array();
+		json_object_set_new(err, "kind", json_string("usage"));
+		json_object_set_new(err, "message", json_string(msg));
+		json_object_set_new(err, "hint", json_string(hint));
+		json_array_append_new(nx, json_string(next));
+		json_object_set_new(doc, "ok", json_false());
+		json_object_set_new(doc, "error", err);
+		json_object_set_new(doc, "next", nx);
+		if (redacted)
+			json_object_set_new(doc, "url_redacted", json_true());
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	free(hint);
+	free(next);
 	return CLI_EXIT_USAGE;
 }
 
@@ -405,6 +534,19 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--json"))
 			ctx.json = true;
+	typed_argc = argc;
+	if (!(typed_argv = calloc((size_t)argc + 1, sizeof(*typed_argv))) ||
+	    !(typed_ptr = calloc((size_t)argc + 1, sizeof(*typed_ptr)))) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
+	for (int i = 0; i < argc; i++) {
+		typed_ptr[i] = argv[i];
+		if (!(typed_argv[i] = strdup(argv[i]))) {
+			fprintf(stderr, "devflow: out of memory\n");
+			return CLI_EXIT_FAILED;
+		}
+	}
 	if (take_globals(&ctx, &argc, argv) < 0)
 		return dispatch_error(&ctx, "%s", ctx.early_error, NULL);
 	if (ctx.json)
@@ -470,8 +612,9 @@ int main(int argc, char **argv)
 			return argc < 2 ? CLI_EXIT_USAGE : 0;
 		}
 		if (!(cmd = find(cli_db_commands, argv[1]))) {
-			char near[64];
-			return dispatch_error(&ctx, "unknown command 'db %s'", argv[1],
+			char near[64], what[256];
+			snprintf(what, sizeof(what), "db %s", argv[1]);
+			return unknown_command(&ctx, what, argv[1],
 				near_command(near, sizeof(near), argv[1], true));
 		}
 		argv++;
@@ -489,7 +632,7 @@ int main(int argc, char **argv)
 		char near[64];
 		if (db)
 			snprintf(near, sizeof(near), "db %s", db->name);
-		return dispatch_error(&ctx, "unknown command '%s'", argv[0],
+		return unknown_command(&ctx, argv[0], argv[0],
 			db ? near : near_command(near, sizeof(near), argv[0], false));
 	}
 	for (int i = 1; i < argc; i++)
