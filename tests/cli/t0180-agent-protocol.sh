@@ -37,5 +37,55 @@ t_typo_keeps_options() {
 	json_eq 'd["next"][0].startswith("devflow db review --env staging migrations/")' true
 }
 
+# no devflow table (and on SQLite no file) after the dry and read-only commands
+no_devflow_trace() {
+	case $ENGINE in
+	sqlite) [ ! -e test.db ] || fail "$1 created the database file test.db" ;;
+	*) ! table_exists _migrations || fail "$1 created the tracking table"
+	   ! table_exists _migrations_audit || fail "$1 created the audit table" ;;
+	esac
+}
+
+t_dry_run_creates_nothing() {
+	new_project
+	mig 20240101000000 a "CREATE TABLE a (id INTEGER);" "DROP TABLE a;"
+	mkdir seeds; echo "SELECT 1;" >seeds/01_one.sql
+	df db rollback --dry-run; expect_rc 0 "rollback --dry-run"; no_devflow_trace "db rollback --dry-run"
+	df db rollback --dry-run --json; expect_rc 0; no_devflow_trace "db rollback --dry-run --json"
+	df db migrate --dry-run --json; expect_rc 0 "migrate --dry-run"; no_devflow_trace "db migrate --dry-run"
+	json_eq 'd["receipt_recorded"]' false
+	json_eq 'any("receipt is not recorded" in w for w in d["warnings"])' true
+	df db migrate --dry-run; expect_rc 0
+	contains "$out$err" "the dry-run is not recorded"; lacks "$out$err" "the dry-run is recorded"
+	no_devflow_trace "db migrate --dry-run (text)"
+	[ "$ENGINE" = sqlite ] || ! table_exists a || fail "the dry-run kept table a"
+	df db seed --dry-run; expect_rc 0 "seed --dry-run"; no_devflow_trace "db seed --dry-run"
+	for c in "db status" "db history" "db review" "doctor"; do
+		# shellcheck disable=SC2086
+		df $c; no_devflow_trace "$c"
+	done
+	# staging asks for the receipt: recorded in an existing database (never
+	# a SQLite file made for it)
+	printf '[env "staging"]\nurl = %s\npolicy = staging\n' "$URL" >devflow.conf
+	df db migrate --dry-run --env staging --json; expect_rc 0 "staging dry-run"
+	case $ENGINE in
+	sqlite) no_devflow_trace "db migrate --dry-run --env staging"
+		json_eq 'd["receipt_recorded"]' false ;;
+	*) json_eq 'd["receipt_recorded"]' true
+	   df db migrate --env staging --yes --json; expect_rc 0 "staging migrate after its dry-run"
+	   json_eq 'd["applied"][0]["version"]' 20240101000000 ;;
+	esac
+	# an existing database with devflow's tables: the receipt is recorded
+	E=
+	case $ENGINE in
+	sqlite) rm devflow.conf; df db migrate; expect_rc 0 "migrate" ;;
+	*) E="--env staging" ;;
+	esac
+	mig 20240102000000 b "CREATE TABLE b (id INTEGER);" "DROP TABLE b;"
+	df db migrate --dry-run $E --json; expect_rc 0
+	json_eq 'd["receipt_recorded"]' true
+	df db history $E; contains "$out" "dry-ran 1 of 1 migration"
+}
+
 ONLY_SQLITE_TESTS="t_typo_keeps_options"
-run_tests t_typo_keeps_options
+run_tests t_typo_keeps_options t_dry_run_creates_nothing
