@@ -87,5 +87,29 @@ t_dry_run_creates_nothing() {
 	df db history $E; contains "$out" "dry-ran 1 of 1 migration"
 }
 
-ONLY_SQLITE_TESTS="t_typo_keeps_options"
-run_tests t_typo_keeps_options t_dry_run_creates_nothing
+t_detect_honours_d() {
+	new_project
+	mkdir -p sql/mig
+	printf -- '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n' >sql/mig/20240101000000_a.sql
+	echo "CREATE TABLE b (id int);" >migrations/1_b.sql
+	df detect -d sql/mig --json; expect_rc 0
+	json_eq 'd["tool"]' dbmate
+	json_eq 'd["signal"]' "sql/mig/20240101000000_a.sql has a '-- migrate:up' marker"
+	json_eq 'd["next"]' '["devflow db status -d sql/mig"]'
+	df detect --migrations-dir=sql/mig; expect_rc 0; contains "$out" "dbmate (sql/mig/"
+	# a plain folder given by -d, not migrations/
+	mkdir plain; echo "CREATE TABLE c (id int);" >plain/001_c.sql
+	rm migrations/1_b.sql
+	df detect -d plain --json; expect_rc 0
+	json_eq 'd["tool"]' raw-sql
+	json_eq 'd["signal"]' "plain/ holds .sql files and no ORM config"
+	mkdir empty
+	echo "CREATE TABLE b (id int);" >migrations/1_b.sql
+	df detect -d empty --json; expect_rc 0
+	json_eq 'd["tool"]' none
+	df detect --json; expect_rc 0
+	json_eq 'd["tool"]' raw-sql
+}
+
+ONLY_SQLITE_TESTS="t_typo_keeps_options t_detect_honours_d"
+run_tests t_typo_keeps_options t_dry_run_creates_nothing t_detect_honours_d
