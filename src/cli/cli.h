@@ -100,6 +100,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((fo
 /* Finish: print the JSON document (with "ok") or the next-steps line. */
 int cli_finish(struct cli_ctx *ctx, int status);
 void cli_print_help(FILE *f, const struct cli_cmd *cmd);
+/* `devflow help config`: the keys of devflow.conf, as text or JSON; 0. */
+int cli_help_config(bool json);
 /* How a command is typed: "db migrate", "doctor". */
 const char *cli_cmd_words(const struct cli_cmd *cmd);
 

@@ -157,6 +157,7 @@ static void usage(FILE *f)
 		if (!c->alias_of)
 			fprintf(f, "  db %-19s %s\n", c->name, c->summary);
 	fprintf(f, "  %-22s %s\n", "help COMMAND", "usage of a command");
+	fprintf(f, "  %-22s %s\n", "help config", "the keys of devflow.conf, with an example");
 	fprintf(f, "\n%s\nThe safe workflow: devflow doctor; devflow db status; devflow db review;\n"
 		"devflow db migrate --dry-run; devflow db migrate; devflow db status.\n", global_help);
 }
@@ -176,6 +177,62 @@ void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 }
 
 static const struct cli_cmd *find(const struct cli_cmd *table, const char *name);
+
+/* One command as JSON: its words, usage, summary and options' help. */
+static json_t *cmd_json(const struct cli_cmd *c, bool db)
+{
+	json_t *j = json_object();
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", db ? "db " : "", c->name);
+	json_object_set_new(j, "name", json_string(name));
+	json_object_set_new(j, "usage", json_string(c->usage));
+	json_object_set_new(j, "summary", json_string(c->summary));
+	if (c->alias_of)
+		json_object_set_new(j, "alias_of", json_string(c->alias_of));
+	return j;
+}
+
+/*
+ * `devflow help --json` (every command; cmd NULL) or `devflow help COMMAND
+ * --json` / `devflow COMMAND --help --json`: one document on stdout.
+ */
+static int help_json(const struct cli_cmd *cmd)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "ok", json_true());
+	json_object_set_new(doc, "version", json_string(DF_VERSION));
+	if (cmd) {
+		const struct cli_cmd *opts = cmd;
+		bool db = false;
+		for (const struct cli_cmd *c = cli_db_commands; c->name; c++) {
+			if (c == cmd)
+				db = true;
+			if (cmd->alias_of && !strcmp(c->name, cmd->alias_of))
+				opts = c;
+		}
+		json_object_set_new(doc, "command", cmd_json(cmd, db));
+		json_object_set_new(doc, "options", json_string(opts->help ? opts->help : ""));
+	} else {
+		json_t *a = json_array();
+		for (const struct cli_cmd *c = cli_commands; c->name; c++)
+			json_array_append_new(a, cmd_json(c, false));
+		for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
+			json_array_append_new(a, cmd_json(c, true));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name", "help",
+			"usage", "help [COMMAND | config]", "summary", "usage of a command; the keys of devflow.conf"));
+		json_object_set_new(doc, "usage", json_string("devflow [-C DIR] [--env NAME | -u URL] [-d DIR] "
+			"[--json] [--no-color] [-q|-v] [--lock-timeout SECONDS] COMMAND ..."));
+		json_object_set_new(doc, "commands", a);
+	}
+	json_object_set_new(doc, "global_options", json_string(global_help));
+	json_object_set_new(doc, "next", json_array());
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+	return 0;
+}
 
 /* A usage error before any command runs: text on stderr, and with --json the
  * one document on stdout that scripts expect. */
@@ -556,20 +613,35 @@ int main(int argc, char **argv)
 		return ctx.json ? dispatch_error(&ctx, "no command given%s", "", NULL) : CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		if (ctx.json) {
+			json_t *doc = json_pack("{s:b, s:s, s:[]}", "ok", 1, "version", DF_VERSION, "next");
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(doc);
+			return 0;
+		}
 		printf("devflow %s\n", DF_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (ctx.json)
+			return help_json(NULL);
 		usage(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "help")) {
 		if (argc < 3) {
+			if (ctx.json)
+				return help_json(NULL);
 			usage(stdout);
 			return 0;
 		}
+		if (argc == 3 && !strcmp(argv[2], "config"))
+			return cli_help_config(ctx.json);
 		/* help db | help db migrate | help migrate | help doctor */
 		if (argc == 3 && !strcmp(argv[2], "db")) {
+			if (ctx.json)
+				return help_json(NULL);
 			db_usage(stdout);
 			return 0;
 		}
@@ -578,13 +650,16 @@ int main(int argc, char **argv)
 			cmd = find(cli_db_commands, argc > 3 && !strcmp(argv[2], "db") ? argv[3] : argv[2]);
 		if (!cmd) {
 			char near[64];
-			if (near_command(near, sizeof(near), argv[argc - 1], !strcmp(argv[2], "db")))
-				fprintf(stderr, "devflow: no command '%s'; did you mean 'devflow help %s'?\n",
-					argv[argc - 1], near);
-			else
-				fprintf(stderr, "devflow: no command '%s'; see 'devflow --help'\n", argv[argc - 1]);
-			return CLI_EXIT_USAGE;
+			char msg[256], fix[96];
+			snprintf(msg, sizeof(msg), "no command '%s'", argv[argc - 1]);
+			if (near_command(near, sizeof(near), argv[argc - 1], !strcmp(argv[2], "db"))) {
+				snprintf(fix, sizeof(fix), "help %s", near);
+				return dispatch_error(&ctx, "%s", msg, fix);
+			}
+			return dispatch_error(&ctx, "%s", msg, NULL);
 		}
+		if (ctx.json)
+			return help_json(cmd);
 		cli_print_help(stdout, cmd);
 		return 0;
 	}
@@ -639,6 +714,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;
 	if (help) {
+		if (ctx.json)
+			return help_json(cmd);
 		cli_print_help(stdout, cmd);
 		return 0;
 	}

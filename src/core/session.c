@@ -88,8 +88,11 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 		return df_error_set(DF_ENOTFOUND, "the database file %s does not exist",
 			s->target->dsn->database);
 	}
+	/* Nor does a dry-run where nothing asks for its receipt (the local
+	 * policy): an empty database in memory stands for the missing file. */
 	if ((!(o->flags & (DF_SESSION_WRITES | DF_SESSION_ENSURE | DF_SESSION_LOCK)) ||
-	     (o->flags & DF_SESSION_DRY)) && sqlite_file_absent(s->target->dsn)) {
+	     ((o->flags & DF_SESSION_DRY) && s->target->policy == DF_POLICY_LOCAL)) &&
+	    sqlite_file_absent(s->target->dsn)) {
 		if ((error = df_dsn_parse(&empty, "sqlite::memory:")) < 0)
 			return error;
 		rep->database_exists = false;
@@ -198,12 +201,12 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		return error;
 	/* A dry-run under the local policy makes no devflow table where none
 	 * is: nothing asks for its receipt.  Under staging and production the
-	 * receipt is what the real run's gate asks for, so it is recorded in
-	 * the existing database (a SQLite file that does not exist is still
-	 * not made: the dry-run runs in memory).  A folder of another tool's
+	 * receipt is what the real run's gate asks for (SPEC: "a dry-run ...
+	 * must be recorded first"), so it is recorded, devflow's tables made
+	 * for it as a migrate would make them.  A folder of another tool's
 	 * format still adopts that tool's history as the real run would. */
 	if ((o->flags & DF_SESSION_DRY) && (o->flags & DF_SESSION_ENSURE) &&
-	    (s->target->policy == DF_POLICY_LOCAL || !rep->database_exists) && !tracking_exists(s) &&
+	    s->target->policy == DF_POLICY_LOCAL && !tracking_exists(s) &&
 	    (!s->set || !s->set->nr ||
 	     df_tool_of_format(s->set->v[s->set->nr - 1].format) == DF_TOOL_NONE)) {
 		s->no_create = true;
