@@ -111,5 +111,61 @@ t_detect_honours_d() {
 	json_eq 'd["tool"]' raw-sql
 }
 
-ONLY_SQLITE_TESTS="t_typo_keeps_options t_detect_honours_d"
-run_tests t_typo_keeps_options t_dry_run_creates_nothing t_detect_honours_d
+t_help_and_version_json() {
+	new_project
+	df --version --json; expect_rc 0
+	json_eq 'd["ok"]' true
+	json_eq 'd["version"] == "'"$("$DEVFLOW" --version | sed 's/^devflow //')"'"' true
+	json_eq 'd["next"]' '[]'
+	df help --json; expect_rc 0
+	json_eq 'd["ok"]' true
+	json_eq '[c["name"] for c in d["commands"] if c["name"] in ("doctor", "db migrate", "db rollback", "help")]' \
+		'["doctor", "db migrate", "db rollback", "help"]'
+	json_eq 'all(c["usage"] and c["summary"] for c in d["commands"])' true
+	df help db rollback --json; expect_rc 0
+	json_eq 'd["command"]["name"]' "db rollback"
+	json_eq '"--steps N" in d["options"]' true
+	df db migrate --help --json; expect_rc 0
+	json_eq 'd["command"]["name"]' "db migrate"
+	df help db migrat --json; expect_rc 2
+	json_eq 'd["error"]["kind"]' usage
+	json_eq 'd["next"]' '["devflow help db migrate"]'
+}
+
+t_help_config() {
+	new_project
+	df help config; expect_rc 0
+	for k in migrations seeds schema table dev_url dry_run_max_age backup_max_age url policy \
+		require_tls smoke after_migrate disable; do
+		contains "$out" "  $k "
+	done
+	contains "$out" '[env "staging"]'
+	df help config --json; expect_rc 0
+	json_eq '[k["key"] for k in d["keys"] if k["section"] == "project"]' \
+		'["migrations", "seeds", "schema", "table", "dev_url", "dry_run_max_age", "backup_max_age"]'
+	json_eq '"[project]" in d["example"]' true
+	# the example is a devflow.conf devflow reads
+	df help config --json; printf '%s' "$(json 'd["example"]')" >devflow.conf
+	STAGING_DATABASE_URL=sqlite:./stg.db PRODUCTION_DATABASE_URL=sqlite:./prod.db "$DEVFLOW" db status >/dev/null 2>"$TMP_ROOT/e" ||
+		fail "the example of help config does not load: $(cat "$TMP_ROOT/e")"
+	# every config error's hint names it, and it exists
+	printf '[project]\nbogus = 1\n' >devflow.conf
+	df db status --json; expect_rc 2
+	json_eq 'd["error"]["kind"]' config
+	json_eq '"devflow help config" in d["error"]["hint"]' true
+	rm devflow.conf
+	# a config under another name is named, never ignored in silence
+	for f in devflow.toml .devflow.conf; do
+		printf '[env "staging"]\nurl = "sqlite:./s.db"\n' >"$f"
+		df db status --json; expect_rc 2 "$f"
+		json_eq 'd["error"]["kind"]' config
+		json_eq 'd["error"]["message"]' "found $f but no devflow.conf: devflow reads devflow.conf"
+		json_eq '"devflow help config" in d["error"]["hint"]' true
+		rm "$f"
+	done
+	df db status; expect_rc 0
+}
+
+ONLY_SQLITE_TESTS="t_typo_keeps_options t_detect_honours_d t_help_and_version_json t_help_config"
+run_tests t_typo_keeps_options t_dry_run_creates_nothing t_detect_honours_d t_help_and_version_json \
+	t_help_config
