@@ -683,6 +683,8 @@ int main(int argc, char **argv)
 	argc--;
 	if (!strcmp(argv[0], "db")) {
 		if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			if (argc >= 2 && ctx.json)
+				return help_json(NULL);
 			usage(argc < 2 ? stderr : stdout);
 			return argc < 2 ? CLI_EXIT_USAGE : 0;
 		}
