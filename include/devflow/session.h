@@ -27,6 +27,7 @@ typedef struct df_session {
 				 * table in the database: write its rows too */
 	df_run *run;            /* this run: its id, its cancel token (arms conn) */
 	bool own_run;           /* made by df_session_open (no run in the options) */
+	bool no_create;         /* DF_SESSION_DRY: no database file, no devflow table made */
 } df_session;
 
 /* ---- opening a session ---------------------------------------------------- */
@@ -41,6 +42,10 @@ enum df_session_flags {
 	DF_SESSION_WRITES = (1 << 5),   /* the run writes: the remote-host and binding gates apply */
 	DF_SESSION_EXISTING = (1 << 6), /* the database must exist already (SQLite: its file) */
 	DF_SESSION_CACHE = (1 << 7),    /* read the folder through the stat cache */
+	/* a dry-run: a SQLite file that does not exist is not made (an empty
+	 * database in memory stands for it), and devflow's tables are not made
+	 * where they do not exist (the receipt is then not recorded) */
+	DF_SESSION_DRY = (1 << 8),
 };
 
 #define DF_SESSION_OPTS_VERSION 1

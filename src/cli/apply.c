@@ -22,6 +22,7 @@ struct text_sink {
 	const df_wf_opts *o;
 	bool seeds;             /* db seed: no preview, a line per seed file */
 	bool progress_shown;
+	bool audit_failed;      /* the run's audit row (a dry-run's receipt) was not written */
 };
 
 static void clear_progress(struct text_sink *t)
@@ -132,6 +133,15 @@ static void warning(struct text_sink *t, const df_wf_event *ev)
 		fprintf(stderr, "warning: no rollback plan written: %s\n", why);
 		break;
 	case DF_WARN_AUDIT:
+		t->audit_failed = true;
+		fprintf(stderr, "warning: %s\n", why);
+		{
+			json_t *a = json_object_get(t->ctx->result, "warnings");
+			if (!a)
+				json_object_set_new(t->ctx->result, "warnings", a = json_array());
+			json_array_append_new(a, json_string(why));
+		}
+		break;
 	default:
 		fprintf(stderr, "warning: %s\n", why);
 		break;
@@ -250,8 +260,11 @@ static int text_event(const df_wf_event *ev, void *payload)
 				o->rollback ? " as reverted" : " with their checksums");
 		break;
 	case DF_EV_DRY_RUN_PASSED:
-		line(t, "green", "\nDry-run passed: nothing was kept; the dry-run is recorded%s.",
-			ev->policy == DF_POLICY_LOCAL ? "" : " as the receipt the policy asks for");
+		if (t->audit_failed)
+			line(t, "green", "\nDry-run passed: nothing was kept; the dry-run is not recorded.");
+		else
+			line(t, "green", "\nDry-run passed: nothing was kept; the dry-run is recorded%s.",
+				ev->policy == DF_POLICY_LOCAL ? "" : " as the receipt the policy asks for");
 		break;
 	case DF_EV_ROLLBACK_PLAN:
 		line(t, NULL, "Rollback plan written to %s", ev->text);
@@ -612,7 +625,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	o.select = sel = cli_env_arg(ctx);
 	json_object_set_new(ctx->result, "dry_run", json_boolean(o.dry_run));
 	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_ENSURE | CLI_S_LOCK |
-		CLI_S_PLAN | CLI_S_WRITES, o.yes || o.confirm)) < 0) {
+		CLI_S_PLAN | CLI_S_WRITES | (o.dry_run ? CLI_S_DRY : 0), o.yes || o.confirm)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
 	}
@@ -622,6 +635,8 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	}
 	clear_progress(&ts);
 	result_json(ctx, &o, &res);
+	if (o.dry_run && res.ran)
+		json_object_set_new(ctx->result, "receipt_recorded", json_boolean(!ts.audit_failed));
 	cli_wf_suggest(ctx, &res, sel, true);
 	status = error < 0 ? cli_fail(ctx, error) : cli_finish(ctx, 0);
 out:

@@ -100,6 +100,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((fo
 /* Finish: print the JSON document (with "ok") or the next-steps line. */
 int cli_finish(struct cli_ctx *ctx, int status);
 void cli_print_help(FILE *f, const struct cli_cmd *cmd);
+/* `devflow help config`: the keys of devflow.conf, as text or JSON; 0. */
+int cli_help_config(bool json);
 /* How a command is typed: "db migrate", "doctor". */
 const char *cli_cmd_words(const struct cli_cmd *cmd);
 
@@ -123,6 +125,7 @@ enum cli_session_flags {
 	CLI_S_WRITES = (1 << 5),        /* the command writes: apply the remote-target gate */
 	CLI_S_EXISTING = (1 << 6),      /* the database must exist already (SQLite: its file) */
 	CLI_S_CACHE = (1 << 7),         /* read the folder through the stat cache (status) */
+	CLI_S_DRY = (1 << 8),           /* a dry-run: no database file, no devflow table made */
 };
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);

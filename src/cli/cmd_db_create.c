@@ -183,7 +183,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "format", json_string(df_mig_format_name(fmt)));
 	json_object_set_new(ctx->result, "version", json_string(nm.version));
 	json_object_set_new(ctx->result, "name", json_string(name.ptr));
-	cli_next(ctx, "devflow db review %s", nm.path);
+	cli_next(ctx, "devflow db review%s %s", cli_env_arg(ctx), nm.path);
 	status = cli_finish(ctx, 0);
 	goto out;
 fail:

@@ -63,7 +63,8 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx)
 	o.select = cli_env_arg(ctx);
 	if (o.dry_run)
 		json_object_set_new(ctx->result, "dry_run", json_true());
-	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_LOCK | CLI_S_ENSURE | CLI_S_WRITES,
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_LOCK | CLI_S_ENSURE | CLI_S_WRITES |
+		(o.dry_run ? CLI_S_DRY : 0),
 		o.yes || o.confirm)) < 0)
 		goto fail;
 	df_buf_printf(&dir, "%s/%s", s.cfg->seeds, s.target->env);

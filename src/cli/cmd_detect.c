@@ -1,6 +1,7 @@
 /* devflow detect: which migration tool the project uses. */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ static bool has_sql(const char *dir)
  * (N_name.up.sql), Flyway (V1__name.sql), goose (-- +goose Up), dbmate
  * (-- migrate:up); NULL when none of them.  `why` gets the signal.
  */
-static const char *sql_tool(const char *dir, char *why, size_t why_len)
+static const char *sql_tool(const char *dir, const char *shown, char *why, size_t why_len)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -67,17 +68,17 @@ static const char *sql_tool(const char *dir, char *why, size_t why_len)
 		if (len > 7 && (!strcasecmp(n + len - 7, ".up.sql") || !strcasecmp(n + len - 9, ".down.sql")) &&
 		    n[0] >= '0' && n[0] <= '9') {
 			tool = "golang-migrate";
-			snprintf(why, why_len, "%s/ holds golang-migrate files (%s)", dir, n);
+			snprintf(why, why_len, "%s/ holds golang-migrate files (%s)", shown, n);
 		} else if ((n[0] == 'V' || n[0] == 'R' || n[0] == 'U') && strstr(n, "__")) {
 			tool = "flyway";
-			snprintf(why, why_len, "%s/ holds Flyway files (%s)", dir, n);
+			snprintf(why, why_len, "%s/ holds Flyway files (%s)", shown, n);
 		} else if (snprintf(path, sizeof(path), "%s/%s", dir, n) < (int)sizeof(path) &&
 			   (file_has(path, "-- +goose Up") || file_has(path, "-- +goose up"))) {
 			tool = "goose";
-			snprintf(why, why_len, "%s/%s has a '-- +goose Up' marker", dir, n);
+			snprintf(why, why_len, "%s/%s has a '-- +goose Up' marker", shown, n);
 		} else if (file_has(path, "-- migrate:up")) {
 			tool = "dbmate";
-			snprintf(why, why_len, "%s/%s has a '-- migrate:up' marker", dir, n);
+			snprintf(why, why_len, "%s/%s has a '-- migrate:up' marker", shown, n);
 		}
 	}
 	closedir(d);
@@ -88,7 +89,10 @@ int cmd_detect(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *tool = "none", *signal = "no migration tool found", *sql;
 	static const char *dirs[] = { "migrations", "db/migrations", "db/migration", "sql" };
-	char why[512];
+	/* -d DIR (or DEVFLOW_MIGRATIONS_DIR): that folder, not the usual ones */
+	const char *given = getenv("DEVFLOW_MIGRATIONS_DIR");
+	const char *shown = ctx->migrations_dir ? ctx->migrations_dir : given;
+	char why[512], raw_why[600];
 	char **ops;
 	int nops;
 
@@ -119,23 +123,33 @@ int cmd_detect(int argc, char **argv, struct cli_ctx *ctx)
 	else if (file_has("manage.py", "django"))
 		tool = "django", signal = "manage.py imports Django";
 	else {
-		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !strcmp(tool, "none"); i++)
-			if ((sql = sql_tool(dirs[i], why, sizeof(why))))
+		if (given && *given) {
+			if ((sql = sql_tool(given, shown, why, sizeof(why))))
+				tool = sql, signal = why;
+		}
+		for (size_t i = 0; !(given && *given) && i < sizeof(dirs) / sizeof(dirs[0]) &&
+		     !strcmp(tool, "none"); i++)
+			if ((sql = sql_tool(dirs[i], dirs[i], why, sizeof(why))))
 				tool = sql, signal = why;
 	}
 	if (strcmp(tool, "none"))
 		;
 	else if (exists("flyway.conf") || exists("flyway.toml"))
 		tool = "flyway", signal = exists("flyway.conf") ? "flyway.conf" : "flyway.toml";
-	else if (has_sql("migrations"))
+	else if (given && *given) {
+		if (has_sql(given)) {
+			snprintf(raw_why, sizeof(raw_why), "%s/ holds .sql files and no ORM config", shown);
+			tool = "raw-sql", signal = raw_why;
+		}
+	} else if (has_sql("migrations"))
 		tool = "raw-sql", signal = "migrations/ holds .sql files and no ORM config";
 	json_object_set_new(ctx->result, "tool", json_string(tool));
 	json_object_set_new(ctx->result, "signal", json_string(signal));
 	cli_say(ctx, "%s%s%s (%s)\n", cli_c(ctx, "bold"), tool, cli_c(ctx, "reset"), signal);
 	if (!strcmp(tool, "raw-sql") || !strcmp(tool, "dbmate") || !strcmp(tool, "golang-migrate") ||
 	    !strcmp(tool, "flyway") || !strcmp(tool, "goose"))
-		cli_next(ctx, "devflow db status");
+		cli_next(ctx, "devflow db status%s", cli_env_arg(ctx));
 	else if (!strcmp(tool, "none"))
-		cli_next(ctx, "devflow db create init");
+		cli_next(ctx, "devflow db create%s init", cli_env_arg(ctx));
 	return cli_finish(ctx, 0);
 }

@@ -157,6 +157,7 @@ static void usage(FILE *f)
 		if (!c->alias_of)
 			fprintf(f, "  db %-19s %s\n", c->name, c->summary);
 	fprintf(f, "  %-22s %s\n", "help COMMAND", "usage of a command");
+	fprintf(f, "  %-22s %s\n", "help config", "the keys of devflow.conf, with an example");
 	fprintf(f, "\n%s\nThe safe workflow: devflow doctor; devflow db status; devflow db review;\n"
 		"devflow db migrate --dry-run; devflow db migrate; devflow db status.\n", global_help);
 }
@@ -173,6 +174,64 @@ void cli_print_help(FILE *f, const struct cli_cmd *cmd)
 	if (opts->help && *opts->help)
 		fprintf(f, "\nOptions:\n%s", opts->help);
 	fprintf(f, "\n%s", global_help);
+}
+
+static const struct cli_cmd *find(const struct cli_cmd *table, const char *name);
+
+/* One command as JSON: its words, usage, summary and options' help. */
+static json_t *cmd_json(const struct cli_cmd *c, bool db)
+{
+	json_t *j = json_object();
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", db ? "db " : "", c->name);
+	json_object_set_new(j, "name", json_string(name));
+	json_object_set_new(j, "usage", json_string(c->usage));
+	json_object_set_new(j, "summary", json_string(c->summary));
+	if (c->alias_of)
+		json_object_set_new(j, "alias_of", json_string(c->alias_of));
+	return j;
+}
+
+/*
+ * `devflow help --json` (every command; cmd NULL) or `devflow help COMMAND
+ * --json` / `devflow COMMAND --help --json`: one document on stdout.
+ */
+static int help_json(const struct cli_cmd *cmd)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "ok", json_true());
+	json_object_set_new(doc, "version", json_string(DF_VERSION));
+	if (cmd) {
+		const struct cli_cmd *opts = cmd;
+		bool db = false;
+		for (const struct cli_cmd *c = cli_db_commands; c->name; c++) {
+			if (c == cmd)
+				db = true;
+			if (cmd->alias_of && !strcmp(c->name, cmd->alias_of))
+				opts = c;
+		}
+		json_object_set_new(doc, "command", cmd_json(cmd, db));
+		json_object_set_new(doc, "options", json_string(opts->help ? opts->help : ""));
+	} else {
+		json_t *a = json_array();
+		for (const struct cli_cmd *c = cli_commands; c->name; c++)
+			json_array_append_new(a, cmd_json(c, false));
+		for (const struct cli_cmd *c = cli_db_commands; c->name; c++)
+			json_array_append_new(a, cmd_json(c, true));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name", "help",
+			"usage", "help [COMMAND | config]", "summary", "usage of a command; the keys of devflow.conf"));
+		json_object_set_new(doc, "usage", json_string("devflow [-C DIR] [--env NAME | -u URL] [-d DIR] "
+			"[--json] [--no-color] [-q|-v] [--lock-timeout SECONDS] COMMAND ..."));
+		json_object_set_new(doc, "commands", a);
+	}
+	json_object_set_new(doc, "global_options", json_string(global_help));
+	json_object_set_new(doc, "next", json_array());
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+	return 0;
 }
 
 /* A usage error before any command runs: text on stderr, and with --json the
@@ -203,6 +262,133 @@ static int dispatch_error(const struct cli_ctx *ctx, const char *fmt, const char
 		fputc('\n', stdout);
 		json_decref(doc);
 	}
+	return CLI_EXIT_USAGE;
+}
+
+/* The command line as typed (before take_globals took the global options out). */
+static int typed_argc;
+static char **typed_argv;       /* copies of the words */
+static char **typed_ptr;        /* argv's own pointers, to find a word again */
+
+/*
+ * The command line as typed with the mistyped word `bad` replaced by `fix`,
+ * every option kept in its place and a URL's password as ***.  `dry`:
+ * add --dry-run when it is not there.  Sets *redacted when a password was
+ * hidden.  Returns a new string ("devflow db rollback --env staging ...").
+ */
+static char *retyped(const char *bad, const char *fix, bool dry, bool *redacted)
+{
+	df_buf b = DF_BUF_INIT;
+	bool has_dry = false;
+
+	df_buf_puts(&b, "devflow");
+	for (int i = 1; i < typed_argc; i++) {
+		const char *w = typed_argv[i];
+		bool url = !strcmp(w, "-u") || !strcmp(w, "--url");
+
+		df_buf_putc(&b, ' ');
+		if (typed_ptr[i] == bad) {
+			df_buf_puts(&b, fix);
+			continue;
+		}
+		if (!strcmp(w, "--dry-run"))
+			has_dry = true;
+		if (!strncmp(w, "--url=", 6) || (url && i + 1 < typed_argc)) {
+			const char *val = url ? typed_argv[++i] : w + 6;
+			char *red = df_dsn_redact(val);
+			if (!red || strcmp(red, val))
+				*redacted = true;
+			if (url) {
+				df_buf_puts(&b, w);
+				df_buf_putc(&b, ' ');
+			} else {
+				df_buf_puts(&b, "--url=");
+			}
+			df_shell_quote(&b, red ? red : "***");
+			free(red);
+			continue;
+		}
+		df_shell_quote(&b, w);
+	}
+	if (dry && !has_dry)
+		df_buf_puts(&b, " --dry-run");
+	return df_buf_detach(&b);
+}
+
+/* True when the command changes the database (the guess must not run it). */
+static bool writes_db(const struct cli_cmd *c)
+{
+	return c && (c->fn == cmd_db_migrate || c->fn == cmd_db_rollback || c->fn == cmd_db_seed ||
+		c->fn == cmd_db_resolve || c->fn == cmd_db_restore);
+}
+
+/* True when the command has --dry-run (migrate, rollback, seed and their aliases). */
+static bool has_dry_run(const struct cli_cmd *c)
+{
+	return c && (c->fn == cmd_db_migrate || c->fn == cmd_db_rollback || c->fn == cmd_db_seed);
+}
+
+/*
+ * A mistyped command (`bad`, a word of argv) whose nearest is `near` ("db
+ * rollback", or NULL): the usage error, its hint the command as typed with
+ * the word corrected.  A command that changes the database is never the
+ * `next` as guessed: with --dry-run added where it has one, else `next` is
+ * the read-only `db status` of the same target, and the corrected command
+ * stays in the hint.
+ */
+static int unknown_command(struct cli_ctx *ctx, const char *what, const char *bad, const char *near)
+{
+	const struct cli_cmd *c = NULL;
+	char msg[512];
+	char *hint, *next;
+	bool redacted = false, in_db = strncmp(what, "db ", 3) == 0;
+
+	snprintf(msg, sizeof(msg), "unknown command '%s'", what);
+	if (!near)
+		return dispatch_error(ctx, "%s", msg, NULL);
+	if (!strncmp(near, "db ", 3))
+		c = find(cli_db_commands, near + 3);
+	hint = retyped(bad, in_db ? near + 3 : near, false, &redacted);
+	if (!writes_db(c))
+		next = strdup(hint);
+	else if (has_dry_run(c))
+		next = retyped(bad, in_db ? near + 3 : near, true, &redacted);
+	else {
+		df_buf b = DF_BUF_INIT;
+		df_buf_printf(&b, "devflow db status%s%s", cli_env_arg(ctx), ctx->json ? " --json" : "");
+		if (ctx->url) {
+			char *red = df_dsn_redact(ctx->url);
+			if (!red || strcmp(red, ctx->url))
+				redacted = true;
+			free(red);
+		}
+		next = df_buf_detach(&b);
+	}
+	if (!hint || !next) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
+	fprintf(stderr, "devflow: %s; did you mean '%s'?\n", msg, hint);
+	if (strcmp(hint, next))
+		fprintf(stderr, "It changes the database: %s '%s' first.\n",
+			has_dry_run(c) ? "try it with" : "check the target with", next);
+	if (ctx->json) {
+		json_t *doc = json_object(), *err = json_object(), *nx = json_array();
+		json_object_set_new(err, "kind", json_string("usage"));
+		json_object_set_new(err, "message", json_string(msg));
+		json_object_set_new(err, "hint", json_string(hint));
+		json_array_append_new(nx, json_string(next));
+		json_object_set_new(doc, "ok", json_false());
+		json_object_set_new(doc, "error", err);
+		json_object_set_new(doc, "next", nx);
+		if (redacted)
+			json_object_set_new(doc, "url_redacted", json_true());
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	free(hint);
+	free(next);
 	return CLI_EXIT_USAGE;
 }
 
@@ -405,6 +591,19 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--json"))
 			ctx.json = true;
+	typed_argc = argc;
+	if (!(typed_argv = calloc((size_t)argc + 1, sizeof(*typed_argv))) ||
+	    !(typed_ptr = calloc((size_t)argc + 1, sizeof(*typed_ptr)))) {
+		fprintf(stderr, "devflow: out of memory\n");
+		return CLI_EXIT_FAILED;
+	}
+	for (int i = 0; i < argc; i++) {
+		typed_ptr[i] = argv[i];
+		if (!(typed_argv[i] = strdup(argv[i]))) {
+			fprintf(stderr, "devflow: out of memory\n");
+			return CLI_EXIT_FAILED;
+		}
+	}
 	if (take_globals(&ctx, &argc, argv) < 0)
 		return dispatch_error(&ctx, "%s", ctx.early_error, NULL);
 	if (ctx.json)
@@ -414,20 +613,35 @@ int main(int argc, char **argv)
 		return ctx.json ? dispatch_error(&ctx, "no command given%s", "", NULL) : CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		if (ctx.json) {
+			json_t *doc = json_pack("{s:b, s:s, s:[]}", "ok", 1, "version", DF_VERSION, "next");
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(doc);
+			return 0;
+		}
 		printf("devflow %s\n", DF_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (ctx.json)
+			return help_json(NULL);
 		usage(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "help")) {
 		if (argc < 3) {
+			if (ctx.json)
+				return help_json(NULL);
 			usage(stdout);
 			return 0;
 		}
+		if (argc == 3 && !strcmp(argv[2], "config"))
+			return cli_help_config(ctx.json);
 		/* help db | help db migrate | help migrate | help doctor */
 		if (argc == 3 && !strcmp(argv[2], "db")) {
+			if (ctx.json)
+				return help_json(NULL);
 			db_usage(stdout);
 			return 0;
 		}
@@ -436,13 +650,16 @@ int main(int argc, char **argv)
 			cmd = find(cli_db_commands, argc > 3 && !strcmp(argv[2], "db") ? argv[3] : argv[2]);
 		if (!cmd) {
 			char near[64];
-			if (near_command(near, sizeof(near), argv[argc - 1], !strcmp(argv[2], "db")))
-				fprintf(stderr, "devflow: no command '%s'; did you mean 'devflow help %s'?\n",
-					argv[argc - 1], near);
-			else
-				fprintf(stderr, "devflow: no command '%s'; see 'devflow --help'\n", argv[argc - 1]);
-			return CLI_EXIT_USAGE;
+			char msg[256], fix[96];
+			snprintf(msg, sizeof(msg), "no command '%s'", argv[argc - 1]);
+			if (near_command(near, sizeof(near), argv[argc - 1], !strcmp(argv[2], "db"))) {
+				snprintf(fix, sizeof(fix), "help %s", near);
+				return dispatch_error(&ctx, "%s", msg, fix);
+			}
+			return dispatch_error(&ctx, "%s", msg, NULL);
 		}
+		if (ctx.json)
+			return help_json(cmd);
 		cli_print_help(stdout, cmd);
 		return 0;
 	}
@@ -466,12 +683,15 @@ int main(int argc, char **argv)
 	argc--;
 	if (!strcmp(argv[0], "db")) {
 		if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			if (argc >= 2 && ctx.json)
+				return help_json(NULL);
 			usage(argc < 2 ? stderr : stdout);
 			return argc < 2 ? CLI_EXIT_USAGE : 0;
 		}
 		if (!(cmd = find(cli_db_commands, argv[1]))) {
-			char near[64];
-			return dispatch_error(&ctx, "unknown command 'db %s'", argv[1],
+			char near[64], what[256];
+			snprintf(what, sizeof(what), "db %s", argv[1]);
+			return unknown_command(&ctx, what, argv[1],
 				near_command(near, sizeof(near), argv[1], true));
 		}
 		argv++;
@@ -489,13 +709,15 @@ int main(int argc, char **argv)
 		char near[64];
 		if (db)
 			snprintf(near, sizeof(near), "db %s", db->name);
-		return dispatch_error(&ctx, "unknown command '%s'", argv[0],
+		return unknown_command(&ctx, argv[0], argv[0],
 			db ? near : near_command(near, sizeof(near), argv[0], false));
 	}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;
 	if (help) {
+		if (ctx.json)
+			return help_json(cmd);
 		cli_print_help(stdout, cmd);
 		return 0;
 	}

@@ -355,6 +355,21 @@ int df_config_load(df_config **out, const char *dir)
 	} else if (errno != ENOENT) {
 		error = df_error_set(DF_ECONFIG, "cannot read devflow.conf: %s", strerror(errno));
 		goto out;
+	} else {
+		/* a config under another name would be ignored in silence: the
+		 * environments it names would fall back to local */
+		static const char *const others[] = { "devflow.toml", ".devflow.conf" };
+		for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+			struct stat ob;
+			df_buf_truncate(&path, 0);
+			df_buf_printf(&path, "%s/%s", abs, others[i]);
+			if (stat(path.ptr, &ob) == 0) {
+				error = df_error_set(DF_ECONFIG, "found %s but no devflow.conf: devflow reads "
+					"devflow.conf", others[i]);
+				df_error_hint("rename it to devflow.conf, in INI form (see `devflow help config`)");
+				goto out;
+			}
+		}
 	}
 	if (getenv("DEVFLOW_MIGRATIONS_DIR") && *getenv("DEVFLOW_MIGRATIONS_DIR")) {
 		/* -d / --migrations-dir (the CLI passes the flag this way) wins over the file */

@@ -88,7 +88,10 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 		return df_error_set(DF_ENOTFOUND, "the database file %s does not exist",
 			s->target->dsn->database);
 	}
-	if (!(o->flags & (DF_SESSION_WRITES | DF_SESSION_ENSURE | DF_SESSION_LOCK)) &&
+	/* Nor does a dry-run where nothing asks for its receipt (the local
+	 * policy): an empty database in memory stands for the missing file. */
+	if ((!(o->flags & (DF_SESSION_WRITES | DF_SESSION_ENSURE | DF_SESSION_LOCK)) ||
+	     ((o->flags & DF_SESSION_DRY) && s->target->policy == DF_POLICY_LOCAL)) &&
 	    sqlite_file_absent(s->target->dsn)) {
 		if ((error = df_dsn_parse(&empty, "sqlite::memory:")) < 0)
 			return error;
@@ -146,9 +149,21 @@ static int binding_gate(df_session *s, df_session_report *rep)
 		s->target->source);
 }
 
+/* The tracking table exists in the database. */
+static bool tracking_exists(df_session *s)
+{
+	df_rows *cols = NULL;
+	bool yes = df_conn_table_columns(s->conn, &cols, s->cfg->table) == 0 && cols && cols->nrows > 0;
+
+	df_rows_free(cols);
+	df_error_clear();
+	return yes;
+}
+
 static int session_open_1(df_session *s, const df_session_opts *o, df_session_report *rep,
 	df_reach *reach, const char **step)
 {
+	bool ensure = (o->flags & DF_SESSION_ENSURE) != 0;
 	int error;
 
 	if ((error = df_config_load(&s->cfg, ".")) < 0)
@@ -184,7 +199,20 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		return DF_EINTERRUPTED;
 	if ((o->flags & DF_SESSION_WRITES) && (error = binding_gate(s, rep)) < 0)
 		return error;
-	if ((o->flags & DF_SESSION_ENSURE) && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
+	/* A dry-run under the local policy makes no devflow table where none
+	 * is: nothing asks for its receipt.  Under staging and production the
+	 * receipt is what the real run's gate asks for (SPEC: "a dry-run ...
+	 * must be recorded first"), so it is recorded, devflow's tables made
+	 * for it as a migrate would make them.  A folder of another tool's
+	 * format still adopts that tool's history as the real run would. */
+	if ((o->flags & DF_SESSION_DRY) && (o->flags & DF_SESSION_ENSURE) &&
+	    s->target->policy == DF_POLICY_LOCAL && !tracking_exists(s) &&
+	    (!s->set || !s->set->nr ||
+	     df_tool_of_format(s->set->v[s->set->nr - 1].format) == DF_TOOL_NONE)) {
+		s->no_create = true;
+		ensure = false;
+	}
+	if (ensure && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
 		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
 		return error;
 	}
@@ -192,7 +220,7 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
-	if ((o->flags & DF_SESSION_LOCK) && (o->flags & DF_SESSION_ENSURE) && s->plan) {
+	if ((o->flags & DF_SESSION_LOCK) && ensure && s->plan) {
 		/* a database another tool migrated: adopt its history, once */
 		error = df_session_adopt(s, &rep->adopted_versions, &rep->orphans);
 		rep->tool = s->history_tool;
@@ -329,6 +357,9 @@ int df_session_audit(df_session *s, const char *op, const char *result,
 
 	if (!s->conn)
 		return 0;
+	if (s->no_create && !audit_exists(s))
+		return df_error_set(DF_ENOTFOUND, "the receipt is not recorded: the database has no "
+			"devflow tables yet, and a dry-run makes none");
 	saved = df_error_save();
 	if ((error = df_ledger_ensure(s->conn, s->cfg->table)) == 0)
 		error = df_audit_append(s->conn, s->cfg->table, &e);

@@ -21,7 +21,9 @@ t_usage_errors() {
 	df frobnicate --json; expect_rc 2
 	json_eq 'd["error"]["kind"]' usage
 	df migrate --json; expect_rc 2
-	json_eq 'd["next"][0]' "devflow db migrate"
+	# a guess at a command that writes is offered as its dry-run (issue 24)
+	json_eq 'd["next"][0]' "devflow db migrate --json --dry-run"
+	json_eq 'd["error"]["hint"]' "devflow db migrate --json"
 	df db frobnicate --json; expect_rc 2; json_eq 'd["ok"]' false
 	df db frobnicate; expect_rc 2
 	df migrate; expect_rc 2; contains "$err" "devflow db migrate"

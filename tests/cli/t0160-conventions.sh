@@ -103,7 +103,7 @@ t_did_you_mean() {
 	contains "$err" "see 'devflow db status --help'"
 	df up; expect_rc 2; contains "$err" "did you mean 'devflow db up'"
 	df stauts --json; expect_rc 2
-	json_eq 'd["error"]["hint"]' "devflow db status"
+	json_eq 'd["error"]["hint"]' "devflow db status --json"
 	df db migrat; expect_rc 2; contains "$err" "did you mean 'devflow db migrate'"
 	df doctr; expect_rc 2; contains "$err" "did you mean 'devflow doctor'"
 	df help db; expect_rc 0
