@@ -78,6 +78,10 @@ $(sleeper)" "DROP TABLE a;"
 
 t_sigint_dry_run() {
 	new_project
+	# devflow's tables exist (a dry-run makes none where they do not: t0180),
+	# so the interrupted dry-run has its audit row
+	mig 20231231000000 first "CREATE TABLE z (id INTEGER);" "DROP TABLE z;"
+	df db migrate; expect_rc 0 || return 1
 	mig 20240101000000 slow "CREATE TABLE a (id INTEGER);
 $(sleeper)" "DROP TABLE a;"
 	df db status; expect_rc 0 || return 1
@@ -87,7 +91,8 @@ $(sleeper)" "DROP TABLE a;"
 	json_eq 'd["error"]["kind"]' interrupted || return 1
 	server_idle || fail "the statement still runs on the server" || return 1
 	table_exists a && { fail "the dry-run kept table a"; return 1; }
-	[ "$(q "SELECT count(*) FROM _migrations")" = 0 ] || fail "a row was recorded" || return 1
+	[ "$(q "SELECT count(*) FROM _migrations WHERE version = '20240101000000'")" = 0 ] ||
+		fail "a row was recorded" || return 1
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'dry-run' AND result = 'interrupted'")" = 1 ] ||
 		fail "no interrupted audit row" || return 1
 	if [ "$ENGINE" = mysql ]; then
