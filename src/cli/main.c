@@ -438,11 +438,11 @@ static int find_root(struct cli_ctx *ctx)
 	if (chdir(root) < 0)
 		return -1;
 	{
+		/* the CLI's own, for the whole process: no early return can leak it */
+		static char prefix[PATH_MAX + 2];
 		size_t n = strlen(root) + (strcmp(root, "/") ? 1 : 0);
-		size_t len = strlen(cwd + n) + 2;
-		if (!(ctx->prefix = malloc(len)))
-			return -1;
-		snprintf(ctx->prefix, len, "%s/", cwd + n);
+		snprintf(prefix, sizeof(prefix), "%s/", cwd + n);
+		ctx->prefix = prefix;
 	}
 	return 0;
 }
@@ -748,6 +748,5 @@ int main(int argc, char **argv)
 	json_decref(ctx.result);
 	json_decref(ctx.next);
 	df_ask_free(ctx.ask);
-	free(ctx.prefix);
 	return status;
 }
