@@ -25,6 +25,10 @@ const char *df_policy_name(df_policy p);
 typedef struct df_env_conf {
 	char *name;
 	char *url;              /* raw, may hold ${VAR}; secret */
+	/* raw, may hold ${VAR}; secret: the URL devflow itself uses (migrations,
+	 * dry-runs, backups, locks) where `url` goes through a transaction
+	 * pooler, as Prisma's directUrl; the application keeps `url` */
+	char *direct_url;
 	int policy;             /* -1: from the name */
 	char *smoke;            /* SQL file run after a successful migrate */
 	char *after_migrate;    /* shell command run after a successful migrate */
@@ -66,6 +70,7 @@ typedef struct df_target {
 	df_policy policy;
 	df_dsn *dsn;
 	const df_env_conf *conf; /* NULL when the config has no section */
+	bool direct;            /* the URL is the environment's direct_url */
 } df_target;
 
 /* Resolve `env` (or an explicit `url`) in SPEC.md's order. */

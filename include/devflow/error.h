@@ -29,6 +29,7 @@ enum df_error_code {
 	DF_EINTERRUPTED = -16,  /* interrupted: SIGINT/SIGTERM stopped the run */
 	DF_EUNKNOWNDB = -17,    /* unknown_database: the server has no such database */
 	DF_ETLS = -18,          /* tls_failed: TLS was required and could not be set up */
+	DF_EPOOLER = -19,       /* pooler: a transaction pooler between devflow and the server */
 };
 
 struct df_cmd;

@@ -29,7 +29,8 @@ int cli_exit_for(int code, int connect_phase)
 	case DF_EAUTH:
 	case DF_EHOST:
 	case DF_EUNKNOWNDB:
-	case DF_ETLS: return CLI_EXIT_UNREACHABLE;
+	case DF_ETLS:
+	case DF_EPOOLER: return CLI_EXIT_UNREACHABLE;
 	case DF_EPERM: return connect_phase ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
 	case DF_ELOCKED: return CLI_EXIT_LOCKED;
 	case DF_ECHECKSUM:

@@ -1,7 +1,8 @@
 /*
  * devflow.conf (INI, read with inih) and the resolution of a target URL in
- * SPEC.md's order: --url, the config's [env "NAME"] url, variables from the
- * process environment and the .env files, the embedded SQLite default.
+ * SPEC.md's order: --url, the config's [env "NAME"] direct_url, else its
+ * url, variables from the process environment and the .env files, the
+ * embedded SQLite default.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -54,6 +55,7 @@ void df_config_free(df_config *cfg)
 	for (size_t i = 0; i < cfg->envs_nr; i++) {
 		free(cfg->envs[i].name);
 		free(cfg->envs[i].url);
+		free(cfg->envs[i].direct_url);
 		free(cfg->envs[i].smoke);
 		free(cfg->envs[i].after_migrate);
 	}
@@ -261,6 +263,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			return 0;
 		if (!strcmp(name, "url"))
 			return set_str(&e->url, value);
+		if (!strcmp(name, "direct_url"))
+			return set_str(&e->direct_url, value);
 		if (!strcmp(name, "smoke"))
 			return set_str(&e->smoke, value);
 		if (!strcmp(name, "after_migrate"))
@@ -595,8 +599,10 @@ found:
 }
 
 /* Expand ${VAR} from the process environment, then the .env files. */
-/* `where` gets, for each ${VAR}, where its value came from. */
-static int expand(char **out, df_buf *where, const char *in, const envfile *files, size_t nfiles)
+/* `where` gets, for each ${VAR}, where its value came from; `key` is the
+ * config key the value is (url, direct_url). */
+static int expand(char **out, df_buf *where, const char *key, const char *in,
+	const envfile *files, size_t nfiles)
 {
 	df_buf b = DF_BUF_INIT;
 	const char *p = in;
@@ -614,7 +620,7 @@ static int expand(char **out, df_buf *where, const char *in, const envfile *file
 		df_buf_put(&b, p, (size_t)(open - p));
 		if (!(close = strchr(open, '}')) || close - open - 2 >= (long)sizeof(name)) {
 			df_buf_release(&b);
-			return df_error_set(DF_ECONFIG, "unterminated '${' in a devflow.conf url");
+			return df_error_set(DF_ECONFIG, "unterminated '${' in a devflow.conf %s", key);
 		}
 		memcpy(name, open + 2, (size_t)(close - open - 2));
 		name[close - open - 2] = '\0';
@@ -626,7 +632,7 @@ static int expand(char **out, df_buf *where, const char *in, const envfile *file
 				df_buf_printf(where, "%s${%s} from %s", where->size ? ", " : "", name, files[i].name);
 		if (!v) {
 			df_buf_release(&b);
-			df_error_set(DF_ECONFIG, "devflow.conf's url uses ${%s}, which is not set", name);
+			df_error_set(DF_ECONFIG, "devflow.conf's %s uses ${%s}, which is not set", key, name);
 			df_error_hint("export %s, or set it in a .env file", name);
 			return DF_ECONFIG;
 		}
@@ -768,13 +774,17 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		if (!(t->url = strdup(getenv("DEVFLOW_URL"))))
 			goto oom;
 		df_buf_puts(&src, "DEVFLOW_URL in the process environment");
-	} else if (ec && ec->url) {
+	} else if (ec && (ec->direct_url || ec->url)) {
+		/* direct_url is devflow's own: the application keeps url (a pooler's) */
+		const char *key = ec->direct_url ? "direct_url" : "url";
 		df_buf where = DF_BUF_INIT;
-		if ((error = expand(&t->url, &where, ec->url, files, nfiles)) < 0) {
+		if ((error = expand(&t->url, &where, key, ec->direct_url ? ec->direct_url : ec->url,
+				    files, nfiles)) < 0) {
 			df_buf_release(&where);
 			goto out;
 		}
-		df_buf_printf(&src, "devflow.conf [env \"%s\"] url%s%s%s", env, where.size ? " (" : "",
+		t->direct = ec->direct_url != NULL;
+		df_buf_printf(&src, "devflow.conf [env \"%s\"] %s%s%s%s", env, key, where.size ? " (" : "",
 			where.size ? where.ptr : "", where.size ? ")" : "");
 		df_buf_release(&where);
 	} else {

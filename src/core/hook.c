@@ -79,9 +79,11 @@ static bool is_secret(const char *var, const df_config *cfg, const df_target *t,
 	if (len == strlen("DEVFLOW_ENV") && !strncmp(var, "DEVFLOW_ENV", len))
 		return true;            /* set anew below */
 	for (size_t i = 0; cfg && i < cfg->envs_nr; i++)
-		if (cfg->envs[i].url && url_names(cfg->envs[i].url, var, len))
+		if ((cfg->envs[i].url && url_names(cfg->envs[i].url, var, len)) ||
+		    (cfg->envs[i].direct_url && url_names(cfg->envs[i].direct_url, var, len)))
 			return true;
-	if (t && t->conf && t->conf->url && url_names(t->conf->url, var, len))
+	if (t && t->conf && ((t->conf->url && url_names(t->conf->url, var, len)) ||
+			     (t->conf->direct_url && url_names(t->conf->direct_url, var, len))))
 		return true;
 	if (pw && strlen(pw) >= MIN_SECRET && strstr(value, pw))
 		return true;

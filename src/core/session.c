@@ -69,6 +69,42 @@ static int session_reach(df_session *s, const df_session_opts *o, df_session_rep
 	return df_reach_tls_check(reach, s->target, &rep->tls_warnings);
 }
 
+/*
+ * Through a transaction pooler a server session is not the run's for its
+ * length: the migration lock (a session-level advisory lock) does not hold,
+ * and a migration run outside a transaction is spread over sessions.  Such
+ * a URL is refused (kind pooler, exit 4), pointing at direct_url: the URL
+ * devflow uses while the application keeps the pooled one.
+ */
+static int pooler_gate(df_session *s)
+{
+	const df_target *t = s->target;
+	char *why = NULL;
+	int error;
+
+	if ((error = df_conn_pooler(s->conn, t->dsn, &why)) < 0 || !why)
+		return error;
+	df_error_set(DF_EPOOLER, "%s goes through a transaction pooler: %s; devflow's migration "
+		"lock and a migration run outside a transaction need one server session for the "
+		"whole run", t->redacted, why);
+	free(why);
+	if (t->direct)
+		df_error_hint("direct_url in devflow.conf's [env \"%s\"] must reach the server itself "
+			"(or a pooler in session mode): use the provider's direct connection string",
+			t->env);
+	else if (!strncmp(t->source, "--url", 5) || !strncmp(t->source, "DEVFLOW_URL", 11))
+		df_error_hint("give devflow the server's direct (or session-mode) URL instead of this "
+			"one, which came from %s; or set it as direct_url in devflow.conf's [env \"%s\"]: "
+			"devflow uses direct_url for migrations, dry-runs, backups and locks, and the "
+			"application keeps url", t->source, t->env);
+	else
+		df_error_hint("set direct_url in devflow.conf's [env \"%s\"] to the server's direct "
+			"(or session-mode) URL (direct_url = ${DIRECT_URL}, say): devflow uses it for "
+			"migrations, dry-runs, backups and locks, and the application keeps this URL, "
+			"which came from %s", t->env, t->source);
+	return DF_EPOOLER;
+}
+
 static int session_connect(df_session *s, const df_session_opts *o, df_session_report *rep,
 	df_reach *reach)
 {
@@ -122,7 +158,9 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 		}
 		return error;
 	}
-	return session_reach(s, o, rep, reach);
+	if ((error = session_reach(s, o, rep, reach)) < 0)
+		return error;
+	return pooler_gate(s);
 }
 
 /* A database bound to a stronger policy is never changed under a weaker one. */

@@ -36,6 +36,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,7 +181,8 @@ static int pg_connect_error(const df_dsn *dsn, PGconn *pg)
 	return code;
 }
 
-static int pg_open(df_conn **out, const df_dsn *dsn)
+/* Connect to `dsn` with devflow's defaults; NULL only when out of memory. */
+static PGconn *pg_connect(const df_dsn *dsn)
 {
 	/* Later keywords override earlier ones: the URL (dbname) wins. */
 	static const char *const keys[] = {
@@ -188,6 +190,12 @@ static int pg_open(df_conn **out, const df_dsn *dsn)
 		"dbname", NULL,
 	};
 	const char *vals[] = { "devflow", "UTF8", "10", dsn->url, NULL };
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+static int pg_open(df_conn **out, const df_dsn *dsn)
+{
 	struct pg_conn *c;
 	PGconn *pg;
 	int error;
@@ -195,7 +203,7 @@ static int pg_open(df_conn **out, const df_dsn *dsn)
 	*out = NULL;
 	if ((error = df__lazy_load(DF_LAZY_PQ)) < 0)
 		return error;
-	pg = PQconnectdbParams(keys, vals, 1);
+	pg = pg_connect(dsn);
 	if (!pg)
 		return df_error_oom();
 	PQsetNoticeProcessor(pg, pg_discard_notice, NULL);
@@ -1413,6 +1421,98 @@ static int pg_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
 	return df__tool_schema_dump(conn, dsn, path, pg_backup);
 }
 
+/* ---- a transaction pooler between devflow and the server ------------------ */
+
+/*
+ * The server process of `pg`'s session now: SELECT pg_backend_pid().  The
+ * wait is bounded and stops when the run is cancelled (`armed`'s token): a
+ * pooler whose servers are all busy holds a query back.  0, or -1 with
+ * *pid 0 when it cannot tell (no error set).
+ */
+static int pg_backend(PGconn *pg, const df_conn *armed, long *pid)
+{
+	long until = pg_now_ms() + 10000;
+	PGresult *res;
+	bool ok = false;
+
+	*pid = 0;
+	if (!PQsendQuery(pg, "SELECT pg_backend_pid()"))
+		return -1;
+	while (PQisBusy(pg)) {
+		struct pollfd p = { .fd = PQsocket(pg), .events = POLLIN };
+		if (df_conn_cancelled(armed) || pg_now_ms() > until || p.fd < 0 ||
+		    (poll(&p, 1, 100) < 0 && errno != EINTR) || !PQconsumeInput(pg)) {
+			/* give up on it: the caller closes or never reuses a busy link */
+			PGcancel *cn = PQgetCancel(pg);
+			char errbuf[256];
+			if (cn) {
+				PQcancel(cn, errbuf, (int)sizeof(errbuf));
+				PQfreeCancel(cn);
+			}
+			while ((res = PQgetResult(pg)))
+				PQclear(res);
+			return -1;
+		}
+	}
+	while ((res = PQgetResult(pg))) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		    !PQgetisnull(res, 0, 0)) {
+			*pid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+			ok = *pid > 0;
+		}
+		PQclear(res);
+	}
+	return ok ? 0 : -1;
+}
+
+/*
+ * A direct connection is its server process for its whole life: the pid
+ * libpq was told at startup (BackendKeyData) is pg_backend_pid(), and no
+ * other connection ever shares it.  That one query settles the usual case.
+ * A pooler answers the startup itself (PgBouncer sends a key of its own),
+ * so then the sessions are watched:
+ *   - a second connection, opened while the first is idle, is handed the
+ *     first one's server session (PgBouncer's server_round_robin = 0 hands
+ *     out the last server released);
+ *   - the first connection's session changes between two statements while
+ *     the second one has been served in between (server_round_robin = 1
+ *     hands out the server idle the longest).
+ * A session pooler (pool_mode = session) keeps one server session per
+ * client: neither happens, and devflow works through it as it does direct.
+ */
+static int pg_pooler(df_conn *conn, const df_dsn *dsn, char **why)
+{
+	PGconn *pg = PG(conn), *other;
+	long a1, a2, b1;
+	df_buf b = DF_BUF_INIT;
+
+	*why = NULL;
+	if (pg_backend(pg, conn, &a1) < 0)
+		return 0;               /* cannot tell (not PostgreSQL's function) */
+	if (a1 == (long)PQbackendPID(pg))
+		return 0;
+	if (!(other = pg_connect(dsn)))
+		return df_error_oom();
+	PQsetNoticeProcessor(other, pg_discard_notice, NULL);
+	if (PQstatus(other) != CONNECTION_OK || pg_backend(other, conn, &b1) < 0)
+		b1 = 0;         /* cannot tell from here: the first one may */
+	PQfinish(other);
+	if (b1 == a1) {
+		df_buf_printf(&b, "a second connection was handed the first one's server "
+			"session (backend pid %ld)", a1);
+	} else {
+		for (int i = 0; i < 2 && !b.size; i++)
+			if (pg_backend(pg, conn, &a2) == 0 && a2 != a1)
+				df_buf_printf(&b, "the connection's server session changed between two "
+					"statements (backend pid %ld, then %ld)", a1, a2);
+	}
+	if (!b.size)
+		return 0;
+	if (!(*why = df_buf_detach(&b)))
+		return df_error_oom();
+	return 0;
+}
+
 const df_driver df_driver_postgres = {
 	.version = DF_DRIVER_VERSION,
 	.name = "postgres",
@@ -1440,4 +1540,5 @@ const df_driver df_driver_postgres = {
 	.in_transaction = pg_in_transaction,
 	.cancel_arm = pg_cancel_arm,
 	.cancel = pg_cancel,
+	.pooler = pg_pooler,
 };

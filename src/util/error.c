@@ -175,6 +175,7 @@ const char *df_error_kind(int code)
 	case DF_EINTERRUPTED: return "interrupted";
 	case DF_EUNKNOWNDB: return "unknown_database";
 	case DF_ETLS: return "tls_failed";
+	case DF_EPOOLER: return "pooler";
 	default: return "internal";
 	}
 }

@@ -9,7 +9,7 @@
 static char *dir;
 static const char *vars[] = { "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
 	"DB_PASSWORD", "DB_ENGINE", "SQLALCHEMY_DATABASE_URI", "POSTGRES_URL", "POSTGRES_PRISMA_URL",
-	"TURSO_DATABASE_URL", "STAGING_URL" };
+	"TURSO_DATABASE_URL", "STAGING_URL", "DIRECT_URL", "DEVFLOW_URL" };
 
 static int setup(void **state)
 {
@@ -181,6 +181,47 @@ static void test_config__require_tls(void **state)
 }
 
 /*
+ * direct_url (connection poolers): the URL devflow uses where url is the
+ * application's pooled one; it wins over url and the variables, --url wins
+ * over it, and an unset ${VAR} in it names the key.
+ */
+static void test_config__direct_url(void **state)
+{
+	df_target *t;
+
+	df_test_write(dir, ".env", "DATABASE_URL=postgres://app:pooled@pooler:6432/db\n"
+		"DIRECT_URL=postgres://app:direct-pw@db.internal:5432/db\n", (size_t)-1);
+	df_test_write(dir, "devflow.conf",
+		"[env \"staging\"]\nurl = postgres://app:pooled@pooler:6432/db\n"
+		"direct_url = ${DIRECT_URL}\n"
+		"[env \"local\"]\ndirect_url = postgres://app@127.0.0.1:5432/db\n"
+		"[env \"qa\"]\nurl = postgres://app@pooler:6432/db\ndirect_url = ${NOT_SET_ANYWHERE}\n"
+		"[env \"plain\"]\nurl = postgres://app@pooler:6432/db\n", (size_t)-1);
+	t = resolve("staging", NULL, 0);
+	assert_string_equal(t->dsn->host, "db.internal");
+	assert_string_equal(t->redacted, "postgres://app:***@db.internal:5432/db");
+	assert_string_equal(t->source, "devflow.conf [env \"staging\"] direct_url (${DIRECT_URL} from .env)");
+	assert_true(t->direct);
+	df_target_free(t);
+	/* over the variables too: DATABASE_URL is the application's */
+	t = resolve("local", NULL, 0);
+	assert_string_equal(t->dsn->host, "127.0.0.1");
+	assert_true(t->direct);
+	df_target_free(t);
+	t = resolve("staging", "postgres://app@other:5432/db", 0);
+	assert_string_equal(t->source, "--url");
+	assert_false(t->direct);
+	df_target_free(t);
+	t = resolve("plain", NULL, 0);
+	assert_string_equal(t->dsn->host, "pooler");
+	assert_false(t->direct);
+	df_target_free(t);
+	resolve("qa", NULL, DF_ECONFIG);
+	assert_string_equal(df_error_last()->message,
+		"devflow.conf's direct_url uses ${NOT_SET_ANYWHERE}, which is not set");
+}
+
+/*
  * 100,000 environments: every one is found (the last section of a name
  * wins, keys merge), and an unknown name lists a few, nearest first, not
  * all 100,000.  (Timing is bench/'s business, not an assertion here.)
@@ -246,6 +287,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config__db_parts_and_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__durations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__require_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config__direct_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config__many_environments, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

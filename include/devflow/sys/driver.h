@@ -201,6 +201,16 @@ struct df_driver {
 	 * before the load (src/schema/sandbox.c).
 	 */
 	int (*sandbox)(df_conn *conn);
+	/*
+	 * Whether a transaction pooler (PgBouncer's pool_mode = transaction
+	 * and the like) stands between `conn` and its server: one server
+	 * session is then not the connection's for its lifetime, so a
+	 * session-level lock or setting does not hold.  *why: NULL when not
+	 * (a direct connection, a session pooler, or the driver cannot tell),
+	 * else what showed it (malloc'd).  May open a second connection to
+	 * `dsn`.  NULL: the engine has none to detect.
+	 */
+	int (*pooler)(df_conn *conn, const df_dsn *dsn, char **why);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -267,6 +277,12 @@ int df_conn_cancelled(const df_conn *conn);
 
 /* The driver's sandbox, where it has one (0 when it has none). */
 static inline int df_conn_sandbox(df_conn *c) { return c->driver->sandbox ? c->driver->sandbox(c) : 0; }
+/* The driver's pooler check, where it has one (*why NULL when it has none). */
+static inline int df_conn_pooler(df_conn *c, const df_dsn *dsn, char **why)
+{
+	*why = NULL;
+	return c->driver->pooler ? c->driver->pooler(c, dsn, why) : 0;
+}
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
 
