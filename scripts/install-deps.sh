@@ -6,7 +6,7 @@ set -eu
 build_pkgs="cmake make gcc pkg-config libsqlite3-dev libpq-dev libmariadb-dev
 libpg-query-dev libprotobuf-c-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev"
 test_pkgs="sqlite3 postgresql mariadb-server mariadb-client util-linux python3 python3-yaml rsync
-openssl iproute2"
+openssl iproute2 pgbouncer"
 
 case "${1:-test}" in
 build) want=$build_pkgs ;;

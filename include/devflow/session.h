@@ -116,6 +116,16 @@ void df_session_report_release(df_session_report *rep);
 int df_session_open(df_session *s, const df_session_opts *opts, df_session_report *rep);
 
 /*
+ * A transaction pooler between `conn` and its server (devflow's migration
+ * lock and a migration run outside a transaction need one server session
+ * for the whole run): DF_EPOOLER, with a message and a hint that names
+ * direct_url, the environment's URL for devflow (SPEC "Error kinds":
+ * pooler).  0 for a direct connection or a session pooler.
+ * df_session_open() checks its connection with it.
+ */
+int df_pooler_check(df_conn *conn, const df_target *t);
+
+/*
  * Adopt another tool's history (once: an "adopt" row in the audit log says
  * it was done) and decide s->mirror.  `adopted` gets the versions recorded
  * now, `orphans` those the tool applied that have no file here.

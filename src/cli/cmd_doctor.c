@@ -312,6 +312,18 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 			df_error_free(failure);
 			failure = df_error_save();
 		}
+		/* a line only when there is one: the checks of a direct connection are as they were */
+		if (df_pooler_check(conn, t) == DF_EPOOLER) {
+			check(ctx, list, "pooler", false, "%s", df_error_last()->message);
+			hint_line(ctx, "hint: ", df_error_last(), true);
+			if (status == CLI_EXIT_OK) {
+				status = CLI_EXIT_UNREACHABLE;
+				first_failure(&fcode, DF_EPOOLER);
+				df_error_free(failure);
+				failure = df_error_save();
+			}
+		}
+		df_error_clear();
 		if (df_conn_table_columns(conn, &cols, cfg->table) == 0)
 			check(ctx, list, "tracking", true, "%s", cols->nrows ? "tracking table present" :
 				"no tracking table yet (the first migrate creates it)");

@@ -76,13 +76,12 @@ static int session_reach(df_session *s, const df_session_opts *o, df_session_rep
  * a URL is refused (kind pooler, exit 4), pointing at direct_url: the URL
  * devflow uses while the application keeps the pooled one.
  */
-static int pooler_gate(df_session *s)
+int df_pooler_check(df_conn *conn, const df_target *t)
 {
-	const df_target *t = s->target;
 	char *why = NULL;
 	int error;
 
-	if ((error = df_conn_pooler(s->conn, t->dsn, &why)) < 0 || !why)
+	if ((error = df_conn_pooler(conn, t->dsn, &why)) < 0 || !why)
 		return error;
 	df_error_set(DF_EPOOLER, "%s goes through a transaction pooler: %s; devflow's migration "
 		"lock and a migration run outside a transaction need one server session for the "
@@ -160,7 +159,7 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 	}
 	if ((error = session_reach(s, o, rep, reach)) < 0)
 		return error;
-	return pooler_gate(s);
+	return df_pooler_check(s->conn, s->target);
 }
 
 /* A database bound to a stronger policy is never changed under a weaker one. */
