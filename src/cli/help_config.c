@@ -23,6 +23,9 @@ static const struct config_key {
 	{ "project", "dry_run_max_age", "DURATION", "how long a dry-run stays a valid receipt (default 24h; 90m, 3600s)" },
 	{ "project", "backup_max_age", "DURATION", "how recent a backup production asks for (default 1h)" },
 	{ "env \"NAME\"", "url", "URL", "the environment's database; ${VAR} is read from the environment or .env files" },
+	{ "env \"NAME\"", "direct_url", "URL", "the URL devflow uses (migrations, dry-runs, backups, locks) where url goes "
+		"through a transaction pooler (PgBouncer pool_mode = transaction), as Prisma's directUrl; the "
+		"application keeps url; ${VAR} as in url" },
 	{ "env \"NAME\"", "policy", "local|staging|production", "the gates before applying (default: by the name: production/prod, staging/stage, else local)" },
 	{ "env \"NAME\"", "require_tls", "true|false", "refuse a connection that is not encrypted" },
 	{ "env \"NAME\"", "smoke", "FILE.sql", "statements run after a successful migrate; a failure exits 1" },
@@ -43,6 +46,7 @@ static const char example[] =
 	"\n"
 	"[env \"production\"]\n"
 	"url = ${PRODUCTION_DATABASE_URL}\n"
+	"; direct_url = ${PRODUCTION_DIRECT_URL}   ; when url is a transaction pooler's\n"
 	"policy = production\n"
 	"require_tls = true\n"
 	"\n"

@@ -269,4 +269,17 @@ t_direct_url() {
 	stop_bouncers
 }
 
-run_tests t_transaction_pooling_refused t_transaction_pooling_hint t_session_pooling_works t_direct_url
+# `devflow help config` lists direct_url in the environment's section (no
+# server needed: run once, with the rest of this file, on postgres).
+t_help_config_direct_url() {
+	[ "$ENGINE" = postgres ] || skip_engine "engine-independent: runs once, on postgres, with the rest of this file"
+	new_project
+	df help config
+	expect_rc 0
+	contains "$out" "  direct_url       = URL"
+	contains "$out" "transaction pooler"
+	df help config --json
+	json_eq '[k["key"] for k in d["keys"] if k["section"] == "env \"NAME\""][:2]' '["url", "direct_url"]'
+}
+
+run_tests t_help_config_direct_url t_transaction_pooling_refused t_transaction_pooling_hint t_session_pooling_works t_direct_url
