@@ -1476,36 +1476,77 @@ static int pg_backend(PGconn *pg, const df_conn *armed, long *pid)
  *     out the last server released);
  *   - the first connection's session changes between two statements while
  *     the second one has been served in between (server_round_robin = 1
- *     hands out the server idle the longest).
+ *     hands out the server idle the longest);
+ *   - then, over a few more statements on both, either session changes or
+ *     the two share one: other clients keeping the pool busy can hide the
+ *     first two signs from one run (six runs at once), not from ten
+ *     statements.
  * A session pooler (pool_mode = session) keeps one server session per
  * client: neither happens, and devflow works through it as it does direct.
  */
+static bool pg_pid_in(const long *v, size_t n, long pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
 static int pg_pooler(df_conn *conn, const df_dsn *dsn, char **why)
 {
+	/*
+	 * After the first statement of the first connection (A), the order
+	 * of the rest: B (the second connection) while A is idle, then A twice
+	 * in a row (FIFO over two idle servers hands A the other one on the
+	 * second), then more of both, for pools that other clients keep busy.
+	 */
+	static const char order[] = "BAABBABAA";
 	PGconn *pg = PG(conn), *other;
-	long a1, a2, b1;
+	long a[sizeof(order)], bp[sizeof(order)], p;
+	size_t na = 0, nb = 0;
+	bool other_ok;
 	df_buf b = DF_BUF_INIT;
 
 	*why = NULL;
-	if (pg_backend(pg, conn, &a1) < 0)
+	if (pg_backend(pg, conn, &a[0]) < 0)
 		return 0;               /* cannot tell (not PostgreSQL's function) */
-	if (a1 == (long)PQbackendPID(pg))
+	if (a[0] == (long)PQbackendPID(pg))
 		return 0;
+	na = 1;
 	if (!(other = pg_connect(dsn)))
 		return df_error_oom();
 	PQsetNoticeProcessor(other, pg_discard_notice, NULL);
-	if (PQstatus(other) != CONNECTION_OK || pg_backend(other, conn, &b1) < 0)
-		b1 = 0;         /* cannot tell from here: the first one may */
-	PQfinish(other);
-	if (b1 == a1) {
-		df_buf_printf(&b, "a second connection was handed the first one's server "
-			"session (backend pid %ld)", a1);
-	} else {
-		for (int i = 0; i < 2 && !b.size; i++)
-			if (pg_backend(pg, conn, &a2) == 0 && a2 != a1)
+	/* a second connection that cannot be had: the first one may still tell */
+	other_ok = PQstatus(other) == CONNECTION_OK;
+	for (const char *c = order; *c && !b.size; c++) {
+		if (*c == 'B') {
+			if (!other_ok || pg_backend(other, conn, &p) < 0) {
+				other_ok = false;
+				continue;
+			}
+			if (!nb && p == a[0])
+				df_buf_printf(&b, "a second connection was handed the first one's server "
+					"session (backend pid %ld)", p);
+			else if (nb && p != bp[0])
+				df_buf_printf(&b, "a second connection's server session changed between "
+					"two statements (backend pid %ld, then %ld)", bp[0], p);
+			else if (pg_pid_in(a, na, p))
+				df_buf_printf(&b, "two connections were handed the same server session "
+					"(backend pid %ld)", p);
+			bp[nb++] = p;
+		} else {
+			if (pg_backend(pg, conn, &p) < 0)
+				continue;
+			if (p != a[0])
 				df_buf_printf(&b, "the connection's server session changed between two "
-					"statements (backend pid %ld, then %ld)", a1, a2);
+					"statements (backend pid %ld, then %ld)", a[0], p);
+			else if (pg_pid_in(bp, nb, p))
+				df_buf_printf(&b, "two connections were handed the same server session "
+					"(backend pid %ld)", p);
+			a[na++] = p;
+		}
 	}
+	PQfinish(other);
 	if (!b.size)
 		return 0;
 	if (!(*why = df_buf_detach(&b)))

@@ -198,6 +198,33 @@ t_transaction_pooling_refused() {
 	stop_bouncers
 }
 
+# The issue's case: six migrate runs at once through the pooler, over a
+# no-transaction migration.  Each one is refused (none slips through
+# while the others keep the pool's servers busy), nothing is applied.
+t_concurrent_runs_refused() {
+	need_bouncer
+	new_project
+	unset DATABASE_URL
+	migrations
+	local rr i rcs
+	for rr in 0 1; do
+		start_bouncer transaction "$rr" 2
+		for i in 1 2 3 4 5 6; do
+			( rc=0; "$DEVFLOW" db migrate --json --url "$(bouncer_url "$DBNAME" pooled-secret)" \
+				>"$TMP_ROOT/run$i.out" 2>&1 || rc=$?; echo "$rc" >"$TMP_ROOT/run$i.rc" ) &
+		done
+		wait
+		rcs=$(cat "$TMP_ROOT"/run[1-6].rc | tr '\n' ' ')
+		[ "$rcs" = "4 4 4 4 4 4 " ] || fail "six runs at once, server_round_robin=$rr: exits $rcs"
+		cat "$TMP_ROOT"/run[1-6].out >"$TMP_ROOT/runs.out"
+		[ "$(grep -c '"kind": "pooler"' "$TMP_ROOT/runs.out")" = 6 ] ||
+			fail "six runs at once, server_round_robin=$rr: not six pooler errors: $(head -c 600 "$TMP_ROOT/runs.out")"
+		lacks "$(cat "$TMP_ROOT/runs.out")" "pooled-secret"
+	done
+	nothing_done "six runs at once"
+	stop_bouncers
+}
+
 # The URL from the config's url (the application's): the hint says where
 # it came from and how to add direct_url; status is refused the same way,
 # and doctor fails its pooler check.
@@ -290,4 +317,4 @@ t_help_config_direct_url() {
 	json_eq '[k["key"] for k in d["keys"] if k["section"] == "env \"NAME\""][:2]' '["url", "direct_url"]'
 }
 
-run_tests t_help_config_direct_url t_transaction_pooling_refused t_transaction_pooling_hint t_session_pooling_works t_direct_url
+run_tests t_help_config_direct_url t_transaction_pooling_refused t_concurrent_runs_refused t_transaction_pooling_hint t_session_pooling_works t_direct_url
