@@ -14,7 +14,9 @@
  *   review.c   df_review_run(): the driver, the rule catalogue, findings,
  *              allow comments, positions; the token-level rules shared by
  *              every dialect
- *   pg.c       PostgreSQL rules on libpg_query's parse tree
+ *   pg.c       PostgreSQL rules on libpg_query's parse tree: the entry
+ *              point; pg_tables.c (tables and columns) and pg_objects.c
+ *              (indexes, DROP, views, enum types, locks) share pg_int.h
  *   mysql.c    MySQL/MariaDB rules on ops and tokens
  *   sqlite.c   SQLite rules on ops and tokens
  */

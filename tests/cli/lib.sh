@@ -209,6 +209,61 @@ mig() {
 	} >"migrations/$1_$2.sql"
 }
 
+# ---- runs in the background, signals ------------------------------------------
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# sleeper: a statement that runs for 10 s or more on this engine
+sleeper() {
+	case $ENGINE in
+	sqlite) echo "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000000) SELECT count(*) FROM c;" ;;
+	postgres) echo "SELECT pg_sleep(10);" ;;
+	mysql) echo "SELECT SLEEP(10);" ;;
+	esac
+}
+
+# sleeper_sessions: how many other sessions run the sleeper on the server
+# (0 on SQLite, which has none)
+sleeper_sessions() {
+	case $ENGINE in
+	postgres) q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()" ;;
+	mysql) q "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(10)%' AND ID <> CONNECTION_ID()" ;;
+	*) echo 0 ;;
+	esac
+}
+
+# bg_start ARGS...: devflow ARGS in the background, job control on (SIGINT
+# keeps its default disposition there); sets bgpid
+bg_start() {
+	set -m
+	"$DEVFLOW" "$@" >"$TMP_ROOT/bg.out" 2>"$TMP_ROOT/bg.err" &
+	bgpid=$!
+	set +m
+}
+
+# bg_signal SIG: SIG to the background devflow, then wait for it; sets rc,
+# out, err and took (ms from the signal to the exit)
+bg_signal() {
+	local t0=$(now_ms)
+	kill -"$1" "$bgpid"
+	rc=0
+	wait "$bgpid" || rc=$?
+	took=$(( $(now_ms) - t0 ))
+	out=$(cat "$TMP_ROOT/bg.out")
+	err=$(cat "$TMP_ROOT/bg.err")
+	echo "    # $ENGINE: exit $rc ${took} ms after SIG$1" >&2
+}
+
+# run_and_signal SIG ARGS...: devflow ARGS in the background, SIG 2 s later
+# (once a slow statement runs); sets rc, out, err and took
+run_and_signal() {
+	local sig=$1
+	shift
+	bg_start "$@"
+	sleep 2
+	bg_signal "$sig"
+}
+
 # report STATUS ENGINE TEST [REASON]: one TAP line, and the tally
 report() {
 	case $1 in

@@ -4,45 +4,9 @@
 # history is honest, the audit row says interrupted, no throwaway database stays.
 . "$(dirname "$0")/lib.sh"
 
-# A statement that runs for 10 s or more on this engine.
-sleeper() {
-	case $ENGINE in
-	sqlite) echo "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000000) SELECT count(*) FROM c;" ;;
-	postgres) echo "SELECT pg_sleep(10);" ;;
-	mysql) echo "SELECT SLEEP(10);" ;;
-	esac
-}
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# run_and_signal SIG ARGS...: devflow ARGS in the background (job control on,
-# so SIGINT keeps its default disposition), SIG once the slow statement runs;
-# sets rc, out, err and took (ms from the signal to the exit).
-run_and_signal() {
-	local sig=$1 pid t0
-	shift
-	set -m
-	"$DEVFLOW" "$@" >"$TMP_ROOT/bg.out" 2>"$TMP_ROOT/bg.err" &
-	pid=$!
-	set +m
-	sleep 2
-	t0=$(now_ms)
-	kill -"$sig" "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	took=$(( $(now_ms) - t0 ))
-	out=$(cat "$TMP_ROOT/bg.out")
-	err=$(cat "$TMP_ROOT/bg.err")
-	echo "    # $ENGINE: exit $rc ${took} ms after SIG$sig" >&2
-}
-
 # Nothing of the slow statement runs on the server any more.
 server_idle() {
-	case $ENGINE in
-	postgres) [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()")" = 0 ] ;;
-	mysql) [ "$(q "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(10)%' AND ID <> CONNECTION_ID()")" = 0 ] ;;
-	*) true ;;
-	esac
+	[ "$(sleeper_sessions)" = 0 ]
 }
 
 t_sigint_migrate() {

@@ -18,16 +18,6 @@
 #  - mid-statement: pg_sleep / SLEEP / a long recursive CTE.
 . "$(dirname "$0")/lib.sh"
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-sleeper() {
-	case $ENGINE in
-	sqlite) echo "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000000) SELECT count(*) FROM c;" ;;
-	postgres) echo "SELECT pg_sleep(10);" ;;
-	mysql) echo "SELECT SLEEP(10);" ;;
-	esac
-}
-
 # wait_until CMD...: poll CMD (up to 10 s); the moment to signal has come
 wait_until() {
 	local i
@@ -37,27 +27,6 @@ wait_until() {
 	done
 	echo "    # (waited 10 s for: $*)" >&2
 	return 0
-}
-
-# start ARGS...: devflow ARGS in the background, job control on (SIGINT keeps
-# its default disposition there)
-start() {
-	set -m
-	"$DEVFLOW" "$@" >"$TMP_ROOT/bg.out" 2>"$TMP_ROOT/bg.err" &
-	bgpid=$!
-	set +m
-}
-
-# interrupt: SIGINT to the background devflow; sets rc, out, err, took
-interrupt() {
-	local t0=$(now_ms)
-	kill -INT "$bgpid"
-	rc=0
-	wait "$bgpid" || rc=$?
-	took=$(( $(now_ms) - t0 ))
-	out=$(cat "$TMP_ROOT/bg.out")
-	err=$(cat "$TMP_ROOT/bg.err")
-	echo "    # $ENGINE: exit $rc ${took} ms after SIGINT" >&2
 }
 
 # the common contract of an interrupted run
@@ -101,10 +70,10 @@ t_before_connect() {
 	local before=$(q "SELECT count(*) FROM _migrations_audit")
 	mv devflow.conf devflow.conf.real 2>/dev/null || true
 	mkfifo devflow.conf
-	start db migrate --json
+	bg_start db migrate --json
 	wait_until grep -q partner "/proc/$bgpid/wchan"
 	sleep 0.3
-	interrupt
+	bg_signal INT
 	rm -f devflow.conf
 	[ ! -e devflow.conf.real ] || mv devflow.conf.real devflow.conf
 	interrupted_ok || return 1
@@ -144,16 +113,16 @@ t_during_history_read() {
 CREATE VIEW _migrations AS SELECT r.* FROM _migrations_real r,
  (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000000) SELECT count(*) AS n FROM c) s
  WHERE s.n > 0;"
-		start db migrate --json
+		bg_start db migrate --json
 		sleep 1
-		interrupt
+		bg_signal INT
 		q "DROP VIEW _migrations; ALTER TABLE _migrations_real RENAME TO _migrations;"
 	else
 		hold_table 8
 		sleep 0.5
-		start db migrate --json
+		bg_start db migrate --json
 		wait_until waits_for_table
-		interrupt
+		bg_signal INT
 		kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
 		# the holder's session ends with its client
 		sleep 0.5
@@ -195,9 +164,9 @@ t_waiting_for_lock() {
 	sleep 0.5
 	df db status --json; expect_rc 0 || return 1
 	json_eq 'd["lock"]["held"]' true || { kill "$holder" || true; return 1; }
-	start db migrate --json --lock-timeout 60
+	bg_start db migrate --json --lock-timeout 60
 	wait_until waits_for_lock
-	interrupt
+	bg_signal INT
 	kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
 	sleep 0.5
 	interrupted_ok || return 1
@@ -211,9 +180,8 @@ t_waiting_for_lock() {
 
 statement_runs() {
 	case $ENGINE in
-	postgres) [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()")" -ge 1 ] ;;
-	mysql) [ "$(q "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(10)%' AND ID <> CONNECTION_ID()")" -ge 1 ] ;;
-	*) sleep 1 ;;
+	sqlite) sleep 1 ;;
+	*) [ "$(sleeper_sessions)" -ge 1 ] ;;
 	esac
 }
 
@@ -221,9 +189,9 @@ t_mid_statement() {
 	applied_and_pending || return 1
 	mig 20240102000000 b "$(sleeper)
 CREATE TABLE b (id INTEGER);" "DROP TABLE b;"
-	start db migrate --json
+	bg_start db migrate --json
 	wait_until statement_runs
-	interrupt
+	bg_signal INT
 	interrupted_ok || return 1
 	contains "$(json 'd["error"]["message"]')" "while running" || return 1
 	if [ "$ENGINE" = mysql ]; then

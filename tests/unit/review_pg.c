@@ -1,5 +1,5 @@
 /*
- * The risk review, PostgreSQL rules (src/review/pg.c and the shared ones):
+ * The risk review, PostgreSQL rules (src/review/pg*.c and the shared ones):
  * each rule firing, and not firing where it must not.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * What a file loaded into a scratch database may do (src/schema/sandbox.c):
+ * What a file loaded into a scratch database may do (src/schema/sandbox*.c):
  * the allow-list on every engine, schema files and the replay of
  * migrations; and SQLite's scratch connection sandbox (the driver's
  * authorizer), which refuses what the list would have let through.
