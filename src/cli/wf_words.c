@@ -95,3 +95,39 @@ void cli_ask_words(df_ask *a, const char *select)
 			o->then = cli_cmd_string(o->cmd, sel);
 	}
 }
+
+/*
+ * Drift as JSON (db status's drift_changes, migrate's): one entry per
+ * object, {op: added|removed|changed, object, kind, details: [...]}, from
+ * df_drift.lines (an object's line, then its indented details).
+ */
+json_t *cli_drift_changes_json(const df_strlist *lines)
+{
+	json_t *list = json_array(), *cur = NULL;
+
+	for (size_t i = 0; i < lines->nr; i++) {
+		const char *c = lines->v[i];
+		if (c[0] == ' ') {
+			if (cur)
+				json_array_append_new(json_object_get(cur, "details"), json_string(c + 2));
+			continue;
+		}
+		cur = json_object();
+		json_object_set_new(cur, "op", json_string(*c == '+' ? "added" : *c == '-' ? "removed" : "changed"));
+		json_object_set_new(cur, "object", json_string(c + 2));
+		/* the kind is the key's words before the name: "table", "foreign key" */
+		{
+			size_t best = 0;
+			for (int k = 0; k < DF_OBJ_KIND_NR; k++) {
+				const char *kn = df_obj_kind_name((df_obj_kind)k);
+				size_t l = strlen(kn);
+				if (l > best && !strncmp(c + 2, kn, l) && c[2 + l] == ' ')
+					best = l;
+			}
+			json_object_set_new(cur, "kind", best ? json_stringn(c + 2, best) : json_null());
+		}
+		json_object_set_new(cur, "details", json_array());
+		json_array_append_new(list, cur);
+	}
+	return list;
+}
