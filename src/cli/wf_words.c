@@ -28,12 +28,26 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 	size_t n = a->migrations, k = a->high_risk;
 	bool prod = a->policy == DF_POLICY_PRODUCTION;
 
+	if (a->drift.nr) {
+		/* "the schema changed outside devflow since T: + table x, ~ table users (+ column ...)" */
+		df_buf_printf(q, "The schema changed outside devflow since %s:",
+			a->drift_since ? a->drift_since : "the last migrate");
+		for (size_t i = 0; i < a->drift.nr; i++) {
+			const char *l = a->drift.v[i];
+			bool sub = l[0] == ' ', last_sub = i + 1 < a->drift.nr && a->drift.v[i + 1][0] == ' ';
+			df_buf_printf(q, "%s%s%s", sub ? (a->drift.v[i - 1][0] == ' ' ? ", " : " (") :
+				(i ? ", " : " "), sub ? l + 2 : l, sub && !last_sub ? ")" : "");
+		}
+		df_buf_puts(q, a->typed ? ". " : "; ");
+	}
 	if (a->typed)
-		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s", a->rollback ? "revert" : "apply",
-			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", prod ? "PRODUCTION" : a->env);
+		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s%s", a->rollback ? "revert" : "apply",
+			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", prod ? "PRODUCTION" : a->env,
+			a->drift.nr ? " anyway" : "");
 	else
-		df_buf_printf(q, "%s %zu migration%s %s %s", a->rollback ? "Revert" : "Apply",
-			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", a->env);
+		df_buf_printf(q, "%s %zu migration%s %s %s%s", a->drift.nr ? (a->rollback ? "revert" : "apply") :
+			a->rollback ? "Revert" : "Apply", n, n == 1 ? "" : "s", a->rollback ? "on" : "to", a->env,
+			a->drift.nr ? " anyway" : "");
 	if (k)
 		df_buf_printf(q, ", accepting %zu high-risk change%s", k, k == 1 ? "" : "s");
 	if (a->backup)
@@ -41,6 +55,9 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 	if (!a->typed)
 		df_buf_putc(q, '?');
 	df_buf_printf(why, "the %s policy leaves this decision to a person", df_policy_name(a->policy));
+	if (a->drift.nr)
+		df_buf_puts(why, "; the schema recorded after this run takes the drift in, and the "
+			"audit log records who accepted it");
 	if (k)
 		df_buf_printf(why, "; the review found %zu high-risk change%s (`devflow db review%s`)",
 			k, k == 1 ? "" : "s", sel);
