@@ -21,6 +21,7 @@
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
+#include "core/wf_drift.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -57,9 +58,7 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->schema_record_error);
 	free(r->snap_before_model);
 	free(r->snap_after_model);
-	if (r->drift)
-		df_drift_release(r->drift);
-	free(r->drift);
+	df__wf_drift_free(r->drift);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -522,18 +521,6 @@ static void schema_changes(struct wf *w, int error)
 		.text = res->schema_unknown });
 }
 
-/* The run goes over drift: not a dry-run, and the schema changed outside devflow. */
-static bool drift_went_over(const struct wf *w)
-{
-	return !w->o->dry_run && w->res->drift && w->res->drift->drifted == 1;
-}
-
-/* Who accepted the drift: "user@host", or NULL when nobody was asked (local). */
-static const char *drift_acceptor(const struct wf *w, char *buf, size_t size)
-{
-	return w->res->drift_accepted ? df_whoami(buf, size) : NULL;
-}
-
 /*
  * Record the schema the run left, for `db status`'s drift; a failure is a
  * warning (and schema_record_error), never the run's error.
@@ -543,9 +530,9 @@ static void record_schema(struct wf *w)
 	df_wf_result *res = w->res;
 	df_error *saved = df_error_save();
 	char who[DF_WHOAMI_MAX];
-	bool over = drift_went_over(w);
+	bool over = df__wf_drift_gone_over(res, w->o);
 	bool ok = w->after && df_session_schema_record_drift(w->s, w->after,
-		over ? &res->drift->lines : NULL, over ? drift_acceptor(w, who, sizeof(who)) : NULL) == 0;
+		over ? &res->drift->lines : NULL, over ? df__wf_drift_acceptor(res, who, sizeof(who)) : NULL) == 0;
 
 	res->schema_recorded = ok;
 	if (!ok) {
@@ -705,19 +692,9 @@ int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
 		goto out;
 	if ((error = review(p, s)) < 0)
 		goto out;
-	/* drift: the schema changed outside devflow since the last run recorded
-	 * it; shown by the preview, a gate of staging and production (reads only) */
-	if (src->history) {
-		if (!(res->drift = malloc(sizeof(*res->drift)))) {
-			error = df_error_oom();
-			goto out;
-		}
-		*res->drift = (df_drift)DF_DRIFT_INIT;
-		if ((error = df_session_drift(res->drift, s)) < 0)
-			goto out;
-		if (res->drift->drifted == 1 && o->accept_drift)
-			res->drift_accepted = 1;
-	}
+	/* drift: shown by the preview, a gate of staging and production */
+	if (src->history && (error = df__wf_drift_check(res, o, s)) < 0)
+		goto out;
 	/* the set a receipt is bound to: what this run selects */
 	if (!src->history)
 		df_migs_hash(p->set_hash, res->migs, res->n, src->verb ? src->verb : "migrate");
@@ -745,37 +722,6 @@ void df_wf_plan_free(df_wf_plan *p)
 
 /* ---- execute ------------------------------------------------------------------- */
 
-/*
- * The audit row's words on drift the run went over: who accepted which
- * drift, and how (the flag or an answer), or that it was only shown.
- */
-static void drift_detail(df_buf *det, const struct wf *w)
-{
-	const df_drift *d = w->res->drift;
-	char who[DF_WHOAMI_MAX];
-
-	if (!drift_went_over(w))
-		return;
-	if (det->size)
-		df_buf_puts(det, "; ");
-	if (w->res->drift_accepted)
-		df_buf_printf(det, "drift accepted by %s (%s)", drift_acceptor(w, who, sizeof(who)),
-			w->res->drift_accepted == 1 ? "--accept-drift" : "answered yes");
-	else
-		df_buf_printf(det, "drift gone over, shown but not asked (%s policy)",
-			df_policy_name(w->s->target->policy));
-	if (d->recorded_at)
-		df_buf_printf(det, ", the schema changed outside devflow since %s", d->recorded_at);
-	df_buf_puts(det, ":");
-	/* "+ index x; ~ table users (+ column users.hack int, - column ...)" */
-	for (size_t i = 0; i < d->lines.nr; i++) {
-		bool sub = d->lines.v[i][0] == ' ';
-		bool more = i + 1 < d->lines.nr && d->lines.v[i + 1][0] == ' ';
-		df_buf_printf(det, "%s%s%s", sub ? (d->lines.v[i - 1][0] == ' ' ? ", " : " (") :
-			i ? "; " : " ", sub ? d->lines.v[i] + 2 : d->lines.v[i], sub && !more ? ")" : "");
-	}
-}
-
 static void audit_run(struct wf *w, int error, const char *set_hash)
 {
 	df_wf_result *res = w->res;
@@ -793,9 +739,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
 	if (error) {
-		/* the detail is the error's; the drift gone over is said in the summary */
-		if (drift_went_over(w))
-			df_buf_puts(&summary, " (over drift, see the previous rows)");
+		df__wf_drift_summary(&summary, w->res, w->o);   /* the detail is the error's */
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
 			summary.ptr);
 	} else {
@@ -803,7 +747,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 		if (res->snap_before || res->snap_after)
 			df_buf_printf(&det, "snapshots: before=%s after=%s",
 				res->snap_before ? res->snap_before : "-", res->snap_after ? res->snap_after : "-");
-		drift_detail(&det, w);
+		df__wf_drift_audit(&det, w->res, w->o, w->s);
 		if (df_session_audit(w->s, op, "ok", summary.ptr, receipt, det.size ? det.ptr : NULL) < 0) {
 			warn(w, DF_WARN_AUDIT, NULL, df_error_last()->message);
 			df_error_clear();

@@ -152,7 +152,7 @@ t_accepted_is_audited() {
 	det=$(json '[e["detail"] for e in d["entries"] if e["op"] == "migrate" and e["result"] == "ok"][-1]')
 	who=$(json '[e["user"] for e in d["entries"] if e["op"] == "migrate" and e["result"] == "ok"][-1]')
 	contains "$det" "drift accepted by $who"
-	contains "$det" "--accept-drift"
+	contains "$det" "given with the run"
 	contains "$det" "users.hack"
 	contains "$det" "hack_idx"
 	df db status --env staging --json; expect_rc 0
