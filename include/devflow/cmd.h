@@ -42,6 +42,7 @@ typedef enum df_opt {
 	DF_OPT_ROLLED_BACK,
 	DF_OPT_FORCE,
 	DF_OPT_ENV,             /* value: an environment other than the run's */
+	DF_OPT_ACCEPT_DRIFT,
 } df_opt;
 
 #define DF_CMD_MAX_OPTS 12

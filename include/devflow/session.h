@@ -184,6 +184,14 @@ int df_session_schema_read(df_schema **out, df_session *s, df_conn *conn);
  * history it left (see core/schema_record.c for where and why).
  */
 int df_session_schema_record(df_session *s, const df_schema *schema);
+/*
+ * The same, after a run over drift: `absorbed` (df_drift.lines of the
+ * drift found before the run) is recorded with the new schema, with who
+ * accepted it (`by`, NULL: shown but nobody was asked, the local policy),
+ * so that `db status` can say what the record took in.
+ */
+int df_session_schema_record_drift(df_session *s, const df_schema *schema,
+	const df_strlist *absorbed, const char *by);
 
 /* What `db status` can say about drift. */
 typedef struct df_drift {
@@ -191,8 +199,17 @@ typedef struct df_drift {
 	char *reason;           /* why it cannot say, or NULL */
 	df_strlist changes;     /* "+ key", "- key", "~ key" (added, removed, changed) */
 	char *recorded_at;      /* ISO 8601 UTC of the record, or NULL */
+	/* `changes` with what changed inside each object, at the level of
+	 * schema_changes: after a "~ key" line, indented lines "  + column
+	 * public.users.hack integer", "  - column ...", "  ~ column T.C old ->
+	 * new", or the fields that changed ("  ~ definition") */
+	df_strlist lines;
+	/* the drift the run that made the record went over (its `lines`), and
+	 * who accepted it (NULL: shown, nobody asked); empty when none */
+	df_strlist absorbed;
+	char *absorbed_by;
 } df_drift;
-#define DF_DRIFT_INIT { -1, NULL, DF_STRLIST_INIT, NULL }
+#define DF_DRIFT_INIT { -1, NULL, DF_STRLIST_INIT, NULL, DF_STRLIST_INIT, DF_STRLIST_INIT, NULL }
 void df_drift_release(df_drift *d);
 /*
  * Compare the live schema with the one recorded after the last migrate or

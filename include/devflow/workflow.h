@@ -28,9 +28,11 @@ enum df_gate {
 	DF_GATE_BACKUP = (1 << 1),
 	DF_GATE_ACCEPT_RISK = (1 << 2),
 	DF_GATE_CONFIRMATION = (1 << 3),
+	DF_GATE_ACCEPT_DRIFT = (1 << 4),        /* the schema changed outside devflow */
 };
-#define DF_GATE_COUNT 4
-/* SPEC's name of one gate bit: "dry_run", "backup", "accept_risk", "confirmation". */
+#define DF_GATE_COUNT 5
+/* SPEC's name of one gate bit: "dry_run", "backup", "accept_risk", "confirmation",
+ * "accept_drift". */
 const char *df_gate_name(unsigned int bit);
 
 typedef struct df_wf_opts {
@@ -47,6 +49,9 @@ typedef struct df_wf_opts {
 	/* where the migrations come from and how each runs and is recorded;
 	 * NULL: the session's SQL folder */
 	const df_source *source;
+	/* go over drift (the schema changed outside devflow since the last
+	 * run recorded it): the person accepted it (--accept-drift) */
+	bool accept_drift;
 } df_wf_opts;
 
 /* Suggested commands, in order (include/devflow/cmd.h). */
@@ -104,6 +109,10 @@ typedef struct df_ask {
 	char *detail;           /* the problem's own message, or NULL */
 	df_ask_option options[3];
 	size_t nr;
+	/* CONSENT: drift accepted with it (df_drift.lines), and since when
+	 * (the record's time, or NULL); empty when there is none */
+	df_strlist drift;
+	char *drift_since;
 	/* words, set by the front end (or given with DF_ASK_TEXT) */
 	char *question;
 	char *why;
@@ -134,6 +143,9 @@ typedef enum df_wf_event_kind {
 	DF_EV_AFTER_MIGRATE,    /* the after_migrate command succeeded */
 	DF_EV_WARNING,          /* something went wrong that does not stop the run:
 				   warning, text (its object), detail (the error) */
+	DF_EV_DRIFT,            /* the preview: the schema changed outside devflow
+				   since the last run recorded it: drift, policy,
+				   n (1: the policy asks a person to accept it) */
 } df_wf_event_kind;
 
 typedef enum df_wf_warning {
@@ -157,6 +169,7 @@ typedef struct df_wf_event {
 	const df_run_step *step;
 	const df_diff *diff;
 	long long n;
+	const df_drift *drift;
 } df_wf_event;
 
 /* What the rollback plan says (df_wf_sink.rollback_doc): the front end's words. */
@@ -220,6 +233,11 @@ typedef struct df_wf_result {
 	char *schema_record_error;      /* NULL: the schema could not be read */
 	/* the models beside the snapshots' text dumps (staging, production) */
 	char *snap_before_model, *snap_after_model;
+	/* Drift before the run (df_session_drift), NULL when not checked; and
+	 * how it was accepted: 0 not, 1 by the flag (opts.accept_drift), 2 by a
+	 * person's answer (df_wf_plan_consent) */
+	df_drift *drift;
+	int drift_accepted;
 } df_wf_result;
 
 /* Why df_wf_prepare stopped (or the person declined). */

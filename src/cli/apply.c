@@ -88,6 +88,44 @@ static void schema_block(struct cli_ctx *ctx, const df_wf_event *ev)
 	}
 }
 
+/*
+ * The preview's drift: what changed outside devflow since the last run
+ * recorded the schema, and what the policy makes of it.  To stderr with
+ * --json too: a person reading along must see it.
+ */
+static void drift_block(struct text_sink *t, const df_wf_event *ev)
+{
+	struct cli_ctx *ctx = t->ctx;
+	const df_drift *d = ev->drift;
+	FILE *f = ctx->json ? stderr : NULL;
+	df_buf b = DF_BUF_INIT;
+
+	df_buf_printf(&b, "\n%sDrift:%s the schema changed outside devflow since %s (+ added, "
+		"- removed, ~ changed):\n", cli_c(ctx, "red"), cli_c(ctx, "reset"),
+		d->recorded_at ? d->recorded_at : "the last migrate");
+	for (size_t i = 0; i < d->lines.nr; i++)
+		df_buf_printf(&b, "  %s%s\n", d->lines.v[i][0] == ' ' ? "  " : "", d->lines.v[i]);
+	if (t->o->dry_run)
+		df_buf_printf(&b, "The %s will go over it: the schema recorded after it takes it in%s.\n",
+			t->o->rollback ? "rollback" : "migrate", ev->policy == DF_POLICY_LOCAL ? "" :
+			" (the policy asks a person to accept it first: --accept-drift)");
+	else if (ev->n)
+		df_buf_printf(&b, "The %s policy asks a person to accept it before this run goes over it.\n",
+			df_policy_name(ev->policy));
+	else
+		df_buf_printf(&b, "This run goes over it; the schema recorded after it takes it in "
+			"(`devflow db status` still names it).\n");
+	if (!df_buf_oom(&b)) {
+		if (f) {
+			if (!ctx->quiet)
+				fputs(b.ptr, f);
+		} else {
+			cli_say(ctx, "%s", b.ptr);
+		}
+	}
+	df_buf_release(&b);
+}
+
 /* "the schema devflow left was not recorded...": the JSON's schema_warning. */
 static char *schema_warning(const char *error)
 {
@@ -250,6 +288,9 @@ static int text_event(const df_wf_event *ev, void *payload)
 	}
 	case DF_EV_SCHEMA:
 		schema_block(ctx, ev);
+		break;
+	case DF_EV_DRIFT:
+		drift_block(t, ev);
 		break;
 	case DF_EV_VERIFIED:
 		if (ev->n == 1)
@@ -414,6 +455,14 @@ static void result_json(struct cli_ctx *ctx, const df_wf_opts *o, const df_wf_re
 	if (r->pending_after >= 0)
 		json_object_set_new(doc, "pending_after", json_integer(r->pending_after));
 	cli_gates_json(doc, r);
+	if (r->drift && r->drift->drifted == 1) {
+		char who[DF_WHOAMI_MAX];
+		json_object_set_new(doc, "drift", json_true());
+		json_object_set_new(doc, "drift_since", cli_json_str(r->drift->recorded_at));
+		json_object_set_new(doc, "drift_changes", cli_drift_changes_json(&r->drift->lines));
+		if (r->drift_accepted && r->ran && !o->dry_run)
+			json_object_set_new(doc, "drift_accepted_by", json_string(df_whoami(who, sizeof(who))));
+	}
 	if (r->shadow)
 		json_object_set_new(doc, "shadow_database", json_string(r->shadow));
 	if (r->ran && !o->dry_run && (r->snap_before || r->snap_after)) {
@@ -444,6 +493,7 @@ static void missing_text(df_buf *b, unsigned int missing)
 			bit == DF_GATE_DRY_RUN ? "a recorded dry-run" :
 			bit == DF_GATE_BACKUP ? "a recent backup (or --backup)" :
 			bit == DF_GATE_ACCEPT_RISK ? "acceptance of the high-risk changes (--accept-risk)" :
+			bit == DF_GATE_ACCEPT_DRIFT ? "acceptance of the drift (--accept-drift)" :
 			"confirmation");
 	}
 }
@@ -592,6 +642,7 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 		{ rollback ? "--steps" : "--no-such-option", 1, &steps, NULL },
 		{ rollback ? "--no-such-option" : "--out-of-order", 0, NULL, &o.out_of_order },
 		{ "--accept-risk", 0, NULL, &o.accept_risk },
+		{ "--accept-drift", 0, NULL, &o.accept_drift },
 		{ NULL, 0, NULL, NULL },
 	};
 	struct text_sink ts = { .ctx = ctx, .o = &o };

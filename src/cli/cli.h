@@ -90,6 +90,8 @@ void cli_ask(struct cli_ctx *ctx, df_ask *ask);
 /* The words of a question the core asks as data (wf_words.c); `select` is
  * the run's target selection.  Nothing for a question in words already. */
 void cli_ask_words(df_ask *a, const char *select);
+/* Drift lines (df_drift.lines) as JSON: [{op, object, kind, details}]. */
+json_t *cli_drift_changes_json(const df_strlist *lines);
 /* The common question: one command for "yes", nothing for "no". */
 void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	const char *yes, const char *then);

@@ -260,7 +260,6 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 static int drift(struct cli_ctx *ctx, df_session *s)
 {
 	df_drift d = DF_DRIFT_INIT;
-	json_t *list;
 	int error;
 
 	if ((error = df_session_drift(&d, s)) < 0)
@@ -272,25 +271,37 @@ static int drift(struct cli_ctx *ctx, df_session *s)
 		goto out;
 	}
 	json_object_set_new(ctx->result, "schema_recorded_at", cli_json_str(d.recorded_at));
-	list = json_array();
-	for (size_t i = 0; i < d.changes.nr; i++) {
-		const char *c = d.changes.v[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "op", json_string(*c == '+' ? "added" : *c == '-' ? "removed" : "changed"));
-		json_object_set_new(o, "object", json_string(c + 2));
-		json_array_append_new(list, o);
+	json_object_set_new(ctx->result, "drift_changes", cli_drift_changes_json(&d.lines));
+	if (d.absorbed.nr) {
+		json_t *a = json_object();
+		json_object_set_new(a, "at", cli_json_str(d.recorded_at));
+		json_object_set_new(a, "accepted_by", cli_json_str(d.absorbed_by));
+		json_object_set_new(a, "changes", cli_drift_changes_json(&d.absorbed));
+		json_object_set_new(ctx->result, "drift_absorbed", a);
 	}
-	json_object_set_new(ctx->result, "drift_changes", list);
 	if (!d.drifted) {
 		cli_say(ctx, "\nSchema: as devflow left it (no drift since %s)\n",
 			d.recorded_at ? d.recorded_at : "the last migrate");
-		goto out;
+	} else {
+		cli_say(ctx, "\n%sDrift:%s the schema changed outside devflow since %s (+ added, - removed, "
+			"~ changed):\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), d.recorded_at ? d.recorded_at :
+			"the last migrate");
+		for (size_t i = 0; i < d.lines.nr; i++)
+			cli_say(ctx, "  %s%s\n", d.lines.v[i][0] == ' ' ? "  " : "", d.lines.v[i]);
 	}
-	cli_say(ctx, "\n%sDrift:%s the schema changed outside devflow since %s (+ added, - removed, "
-		"~ changed):\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), d.recorded_at ? d.recorded_at :
-		"the last migrate");
-	for (size_t i = 0; i < d.changes.nr; i++)
-		cli_say(ctx, "  %s\n", d.changes.v[i]);
+	/* what the record took in: never "no drift" as if there never was one */
+	if (d.absorbed.nr) {
+		if (d.absorbed_by)
+			cli_say(ctx, "%sThe migrate or rollback recorded at %s went over drift made outside "
+				"devflow, accepted by %s:%s\n", cli_c(ctx, "yellow"), d.recorded_at ? d.recorded_at : "the last migrate",
+				d.absorbed_by, cli_c(ctx, "reset"));
+		else
+			cli_say(ctx, "%sThe migrate or rollback recorded at %s went over drift made outside "
+				"devflow, shown but not accepted by anyone (local policy):%s\n", cli_c(ctx, "yellow"),
+				d.recorded_at ? d.recorded_at : "the last migrate", cli_c(ctx, "reset"));
+		for (size_t i = 0; i < d.absorbed.nr; i++)
+			cli_say(ctx, "  %s%s\n", d.absorbed.v[i][0] == ' ' ? "  " : "", d.absorbed.v[i]);
+	}
 out:
 	df_drift_release(&d);
 	return 0;

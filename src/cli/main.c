@@ -24,6 +24,8 @@
 	"  --backup             take a backup now, before applying (production)\n" \
 	"  --out-of-order       also apply pending migrations older than the newest applied one\n" \
 	"  --accept-risk        confirm high-risk review findings (staging, production)\n" \
+	"  --accept-drift       go over drift: the schema changed outside devflow (staging,\n" \
+	"                       production ask a person first; the audit log names who accepted)\n" \
 	"The result lists the schema changes the run made (the schema read before and after),\n" \
 	"and the schema left is recorded for `db status`'s drift check.\n"
 
@@ -35,6 +37,7 @@
 	"  --confirm ENV        typed confirmation for production: --confirm production\n" \
 	"  --backup             take a backup now, before reverting (production)\n" \
 	"  --accept-risk        confirm high-risk changes (staging, production)\n" \
+	"  --accept-drift       go over drift, as for migrate\n" \
 	"The result lists the schema changes, as for migrate; the schema left is recorded.\n"
 
 #define GENERATE_HELP \
@@ -62,13 +65,14 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --exit-code          exit 1 when migrations are pending, 6 when the history needs a\n"
 	  "                       person (as dbmate's status does); 0 when up to date\n"
 	  "Drift: the live schema against the one recorded after the last migrate or rollback\n"
-	  "of this database (+ added, - removed, ~ changed); unknown, with the reason, when\n"
-	  "nothing is recorded for it or its history changed since.\n", NULL },
+	  "of this database (+ added, - removed, ~ changed, with the columns of a changed table);\n"
+	  "unknown, with the reason, when nothing is recorded for it or its history changed since;\n"
+	  "drift a migrate or rollback went over is named, with who accepted it.\n", NULL },
 	{ "migrate", cmd_db_migrate, "db migrate [--dry-run] [--to VERSION] [--yes] [--confirm ENV] [--backup]\n"
-	  "                  [--out-of-order] [--accept-risk]",
+	  "                  [--out-of-order] [--accept-risk] [--accept-drift]",
 	  "apply pending migrations", MIGRATE_HELP, NULL },
 	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]\n"
-	  "                  [--backup] [--accept-risk]",
+	  "                  [--backup] [--accept-risk] [--accept-drift]",
 	  "revert applied migrations", ROLLBACK_HELP, NULL },
 	{ "create", cmd_db_create, "db create NAME",
 	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "", NULL },

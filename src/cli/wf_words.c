@@ -28,12 +28,26 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 	size_t n = a->migrations, k = a->high_risk;
 	bool prod = a->policy == DF_POLICY_PRODUCTION;
 
+	if (a->drift.nr) {
+		/* "the schema changed outside devflow since T: + table x, ~ table users (+ column ...)" */
+		df_buf_printf(q, "The schema changed outside devflow since %s:",
+			a->drift_since ? a->drift_since : "the last migrate");
+		for (size_t i = 0; i < a->drift.nr; i++) {
+			const char *l = a->drift.v[i];
+			bool sub = l[0] == ' ', last_sub = i + 1 < a->drift.nr && a->drift.v[i + 1][0] == ' ';
+			df_buf_printf(q, "%s%s%s", sub ? (a->drift.v[i - 1][0] == ' ' ? ", " : " (") :
+				(i ? ", " : " "), sub ? l + 2 : l, sub && !last_sub ? ")" : "");
+		}
+		df_buf_puts(q, a->typed ? ". " : "; ");
+	}
 	if (a->typed)
-		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s", a->rollback ? "revert" : "apply",
-			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", prod ? "PRODUCTION" : a->env);
+		df_buf_printf(q, "Type 'yes' to %s %zu migration%s %s %s%s", a->rollback ? "revert" : "apply",
+			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", prod ? "PRODUCTION" : a->env,
+			a->drift.nr ? " anyway" : "");
 	else
-		df_buf_printf(q, "%s %zu migration%s %s %s", a->rollback ? "Revert" : "Apply",
-			n, n == 1 ? "" : "s", a->rollback ? "on" : "to", a->env);
+		df_buf_printf(q, "%s %zu migration%s %s %s%s", a->drift.nr ? (a->rollback ? "revert" : "apply") :
+			a->rollback ? "Revert" : "Apply", n, n == 1 ? "" : "s", a->rollback ? "on" : "to", a->env,
+			a->drift.nr ? " anyway" : "");
 	if (k)
 		df_buf_printf(q, ", accepting %zu high-risk change%s", k, k == 1 ? "" : "s");
 	if (a->backup)
@@ -41,6 +55,9 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 	if (!a->typed)
 		df_buf_putc(q, '?');
 	df_buf_printf(why, "the %s policy leaves this decision to a person", df_policy_name(a->policy));
+	if (a->drift.nr)
+		df_buf_puts(why, "; the schema recorded after this run takes the drift in, and the "
+			"audit log records who accepted it");
 	if (k)
 		df_buf_printf(why, "; the review found %zu high-risk change%s (`devflow db review%s`)",
 			k, k == 1 ? "" : "s", sel);
@@ -94,4 +111,40 @@ void cli_ask_words(df_ask *a, const char *select)
 		if (!o->then && o->cmd)
 			o->then = cli_cmd_string(o->cmd, sel);
 	}
+}
+
+/*
+ * Drift as JSON (db status's drift_changes, migrate's): one entry per
+ * object, {op: added|removed|changed, object, kind, details: [...]}, from
+ * df_drift.lines (an object's line, then its indented details).
+ */
+json_t *cli_drift_changes_json(const df_strlist *lines)
+{
+	json_t *list = json_array(), *cur = NULL;
+
+	for (size_t i = 0; i < lines->nr; i++) {
+		const char *c = lines->v[i];
+		if (c[0] == ' ') {
+			if (cur)
+				json_array_append_new(json_object_get(cur, "details"), json_string(c + 2));
+			continue;
+		}
+		cur = json_object();
+		json_object_set_new(cur, "op", json_string(*c == '+' ? "added" : *c == '-' ? "removed" : "changed"));
+		json_object_set_new(cur, "object", json_string(c + 2));
+		/* the kind is the key's words before the name: "table", "foreign key" */
+		{
+			size_t best = 0;
+			for (int k = 0; k < DF_OBJ_KIND_NR; k++) {
+				const char *kn = df_obj_kind_name((df_obj_kind)k);
+				size_t l = strlen(kn);
+				if (l > best && !strncmp(c + 2, kn, l) && c[2 + l] == ' ')
+					best = l;
+			}
+			json_object_set_new(cur, "kind", best ? json_stringn(c + 2, best) : json_null());
+		}
+		json_object_set_new(cur, "details", json_array());
+		json_array_append_new(list, cur);
+	}
+	return list;
 }

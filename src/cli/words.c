@@ -38,6 +38,7 @@ static const char *const flags[] = {
 	[DF_OPT_ROLLED_BACK] = "--rolled-back",
 	[DF_OPT_FORCE] = "--force",
 	[DF_OPT_ENV] = "--env",
+	[DF_OPT_ACCEPT_DRIFT] = "--accept-drift",
 };
 
 const char *cli_verb_words(df_verb verb)

@@ -99,7 +99,13 @@ static void schema_cookie(char out[24], df_conn *conn)
 	df_rows_free(rows);
 }
 
-int df_session_schema_record(df_session *s, const df_schema *schema)
+/*
+ * The stamp: "<history> <when> <cookie>", then, after a run over drift,
+ * "\t<who accepted it, or ->" and "\t<line>" for each line of that drift
+ * (a tab in a line becomes a space: the stamp is one line of tabs).
+ */
+int df_session_schema_record_drift(df_session *s, const df_schema *schema,
+	const df_strlist *absorbed, const char *by)
 {
 	df_buf key = DF_BUF_INIT, stamp = DF_BUF_INIT;
 	char hist[65], at[32], cookie[24];
@@ -111,6 +117,14 @@ int df_session_schema_record(df_session *s, const df_schema *schema)
 	schema_cookie(cookie, s->conn);
 	/* "<history> <when> <cookie>" */
 	df_buf_printf(&stamp, "%s %s %s", hist, at, cookie);
+	if (absorbed && absorbed->nr) {
+		df_buf_printf(&stamp, "\t%s", by && *by ? by : "-");
+		for (size_t i = 0; i < absorbed->nr; i++) {
+			df_buf_putc(&stamp, '\t');
+			for (const char *p = absorbed->v[i]; *p; p++)
+				df_buf_putc(&stamp, *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p);
+		}
+	}
 	if ((error = record_key(&key, s)) == 0)
 		error = df_buf_oom(&stamp) ? df_error_oom() :
 			df_schema_record(RECORD_DIR, key.ptr, schema, stamp.ptr);
@@ -119,13 +133,46 @@ int df_session_schema_record(df_session *s, const df_schema *schema)
 	return error;
 }
 
+int df_session_schema_record(df_session *s, const df_schema *schema)
+{
+	return df_session_schema_record_drift(s, schema, NULL, NULL);
+}
+
+/* The drift a stamp says its run went over (see above). */
+static int absorbed_of(df_drift *out, const char *stamp)
+{
+	const char *p = strchr(stamp, '\t');
+	size_t n;
+	int error;
+
+	if (!p)
+		return 0;
+	p++;
+	n = strcspn(p, "\t");
+	if ((n != 1 || *p != '-') && !(out->absorbed_by = strndup(p, n)))
+		return df_error_oom();
+	for (p += n; *p == '\t'; p += n) {
+		char *line;
+		p++;
+		n = strcspn(p, "\t");
+		if (!(line = strndup(p, n)))
+			return df_error_oom();
+		if ((error = df_strlist_take(&out->absorbed, line)) < 0)
+			return error;
+	}
+	return 0;
+}
+
 void df_drift_release(df_drift *d)
 {
 	free(d->reason);
 	free(d->recorded_at);
+	free(d->absorbed_by);
 	df_strlist_release(&d->changes);
+	df_strlist_release(&d->lines);
+	df_strlist_release(&d->absorbed);
 	d->drifted = -1;
-	d->reason = d->recorded_at = NULL;
+	d->reason = d->recorded_at = d->absorbed_by = NULL;
 }
 
 /* drifted -1 with the reason `what` (+ ": " + `why`); the current error is dropped. */
@@ -149,8 +196,7 @@ int df_session_drift(df_drift *out, df_session *s)
 	bool drifted = false;
 	int error;
 
-	memset(out, 0, sizeof(*out));
-	out->drifted = -1;
+	*out = (df_drift)DF_DRIFT_INIT;
 	if ((error = record_key(&key, s)) < 0)
 		goto out;
 	if ((error = df_schema_recorded(hash, &stamp, &text, RECORD_DIR, key.ptr)) < 0) {
@@ -172,12 +218,15 @@ int df_session_drift(df_drift *out, df_session *s)
 			"rollback records it again", NULL);
 		goto out;
 	}
+	if ((error = absorbed_of(out, stamp)) < 0)
+		goto out;
 	/* SQLite: the cookie it had then says whether anything changed since */
 	{
 		const char *then = strlen(stamp) > 65 ? strchr(stamp + 65, ' ') : NULL;
 		char now[24];
 		schema_cookie(now, s->conn);
-		if (then && strcmp(now, "-") && !strcmp(then + 1, now)) {
+		if (then && strcmp(now, "-") && strcspn(then + 1, "\t") == strlen(now) &&
+		    !strncmp(then + 1, now, strlen(now))) {
 			out->drifted = false;
 			goto out;
 		}
@@ -195,7 +244,8 @@ int df_session_drift(df_drift *out, df_session *s)
 			nl = p + strlen(p) - 1;
 		else
 			*nl = '\0';
-		if ((error = df_strlist_push(&out->changes, p)) < 0)
+		if ((error = df_strlist_push(&out->lines, p)) < 0 ||
+		    (*p != ' ' && (error = df_strlist_push(&out->changes, p)) < 0))
 			goto out;
 	}
 out:

@@ -65,6 +65,8 @@ void df_ask_free(df_ask *a)
 	free(a->env);
 	free(a->version);
 	free(a->detail);
+	free(a->drift_since);
+	df_strlist_release(&a->drift);
 	for (size_t i = 0; i < a->nr; i++) {
 		df_cmd_free(a->options[i].cmd);
 		free(a->options[i].answer);
@@ -209,9 +211,12 @@ int df__wf_consent_ask(df_wf_result *res, const df_wf_opts *o, const df_session 
 {
 	df_cmd *then = df__wf_command(o, df__wf_verb(o));
 	df_ask *a = NULL;
+	bool drift = res->drift && res->drift->drifted == 1;
 
 	if (res->high_risk || o->accept_risk)
 		then = df__wf_with(then, DF_OPT_ACCEPT_RISK, NULL);
+	if (drift || o->accept_drift)
+		then = df__wf_with(then, DF_OPT_ACCEPT_DRIFT, NULL);
 	if (s->target->policy == DF_POLICY_PRODUCTION) {
 		if (need_backup || o->backup)
 			then = df__wf_with(then, DF_OPT_BACKUP, NULL);
@@ -232,6 +237,17 @@ int df__wf_consent_ask(df_wf_result *res, const df_wf_opts *o, const df_session 
 	a->migrations = res->n;
 	a->high_risk = res->high_risk;
 	a->backup = need_backup;
+	for (size_t i = 0; drift && i < res->drift->lines.nr; i++)
+		if (df_strlist_push(&a->drift, res->drift->lines.v[i]) < 0) {
+			df_cmd_free(then);
+			df_ask_free(a);
+			return df_error_oom();
+		}
+	if (drift && res->drift->recorded_at && !(a->drift_since = strdup(res->drift->recorded_at))) {
+		df_cmd_free(then);
+		df_ask_free(a);
+		return df_error_oom();
+	}
 	df__wf_ask_option(a, DF_ANSWER_YES, then);
 	df__wf_ask_option(a, DF_ANSWER_NO, NULL);
 	res->ask = a;

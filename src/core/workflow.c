@@ -21,6 +21,7 @@
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
+#include "core/wf_drift.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -33,6 +34,7 @@ const char *df_gate_name(unsigned int bit)
 	case DF_GATE_BACKUP: return "backup";
 	case DF_GATE_ACCEPT_RISK: return "accept_risk";
 	case DF_GATE_CONFIRMATION: return "confirmation";
+	case DF_GATE_ACCEPT_DRIFT: return "accept_drift";
 	default: return "unknown";
 	}
 }
@@ -56,6 +58,7 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->schema_record_error);
 	free(r->snap_before_model);
 	free(r->snap_after_model);
+	df__wf_drift_free(r->drift);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -200,6 +203,9 @@ int df_wf_preview(const df_wf_plan *p, const df_session *s, const df_wf_sink *si
 		emit(&w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m,
 			.review = res->reviews ? res->reviews[i] : NULL, .n = (long long)sec->len });
 	}
+	if (res->drift && res->drift->drifted == 1)
+		emit(&w, &(df_wf_event){ .kind = DF_EV_DRIFT, .drift = res->drift, .policy = p->policy,
+			.n = p->policy != DF_POLICY_LOCAL && !p->o.dry_run && !p->o.accept_drift });
 	emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
 	if (p->gated && p->policy == DF_POLICY_PRODUCTION)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
@@ -255,6 +261,8 @@ static int gates(df_wf_plan *p, df_session *s)
 	}
 	if (res->high_risk && !o->accept_risk)
 		res->missing |= DF_GATE_ACCEPT_RISK;
+	if (res->drift && res->drift->drifted == 1 && !o->accept_drift)
+		res->missing |= DF_GATE_ACCEPT_DRIFT;
 	if (!confirmed_by_flags(s, o))
 		res->missing |= DF_GATE_CONFIRMATION;
 	p->gated = true;
@@ -281,6 +289,8 @@ void df_wf_plan_consent(df_wf_plan *p)
 	if (p->stop != DF_WF_STOP_GATE_PERSON)
 		return;
 	p->take_backup = p->take_backup || (p->res.missing & DF_GATE_BACKUP);
+	if (p->res.missing & DF_GATE_ACCEPT_DRIFT)
+		p->res.drift_accepted = 2;      /* the person answered the question that named it */
 	p->res.missing = 0;
 	df_ask_free(p->res.ask);
 	p->res.ask = NULL;
@@ -519,7 +529,10 @@ static void record_schema(struct wf *w)
 {
 	df_wf_result *res = w->res;
 	df_error *saved = df_error_save();
-	bool ok = w->after && df_session_schema_record(w->s, w->after) == 0;
+	char who[DF_WHOAMI_MAX];
+	bool over = df__wf_drift_gone_over(res, w->o);
+	bool ok = w->after && df_session_schema_record_drift(w->s, w->after,
+		over ? &res->drift->lines : NULL, over ? df__wf_drift_acceptor(res, who, sizeof(who)) : NULL) == 0;
 
 	res->schema_recorded = ok;
 	if (!ok) {
@@ -679,6 +692,9 @@ int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
 		goto out;
 	if ((error = review(p, s)) < 0)
 		goto out;
+	/* drift: shown by the preview, a gate of staging and production */
+	if (src->history && (error = df__wf_drift_check(res, o, s)) < 0)
+		goto out;
 	/* the set a receipt is bound to: what this run selects */
 	if (!src->history)
 		df_migs_hash(p->set_hash, res->migs, res->n, src->verb ? src->verb : "migrate");
@@ -723,6 +739,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
 	if (error) {
+		df__wf_drift_summary(&summary, w->res, w->o);   /* the detail is the error's */
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
 			summary.ptr);
 	} else {
@@ -730,6 +747,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 		if (res->snap_before || res->snap_after)
 			df_buf_printf(&det, "snapshots: before=%s after=%s",
 				res->snap_before ? res->snap_before : "-", res->snap_after ? res->snap_after : "-");
+		df__wf_drift_audit(&det, w->res, w->o, w->s);
 		if (df_session_audit(w->s, op, "ok", summary.ptr, receipt, det.size ? det.ptr : NULL) < 0) {
 			warn(w, DF_WARN_AUDIT, NULL, df_error_last()->message);
 			df_error_clear();

@@ -175,6 +175,146 @@ static int cmp_block(const void *a, const void *b)
 	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
+/*
+ * The lines of a block after its key: each "  field ..." line with the
+ * indented lines under it (a multi-line definition) as one entry.
+ */
+struct field {
+	const char *p;
+	size_t len;             /* the whole entry, without its last newline */
+};
+
+static size_t fields_of(struct field *v, const struct block *b)
+{
+	const char *p = b->body + b->keylen + 1, *end = b->body + b->len;
+	size_t n = 0;
+
+	while (p < end) {
+		const char *q = p, *nl;
+		do {
+			nl = memchr(q, '\n', (size_t)(end - q));
+			q = nl ? nl + 1 : end;
+		} while (q < end && !strncmp(q, "    ", 4));
+		if (v) {
+			v[n].p = p + 2;
+			v[n].len = (size_t)(q - p) - 2 - (q[-1] == '\n');
+		}
+		n++;
+		p = q;
+	}
+	return n;
+}
+
+/* A column's name in a "column NAME TYPE ..." field: its length, or 0. */
+static size_t column_name(const struct field *f)
+{
+	if (f->len < 8 || strncmp(f->p, "column ", 7))
+		return 0;
+	return strcspn(f->p + 7, " \n");
+}
+
+static const struct field *same_column(const struct field *v, size_t n, const struct field *f)
+{
+	size_t l = column_name(f);
+
+	for (size_t i = 0; l && i < n; i++)
+		if (column_name(&v[i]) == l && !memcmp(v[i].p + 7, f->p + 7, l))
+			return &v[i];
+	return NULL;
+}
+
+static bool has_field(const struct field *v, size_t n, const struct field *f)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len == f->len && !memcmp(v[i].p, f->p, f->len))
+			return true;
+	return false;
+}
+
+/*
+ * A field's first line, with no newline; a column's without the
+ * definition text SQLite keeps at its end (" {hack int}"), which says again
+ * what the line says.
+ */
+static int first_line(const struct field *f)
+{
+	const char *nl = memchr(f->p, '\n', f->len);
+	size_t n = nl ? (size_t)(nl - f->p) : f->len;
+
+	if (column_name(f) && n > 2 && f->p[n - 1] == '}') {
+		for (size_t i = n - 1; i > 7; i--)
+			if (f->p[i] == '{' && f->p[i - 1] == ' ') {
+				n = i - 1;
+				break;
+			}
+	}
+	return (int)n;
+}
+
+/*
+ * What changed inside an object, at the level of schema_changes: its
+ * columns added, removed or changed ("  + column users.hack integer",
+ * "  ~ column users.email text -> varchar(20)"), else the other fields that
+ * differ ("  ~ definition", "  ~ comment" ...).
+ */
+static void block_details(df_buf *out, const struct block *x, const struct block *y)
+{
+	struct field *a = NULL, *b = NULL;
+	size_t na = fields_of(NULL, x), nb = fields_of(NULL, y), ncol = 0;
+	const char *name = memchr(x->key, ' ', x->keylen);
+	int nlen;
+
+	/* the object's name without its kind: "public.users" of "table public.users" */
+	name = name ? name + 1 : x->key;
+	nlen = (int)(x->keylen - (size_t)(name - x->key));
+	if (!(a = calloc(na + 1, sizeof(*a))) || !(b = calloc(nb + 1, sizeof(*b))))
+		goto out;       /* no details: the object's line says it changed */
+	fields_of(a, x);
+	fields_of(b, y);
+	for (size_t i = 0; i < na; i++) {
+		const struct field *o = same_column(b, nb, &a[i]);
+		size_t l = column_name(&a[i]);
+		if (!l)
+			continue;
+		if (!o) {
+			df_buf_printf(out, "  - column %.*s.%.*s\n", nlen, name, first_line(&a[i]) - 7,
+				a[i].p + 7);
+			ncol++;
+		} else if (o->len != a[i].len || memcmp(o->p, a[i].p, a[i].len)) {
+			df_buf_printf(out, "  ~ column %.*s.%.*s -> %.*s\n", nlen, name,
+				first_line(&a[i]) - 7, a[i].p + 7, first_line(o) - 8 - (int)l, o->p + 8 + l);
+			ncol++;
+		}
+	}
+	for (size_t i = 0; i < nb; i++)
+		if (column_name(&b[i]) && !same_column(a, na, &b[i])) {
+			df_buf_printf(out, "  + column %.*s.%.*s\n", nlen, name, first_line(&b[i]) - 7,
+				b[i].p + 7);
+			ncol++;
+		}
+	if (ncol)
+		goto out;
+	/* no column changed: name the fields that did (each once) */
+	{
+		static const char *const names[][2] = { { "def ", "definition" },
+			{ "extra ", "attributes" }, { "comment ", "comment" }, { "depends ", "dependencies" },
+			{ "ctype ", "constraint type" } };
+		for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++) {
+			size_t pl = strlen(names[k][0]);
+			bool diff = false;
+			for (size_t i = 0; i < na && !diff; i++)
+				diff = !strncmp(a[i].p, names[k][0], pl) && !has_field(b, nb, &a[i]);
+			for (size_t i = 0; i < nb && !diff; i++)
+				diff = !strncmp(b[i].p, names[k][0], pl) && !has_field(a, na, &b[i]);
+			if (diff)
+				df_buf_printf(out, "  ~ %s\n", names[k][1]);
+		}
+	}
+out:
+	free(a);
+	free(b);
+}
+
 int df_schema_drift(bool *drifted, char **changes, const char *hash, const char *old,
 	const df_schema *s)
 {
@@ -215,8 +355,10 @@ int df_schema_drift(bool *drifted, char **changes, const char *hash, const char 
 			df_buf_printf(&out, "+ %.*s\n", (int)b[j].keylen, b[j].key);
 			j++;
 		} else {
-			if (a[i].len != b[j].len || memcmp(a[i].body, b[j].body, a[i].len))
+			if (a[i].len != b[j].len || memcmp(a[i].body, b[j].body, a[i].len)) {
 				df_buf_printf(&out, "~ %.*s\n", (int)a[i].keylen, a[i].key);
+				block_details(&out, &a[i], &b[j]);
+			}
 			i++;
 			j++;
 		}
