@@ -722,7 +722,20 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
-	if (error) {
+	if (error == DF_ELOCKED) {
+		/* another program's lock on the database (SQLite): the row is
+		 * written if the database can be written now, else the output
+		 * says why it is not */
+		df_error *saved = df_error_save();
+		if (df_session_audit(w->s, op, "refused", summary.ptr, NULL,
+				saved && saved->message ? saved->message : NULL) < 0) {
+			bool locked = df_error_last() && df_error_last()->code == DF_ELOCKED;
+			warn(w, DF_WARN_AUDIT, NULL, locked ? "this refusal is not in the history: the "
+				"database was still locked when devflow tried to record it" :
+				df_error_last()->message);
+		}
+		df_error_restore(saved);
+	} else if (error) {
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
 			summary.ptr);
 	} else {
