@@ -20,6 +20,7 @@
 #include "devflow/cmd.h"
 #include "devflow/review.h"
 #include "devflow/session.h"
+#include "devflow/sessions.h"
 #include "devflow/source.h"
 
 /* The gates of a policy (bits of df_wf_result.missing). */
@@ -102,6 +103,8 @@ typedef struct df_ask {
 	bool backup;            /* CONSENT: after a backup taken now */
 	char *version;          /* FAILED, CHECKSUM, MISSING */
 	char *detail;           /* the problem's own message, or NULL */
+	const df_live_sessions *using;  /* CONSENT: sessions using what it drops (borrowed
+					 * from the result), or NULL */
 	df_ask_option options[3];
 	size_t nr;
 	/* words, set by the front end (or given with DF_ASK_TEXT) */
@@ -134,6 +137,7 @@ typedef enum df_wf_event_kind {
 	DF_EV_AFTER_MIGRATE,    /* the after_migrate command succeeded */
 	DF_EV_WARNING,          /* something went wrong that does not stop the run:
 				   warning, text (its object), detail (the error) */
+	DF_EV_SESSIONS_USING,   /* the preview: sessions using what it drops (using) */
 } df_wf_event_kind;
 
 typedef enum df_wf_warning {
@@ -157,6 +161,7 @@ typedef struct df_wf_event {
 	const df_run_step *step;
 	const df_diff *diff;
 	long long n;
+	const df_live_sessions *using;
 } df_wf_event;
 
 /* What the rollback plan says (df_wf_sink.rollback_doc): the front end's words. */
@@ -220,6 +225,8 @@ typedef struct df_wf_result {
 	char *schema_record_error;      /* NULL: the schema could not be read */
 	/* the models beside the snapshots' text dumps (staging, production) */
 	char *snap_before_model, *snap_after_model;
+	/* staging and production: the sessions using what the run drops */
+	df_live_sessions using;
 } df_wf_result;
 
 /* Why df_wf_prepare stopped (or the person declined). */

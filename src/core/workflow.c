@@ -56,6 +56,7 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->schema_record_error);
 	free(r->snap_before_model);
 	free(r->snap_after_model);
+	df_live_sessions_release(&r->using);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -200,6 +201,8 @@ int df_wf_preview(const df_wf_plan *p, const df_session *s, const df_wf_sink *si
 		emit(&w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m,
 			.review = res->reviews ? res->reviews[i] : NULL, .n = (long long)sec->len });
 	}
+	if (res->using.nr)
+		emit(&w, &(df_wf_event){ .kind = DF_EV_SESSIONS_USING, .using = &res->using });
 	emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
 	if (p->gated && p->policy == DF_POLICY_PRODUCTION)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
@@ -679,6 +682,12 @@ int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
 		goto out;
 	if ((error = review(p, s)) < 0)
 		goto out;
+	/* Staging and production: who uses what the run drops (seed 002,
+	 * rule 10), for the preview, the dry-run and the ask.  Not knowing is
+	 * not a reason to stop: the preview then names no session. */
+	if (p->policy != DF_POLICY_LOCAL &&
+	    df_sessions_using(&res->using, s->conn, res->migs, res->reviews, res->n) < 0)
+		df_error_clear();
 	/* the set a receipt is bound to: what this run selects */
 	if (!src->history)
 		df_migs_hash(p->set_hash, res->migs, res->n, src->verb ? src->verb : "migrate");

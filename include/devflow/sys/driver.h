@@ -201,6 +201,16 @@ struct df_driver {
 	 * before the load (src/schema/sandbox.c).
 	 */
 	int (*sandbox)(df_conn *conn);
+
+	/*
+	 * The other sessions using `table` (a name of the current schema or
+	 * database, as a statement writes it) now: rows of pid, user, client
+	 * (application or host), state, since (ISO 8601 UTC: their
+	 * transaction's start, else their connection's), how (the locks held,
+	 * or what shows the use).  NULL: the engine has no such sessions
+	 * (SQLite: other processes are reported by the lock check).
+	 */
+	int (*sessions_using)(df_conn *conn, df_rows **out, const char *table);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -267,6 +277,11 @@ int df_conn_cancelled(const df_conn *conn);
 
 /* The driver's sandbox, where it has one (0 when it has none). */
 static inline int df_conn_sandbox(df_conn *c) { return c->driver->sandbox ? c->driver->sandbox(c) : 0; }
+static inline int df_conn_sessions_using(df_conn *c, df_rows **out, const char *table)
+{
+	*out = NULL;
+	return c->driver->sessions_using ? c->driver->sessions_using(c, out, table) : 0;
+}
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
 
