@@ -18,6 +18,7 @@ struct df_migration;
 typedef struct df_live_session {
 	char *table;            /**< the table dropped, or one of whose columns is */
 	bool column;            /**< a column of it is dropped (else the table) */
+	bool maybe;             /**< it may be using it: the server cannot say more */
 	char *version;          /**< the migration that drops it */
 	char *pid;              /**< the server's session id (pid, connection id) */
 	char *user;

@@ -190,6 +190,7 @@ static void sessions_using(struct text_sink *t, const df_live_sessions *l)
 		json_object_set_new(o, "state", json_string(s->state));
 		json_object_set_new(o, "since", *s->since ? json_string(s->since) : json_null());
 		json_object_set_new(o, "how", json_string(s->how));
+		json_object_set_new(o, "certain", json_boolean(!s->maybe));
 		json_array_append_new(a, o);
 	}
 	line(t, NULL, "A drop waits for their locks (and blocks every query behind it) or breaks "

@@ -34,7 +34,7 @@ void cli_session_words(df_buf *out, const df_live_session *s)
 		df_buf_printf(out, " since %s", s->since);
 	if (*s->how)
 		df_buf_printf(out, "; %s", s->how);
-	df_buf_printf(out, ") is using %s, %s%s drops", s->table, s->column ? "a column of which " :
+	df_buf_printf(out, ") %s %s, %s%s drops", s->maybe ? "may be using" : "is using", s->table, s->column ? "a column of which " :
 		"which ", *s->version ? s->version : "the run");
 }
 

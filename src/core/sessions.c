@@ -63,6 +63,8 @@ static int add_rows(df_live_sessions *l, const df_rows *rows, const char *table,
 		s->state = dup_or_empty(df_rows_get(rows, r, 3));
 		s->since = dup_or_empty(df_rows_get(rows, r, 4));
 		s->how = dup_or_empty(df_rows_get(rows, r, 5));
+		s->maybe = rows->ncols > 6 && df_rows_get(rows, r, 6) &&
+			!strcmp(df_rows_get(rows, r, 6), "f");
 		l->nr++;
 		if (!s->table || !s->version || !s->pid || !s->user || !s->client || !s->state ||
 		    !s->since || !s->how)

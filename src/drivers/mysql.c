@@ -1378,8 +1378,8 @@ static int my_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
 /*
  * The other sessions using `table`: their metadata locks where
  * performance_schema records them, else the processlist's sessions of
- * this database that run a statement naming it or hold a transaction open
- * (InnoDB's), which may have read it.
+ * this database that run a statement naming it (as a word) or hold a transaction open
+ * (InnoDB's), which may have read it (`sure` 'f').
  */
 static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 {
@@ -1388,7 +1388,8 @@ static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 		"t.PROCESSLIST_HOST AS client, COALESCE(t.PROCESSLIST_STATE, t.PROCESSLIST_COMMAND, '') AS state, "
 		"DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL COALESCE(t.PROCESSLIST_TIME, 0) SECOND, "
 		"'%Y-%m-%dT%H:%i:%sZ') AS since, "
-		"CONCAT('metadata lock ', GROUP_CONCAT(DISTINCT m.LOCK_TYPE ORDER BY m.LOCK_TYPE)) AS how "
+		"CONCAT('metadata lock ', GROUP_CONCAT(DISTINCT m.LOCK_TYPE ORDER BY m.LOCK_TYPE)) AS how, "
+		"'t' AS sure "
 		"FROM performance_schema.metadata_locks m "
 		"JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
 		"WHERE m.OBJECT_TYPE = 'TABLE' AND m.OBJECT_SCHEMA = DATABASE() AND m.OBJECT_NAME = ? "
@@ -1400,13 +1401,14 @@ static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 		"COALESCE(p.STATE, p.COMMAND, '') AS state, "
 		"DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL COALESCE(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), "
 		"p.TIME, 0) SECOND, '%Y-%m-%dT%H:%i:%sZ') AS since, "
-		"IF(p.INFO LIKE CONCAT('%', ?, '%'), 'running a statement that names it', "
-		"'a transaction open in this database') AS how "
+		"IF(p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])'), 'running a statement that names it', "
+		"'a transaction open in this database') AS how, "
+		"IF(p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])'), 't', 'f') AS sure "
 		"FROM information_schema.PROCESSLIST p "
 		"LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = p.ID "
 		"WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() "
-		"AND (x.trx_id IS NOT NULL OR p.INFO LIKE CONCAT('%', ?, '%')) ORDER BY 5, 1";
-	const char *params[] = { table, table };
+		"AND (x.trx_id IS NOT NULL OR p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])')) ORDER BY 5, 1";
+	const char *params[] = { table, table, table };
 	int error;
 
 	*out = NULL;
@@ -1415,7 +1417,7 @@ static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 	df_rows_free(*out);
 	*out = NULL;
 	df_error_clear();
-	if ((error = my_query(conn, out, plist, params, 2)) < 0)
+	if ((error = my_query(conn, out, plist, params, 3)) < 0)
 		*out = NULL;
 	return error;
 }

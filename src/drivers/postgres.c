@@ -1422,7 +1422,7 @@ static int pg_sessions_using(df_conn *conn, df_rows **out, const char *table)
 		"coalesce(a.state, '') AS state, "
 		"to_char(coalesce(a.xact_start, a.backend_start) AT TIME ZONE 'UTC', "
 		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS since, "
-		"string_agg(DISTINCT l.mode, ', ' ORDER BY l.mode) AS how "
+		"string_agg(DISTINCT l.mode, ', ' ORDER BY l.mode) AS how, 't' AS sure "
 		"FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
 		"WHERE l.locktype = 'relation' AND l.relation = pg_catalog.to_regclass(?) "
 		"AND l.pid <> pg_catalog.pg_backend_pid() "

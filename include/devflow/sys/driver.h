@@ -207,7 +207,9 @@ struct df_driver {
 	 * database, as a statement writes it) now: rows of pid, user, client
 	 * (application or host), state, since (ISO 8601 UTC: their
 	 * transaction's start, else their connection's), how (the locks held,
-	 * or what shows the use).  NULL: the engine has no such sessions
+	 * or what shows the use), sure ('t'; 'f': it may be using the table,
+	 * e.g. a transaction open in the database that the server cannot say
+	 * more about).  NULL: the engine has no such sessions
 	 * (SQLite: other processes are reported by the lock check).
 	 */
 	int (*sessions_using)(df_conn *conn, df_rows **out, const char *table);
