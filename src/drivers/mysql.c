@@ -1411,8 +1411,16 @@ static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 	const char *params[] = { table, table, table };
 	int error;
 
+	df_rows *on = NULL;
+	bool recorded;
+
 	*out = NULL;
-	if (my_query(conn, out, mdl, params, 1) == 0 && (*out)->nrows)
+	/* metadata locks are recorded: what they say is the answer, none too */
+	recorded = my_query(conn, &on, "SELECT 1 FROM performance_schema.setup_instruments "
+		"WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES' "
+		"AND @@performance_schema = 1", NULL, 0) == 0 && on->nrows;
+	df_rows_free(on);
+	if (recorded && my_query(conn, out, mdl, params, 1) == 0)
 		return 0;
 	df_rows_free(*out);
 	*out = NULL;
