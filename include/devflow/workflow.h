@@ -20,6 +20,7 @@
 #include "devflow/cmd.h"
 #include "devflow/review.h"
 #include "devflow/session.h"
+#include "devflow/sessions.h"
 #include "devflow/source.h"
 
 /* The gates of a policy (bits of df_wf_result.missing). */
@@ -107,6 +108,8 @@ typedef struct df_ask {
 	bool backup;            /* CONSENT: after a backup taken now */
 	char *version;          /* FAILED, CHECKSUM, MISSING */
 	char *detail;           /* the problem's own message, or NULL */
+	const df_live_sessions *using;  /* CONSENT: sessions using what it drops (borrowed
+					 * from the result), or NULL */
 	df_ask_option options[3];
 	size_t nr;
 	/* CONSENT: drift accepted with it (df_drift.lines), and since when
@@ -146,6 +149,7 @@ typedef enum df_wf_event_kind {
 	DF_EV_DRIFT,            /* the preview: the schema changed outside devflow
 				   since the last run recorded it: drift, policy,
 				   n (1: the policy asks a person to accept it) */
+	DF_EV_SESSIONS_USING,   /* the preview: sessions using what it drops (using) */
 } df_wf_event_kind;
 
 typedef enum df_wf_warning {
@@ -170,6 +174,7 @@ typedef struct df_wf_event {
 	const df_diff *diff;
 	long long n;
 	const df_drift *drift;
+	const df_live_sessions *using;
 } df_wf_event;
 
 /* What the rollback plan says (df_wf_sink.rollback_doc): the front end's words. */
@@ -238,6 +243,8 @@ typedef struct df_wf_result {
 	 * person's answer (df_wf_plan_consent) */
 	df_drift *drift;
 	int drift_accepted;
+	/* staging and production: the sessions using what the run drops */
+	df_live_sessions using;
 } df_wf_result;
 
 /* Why df_wf_prepare stopped (or the person declined). */

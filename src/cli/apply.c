@@ -205,6 +205,41 @@ static void line(struct text_sink *t, const char *color, const char *fmt, ...)
 	df_buf_release(&b);
 }
 
+/* The sessions using what the run drops: for people, and "sessions_using" in JSON. */
+static void sessions_using(struct text_sink *t, const df_live_sessions *l)
+{
+	json_t *a = json_array();
+	df_buf b = DF_BUF_INIT;
+
+	line(t, "yellow", "\n%zu session%s %s using what this run drops:", l->nr,
+		l->nr == 1 ? "" : "s", l->nr == 1 ? "is" : "are");
+	for (size_t i = 0; i < l->nr; i++) {
+		const df_live_session *s = &l->v[i];
+		df_buf_truncate(&b, 0);
+		cli_session_words(&b, s);
+		line(t, NULL, "  %s", b.ptr);
+		json_t *o = json_object();
+		json_object_set_new(o, "table", json_string(s->table));
+		json_object_set_new(o, "drops", json_string(s->column ? "column" : "table"));
+		json_object_set_new(o, "version", json_string(s->version));
+		json_object_set_new(o, "pid", json_string(s->pid));
+		json_object_set_new(o, "user", json_string(s->user));
+		json_object_set_new(o, "client", json_string(s->client));
+		json_object_set_new(o, "state", json_string(s->state));
+		json_object_set_new(o, "since", *s->since ? json_string(s->since) : json_null());
+		json_object_set_new(o, "how", json_string(s->how));
+		json_object_set_new(o, "certain", json_boolean(!s->maybe));
+		json_array_append_new(a, o);
+	}
+	line(t, NULL, "A drop waits for their locks (and blocks every query behind it) or breaks "
+		"them: let them finish first.");
+	df_buf_release(&b);
+	if (t->ctx->result)
+		json_object_set_new(t->ctx->result, "sessions_using", a);
+	else
+		json_decref(a);
+}
+
 static int text_event(const df_wf_event *ev, void *payload)
 {
 	struct text_sink *t = payload;
@@ -234,6 +269,9 @@ static int text_event(const df_wf_event *ev, void *payload)
 		break;
 	case DF_EV_MIGRATION:
 		migration_line(ctx, ev);
+		break;
+	case DF_EV_SESSIONS_USING:
+		sessions_using(t, ev->using);
 		break;
 	case DF_EV_PREVIEW_END:
 		if (ev->n)

@@ -92,6 +92,9 @@ void cli_ask(struct cli_ctx *ctx, df_ask *ask);
 void cli_ask_words(df_ask *a, const char *select);
 /* Drift lines (df_drift.lines) as JSON: [{op, object, kind, details}]. */
 json_t *cli_drift_changes_json(const df_strlist *lines);
+/* "pid 123 (app, postgres, active since ...; AccessShareLock) is using t,
+ * which 20240101000000 drops" (wf_words.c). */
+void cli_session_words(df_buf *out, const df_live_session *s);
 /* The common question: one command for "yes", nothing for "no". */
 void cli_ask_yes(struct cli_ctx *ctx, const char *question, const char *why,
 	const char *yes, const char *then);

@@ -23,6 +23,21 @@ static const char *answer_words(const df_ask_option *o)
 	}
 }
 
+void cli_session_words(df_buf *out, const df_live_session *s)
+{
+	df_buf_printf(out, "pid %s (%s", s->pid, *s->user ? s->user : "unknown user");
+	if (*s->client)
+		df_buf_printf(out, ", %s", s->client);
+	if (*s->state)
+		df_buf_printf(out, ", %s", s->state);
+	if (*s->since)
+		df_buf_printf(out, " since %s", s->since);
+	if (*s->how)
+		df_buf_printf(out, "; %s", s->how);
+	df_buf_printf(out, ") %s %s, %s%s drops", s->maybe ? "may be using" : "is using", s->table, s->column ? "a column of which " :
+		"which ", *s->version ? s->version : "the run");
+}
+
 static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *sel)
 {
 	size_t n = a->migrations, k = a->high_risk;
@@ -52,6 +67,9 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 		df_buf_printf(q, ", accepting %zu high-risk change%s", k, k == 1 ? "" : "s");
 	if (a->backup)
 		df_buf_puts(q, ", after a backup taken now");
+	if (a->using)
+		df_buf_printf(q, ", while %zu session%s %s using what it drops", a->using->nr,
+			a->using->nr == 1 ? "" : "s", a->using->nr == 1 ? "is" : "are");
 	if (!a->typed)
 		df_buf_putc(q, '?');
 	df_buf_printf(why, "the %s policy leaves this decision to a person", df_policy_name(a->policy));
@@ -61,6 +79,13 @@ static void consent_words(df_buf *q, df_buf *why, const df_ask *a, const char *s
 	if (k)
 		df_buf_printf(why, "; the review found %zu high-risk change%s (`devflow db review%s`)",
 			k, k == 1 ? "" : "s", sel);
+	for (size_t i = 0; a->using && i < a->using->nr; i++) {
+		df_buf_puts(why, i ? "; " : "; ");
+		cli_session_words(why, &a->using->v[i]);
+	}
+	if (a->using)
+		df_buf_puts(why, " (a drop waits for their locks and blocks every query behind it, "
+			"or breaks them: let them finish first)");
 }
 
 void cli_ask_words(df_ask *a, const char *select)

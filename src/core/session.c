@@ -132,7 +132,7 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 			return error;
 		rep->database_exists = false;
 	}
-	s->target->dsn->wait_ms = o->lock_timeout_ms < 0 ? 1 : o->lock_timeout_ms;
+	s->target->dsn->wait_ms = o->lock_timeout_ms <= 0 ? 1 : o->lock_timeout_ms;  /* 0: "not set" */
 	if (df_run_cancelled(s->run)) {
 		df_dsn_free(empty);
 		return DF_EINTERRUPTED;         /* worded by df_session_open */
@@ -316,6 +316,34 @@ static int open_interrupted(df_session *s, const df_session_opts *o, df_session_
 }
 
 /*
+ * The migration lock was ours, but another program holds the database's
+ * own lock (SQLite: a transaction open in another process): the refusal
+ * is recorded where the database can be written now, else the hint says
+ * why it is not in the history.  The lock error stays the last error.
+ */
+static void open_locked(df_session *s, const df_session_opts *o, const char *step)
+{
+	df_error *saved;
+	df_buf sum = DF_BUF_INIT;
+	int error;
+
+	if (!o->audit_op || !s->conn || !s->cfg || !s->target)
+		return;
+	saved = df_error_save();
+	df_buf_printf(&sum, "refused while %s: the database is locked by another program", step);
+	error = df_session_audit(s, o->audit_op, "refused", sum.ptr, NULL,
+		saved && saved->message ? saved->message : NULL);
+	df_buf_release(&sum);
+	df_error_restore(saved);
+	if (error < 0 && df_error_last()) {
+		char *h = df_error_last()->hint ? strdup(df_error_last()->hint) : NULL;
+		df_error_hint("%s%sthis refusal is not in the history: the database was still "
+			"locked when devflow tried to record it", h ? h : "", h ? "; " : "");
+		free(h);
+	}
+}
+
+/*
  * One rule for permission_denied (README "Exit codes"): while devflow
  * connects, locks and reads or sets up its own tables, a missing privilege
  * means it cannot use the database; on a migration's statement it is that
@@ -343,6 +371,8 @@ int df_session_open(df_session *s, const df_session_opts *opts, df_session_repor
 	}
 	error = session_open_1(s, opts, rep, &reach, &step);
 	df_reach_release(&reach);
+	if (error == DF_ELOCKED && s->locked && !df_run_cancelled(s->run))
+		open_locked(s, opts, step);
 	if (df_run_cancelled(s->run))
 		error = open_interrupted(s, opts, rep, step);
 	if (error == DF_EPERM && (e = df_error_last()))

@@ -248,6 +248,7 @@ int df__wf_consent_ask(df_wf_result *res, const df_wf_opts *o, const df_session 
 		df_ask_free(a);
 		return df_error_oom();
 	}
+	a->using = res->using.nr ? &res->using : NULL;
 	df__wf_ask_option(a, DF_ANSWER_YES, then);
 	df__wf_ask_option(a, DF_ANSWER_NO, NULL);
 	res->ask = a;

@@ -59,6 +59,7 @@ void df_wf_result_release(df_wf_result *r)
 	free(r->snap_before_model);
 	free(r->snap_after_model);
 	df__wf_drift_free(r->drift);
+	df_live_sessions_release(&r->using);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -206,6 +207,8 @@ int df_wf_preview(const df_wf_plan *p, const df_session *s, const df_wf_sink *si
 	if (res->drift && res->drift->drifted == 1)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_DRIFT, .drift = res->drift, .policy = p->policy,
 			.n = p->policy != DF_POLICY_LOCAL && !p->o.dry_run && !p->o.accept_drift });
+	if (res->using.nr)
+		emit(&w, &(df_wf_event){ .kind = DF_EV_SESSIONS_USING, .using = &res->using });
 	emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
 	if (p->gated && p->policy == DF_POLICY_PRODUCTION)
 		emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
@@ -695,6 +698,12 @@ int df_wf_prepare(df_wf_plan **out, df_session *s, const df_wf_opts *o)
 	/* drift: shown by the preview, a gate of staging and production */
 	if (src->history && (error = df__wf_drift_check(res, o, s)) < 0)
 		goto out;
+	/* Staging and production: who uses what the run drops (seed 002,
+	 * rule 10), for the preview, the dry-run and the ask.  Not knowing is
+	 * not a reason to stop: the preview then names no session. */
+	if (p->policy != DF_POLICY_LOCAL &&
+	    df_sessions_using(&res->using, s->conn, res->migs, res->reviews, res->n) < 0)
+		df_error_clear();
 	/* the set a receipt is bound to: what this run selects */
 	if (!src->history)
 		df_migs_hash(p->set_hash, res->migs, res->n, src->verb ? src->verb : "migrate");
@@ -738,8 +747,22 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
-	if (error) {
+	if (error)
 		df__wf_drift_summary(&summary, w->res, w->o);   /* the detail is the error's */
+	if (error == DF_ELOCKED) {
+		/* another program's lock on the database (SQLite): the row is
+		 * written if the database can be written now, else the output
+		 * says why it is not */
+		df_error *saved = df_error_save();
+		if (df_session_audit(w->s, op, "refused", summary.ptr, NULL,
+				saved && saved->message ? saved->message : NULL) < 0) {
+			bool locked = df_error_last() && df_error_last()->code == DF_ELOCKED;
+			warn(w, DF_WARN_AUDIT, NULL, locked ? "this refusal is not in the history: the "
+				"database was still locked when devflow tried to record it" :
+				df_error_last()->message);
+		}
+		df_error_restore(saved);
+	} else if (error) {
 		df_session_audit_failure(w->s, op, error == DF_EINTERRUPTED ? "interrupted" : "failed",
 			summary.ptr);
 	} else {

@@ -1375,6 +1375,61 @@ static int my_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
 	return df__tool_schema_dump(conn, dsn, path, my_backup);
 }
 
+/*
+ * The other sessions using `table`: their metadata locks where
+ * performance_schema records them, else the processlist's sessions of
+ * this database that run a statement naming it (as a word) or hold a transaction open
+ * (InnoDB's), which may have read it (`sure` 'f').
+ */
+static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
+{
+	static const char mdl[] =
+		"SELECT CAST(t.PROCESSLIST_ID AS CHAR) AS pid, t.PROCESSLIST_USER AS user, "
+		"t.PROCESSLIST_HOST AS client, COALESCE(t.PROCESSLIST_STATE, t.PROCESSLIST_COMMAND, '') AS state, "
+		"DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL COALESCE(t.PROCESSLIST_TIME, 0) SECOND, "
+		"'%Y-%m-%dT%H:%i:%sZ') AS since, "
+		"CONCAT('metadata lock ', GROUP_CONCAT(DISTINCT m.LOCK_TYPE ORDER BY m.LOCK_TYPE)) AS how, "
+		"'t' AS sure "
+		"FROM performance_schema.metadata_locks m "
+		"JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
+		"WHERE m.OBJECT_TYPE = 'TABLE' AND m.OBJECT_SCHEMA = DATABASE() AND m.OBJECT_NAME = ? "
+		"AND m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID <> CONNECTION_ID() "
+		"AND @@performance_schema = 1 "
+		"GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1";
+	static const char plist[] =
+		"SELECT CAST(p.ID AS CHAR) AS pid, p.USER AS user, p.HOST AS client, "
+		"COALESCE(p.STATE, p.COMMAND, '') AS state, "
+		"DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL COALESCE(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), "
+		"p.TIME, 0) SECOND, '%Y-%m-%dT%H:%i:%sZ') AS since, "
+		"IF(p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])'), 'running a statement that names it', "
+		"'a transaction open in this database') AS how, "
+		"IF(p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])'), 't', 'f') AS sure "
+		"FROM information_schema.PROCESSLIST p "
+		"LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = p.ID "
+		"WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() "
+		"AND (x.trx_id IS NOT NULL OR p.INFO REGEXP CONCAT('(^|[^[:alnum:]_$])', ?, '($|[^[:alnum:]_$])')) ORDER BY 5, 1";
+	const char *params[] = { table, table, table };
+	int error;
+
+	df_rows *on = NULL;
+	bool recorded;
+
+	*out = NULL;
+	/* metadata locks are recorded: what they say is the answer, none too */
+	recorded = my_query(conn, &on, "SELECT 1 FROM performance_schema.setup_instruments "
+		"WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES' "
+		"AND @@performance_schema = 1", NULL, 0) == 0 && on->nrows;
+	df_rows_free(on);
+	if (recorded && my_query(conn, out, mdl, params, 1) == 0)
+		return 0;
+	df_rows_free(*out);
+	*out = NULL;
+	df_error_clear();
+	if ((error = my_query(conn, out, plist, params, 3)) < 0)
+		*out = NULL;
+	return error;
+}
+
 const df_driver df_driver_mysql = {
 	.version = DF_DRIVER_VERSION,
 	.name = "mysql",
@@ -1399,6 +1454,7 @@ const df_driver df_driver_mysql = {
 	.restore = my_restore,
 	.schema_dump = my_schema_dump,
 	.table_counts = my_table_counts,
+	.sessions_using = my_sessions_using,
 	.backup_ext = "sql",
 	.in_transaction = my_in_transaction,
 	.cancel_arm = my_cancel_arm,

@@ -1554,6 +1554,25 @@ static int pg_pooler(df_conn *conn, const df_dsn *dsn, char **why)
 	return 0;
 }
 
+/* The other sessions holding a lock on `table` (pg_locks + pg_stat_activity). */
+static int pg_sessions_using(df_conn *conn, df_rows **out, const char *table)
+{
+	static const char sql[] =
+		"SELECT a.pid::text AS pid, a.usename::text AS \"user\", "
+		"coalesce(nullif(a.application_name, ''), host(a.client_addr), 'local socket') AS client, "
+		"coalesce(a.state, '') AS state, "
+		"to_char(coalesce(a.xact_start, a.backend_start) AT TIME ZONE 'UTC', "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS since, "
+		"string_agg(DISTINCT l.mode, ', ' ORDER BY l.mode) AS how, 't' AS sure "
+		"FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+		"WHERE l.locktype = 'relation' AND l.relation = pg_catalog.to_regclass(?) "
+		"AND l.pid <> pg_catalog.pg_backend_pid() "
+		"GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1";
+	const char *params[] = { table };
+
+	return pg_query(conn, out, sql, params, 1);
+}
+
 const df_driver df_driver_postgres = {
 	.version = DF_DRIVER_VERSION,
 	.name = "postgres",
@@ -1577,6 +1596,7 @@ const df_driver df_driver_postgres = {
 	.restore = pg_restore,
 	.schema_dump = pg_schema_dump,
 	.table_counts = pg_table_counts,
+	.sessions_using = pg_sessions_using,
 	.backup_ext = "dump",
 	.in_transaction = pg_in_transaction,
 	.cancel_arm = pg_cancel_arm,

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ struct lite_conn {
 };
 
 static int holder_of(struct lite_conn *c, char **out);
+static void other_holder(struct lite_conn *c, char **out);
 
 static int lite_error(struct lite_conn *c, int rc, const char *what)
 {
@@ -68,16 +70,23 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 		code = DF_ECONFIG;
 		break;
 	}
-	if (code == DF_ELOCKED && c->lock_fd < 0) {
-		/* SQLite's write lock: name the run that holds it */
+	if (code == DF_ELOCKED) {
+		/* SQLite's write lock: name who holds it, a devflow run (its
+		 * flock) or another program (SQLite's own POSIX locks) */
 		char *holder = NULL;
-		holder_of(c, &holder);
+		bool devflow = c->lock_fd < 0 && holder_of(c, &holder) == 0 && holder;
+		if (!devflow)
+			other_holder(c, &holder);
 		df_error_set(code, "%s%sthe database '%s' is locked%s%s (waited %ld ms)",
 			what ? what : "", what ? ": " : "", c->path,
-			holder ? ": a devflow run holds the migration lock, " : " by another connection",
+			devflow ? ": a devflow run holds the migration lock, " :
+			holder ? " by another program: " : " by another connection",
 			holder ? holder : "", c->wait_ms);
-		df_error_hint(holder ? "wait for that run to finish, or raise --lock-timeout" :
-			"another program is writing to it; wait, or raise --lock-timeout");
+		if (devflow)
+			df_error_hint("wait for that run to finish, or raise --lock-timeout");
+		else
+			df_error_hint("another program holds a transaction open on it; wait for it to "
+				"commit or close, or raise --lock-timeout (now %g s)", (double)c->wait_ms / 1000);
 		free(holder);
 		return code;
 	}
@@ -95,6 +104,9 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 }
 
 static long now_ms(void);
+
+/* The shortest wait for SQLite's own lock: a reader holds it for a moment. */
+#define LITE_MIN_WAIT_MS 250
 
 /*
  * SQLite's busy handler: wait up to wait_ms for another connection's lock
@@ -180,7 +192,7 @@ static int lite_open(df_conn **out, const df_dsn *dsn)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(c->db, 0);
-	c->wait_ms = dsn->wait_ms > 0 ? dsn->wait_ms : 5000;
+	c->wait_ms = dsn->wait_ms > 0 ? dsn->wait_ms : 5000;     /* 0: not set */
 	sqlite3_busy_handler(c->db, lite_busy, c);
 	/* Touch the schema so a file that is not a database fails here.  A
 	 * file a writer holds locked is a database: the commands that read
@@ -360,10 +372,10 @@ static int lite_lock(df_conn *conn, const char *name, long timeout_ms)
 		return df_error_set(DF_EIO, "cannot open '%s' to lock it: %s", c->path, strerror(errno));
 	for (;;) {
 		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-			/* other runs are out now; a reader or another program may
-			 * still hold SQLite's lock for a moment at COMMIT */
-			if (c->wait_ms < 5000)
-				c->wait_ms = 5000;
+			/* other runs are out now; another program may still hold
+			 * SQLite's own lock: wait for it as long as the lock
+			 * timeout says (a reader's lock at COMMIT lasts a moment) */
+			c->wait_ms = timeout_ms < LITE_MIN_WAIT_MS ? LITE_MIN_WAIT_MS : timeout_ms;
 			c->gave_up = false;
 			return 0;
 		}
@@ -396,30 +408,48 @@ static int lite_unlock(df_conn *conn, const char *name)
 	return 0;
 }
 
-/* The pid holding an flock on the file, from /proc/locks; 0 if unknown. */
-static long flock_owner(const char *path)
+/*
+ * The pid holding a lock of `type` ("FLOCK", or "POSIX": SQLite's own
+ * fcntl() locks) on the file at `path`, from /proc/locks; a WRITE lock
+ * only when `write`.  The file is matched by device and inode
+ * ("fe:00:10953315"), or by inode alone where the device /proc/locks
+ * shows is not stat()'s (overlay file systems).  Locks of `self` and
+ * waiters ("->") are not holders.  0 if none is shown.
+ */
+static long lock_owner(const char *path, const char *type, bool write, long self)
 {
-	char line[256], want[64];
+	char line[256];
 	struct stat st;
-	long pid = 0;
+	long pid = 0, by_ino = 0;
 	FILE *f;
 
 	if (stat(path, &st) < 0 || !(f = fopen("/proc/locks", "r")))
 		return 0;
-	snprintf(want, sizeof(want), ":%lu ", (unsigned long)st.st_ino);
 	while (fgets(line, sizeof(line), f)) {
+		/* "1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 1073741825 1073741825" */
+		char t[16], mode[16];
+		unsigned int maj, min;
+		unsigned long ino;
 		long p;
-		char *dev;
-		if (!strstr(line, "FLOCK") || !(dev = strstr(line, want)))
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%lu", t, mode, &p, &maj, &min, &ino) != 6 ||
+		    strcmp(t, type) || (write && strcmp(mode, "WRITE")) || p == self || p <= 0 ||
+		    ino != (unsigned long)st.st_ino)
 			continue;
-		/* "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" */
-		if (sscanf(line, "%*d: FLOCK %*s %*s %ld", &p) == 1) {
+		if (maj == major(st.st_dev) && min == minor(st.st_dev)) {
 			pid = p;
 			break;
 		}
+		if (!by_ino)
+			by_ino = p;
 	}
 	fclose(f);
-	return pid;
+	return pid ? pid : by_ino;
+}
+
+static long flock_owner(const char *path)
+{
+	return lock_owner(path, "FLOCK", false, 0);
 }
 
 /* The command line of `pid`, arguments joined by spaces, URLs redacted. */
@@ -446,7 +476,8 @@ static void proc_cmdline(df_buf *b, long pid)
 			df_buf_printf(b, "%s%s", strncmp(arg, "--url=", 6) ? "" : "--url=", r ? r : "***");
 			free(r);
 		} else {
-			df_buf_puts(b, base);
+			for (const char *q = base; *q; q++)     /* one line: python3 -c "..." */
+				df_buf_putc(b, (unsigned char)*q < ' ' ? ' ' : *q);
 		}
 		i += len + 1;
 	}
@@ -950,3 +981,40 @@ const df_driver df_driver_sqlite = {
 	.cancel = lite_cancel,
 	.sandbox = lite_sandbox,
 };
+
+/*
+ * Another program holding SQLite's own lock on the database: in WAL mode
+ * the writer's lock on the "-shm" file, else a write lock (RESERVED,
+ * PENDING, EXCLUSIVE) on the database file, else a reader's lock on it.
+ * *out: "pid 1234 (python3 hold.py) on this host, writing, since ...Z",
+ * or NULL when /proc/locks shows no such process.
+ */
+static void other_holder(struct lite_conn *c, char **out)
+{
+	df_buf b = DF_BUF_INIT, shm = DF_BUF_INIT, cmd = DF_BUF_INIT;
+	long self = (long)getpid(), pid = 0;
+	const char *role = "writing";
+	char since[32];
+
+	*out = NULL;
+	if (!strcmp(c->path, ":memory:"))
+		return;
+	df_buf_printf(&shm, "%s-shm", c->path);
+	if (!df_buf_oom(&shm))
+		pid = lock_owner(shm.ptr, "POSIX", true, self);
+	df_buf_release(&shm);
+	if (!pid)
+		pid = lock_owner(c->path, "POSIX", true, self);
+	if (!pid && (pid = lock_owner(c->path, "POSIX", false, self)))
+		role = "reading";
+	if (!pid)
+		return;
+	proc_cmdline(&cmd, pid);
+	df_buf_printf(&b, "pid %ld%s%s%s on this host, %s", pid, cmd.size ? " (" : "",
+		cmd.size ? cmd.ptr : "", cmd.size ? ")" : "", role);
+	df_buf_release(&cmd);
+	proc_since(since, sizeof(since), pid);
+	if (*since)
+		df_buf_printf(&b, ", since %s", since);
+	*out = df_buf_detach(&b);
+}

@@ -211,6 +211,18 @@ struct df_driver {
 	 * `dsn`.  NULL: the engine has none to detect.
 	 */
 	int (*pooler)(df_conn *conn, const df_dsn *dsn, char **why);
+
+	/*
+	 * The other sessions using `table` (a name of the current schema or
+	 * database, as a statement writes it) now: rows of pid, user, client
+	 * (application or host), state, since (ISO 8601 UTC: their
+	 * transaction's start, else their connection's), how (the locks held,
+	 * or what shows the use), sure ('t'; 'f': it may be using the table,
+	 * e.g. a transaction open in the database that the server cannot say
+	 * more about).  NULL: the engine has no such sessions
+	 * (SQLite: other processes are reported by the lock check).
+	 */
+	int (*sessions_using)(df_conn *conn, df_rows **out, const char *table);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -282,6 +294,11 @@ static inline int df_conn_pooler(df_conn *c, const df_dsn *dsn, char **why)
 {
 	*why = NULL;
 	return c->driver->pooler ? c->driver->pooler(c, dsn, why) : 0;
+}
+static inline int df_conn_sessions_using(df_conn *c, df_rows **out, const char *table)
+{
+	*out = NULL;
+	return c->driver->sessions_using ? c->driver->sessions_using(c, out, table) : 0;
 }
 static inline df_dialect df_conn_dialect(const df_conn *c) { return c->driver->dialect; }
 static inline bool df_conn_has(const df_conn *c, unsigned int cap) { return (c->driver->caps & cap) != 0; }
