@@ -713,7 +713,11 @@ static void commit_failed(df_conn *conn, const df_migration *m, const df_section
 		df_error_set(DF_EFAILED, "COMMIT failed");
 	df_error_prefix("'%s' cannot commit", m->file);
 	section_pos(sec, m);
-	if (in_tx == 0 && df_error_last()->code != DF_ECONNREFUSED) {
+	if (in_tx == 0 && df_error_last()->code == DF_ELOCKED) {
+		df_error_hint("nothing of %s was kept (its transaction rolled back); another "
+			"connection held the database when it committed: run again once it is done",
+			down ? "its DOWN" : "this migration");
+	} else if (in_tx == 0 && df_error_last()->code != DF_ECONNREFUSED) {
 		commit_hint(m, "its COMMIT succeeds", down);
 	} else {
 		df_error_hint("whether the COMMIT of '%s' took effect is not known; check the "
