@@ -650,6 +650,82 @@ static void record_after_failure(df_conn *conn, const char *table, const df_migr
 		df_error_set(DF_EFAILED, "failed");
 }
 
+/* Where a failure at the end of `sec` is reported: the section itself. */
+static void section_pos(const df_section *sec, const df_migration *m)
+{
+	const char *path = sec->path ? sec->path : m->path;
+
+	df_error_pos(path, sec->line > 0 ? sec->line : 1, 1);
+}
+
+/* The hint of a failure at (or checked before) COMMIT, when the transaction
+ * is rolled back. */
+static void commit_hint(const df_migration *m, const char *what, bool down)
+{
+	if (down)
+		df_error_hint("nothing of its DOWN was kept (its transaction rolled back); it stays "
+			"applied; fix the DOWN of '%s' so that %s, and roll back again", m->file, what);
+	else
+		df_error_hint("nothing of this migration was kept (its transaction rolled back); fix "
+			"'%s' so that %s, and run again", m->file, what);
+}
+
+/*
+ * What the engine checks only at COMMIT (deferred foreign keys and
+ * constraints), checked now: before the real run's COMMIT (again false),
+ * or at the end of each migration of a dry-run's transaction (again
+ * true), so a dry-run fails where the real run would, with the same
+ * message.  A failure is the migration's, reported as a statement's is.
+ */
+static int check_deferred(df_conn *conn, const df_migration *m, const df_section *sec,
+	bool again, bool down)
+{
+	int error = df_conn_check_deferred(conn, again);
+
+	if (!error)
+		return 0;
+	df_error_prefix("'%s' cannot commit", m->file);
+	section_pos(sec, m);
+	if (error != DF_EPERM && error != DF_ELOCKED && error != DF_ECONNREFUSED)
+		commit_hint(m, "every foreign key and deferred constraint holds when it ends "
+			"(they are checked at COMMIT)", down);
+	return error;
+}
+
+/*
+ * A COMMIT that failed.  SQLite leaves its transaction open (a busy
+ * database, a deferred foreign key): roll it back, so nothing the
+ * migration did is read as kept afterwards (by the schema read, the plan
+ * or the audit row).  Keeps the error; says what is known of the state.
+ */
+static void commit_failed(df_conn *conn, const df_migration *m, const df_section *sec, bool down)
+{
+	df_error *saved = df_error_save();
+	int in_tx = df_conn_in_transaction(conn);
+
+	if (in_tx == 1) {
+		df_conn_rollback(conn);
+		in_tx = df_conn_in_transaction(conn);
+	}
+	if (saved)
+		df_error_restore(saved);
+	else
+		df_error_set(DF_EFAILED, "COMMIT failed");
+	df_error_prefix("'%s' cannot commit", m->file);
+	section_pos(sec, m);
+	if (in_tx == 0 && df_error_last()->code == DF_ELOCKED) {
+		df_error_hint("nothing of %s was kept (its transaction rolled back); another "
+			"connection held the database when it committed: run again once it is done",
+			down ? "its DOWN" : "this migration");
+	} else if (in_tx == 0 && df_error_last()->code != DF_ECONNREFUSED) {
+		commit_hint(m, "its COMMIT succeeds", down);
+	} else {
+		df_error_hint("whether the COMMIT of '%s' took effect is not known; check the "
+			"database (`" DF_ERR_CMD(0) "`) before anything else", m->file);
+		df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+	}
+}
+
 /*
  * A dry-run on an engine with transactional DDL runs the whole selection in
  * one transaction (`outer_tx`), so later migrations see what earlier ones
@@ -683,6 +759,8 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 		 * checks, no effect */
 		error = run_section(conn, m, sec, &done, opts, down | SEC_TX | SEC_SKIP_TXCTL,
 			tracer && !rollback ? &tc : NULL);
+		if (!error)
+			error = check_deferred(conn, m, sec, true, rollback);
 		df__trace_finish(&step->trace, !m->no_transaction && !m->tx_control);
 		step->statements = done;
 		step->duration_ms = now_ms() - start;
@@ -702,6 +780,8 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 		if ((error = df_conn_begin(conn)) < 0)
 			return error;
 		error = run_section(conn, m, sec, &done, opts, down | SEC_TX, NULL);
+		if (!error)
+			error = check_deferred(conn, m, sec, dry, rollback);
 		if (!error && !dry)
 			error = rollback ? delete_row(conn, opts->table, m) :
 				record_row(conn, opts->table, m, "applied", now_ms() - start, done, true);
@@ -714,8 +794,8 @@ static int apply_one(df_run_step *step, df_conn *conn, const df_migration *m,
 			int saved = error;
 			df_conn_rollback(conn);
 			error = saved;
-		} else {
-			error = df_conn_commit(conn);
+		} else if ((error = df_conn_commit(conn)) < 0) {
+			commit_failed(conn, m, sec, rollback);
 		}
 	} else if (!rollback) {
 		if ((error = mark_running(conn, opts->table, m, later)) < 0)

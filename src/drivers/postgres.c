@@ -698,6 +698,32 @@ static int pg_begin(df_conn *conn) { return pg_simple(conn, "BEGIN", NULL); }
 static int pg_commit(df_conn *conn) { return pg_simple(conn, "COMMIT", "COMMIT"); }
 static int pg_rollback(df_conn *conn) { return pg_simple(conn, "ROLLBACK", NULL); }
 
+/*
+ * Deferred constraints (DEFERRABLE INITIALLY DEFERRED keys, constraint
+ * triggers) are checked at COMMIT: check them now, with COMMIT's error.
+ * `again`: in a savepoint rolled back afterwards, which restores what was
+ * deferred (and marks its checks undone), so the rest of a dry-run's
+ * transaction runs as the real run would.
+ */
+static int pg_check_deferred(df_conn *conn, bool again)
+{
+	df_error *saved;
+	int error;
+
+	if (!again)
+		return pg_simple(conn, "SET CONSTRAINTS ALL IMMEDIATE", NULL);
+	if ((error = pg_simple(conn, "SAVEPOINT devflow_deferred", NULL)) < 0)
+		return error;
+	error = pg_simple(conn, "SET CONSTRAINTS ALL IMMEDIATE", NULL);
+	saved = error ? df_error_save() : NULL;
+	if (pg_simple(conn, "ROLLBACK TO SAVEPOINT devflow_deferred; "
+		"RELEASE SAVEPOINT devflow_deferred", NULL) < 0 && !error)
+		return df_error_last()->code;
+	if (saved)
+		df_error_restore(saved);
+	return error;
+}
+
 /* The advisory lock key of `name`: SHA-256's first 8 bytes, big-endian. */
 static int64_t pg_lock_key(const char *name)
 {
@@ -1599,6 +1625,7 @@ const df_driver df_driver_postgres = {
 	.sessions_using = pg_sessions_using,
 	.backup_ext = "dump",
 	.in_transaction = pg_in_transaction,
+	.check_deferred = pg_check_deferred,
 	.cancel_arm = pg_cancel_arm,
 	.cancel = pg_cancel,
 	.pooler = pg_pooler,

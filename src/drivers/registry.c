@@ -272,6 +272,13 @@ int df_conn_in_transaction(df_conn *conn)
 	return conn->driver->in_transaction ? conn->driver->in_transaction(conn) : -1;
 }
 
+int df_conn_check_deferred(df_conn *conn, bool again)
+{
+	if (!conn->driver->check_deferred || df_conn_in_transaction(conn) == 0)
+		return 0;
+	return conn->driver->check_deferred(conn, again);
+}
+
 /* ---- cancellation (devflow/run.h arms connections) ---------------------- */
 
 int df_conn_cancelled(const df_conn *conn)

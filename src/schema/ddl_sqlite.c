@@ -6,9 +6,13 @@
  * says ("Making Other Kinds Of Table Schema Changes"): create the new
  * table under another name, copy the columns both have, drop the old one,
  * rename the new one; its indexes, triggers and the views on it are
- * dropped before and created after (the diff's cascade does that).  A
- * rebuild runs with foreign keys off, which SQLite takes only outside a
- * transaction: the script says so in its first lines.
+ * dropped before and created after (the diff's cascade does that).
+ * devflow runs a migration in a transaction, where `PRAGMA foreign_keys =
+ * OFF` does nothing, so the script does not say it: it defers the foreign
+ * keys to COMMIT (`PRAGMA defer_foreign_keys = ON`), and the runner checks
+ * them before the COMMIT (and before a dry-run rolls back), as SQLite's
+ * procedure runs PRAGMA foreign_key_check.  A table that others reference
+ * loses its rows to its DROP TABLE with foreign keys on: a hazard says so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -239,13 +243,41 @@ static int rebuild(df_buf *b, df_strlist *hz, const df_object *f, const df_objec
 	df_buf_puts(b, " RENAME TO ");
 	df__quote_ident(b, D, t->name);
 	df_buf_puts(b, ";\n");
-	df_strlist_push(hz, "devflow: the table is rebuilt (copied into a new table): "
-		"run it with foreign keys off, outside a transaction (-- devflow:no-transaction)");
+	df_strlist_push(hz, "devflow: the table is rebuilt (copied into a new table, the old one "
+		"dropped); foreign keys are checked when the migration commits");
 	error = df_buf_oom(b) ? df_error_oom() : 0;
 out:
 	df_buf_release(&tmp);
 	df_buf_release(&cols);
 	return error;
+}
+
+/*
+ * The tables with a foreign key to `f`, which a rebuild drops: with foreign
+ * keys on (always, in a transaction), its DROP TABLE deletes its rows
+ * first, running their ON DELETE actions, and a key left without its row
+ * fails the COMMIT.
+ */
+static void referenced_hazard(df_strlist *hz, const df_schema *from, const df_object *f)
+{
+	df_buf names = DF_BUF_INIT;
+
+	for (size_t i = 0; from && i < from->nr; i++) {
+		const df_object *o = from->v[i];
+		if (o->kind != DF_OBJ_TABLE || !strcasecmp(o->name, f->name))
+			continue;
+		for (size_t k = 0; k < o->nfks; k++)
+			if (o->fks[k].ref_table && !strcasecmp(o->fks[k].ref_table, f->name)) {
+				df_buf_printf(&names, "%s'%s'", names.size ? ", " : "", o->name);
+				break;
+			}
+	}
+	if (names.size && !df_buf_oom(&names))
+		df_strlist_pushf(hz, "devflow: %s reference%s '%s': the rebuild's DROP TABLE deletes its "
+			"rows first, with foreign keys on (a transaction cannot turn them off), which "
+			"runs their ON DELETE actions (CASCADE deletes rows) or fails at COMMIT",
+			names.ptr, strchr(names.ptr, ',') ? "" : "s", f->name);
+	df_buf_release(&names);
 }
 
 /*
@@ -269,6 +301,7 @@ static int sq_alter_table(df__render *r, df_op *ops, size_t n)
 	}
 	if (table_plan(f, t, r->from) == PLAN_REBUILD) {
 		r->needs_fk_off = true;
+		referenced_hazard(r->hazards, r->from, f);
 		return rebuild(r->b, r->hazards, f, t);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -321,6 +354,7 @@ const df__ddl df__ddl_sqlite = {
 	.render = sq_render,
 	.lock = sq_lock,
 	.rebuilds_tables = true,
-	.fk_off = "PRAGMA foreign_keys = OFF;\nPRAGMA defer_foreign_keys = ON;\n",
-	.fk_on = "PRAGMA foreign_keys = ON;\n",
+	/* in a transaction foreign_keys = OFF would do nothing: the runner
+	 * checks the deferred keys before COMMIT */
+	.fk_off = "PRAGMA defer_foreign_keys = ON;\n",
 };

@@ -42,7 +42,8 @@ typedef struct df__ddl {
 	/* the SQL of a change's operations, in order; sets each op's destroys_data */
 	int (*render)(df__render *r, df_op *ops, size_t n);
 	df_op_lock (*lock)(const df_op *op);
-	const char *fk_off, *fk_on;         /* preamble / postamble of a rebuild */
+	const char *fk_off, *fk_on;         /* preamble / postamble of a rebuild
+	                                       (fk_on: NULL for none) */
 } df__ddl;
 
 const df__ddl *df__ddl_for(df_dialect d);

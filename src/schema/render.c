@@ -196,7 +196,8 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 	}
 	d->nr = k;
 	if (fk_off && w->fk_off &&
-	    (!(d->preamble = strdup(w->fk_off)) || !(d->postamble = strdup(w->fk_on)))) {
+	    (!(d->preamble = strdup(w->fk_off)) ||
+	     (w->fk_on && !(d->postamble = strdup(w->fk_on))))) {
 		error = df_error_oom();
 		goto out;
 	}

@@ -620,6 +620,43 @@ static void test_drv__commit_after_failure(void **state)
 	assert_scalar(f->c, "SELECT COUNT(*) FROM cf", "1");
 }
 
+/*
+ * check_deferred: fails, as COMMIT would, while a deferred foreign key is
+ * broken; with `again` the key stays deferred afterwards (PostgreSQL's
+ * savepoint).  MariaDB checks keys at once and has nothing to check.
+ */
+static void test_drv__check_deferred(void **state)
+{
+	struct fix *f = *state;
+	static const char orphan[] = "INSERT INTO dc (id, p) VALUES (1, 9)";
+	bool my = cur->e == ENG_MYSQL;
+	long off;
+
+	exec_ok(f->c, "CREATE TABLE dp (id INT PRIMARY KEY)");
+	exec_ok(f->c, my ? "CREATE TABLE dc (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES dp (id))" :
+		"CREATE TABLE dc (id INT PRIMARY KEY, p INT REFERENCES dp (id) DEFERRABLE INITIALLY DEFERRED)");
+	OK(df_conn_check_deferred(f->c, false));        /* no transaction: nothing */
+	OK(df_conn_begin(f->c));
+	if (my) {
+		FAILS_WITH(DF_ESQL, df_conn_exec(f->c, orphan, strlen(orphan), &off));
+		OK(df_conn_check_deferred(f->c, true));
+		OK(df_conn_rollback(f->c));
+		return;
+	}
+	exec_ok(f->c, orphan);
+	FAILS_WITH(DF_ESQL, df_conn_check_deferred(f->c, true));
+	assert_non_null(strstr(df_error_last()->message, cur->e == ENG_SQLITE ?
+		"row 1 of 'dc' references a missing row of 'dp'" : "violates foreign key constraint"));
+	/* the transaction goes on, its key still deferred */
+	exec_ok(f->c, "INSERT INTO dc (id, p) VALUES (2, 8)");
+	exec_ok(f->c, "INSERT INTO dp (id) VALUES (9)");
+	exec_ok(f->c, "INSERT INTO dp (id) VALUES (8)");
+	OK(df_conn_check_deferred(f->c, true));
+	OK(df_conn_check_deferred(f->c, false));
+	OK(df_conn_commit(f->c));
+	assert_scalar(f->c, "SELECT COUNT(*) FROM dc", "2");
+}
+
 /* --- locks --------------------------------------------------------------- */
 
 static void test_drv__lock_timeout(void **state)
@@ -1032,6 +1069,7 @@ static const struct {
 	CHECK(transaction_dml, ALL),
 	CHECK(transaction_ddl, ALL),
 	CHECK(commit_after_failure, PG_ONLY),
+	CHECK(check_deferred, ALL),
 	CHECK(lock_timeout, ALL),
 	CHECK(lock_wait_then_acquire, ALL),
 	CHECK(lock_released_on_close, ALL),

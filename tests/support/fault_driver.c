@@ -77,6 +77,11 @@ static int f_query(df_conn *c, df_rows **out, const char *sql, const char *const
 
 static int f_begin(df_conn *c) { int e = tick(); return e ? e : df_driver_sqlite.begin(INNER(c)); }
 static int f_commit(df_conn *c) { int e = tick(); return e ? e : df_driver_sqlite.commit(INNER(c)); }
+static int f_check_deferred(df_conn *c, bool again)
+{
+	int e = tick();
+	return e ? e : df_driver_sqlite.check_deferred(INNER(c), again);
+}
 /* a rollback that fails would leave the connection in a transaction: never fail it */
 static int f_rollback(df_conn *c) { return df_driver_sqlite.rollback(INNER(c)); }
 
@@ -119,6 +124,7 @@ static int f_table_counts(df_conn *c, df_rows **out)
 	.dialect = DF_DIALECT_SQLITE, \
 	.open = f_open, .close = f_close, .exec = f_exec, .query = f_query, \
 	.begin = f_begin, .commit = f_commit, .rollback = f_rollback, \
+	.check_deferred = f_check_deferred, \
 	.lock = f_lock, .unlock = f_unlock, .identity = f_identity, \
 	.table_columns = f_columns, \
 	.backup = f_backup, .restore = f_restore, .table_counts = f_table_counts, \

@@ -223,6 +223,16 @@ struct df_driver {
 	 * (SQLite: other processes are reported by the lock check).
 	 */
 	int (*sessions_using)(df_conn *conn, df_rows **out, const char *table);
+
+	/*
+	 * Before a COMMIT, or before a dry-run rolls back: fail now, with the
+	 * error the COMMIT would give, where the engine checks only at COMMIT
+	 * (SQLite's deferred foreign keys, PostgreSQL's deferred
+	 * constraints).  `again`: the transaction goes on afterwards (a
+	 * dry-run's next migration), so what was deferred stays deferred.
+	 * Called only inside a transaction.  NULL: nothing waits for COMMIT.
+	 */
+	int (*check_deferred)(df_conn *conn, bool again);
 };
 
 /* Built-in drivers (src/drivers/). */
@@ -277,6 +287,9 @@ int df_conn_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path);
 int df_conn_table_counts(df_conn *conn, df_rows **out);
 /* 1 inside a transaction, 0 outside, <0 (no error set) when unknown. */
 int df_conn_in_transaction(df_conn *conn);
+/* The driver's check_deferred, when the connection is in a transaction;
+ * else (or no method) 0. */
+int df_conn_check_deferred(df_conn *conn, bool again);
 
 /*
  * Cancellation is per run (devflow/run.h): the run that armed `conn`
