@@ -550,7 +550,7 @@ int df_migration_up_checksum(char out[65], const df_migration *m)
 	bool same = m->down.path && m->up.path &&
 		(m->down.path == m->up.path || !strcmp(m->down.path, m->up.path));
 	uint64_t end = same ? m->up.off + m->up.len : UINT64_MAX, at = 0;
-	unsigned char buf[16384], norm[sizeof(buf)];
+	unsigned char buf[4096], norm[sizeof(buf)];
 	df_sha256 md;
 	bool cr = false;
 	size_t n;
