@@ -250,6 +250,7 @@ typedef enum df_row_state {
 
 typedef struct df_ledger_row {
 	char *filename, *version, *checksum, *applied_at, *applied_by, *error;
+	char *up_checksum;      /* the UP's checksum (table version 2); NULL before */
 	df_row_state state;
 	long duration_ms;
 	long statements_done;
@@ -259,10 +260,41 @@ typedef struct df_ledger {
 	df_ledger_row *v;
 	size_t nr;
 	bool exists;            /* the tracking table exists */
+	int table_version;      /* of devflow's tables (df_ledger_version) */
 } df_ledger;
 
-/* Create the tracking and audit tables, or adopt an existing table. */
+/* Create the tracking and audit tables, or adopt an existing table; bring
+ * devflow's tables up to DF_LEDGER_VERSION (an upgrade is audited).  A
+ * database at a newer version is refused: DF_ECONFIG, "upgrade devflow". */
 int df_ledger_ensure(df_conn *conn, const char *table);
+
+/* The version of devflow's own tables this devflow writes (ledger.c). */
+#define DF_LEDGER_VERSION 2
+#define DF_LEDGER_NONE (-1)     /* no tracking table yet */
+/* The version of devflow's tables in the database: DF_LEDGER_NONE, 0 (a
+ * table of another tool's three columns), 1 (devflow's first tables, no
+ * version row), or the version row of `<table>_meta`. */
+int df_ledger_version(int *out, df_conn *conn, const char *table);
+/* Set the error for a database at `version` > DF_LEDGER_VERSION. */
+int df_ledger_version_refuse(int version);
+
+/* An applied row against its file, now: unchanged, only the DOWN edited
+ * (the UP that ran is the same: rollback uses the new DOWN), or the UP
+ * edited (exit 6).  Reads the file when the whole-file checksum differs. */
+typedef enum df_row_check {
+	DF_ROW_UNCHANGED = 0,
+	DF_ROW_DOWN_EDITED,
+	DF_ROW_UP_EDITED,
+} df_row_check;
+int df_ledger_row_check(df_row_check *out, const df_ledger_row *row, const df_migration *m);
+/* The hex SHA-256 of a migration's UP, as the whole-file checksum sees it
+ * (CR LF and a lone CR as LF): the UP file up to its DOWN marker when the
+ * DOWN is in the same file, else the whole UP file. */
+int df_migration_up_checksum(char out[65], const df_migration *m);
+/* Fill the UP checksum of applied rows that have none, where the file still
+ * matches the row's whole-file checksum (the UP that ran is the UP now). */
+struct df_plan;
+int df_ledger_backfill_up(df_conn *conn, const char *table, const struct df_plan *plan);
 int df_ledger_read(df_ledger **out, df_conn *conn, const char *table);
 /* The privileges migrate needs that the connected user lacks (creating in the
  * schema or database, writing devflow's tables), one a line in `missing`. */
@@ -346,6 +378,7 @@ typedef struct df_plan_item {
 	const df_migration *mig;        /* NULL for MISSING */
 	const df_ledger_row *row;       /* NULL for PENDING */
 	bool checksum_ok;
+	bool down_edited;               /* applied; its DOWN edited since, its UP not */
 	bool out_of_order;              /* pending, older than the newest applied */
 } df_plan_item;
 

@@ -233,7 +233,8 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "to", json_string(sides[1].label));
 
 	if ((error = df_strlist_push(&exclude, cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0)
+	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0 ||
+	    (error = df_strlist_pushf(&exclude, "%s_meta", cfg->table)) < 0)
 		goto fail;
 	sopts.exclude_tables = &exclude;
 	if (schema_name) {

@@ -90,7 +90,8 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 		goto fail;
 	}
 	if ((error = df_strlist_push(&exclude, s.cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", s.cfg->table)) < 0)
+	    (error = df_strlist_pushf(&exclude, "%s_audit", s.cfg->table)) < 0 ||
+	    (error = df_strlist_pushf(&exclude, "%s_meta", s.cfg->table)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
 	if (schema_name) {

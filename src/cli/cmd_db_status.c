@@ -179,6 +179,28 @@ static void adoptable(struct cli_ctx *ctx, df_session *s)
 	df_tool_history_release(&h);
 }
 
+/*
+ * The version of devflow's own tables: always in JSON; in the text when it
+ * is not this devflow's (an older one is upgraded by the next migrate; a
+ * newer one is read, never written).
+ */
+static void table_version(struct cli_ctx *ctx, df_session *s)
+{
+	int v = s->ledger ? s->ledger->table_version : DF_LEDGER_NONE;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "database", v == DF_LEDGER_NONE ? json_null() : json_integer(v));
+	json_object_set_new(o, "devflow", json_integer(DF_LEDGER_VERSION));
+	json_object_set_new(ctx->result, "table_version", o);
+	if (v > DF_LEDGER_VERSION)
+		cli_say(ctx, "\n%sdevflow's tables are at version %d, newer than this devflow (version %d): "
+			"upgrade devflow before writing to this database%s\n", cli_c(ctx, "yellow"), v,
+			DF_LEDGER_VERSION, cli_c(ctx, "reset"));
+	else if (v >= 1 && v < DF_LEDGER_VERSION)
+		cli_say(ctx, "\ndevflow's tables are at version %d; the next migrate upgrades them to "
+			"version %d\n", v, DF_LEDGER_VERSION);
+}
+
 struct stream {
 	df_session *s;
 	df_dialect d;
@@ -228,6 +250,8 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 		df_buf_puts(&b, actions.nr ? "\n      ]" : "]");
 		if (it->out_of_order)
 			df_buf_puts(&b, ",\n      \"out_of_order\": true");
+		if (it->down_edited)
+			df_buf_puts(&b, ",\n      \"down_edited\": true");
 		if (m && m->repeatable) {
 			df_buf_puts(&b, ",\n      \"repeatable\": true");
 			if (it->state == DF_STATE_PENDING && it->row)
@@ -365,6 +389,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		if (it->out_of_order)
 			df_buf_puts(&line, "  (out of order)");
+		if (it->down_edited)
+			df_buf_puts(&line, "  (down edited since applied)");
 		cli_say(ctx, "%s\n", line.ptr);
 		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
@@ -385,6 +411,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		ctx->stream_payload = &stream;
 	}
 
+	table_version(ctx, &s);
 	problems = json_array();
 	if (s.plan->problems_nr)
 		cli_say(ctx, "\n%sProblems:%s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"));

@@ -206,6 +206,37 @@ out:
 	return error;
 }
 
+/* The tracking table and the version of devflow's tables: a newer one than
+ * this devflow knows is a failure (writing commands refuse it). */
+static int tracking(struct cli_ctx *ctx, json_t *list, df_conn *conn, const df_config *cfg, bool present)
+{
+	int v;
+
+	if (!present) {
+		check(ctx, list, "tracking", true, "no tracking table yet (the first migrate creates it)");
+		return 0;
+	}
+	if (df_ledger_version(&v, conn, cfg->table) < 0) {
+		check(ctx, list, "tracking", true, "tracking table present (its version: %s)",
+			df_error_last()->message);
+		df_error_clear();
+		return 0;
+	}
+	json_object_set_new(ctx->result, "table_version", json_integer(v));
+	if (v > DF_LEDGER_VERSION) {
+		int error = df_ledger_version_refuse(v);
+		check(ctx, list, "tracking", false, "%s", df_error_last()->message);
+		hint_line(ctx, "hint: ", df_error_last(), true);
+		return error;
+	}
+	if (v < DF_LEDGER_VERSION)
+		check(ctx, list, "tracking", true, "tracking table present, devflow's tables at version %d "
+			"(the next migrate upgrades them to version %d)", v, DF_LEDGER_VERSION);
+	else
+		check(ctx, list, "tracking", true, "tracking table present, devflow's tables at version %d", v);
+	return 0;
+}
+
 int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 {
 	df_error *failure = NULL;
@@ -324,9 +355,13 @@ int cmd_doctor(int argc, char **argv, struct cli_ctx *ctx)
 			}
 		}
 		df_error_clear();
-		if (df_conn_table_columns(conn, &cols, cfg->table) == 0)
-			check(ctx, list, "tracking", true, "%s", cols->nrows ? "tracking table present" :
-				"no tracking table yet (the first migrate creates it)");
+		if (df_conn_table_columns(conn, &cols, cfg->table) == 0 &&
+		    tracking(ctx, list, conn, cfg, cols->nrows > 0) < 0 && status == CLI_EXIT_OK) {
+			status = CLI_EXIT_USAGE;
+			first_failure(&fcode, DF_ECONFIG);
+			df_error_free(failure);
+			failure = df_error_save();
+		}
 		df_rows_free(cols);
 		df_conn_lock_holder(conn, cfg->table, &holder);
 		check(ctx, list, "lock", true, "%s%s", holder ? "held by " : "free", holder ? holder : "");

@@ -4,6 +4,7 @@
  * applied_at) is adopted by adding the columns devflow needs; no row is lost.
  */
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +13,30 @@
 #include "devflow/buf.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
+#include "util/sha256.h"
 #include "util/banned.h"
 
-/* Columns devflow adds to an adopted table, per dialect. */
+/* Columns devflow adds to an adopted table, per dialect, and the table
+ * version that added each. */
 struct col {
 	const char *name;
 	const char *type[3];    /* sqlite, postgres, mysql */
+	int since;
 };
 
 static const struct col extra_cols[] = {
-	{ "version", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" } },
-	{ "checksum", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" } },
-	{ "duration_ms", { "INTEGER", "BIGINT", "BIGINT" } },
-	{ "applied_by", { "TEXT", "VARCHAR(255)", "VARCHAR(255)" } },
-	{ "state", { "TEXT", "VARCHAR(16)", "VARCHAR(16)" } },
-	{ "statements_done", { "INTEGER", "INTEGER", "INTEGER" } },
-	{ "error", { "TEXT", "TEXT", "TEXT" } },
+	{ "version", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" }, 1 },
+	{ "checksum", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" }, 1 },
+	{ "duration_ms", { "INTEGER", "BIGINT", "BIGINT" }, 1 },
+	{ "applied_by", { "TEXT", "VARCHAR(255)", "VARCHAR(255)" }, 1 },
+	{ "state", { "TEXT", "VARCHAR(16)", "VARCHAR(16)" }, 1 },
+	{ "statements_done", { "INTEGER", "INTEGER", "INTEGER" }, 1 },
+	{ "error", { "TEXT", "TEXT", "TEXT" }, 1 },
+	/* the UP's own checksum: a DOWN edited after its migration ran is not a
+	 * changed migration (df_ledger_row_check) */
+	{ "up_checksum", { "TEXT", "VARCHAR(64)", "VARCHAR(64)" }, 2 },
 };
+#define NCOLS (sizeof(extra_cols) / sizeof(extra_cols[0]))
 
 static int run(df_conn *conn, const char *sql)
 {
@@ -76,7 +84,9 @@ static bool exists_now(df_conn *conn, const char *table)
 	return has_column(conn, table, NULL);
 }
 
-int df_ledger_ensure(df_conn *conn, const char *table)
+/* The tables of version 1 (less the columns added since), adopting a table
+ * of the seeds' three columns. */
+static int ensure_tables(df_conn *conn, const char *table)
 {
 	df_dialect d = df_conn_dialect(conn);
 	df_buf sql = DF_BUF_INIT, audit = DF_BUF_INIT;
@@ -164,6 +174,157 @@ out:
 	return error;
 }
 
+/* ---- the version of devflow's own tables ---------------------------------- */
+
+/*
+ * devflow's tables have a version, a row of `<table>_meta`:
+ *   0  a table of another tool's three columns (id, filename, applied_at),
+ *      adopted by adding devflow's columns
+ *   1  the tracking table and its audit log as devflow first shipped them
+ *      (no `_meta` table: its version is 1 when every column is there)
+ *   2  `up_checksum` on the tracking table; `<table>_meta` holds the version
+ * An upgrade runs under the migration lock (the session takes it before
+ * ensuring the tables), in one transaction where the engine's DDL is
+ * transactional (SQLite, PostgreSQL; MariaDB commits each DDL statement,
+ * and every step is safe to run again), and leaves an audit row.
+ */
+
+static int meta_name(df_buf *b, const char *table)
+{
+	df_buf_truncate(b, 0);
+	df_buf_printf(b, "%s_meta", table);
+	return df_buf_oom(b) ? df_error_oom() : 0;
+}
+
+int df_ledger_version(int *out, df_conn *conn, const char *table)
+{
+	df_buf meta = DF_BUF_INIT;
+	df_rows *cols = NULL, *rows = NULL;
+	size_t have = 0, v1 = 0;
+	int error;
+
+	*out = DF_LEDGER_NONE;
+	if ((error = meta_name(&meta, table)) < 0 ||
+	    (error = df_conn_table_columns(conn, &cols, meta.ptr)) < 0)
+		goto out;
+	if (cols->nrows) {
+		df_buf sql = DF_BUF_INIT;
+		const char *v;
+		df_buf_printf(&sql, "SELECT value FROM %s WHERE name = 'table_version'", meta.ptr);
+		error = df_buf_oom(&sql) ? df_error_oom() : df_conn_query(conn, &rows, sql.ptr, NULL, 0);
+		df_buf_release(&sql);
+		if (error < 0)
+			goto out;
+		if (rows->nrows && (v = df_rows_get(rows, 0, 0)) && *v) {
+			*out = atoi(v);
+			goto out;
+		}
+	}
+	df_rows_free(cols);
+	cols = NULL;
+	if ((error = df_conn_table_columns(conn, &cols, table)) < 0 || !cols->nrows)
+		goto out;
+	for (size_t i = 0; i < NCOLS; i++) {
+		bool found = false;
+		for (size_t r = 0; r < cols->nrows && !found; r++)
+			found = !strcmp(df_rows_get(cols, r, 0), extra_cols[i].name);
+		v1 += extra_cols[i].since == 1;
+		have += found && extra_cols[i].since == 1;
+	}
+	*out = have == v1 ? 1 : 0;
+out:
+	df_rows_free(cols);
+	df_rows_free(rows);
+	df_buf_release(&meta);
+	return error;
+}
+
+int df_ledger_version_refuse(int version)
+{
+	df_error_set(DF_ECONFIG, "devflow's tables in this database are at version %d, newer than "
+		"this devflow knows (version %d): upgrade devflow", version, DF_LEDGER_VERSION);
+	df_error_hint("a newer devflow wrote this database; upgrade devflow before writing to it "
+		"(`devflow db status` and `devflow db history` still read it)");
+	return DF_ECONFIG;
+}
+
+static int upgrade(df_conn *conn, const char *table, int from)
+{
+	df_buf meta = DF_BUF_INIT, sql = DF_BUF_INIT, sum = DF_BUF_INIT;
+	char to[16];
+	const char *p[] = { to };
+	bool tx = false;
+	int error;
+
+	if (df_conn_dialect(conn) != DF_DIALECT_MYSQL && df_conn_in_transaction(conn) == 0) {
+		if ((error = df_conn_begin(conn)) < 0)
+			goto out;
+		tx = true;
+	}
+	snprintf(to, sizeof(to), "%d", DF_LEDGER_VERSION);
+	if ((error = ensure_tables(conn, table)) < 0 || (error = meta_name(&meta, table)) < 0)
+		goto out;
+	df_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+		"value VARCHAR(255))", meta.ptr);
+	if (df_buf_oom(&sql)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if ((error = run(conn, sql.ptr)) < 0)
+		goto out;
+	df_buf_truncate(&sql, 0);
+	df_buf_printf(&sql, "DELETE FROM %s WHERE name = 'table_version'", meta.ptr);
+	if ((error = run(conn, sql.ptr)) < 0)
+		goto out;
+	df_buf_truncate(&sql, 0);
+	df_buf_printf(&sql, "INSERT INTO %s (name, value) VALUES ('table_version', ?)", meta.ptr);
+	if ((error = df_conn_query(conn, NULL, sql.ptr, p, 1)) < 0)
+		goto out;
+	if (from >= 1) {
+		/* devflow's own tables changed: the audit says when, and by whom */
+		df_audit_entry e = { .op = "upgrade", .result = "ok" };
+		df_buf_printf(&sum, "devflow's tables upgraded from version %d to %d", from, DF_LEDGER_VERSION);
+		e.summary = sum.ptr;
+		if (df_buf_oom(&sum)) {
+			error = df_error_oom();
+			goto out;
+		}
+		if ((error = df_audit_append(conn, table, &e)) < 0)
+			goto out;
+	}
+	if (tx) {
+		tx = false;
+		if ((error = df_conn_commit(conn)) < 0)
+			goto out;
+	}
+out:
+	if (tx) {
+		df_error *saved = df_error_save();
+		df_conn_rollback(conn);
+		if (saved)
+			df_error_restore(saved);
+	}
+	if (error < 0 && from >= 1)
+		df_error_prefix("cannot upgrade devflow's tables from version %d to %d", from, DF_LEDGER_VERSION);
+	df_buf_release(&meta);
+	df_buf_release(&sql);
+	df_buf_release(&sum);
+	return error;
+}
+
+int df_ledger_ensure(df_conn *conn, const char *table)
+{
+	int version, error;
+
+	if ((error = df_ledger_version(&version, conn, table)) < 0)
+		return error;
+	if (version == DF_LEDGER_VERSION)
+		return 0;
+	if (version > DF_LEDGER_VERSION)
+		return df_ledger_version_refuse(version);
+	return upgrade(conn, table, version);
+}
+
 /*
  * A time column as UTC: MariaDB's DATETIME holds the session's local time
  * (CURRENT_TIMESTAMP), PostgreSQL's text carries its offset and SQLite's is
@@ -197,6 +358,7 @@ void df_ledger_free(df_ledger *l)
 		free(r->applied_at);
 		free(r->applied_by);
 		free(r->error);
+		free(r->up_checksum);
 	}
 	free(l->v);
 	free(l);
@@ -208,7 +370,7 @@ int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 	char ubuf[128];
 	df_rows *cols = NULL, *rows = NULL;
 	df_buf sql = DF_BUF_INIT;
-	bool full = true;
+	bool full = true, up = false;
 	int error;
 
 	*out = NULL;
@@ -216,24 +378,31 @@ int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 		return df_error_oom();
 	if ((error = df_conn_table_columns(conn, &cols, table)) < 0)
 		goto out;
+	l->table_version = DF_LEDGER_NONE;
 	if (!cols->nrows) {
 		*out = l;
 		l = NULL;
 		goto out;
 	}
 	l->exists = true;
-	for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++) {
+	for (size_t i = 0; i < NCOLS; i++) {
 		bool found = false;
 		for (size_t r = 0; r < cols->nrows && !found; r++)
 			found = !strcmp(df_rows_get(cols, r, 0), extra_cols[i].name);
-		full = full && found;
+		if (extra_cols[i].since == 1)
+			full = full && found;
+		else if (!strcmp(extra_cols[i].name, "up_checksum"))
+			up = found;
 	}
+	if ((error = df_ledger_version(&l->table_version, conn, table)) < 0)
+		goto out;
 	if (full)
 		df_buf_printf(&sql, "SELECT filename, version, checksum, %s, applied_by, "
-			"state, duration_ms, statements_done, error FROM %s ORDER BY id", utc(ubuf, sizeof(ubuf), conn, "applied_at"), table);
+			"state, duration_ms, statements_done, error, %s FROM %s ORDER BY id",
+			utc(ubuf, sizeof(ubuf), conn, "applied_at"), up ? "up_checksum" : "NULL", table);
 	else    /* a table not adopted yet: the seeds' three columns */
 		df_buf_printf(&sql, "SELECT filename, NULL, NULL, %s, NULL, NULL, NULL, "
-			"NULL, NULL FROM %s ORDER BY id", utc(ubuf, sizeof(ubuf), conn, "applied_at"), table);
+			"NULL, NULL, NULL FROM %s ORDER BY id", utc(ubuf, sizeof(ubuf), conn, "applied_at"), table);
 	if ((error = df_conn_query(conn, &rows, sql.ptr, NULL, 0)) < 0)
 		goto out;
 	if (rows->nrows && !(l->v = calloc(rows->nrows, sizeof(*l->v)))) {
@@ -250,6 +419,7 @@ int df_ledger_read(df_ledger **out, df_conn *conn, const char *table)
 		row->applied_at = take(rows, r, 3);
 		row->applied_by = take(rows, r, 4);
 		row->error = take(rows, r, 8);
+		row->up_checksum = take(rows, r, 9);
 		row->state = !state || !strcmp(state, "applied") ? DF_ROW_APPLIED :
 			!strcmp(state, "running") ? DF_ROW_RUNNING : DF_ROW_FAILED;
 		row->duration_ms = (v = df_rows_get(rows, r, 6)) ? atol(v) : 0;
@@ -344,31 +514,128 @@ int df_server_identity(char **out, df_conn *conn)
 int df_ledger_mark_applied(df_conn *conn, const char *table, const df_migration *m)
 {
 	df_buf sql = DF_BUF_INIT;
-	const char *upd[] = { m->checksum, m->version, m->file };
-	char who[DF_WHOAMI_MAX];
-	const char *ins[] = { m->file, m->version, m->checksum, df_whoami(who, sizeof(who)) };
+	char who[DF_WHOAMI_MAX], up[65];
+	const char *upsum = df_migration_up_checksum(up, m) == 0 ? up : NULL;
+	const char *upd[] = { m->checksum, upsum, m->version, m->file };
+	const char *ins[] = { m->file, m->version, m->checksum, upsum, df_whoami(who, sizeof(who)) };
 	const char *sel[] = { m->file };
 	df_rows *rows = NULL;
 	int error;
 
+	df_error_clear();       /* an unreadable UP records no UP checksum */
 	df_buf_printf(&sql, "SELECT filename FROM %s WHERE filename = ?", table);
 	if ((error = df_conn_query(conn, &rows, sql.ptr, sel, 1)) < 0)
 		goto out;
 	df_buf_truncate(&sql, 0);
 	if (rows->nrows) {
-		df_buf_printf(&sql, "UPDATE %s SET state = 'applied', checksum = ?, version = ?, "
-			"error = NULL WHERE filename = ?", table);
-		error = df_conn_query(conn, NULL, sql.ptr, upd, 3);
+		df_buf_printf(&sql, "UPDATE %s SET state = 'applied', checksum = ?, up_checksum = ?, "
+			"version = ?, error = NULL WHERE filename = ?", table);
+		error = df_conn_query(conn, NULL, sql.ptr, upd, 4);
 	} else {
-		df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, applied_by, state, "
-			"duration_ms, statements_done, applied_at) VALUES (?, ?, ?, ?, 'applied', 0, 0, "
+		df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, up_checksum, applied_by, "
+			"state, duration_ms, statements_done, applied_at) VALUES (?, ?, ?, ?, ?, 'applied', 0, 0, "
 			"CURRENT_TIMESTAMP)", table);
-		error = df_conn_query(conn, NULL, sql.ptr, ins, 4);
+		error = df_conn_query(conn, NULL, sql.ptr, ins, 5);
 	}
 out:
 	df_rows_free(rows);
 	df_buf_release(&sql);
 	return error;
+}
+
+/* ---- the UP's checksum ---------------------------------------------------- */
+
+int df_migration_up_checksum(char out[65], const df_migration *m)
+{
+	bool same = m->down.path && m->up.path &&
+		(m->down.path == m->up.path || !strcmp(m->down.path, m->up.path));
+	uint64_t end = same ? m->up.off + m->up.len : UINT64_MAX, at = 0;
+	unsigned char buf[4096], norm[sizeof(buf)];
+	df_sha256 md;
+	bool cr = false;
+	size_t n;
+	FILE *f;
+
+	if (!m->up.path || !(f = fopen(m->up.path, "rb")))
+		return df_error_set(DF_EIO, "cannot read '%s'", m->up.path ? m->up.path : m->file);
+	df_sha256_init(&md);
+	while (at < end && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		size_t o = 0, i = 0;
+		if (n > end - at)
+			n = (size_t)(end - at);
+		if (!at && n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf)
+			i = 3;          /* a BOM is not content */
+		/* as the whole-file checksum: CR LF and a lone CR are LF */
+		for (; i < n; i++) {
+			if (cr) {
+				cr = false;
+				norm[o++] = '\n';
+				if (buf[i] == '\n')
+					continue;
+			}
+			if (buf[i] == '\r')
+				cr = true;
+			else
+				norm[o++] = buf[i];
+		}
+		df_sha256_update(&md, norm, o);
+		at += n;
+	}
+	if (cr)
+		df_sha256_update(&md, "\n", 1);
+	if (ferror(f)) {
+		fclose(f);
+		return df_error_set(DF_EIO, "cannot read '%s'", m->up.path);
+	}
+	fclose(f);
+	df_sha256_hex(&md, out);
+	return 0;
+}
+
+int df_ledger_row_check(df_row_check *out, const df_ledger_row *row, const df_migration *m)
+{
+	char up[65];
+	int error;
+
+	*out = DF_ROW_UNCHANGED;
+	if (!row->checksum || !*row->checksum || !strcmp(row->checksum, m->checksum))
+		return 0;
+	*out = DF_ROW_UP_EDITED;
+	if (!row->up_checksum || !*row->up_checksum)
+		return 0;       /* recorded before table version 2: the UP is not known */
+	if ((error = df_migration_up_checksum(up, m)) < 0)
+		return error;
+	if (!strcmp(up, row->up_checksum))
+		*out = DF_ROW_DOWN_EDITED;
+	return 0;
+}
+
+int df_ledger_backfill_up(df_conn *conn, const char *table, const df_plan *plan)
+{
+	df_buf sql = DF_BUF_INIT;
+	int error = 0, filled = 0;
+
+	df_buf_printf(&sql, "UPDATE %s SET up_checksum = ? WHERE filename = ? AND up_checksum IS NULL", table);
+	if (df_buf_oom(&sql))
+		error = df_error_oom();
+	for (size_t i = 0; !error && i < plan->nr; i++) {
+		const df_plan_item *it = &plan->items[i];
+		char up[65];
+		const char *p[2] = { up, NULL };
+		if (it->state != DF_STATE_APPLIED || !it->mig || !it->row || it->mig->repeatable ||
+		    (it->row->up_checksum && *it->row->up_checksum) ||
+		    !it->row->checksum || strcmp(it->row->checksum, it->mig->checksum))
+			continue;
+		if (df_migration_up_checksum(up, it->mig) < 0) {
+			df_error_clear();       /* the next run tries again */
+			continue;
+		}
+		p[1] = it->row->filename;
+		if ((error = df_conn_query(conn, NULL, sql.ptr, p, 2)) == 0)
+			filled++;
+	}
+	df_buf_release(&sql);
+	return error < 0 ? error : filled;
 }
 
 int df_ledger_forget(df_conn *conn, const char *table, const char *filename)

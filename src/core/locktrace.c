@@ -137,7 +137,8 @@ static bool own_table(const df_tracer *tr, const char *rel)
 	if (!tr->table)
 		return false;
 	n = strlen(tr->table);
-	return !strncmp(base, tr->table, n) && (!base[n] || !strcmp(base + n, "_audit"));
+	return !strncmp(base, tr->table, n) && (!base[n] || !strcmp(base + n, "_audit") ||
+		!strcmp(base + n, "_meta"));
 }
 
 int df__trace_pg(df_trace *t, df_tracer *tr, const char *sql, size_t len, int line,

@@ -119,6 +119,7 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 		const df_migration *m = &set->v[i];
 		df_plan_item *it = &plan->items[plan->nr++];
 		const df_ledger_row *row = NULL;
+		df_row_check check;
 
 		/* rows are usually in file order: look from where we left off */
 		for (size_t k = 0; k < ledger->nr && !row; k++) {
@@ -157,7 +158,13 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 		plan->applied++;
 		if (m->repeatable)
 			continue;
-		if (row->checksum && *row->checksum && strcmp(row->checksum, m->checksum)) {
+		if ((error = df_ledger_row_check(&check, row, m)) < 0) {
+			df_error_clear();       /* an unreadable UP: not known to be unchanged */
+			check = DF_ROW_UP_EDITED;
+			error = 0;
+		}
+		it->down_edited = check == DF_ROW_DOWN_EDITED;
+		if (check == DF_ROW_UP_EDITED) {
 			it->checksum_ok = false;
 			if ((error = add_problem(plan, DF_PROBLEM_CHECKSUM, m->version,
 				"applied migration '%s' was edited after it was applied%s", m->file, "")) < 0)

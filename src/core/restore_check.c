@@ -512,7 +512,9 @@ static int user_tables(df_strlist *out, df_conn *conn, const char *engine, const
 	df_buf_printf(&audit, "%s_audit", table ? table : "");
 	for (size_t i = 0; i < rows->nrows && !error; i++) {
 		const char *name = df_rows_get(rows, i, 0);
-		if (!name || (table && (!strcmp(name, table) || !strcmp(name, audit.ptr))))
+		size_t n = table ? strlen(table) : 0;
+		if (!name || (table && (!strcmp(name, table) || !strcmp(name, audit.ptr) ||
+		    (!strncmp(name, table, n) && !strcmp(name + n, "_meta")))))
 			continue;
 		error = df_strlist_push(out, name);
 	}

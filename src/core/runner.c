@@ -207,9 +207,9 @@ int df_run_select(const df_migration ***out, size_t *nr, const df_plan *plan,
  */
 struct row_write {
 	df_buf sql, dur, cnt;
-	const char *p[7];
+	const char *p[8];
 	df_query q;
-	char who[DF_WHOAMI_MAX];
+	char who[DF_WHOAMI_MAX], up[65];
 };
 
 static void row_write_init(struct row_write *w, const char *table, const df_migration *m,
@@ -223,13 +223,17 @@ static void row_write_init(struct row_write *w, const char *table, const df_migr
 	if (done >= 0)
 		df_buf_printf(&w->cnt, "%ld", done);
 	if (insert) {
+		/* the UP's own checksum: an unreadable file records none */
+		const char *up = df_migration_up_checksum(w->up, m) == 0 ? w->up : NULL;
 		const char *p[] = { m->file, m->version, m->checksum, w->dur.ptr, df_whoami(w->who, sizeof(w->who)), state,
-			done >= 0 ? w->cnt.ptr : NULL };
+			done >= 0 ? w->cnt.ptr : NULL, up };
+		if (!up)
+			df_error_clear();
 		memcpy(w->p, p, sizeof(p));
-		w->q.nparams = 7;
+		w->q.nparams = 8;
 		df_buf_printf(&w->sql, "INSERT INTO %s (filename, version, checksum, duration_ms, "
-			"applied_by, state, statements_done, applied_at) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", table);
+			"applied_by, state, statements_done, up_checksum, applied_at) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)", table);
 	} else {
 		const char *p[] = { state, w->dur.ptr, done >= 0 ? w->cnt.ptr : NULL, m->file };
 		memcpy(w->p, p, sizeof(p));

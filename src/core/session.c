@@ -250,7 +250,8 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		ensure = false;
 	}
 	if (ensure && (error = df_ledger_ensure(s->conn, s->cfg->table)) < 0) {
-		df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
+		if (error != DF_ECONFIG)        /* a table of another shape, a newer version: said */
+			df_error_prefix("cannot create the tracking table '%s'", s->cfg->table);
 		return error;
 	}
 	if ((o->flags & DF_SESSION_PLAN) && (error = df_session_replan(s)) < 0)
@@ -266,6 +267,13 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		if (error < 0)
 			return error;
 	}
+	/* rows recorded before the UP had its own checksum get it now, where
+	 * the file is still the one that ran */
+	if ((o->flags & DF_SESSION_LOCK) && ensure && s->plan && !(o->flags & DF_SESSION_DRY) &&
+	    (error = df_ledger_backfill_up(s->conn, s->cfg->table, s->plan)) > 0)
+		error = df_session_replan(s);
+	if (error < 0)
+		return error;
 	return 0;
 }
 

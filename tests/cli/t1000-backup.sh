@@ -25,7 +25,7 @@ pw_project() {
 	postgres)
 		psql -q "$DEVFLOW_TEST_PG_URL" -c "ALTER DATABASE $DBNAME OWNER TO devflow_pw" >/dev/null
 		q "REASSIGN OWNED BY postgres TO devflow_pw" >/dev/null 2>&1 || true
-		q "ALTER TABLE users OWNER TO devflow_pw; ALTER TABLE _migrations OWNER TO devflow_pw; ALTER TABLE _migrations_audit OWNER TO devflow_pw" >/dev/null
+		q "ALTER TABLE users OWNER TO devflow_pw; ALTER TABLE _migrations OWNER TO devflow_pw; ALTER TABLE _migrations_audit OWNER TO devflow_pw; ALTER TABLE _migrations_meta OWNER TO devflow_pw" >/dev/null
 		hp=$(url_hostport "$URL")
 		export DATABASE_URL="postgres://devflow_pw:$PW@$hp/$DBNAME" ;;
 	mysql)

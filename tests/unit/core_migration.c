@@ -155,12 +155,57 @@ static void test_migration__set_formats_and_duplicates(void **state)
 	assert_non_null(strstr(df_error_last()->message, "2_dup.up.sql"));
 }
 
+/* The UP's checksum: the file up to its DOWN line, CR LF and BOM as the
+ * whole-file checksum sees them; a DOWN edit changes the file's, not the UP's. */
+static void test_migration__up_checksum(void **state)
+{
+	df_migration a, b, c, d;
+	df_ledger_row row;
+	df_row_check check;
+	char ua[65], ub[65], uc[65], ud[65];
+	const char *lf = "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n";
+	const char *crlf = "\xef\xbb\xbf-- UP\r\nCREATE TABLE a (id int);\r\n-- DOWN\r\nDROP TABLE a;\r\n";
+	const char *down = "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE IF EXISTS a;\n";
+	const char *up = "-- UP\nCREATE TABLE a (id bigint);\n-- DOWN\nDROP TABLE a;\n";
+
+	assert_int_equal(read_one(&a, "1_a.sql", lf, strlen(lf)), 0);
+	assert_int_equal(read_one(&b, "2_a.sql", crlf, strlen(crlf)), 0);
+	assert_int_equal(read_one(&c, "3_a.sql", down, strlen(down)), 0);
+	assert_int_equal(read_one(&d, "4_a.sql", up, strlen(up)), 0);
+	assert_int_equal(df_migration_up_checksum(ua, &a), 0);
+	assert_int_equal(df_migration_up_checksum(ub, &b), 0);
+	assert_int_equal(df_migration_up_checksum(uc, &c), 0);
+	assert_int_equal(df_migration_up_checksum(ud, &d), 0);
+	assert_string_equal(ua, ub);
+	assert_string_equal(ua, uc);
+	assert_string_not_equal(ua, ud);
+	assert_string_not_equal(a.checksum, c.checksum);
+
+	memset(&row, 0, sizeof(row));
+	row.checksum = a.checksum;
+	row.up_checksum = ua;
+	assert_int_equal(df_ledger_row_check(&check, &row, &a), 0);
+	assert_int_equal(check, DF_ROW_UNCHANGED);
+	assert_int_equal(df_ledger_row_check(&check, &row, &c), 0);
+	assert_int_equal(check, DF_ROW_DOWN_EDITED);
+	assert_int_equal(df_ledger_row_check(&check, &row, &d), 0);
+	assert_int_equal(check, DF_ROW_UP_EDITED);
+	row.up_checksum = NULL;         /* recorded before the UP had its own */
+	assert_int_equal(df_ledger_row_check(&check, &row, &c), 0);
+	assert_int_equal(check, DF_ROW_UP_EDITED);
+	df_migration_release(&a);
+	df_migration_release(&b);
+	df_migration_release(&c);
+	df_migration_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migration__version_cmp),
 		cmocka_unit_test(test_migration__sections),
 		cmocka_unit_test(test_migration__checksum_ignores_crlf_and_bom),
+		cmocka_unit_test(test_migration__up_checksum),
 		cmocka_unit_test(test_migration__bad_files),
 		cmocka_unit_test(test_migration__irreversible),
 		cmocka_unit_test(test_migration__dbmate),
