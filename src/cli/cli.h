@@ -178,6 +178,7 @@ int cmd_db_rollback(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_verify(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);

@@ -18,6 +18,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
+#include "devflow/verify.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
@@ -740,10 +741,16 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	df_buf_release(&det);
 }
 
-/* Re-read the history: every migration of the run recorded as expected. */
+/*
+ * Re-read the history: every migration of the run recorded as expected,
+ * and none of them among the findings of `db verify`'s history check
+ * (core/verify.c; the schema is recorded after this step, and `next`
+ * after a migrate is `db verify`, which compares it).
+ */
 static int verify(struct wf *w)
 {
 	df_session *s = w->s;
+	df_verify_report rep = DF_VERIFY_REPORT_INIT;
 	size_t ok = 0, n = w->res->n;
 	int error;
 
@@ -758,6 +765,17 @@ static int verify(struct wf *w)
 			    (w->o->rollback ? s->plan->items[k].state == DF_STATE_PENDING :
 			     s->plan->items[k].state == DF_STATE_APPLIED && s->plan->items[k].checksum_ok))
 				ok++;
+	if ((error = df_verify(&rep, s, DF_VERIFY_HISTORY_ONLY)) < 0) {
+		df_verify_report_release(&rep);
+		return error;
+	}
+	for (size_t f = 0; f < rep.nr; f++)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(rep.findings[f].object, w->res->migs[i]->file) && ok > 0) {
+				ok--;
+				break;
+			}
+	df_verify_report_release(&rep);
 	w->res->verified = ok == n;
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
@@ -926,7 +944,8 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		if ((error = after_hooks(&w)) < 0)
 			goto out;
 	}
-	next(res, df__wf_command(o, DF_VERB_STATUS));
+	/* after a migrate: `db verify` checks what it left (core/verify.c) */
+	next(res, df__wf_command(o, !o->rollback && src->history ? DF_VERB_VERIFY : DF_VERB_STATUS));
 out:
 	if (shadow) {
 		df_error *saved = df_error_save();
