@@ -173,8 +173,13 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	if (o->flags & DF_SESSION_FILES) {
 		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
 			return df_error_oom();
-		if ((error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
-			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
+		if (o->flags & DF_SESSION_KEEP_BAD)
+			error = df_migration_set_load_all(&s->set, s->cfg->migrations, true,
+				o->flags & DF_SESSION_CACHE);
+		else
+			error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
+				df_migration_set_load)(&s->set, s->cfg->migrations, true);
+		if (error < 0)
 			return error;
 		for (size_t i = 0; i < s->set->warnings.nr; i++)
 			if ((error = df_strlist_push(&rep->file_warnings, s->set->warnings.v[i])) < 0)
