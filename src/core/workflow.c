@@ -720,7 +720,9 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	else if (w->o->source && !w->o->source->history && !w->o->dry_run)
 		df_buf_printf(&summary, "seeded %zu file%s", res->n, res->n == 1 ? "" : "s");
 	else
-		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
+		/* a dry-run of a rollback says so: history tells it from a migrate's */
+		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ?
+			(w->o->rollback ? "dry-ran the rollback of" : "dry-ran") :
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
 	if (error) {
