@@ -452,10 +452,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	for (size_t i = 0; i < s.plan->problems_nr; i++) {
 		const df_problem *p = &s.plan->problems[i];
-		json_t *o = json_object();
+		json_t *o;
 		/* the row of a file that is there but bad: not "gone" (said above) */
 		if (p->kind == DF_PROBLEM_MISSING && missing_is_bad(&s, p->version))
 			continue;
+		o = json_object();
 		json_object_set_new(o, "kind", json_string(df_problem_kind_name(p->kind)));
 		json_object_set_new(o, "version", json_string(p->version));
 		json_object_set_new(o, "message", json_string(p->message));
