@@ -743,12 +743,8 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	df_buf_release(&det);
 }
 
-/*
- * Re-read the history: every migration of the run recorded as expected,
- * and none of them among the findings of `db verify`'s history check
- * (core/verify.c; the schema is recorded after this step, and `next`
- * after a migrate is `db verify`, which compares it).
- */
+/* Re-read the history: every migration of the run recorded as expected and
+ * clean by db verify's history check (core/verify.c; `next` verifies the schema). */
 static int verify(struct wf *w)
 {
 	df_session *s = w->s;
@@ -767,17 +763,16 @@ static int verify(struct wf *w)
 			    (w->o->rollback ? s->plan->items[k].state == DF_STATE_PENDING :
 			     s->plan->items[k].state == DF_STATE_APPLIED && s->plan->items[k].checksum_ok))
 				ok++;
-	if ((error = df_verify(&rep, s, DF_VERIFY_HISTORY_ONLY)) < 0) {
-		df_verify_report_release(&rep);
-		return error;
-	}
-	for (size_t f = 0; f < rep.nr; f++)
+	error = df_verify(&rep, s, DF_VERIFY_HISTORY_ONLY);
+	for (size_t f = 0; error == 0 && f < rep.nr; f++)
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(rep.findings[f].object, w->res->migs[i]->file) && ok > 0) {
 				ok--;
 				break;
 			}
 	df_verify_report_release(&rep);
+	if (error < 0)
+		return error;
 	w->res->verified = ok == n;
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
