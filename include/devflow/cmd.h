@@ -26,6 +26,7 @@ typedef enum df_verb {
 	DF_VERB_PULL,
 	DF_VERB_GENERATE,
 	DF_VERB_DOCTOR,
+	DF_VERB_VERIFY,
 } df_verb;
 
 typedef enum df_opt {

@@ -156,11 +156,18 @@ typedef struct df_migration_set {
 	size_t nr, alloc;
 	char *dir;
 	df_strlist warnings;    /* for people: mixed version widths ... */
+	/* df_migration_set_load_all: the files left out, and why (same order) */
+	df_strlist bad_files, bad_messages;
 } df_migration_set;
 
 /* Read every migration of `dir` (a missing folder is an empty set unless
  * must_exist).  DF_ECONFIG with file:line for malformed files, duplicates. */
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist);
+/* The same, but a file that cannot be read as a migration is left out of the
+ * set and named in bad_files / bad_messages instead of failing the load
+ * (`db status` lists every migration and every bad file); `cached` as
+ * df_migration_set_load_cached. */
+int df_migration_set_load_all(df_migration_set **out, const char *dir, bool must_exist, bool cached);
 /* The same, through the stat cache .devflow/cache (relative to the current
  * folder, the project root): a file whose inode, size, mtime and ctime match
  * its entry, and that changed longer ago than the timestamp granularity

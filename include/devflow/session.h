@@ -46,6 +46,9 @@ enum df_session_flags {
 	 * database in memory stands for it), and devflow's tables are not made
 	 * where they do not exist (the receipt is then not recorded) */
 	DF_SESSION_DRY = (1 << 8),
+	/* a migration file that cannot be read is left out and named in
+	 * set->bad_files (db status: every migration listed, every bad file) */
+	DF_SESSION_KEEP_BAD = (1 << 9),
 };
 
 #define DF_SESSION_OPTS_VERSION 1

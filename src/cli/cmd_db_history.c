@@ -45,14 +45,16 @@ int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx)
 		for (size_t c = 0; c < rows->ncols && c < 12; c++)
 			json_object_set_new(o, keys[c], cli_json_str(c == 1 ? at : df_rows_get(rows, r, c)));
 		json_array_append_new(list, o);
-		const char *res = df_rows_get(rows, r, 7);
+		const char *res = df_rows_get(rows, r, 7), *sum = df_rows_get(rows, r, 8);
+		const char *det = df_rows_get(rows, r, 11);
+		/* rows written before the detail stopped repeating the summary: once */
+		if (det && sum && (!strcmp(det, sum) || !*det))
+			det = NULL;
 		cli_say(ctx, "%s  %-8s %-16s %s%-7s%s %s  %s%s%s\n", at,
 			df_rows_get(rows, r, 3) ? df_rows_get(rows, r, 3) : "", df_rows_get(rows, r, 2),
 			cli_c(ctx, res && !strcmp(res, "ok") ? "green" : "red"), res ? res : "",
 			cli_c(ctx, "reset"), df_rows_get(rows, r, 5) ? df_rows_get(rows, r, 5) : "",
-			df_rows_get(rows, r, 8) ? df_rows_get(rows, r, 8) : "",
-			df_rows_get(rows, r, 11) ? ": " : "",
-			df_rows_get(rows, r, 11) ? df_rows_get(rows, r, 11) : "");
+			sum ? sum : "", det ? ": " : "", det ? det : "");
 	}
 	json_object_set_new(ctx->result, "entries", list);
 	status = cli_finish(ctx, 0);

@@ -331,6 +331,58 @@ out:
 	return 0;
 }
 
+/* True when `filename` (a tracking row's) is one of the set's bad files. */
+static bool bad_file(const df_migration_set *set, const char *filename)
+{
+	for (size_t i = 0; filename && i < set->bad_files.nr; i++) {
+		const char *f = set->bad_files.v[i], *base = strrchr(f, '/');
+		if (!strcmp(base ? base + 1 : f, filename))
+			return true;
+	}
+	return false;
+}
+
+/* A MISSING problem of `version` whose row names a bad file. */
+static bool missing_is_bad(const df_session *s, const char *version)
+{
+	for (size_t k = 0; k < s->plan->nr; k++) {
+		const df_plan_item *it = &s->plan->items[k];
+		if (!it->mig && it->row->version && version && !strcmp(it->row->version, version) &&
+		    bad_file(s->set, it->row->filename))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Migration files that cannot be read: every one was named under Problems
+ * and the others listed; the status itself is a usage error (exit 2).
+ */
+static int bad_files_error(struct cli_ctx *ctx, const df_migration_set *set)
+{
+	json_t *err = json_object();
+	df_buf msg = DF_BUF_INIT;
+	const char *hint = "fix each file named under Problems, or move it out of the migrations "
+		"folder; the other migrations are listed as usual";
+
+	if (set->bad_files.nr == 1)
+		df_buf_puts(&msg, set->bad_messages.v[0]);
+	else
+		df_buf_printf(&msg, "%zu migration files cannot be read: %s (and %zu more, under "
+			"problems)", set->bad_files.nr, set->bad_messages.v[0], set->bad_files.nr - 1);
+	json_object_set_new(err, "kind", json_string("config"));
+	json_object_set_new(err, "message", json_string(msg.ptr));
+	json_object_set_new(err, "file", json_string(set->bad_files.v[0]));
+	json_object_set_new(err, "hint", json_string(hint));
+	json_object_set_new(ctx->result, "ok", json_false());
+	json_object_set_new(ctx->result, "error", err);
+	fflush(stdout);
+	fprintf(stderr, "%serror:%s %s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), msg.ptr);
+	fprintf(stderr, "%shint:%s %s\n", cli_c(ctx, "yellow"), cli_c(ctx, "reset"), hint);
+	df_buf_release(&msg);
+	return cli_finish(ctx, CLI_EXIT_USAGE);
+}
+
 int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct stream stream;
@@ -351,7 +403,8 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	if (nops)
 		return cli_usage_error(ctx, "'db status' takes no arguments");
-	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_PLAN | CLI_S_CACHE, false)) < 0) {
+	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_PLAN | CLI_S_CACHE |
+		CLI_S_KEEP_BAD, false)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
 	}
@@ -378,6 +431,7 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		df_buf_truncate(&line, 0);
 		df_buf_printf(&line, "  %s%-8s%s %-16s %s%s", state_color(ctx, it->state, it->checksum_ok),
 			it->state == DF_STATE_APPLIED && !it->checksum_ok ? "edited" :
+			!m && bad_file(s.set, it->row->filename) ? "invalid" :
 			df_mig_state_name(it->state), cli_c(ctx, "reset"),
 			m && m->repeatable ? "repeatable" : version, m ? m->name : it->row->filename,
 			m && m->repeatable ? (it->state == DF_STATE_PENDING && it->row ?
@@ -402,6 +456,16 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_say(ctx, "           - %s\n", actions.v[k]);
 		df_strlist_release(&actions);
 	}
+	/* files that are not migrations: listed too (a row of one shows above as invalid) */
+	for (size_t i = 0; i < s.set->bad_files.nr; i++) {
+		const char *f = s.set->bad_files.v[i], *base = strrchr(f, '/');
+		bool shown = false;
+		for (size_t k = 0; k < s.plan->nr && !shown; k++)
+			shown = !s.plan->items[k].mig && bad_file(s.set, s.plan->items[k].row->filename) &&
+				!strcmp(s.plan->items[k].row->filename, base ? base + 1 : f);
+		if (!shown)
+			cli_say(ctx, "  %sinvalid%s  %s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"), base ? base + 1 : f);
+	}
 	/* 10,000 migrations make a big JSON tree: stream them instead */
 	stream.s = &s;
 	stream.d = d;
@@ -413,11 +477,24 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 
 	table_version(ctx, &s);
 	problems = json_array();
-	if (s.plan->problems_nr)
+	if (s.plan->problems_nr || s.set->bad_files.nr)
 		cli_say(ctx, "\n%sProblems:%s\n", cli_c(ctx, "red"), cli_c(ctx, "reset"));
+	for (size_t i = 0; i < s.set->bad_files.nr; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "kind", json_string("bad_file"));
+		json_object_set_new(o, "version", json_null());
+		json_object_set_new(o, "file", json_string(s.set->bad_files.v[i]));
+		json_object_set_new(o, "message", json_string(s.set->bad_messages.v[i]));
+		json_array_append_new(problems, o);
+		cli_say(ctx, "  - %s\n", s.set->bad_messages.v[i]);
+	}
 	for (size_t i = 0; i < s.plan->problems_nr; i++) {
 		const df_problem *p = &s.plan->problems[i];
-		json_t *o = json_object();
+		json_t *o;
+		/* the row of a file that is there but bad: not "gone" (said above) */
+		if (p->kind == DF_PROBLEM_MISSING && missing_is_bad(&s, p->version))
+			continue;
+		o = json_object();
 		json_object_set_new(o, "kind", json_string(df_problem_kind_name(p->kind)));
 		json_object_set_new(o, "version", json_string(p->version));
 		json_object_set_new(o, "message", json_string(p->message));
@@ -445,7 +522,9 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 	{
 		const df_problem *blk = df_plan_blocker(s.plan);
 		const char *e = cli_env_arg(ctx);
-		if (blk) {
+		if (s.set->bad_files.nr) {
+			/* every bad file is reported above; nothing runs until they are fixed */
+		} else if (blk) {
 			/* settling the history is a person's decision: a question, not a next step */
 			df_ask *ask = NULL;
 			df_wf_blocker_ask(&ask, s.plan, blk, holder != NULL);
@@ -465,6 +544,10 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			status = CLI_EXIT_NEEDS_RESOLVE;
 		else if (exit_code && s.plan->pending)
 			status = CLI_EXIT_FAILED;
+	}
+	if (s.set->bad_files.nr) {
+		status = bad_files_error(ctx, s.set);
+		goto out;
 	}
 	/* the report itself succeeded: "ok" stays true whatever --exit-code says */
 	json_object_set_new(ctx->result, "ok", json_true());

@@ -126,6 +126,11 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --rolled-back        the migration's effects are gone: forget its row\n", NULL },
 	{ "history", cmd_db_history, "db history [--limit N]", "the audit log of every operation on the target",
 	  "  --limit N            show the newest N entries (default 50; 0: all)\n", NULL },
+	{ "verify", cmd_db_verify, "db verify",
+	  "applied files match their checksums, no failed or running row, no drift",
+	  "Exit 0 when all hold; 6 when the history needs a person (an applied file edited\n"
+	  "or missing, a failed or running row); 1 when the schema drifted from the one\n"
+	  "the last migrate or rollback recorded.  Each finding is listed with a hint.\n", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

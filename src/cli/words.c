@@ -22,6 +22,7 @@ static const char *const verbs[] = {
 	[DF_VERB_PULL] = "db pull",
 	[DF_VERB_GENERATE] = "db generate",
 	[DF_VERB_DOCTOR] = "doctor",
+	[DF_VERB_VERIFY] = "db verify",
 };
 
 static const char *const flags[] = {

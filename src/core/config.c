@@ -316,6 +316,47 @@ static char *read_line(char *str, int num, void *stream)
 	return p;
 }
 
+/*
+ * What inih could not read at `line` of `path`, with the text it saw:
+ * "syntax error: '[project' opens a section without a closing ']'".
+ * Nothing when the line cannot be read again.
+ */
+static void syntax_what(df_buf *out, const char *path, int line)
+{
+	char buf[INI_MAX_LINE];
+	FILE *f = fopen(path, "r");
+	const char *p, *e;
+	size_t n;
+	int at = 0;
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f) && ++at < line)
+		;
+	fclose(f);
+	if (at != line)
+		return;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	for (p = buf; isspace((unsigned char)*p); p++)
+		;
+	n = strlen(p);
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n > 60)
+		n = 60;
+	if (*p == '[' && !(e = memchr(p, ']', n)))
+		df_buf_printf(out, "syntax error: '%.*s' opens a section without a closing ']'", (int)n, p);
+	else if (*p == '[')
+		df_buf_printf(out, "syntax error: '%.*s' has text after the section's ']'", (int)n, p);
+	else if (!strpbrk(p, "=:"))
+		df_buf_printf(out, "syntax error: '%.*s' is neither a [section] nor a 'key = value' line",
+			(int)n, p);
+	else
+		df_buf_printf(out, "syntax error: cannot read '%.*s' as 'key = value'", (int)n, p);
+	if (df_buf_oom(out))
+		df_buf_truncate(out, 0);
+}
+
 int df_config_load(df_config **out, const char *dir)
 {
 	struct load_state st = { 0 };
@@ -350,8 +391,13 @@ int df_config_load(df_config **out, const char *dir)
 		}
 		if (rc != 0 || st.error) {
 			int line = rc > 0 ? rc : st.error_line;
+			df_buf what = DF_BUF_INIT;
+			if (rc > 0 && (!st.error || line < st.error_line))
+				syntax_what(&what, cfg->path, line);
 			error = df_error_set(DF_ECONFIG, "devflow.conf:%d: %s", line,
-				rc > 0 && (!st.error || line < st.error_line) ? "syntax error" : st.error);
+				rc > 0 && (!st.error || line < st.error_line) ?
+				(what.size ? what.ptr : "syntax error") : st.error);
+			df_buf_release(&what);
 			df_error_pos("devflow.conf", line, 0);
 			df_error_hint("fix devflow.conf (see `devflow help config`)");
 			goto out;
@@ -732,8 +778,15 @@ int df_target_resolve(df_target **out, const df_config *cfg, const char *env,
 		for (size_t i = 0; names && i < cfg->envs_nr; i++)
 			names[i] = cfg->envs[i].name;
 		if (cfg->envs_nr <= ENV_LIST_MAX) {
-			for (size_t i = 0; i < cfg->envs_nr; i++)
-				df_buf_printf(&list, "%s%s", i ? ", " : "", cfg->envs[i].name);
+			/* each name once: local is said last, a name given twice once */
+			size_t shown = 0;
+			for (size_t i = 0; i < cfg->envs_nr; i++) {
+				bool seen = !strcmp(cfg->envs[i].name, "local");
+				for (size_t k = 0; k < i && !seen; k++)
+					seen = !strcmp(cfg->envs[k].name, cfg->envs[i].name);
+				if (!seen)
+					df_buf_printf(&list, "%s%s", shown++ ? ", " : "", cfg->envs[i].name);
+			}
 		} else {
 			/* a long list helps no one: the nearest few, nearest first */
 			df_buf_printf(&list, "%zu environments; the nearest: ", cfg->envs_nr);

@@ -657,6 +657,15 @@ int df_migration_read_file(df_migration *m, const char *path, bool allow_plain)
 	return read_file_at(m, AT_FDCWD, path, path, allow_plain);
 }
 
+/* True when the bytes are white space only. */
+static bool blank(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace(p[i]))
+			return false;
+	return true;
+}
+
 /* `rel` is opened relative to `dirfd`; `path` is what the migration records. */
 static int read_file_at(df_migration *m, int dirfd, const char *rel, const char *path, bool allow_plain)
 {
@@ -705,6 +714,13 @@ static int read_file_at(df_migration *m, int dirfd, const char *rel, const char 
 		m->up.len = m->size;
 		m->up.line = 1;
 		m->up.empty = !s.sql_before_up;
+	} else if (!m->size || (s.whole && blank(s.whole, s.whole_len))) {
+		/* a file made and never written: say so, not that a marker is missing */
+		error = df_error_set(DF_ECONFIG, "'%s' is empty", path);
+		df_error_pos(path, 1, 1);
+		df_error_hint("write the migration's SQL after a line '-- UP' (and its reverse after "
+			"'-- DOWN'), or delete the file");
+		goto fail;
 	} else {
 		error = df_error_set(DF_ECONFIG, "'%s' has no '-- UP' marker", path);
 		df_error_pos(path, 1, 1);
@@ -820,6 +836,8 @@ void df_migration_set_free(df_migration_set *set)
 	free(set->v);
 	free(set->dir);
 	df_strlist_release(&set->warnings);
+	df_strlist_release(&set->bad_files);
+	df_strlist_release(&set->bad_messages);
 	free(set);
 }
 
@@ -871,28 +889,51 @@ static int warn_widths(df_migration_set *set)
 }
 
 static int set_load(df_migration_set **out, const char *dir, bool must_exist,
-	df_stat_cache *cache);
+	df_stat_cache *cache, bool keep_bad);
 
 int df_migration_set_load(df_migration_set **out, const char *dir, bool must_exist)
 {
-	return set_load(out, dir, must_exist, NULL);
+	return set_load(out, dir, must_exist, NULL, false);
 }
 
-int df_migration_set_load_cached(df_migration_set **out, const char *dir, bool must_exist)
+static int load_cached(df_migration_set **out, const char *dir, bool must_exist, bool keep_bad)
 {
 	df_stat_cache cache;
 	int error;
 
 	if ((error = df__cache_load(&cache, DF_STAT_CACHE_PATH, dir)) < 0)
 		return error;
-	if ((error = set_load(out, dir, must_exist, &cache)) == 0)
+	if ((error = set_load(out, dir, must_exist, &cache, keep_bad)) == 0)
 		df__cache_save(&cache, DF_STAT_CACHE_PATH);
 	df__cache_release(&cache);
 	return error;
 }
 
+int df_migration_set_load_cached(df_migration_set **out, const char *dir, bool must_exist)
+{
+	return load_cached(out, dir, must_exist, false);
+}
+
+int df_migration_set_load_all(df_migration_set **out, const char *dir, bool must_exist, bool cached)
+{
+	return cached ? load_cached(out, dir, must_exist, true) :
+		set_load(out, dir, must_exist, NULL, true);
+}
+
+/* keep_bad: name `file` and the current error in the set's bad lists. */
+static int keep_bad_file(df_migration_set *set, const char *file)
+{
+	int error;
+
+	if ((error = df_strlist_push(&set->bad_files, file)) < 0 ||
+	    (error = df_strlist_push(&set->bad_messages, df_error_last()->message)) < 0)
+		return error;
+	df_error_clear();
+	return 0;
+}
+
 static int set_load(df_migration_set **out, const char *dir, bool must_exist,
-	df_stat_cache *cache)
+	df_stat_cache *cache, bool keep_bad)
 {
 	df_migration_set *set;
 	df_strlist names = DF_STRLIST_INIT, downs = DF_STRLIST_INIT, bad = DF_STRLIST_INIT;
@@ -939,10 +980,18 @@ static int set_load(df_migration_set **out, const char *dir, bool must_exist,
 		if ((error = df_strlist_push(fn.down ? &downs : &names, de->d_name)) < 0)
 			goto out;
 	}
-	if (bad.nr) {
+	if (bad.nr)
+		qsort(bad.v, bad.nr, sizeof(char *), cmp_str);
+	for (size_t i = 0; keep_bad && i < bad.nr; i++) {
+		df_buf_truncate(&path, 0);
+		df_buf_printf(&path, "%s/%s", dir, bad.v[i]);
+		df_error_set(DF_ECONFIG, "'%s' is not named like a migration (VERSION_name.sql)", path.ptr);
+		if ((error = keep_bad_file(set, path.ptr)) < 0)
+			goto out;
+	}
+	if (bad.nr && !keep_bad) {
 		/* every misnamed file at once, not one per run */
 		df_buf list = DF_BUF_INIT;
-		qsort(bad.v, bad.nr, sizeof(char *), cmp_str);
 		for (size_t i = 0; i < bad.nr; i++)
 			df_buf_printf(&list, "%s'%s/%s'", i ? ", " : "", dir, bad.v[i]);
 		if (bad.nr == 1)
@@ -973,7 +1022,13 @@ static int set_load(df_migration_set **out, const char *dir, bool must_exist,
 		df_buf_truncate(&path, 0);
 		df_buf_printf(&path, "%s/%s", dir, names.v[i]);
 		if ((error = read_file_cached(&set->v[set->nr], dirfd(d), names.v[i], path.ptr,
-					      cache)) < 0)
+					      cache)) == DF_ECONFIG && keep_bad) {
+			/* every bad file named, the others still read */
+			if ((error = keep_bad_file(set, path.ptr)) < 0)
+				goto out;
+			continue;
+		}
+		if (error < 0)
 			goto out;
 		set->nr++;
 	}

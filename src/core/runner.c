@@ -961,7 +961,10 @@ static int empty_up(const df_migration *m)
 {
 	const char *path = m->up.path ? m->up.path : m->path;
 
-	df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
+	if (!m->size)
+		df_error_set(DF_ECONFIG, "'%s' is empty", m->file);
+	else
+		df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
 	df_error_pos(path, m->up.line > 0 ? m->up.line : 1, 1);
 	df_error_hint("write the migration's SQL %s (a migration that does nothing would be "
 		"recorded applied), or delete the file; nothing was applied",

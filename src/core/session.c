@@ -162,8 +162,12 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 	return df_pooler_check(s->conn, s->target);
 }
 
-/* A database bound to a stronger policy is never changed under a weaker one. */
-static int binding_gate(df_session *s, df_session_report *rep)
+/*
+ * A database bound to a stronger policy is never changed under a weaker
+ * one.  The refusal is recorded in the audit log (`audit_op`, NULL: not),
+ * so the binding's owners see who tried.
+ */
+static int binding_gate(df_session *s, df_session_report *rep, const char *audit_op)
 {
 	char *bound = NULL;
 	df_policy bp;
@@ -180,10 +184,19 @@ static int binding_gate(df_session *s, df_session_report *rep)
 	rep->bound_policy = bp;
 	if (!(rep->env = strdup(s->target->env)))
 		return df_error_oom();
-	return df_error_set(DF_EGATE, "this database is bound to environment '%s' (policy %s), "
+	error = df_error_set(DF_EGATE, "this database is bound to environment '%s' (policy %s), "
 		"but this run is environment '%s' under the %s policy (its URL came from %s)",
 		bound, df_policy_name(bp), s->target->env, df_policy_name(s->target->policy),
 		s->target->source);
+	if (audit_op) {
+		/* a crash here leaves the refusal unrecorded and nothing else changed */
+		df_buf sum = DF_BUF_INIT;
+		df_buf_printf(&sum, "refused by the binding to environment '%s' (policy %s)", bound,
+			df_policy_name(bp));
+		df_session_audit_failure(s, audit_op, "refused", df_buf_oom(&sum) ? "refused" : sum.ptr);
+		df_buf_release(&sum);
+	}
+	return error;
 }
 
 /* The tracking table exists in the database. */
@@ -210,8 +223,13 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	if (o->flags & DF_SESSION_FILES) {
 		if (!(s->migrations_dir = df_config_path(s->cfg, s->cfg->migrations)))
 			return df_error_oom();
-		if ((error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
-			      df_migration_set_load)(&s->set, s->cfg->migrations, true)) < 0)
+		if (o->flags & DF_SESSION_KEEP_BAD)
+			error = df_migration_set_load_all(&s->set, s->cfg->migrations, true,
+				o->flags & DF_SESSION_CACHE);
+		else
+			error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
+				df_migration_set_load)(&s->set, s->cfg->migrations, true);
+		if (error < 0)
 			return error;
 		for (size_t i = 0; i < s->set->warnings.nr; i++)
 			if ((error = df_strlist_push(&rep->file_warnings, s->set->warnings.v[i])) < 0)
@@ -234,7 +252,7 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	*step = "reading the history";
 	if (df_run_cancelled(s->run))
 		return DF_EINTERRUPTED;
-	if ((o->flags & DF_SESSION_WRITES) && (error = binding_gate(s, rep)) < 0)
+	if ((o->flags & DF_SESSION_WRITES) && (error = binding_gate(s, rep, o->audit_op)) < 0)
 		return error;
 	/* A dry-run under the local policy makes no devflow table where none
 	 * is: nothing asks for its receipt.  Under staging and production the
@@ -454,8 +472,9 @@ void df_session_audit_failure(df_session *s, const char *op, const char *result,
 	df_error *saved = df_error_save();
 	char *sum = strdup(summary ? summary : "");   /* summary may be the error's own text */
 
+	/* the detail is the error, unless the summary says it already ("X: X") */
 	df_session_audit(s, op, result, sum ? sum : "failed", NULL,
-		saved && saved->message ? saved->message : NULL);
+		saved && saved->message && (!sum || strcmp(sum, saved->message)) ? saved->message : NULL);
 	free(sum);
 	if (saved)
 		df_error_restore(saved);

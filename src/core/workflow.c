@@ -18,6 +18,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
+#include "devflow/verify.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
@@ -744,7 +745,9 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	else if (w->o->source && !w->o->source->history && !w->o->dry_run)
 		df_buf_printf(&summary, "seeded %zu file%s", res->n, res->n == 1 ? "" : "s");
 	else
-		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ? "dry-ran" :
+		/* a dry-run of a rollback says so: history tells it from a migrate's */
+		df_buf_printf(&summary, "%s %zu of %zu migration%s%s", w->o->dry_run ?
+			(w->o->rollback ? "dry-ran the rollback of" : "dry-ran") :
 			w->o->rollback ? "reverted" : "applied", done, res->n, res->n == 1 ? "" : "s",
 			error ? ", then failed" : "");
 	if (error)
@@ -781,10 +784,12 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 	df_buf_release(&det);
 }
 
-/* Re-read the history: every migration of the run recorded as expected. */
+/* Re-read the history: every migration of the run recorded as expected and
+ * clean by db verify's history check (core/verify.c; `next` verifies the schema). */
 static int verify(struct wf *w)
 {
 	df_session *s = w->s;
+	df_verify_report rep = DF_VERIFY_REPORT_INIT;
 	size_t ok = 0, n = w->res->n;
 	int error;
 
@@ -799,6 +804,16 @@ static int verify(struct wf *w)
 			    (w->o->rollback ? s->plan->items[k].state == DF_STATE_PENDING :
 			     s->plan->items[k].state == DF_STATE_APPLIED && s->plan->items[k].checksum_ok))
 				ok++;
+	error = df_verify(&rep, s, DF_VERIFY_HISTORY_ONLY);
+	for (size_t f = 0; error == 0 && f < rep.nr; f++)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(rep.findings[f].object, w->res->migs[i]->file) && ok > 0) {
+				ok--;
+				break;
+			}
+	df_verify_report_release(&rep);
+	if (error < 0)
+		return error;
 	w->res->verified = ok == n;
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
@@ -967,7 +982,8 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		if ((error = after_hooks(&w)) < 0)
 			goto out;
 	}
-	next(res, df__wf_command(o, DF_VERB_STATUS));
+	/* after a migrate: `db verify` checks what it left (core/verify.c) */
+	next(res, df__wf_command(o, !o->rollback && src->history ? DF_VERB_VERIFY : DF_VERB_STATUS));
 out:
 	if (shadow) {
 		df_error *saved = df_error_save();

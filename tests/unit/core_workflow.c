@@ -348,7 +348,7 @@ static void test_workflow__stops_are_data(void **state)
 	assert_int_equal(df_wf_run(&res, &s, &o, NULL), 0);
 	assert_int_equal(res.run.nr, 3);
 	assert_int_equal(res.next.nr, 1);
-	assert_true(cmd_is(res.next.v[0], DF_VERB_STATUS, (const df_opt[]){ DF_OPT_SELECT }, 1));
+	assert_true(cmd_is(res.next.v[0], DF_VERB_VERIFY, (const df_opt[]){ DF_OPT_SELECT }, 1));
 	df_wf_result_release(&res);
 	o = (df_wf_opts){ .rollback = true };
 	df_spy_reset();
