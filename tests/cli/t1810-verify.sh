@@ -86,7 +86,12 @@ t_drift_is_exit_1() {
 
 t_checksum_is_exit_6() {
 	setup_users
+	# a DOWN edited since applied is no finding: the UP's checksum guards what ran
 	echo "-- edited" >>migrations/20240101000000_create_users.sql
+	df db verify --json; expect_rc 0
+	json_eq 'd["findings"]' '[]'
+	# an edited UP is
+	sed -i 's/email VARCHAR(255) NOT NULL/email VARCHAR(255)/' migrations/20240101000000_create_users.sql
 	df db verify --json; expect_rc 6
 	json_eq 'd["ok"]' false
 	json_eq 'd["error"]["kind"]' checksum_mismatch
