@@ -248,6 +248,7 @@ typedef struct df_ledger_row {
 	df_row_state state;
 	long duration_ms;
 	long statements_done;
+	const char *adopted_from;       /* not in devflow's table: another tool's history holds it (core/adopt.c) */
 } df_ledger_row;
 
 typedef struct df_ledger {
@@ -317,13 +318,23 @@ typedef struct df_tool_history {
 int df_tool_history_read(df_tool_history *out, df_conn *conn, const df_migration_set *set, df_tool prefer);
 void df_tool_history_release(df_tool_history *h);
 /* Record the history's versions that have a file and no row in devflow's
- * table as applied (or failed); `adopted` gets them, `orphans` the
- * versions without a file. */
-int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const char *table,
-	const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h);
+ * table as applied (`adopted` gets them) or failed (`failed`); `orphans`
+ * gets the versions without a file. */
+int df_tool_adopt(df_strlist *adopted, df_strlist *failed, df_strlist *orphans, df_conn *conn,
+	const char *table, const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h);
+/*
+ * The history as devflow will see it once it is adopted: a row, marked
+ * adopted_from, for each version `h` holds (applied or failed) that has a
+ * file and no row in `l`; devflow's own rows win.  Reads and writes nothing.
+ */
+int df_tool_history_merge(df_ledger *l, const df_migration_set *set, const df_tool_history *h);
 /* Write the tool's own row for `m`, applied or reverted. */
 int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
 	bool reverted);
+/* `db resolve`: the tool's row for `m` says applied (golang-migrate: its
+ * version, not dirty) or rolled back, whatever it said before. */
+int df_tool_resolve(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
+	bool applied);
 
 /* ---- the plan: files + ledger ----------------------------------------- */
 
