@@ -28,6 +28,8 @@ typedef struct df_session {
 	df_run *run;            /* this run: its id, its cancel token (arms conn) */
 	bool own_run;           /* made by df_session_open (no run in the options) */
 	bool no_create;         /* DF_SESSION_DRY: no database file, no devflow table made */
+	df_strlist tool_reverted; /* applied in devflow's table, rolled back by the mirrored
+				 * tool since: the plan counts them pending (df_session_replan) */
 } df_session;
 
 /* ---- opening a session ---------------------------------------------------- */
@@ -98,13 +100,14 @@ typedef struct df_session_report {
 	char *bound_env;                /* BINDING: the environment the database is bound to */
 	df_policy bound_policy;         /* BINDING: its policy */
 	df_strlist adopted_failed;      /* recorded as failed: that tool's history says they failed */
+	df_strlist adopted_reverted;    /* devflow's rows removed: the tool rolled them back since */
 	/* a dry-run: the lists above are what the real run records; this one
 	 * wrote nothing (the plan counts them applied, or failed, all the same) */
 	bool adopt_dry;
 } df_session_report;
 #define DF_SESSION_REPORT_INIT { DF_STRLIST_INIT, true, DF_STRLIST_INIT, false, \
 	DF_STRLIST_INIT, DF_STRLIST_INIT, DF_TOOL_NONE, DF_TOOL_NONE, DF_SESSION_STOP_NONE, \
-	NULL, NULL, NULL, DF_POLICY_LOCAL, DF_STRLIST_INIT, false }
+	NULL, NULL, NULL, DF_POLICY_LOCAL, DF_STRLIST_INIT, DF_STRLIST_INIT, false }
 void df_session_report_release(df_session_report *rep);
 
 /*
@@ -126,11 +129,13 @@ int df_session_open(df_session *s, const df_session_opts *opts, df_session_repor
  * in the audit log says it was done).  `adopted` gets the versions
  * recorded applied now, `failed` those recorded failed (the tool's history
  * says they failed there), `orphans` those the tool applied that have no
- * file here.  The plan (df_session_replan) counts the same versions
+ * file here, `reverted` those devflow forgot because the tool (mirrored)
+ * rolled them back since.  The plan (df_session_replan) counts the same versions
  * applied or failed before they are recorded: a dry-run or `status` reads
  * them and writes nothing.
  */
-int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans);
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans,
+	df_strlist *reverted);
 /* Read only: another tool's history (h->tool DF_TOOL_NONE: none), and
  * whether devflow adopted it before; sets s->mirror. */
 int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before);

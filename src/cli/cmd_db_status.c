@@ -155,12 +155,19 @@ static void adoptable(struct cli_ctx *ctx, df_session *s)
 		json_array_append_new(a, json_string(it->mig->version));
 		n += it->state == DF_STATE_APPLIED;     /* a failed one has its own line below */
 	}
+	if (!tool && s->tool_reverted.nr)
+		tool = df_tool_name(s->history_tool);
 	if (!tool) {
 		json_decref(a);
 		return;
 	}
 	o = json_object();
 	json_object_set_new(o, "tool", json_string(tool));
+	json_object_set_new(o, "rolled_back", cli_json_strlist(&s->tool_reverted));
+	for (size_t i = 0; i < s->tool_reverted.nr; i++)
+		cli_say(ctx, "%s's %s no longer holds %s: rolled back with %s since devflow applied it, "
+			"so it is pending again\n", tool, df_tool_table(s->history_tool), s->tool_reverted.v[i],
+			tool);
 	json_object_set_new(o, "table", json_string(df_tool_table(s->history_tool)));
 	json_object_set_new(o, "versions", a);
 	json_object_set_new(ctx->result, "adoptable", o);

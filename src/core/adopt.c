@@ -237,14 +237,57 @@ static int failed_under(df_buf *out, df_tool tool)
 	return df_buf_oom(out) ? df_error_oom() : 0;
 }
 
-int df_tool_history_merge(df_ledger *l, const df_migration_set *set, const df_tool_history *h)
+static bool in_list(const df_strlist *l, const char *v)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!df_version_cmp(l->v[i], v))
+			return true;
+	return false;
+}
+
+/*
+ * devflow's row of a version that the tool's history no longer holds,
+ * while the folder is in that tool's format: the tool rolled it back since
+ * (devflow writes the tool's row of every migration it applies there, so
+ * only the tool takes one away).
+ */
+static bool reverted_there(const df_ledger_row *r, const df_migration_set *set, const df_tool_history *h)
+{
+	const df_migration *m;
+
+	if (r->adopted_from || r->state != DF_ROW_APPLIED || !r->version ||
+	    !(m = find_version(set, r->version)) || m->repeatable || strcmp(m->file, r->filename))
+		return false;
+	return !in_list(&h->applied, m->version) && !in_list(&h->failed, m->version);
+}
+
+int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration_set *set,
+	const df_tool_history *h, bool mirror)
 {
 	df_buf err = DF_BUF_INIT;
-	size_t want = l->nr + h->applied.nr + h->failed.nr;
+	size_t want = l->nr + h->applied.nr + h->failed.nr, kept = 0;
 	df_ledger_row *v;
 	int error = 0;
 
-	if (want == l->nr)
+	for (size_t i = 0; mirror && i < l->nr; i++) {
+		df_ledger_row *r = &l->v[i];
+		if (!reverted_there(r, set, h)) {
+			l->v[kept++] = *r;
+			continue;
+		}
+		/* out of the view: the plan counts it pending */
+		if (reverted && (error = df_strlist_push(reverted, r->version)) < 0)
+			return error;
+		free(r->filename);
+		free(r->version);
+		free(r->checksum);
+		free(r->applied_at);
+		free(r->applied_by);
+		free(r->error);
+	}
+	if (mirror)
+		l->nr = kept;
+	if (want == l->nr || !want)
 		return 0;
 	if (!(v = realloc(l->v, want * sizeof(*v))))
 		return df_error_oom();
@@ -280,11 +323,19 @@ out:
 	return error;
 }
 
-int df_tool_adopt(df_strlist *adopted, df_strlist *failed, df_strlist *orphans, df_conn *conn,
-	const char *table, const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h)
+int df_tool_adopt(df_strlist *adopted, df_strlist *failed, df_strlist *orphans, df_strlist *reverted,
+	df_conn *conn, const char *table, const df_migration_set *set, const df_ledger *ledger,
+	const df_tool_history *h)
 {
 	df_buf sql = DF_BUF_INIT, err = DF_BUF_INIT;
 	int error = failed_under(&err, h->tool);
+
+	/* what the tool rolled back: devflow forgets its row (the effects are
+	 * gone, as after `db resolve --rolled-back`) */
+	for (size_t i = 0; reverted && ledger && i < ledger->nr && !error; i++)
+		if (reverted_there(&ledger->v[i], set, h) &&
+		    (error = df_ledger_forget(conn, table, ledger->v[i].filename)) == 0)
+			error = df_strlist_push(reverted, ledger->v[i].version);
 
 	for (int pass = 0; pass < 2 && !error; pass++) {
 		const df_strlist *l = pass ? &h->failed : &h->applied;

@@ -23,6 +23,7 @@ void df_session_report_release(df_session_report *rep)
 	df_strlist_release(&rep->adopted_versions);
 	df_strlist_release(&rep->orphans);
 	df_strlist_release(&rep->adopted_failed);
+	df_strlist_release(&rep->adopted_reverted);
 	free(rep->env);
 	free(rep->host);
 	free(rep->bound_env);
@@ -175,8 +176,10 @@ static int adopt_preview(df_session *s, df_session_report *rep)
 			error = df_strlist_push(it->row->state == DF_ROW_APPLIED ? &rep->adopted_versions :
 				&rep->adopted_failed, it->mig->version);
 	}
+	for (size_t i = 0; i < s->tool_reverted.nr && !error; i++)
+		error = df_strlist_push(&rep->adopted_reverted, s->tool_reverted.v[i]);
 	rep->adopt_dry = true;
-	rep->adopted = rep->adopted_versions.nr || rep->adopted_failed.nr;
+	rep->adopted = rep->adopted_versions.nr || rep->adopted_failed.nr || rep->adopted_reverted.nr;
 	return error;
 }
 
@@ -244,11 +247,12 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 			return error;
 	} else if ((o->flags & DF_SESSION_LOCK) && ensure && s->plan) {
 		/* a database another tool migrated: adopt its history */
-		error = df_session_adopt(s, &rep->adopted_versions, &rep->adopted_failed, &rep->orphans);
+		error = df_session_adopt(s, &rep->adopted_versions, &rep->adopted_failed, &rep->orphans,
+			&rep->adopted_reverted);
 		rep->tool = s->history_tool;
 		rep->mirror = s->mirror;
 		rep->adopted = error == 0 && (rep->adopted_versions.nr || rep->adopted_failed.nr ||
-			rep->orphans.nr);
+			rep->orphans.nr || rep->adopted_reverted.nr);
 		if (error < 0)
 			return error;
 	}
@@ -356,7 +360,8 @@ static int merge_tool_history(df_session *s)
 	if ((error = df_session_adoptable(s, &h, &before)) < 0 || h.tool == DF_TOOL_NONE)
 		return error;
 	if (!before || s->mirror != DF_TOOL_NONE)
-		error = df_tool_history_merge(s->ledger, s->set, &h);
+		error = df_tool_history_merge(s->ledger, &s->tool_reverted, s->set, &h,
+			s->mirror != DF_TOOL_NONE);
 	df_tool_history_release(&h);
 	return error;
 }
@@ -367,6 +372,7 @@ int df_session_replan(df_session *s)
 
 	df_plan_free(s->plan);
 	df_ledger_free(s->ledger);
+	df_strlist_release(&s->tool_reverted);
 	s->plan = NULL;
 	s->ledger = NULL;
 	if ((error = df_ledger_read(&s->ledger, s->conn, s->cfg->table)) < 0 ||
@@ -390,6 +396,7 @@ void df_session_close(df_session *s)
 	df_config_free(s->cfg);
 	free(s->migrations_dir);
 	free(s->server);
+	df_strlist_release(&s->tool_reverted);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -557,8 +564,10 @@ int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before)
 	return 0;
 }
 
-int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans)
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans,
+	df_strlist *reverted)
 {
+	df_ledger *real = NULL;
 	df_tool_history h;
 	df_buf sum = DF_BUF_INIT, detail = DF_BUF_INIT;
 	bool before = false;
@@ -568,12 +577,14 @@ int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_
 		return error;
 	if (before && s->mirror == DF_TOOL_NONE)
 		goto out;
-	if ((error = df_tool_adopt(adopted, failed, orphans, s->conn, s->cfg->table, s->set, s->ledger,
-		&h)) < 0)
+	/* devflow's table as it is (s->ledger is the plan's view, merged) */
+	if ((error = df_ledger_read(&real, s->conn, s->cfg->table)) < 0 ||
+	    (error = df_tool_adopt(adopted, failed, orphans, s->mirror ? reverted : NULL, s->conn,
+		s->cfg->table, s->set, real, &h)) < 0)
 		goto out;
 	/* re-read on every run: an audit row only when it recorded something,
 	 * and the versions without a file only the first time */
-	if (before && !adopted->nr && !failed->nr) {
+	if (before && !adopted->nr && !failed->nr && !reverted->nr) {
 		df_strlist_release(orphans);
 		goto out;
 	}
@@ -585,8 +596,12 @@ int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_
 		df_buf_printf(&sum, "; %zu failed there", failed->nr);
 	for (size_t i = 0; i < adopted->nr; i++)
 		df_buf_printf(&detail, "%s%s", i ? ", " : "", adopted->v[i]);
+	if (reverted->nr)
+		df_buf_printf(&sum, "; %zu rolled back there since", reverted->nr);
 	for (size_t i = 0; i < failed->nr; i++)
 		df_buf_printf(&detail, "%s%s (failed)", detail.size ? ", " : "", failed->v[i]);
+	for (size_t i = 0; i < reverted->nr; i++)
+		df_buf_printf(&detail, "%s%s (rolled back)", detail.size ? ", " : "", reverted->v[i]);
 	if (orphans->nr)
 		df_buf_printf(&detail, "%sno file for: ", detail.size ? "; " : "");
 	for (size_t i = 0; i < orphans->nr; i++)
@@ -601,5 +616,6 @@ out:
 	df_buf_release(&sum);
 	df_buf_release(&detail);
 	df_tool_history_release(&h);
+	df_ledger_free(real);
 	return error;
 }

@@ -80,6 +80,12 @@ t_dbmate_real() {
 	table_exists t4 && fail "dbmate rolled t4 back"
 	st=$(dbm status 2>&1) || true
 	contains "$st" "Applied: 3"
+	# devflow reads that too: t4 is pending again, and applied once more
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[3, 1]'
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000004"]'
+	st=$(dbm status 2>&1) || true
+	contains "$st" "Applied: 4"
 }
 
 # dbmate's table as dbmate creates it, written by SQL (every engine, no binary)
@@ -173,6 +179,30 @@ t_reread_after_tool_migrates() {
 	df db migrate --json; expect_rc 0
 	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
 	[ "$(q "SELECT count(*) FROM schema_migrations")" = 3 ] || fail "dbmate's row of 3 is back"
+}
+
+# The tool rolls back what devflow applied: devflow counts it pending (it
+# would otherwise revert a migration whose effects are gone).
+t_tool_rollback_seen() {
+	dbmate_project 1
+	df db migrate --json; expect_rc 0
+	# dbmate rollback, as dbmate does it
+	q "DROP TABLE t3"
+	q "DELETE FROM schema_migrations WHERE version = '20240101000003'"
+	df db status --json; expect_rc 0
+	json_eq '[d["applied"], d["pending"], d["adoptable"]["rolled_back"]]' '[2, 1, ["20240101000003"]]'
+	df db status; contains "$out$err" "no longer holds 20240101000003"
+	df db migrate --dry-run --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
+	json_eq '[d["adopted"]["rolled_back"], d["adopted"]["recorded"]]' '[["20240101000003"], false]'
+	[ "$(q "SELECT count(*) FROM _migrations")" = 3 ] || fail "the dry-run wrote nothing"
+	# rollback reverts the newest that is still applied, 2, not 3 again
+	df db rollback --json; expect_rc 0
+	json_eq '[m["version"] for m in d["reverted"]]' '["20240101000002"]'
+	table_exists t2 && fail "t2 rolled back"
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000002", "20240101000003"]'
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 3 ] || fail "dbmate's rows back"
 }
 
 # golang-migrate's table: one row, the current version, and `dirty`
@@ -403,5 +433,5 @@ t_adopt_without_mirror() {
 }
 
 run_tests t_dbmate_real t_status_before_adoption t_dry_run_staging_adopts_nothing \
-	t_reread_after_tool_migrates t_golang_migrate_history t_golang_migrate_dirty t_golang_migrate_resolve \
+	t_reread_after_tool_migrates t_tool_rollback_seen t_golang_migrate_history t_golang_migrate_dirty t_golang_migrate_resolve \
 	t_flyway_history t_flyway_failed_row t_flyway_resolve_applied t_goose_history t_adopt_without_mirror
