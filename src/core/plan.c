@@ -146,9 +146,9 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 				"migration '%s' was interrupted halfway (state running)%s" :
 				row->statements_done > 0 ? "migration '%s' failed halfway and needs a person%s" :
 				row->statements_done == 0 ? "migration '%s' failed at its first statement and needs a person%s" :
-				row->error ? "migration '%s' failed and needs a person: %s" :
-				"migration '%s' failed and needs a person%s",
-				m->file, row->statements_done < 0 && row->error ? row->error : "")) < 0)
+				row->error && !strncmp(row->error, "failed under ", 13) ?
+				"migration '%s' %s and needs a person" : "migration '%s' failed and needs a person%s",
+				m->file, row->error && !strncmp(row->error, "failed under ", 13) ? row->error : "")) < 0)
 				goto out;
 			continue;
 		}
