@@ -261,6 +261,7 @@ typedef struct df_ledger_row {
 	df_row_state state;
 	long duration_ms;
 	long statements_done;
+	const char *adopted_from;       /* not in devflow's table: another tool's history holds it (core/adopt.c) */
 } df_ledger_row;
 
 typedef struct df_ledger {
@@ -361,13 +362,30 @@ typedef struct df_tool_history {
 int df_tool_history_read(df_tool_history *out, df_conn *conn, const df_migration_set *set, df_tool prefer);
 void df_tool_history_release(df_tool_history *h);
 /* Record the history's versions that have a file and no row in devflow's
- * table as applied (or failed); `adopted` gets them, `orphans` the
- * versions without a file. */
-int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const char *table,
-	const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h);
+ * table as applied (`adopted` gets them) or failed (`failed`); `orphans`
+ * gets the versions without a file.  `reverted` (NULL: the folder is not
+ * in the tool's format) gets the versions devflow recorded applied that
+ * the tool's history no longer holds: their rows are removed. */
+int df_tool_adopt(df_strlist *adopted, df_strlist *failed, df_strlist *orphans, df_strlist *reverted,
+	df_conn *conn, const char *table, const df_migration_set *set, const df_ledger *ledger,
+	const df_tool_history *h);
+/*
+ * The history as devflow will see it once it is adopted: a row, marked
+ * adopted_from, for each version `h` holds (applied or failed) that has a
+ * file and no row in `l`; devflow's own rows win.  With `mirror` (the
+ * folder is in the tool's format), devflow's applied rows of versions the
+ * tool's history no longer holds leave the view (`reverted`, if not NULL,
+ * gets them).  Reads and writes nothing.
+ */
+int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration_set *set,
+	const df_tool_history *h, bool mirror);
 /* Write the tool's own row for `m`, applied or reverted. */
 int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
 	bool reverted);
+/* `db resolve`: the tool's row for `m` says applied (golang-migrate: its
+ * version, not dirty) or rolled back, whatever it said before. */
+int df_tool_resolve(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
+	bool applied);
 
 /* ---- the plan: files + ledger ----------------------------------------- */
 

@@ -28,6 +28,8 @@ typedef struct df_session {
 	df_run *run;            /* this run: its id, its cancel token (arms conn) */
 	bool own_run;           /* made by df_session_open (no run in the options) */
 	bool no_create;         /* DF_SESSION_DRY: no database file, no devflow table made */
+	df_strlist tool_reverted; /* applied in devflow's table, rolled back by the mirrored
+				 * tool since: the plan counts them pending (df_session_replan) */
 } df_session;
 
 /* ---- opening a session ---------------------------------------------------- */
@@ -100,10 +102,15 @@ typedef struct df_session_report {
 	char *host;                     /* REMOTE_HOST: the host that is not this machine */
 	char *bound_env;                /* BINDING: the environment the database is bound to */
 	df_policy bound_policy;         /* BINDING: its policy */
+	df_strlist adopted_failed;      /* recorded as failed: that tool's history says they failed */
+	df_strlist adopted_reverted;    /* devflow's rows removed: the tool rolled them back since */
+	/* a dry-run: the lists above are what the real run records; this one
+	 * wrote nothing (the plan counts them applied, or failed, all the same) */
+	bool adopt_dry;
 } df_session_report;
 #define DF_SESSION_REPORT_INIT { DF_STRLIST_INIT, true, DF_STRLIST_INIT, false, \
 	DF_STRLIST_INIT, DF_STRLIST_INIT, DF_TOOL_NONE, DF_TOOL_NONE, DF_SESSION_STOP_NONE, \
-	NULL, NULL, NULL, DF_POLICY_LOCAL }
+	NULL, NULL, NULL, DF_POLICY_LOCAL, DF_STRLIST_INIT, DF_STRLIST_INIT, false }
 void df_session_report_release(df_session_report *rep);
 
 /*
@@ -129,16 +136,25 @@ int df_session_open(df_session *s, const df_session_opts *opts, df_session_repor
 int df_pooler_check(df_conn *conn, const df_target *t);
 
 /*
- * Adopt another tool's history (once: an "adopt" row in the audit log says
- * it was done) and decide s->mirror.  `adopted` gets the versions recorded
- * now, `orphans` those the tool applied that have no file here.
+ * Adopt another tool's history and decide s->mirror: while the folder is
+ * in that tool's format, on every run (the team may have run the tool
+ * since); a tool's table beside devflow's own format, once (an "adopt" row
+ * in the audit log says it was done).  `adopted` gets the versions
+ * recorded applied now, `failed` those recorded failed (the tool's history
+ * says they failed there), `orphans` those the tool applied that have no
+ * file here, `reverted` those devflow forgot because the tool (mirrored)
+ * rolled them back since.  The plan (df_session_replan) counts the same versions
+ * applied or failed before they are recorded: a dry-run or `status` reads
+ * them and writes nothing.
  */
-int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans);
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans,
+	df_strlist *reverted);
 /* Read only: another tool's history (h->tool DF_TOOL_NONE: none), and
  * whether devflow adopted it before; sets s->mirror. */
 int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before);
 
-/* Read the history again and rebuild the plan. */
+/* Read the history again (devflow's, and the versions another tool's
+ * history adds: df_session_adopt) and rebuild the plan. */
 int df_session_replan(df_session *s);
 /* Release the lock, close the connection, free everything. */
 void df_session_close(df_session *s);

@@ -486,9 +486,35 @@ static void adopt_report(struct cli_ctx *ctx, const df_session *s, const df_sess
 	json_object_set_new(o, "versions", a);
 	json_object_set_new(o, "without_file", n);
 	json_object_set_new(o, "mirrored", json_boolean(rep->mirror != DF_TOOL_NONE));
+	a = json_array();
+	for (size_t i = 0; i < rep->adopted_reverted.nr; i++)
+		cli_say(ctx, "%s was rolled back with %s since devflow applied it: %s pending again\n",
+			rep->adopted_reverted.v[i], tool, rep->adopt_dry ? "it counts as" : "recorded as");
+	for (size_t i = 0; i < rep->adopted_failed.nr; i++)
+		json_array_append_new(a, json_string(rep->adopted_failed.v[i]));
+	json_object_set_new(o, "failed", a);
+	a = json_array();
+	for (size_t i = 0; i < rep->adopted_reverted.nr; i++)
+		json_array_append_new(a, json_string(rep->adopted_reverted.v[i]));
+	json_object_set_new(o, "rolled_back", a);
+	json_object_set_new(o, "recorded", json_boolean(!rep->adopt_dry));
 	json_object_set_new(ctx->result, "adopted", o);
-	cli_say(ctx, "Adopted %zu version%s that %s applied (recorded as applied, not run again; "
-		"`devflow db history` shows it)\n", adopted->nr, adopted->nr == 1 ? "" : "s", tool);
+	if (adopted->nr && rep->adopt_dry)
+		cli_say(ctx, "%zu version%s that %s applied count%s as applied, not run (`devflow db migrate` "
+			"records %s; this dry-run writes nothing)\n", adopted->nr, adopted->nr == 1 ? "" : "s",
+			tool, adopted->nr == 1 ? "s" : "", adopted->nr == 1 ? "it" : "them");
+	else if (adopted->nr || (!rep->adopted_failed.nr && !rep->adopted_reverted.nr))
+		cli_say(ctx, "Adopted %zu version%s that %s applied (recorded as applied, not run again; "
+			"`devflow db history` shows it)\n", adopted->nr, adopted->nr == 1 ? "" : "s", tool);
+	for (size_t i = 0; i < rep->adopted_reverted.nr; i++)
+		cli_say(ctx, "%s was rolled back with %s since devflow applied it: %s pending again\n",
+			rep->adopted_reverted.v[i], tool, rep->adopt_dry ? "it counts as" : "recorded as");
+	for (size_t i = 0; i < rep->adopted_failed.nr; i++)
+		cli_say(ctx, "%s%s failed under %s%s (its %s marks it %s): %s failed, not applied; check "
+			"which of its statements took effect before settling it\n", cli_c(ctx, "red"),
+			rep->adopted_failed.v[i], tool, cli_c(ctx, "reset"), df_tool_table(rep->tool),
+			rep->tool == DF_TOOL_GOLANG ? "dirty" : "failed",
+			rep->adopt_dry ? "it counts as" : "recorded as");
 	if (orphans->nr)
 		cli_say(ctx, "%swarning:%s %zu version%s in %s's history %s no file in %s\n",
 			cli_c(ctx, "yellow"), cli_c(ctx, "reset"), orphans->nr, orphans->nr == 1 ? "" : "s",

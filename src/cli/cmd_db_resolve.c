@@ -49,7 +49,11 @@ int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx)
 			df_error_hint("restore the file, or use --rolled-back if its effects are gone");
 			goto fail;
 		}
-		if ((error = df_ledger_mark_applied(s.conn, s.cfg->table, it->mig)) < 0)
+		/* the tool's row first: a crash between the two leaves devflow's
+		 * row as it was (failed), which wins over the tool's, and the
+		 * person resolves again */
+		if ((s.mirror && (error = df_tool_resolve(s.conn, s.mirror, s.set, it->mig, true)) < 0) ||
+		    (error = df_ledger_mark_applied(s.conn, s.cfg->table, it->mig)) < 0)
 			goto fail;
 		df_buf_printf(&summary, "marked %s as applied (was %s%s)", it->mig->file,
 			df_mig_state_name(it->state), it->checksum_ok ? "" : ", edited");
@@ -59,11 +63,18 @@ int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx)
 				it->mig->file);
 			goto fail;
 		}
-		if ((error = df_ledger_forget(s.conn, s.cfg->table, it->row->filename)) < 0)
+		/* the tool's row first: were devflow's row gone and the tool's
+		 * kept, the next run would read the version applied again */
+		if ((s.mirror && it->mig && (error = df_tool_resolve(s.conn, s.mirror, s.set, it->mig,
+			false)) < 0) ||
+		    (error = df_ledger_forget(s.conn, s.cfg->table, it->row->filename)) < 0)
 			goto fail;
 		df_buf_printf(&summary, "marked %s as rolled back (was %s); it is %s now",
 			it->row->filename, df_mig_state_name(it->state), it->mig ? "pending" : "forgotten");
 	}
+	if (s.mirror)
+		df_buf_printf(&summary, "; %s's %s says the same", df_tool_name(s.mirror),
+			df_tool_table(s.mirror));
 	cli_audit(ctx, &s, "resolve", "ok", summary.ptr, NULL, NULL);
 	cli_say(ctx, "Resolved: %s.\n", summary.ptr);
 	json_object_set_new(ctx->result, "resolved", json_string(summary.ptr));

@@ -135,48 +135,47 @@ static void holder_fields(json_t *lock, const char *h)
 	}
 }
 
-/* Another tool's history not adopted yet: what the next migrate records. */
+/*
+ * Another tool's history devflow has not recorded yet: the plan counts
+ * those versions applied (or failed) already, and the next migrate
+ * records them in devflow's history.
+ */
 static void adoptable(struct cli_ctx *ctx, df_session *s)
 {
-	df_tool_history h;
-	bool before;
 	json_t *o, *a;
+	const char *tool = NULL;
 	size_t n = 0;
 
-	if (df_session_adoptable(s, &h, &before) < 0) {
-		df_error_clear();
-		return;
-	}
-	if (h.tool == DF_TOOL_NONE || before) {
-		df_tool_history_release(&h);
-		return;
-	}
-	o = json_object();
 	a = json_array();
 	for (size_t i = 0; i < s->plan->nr; i++) {
 		const df_plan_item *it = &s->plan->items[i];
-		bool listed = false;
-		if (it->state != DF_STATE_PENDING || it->mig->repeatable)
+		if (!it->mig || !it->row || !it->row->adopted_from)
 			continue;
-		for (size_t k = 0; k < h.applied.nr && !listed; k++)
-			listed = !df_version_cmp(h.applied.v[k], it->mig->version);
-		for (size_t k = 0; k < h.failed.nr && !listed; k++)
-			listed = !df_version_cmp(h.failed.v[k], it->mig->version);
-		if (listed) {
-			json_array_append_new(a, json_string(it->mig->version));
-			n++;
-		}
+		tool = it->row->adopted_from;
+		json_array_append_new(a, json_string(it->mig->version));
+		n += it->state == DF_STATE_APPLIED;     /* a failed one has its own line below */
 	}
-	json_object_set_new(o, "tool", json_string(df_tool_name(h.tool)));
-	json_object_set_new(o, "table", json_string(df_tool_table(h.tool)));
+	if (!tool && s->tool_reverted.nr)
+		tool = df_tool_name(s->history_tool);
+	if (!tool) {
+		json_decref(a);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "tool", json_string(tool));
+	json_object_set_new(o, "rolled_back", cli_json_strlist(&s->tool_reverted));
+	for (size_t i = 0; i < s->tool_reverted.nr; i++)
+		cli_say(ctx, "%s's %s no longer holds %s: rolled back with %s since devflow applied it, "
+			"so it is pending again\n", tool, df_tool_table(s->history_tool), s->tool_reverted.v[i],
+			tool);
+	json_object_set_new(o, "table", json_string(df_tool_table(s->history_tool)));
 	json_object_set_new(o, "versions", a);
 	json_object_set_new(ctx->result, "adoptable", o);
 	if (n)
-		cli_say(ctx, "%s's %s records %zu of the pending migration%s as applied: `devflow db "
-			"migrate` adopts %s (records %s as applied, runs %s not)\n", df_tool_name(h.tool),
-			df_tool_table(h.tool), n, n == 1 ? "" : "s", n == 1 ? "it" : "them",
-			n == 1 ? "it" : "them", n == 1 ? "it" : "them");
-	df_tool_history_release(&h);
+		cli_say(ctx, "%s's %s records %zu migration%s as applied (marked \"(%s)\" below): devflow does "
+		"not run %s, and `devflow db migrate` records %s in its own history\n", tool,
+		df_tool_table(s->history_tool), n, n == 1 ? "" : "s", tool, n == 1 ? "it" : "them",
+		n == 1 ? "it" : "them");
 }
 
 /*
@@ -234,6 +233,10 @@ static void stream_migrations(FILE *out, struct cli_ctx *ctx, void *payload)
 		df_buf_json_str(&b, m ? m->path : NULL);
 		df_buf_puts(&b, ",\n      \"state\": ");
 		df_buf_json_str(&b, df_mig_state_name(it->state));
+		if (it->row && it->row->adopted_from) {
+			df_buf_puts(&b, ",\n      \"adopted_from\": ");
+			df_buf_json_str(&b, it->row->adopted_from);
+		}
 		df_buf_puts(&b, ",\n      \"applied_at\": ");
 		{
 			char at[40];
@@ -436,7 +439,9 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 			m && m->repeatable ? "repeatable" : version, m ? m->name : it->row->filename,
 			m && m->repeatable ? (it->state == DF_STATE_PENDING && it->row ?
 			"  (changed: runs again)" : "") : m && !df_migration_reversible(m) ? "  (irreversible)" : "");
-		if (it->row && it->state == DF_STATE_APPLIED) {
+		if (it->row && it->row->adopted_from)
+			df_buf_printf(&line, "  (%s)", it->row->adopted_from);
+		else if (it->row && it->state == DF_STATE_APPLIED) {
 			char at[40];
 			df_buf_printf(&line, "  %s%s%s", cli_c(ctx, "dim"),
 				df_time_iso(at, sizeof(at), it->row->applied_at), cli_c(ctx, "reset"));
@@ -446,7 +451,11 @@ int cmd_db_status(int argc, char **argv, struct cli_ctx *ctx)
 		if (it->down_edited)
 			df_buf_puts(&line, "  (down edited since applied)");
 		cli_say(ctx, "%s\n", line.ptr);
-		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
+		if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0 &&
+		    it->row->state == DF_ROW_FAILED && it->row->error)
+			/* another tool's failed mark: it keeps no count of statements */
+			cli_say(ctx, "           %s; check which of its statements took effect\n", it->row->error);
+		else if (it->state == DF_STATE_FAILED && it->row && it->row->statements_done < 0)
 			cli_say(ctx, "           interrupted (killed, or the connection was lost) while it ran; "
 				"check which of its statements took effect\n");
 		else if (it->state == DF_STATE_FAILED && it->row)

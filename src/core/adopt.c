@@ -16,6 +16,7 @@
  *                   installed_on, execution_time, success)
  *   goose           goose_db_version (id, version_id, is_applied, tstamp)
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,20 +217,125 @@ static const df_migration *find_version(const df_migration_set *set, const char 
 	return NULL;
 }
 
+/* devflow's own table holds a row for `m` (rows merged from the tool's
+ * history, df_tool_history_merge, are not devflow's). */
 static bool in_ledger(const df_ledger *l, const df_migration *m)
 {
 	for (size_t i = 0; l && i < l->nr; i++)
-		if (!strcmp(l->v[i].filename, m->file) ||
-		    (l->v[i].version && !df_version_cmp(l->v[i].version, m->version)))
+		if (!l->v[i].adopted_from && (!strcmp(l->v[i].filename, m->file) ||
+		    (l->v[i].version && !df_version_cmp(l->v[i].version, m->version))))
 			return true;
 	return false;
 }
 
-int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const char *table,
-	const df_migration_set *set, const df_ledger *ledger, const df_tool_history *h)
+/* The error a failed version's row carries: where it failed, and how that
+ * tool's history says so (no statement count: the tool does not keep one). */
+static int failed_under(df_buf *out, df_tool tool)
 {
-	df_buf sql = DF_BUF_INIT;
+	df_buf_printf(out, "failed under %s (its history marks it %s)", df_tool_name(tool),
+		tool == DF_TOOL_GOLANG ? "dirty" : "failed");
+	return df_buf_oom(out) ? df_error_oom() : 0;
+}
+
+static bool in_list(const df_strlist *l, const char *v)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!df_version_cmp(l->v[i], v))
+			return true;
+	return false;
+}
+
+/*
+ * devflow's row of a version that the tool's history no longer holds,
+ * while the folder is in that tool's format: the tool rolled it back since
+ * (devflow writes the tool's row of every migration it applies there, so
+ * only the tool takes one away).
+ */
+static bool reverted_there(const df_ledger_row *r, const df_migration_set *set, const df_tool_history *h)
+{
+	const df_migration *m;
+
+	if (r->adopted_from || r->state != DF_ROW_APPLIED || !r->version ||
+	    !(m = find_version(set, r->version)) || m->repeatable || strcmp(m->file, r->filename))
+		return false;
+	return !in_list(&h->applied, m->version) && !in_list(&h->failed, m->version);
+}
+
+int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration_set *set,
+	const df_tool_history *h, bool mirror)
+{
+	df_buf err = DF_BUF_INIT;
+	size_t want = l->nr + h->applied.nr + h->failed.nr, kept = 0;
+	df_ledger_row *v;
 	int error = 0;
+
+	for (size_t i = 0; mirror && i < l->nr; i++) {
+		df_ledger_row *r = &l->v[i];
+		if (!reverted_there(r, set, h)) {
+			l->v[kept++] = *r;
+			continue;
+		}
+		/* out of the view: the plan counts it pending */
+		if (reverted && (error = df_strlist_push(reverted, r->version)) < 0)
+			return error;
+		free(r->filename);
+		free(r->version);
+		free(r->checksum);
+		free(r->applied_at);
+		free(r->applied_by);
+		free(r->error);
+	}
+	if (mirror)
+		l->nr = kept;
+	if (want == l->nr || !want)
+		return 0;
+	if (!(v = realloc(l->v, want * sizeof(*v))))
+		return df_error_oom();
+	l->v = v;
+	if ((error = failed_under(&err, h->tool)) < 0)
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		const df_strlist *list = pass ? &h->failed : &h->applied;
+		for (size_t i = 0; i < list->nr; i++) {
+			const df_migration *m = find_version(set, list->v[i]);
+			df_ledger_row *row;
+			if (!m || m->repeatable || in_ledger(l, m))
+				continue;
+			row = &l->v[l->nr];
+			memset(row, 0, sizeof(*row));
+			row->state = pass ? DF_ROW_FAILED : DF_ROW_APPLIED;
+			row->statements_done = -1;
+			row->adopted_from = df_tool_name(h->tool);
+			if (!(row->filename = strdup(m->file)) || !(row->version = strdup(m->version)) ||
+			    !(row->checksum = strdup(m->checksum)) ||
+			    (pass && !(row->error = strdup(err.ptr)))) {
+				free(row->filename);
+				free(row->version);
+				free(row->checksum);
+				error = df_error_oom();
+				goto out;
+			}
+			l->nr++;
+		}
+	}
+out:
+	df_buf_release(&err);
+	return error;
+}
+
+int df_tool_adopt(df_strlist *adopted, df_strlist *failed, df_strlist *orphans, df_strlist *reverted,
+	df_conn *conn, const char *table, const df_migration_set *set, const df_ledger *ledger,
+	const df_tool_history *h)
+{
+	df_buf sql = DF_BUF_INIT, err = DF_BUF_INIT;
+	int error = failed_under(&err, h->tool);
+
+	/* what the tool rolled back: devflow forgets its row (the effects are
+	 * gone, as after `db resolve --rolled-back`) */
+	for (size_t i = 0; reverted && ledger && i < ledger->nr && !error; i++)
+		if (reverted_there(&ledger->v[i], set, h) &&
+		    (error = df_ledger_forget(conn, table, ledger->v[i].filename)) == 0)
+			error = df_strlist_push(reverted, ledger->v[i].version);
 
 	for (int pass = 0; pass < 2 && !error; pass++) {
 		const df_strlist *l = pass ? &h->failed : &h->applied;
@@ -239,23 +345,27 @@ int df_tool_adopt(df_strlist *adopted, df_strlist *orphans, df_conn *conn, const
 				error = df_strlist_push(orphans, l->v[i]);
 				continue;
 			}
-			if (in_ledger(ledger, m))
+			if (m->repeatable || in_ledger(ledger, m))
 				continue;
-			if ((error = df_ledger_mark_applied(conn, table, m)) < 0)
-				break;
-			if (pass) {
-				const char *p[] = { m->file };
+			if (!pass) {
+				error = df_ledger_mark_applied(conn, table, m);
+			} else {
+				/* one statement: a crash never leaves a version that
+				 * failed there recorded as applied here */
+				char who[DF_WHOAMI_MAX];
+				const char *p[] = { m->file, m->version, m->checksum, df_whoami(who, sizeof(who)), err.ptr };
 				df_buf_truncate(&sql, 0);
-				df_buf_printf(&sql, "UPDATE %s SET state = 'failed', statements_done = NULL, "
-					"error = 'failed under %s (its history marks it %s)' WHERE filename = ?",
-					table, df_tool_name(h->tool), h->tool == DF_TOOL_GOLANG ? "dirty" : "failed");
-				if (df_buf_oom(&sql) || (error = df_conn_query(conn, NULL, sql.ptr, p, 1)) < 0)
-					break;
+				df_buf_printf(&sql, "INSERT INTO %s (filename, version, checksum, applied_by, state, "
+					"error, applied_at) VALUES (?, ?, ?, ?, 'failed', ?, CURRENT_TIMESTAMP)", table);
+				error = df_buf_oom(&sql) ? df_error_oom() : df_conn_query(conn, NULL, sql.ptr, p, 5);
 			}
-			error = df_strlist_pushf(adopted, "%s%s", m->version, pass ? " (failed)" : "");
+			if (error < 0)
+				break;
+			error = df_strlist_push(pass ? failed : adopted, m->version);
 		}
 	}
 	df_buf_release(&sql);
+	df_buf_release(&err);
 	return error;
 }
 
@@ -367,5 +477,100 @@ int df_tool_record(df_conn *conn, df_tool tool, const df_migration_set *set, con
 	df_buf_release(&sql);
 	df_buf_release(&desc);
 	df_buf_release(&sum);
+	return error;
+}
+
+/* The first column of the first row of `sql` as a number; -1: no row or NULL. */
+static int query_num(long *out, df_conn *conn, const char *sql, const char **p, size_t np)
+{
+	df_rows *rows = NULL;
+	const char *v;
+	int error;
+
+	*out = -1;
+	if ((error = df_conn_query(conn, &rows, sql, p, np)) < 0)
+		return error;
+	if (rows->nrows && (v = df_rows_get(rows, 0, 0)))
+		*out = strtol(v, NULL, 10);
+	df_rows_free(rows);
+	return 0;
+}
+
+/* golang-migrate's one row: `v` (NULL: no row), clean. */
+static int golang_set(df_conn *conn, const char *v)
+{
+	int error = df_conn_query(conn, NULL, "DELETE FROM schema_migrations", NULL, 0);
+
+	if (error == 0 && v)
+		error = df_conn_query(conn, NULL, "INSERT INTO schema_migrations (version, dirty) "
+			"VALUES (?, FALSE)", &v, 1);
+	return error;
+}
+
+/*
+ * `db resolve`: a person says how `m` ended, and the tool's history says
+ * the same at once, so the tool (and devflow's next read of it) agrees:
+ * applied, the tool's row is there (Flyway's failed row succeeds,
+ * golang-migrate's version is at least m and clean); rolled back, it is
+ * gone (Flyway's rows of that version removed, as `flyway repair` does;
+ * golang-migrate's version the one before m, clean).
+ */
+int df_tool_resolve(df_conn *conn, df_tool tool, const df_migration_set *set, const df_migration *m,
+	bool applied)
+{
+	const char *ver = m->version, *v = numeric(m->version);
+	long n;
+	int error = 0;
+
+	switch (tool) {
+	case DF_TOOL_DBMATE:
+		if ((error = query_num(&n, conn, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?",
+			&ver, 1)) < 0)
+			break;
+		if (applied && n <= 0)
+			error = df_tool_record(conn, tool, set, m, false);
+		else if (!applied && n > 0)
+			error = df_tool_record(conn, tool, set, m, true);
+		break;
+	case DF_TOOL_GOLANG: {
+		char cur[32];
+		if ((error = query_num(&n, conn, "SELECT version FROM schema_migrations", NULL, 0)) < 0)
+			break;
+		snprintf(cur, sizeof(cur), "%ld", n);
+		if (applied)
+			error = golang_set(conn, n >= 0 && df_version_cmp(cur, v) > 0 ? cur : v);
+		else if (n >= 0 && df_version_cmp(cur, v) >= 0)
+			error = df_tool_record(conn, tool, set, m, true);   /* the version before m */
+		else
+			error = golang_set(conn, n >= 0 ? cur : NULL);
+		break;
+	}
+	case DF_TOOL_FLYWAY:
+		if (!applied) {
+			error = df_conn_query(conn, NULL, "DELETE FROM flyway_schema_history WHERE version = ?",
+				&ver, 1);
+			break;
+		}
+		if ((error = query_num(&n, conn, "SELECT COUNT(*) FROM flyway_schema_history WHERE version = ?",
+			&ver, 1)) < 0)
+			break;
+		error = n > 0 ? df_conn_query(conn, NULL, "UPDATE flyway_schema_history SET success = TRUE "
+			"WHERE version = ?", &ver, 1) : df_tool_record(conn, tool, set, m, false);
+		break;
+	case DF_TOOL_GOOSE:
+		/* the newest row of a version decides */
+		if ((error = query_num(&n, conn, "SELECT CASE WHEN is_applied THEN 1 ELSE 0 END "
+			"FROM goose_db_version WHERE version_id = ? ORDER BY id DESC", &v, 1)) < 0)
+			break;
+		if (applied && n <= 0)
+			error = df_tool_record(conn, tool, set, m, false);
+		else if (!applied && n >= 0)
+			error = df_tool_record(conn, tool, set, m, true);
+		break;
+	default:
+		break;
+	}
+	if (error < 0)
+		df_error_prefix("%s's %s could not record it", df_tool_name(tool), df_tool_table(tool));
 	return error;
 }

@@ -140,11 +140,16 @@ int df_plan_build(df_plan **out, df_migration_set *set, df_ledger *ledger)
 		}
 		if (row->state != DF_ROW_APPLIED) {
 			it->state = DF_STATE_FAILED;
+			/* "halfway" only where statements ran: another tool's
+			 * failed mark counts none (row->error says whose) */
 			if ((error = add_problem(plan, DF_PROBLEM_FAILED, m->version,
 				row->state == DF_ROW_RUNNING ?
 				"migration '%s' was interrupted halfway (state running)%s" :
-				"migration '%s' failed halfway and needs a person%s",
-				m->file, "")) < 0)
+				row->statements_done > 0 ? "migration '%s' failed halfway and needs a person%s" :
+				row->statements_done == 0 ? "migration '%s' failed at its first statement and needs a person%s" :
+				row->error && !strncmp(row->error, "failed under ", 13) ?
+				"migration '%s' %s and needs a person" : "migration '%s' failed and needs a person%s",
+				m->file, row->error && !strncmp(row->error, "failed under ", 13) ? row->error : "")) < 0)
 				goto out;
 			continue;
 		}

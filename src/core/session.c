@@ -22,6 +22,8 @@ void df_session_report_release(df_session_report *rep)
 	df_strlist_release(&rep->tls_warnings);
 	df_strlist_release(&rep->adopted_versions);
 	df_strlist_release(&rep->orphans);
+	df_strlist_release(&rep->adopted_failed);
+	df_strlist_release(&rep->adopted_reverted);
 	free(rep->env);
 	free(rep->host);
 	free(rep->bound_env);
@@ -210,6 +212,27 @@ static bool tracking_exists(df_session *s)
 	return yes;
 }
 
+/* A dry-run's view of adoption: the versions its plan counts applied or
+ * failed from another tool's history, which the real run records. */
+static int adopt_preview(df_session *s, df_session_report *rep)
+{
+	int error = 0;
+
+	rep->tool = s->history_tool;
+	rep->mirror = s->mirror;
+	for (size_t i = 0; i < s->plan->nr && !error; i++) {
+		const df_plan_item *it = &s->plan->items[i];
+		if (it->row && it->row->adopted_from && it->mig)
+			error = df_strlist_push(it->row->state == DF_ROW_APPLIED ? &rep->adopted_versions :
+				&rep->adopted_failed, it->mig->version);
+	}
+	for (size_t i = 0; i < s->tool_reverted.nr && !error; i++)
+		error = df_strlist_push(&rep->adopted_reverted, s->tool_reverted.v[i]);
+	rep->adopt_dry = true;
+	rep->adopted = rep->adopted_versions.nr || rep->adopted_failed.nr || rep->adopted_reverted.nr;
+	return error;
+}
+
 static int session_open_1(df_session *s, const df_session_opts *o, df_session_report *rep,
 	df_reach *reach, const char **step)
 {
@@ -258,12 +281,10 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 	 * is: nothing asks for its receipt.  Under staging and production the
 	 * receipt is what the real run's gate asks for (SPEC: "a dry-run ...
 	 * must be recorded first"), so it is recorded, devflow's tables made
-	 * for it as a migrate would make them.  A folder of another tool's
-	 * format still adopts that tool's history as the real run would. */
+	 * for it as a migrate would make them.  Another tool's history is read
+	 * into the plan either way, and recorded only by the real run. */
 	if ((o->flags & DF_SESSION_DRY) && (o->flags & DF_SESSION_ENSURE) &&
-	    s->target->policy == DF_POLICY_LOCAL && !tracking_exists(s) &&
-	    (!s->set || !s->set->nr ||
-	     df_tool_of_format(s->set->v[s->set->nr - 1].format) == DF_TOOL_NONE)) {
+	    s->target->policy == DF_POLICY_LOCAL && !tracking_exists(s)) {
 		s->no_create = true;
 		ensure = false;
 	}
@@ -276,12 +297,18 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
-	if ((o->flags & DF_SESSION_LOCK) && ensure && s->plan) {
-		/* a database another tool migrated: adopt its history, once */
-		error = df_session_adopt(s, &rep->adopted_versions, &rep->orphans);
+	if ((o->flags & DF_SESSION_LOCK) && (o->flags & DF_SESSION_DRY) && s->plan) {
+		/* a dry-run writes nothing: what the real run would adopt */
+		if ((error = adopt_preview(s, rep)) < 0)
+			return error;
+	} else if ((o->flags & DF_SESSION_LOCK) && ensure && s->plan) {
+		/* a database another tool migrated: adopt its history */
+		error = df_session_adopt(s, &rep->adopted_versions, &rep->adopted_failed, &rep->orphans,
+			&rep->adopted_reverted);
 		rep->tool = s->history_tool;
 		rep->mirror = s->mirror;
-		rep->adopted = error == 0 && (rep->adopted_versions.nr || rep->orphans.nr);
+		rep->adopted = error == 0 && (rep->adopted_versions.nr || rep->adopted_failed.nr ||
+			rep->orphans.nr || rep->adopted_reverted.nr);
 		if (error < 0)
 			return error;
 	}
@@ -406,15 +433,43 @@ int df_session_open(df_session *s, const df_session_opts *opts, df_session_repor
 	return error;
 }
 
+/*
+ * Another tool's history as part of the plan (SPEC: a project another tool
+ * migrated is adopted, not re-run).  While the folder is in that tool's
+ * format its table is read on every run: a team that went back to the tool
+ * (rolled back with devflow, migrated again with dbmate) must not see
+ * devflow run a migration again.  A tool's table beside devflow's own
+ * format counts until devflow adopted it once: devflow writes no rows
+ * there, so a version it reverted since stays in that table.
+ */
+static int merge_tool_history(df_session *s)
+{
+	df_tool_history h;
+	bool before = false;
+	int error;
+
+	if (!s->set || !s->conn)
+		return 0;
+	if ((error = df_session_adoptable(s, &h, &before)) < 0 || h.tool == DF_TOOL_NONE)
+		return error;
+	if (!before || s->mirror != DF_TOOL_NONE)
+		error = df_tool_history_merge(s->ledger, &s->tool_reverted, s->set, &h,
+			s->mirror != DF_TOOL_NONE);
+	df_tool_history_release(&h);
+	return error;
+}
+
 int df_session_replan(df_session *s)
 {
 	int error;
 
 	df_plan_free(s->plan);
 	df_ledger_free(s->ledger);
+	df_strlist_release(&s->tool_reverted);
 	s->plan = NULL;
 	s->ledger = NULL;
-	if ((error = df_ledger_read(&s->ledger, s->conn, s->cfg->table)) < 0)
+	if ((error = df_ledger_read(&s->ledger, s->conn, s->cfg->table)) < 0 ||
+	    (error = merge_tool_history(s)) < 0)
 		return error;
 	return df_plan_build(&s->plan, s->set, s->ledger);
 }
@@ -434,6 +489,7 @@ void df_session_close(df_session *s)
 	df_config_free(s->cfg);
 	free(s->migrations_dir);
 	free(s->server);
+	df_strlist_release(&s->tool_reverted);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -602,8 +658,10 @@ int df_session_adoptable(df_session *s, df_tool_history *h, bool *done_before)
 	return 0;
 }
 
-int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans)
+int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *failed, df_strlist *orphans,
+	df_strlist *reverted)
 {
+	df_ledger *real = NULL;
 	df_tool_history h;
 	df_buf sum = DF_BUF_INIT, detail = DF_BUF_INIT;
 	bool before = false;
@@ -611,14 +669,33 @@ int df_session_adopt(df_session *s, df_strlist *adopted, df_strlist *orphans)
 
 	if ((error = df_session_adoptable(s, &h, &before)) < 0 || h.tool == DF_TOOL_NONE)
 		return error;
+	if (before && s->mirror == DF_TOOL_NONE)
+		goto out;
+	/* devflow's table as it is (s->ledger is the plan's view, merged) */
+	if ((error = df_ledger_read(&real, s->conn, s->cfg->table)) < 0 ||
+	    (error = df_tool_adopt(adopted, failed, orphans, s->mirror ? reverted : NULL, s->conn,
+		s->cfg->table, s->set, real, &h)) < 0)
+		goto out;
+	/* re-read on every run: an audit row only when it recorded something,
+	 * and the versions without a file only the first time */
+	if (before && !adopted->nr && !failed->nr && !reverted->nr) {
+		df_strlist_release(orphans);
+		goto out;
+	}
 	if (before)
-		goto out;
-	if ((error = df_tool_adopt(adopted, orphans, s->conn, s->cfg->table, s->set, s->ledger, &h)) < 0)
-		goto out;
+		df_strlist_release(orphans);
 	df_buf_printf(&sum, "adopted %zu version%s from %s's %s", adopted->nr, adopted->nr == 1 ? "" : "s",
 		df_tool_name(h.tool), df_tool_table(h.tool));
+	if (failed->nr)
+		df_buf_printf(&sum, "; %zu failed there", failed->nr);
 	for (size_t i = 0; i < adopted->nr; i++)
 		df_buf_printf(&detail, "%s%s", i ? ", " : "", adopted->v[i]);
+	if (reverted->nr)
+		df_buf_printf(&sum, "; %zu rolled back there since", reverted->nr);
+	for (size_t i = 0; i < failed->nr; i++)
+		df_buf_printf(&detail, "%s%s (failed)", detail.size ? ", " : "", failed->v[i]);
+	for (size_t i = 0; i < reverted->nr; i++)
+		df_buf_printf(&detail, "%s%s (rolled back)", detail.size ? ", " : "", reverted->v[i]);
 	if (orphans->nr)
 		df_buf_printf(&detail, "%sno file for: ", detail.size ? "; " : "");
 	for (size_t i = 0; i < orphans->nr; i++)
@@ -633,5 +710,6 @@ out:
 	df_buf_release(&sum);
 	df_buf_release(&detail);
 	df_tool_history_release(&h);
+	df_ledger_free(real);
 	return error;
 }

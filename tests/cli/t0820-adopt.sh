@@ -65,11 +65,144 @@ t_dbmate_real() {
 	df db migrate --json; expect_rc 0
 	json_eq '"adopted" in d' false
 	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'adopt'")" = 1 ] || fail "still one audit row"
+	# devflow rolls back, dbmate migrates again: dbmate's table is read
+	# again, and devflow runs nothing twice ("relation already exists")
+	df db rollback --steps 2 --json; expect_rc 0
+	dbm up >/dev/null 2>&1 || fail "dbmate up again: $(dbm up 2>&1 | tail -2)"
+	df db status --json; expect_rc 0
+	json_eq '[d["applied"], d["pending"]]' '[4, 0]'
+	json_eq '[m.get("adopted_from") for m in d["migrations"]]' '[null, null, "dbmate", "dbmate"]'
+	df db migrate --json; expect_rc 0 "nothing runs twice"
+	json_eq 'd["applied"]' '[]'
+	json_eq 'd["adopted"]["versions"]' '["20240101000003", "20240101000004"]'
 	# the team can go back: dbmate rolls back what devflow applied
 	dbm rollback >/dev/null 2>&1 || fail "dbmate rollback"
 	table_exists t4 && fail "dbmate rolled t4 back"
 	st=$(dbm status 2>&1) || true
 	contains "$st" "Applied: 3"
+	# devflow reads that too: t4 is pending again, and applied once more
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[3, 1]'
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000004"]'
+	st=$(dbm status 2>&1) || true
+	contains "$st" "Applied: 4"
+}
+
+# dbmate's table as dbmate creates it, written by SQL (every engine, no binary)
+dbmate_table() {
+	q "CREATE TABLE schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)"
+}
+
+dbmate_project() {  # a dbmate folder of 3; dbmate applied the first N
+	new_project
+	rmdir migrations
+	mkdir -p db/migrations
+	for n in 1 2 3; do dbmate_mig 2024010100000$n t$n; done
+	dbmate_table
+	for n in $(seq 1 "$1"); do
+		q "CREATE TABLE t$n (id INTEGER)"
+		q "INSERT INTO schema_migrations (version) VALUES ('2024010100000$n')"
+	done
+}
+
+# Before the first migrate, status counts what dbmate applied as applied;
+# the dry-run writes nothing, the migrate records them.
+t_status_before_adoption() {
+	dbmate_project 2
+	df db status --json; expect_rc 0
+	json_eq '[d["total"], d["applied"], d["pending"]]' '[3, 2, 1]'
+	json_eq '[m["state"] for m in d["migrations"]]' '["applied", "applied", "pending"]'
+	json_eq '[m.get("adopted_from") for m in d["migrations"]]' '["dbmate", "dbmate", null]'
+	df db status; expect_rc 0
+	contains "$out$err" "3 migrations: 2 applied, 1 pending"
+	contains "$out$err" "20240101000001   t1  (dbmate)"
+	# the dry-run runs only what the migrate would, and writes nothing
+	df db migrate --dry-run --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
+	json_eq '[d["adopted"]["versions"], d["adopted"]["recorded"]]' '[["20240101000001", "20240101000002"], false]'
+	table_exists _migrations && fail "a dry-run made devflow's table"
+	table_exists t3 && fail "the dry-run rolled t3 back"
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 2 ] || fail "dbmate's rows as they were"
+	df db migrate --json; expect_rc 0
+	json_eq '[d["adopted"]["versions"], d["adopted"]["recorded"]]' '[["20240101000001", "20240101000002"], true]'
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
+	[ "$(q "SELECT count(*) FROM _migrations")" = 3 ] || fail "three rows in devflow's table"
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'adopt'")" = 1 ] || fail "one adopt row"
+	df db status --json; json_eq '[d["applied"], d["pending"], "adoptable" in d]' '[3, 0, false]'
+}
+
+# Under staging the dry-run records its receipt (devflow's tables made for
+# it), but not the adoption; the migrate it clears records it.
+t_dry_run_staging_adopts_nothing() {
+	dbmate_project 1
+	printf '[env "staging"]\nurl = ${DATABASE_URL}\npolicy = staging\n' >devflow.conf
+	df db migrate --env staging --dry-run --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000002", "20240101000003"]'
+	[ "$(q "SELECT count(*) FROM _migrations")" = 0 ] || fail "the dry-run recorded no version"
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'adopt'")" = 0 ] || fail "no adopt row"
+	df db migrate --env staging --yes --json; expect_rc 0 "the receipt is for the same pending set"
+	json_eq 'd["adopted"]["versions"]' '["20240101000001"]'
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000002", "20240101000003"]'
+}
+
+# The tool's table is read on every run while the folder is in its format:
+# devflow rolls back, the team migrates with dbmate, devflow runs nothing
+# twice; `resolve --rolled-back` takes dbmate's row too.
+t_reread_after_tool_migrates() {
+	dbmate_project 1
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000002", "20240101000003"]'
+	df db rollback --steps 2 --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 1 ] || fail "devflow took dbmate's rows"
+	# dbmate up, as dbmate does it
+	for n in 2 3; do
+		q "CREATE TABLE t$n (id INTEGER)"
+		q "INSERT INTO schema_migrations (version) VALUES ('2024010100000$n')"
+	done
+	df db status --json; expect_rc 0
+	json_eq '[d["applied"], d["pending"]]' '[3, 0]'
+	json_eq '[m.get("adopted_from") for m in d["migrations"]]' '[null, "dbmate", "dbmate"]'
+	df db migrate --dry-run --json; expect_rc 0 "the dry-run runs nothing twice"
+	json_eq 'd["applied"]' '[]'
+	df db migrate --json; expect_rc 0 "nothing runs twice"
+	json_eq 'd["applied"]' '[]'
+	json_eq 'd["adopted"]["versions"]' '["20240101000002", "20240101000003"]'
+	[ "$(q "SELECT count(*) FROM _migrations_audit WHERE op = 'adopt'")" = 2 ] || fail "an adopt row per adoption"
+	df db migrate --json; expect_rc 0
+	json_eq '"adopted" in d' false
+	# resolve says it to dbmate at once: the next read does not bring it back
+	df db resolve 20240101000003 --rolled-back --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM schema_migrations WHERE version = '20240101000003'")" = 0 ] ||
+		fail "dbmate's row of 3 is gone"
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[2, 1]'
+	q "DROP TABLE t3"
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 3 ] || fail "dbmate's row of 3 is back"
+}
+
+# The tool rolls back what devflow applied: devflow counts it pending (it
+# would otherwise revert a migration whose effects are gone).
+t_tool_rollback_seen() {
+	dbmate_project 1
+	df db migrate --json; expect_rc 0
+	# dbmate rollback, as dbmate does it
+	q "DROP TABLE t3"
+	q "DELETE FROM schema_migrations WHERE version = '20240101000003'"
+	df db status --json; expect_rc 0
+	json_eq '[d["applied"], d["pending"], d["adoptable"]["rolled_back"]]' '[2, 1, ["20240101000003"]]'
+	df db status; contains "$out$err" "no longer holds 20240101000003"
+	df db migrate --dry-run --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000003"]'
+	json_eq '[d["adopted"]["rolled_back"], d["adopted"]["recorded"]]' '[["20240101000003"], false]'
+	[ "$(q "SELECT count(*) FROM _migrations")" = 3 ] || fail "the dry-run wrote nothing"
+	# rollback reverts the newest that is still applied, 2, not 3 again
+	df db rollback --json; expect_rc 0
+	json_eq '[m["version"] for m in d["reverted"]]' '["20240101000002"]'
+	table_exists t2 && fail "t2 rolled back"
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["20240101000002", "20240101000003"]'
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 3 ] || fail "dbmate's rows back"
 }
 
 # golang-migrate's table: one row, the current version, and `dirty`
@@ -95,7 +228,8 @@ t_golang_migrate_history() {
 	df db status --json; expect_rc 0
 	json_eq 'd["adoptable"]["tool"]' golang-migrate
 	json_eq 'd["adoptable"]["versions"]' '["000001", "000002"]'
-	df db status; contains "$out$err" "records 2 of the pending migrations as applied"
+	json_eq '[d["applied"], d["pending"]]' '[2, 1]'
+	df db status; contains "$out$err" "records 2 migrations as applied"
 	df db migrate --json; expect_rc 0
 	json_eq 'd["adopted"]["versions"]' '["000001", "000002"]'
 	json_eq '[m["version"] for m in d["applied"]]' '["000003"]'
@@ -115,10 +249,50 @@ t_golang_migrate_dirty() {
 	q "CREATE TABLE g1 (id INTEGER)"
 	golang_table
 	q "INSERT INTO schema_migrations (version, dirty) VALUES (2, TRUE)"
+	# status and the dry-run say it before anything is recorded
+	df db status --json; expect_rc 0
+	json_eq '[m["state"] for m in d["migrations"]]' '["applied", "failed"]'
+	df db migrate --dry-run --json; expect_rc 6 "the dry-run stops where the migrate would"
+	json_eq '[d["adopted"]["versions"], d["adopted"]["failed"]]' '[["1"], ["2"]]'
 	df db migrate --json; expect_rc 6 "a dirty version is a failed migration"
+	# announced as failed, not among the versions golang-migrate applied
+	json_eq '[d["adopted"]["versions"], d["adopted"]["failed"]]' '[["1"], ["2"]]'
+	df db migrate; expect_rc 6
 	df db status --json; expect_rc 0
 	json_eq '[m["state"] for m in d["migrations"]]' '["applied", "failed"]'
 	contains "$(json 'd["problems"]')" "2"
+	# no statement count: "failed", never "halfway"
+	contains "$(json 'd["problems"][0]["message"]')" "failed under golang-migrate (its history marks it dirty)"
+	lacks "$(json 'd["problems"][0]["message"]')" "halfway"
+	df db status; contains "$out$err" "failed under golang-migrate"
+	lacks "$out$err" "interrupted (killed"
+}
+
+# resolve says it to golang-migrate at once: the version, and `dirty`
+t_golang_migrate_resolve() {
+	new_project
+	golang_mig 1 g1
+	golang_mig 2 g2
+	golang_mig 3 g3
+	q "CREATE TABLE g1 (id INTEGER)"
+	q "CREATE TABLE g2 (id INTEGER)"
+	golang_table
+	q "INSERT INTO schema_migrations (version, dirty) VALUES (2, TRUE)"
+	df db migrate --json; expect_rc 6
+	df db resolve 2 --applied --json; expect_rc 0
+	[ "$(q "SELECT version FROM schema_migrations")" = 2 ] || fail "golang-migrate's version is 2"
+	[ "$(q "SELECT count(*) FROM schema_migrations WHERE dirty")" = 0 ] || fail "golang-migrate's version is clean"
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["3"]'
+	[ "$(q "SELECT version FROM schema_migrations")" = 3 ] || fail "golang-migrate's version is 3"
+	# dirty again, settled the other way: the version before it, clean
+	q "DROP TABLE g3"
+	q "UPDATE schema_migrations SET dirty = TRUE"
+	q "UPDATE _migrations SET state = 'failed', statements_done = 0 WHERE version = '3'"
+	df db resolve 3 --rolled-back --json; expect_rc 0
+	[ "$(q "SELECT version FROM schema_migrations")" = 2 ] || fail "golang-migrate's version back to 2"
+	[ "$(q "SELECT count(*) FROM schema_migrations WHERE dirty")" = 0 ] || fail "clean after resolve"
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[2, 1]'
 }
 
 # Flyway's table, as Flyway creates it (installed_rank ... success)
@@ -178,6 +352,29 @@ t_flyway_failed_row() {
 	df db migrate --json; expect_rc 6 "Flyway's failed row is a failed migration"
 	df db status --json
 	json_eq '[m["state"] for m in d["migrations"]]' '["applied", "failed"]'
+	# settled: Flyway's rows of V2 go, as `flyway repair` removes them
+	df db resolve 2 --rolled-back --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM flyway_schema_history WHERE version = '2'")" = 0 ] || fail "Flyway's V2 rows gone"
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[1, 1]'
+	df db migrate --json; expect_rc 0
+	json_eq '[m["version"] for m in d["applied"]]' '["2"]'
+	[ "$(q "SELECT count(*) FROM flyway_schema_history WHERE version = '2' AND success")" = 1 ] || fail "V2 succeeded"
+}
+
+t_flyway_resolve_applied() {
+	new_project
+	printf 'CREATE TABLE f1 (id INTEGER);\n' >migrations/V1__create_f1.sql
+	printf 'CREATE TABLE f2 (id INTEGER);\n' >migrations/V2__create_f2.sql
+	q "CREATE TABLE f1 (id INTEGER)"
+	q "CREATE TABLE f2 (id INTEGER)"
+	flyway_table
+	flyway_row 1 1 V1__create_f1.sql TRUE
+	flyway_row 2 2 V2__create_f2.sql FALSE
+	df db resolve 2 --applied --json; expect_rc 0
+	[ "$(q "SELECT count(*) FROM flyway_schema_history WHERE version = '2' AND success")" = 1 ] ||
+		fail "Flyway's V2 row succeeded"
+	df db migrate --json; expect_rc 0
+	json_eq 'd["applied"]' '[]'
 }
 
 # goose's table: a row per up (is_applied) and, in older goose, per down
@@ -208,6 +405,12 @@ t_goose_history() {
 	[ "$(q "SELECT count(*) FROM goose_db_version WHERE version_id = 3")" = 1 ] || fail "goose row for 3"
 	df db rollback --json; expect_rc 0
 	[ "$(q "SELECT count(*) FROM goose_db_version WHERE version_id = 3")" = 0 ] || fail "goose row for 3 gone"
+	# goose migrates again: read again, not run twice
+	q "CREATE TABLE o3 (id INTEGER)"
+	q "INSERT INTO goose_db_version (version_id, is_applied) VALUES (3, TRUE)"
+	df db status --json; json_eq '[d["applied"], d["pending"]]' '[3, 0]'
+	df db migrate --json; expect_rc 0 "goose's 3 is not run again"
+	json_eq 'd["adopted"]["versions"]' '["00003"]'
 }
 
 # A tool's table beside a folder in devflow's own format: adopted by
@@ -229,5 +432,6 @@ t_adopt_without_mirror() {
 	contains "$out" "adopted 1 version from dbmate's schema_migrations"
 }
 
-run_tests t_dbmate_real t_golang_migrate_history t_golang_migrate_dirty t_flyway_history \
-	t_flyway_failed_row t_goose_history t_adopt_without_mirror
+run_tests t_dbmate_real t_status_before_adoption t_dry_run_staging_adopts_nothing \
+	t_reread_after_tool_migrates t_tool_rollback_seen t_golang_migrate_history t_golang_migrate_dirty t_golang_migrate_resolve \
+	t_flyway_history t_flyway_failed_row t_flyway_resolve_applied t_goose_history t_adopt_without_mirror
