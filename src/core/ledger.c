@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "devflow/buf.h"
+#include "devflow/cmd.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "util/sha256.h"
@@ -244,7 +245,9 @@ int df_ledger_version_refuse(int version)
 	df_error_set(DF_ECONFIG, "devflow's tables in this database are at version %d, newer than "
 		"this devflow knows (version %d): upgrade devflow", version, DF_LEDGER_VERSION);
 	df_error_hint("a newer devflow wrote this database; upgrade devflow before writing to it "
-		"(`devflow db status` and `devflow db history` still read it)");
+		"(`" DF_ERR_CMD(0) "` and `" DF_ERR_CMD(1) "` still read it)");
+	df_error_suggest(df_cmd_make(DF_VERB_STATUS, NULL, -1));
+	df_error_suggest(df_cmd_make(DF_VERB_HISTORY, NULL, -1));
 	return DF_ECONFIG;
 }
 
