@@ -370,9 +370,12 @@ static int bad_files_error(struct cli_ctx *ctx, const df_migration_set *set)
 
 	if (set->bad_files.nr == 1)
 		df_buf_puts(&msg, set->bad_messages.v[0]);
-	else
-		df_buf_printf(&msg, "%zu migration files cannot be read: %s (and %zu more, under "
-			"problems)", set->bad_files.nr, set->bad_messages.v[0], set->bad_files.nr - 1);
+	else {
+		/* each named: the message alone says what to fix */
+		df_buf_printf(&msg, "%zu files cannot be read as migrations: ", set->bad_files.nr);
+		for (size_t i = 0; i < set->bad_messages.nr; i++)
+			df_buf_printf(&msg, "%s%s", i ? "; " : "", set->bad_messages.v[i]);
+	}
 	json_object_set_new(err, "kind", json_string("config"));
 	json_object_set_new(err, "message", json_string(msg.ptr));
 	json_object_set_new(err, "file", json_string(set->bad_files.v[0]));

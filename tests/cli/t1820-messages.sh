@@ -40,7 +40,7 @@ t_bad_files_do_not_hide_status() {
 		'["migrations/20240102000000_empty.sql", "migrations/20240103000000_nomarker.sql", "migrations/notaversion.sql"]'
 	contains "$(json '[p["message"] for p in d["problems"] if "empty" in p["file"]][0]')" "is empty"
 	contains "$(json '[p["message"] for p in d["problems"] if "nomarker" in p["file"]][0]')" "no '-- UP' marker"
-	contains "$(json 'd["error"]["message"]')" "3 migration files cannot be read"
+	contains "$(json 'd["error"]["message"]')" "3 files cannot be read as migrations"
 	json_eq 'd["next"]' '[]'
 	df db status; expect_rc 2
 	contains "$out" "applied  20240101000000"
@@ -48,7 +48,7 @@ t_bad_files_do_not_hide_status() {
 	contains "$out" "invalid  20240102000000_empty.sql"
 	contains "$out" "invalid  notaversion.sql"
 	contains "$out" "is empty"
-	contains "$err" "error: 3 migration files cannot be read"
+	contains "$err" "error: 3 files cannot be read as migrations"
 	# an applied file that went bad is invalid, not gone
 	: >migrations/20240101000000_a.sql
 	df db status --json; expect_rc 2
