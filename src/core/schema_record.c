@@ -35,9 +35,7 @@ int df_session_schema_read(df_schema **out, df_session *s, df_conn *conn)
 	int error;
 
 	*out = NULL;
-	if ((error = df_strlist_push(&exclude, s->cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", s->cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", s->cfg->table)) < 0)
+	if ((error = df_schema_own_tables(&exclude, s->cfg->table)) < 0)
 		goto out;
 	opts.exclude_tables = &exclude;
 	error = df_schema_read(out, conn ? conn : s->conn, &opts);
