@@ -62,7 +62,7 @@ static const struct shape shapes[] = {
 	{ "TypeORM", "migrations", "id,name,timestamp" },
 	{ "TypeORM", "typeorm_metadata", "database,name,schema,table,type,value" },
 	{ "Alembic", "alembic_version", "version_num" },
-	{ "Django", "django_migrations", "applied,app,id,name" },
+	{ "Django", "django_migrations", "app,applied,id,name" },
 };
 
 int df_schema_own_tables(df_strlist *out, const char *table)
