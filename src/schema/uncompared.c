@@ -231,6 +231,7 @@ static const char Q_PG[] =
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE @NS@ AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
 	"AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+	"AND c.relowner <> (SELECT datdba FROM pg_database WHERE datname = current_database()) "
 	"AND " PG_NOT_EXT("pg_class", "c.oid")
 	"UNION ALL SELECT 'aggregates', 'aggregate ' || n.nspname || '.' || p.proname || '(' || "
 	" pg_get_function_identity_arguments(p.oid) || ')', NULL, " PG_USERS("pg_proc", "p.oid") " "
