@@ -223,8 +223,11 @@ static const char Q_PG[] =
 	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
 	"WHERE @NS@ AND p.proacl IS NOT NULL AND " PG_NOT_EXT("pg_proc", "p.oid")
 	"UNION ALL SELECT 'privileges', 'schema ' || n.nspname, n.nspacl::text, NULL "
-	"FROM pg_namespace n WHERE @NS@ AND n.nspacl IS NOT NULL AND (n.nspname <> 'public' OR "
-	" n.nspacl::text NOT IN ('{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}')) "
+	/* a schema's default ACL, and public's (15: the database owner's; before: everyone's) */
+	"FROM pg_namespace n WHERE @NS@ AND n.nspacl IS NOT NULL "
+	"AND n.nspacl::text <> acldefault('n', n.nspowner)::text AND (n.nspname <> 'public' OR "
+	" n.nspacl::text NOT IN ('{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}', "
+	" format('{%1$s=UC/%1$s,=UC/%1$s}', pg_get_userbyid(n.nspowner)))) "
 	"AND " PG_NOT_EXT("pg_namespace", "n.oid")
 	"UNION ALL SELECT 'owners', " PG_REL_KIND " || n.nspname || '.' || c.relname, "
 	" pg_get_userbyid(c.relowner), NULL "
