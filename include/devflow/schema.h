@@ -135,7 +135,25 @@ typedef struct df_schema {
 	size_t nr, alloc;
 	df_strlist not_compared; /**< object kinds devflow does not compare here */
 	int server_version;     /**< as df_identity.version_num */
+	/** The objects of those kinds this database holds (uncompared.c), one
+	 *  "<class>\t<object>\t<state>\t<dependants>" line each: `state` tells
+	 *  two sides' copies apart (an ACL, an owner), `dependants` the keys of
+	 *  the schema's objects that use it, comma-separated.  Not part of the
+	 *  text serialisation. */
+	df_strlist uncompared;
 } df_schema;
+
+/** The class of the history tables of migration tools (devflow's own and
+ *  other tools'), in df_schema.uncompared and df_diff.not_compared. */
+#define DF_UNCOMPARED_HISTORY "migration history tables"
+
+/**
+ * Push devflow's own tables (the tracking table `table`, `<table>_audit`,
+ * `<table>_meta`) to `out`, for df_schema_opts.exclude_tables.  Other
+ * tools' history tables are left out by df_schema_read() itself, by their
+ * shape (uncompared.c).
+ */
+int df_schema_own_tables(df_strlist *out, const char *table);
 
 /** Options of df_schema_read(). */
 typedef struct df_schema_opts {
@@ -342,11 +360,26 @@ typedef struct df_change {
 	size_t nops;
 } df_change;
 
+/** An object of a class devflow does not compare, held by one or both sides. */
+typedef struct df_uncompared {
+	char *cls;              /**< "privileges", "aggregates", DF_UNCOMPARED_HISTORY ... */
+	char *object;           /**< "table public.t", "aggregate public.agg(text)" */
+	bool in_from, in_to;
+	bool differs;           /**< on both sides, not the same (an ACL, an owner) */
+	df_strlist used_by;     /**< keys of the objects the diff writes that use it */
+} df_uncompared;
+
+/** Do the sides differ in `u` (one side only, or different states) in a way
+ *  `db diff --exit-code` counts (history tables and counters do not)? */
+bool df_uncompared_counts(const df_uncompared *u);
+
 typedef struct df_diff {
 	df_dialect dialect;
 	df_change *v;           /**< in the order they must run */
 	size_t nr, alloc;
-	df_strlist not_compared; /**< union of both sides' */
+	df_strlist not_compared; /**< the classes of df_uncompared below */
+	df_uncompared *unc;     /**< the objects not compared either side holds */
+	size_t nunc;
 	char *preamble;         /**< statements to run before (SQLite: PRAGMA), or NULL */
 	char *postamble;        /**< and after, or NULL */
 	const df_schema *from, *to;  /**< the schemas diffed: the operations point

@@ -34,9 +34,7 @@ static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg
 
 	if ((error = df_target_resolve(&t, cfg, ctx->env, ctx->url)) < 0 ||
 	    (cfg->dev_url && (error = df_target_resolve(&dev, cfg, t->env, cfg->dev_url)) < 0) ||
-	    (error = df_strlist_push(&exclude, cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", cfg->table)) < 0 ||
+	    (error = df_schema_own_tables(&exclude, cfg->table)) < 0 ||
 	    (error = df_migration_set_history(&after, &na, set, m->version, true)) < 0 ||
 	    (error = df_migration_set_history(&before, &nb, set, m->version, false)) < 0)
 		goto out;

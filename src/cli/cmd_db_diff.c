@@ -125,6 +125,65 @@ static void side_release(struct side *s)
 	df_schema_free(s->schema);
 }
 
+/* Does a not-compared object differ between the sides (a GRANT on one)? */
+static bool uncompared_differ(const df_diff *d)
+{
+	for (size_t i = 0; i < d->nunc; i++)
+		if (df_uncompared_counts(&d->unc[i]))
+			return true;
+	return false;
+}
+
+static json_t *uncompared_json(const df_diff *d)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < d->nunc; i++) {
+		const df_uncompared *u = &d->unc[i];
+		json_t *o = json_object(), *in = json_array();
+		if (u->in_from)
+			json_array_append_new(in, json_string("from"));
+		if (u->in_to)
+			json_array_append_new(in, json_string("to"));
+		json_object_set_new(o, "class", json_string(u->cls));
+		json_object_set_new(o, "object", json_string(u->object));
+		json_object_set_new(o, "in", in);
+		json_object_set_new(o, "differs", json_boolean(df_uncompared_counts(u)));
+		json_object_set_new(o, "used_by", cli_json_strlist(&u->used_by));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/*
+ * What was not compared, one line an object: its class, on which side,
+ * whether the sides' copies differ, and which written objects use it.
+ * SQL comments, so the script still runs as it is.
+ */
+static void print_uncompared(const df_diff *d, const struct side *from, const struct side *to,
+	bool after_changes)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < d->nunc; i++) {
+		const df_uncompared *u = &d->unc[i];
+		/* devflow's own tables are on every target: JSON lists them, the text does not */
+		if (!strcmp(u->cls, DF_UNCOMPARED_HISTORY) && strstr(u->object, " (devflow)"))
+			continue;
+		if (first && after_changes)
+			putchar('\n');
+		first = false;
+		printf("-- not compared (%s): %s", u->cls, u->object);
+		if (u->in_from != u->in_to)
+			printf(", only in %s", u->in_from ? from->label : to->label);
+		else if (u->differs)
+			printf(", differs between %s and %s", from->label, to->label);
+		for (size_t k = 0; k < u->used_by.nr; k++)
+			printf("%s%s", k ? ", " : "; written here and using it: ", u->used_by.v[k]);
+		putchar('\n');
+	}
+}
+
 int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *from_arg = NULL, *to_arg = NULL, *schema_name = NULL, *dialect = NULL,
@@ -232,9 +291,7 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	json_object_set_new(ctx->result, "from", json_string(sides[0].label));
 	json_object_set_new(ctx->result, "to", json_string(sides[1].label));
 
-	if ((error = df_strlist_push(&exclude, cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", cfg->table)) < 0)
+	if ((error = df_schema_own_tables(&exclude, cfg->table)) < 0)
 		goto fail;
 	sopts.exclude_tables = &exclude;
 	if (schema_name) {
@@ -279,6 +336,7 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(ctx->result, "changes", changes);
 		json_object_set_new(ctx->result, "sql", json_string(script));
 		json_object_set_new(ctx->result, "not_compared", cli_json_strlist(&diff->not_compared));
+		json_object_set_new(ctx->result, "not_compared_objects", uncompared_json(diff));
 		json_object_set_new(ctx->result, "ok", json_true());
 	} else if (diff->nr) {
 		if (diff->preamble)
@@ -294,16 +352,14 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		if (diff->postamble)
 			printf("\n%s", diff->postamble);
-		if (diff->not_compared.nr) {
-			printf("\n-- not compared:");
-			for (size_t i = 0; i < diff->not_compared.nr; i++)
-				printf("%s %s", i ? "," : "", diff->not_compared.v[i]);
-			putchar('\n');
-		}
-	} else if (ctx->verbose) {
-		fprintf(stderr, "no difference between %s and %s\n", sides[0].label, sides[1].label);
+		print_uncompared(diff, &sides[0], &sides[1], true);
+	} else {
+		if (ctx->verbose && !uncompared_differ(diff))
+			fprintf(stderr, "no difference between %s and %s\n", sides[0].label, sides[1].label);
+		print_uncompared(diff, &sides[0], &sides[1], false);
 	}
-	status = cli_finish(ctx, exit_code && diff->nr ? CLI_EXIT_FAILED : CLI_EXIT_OK);
+	status = cli_finish(ctx, exit_code && (diff->nr || uncompared_differ(diff)) ?
+		CLI_EXIT_FAILED : CLI_EXIT_OK);
 	goto out;
 fail:
 	status = cli_fail(ctx, error);

@@ -232,9 +232,7 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		go.server = dev->dsn;
 	}
-	if ((error = df_strlist_push(&exclude, s.cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", s.cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", s.cfg->table)) < 0 ||
+	if ((error = df_schema_own_tables(&exclude, s.cfg->table)) < 0 ||
 	    (error = df_migration_set_history(&migs, &nmigs, s.set, NULL, false)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;

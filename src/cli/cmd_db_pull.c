@@ -89,9 +89,7 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 		df_error_hint("name the file with -o PATH (db generate reads every .sql file of the folder)");
 		goto fail;
 	}
-	if ((error = df_strlist_push(&exclude, s.cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", s.cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", s.cfg->table)) < 0)
+	if ((error = df_schema_own_tables(&exclude, s.cfg->table)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
 	if (schema_name) {

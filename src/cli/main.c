@@ -54,7 +54,7 @@
 #define DIFF_HELP \
 	"  --from A             environment, URL or .sql file (default: the target)\n" \
 	"  --to B               environment, URL or .sql file (default: the schema file)\n" \
-	"  --exit-code          exit 1 when the schemas differ\n" \
+	"  --exit-code          exit 1 when the schemas differ (a not-compared grant too)\n" \
 	"  --schema NAME        PostgreSQL: compare this schema only\n" \
 	"  --dialect D          engine of .sql files when no side is a database\n" \
 	"  --format sql         the output format (sql)\n"

@@ -35,9 +35,7 @@ int df_session_schema_read(df_schema **out, df_session *s, df_conn *conn)
 	int error;
 
 	*out = NULL;
-	if ((error = df_strlist_push(&exclude, s->cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_audit", s->cfg->table)) < 0 ||
-	    (error = df_strlist_pushf(&exclude, "%s_meta", s->cfg->table)) < 0)
+	if ((error = df_schema_own_tables(&exclude, s->cfg->table)) < 0)
 		goto out;
 	opts.exclude_tables = &exclude;
 	error = df_schema_read(out, conn ? conn : s->conn, &opts);
@@ -189,6 +187,37 @@ static int cannot_say(df_drift *d, const char *what, const char *why)
 	return 0;
 }
 
+/*
+ * A change line "- <key>" of something a record made before history tables
+ * were left out (uncompared.c) holds, and the live database still holds as a
+ * left-out history table: the table, or what hangs off it (its index,
+ * constraint, trigger: "<kind> <schema>.<table>.<name>"; a serial's
+ * sequence "<table>_<column>_seq").  Not drift.  (Keys and entries
+ * name the schema on PostgreSQL only: "table flyway_schema_history".)
+ */
+static bool history_gone(const char *line, const df_schema *live)
+{
+	const char *key = line + 2, *name;
+
+	if (strncmp(line, "- ", 2) || !(name = strchr(key, ' ')))
+		return false;
+	name++;
+	for (size_t i = 0; i < live->uncompared.nr; i++) {
+		const char *u = live->uncompared.v[i], *t, *e;
+		size_t n;
+		if (strncmp(u, DF_UNCOMPARED_HISTORY "\ttable ", strlen(DF_UNCOMPARED_HISTORY) + 7))
+			continue;
+		t = u + strlen(DF_UNCOMPARED_HISTORY) + 7;       /* "schema.table (tool)..." */
+		if (!(e = strchr(t, ' ')))
+			continue;
+		n = (size_t)(e - t);
+		if (!strncmp(name, t, n) && (!name[n] || name[n] == '.' ||
+		    (!strncmp(key, "sequence ", 9) && name[n] == '_')))
+			return true;
+	}
+	return false;
+}
+
 int df_session_drift(df_drift *out, df_session *s)
 {
 	df_buf key = DF_BUF_INIT;
@@ -245,10 +274,14 @@ int df_session_drift(df_drift *out, df_session *s)
 			nl = p + strlen(p) - 1;
 		else
 			*nl = '\0';
+		if (history_gone(p, live))
+			continue;
 		if ((error = df_strlist_push(&out->lines, p)) < 0 ||
 		    (*p != ' ' && (error = df_strlist_push(&out->changes, p)) < 0))
 			goto out;
 	}
+	if (drifted && !out->changes.nr)
+		out->drifted = false;
 out:
 	df_schema_free(live);
 	df_buf_release(&key);

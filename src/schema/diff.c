@@ -620,6 +620,12 @@ void df_diff_free(df_diff *d)
 		df_change_release(&d->v[i]);
 	free(d->v);
 	df_strlist_release(&d->not_compared);
+	for (size_t i = 0; i < d->nunc; i++) {
+		free(d->unc[i].cls);
+		free(d->unc[i].object);
+		df_strlist_release(&d->unc[i].used_by);
+	}
+	free(d->unc);
 	free(d->preamble);
 	free(d->postamble);
 	free(d);
@@ -721,16 +727,7 @@ int df__diff_plan(df_diff *d, const df_schema *from, const df_schema *to, const 
 		c.drop_of[i] = NONE;
 	for (i = 0; i < to->nr; i++)
 		c.create_of[i] = c.alter_of[i] = NONE;
-	for (i = 0; i < from->not_compared.nr; i++)
-		if ((error = df_strlist_push(&d->not_compared, from->not_compared.v[i])) < 0)
-			goto out;
-	for (i = 0; i < to->not_compared.nr; i++) {
-		bool dup = false;
-		for (j = 0; j < d->not_compared.nr; j++)
-			dup = dup || !strcmp(d->not_compared.v[j], to->not_compared.v[i]);
-		if (!dup && (error = df_strlist_push(&d->not_compared, to->not_compared.v[i])) < 0)
-			goto out;
-	}
+	/* what is not compared: df__diff_uncompared(), once the changes are known */
 	if ((error = build_reverse_deps(&c)) < 0)
 		goto out;
 

@@ -97,6 +97,7 @@ void df_schema_free(df_schema *s)
 		object_free(s->v[i]);
 	free(s->v);
 	df_strlist_release(&s->not_compared);
+	df_strlist_release(&s->uncompared);
 	free(s);
 }
 

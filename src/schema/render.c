@@ -195,6 +195,8 @@ int df_schema_diff(df_diff **out, const df_schema *from, const df_schema *to)
 		d->v[k++] = d->v[i];
 	}
 	d->nr = k;
+	if ((error = df__diff_uncompared(d, from, to)) < 0)
+		goto out;
 	if (fk_off && w->fk_off &&
 	    (!(d->preamble = strdup(w->fk_off)) ||
 	     (w->fk_on && !(d->postamble = strdup(w->fk_on))))) {

@@ -65,6 +65,16 @@ bool df__column_equal(const df_column *a, const df_column *b);
 /* The value of "key=" in an object's extra lines, copied into out; false if absent. */
 bool df__extra_get(const df_object *o, const char *key, df_buf *out);
 
+/*
+ * What is not compared (uncompared.c): after a reader, leave out the history
+ * tables of migration tools (by name and shape) and list, in s->uncompared,
+ * the objects of the classes the reader does not compare; for a diff, the
+ * objects either side holds, whether they differ and which written objects
+ * use them (d->unc, d->not_compared).
+ */
+int df__schema_read_uncompared(df_conn *conn, df_schema *s, const df_schema_opts *opts);
+int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to);
+
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);
 

@@ -519,10 +519,59 @@ static void test_schema_fk__actions_and_equality(void **state)
 	df_strlist_release(&y.cols);
 }
 
+/* What is not compared: each side's objects matched by class and name, a
+ * differing state (an ACL) or one side only is a difference, and a written
+ * object that uses one is named. */
+static void test_schema_diff__uncompared_named(void **state)
+{
+	df_schema *a, *b;
+	df_diff *d;
+
+	df_schema_new(&a, DF_DIALECT_POSTGRES);
+	df_schema_new(&b, DF_DIALECT_POSTGRES);
+	table(a, "users", "id integer");
+	table(b, "users", "id integer");
+	table(b, "spans", "id integer,r floatrange");
+	assert_int_equal(df_schema_finish(a), 0);
+	assert_int_equal(df_schema_finish(b), 0);
+	assert_int_equal(df_strlist_push(&a->uncompared, "privileges\ttable public.users\t{a=r/a}\t"), 0);
+	assert_int_equal(df_strlist_push(&b->uncompared, "privileges\ttable public.users\t{a=rw/a}\t"), 0);
+	assert_int_equal(df_strlist_push(&a->uncompared, "range types\trange type public.floatrange\t\t"), 0);
+	assert_int_equal(df_strlist_push(&b->uncompared,
+		"range types\trange type public.floatrange\t\ttable public.users,table public.spans"), 0);
+	assert_int_equal(df_strlist_push(&a->uncompared,
+		DF_UNCOMPARED_HISTORY "\ttable public.flyway_schema_history (Flyway)\t\t"), 0);
+	assert_int_equal(df_schema_diff(&d, a, b), 0);
+	assert_int_equal(d->nunc, 3);
+	assert_int_equal(d->not_compared.nr, 3);
+	for (size_t i = 0; i < d->nunc; i++) {
+		const df_uncompared *u = &d->unc[i];
+		if (!strcmp(u->cls, "privileges")) {
+			assert_true(u->in_from && u->in_to && u->differs);
+			assert_true(df_uncompared_counts(u));
+		} else if (!strcmp(u->cls, "range types")) {
+			assert_false(u->differs);
+			assert_false(df_uncompared_counts(u));
+			/* users is not written; spans is */
+			assert_int_equal(u->used_by.nr, 1);
+			assert_string_equal(u->used_by.v[0], "table public.spans");
+		} else {
+			assert_string_equal(u->cls, DF_UNCOMPARED_HISTORY);
+			assert_true(u->in_from && !u->in_to);
+			/* on one side only, and still no difference */
+			assert_false(df_uncompared_counts(u));
+		}
+	}
+	df_diff_free(d);
+	df_schema_free(a);
+	df_schema_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_diff__identical_is_empty),
+		cmocka_unit_test(test_schema_diff__uncompared_named),
 		cmocka_unit_test(test_schema_diff__fk_cycle_after_tables),
 		cmocka_unit_test(test_schema_diff__drops_in_reverse_dependency_order),
 		cmocka_unit_test(test_schema_diff__view_recreated_around_type_change),
