@@ -81,6 +81,9 @@ t_pull_loads_back_in_generate() {
 	df db pull --url "$URL_B" -o pulled.sql; expect_rc 0 "pull"
 	head -1 pulled.sql | grep -q "The schema of postgres://" || fail "header does not name the URL: $(head -1 pulled.sql)"
 	lacks "$(head -1 pulled.sql)" "of local"
+	# a password in the URL is not written (trust authentication: any works)
+	df db pull --url "$(echo "$URL_B" | sed -E 's#://([^@/]*)@#://\1:hunter2-secret@#')" -o pw.sql; expect_rc 0 "pull with a password"
+	lacks "$(cat pw.sql)$out$err" "hunter2-secret"
 	psql -qX -v ON_ERROR_STOP=1 "$URL_A" -f pulled.sql >apply.log 2>&1 ||
 		fail "the pulled file does not load: $(cat apply.log)"
 	df db diff --from "$URL_A" --to "$URL_B" --exit-code; expect_rc 0 "pulled = source"
