@@ -117,6 +117,12 @@ EOF
 	# the one outside the cycle still waits for the column it reads
 	[ "$(grep -n 'ADD COLUMN "extra"' step.sql | cut -d: -f1)" -lt \
 	  "$(grep -n 'FUNCTION public.z_count' step.sql | cut -d: -f1)" ] || fail "z_count before its column: $(cat step.sql)"
+	# db pull writes the same, and generate and migrate take it
+	df db pull --url "$URL_B" -o schema.sql; expect_rc 0 "pull"
+	contains "$(cat schema.sql)" "SET check_function_bodies = false;"
+	df db generate cycle; expect_rc 0 "generate from the pulled file"
+	df db migrate; expect_rc 0 "migrate"
+	df db diff --from "$URL" --to "$URL_B" --exit-code; expect_rc 0 "migrated = source"
 	back
 }
 
