@@ -820,9 +820,13 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 				const df_column *col = &tb->cols[c];
 				size_t tl = strlen(col->type);
 				bool arr = tl > 2 && !strcmp(col->type + tl - 2, "[]");
-				/* format_type() prints the bare or the qualified name */
-				if (strncmp(col->type, t->name, strlen(t->name)) &&
-				    !strstr(col->type, typename.ptr) && !strstr(col->type, t->name))
+				/* format_type() prints the bare or the qualified name;
+				 * "integer" is no column of enum "e" */
+				size_t bl = arr ? tl - 2 : tl, sl = strlen(t->schema);
+				if (!((bl == strlen(t->name) && !strncmp(col->type, t->name, bl)) ||
+				      (bl == typename.size && !strncmp(col->type, typename.ptr, bl)) ||
+				      (bl == sl + 1 + strlen(t->name) && !strncmp(col->type, t->schema, sl) &&
+				       col->type[sl] == '.' && !strncmp(col->type + sl + 1, t->name, bl - sl - 1))))
 					continue;
 				if (col->default_expr)
 					alter_col(b, tb, col, "DROP DEFAULT");
