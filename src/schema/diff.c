@@ -17,6 +17,10 @@
  *    foreign keys after every other constraint) and by key, so the output
  *    is stable.  Foreign keys are their own steps, so a cycle of them is
  *    just two tables created and two constraints added afterwards.
+ *    What a function's body names (df_object.uses: the engine recorded
+ *    nothing) adds soft edges: kept unless they make a cycle, then the
+ *    function on it goes first and the script says so in its preamble
+ *    (PostgreSQL: check_function_bodies off, as pg_dump does).
  */
 #include <stdlib.h>
 #include <string.h>
