@@ -35,6 +35,7 @@ typedef enum df_obj_kind {
 	DF_OBJ_COMPOSITE,
 	DF_OBJ_SEQUENCE,
 	DF_OBJ_FUNCTION,        /**< functions, procedures, MySQL routines */
+	DF_OBJ_AGGREGATE,       /**< PostgreSQL aggregates (after their support functions) */
 	DF_OBJ_TABLE,
 	DF_OBJ_CONSTRAINT,      /**< primary key, unique, check, foreign key, exclusion */
 	DF_OBJ_INDEX,
@@ -119,6 +120,10 @@ typedef struct df_object {
 	size_t ncols, acols;
 	df_strlist deps;        /**< keys of the objects this one depends on,
 	                             as the engine recorded them */
+	df_strlist uses;        /**< keys of the objects a function's body names
+	                             where the engine records nothing (PostgreSQL
+	                             LANGUAGE sql bodies): an order the diff
+	                             prefers, neither compared nor serialised */
 	char ctype;             /**< constraints: DF_CONS_* */
 	/** Foreign keys: one for a foreign key constraint; on SQLite, where
 	 *  they are part of their table, each of a table's.  Compared by the

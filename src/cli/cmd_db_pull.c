@@ -102,9 +102,11 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 	    (error = df_schema_replay(&base, NULL, 0, s.target->dsn->engine, s.target->dsn, &so, 0,
 		NULL)) < 0)
 		goto fail;
+	/* a database named by --url (or DEVFLOW_URL) is no environment's */
 	df_buf_printf(&header, "-- The schema of %s, written by devflow db pull.\n"
 		"-- Edit it, then `devflow db generate NAME` writes the migration.\n\n",
-		s.target->env);
+		s.target->source && (!strcmp(s.target->source, "--url") ||
+		!strncmp(s.target->source, "DEVFLOW_URL ", 12)) ? s.target->redacted : s.target->env);
 	if ((error = df_schema_ddl(&text, base, schema, header.ptr)) < 0)
 		goto fail;
 	if (!path) {

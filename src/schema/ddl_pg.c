@@ -33,7 +33,9 @@ static void qfunc(df_buf *b, const df_object *o)
 		return;
 	}
 	df__qualified(b, D, o->schema, bare);
-	df_buf_puts(b, paren ? paren : "()");
+	/* an aggregate of no arguments is named f(*) */
+	df_buf_puts(b, o->kind == DF_OBJ_AGGREGATE && paren && !strcmp(paren, "()") ? "(*)" :
+		paren ? paren : "()");
 	free(bare);
 }
 
@@ -54,7 +56,7 @@ static void put_def(df_buf *b, const char *def)
 static void comment_on(df_buf *b, const char *what, const df_object *o, const char *text)
 {
 	df_buf_printf(b, "COMMENT ON %s ", what);
-	if (o->kind == DF_OBJ_FUNCTION)
+	if (o->kind == DF_OBJ_FUNCTION || o->kind == DF_OBJ_AGGREGATE)
 		qfunc(b, o);
 	else if (o->kind == DF_OBJ_CONSTRAINT || o->kind == DF_OBJ_TRIGGER || o->kind == DF_OBJ_POLICY) {
 		df__quote_ident(b, D, o->name);
@@ -83,6 +85,7 @@ static const char *comment_kind(const df_object *o)
 	case DF_OBJ_DOMAIN: return "DOMAIN";
 	case DF_OBJ_SEQUENCE: return "SEQUENCE";
 	case DF_OBJ_FUNCTION: return is_procedure(o) ? "PROCEDURE" : "FUNCTION";
+	case DF_OBJ_AGGREGATE: return "AGGREGATE";
 	case DF_OBJ_TABLE: return "TABLE";
 	case DF_OBJ_CONSTRAINT: return "CONSTRAINT";
 	case DF_OBJ_INDEX: return "INDEX";
@@ -247,6 +250,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		break;
 	}
 	case DF_OBJ_FUNCTION:
+	case DF_OBJ_AGGREGATE:          /* read_pg.c built its CREATE AGGREGATE */
 		put_def(b, o->def);
 		df_buf_puts(b, ";\n");
 		break;
@@ -330,12 +334,28 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		/* pg_get_indexdef(): "CREATE [UNIQUE] INDEX name ON ..." */
 		size_t at = !strncmp(o->def, "CREATE INDEX ", 13) ? 13 :
 			!strncmp(o->def, "CREATE UNIQUE INDEX ", 20) ? 20 : 0;
-		if (op && op->concurrently && at) {
-			df_buf_put(b, o->def, at);
-			df_buf_puts(b, "CONCURRENTLY ");
-			put_def(b, o->def + at);
+		/* a partitioned table's index prints "ON ONLY": that makes an
+		 * invalid index on the parent alone.  Without ONLY every
+		 * partition gets its own, attached (unless `to`'s is invalid) */
+		const char *only = strstr(o->def, " ON ONLY ");
+		df_buf def = DF_BUF_INIT;
+		if (only && !df__extra_get(o, "valid", &v)) {
+			df_buf_put(&def, o->def, (size_t)(only - o->def));
+			df_buf_puts(&def, " ON ");
+			df_buf_puts(&def, only + 9);
 		} else
-			put_def(b, o->def);
+			df_buf_puts(&def, o->def);
+		if (df_buf_oom(&def)) {
+			df_buf_release(&def);
+			break;
+		}
+		if (op && op->concurrently && at && !only) {
+			df_buf_put(b, def.ptr, at);
+			df_buf_puts(b, "CONCURRENTLY ");
+			put_def(b, def.ptr + at);
+		} else
+			put_def(b, def.ptr);
+		df_buf_release(&def);
 		df_buf_puts(b, ";\n");
 		break;
 	}
@@ -400,7 +420,9 @@ static int pg_drop(df_buf *b, const df_object *o, const df_op *op)
 	case DF_OBJ_DOMAIN: df_buf_puts(b, "DROP DOMAIN "); qname(b, o); break;
 	case DF_OBJ_SEQUENCE: df_buf_puts(b, "DROP SEQUENCE "); qname(b, o); break;
 	case DF_OBJ_FUNCTION:
-		df_buf_printf(b, "DROP %s ", is_procedure(o) ? "PROCEDURE" : "FUNCTION");
+	case DF_OBJ_AGGREGATE:
+		df_buf_printf(b, "DROP %s ", o->kind == DF_OBJ_AGGREGATE ? "AGGREGATE" :
+			is_procedure(o) ? "PROCEDURE" : "FUNCTION");
 		qfunc(b, o);
 		break;
 	case DF_OBJ_TABLE:
@@ -644,8 +666,9 @@ static void column_change(df_buf *b, df_strlist *hz, df_op *op, const df_schema 
 		op->destroys_data = true;
 		goto comment;
 	}
-	bool type_changes = strcmp(oc->type, nc->type) ||
-		!oc->collation != !nc->collation ||
+	/* a collation alone changes no value (the indexes on it are rebuilt) */
+	bool retyped = strcmp(oc->type, nc->type) != 0;
+	bool type_changes = retyped || !oc->collation != !nc->collation ||
 		(oc->collation && strcmp(oc->collation, nc->collation));
 	bool default_changes = !oc->default_expr != !nc->default_expr ||
 		(oc->default_expr && strcmp(oc->default_expr, nc->default_expr));
@@ -660,13 +683,19 @@ static void column_change(df_buf *b, df_strlist *hz, df_op *op, const df_schema 
 		df_buf_printf(&w, "TYPE %s", nc->type);
 		if (nc->collation)
 			df_buf_printf(&w, " COLLATE %s", nc->collation);
-		df_buf_puts(&w, " USING ");
-		df__quote_ident(&w, D, nc->name);
-		/* one enum to another: through its text */
-		df_buf_printf(&w, "%s::%s", is_enum(sf, oc->type) || is_enum(st, nc->type) ?
-			"::text" : "", nc->type);
+		if (retyped) {
+			/* to or from an enum: through its text */
+			bool via_text = is_enum(sf, oc->type) || is_enum(st, nc->type);
+			df_buf_puts(&w, " USING ");
+			df__quote_ident(&w, D, nc->name);
+			if (via_text && strcmp(nc->type, "text"))
+				df_buf_printf(&w, "::text::%s", nc->type);
+			else
+				df_buf_printf(&w, "::%s", nc->type);
+		}
 		alter_col(b, t, nc, w.ptr);
-		op->destroys_data = true;
+		if (retyped)
+			op->destroys_data = true;
 	}
 	if (default_changes && nc->default_expr) {
 		df_buf_truncate(&w, 0);
@@ -724,6 +753,16 @@ out:
 /* A table's own attributes, after its columns: row security, storage options. */
 static void alter_table(df_buf *b, const df_object *f, const df_object *t)
 {
+	bool was = f->extra && strstr(f->extra, "unlogged=true"),
+		now = t->extra && strstr(t->extra, "unlogged=true");
+
+	/* rewrites the table (and writes it all to the WAL when it becomes
+	 * logged) */
+	if (was != now) {
+		df_buf_puts(b, "ALTER TABLE ");
+		qname(b, t);
+		df_buf_printf(b, " SET %s;\n", now ? "UNLOGGED" : "LOGGED");
+	}
 	table_extras(b, t, f);
 	{
 		df_buf a = DF_BUF_INIT, c = DF_BUF_INIT;
@@ -781,9 +820,13 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 				const df_column *col = &tb->cols[c];
 				size_t tl = strlen(col->type);
 				bool arr = tl > 2 && !strcmp(col->type + tl - 2, "[]");
-				/* format_type() prints the bare or the qualified name */
-				if (strncmp(col->type, t->name, strlen(t->name)) &&
-				    !strstr(col->type, typename.ptr) && !strstr(col->type, t->name))
+				/* format_type() prints the bare or the qualified name;
+				 * "integer" is no column of enum "e" */
+				size_t bl = arr ? tl - 2 : tl, sl = strlen(t->schema);
+				if (!((bl == strlen(t->name) && !strncmp(col->type, t->name, bl)) ||
+				      (bl == typename.size && !strncmp(col->type, typename.ptr, bl)) ||
+				      (bl == sl + 1 + strlen(t->name) && !strncmp(col->type, t->schema, sl) &&
+				       col->type[sl] == '.' && !strncmp(col->type + sl + 1, t->name, bl - sl - 1))))
 					continue;
 				if (col->default_expr)
 					alter_col(b, tb, col, "DROP DEFAULT");
@@ -980,9 +1023,11 @@ static df_op_lock pg_lock(const df_op *op)
 	case DF_OP_DROP:
 		if (op->object_kind == DF_OBJ_INDEX && op->concurrently)
 			return DF_OP_LOCK_PG_SHARE_UPDATE_EXCLUSIVE;
-		return op->object_kind == DF_OBJ_FUNCTION ? DF_OP_LOCK_NONE : DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
+		return op->object_kind == DF_OBJ_FUNCTION || op->object_kind == DF_OBJ_AGGREGATE ?
+			DF_OP_LOCK_NONE : DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
 	case DF_OP_ALTER:
-		return op->object_kind == DF_OBJ_FUNCTION || op->object_kind == DF_OBJ_SCHEMA ||
+		return op->object_kind == DF_OBJ_FUNCTION || op->object_kind == DF_OBJ_AGGREGATE ||
+			op->object_kind == DF_OBJ_SCHEMA ||
 			op->object_kind == DF_OBJ_EXTENSION ? DF_OP_LOCK_NONE : DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
 	default:
 		return DF_OP_LOCK_PG_ACCESS_EXCLUSIVE;
@@ -994,4 +1039,5 @@ const df__ddl df__ddl_pg = {
 	.not_valid_later = true,
 	.render = pg_render,
 	.lock = pg_lock,
+	.no_body_check = "SET check_function_bodies = false;\n",
 };

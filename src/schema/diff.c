@@ -17,6 +17,10 @@
  *    foreign keys after every other constraint) and by key, so the output
  *    is stable.  Foreign keys are their own steps, so a cycle of them is
  *    just two tables created and two constraints added afterwards.
+ *    What a function's body names (df_object.uses: the engine recorded
+ *    nothing) adds soft edges: kept unless they make a cycle, then the
+ *    function on it goes first and the script says so in its preamble
+ *    (PostgreSQL: check_function_bodies off, as pg_dump does).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,13 @@ struct step {
 	size_t *next;                   /* steps that follow this one */
 	size_t nnext, anext;
 	size_t indeg;
+	size_t *soft;                   /* steps this one should follow (what a
+					 * function's body names): dropped when
+					 * they make a cycle */
+	size_t nsoft, asoft;
+	size_t *snext;                  /* steps that should follow this one */
+	size_t nsnext, asnext;
+	size_t sindeg;
 	int rank;
 	bool skip;                      /* absorbed by another step */
 };
@@ -142,6 +153,15 @@ static int edge(struct ctx *c, size_t first, size_t later)
 		return 0;
 	return push_idx(&c->steps[later].after, &c->steps[later].nafter,
 		&c->steps[later].aafter, first);
+}
+
+/* `later` should run after `first` (a soft edge: see order_steps()) */
+static int soft_edge(struct ctx *c, size_t first, size_t later)
+{
+	if (first == NONE || later == NONE || first == later)
+		return 0;
+	return push_idx(&c->steps[later].soft, &c->steps[later].nsoft,
+		&c->steps[later].asoft, first);
 }
 
 /* ---- cascade ------------------------------------------------------------ */
@@ -301,6 +321,48 @@ static size_t drop_step(struct ctx *c, size_t i)
 	return c->drop_of[i];
 }
 
+/*
+ * Does step `x` (not emitted yet) lead, through the steps not emitted yet,
+ * to one of the steps it softly waits on?  Then releasing it breaks a
+ * cycle.
+ */
+static int on_soft_cycle(bool *out, const struct ctx *c, size_t x)
+{
+	unsigned char *seen = calloc(c->nsteps ? c->nsteps : 1, 1);
+	size_t *stack = malloc((c->nsteps ? c->nsteps : 1) * sizeof(size_t)), n = 0;
+
+	*out = false;
+	if (!seen || !stack) {
+		free(seen);
+		free(stack);
+		return df_error_oom();
+	}
+	for (size_t k = 0; k < c->steps[x].nsoft; k++)
+		if (c->steps[c->steps[x].soft[k]].indeg != NONE)
+			seen[c->steps[x].soft[k]] = 2;      /* a target */
+	stack[n++] = x;
+	seen[x] = 1;
+	while (n && !*out) {
+		const struct step *st = &c->steps[stack[--n]];
+		for (int pass = 0; pass < 2 && !*out; pass++) {
+			const size_t *v = pass ? st->snext : st->next;
+			size_t nv = pass ? st->nsnext : st->nnext;
+			for (size_t k = 0; k < nv && !*out; k++) {
+				size_t y = v[k];
+				if (c->steps[y].indeg == NONE || seen[y] == 1)
+					continue;
+				if (seen[y] == 2)
+					*out = true;
+				seen[y] = 1;
+				stack[n++] = y;
+			}
+		}
+	}
+	free(seen);
+	free(stack);
+	return 0;
+}
+
 static int order_steps(struct ctx *c, df_diff *d)
 {
 	const df_schema *f = c->from, *t = c->to;
@@ -339,6 +401,18 @@ static int order_steps(struct ctx *c, df_diff *d)
 			    (error = edge(c, c->alter_of[x], cy)) < 0)
 				goto out;
 		}
+		/* what a function's body names (the engine recorded nothing):
+		 * created or altered first, where that makes no cycle */
+		for (size_t k = 0; k < t->v[y]->uses.nr; k++) {
+			size_t x = index_of(t, t->v[y]->uses.v[k]);
+			if (x == NONE)
+				continue;
+			if ((error = soft_edge(c, c->create_of[x], cy)) < 0 ||
+			    (error = soft_edge(c, c->create_of[x], ay)) < 0 ||
+			    (error = soft_edge(c, c->alter_of[x], cy)) < 0 ||
+			    (error = soft_edge(c, c->alter_of[x], ay)) < 0)
+				goto out;
+		}
 		/* drop before create of the same key */
 		if (cy != NONE) {
 			size_t fy = index_of(f, t->v[y]->key);
@@ -356,6 +430,17 @@ static int order_steps(struct ctx *c, df_diff *d)
 				goto out;
 			st->indeg++;
 		}
+		for (size_t k = 0; k < st->nsoft; k++) {
+			struct step *p = &c->steps[st->soft[k]];
+			bool hard = false;
+			for (size_t m = 0; m < st->nafter && !hard; m++)
+				hard = st->after[m] == st->soft[k];
+			if (hard)
+				continue;
+			if ((error = push_idx(&p->snext, &p->nsnext, &p->asnext, i)) < 0)
+				goto out;
+			st->sindeg++;
+		}
 	}
 	if (!(h.v = malloc((c->nsteps ? c->nsteps : 1) * sizeof(size_t)))) {
 		error = df_error_oom();
@@ -366,11 +451,40 @@ static int order_steps(struct ctx *c, df_diff *d)
 		goto out;
 	}
 	for (size_t i = 0; i < c->nsteps; i++)
-		if (!c->steps[i].indeg)
+		if (!c->steps[i].indeg && !c->steps[i].sindeg)
 			heap_push(&h, c, i);
 	while (emitted < c->nsteps) {
 		size_t i;
 		struct step *st;
+		if (!h.n) {
+			/* stuck on soft edges (a function's body names a table whose
+			 * default calls the function ...): the first step that waits
+			 * on nothing else goes ahead, and the script creates function
+			 * bodies unchecked, as pg_dump's does */
+			size_t best = NONE;
+			bool cyc = false;
+			for (size_t k = 0; k < c->nsteps; k++) {
+				bool on;
+				if (c->steps[k].indeg != 0 || !c->steps[k].sindeg)
+					continue;
+				/* one on the cycle first: releasing another helps nothing */
+				if ((error = on_soft_cycle(&on, c, k)) < 0)
+					goto out;
+				if (best == NONE || (on && !cyc) || (on == cyc && step_cmp(c, k, best) < 0)) {
+					best = k;
+					cyc = on;
+				}
+			}
+			if (best != NONE) {
+				c->steps[best].sindeg = 0;
+				heap_push(&h, c, best);
+				if (c->ddl->no_body_check && !d->preamble &&
+				    !(d->preamble = strdup(c->ddl->no_body_check))) {
+					error = df_error_oom();
+					goto out;
+				}
+			}
+		}
 		if (!h.n) {
 			/* a cycle: take the first step left, in rank order, and say so */
 			size_t best = NONE;
@@ -391,8 +505,13 @@ static int order_steps(struct ctx *c, df_diff *d)
 		emitted++;
 		for (size_t k = 0; k < st->nnext; k++) {
 			struct step *n = &c->steps[st->next[k]];
-			if (n->indeg != NONE && n->indeg && --n->indeg == 0)
+			if (n->indeg != NONE && n->indeg && --n->indeg == 0 && !n->sindeg)
 				heap_push(&h, c, st->next[k]);
+		}
+		for (size_t k = 0; k < st->nsnext; k++) {
+			struct step *n = &c->steps[st->snext[k]];
+			if (n->indeg != NONE && n->sindeg && --n->sindeg == 0 && !n->indeg)
+				heap_push(&h, c, st->snext[k]);
 		}
 		if (st->skip || !st->ch.nops)
 			continue;
@@ -418,6 +537,8 @@ static void ctx_release(struct ctx *c)
 		df_change_release(&c->steps[i].ch);
 		free(c->steps[i].after);
 		free(c->steps[i].next);
+		free(c->steps[i].soft);
+		free(c->steps[i].snext);
 	}
 	free(c->steps);
 	free(c->ffrom);

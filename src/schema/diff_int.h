@@ -44,6 +44,8 @@ typedef struct df__ddl {
 	df_op_lock (*lock)(const df_op *op);
 	const char *fk_off, *fk_on;         /* preamble / postamble of a rebuild
 	                                       (fk_on: NULL for none) */
+	const char *no_body_check;          /* preamble when a function is created
+	                                       before what its body names (a cycle) */
 } df__ddl;
 
 const df__ddl *df__ddl_for(df_dialect d);

@@ -179,10 +179,18 @@ static int online_forms(df_generated *g, const df_schema *cur, const df_schema *
 		goto out;
 	compact(g->up);
 	compact(g->down);
-	if (lock_timeout && g->up->nr && !g->up->preamble &&
-	    !(g->up->preamble = strdup("SET LOCAL lock_timeout = '5s';\n"))) {
-		error = df_error_oom();
-		goto out;
+	if (lock_timeout && g->up->nr && (!g->up->preamble ||
+	    !strncmp(g->up->preamble, "SET check_function_bodies", 25))) {
+		/* before what the diff put first (function bodies unchecked) */
+		df_buf p = DF_BUF_INIT;
+		df_buf_printf(&p, "SET LOCAL lock_timeout = '5s';\n%s",
+			g->up->preamble ? g->up->preamble : "");
+		if (df_buf_oom(&p)) {
+			error = df_error_oom();
+			goto out;
+		}
+		free(g->up->preamble);
+		g->up->preamble = df_buf_detach(&p);
 	}
 	if (up.size) {
 		df_buf b = DF_BUF_INIT;

@@ -23,6 +23,7 @@ static const char *const kind_names[DF_OBJ_KIND_NR] = {
 	[DF_OBJ_COMPOSITE] = "type",
 	[DF_OBJ_SEQUENCE] = "sequence",
 	[DF_OBJ_FUNCTION] = "function",
+	[DF_OBJ_AGGREGATE] = "aggregate",
 	[DF_OBJ_TABLE] = "table",
 	[DF_OBJ_CONSTRAINT] = "constraint",
 	[DF_OBJ_INDEX] = "index",
@@ -86,6 +87,7 @@ static void object_free(df_object *o)
 	}
 	free(o->fks);
 	df_strlist_release(&o->deps);
+	df_strlist_release(&o->uses);
 	free(o);
 }
 
@@ -256,6 +258,14 @@ int df_schema_finish(df_schema *s)
 		o->deps.nr = k;
 		if (o->deps.nr)
 			qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
+		k = 0;
+		for (size_t j = 0; j < o->uses.nr; j++) {
+			if (df_schema_find(s, o->uses.v[j]) && strcmp(o->uses.v[j], o->key))
+				o->uses.v[k++] = o->uses.v[j];
+			else
+				free(o->uses.v[j]);
+		}
+		o->uses.nr = k;
 	}
 	if (s->not_compared.nr)
 		qsort(s->not_compared.v, s->not_compared.nr, sizeof(char *), cmp_str);

@@ -9,13 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
 #include "devflow/error.h"
 #include "schema/schema_int.h"
+#include "util/lazy.h"
 #include "util/banned.h"
 
 /* Kinds this reader does not compare (listed as "not compared"). */
 static const char *const pg_not_compared[] = {
-	"privileges", "owners", "aggregates", "operators", "casts", "collations",
+	"privileges", "owners", "operators", "casts", "collations",
 	"range types", "rules (other than views)", "text search configurations",
 	"foreign data wrappers and servers", "publications and subscriptions",
 	"event triggers", "statistics objects", "security labels", "tablespaces",
@@ -172,7 +176,8 @@ static const char Q_CONSTRAINTS[] =
 
 static const char Q_INDEXES[] =
 	"SELECT n.nspname, tc.relname, ic.relname, pg_get_indexdef(i.indexrelid), "
-	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0) "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0), "
+	" i.indisvalid "
 	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
 	"JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace n ON n.oid = ic.relnamespace "
 	"WHERE @NS@ AND" NOT_EXT("pg_class", "tc.oid")
@@ -194,11 +199,56 @@ static const char Q_TYPES[] =
 	"FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
 	"WHERE t.typtype IN ('e', 'd') AND @NS@ AND" NOT_EXT("pg_type", "t.oid");
 
+/* A support function of an aggregate, qualified: "s"."f" */
+#define AGG_FN(col) \
+	"(SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp " \
+	"JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = " col ")"
+#define AGG_OPT(col, word) \
+	" CASE WHEN " col " <> 0 THEN ', " word " = ' || " AGG_FN(col) " ELSE '' END || "
+#define AGG_MODIFY(fn, col, word) \
+	" CASE WHEN " fn " <> 0 THEN ', " word " = ' || CASE " col " WHEN 's' THEN 'SHAREABLE' " \
+	"WHEN 'w' THEN 'READ_WRITE' ELSE 'READ_ONLY' END ELSE '' END || "
+
+/*
+ * Functions, procedures and aggregates.  PostgreSQL prints no aggregate's
+ * CREATE (pg_get_functiondef() refuses them): it is built here from
+ * pg_aggregate, every option spelt the way CREATE AGGREGATE takes it.  A
+ * LANGUAGE sql body without BEGIN ATOMIC (prosqlbody) has no dependencies
+ * in pg_depend: its text comes too, for the names it uses.
+ */
 static const char Q_FUNCTIONS[] =
 	"SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, "
-	" pg_get_functiondef(p.oid), (SELECT ds.description FROM pg_description ds WHERE ds.objoid = p.oid AND ds.classoid = 'pg_proc'::regclass AND ds.objsubid = 0) "
+	" CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) ELSE "
+	"  'CREATE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || "
+	"  CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_arguments(p.oid) END || ') (' || "
+	"  'SFUNC = ' || " AGG_FN("a.aggtransfn") " || ', STYPE = ' || format_type(a.aggtranstype, NULL) || "
+	"  CASE WHEN a.aggtransspace <> 0 THEN ', SSPACE = ' || a.aggtransspace ELSE '' END || "
+	AGG_OPT("a.aggfinalfn", "FINALFUNC")
+	"  CASE WHEN a.aggfinalextra THEN ', FINALFUNC_EXTRA' ELSE '' END || "
+	AGG_MODIFY("a.aggfinalfn", "a.aggfinalmodify", "FINALFUNC_MODIFY")
+	AGG_OPT("a.aggcombinefn", "COMBINEFUNC")
+	AGG_OPT("a.aggserialfn", "SERIALFUNC")
+	AGG_OPT("a.aggdeserialfn", "DESERIALFUNC")
+	"  CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(a.agginitval) ELSE '' END || "
+	AGG_OPT("a.aggmtransfn", "MSFUNC")
+	AGG_OPT("a.aggminvtransfn", "MINVFUNC")
+	"  CASE WHEN a.aggmtransfn <> 0 THEN ', MSTYPE = ' || format_type(a.aggmtranstype, NULL) ELSE '' END || "
+	"  CASE WHEN a.aggmtransspace <> 0 THEN ', MSSPACE = ' || a.aggmtransspace ELSE '' END || "
+	AGG_OPT("a.aggmfinalfn", "MFINALFUNC")
+	"  CASE WHEN a.aggmfinalextra THEN ', MFINALFUNC_EXTRA' ELSE '' END || "
+	AGG_MODIFY("a.aggmfinalfn", "a.aggmfinalmodify", "MFINALFUNC_MODIFY")
+	"  CASE WHEN a.aggminitval IS NOT NULL THEN ', MINITCOND = ' || quote_literal(a.aggminitval) ELSE '' END || "
+	"  CASE WHEN a.aggsortop <> 0 THEN ', SORTOP = ' || (SELECT 'OPERATOR(' || quote_ident(opn.nspname) || "
+	"   '.' || op.oprname || ')' FROM pg_operator op JOIN pg_namespace opn ON opn.oid = op.oprnamespace "
+	"   WHERE op.oid = a.aggsortop) ELSE '' END || "
+	"  CASE p.proparallel WHEN 's' THEN ', PARALLEL = SAFE' WHEN 'r' THEN ', PARALLEL = RESTRICTED' ELSE '' END || "
+	"  CASE WHEN a.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END || ')' END, "
+	" (SELECT ds.description FROM pg_description ds WHERE ds.objoid = p.oid AND ds.classoid = 'pg_proc'::regclass AND ds.objsubid = 0), "
+	" CASE WHEN l.lanname = 'sql' AND p.prosqlbody IS NULL THEN p.prosrc END "
 	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-	"WHERE p.prokind IN ('f', 'p') AND @NS@ AND" NOT_EXT("pg_proc", "p.oid");
+	"JOIN pg_language l ON l.oid = p.prolang "
+	"LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid "
+	"WHERE p.prokind IN ('f', 'p', 'a') AND @NS@ AND" NOT_EXT("pg_proc", "p.oid");
 
 static const char Q_TRIGGERS[] =
 	"SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, "
@@ -242,17 +292,27 @@ static const char Q_DEPENDS[] =
 	" UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, 'table', n.nspname, c.relname, NULL "
 	" FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid "
 	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE @NS@ "
-	" UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'function', n.nspname, "
+	" UNION ALL SELECT 'pg_proc'::regclass, p.oid, "
+	"  CASE WHEN p.prokind = 'a' THEN 'aggregate' ELSE 'function' END, n.nspname, "
 	"  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL "
 	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE @NS@ "
-	" UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE et.typtype WHEN 'e' THEN 'enum' "
-	"  WHEN 'd' THEN 'domain' ELSE 'type' END, n.nspname, "
-	"  COALESCE(rc.relname, et.typname), NULL "
+	/* a type (or an array of it) stands for what made it: a table's or a
+	 * view's row type for the relation, an extension's type for the
+	 * extension (wherever it lives) */
+	" UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE WHEN xe.oid IS NOT NULL THEN 'extension' "
+	"  WHEN rc.relkind IN ('r', 'p', 'f') THEN 'table' WHEN rc.relkind = 'v' THEN 'view' "
+	"  WHEN rc.relkind = 'm' THEN 'materialized_view' WHEN et.typtype = 'e' THEN 'enum' "
+	"  WHEN et.typtype = 'd' THEN 'domain' ELSE 'type' END, "
+	"  CASE WHEN xe.oid IS NOT NULL THEN '' ELSE n.nspname END, "
+	"  COALESCE(xe.extname, rc.relname, et.typname), NULL "
 	" FROM pg_type t JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' "
 	"  AND t.typelem <> 0 THEN t.typelem ELSE t.oid END "
 	" JOIN pg_namespace n ON n.oid = et.typnamespace "
 	" LEFT JOIN pg_class rc ON rc.oid = et.typrelid "
-	" WHERE et.typtype IN ('e', 'd', 'c') AND (rc.oid IS NULL OR rc.relkind = 'c') AND @NS@ "
+	" LEFT JOIN pg_depend xd ON xd.classid = 'pg_type'::regclass AND xd.objid = et.oid "
+	"  AND xd.deptype = 'e' LEFT JOIN pg_extension xe ON xe.oid = xd.refobjid "
+	" WHERE (xe.oid IS NOT NULL AND xe.extname <> 'plpgsql') OR (et.typtype IN ('e', 'd', 'c') "
+	"  AND (rc.oid IS NULL OR rc.relkind IN ('c', 'r', 'p', 'f', 'v', 'm')) AND @NS@) "
 	" UNION ALL SELECT 'pg_constraint'::regclass, co.oid, "
 	"  CASE WHEN co.conrelid = 0 THEN 'domain' ELSE 'constraint' END, n.nspname, "
 	"  CASE WHEN co.conrelid = 0 THEN (SELECT typname FROM pg_type WHERE oid = co.contypid) "
@@ -451,6 +511,144 @@ static int read_fk(df_object *o, const df_rows *r, size_t i)
 	return 0;
 }
 
+/* ---- what a LANGUAGE sql body names --------------------------------------- */
+
+/*
+ * PostgreSQL checks a LANGUAGE sql body when the function is created
+ * (check_function_bodies), but records none of what it names in pg_depend
+ * (only a BEGIN ATOMIC body's).  The body is parsed (libpg_query) and the
+ * relations and functions it names are kept in o->uses, first as
+ * "r\x1fschema\x1fname" / "f\x1fschema\x1fname" (schema "" when not
+ * qualified), then resolved to the keys of the objects read
+ * (resolve_uses()).  A body that does not parse names nothing.
+ */
+typedef PgQuery__Node pg_node;
+
+static const char *node_str(const pg_node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string ? n->string->sval : NULL;
+}
+
+static int use_add(df_object *o, char what, const char *schema, const char *name)
+{
+	if (!name || !*name)
+		return 0;
+	for (size_t i = 0; i < o->uses.nr; i++) {
+		const char *u = o->uses.v[i], *sep = strchr(u + 2, '\x1f');
+		if (u[0] == what && sep && (size_t)(sep - u - 2) == strlen(schema ? schema : "") &&
+		    !strncmp(u + 2, schema ? schema : "", (size_t)(sep - u - 2)) && !strcmp(sep + 1, name))
+			return 0;
+	}
+	return df_strlist_pushf(&o->uses, "%c\x1f%s\x1f%s", what, schema ? schema : "", name);
+}
+
+static int body_walk(df_object *o, const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d;
+	const char *base = (const char *)m;
+	int error = 0;
+
+	if (!m || depth > 1000)
+		return 0;
+	d = m->descriptor;
+	if (!strcmp(d->short_name, "RangeVar")) {
+		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+		error = use_add(o, 'r', rv->schemaname, rv->relname);
+	} else if (!strcmp(d->short_name, "FuncCall")) {
+		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
+		if (fc->n_funcname)
+			error = use_add(o, 'f', fc->n_funcname > 1 ? node_str(fc->funcname[fc->n_funcname - 2]) : NULL,
+				node_str(fc->funcname[fc->n_funcname - 1]));
+	}
+	for (unsigned i = 0; i < d->n_fields && !error; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
+			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
+			for (size_t k = 0; k < n && v && !error; k++)
+				error = body_walk(o, v[k], depth + 1);
+			continue;
+		}
+		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(const void *)(base + fd->quantifier_offset) != fd->id)
+			continue;
+		error = body_walk(o, *(ProtobufCMessage *const *)(const void *)(base + fd->offset), depth + 1);
+	}
+	return error;
+}
+
+static int body_names(df_object *o, const char *body)
+{
+	PgQueryProtobufParseResult pr;
+	PgQuery__ParseResult *tree;
+	int error;
+
+	if ((error = df__lazy_load(DF_LAZY_PG_QUERY)) < 0)
+		return error;
+	pr = pg_query_parse_protobuf(body);
+	if (pr.error) {
+		pg_query_free_protobuf_parse_result(pr);
+		return 0;
+	}
+	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
+	if (!tree) {
+		pg_query_free_protobuf_parse_result(pr);
+		return df_error_oom();
+	}
+	for (size_t i = 0; i < tree->n_stmts && !error; i++)
+		if (tree->stmts[i] && tree->stmts[i]->stmt)
+			error = body_walk(o, &tree->stmts[i]->stmt->base, 0);
+	pg_query__parse_result__free_unpacked(tree, NULL);
+	pg_query_free_protobuf_parse_result(pr);
+	return error;
+}
+
+/* The bare name of a function's key name: "f(integer)" -> "f" */
+static bool bare_name_is(const char *name, const char *bare)
+{
+	size_t l = strlen(bare);
+	return !strncmp(name, bare, l) && name[l] == '(';
+}
+
+/* Each function's raw names (body_names()) -> the keys of what they name:
+ * every relation or function of that name (in that schema, when given). */
+static int resolve_uses(df_schema *s)
+{
+	int error = 0;
+
+	for (size_t i = 0; i < s->nr && !error; i++) {
+		df_object *o = s->v[i];
+		df_strlist raw = o->uses;
+		if (!raw.nr)
+			continue;
+		memset(&o->uses, 0, sizeof(o->uses));
+		for (size_t u = 0; u < raw.nr && !error; u++) {
+			const char *sch = raw.v[u] + 2, *sep = strchr(sch, '\x1f'), *name;
+			size_t sl;
+			bool rel = raw.v[u][0] == 'r';
+			if (!sep)
+				continue;
+			sl = (size_t)(sep - sch);
+			name = sep + 1;
+			for (size_t k = 0; k < s->nr && !error; k++) {
+				const df_object *x = s->v[k];
+				bool kind = rel ? x->kind == DF_OBJ_TABLE || x->kind == DF_OBJ_VIEW ||
+					x->kind == DF_OBJ_MATVIEW : x->kind == DF_OBJ_FUNCTION ||
+					x->kind == DF_OBJ_AGGREGATE;
+				if (!kind || x == o || (sl && (strlen(x->schema) != sl || strncmp(x->schema, sch, sl))))
+					continue;
+				if (rel ? strcmp(x->name, name) : !bare_name_is(x->name, name))
+					continue;
+				error = df_strlist_push(&o->uses, x->key);
+			}
+		}
+		df_strlist_release(&raw);
+	}
+	return error;
+}
+
 int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 {
 	df_rows *r = NULL;
@@ -513,9 +711,13 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (excluded(opts, cell(r, i, 1)))
 			continue;
+		/* an index being built, or whose build failed (CONCURRENTLY), or
+		 * a partitioned table's made ON ONLY that not every partition's
+		 * index is attached to yet: not the same as a valid one */
 		if ((error = df_schema_add(&o, s, DF_OBJ_INDEX, cell(r, i, 0), cell(r, i, 2),
 			cell(r, i, 1), cell(r, i, 3))) < 0 ||
-		    (error = df_schema_set(&o->comment, cell(r, i, 4))) < 0)
+		    (error = df_schema_set(&o->comment, cell(r, i, 4))) < 0 ||
+		    (error = extra_add(o, "valid", truth(r, i, 5) ? NULL : "false")) < 0)
 			goto out;
 	}
 	df_rows_free(r);
@@ -551,12 +753,15 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
 		df_buf name = DF_BUF_INIT;
+		bool agg = cell(r, i, 3)[0] == 'a';
 		df_buf_printf(&name, "%s(%s)", cell(r, i, 1), cell(r, i, 2));
 		error = df_buf_oom(&name) ? df_error_oom() :
-			df_schema_add(&o, s, DF_OBJ_FUNCTION, cell(r, i, 0), name.ptr, NULL, cell(r, i, 4));
+			df_schema_add(&o, s, agg ? DF_OBJ_AGGREGATE : DF_OBJ_FUNCTION, cell(r, i, 0),
+				name.ptr, NULL, cell(r, i, 4));
 		df_buf_release(&name);
 		if (error < 0 || (error = df_schema_set(&o->comment, cell(r, i, 5))) < 0 ||
-		    (error = extra_add(o, "kind", cell(r, i, 3)[0] == 'p' ? "procedure" : NULL)) < 0)
+		    (error = extra_add(o, "kind", cell(r, i, 3)[0] == 'p' ? "procedure" : NULL)) < 0 ||
+		    (cell(r, i, 6) && (error = body_names(o, cell(r, i, 6))) < 0))
 			goto out;
 	}
 	df_rows_free(r);
@@ -599,6 +804,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
+	if ((error = resolve_uses(s)) < 0)
+		goto out;
 	/* dependencies last: they name objects read above */
 	if ((error = run(&r, conn, opts, Q_DEPENDS)) < 0)
 		goto out;

@@ -29,7 +29,7 @@
  *      Django         django_migrations (id, app, name, applied)
  *
  * 2. The classes a reader does not compare (s->not_compared: privileges,
- *    owners, aggregates ...) are named object by object, as this database
+ *    owners, operators ...) are named object by object, as this database
  *    holds them, with one more bulk query per engine, and with the keys of
  *    the schema's objects that use each (a view over an aggregate, a column
  *    of a collation): a diff says which of what it writes depends on
@@ -236,10 +236,6 @@ static const char Q_PG[] =
 	"AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
 	"AND c.relowner <> (SELECT datdba FROM pg_database WHERE datname = current_database()) "
 	"AND " PG_NOT_EXT("pg_class", "c.oid")
-	"UNION ALL SELECT 'aggregates', 'aggregate ' || n.nspname || '.' || p.proname || '(' || "
-	" pg_get_function_identity_arguments(p.oid) || ')', NULL, " PG_USERS("pg_proc", "p.oid") " "
-	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-	"WHERE @NS@ AND p.prokind = 'a' AND " PG_NOT_EXT("pg_proc", "p.oid")
 	"UNION ALL SELECT 'operators', 'operator ' || n.nspname || '.' || o.oprname || '(' || "
 	" format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')', NULL, "
 	PG_USERS("pg_operator", "o.oid") " "
