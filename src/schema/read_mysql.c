@@ -268,7 +268,8 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 			if (j > i)
 				df_buf_puts(&b, ", ");
 			df__quote_ident(&b, DF_DIALECT_MYSQL, cell(r, j, 3) ? cell(r, j, 3) : "");
-			if (cell(r, j, 4))
+			/* a spatial key has no prefix, whatever SUB_PART says (32) */
+			if (cell(r, j, 4) && strcmp(type, "SPATIAL"))
 				df_buf_printf(&b, "(%s)", cell(r, j, 4));
 			if (cell(r, j, 7) && !strcmp(cell(r, j, 7), "D"))
 				df_buf_puts(&b, " DESC");
