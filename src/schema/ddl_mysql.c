@@ -166,19 +166,36 @@ static void column_def(df_buf *b, const df_column *c)
 	}
 }
 
-/* a body with a semicolon needs another delimiter */
-static void body_start(df_buf *b, const char *body)
+/*
+ * A routine, trigger or event runs under the sql_mode it was created
+ * under: it is created under its own, the session's put back after.  A
+ * body with a semicolon needs another delimiter.
+ */
+static void body_start(df_buf *b, const df_object *o)
 {
-	if (body && strchr(body, ';'))
+	df_buf v = DF_BUF_INIT;
+
+	if (df__extra_get(o, "sql_mode", &v)) {
+		df_buf_puts(b, "SET @devflow_sql_mode = @@SESSION.sql_mode;\nSET SESSION sql_mode = ");
+		df__quote_literal(b, v.ptr);
+		df_buf_puts(b, ";\n");
+	}
+	df_buf_release(&v);
+	if (o->def && strchr(o->def, ';'))
 		df_buf_puts(b, "DELIMITER ;;\n");
 }
 
-static void body_end(df_buf *b, const char *body)
+static void body_end(df_buf *b, const df_object *o)
 {
-	if (body && strchr(body, ';'))
+	df_buf v = DF_BUF_INIT;
+
+	if (o->def && strchr(o->def, ';'))
 		df_buf_puts(b, ";;\nDELIMITER ;\n");
 	else
 		df_buf_puts(b, ";\n");
+	if (df__extra_get(o, "sql_mode", &v))
+		df_buf_puts(b, "SET SESSION sql_mode = @devflow_sql_mode;\n");
+	df_buf_release(&v);
 }
 
 static void table_options(df_buf *b, const df_object *o)
@@ -311,13 +328,13 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		break;
 	}
 	case DF_OBJ_TRIGGER:
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_puts(b, "CREATE TRIGGER ");
 		q(b, o->name);
 		df_buf_printf(b, " %s ON ", extra_or(o, "when", &v, ""));
 		q(b, o->table);
 		df_buf_printf(b, " FOR EACH ROW %s", o->def);
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	case DF_OBJ_FUNCTION: {
 		const char *paren = strchr(name, '(');
@@ -325,7 +342,7 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		char *bare = strndup(name, paren ? (size_t)(paren - name) : strlen(name));
 		if (!bare)
 			return df_error_oom();
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_printf(b, "CREATE %s ", proc ? "PROCEDURE" : "FUNCTION");
 		q(b, bare);
 		free(bare);
@@ -343,11 +360,11 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 			df__quote_literal(b, o->comment);
 		}
 		df_buf_printf(b, "\n%s", o->def ? o->def : "");
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	}
 	case DF_OBJ_EVENT:
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_puts(b, "CREATE EVENT ");
 		q(b, o->name);
 		df_buf_printf(b, " ON SCHEDULE %s", extra_or(o, "schedule", &v, ""));
@@ -360,7 +377,7 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 			df__quote_literal(b, o->comment);
 		}
 		df_buf_printf(b, " DO %s", o->def);
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	default:
 		break;

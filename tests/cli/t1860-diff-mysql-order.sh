@@ -127,7 +127,32 @@ CREATE TABLE visits (id INT NOT NULL, place INT CHECK (place > 0), n INT, PRIMAR
 	contains "$diff" "CONSTRAINT \`visits_n\` CHECK"
 }
 
-run_tests t_auto_increment_key_added_in_one_statement t_auto_increment_key_widened \
+t_routines_keep_their_sql_mode() {
+	only_mysql
+	new_project
+	q "CREATE TABLE t (a INT);
+CREATE PROCEDURE p() SELECT 1;
+CREATE TRIGGER t_ins BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a + 1;" ||
+		fail "the current schema does not load"
+	other_db
+	my_admin "$DB2" -e "SET SESSION sql_mode = 'TRADITIONAL';
+CREATE TABLE t (a INT);
+CREATE PROCEDURE p() SELECT 1;
+CREATE TRIGGER t_ins BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a + 1;" ||
+		fail "the desired schema does not load"
+	df db diff --from "$URL" --to "$URL2" --exit-code; expect_rc 1
+	contains "$out" "SET SESSION sql_mode = 'STRICT_TRANS_TABLES"
+	contains "$out" "SET SESSION sql_mode = @devflow_sql_mode;"
+	printf '%s\n' "$out" >diff.sql
+	apply diff.sql || fail "the diff does not apply: $out"
+	df db diff --from "$URL" --to "$URL2" --exit-code; expect_rc 0
+	[ -z "$out" ] || fail "second diff not empty: $out"
+	[ "$(q "SELECT SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()")" = \
+	  "$(my_admin -N -B "$DB2" -e "SELECT SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()")" ] ||
+		fail "the trigger's sql_mode is not the desired one"
+}
+
+run_tests t_routines_keep_their_sql_mode t_auto_increment_key_added_in_one_statement t_auto_increment_key_widened \
 	t_generated_column_changes_kind t_foreign_key_index_replaced_then_dropped \
 	t_referencing_table_dropped_before_key t_column_checks_stay_column_checks \
 	t_spatial_key_comment_and_new_table_whole
