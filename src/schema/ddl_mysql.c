@@ -30,6 +30,118 @@ static const char *extra_or(const df_object *o, const char *key, df_buf *v, cons
 	return df__extra_get(o, key, v) ? v->ptr : dflt;
 }
 
+/* A column-level CHECK (MariaDB names it after its column). */
+static bool column_check(const df_object *o)
+{
+	df_buf v = DF_BUF_INIT;
+	bool yes = o->kind == DF_OBJ_CONSTRAINT && o->ctype == DF_CONS_CHECK &&
+		df__extra_get(o, "level", &v) && !strcmp(v.ptr, "column");
+
+	df_buf_release(&v);
+	return yes;
+}
+
+static const df_object *table_in(const df_schema *s, const char *name)
+{
+	char *key = s ? df_schema_key(DF_OBJ_TABLE, "", name, NULL) : NULL;
+	const df_object *t = key ? df_schema_find(s, key) : NULL;
+
+	free(key);
+	return t;
+}
+
+static const df_object *pk_of(const df_schema *s, const char *table)
+{
+	for (size_t k = 0; s && k < s->nr; k++) {
+		const df_object *c = s->v[k];
+		if (c->kind == DF_OBJ_CONSTRAINT && c->ctype == DF_CONS_PRIMARY && c->table &&
+		    !strcmp(c->table, table))
+			return c;
+	}
+	return NULL;
+}
+
+static bool auto_inc(const df_object *t)
+{
+	for (size_t i = 0; t && i < t->ncols; i++)
+		if (t->cols[i].extra && strstr(t->cols[i].extra, "AUTO_INCREMENT"))
+			return true;
+	return false;
+}
+
+/*
+ * A primary key that changes on a table with an AUTO_INCREMENT column
+ * (on either side) whose columns change too: the key is dropped and added
+ * in the table's own ALTER, with the columns, as the engine wants an
+ * AUTO_INCREMENT column to be a key at the end of every statement
+ * (ERROR 1075).  Its own drop and create steps write nothing.
+ */
+static bool pk_joined(const df_schema *sf, const df_schema *st, const char *table)
+{
+	const df_object *tf = table_in(sf, table), *tt = table_in(st, table);
+	const df_object *pf = pk_of(sf, table), *pt = pk_of(st, table);
+
+	if (!tf || !tt || (!auto_inc(tf) && !auto_inc(tt)))
+		return false;
+	return !pf != !pt || (pf && !df__object_equal(pf, pt));
+}
+
+static bool pk_in_alter(const df_schema *sf, const df_schema *st, const char *table)
+{
+	return pk_joined(sf, st, table) && !df__object_equal(table_in(sf, table), table_in(st, table));
+}
+
+/* ... and where the table's columns stay, the key's create step drops the
+ * old one in its own statement */
+static bool pk_swapped(const df_schema *sf, const df_schema *st, const char *table)
+{
+	return pk_joined(sf, st, table) && !pk_in_alter(sf, st, table) && pk_of(sf, table) &&
+		pk_of(st, table);
+}
+
+static void column_def(df_buf *b, const df_column *c);
+
+/* a primary key's definition with its comment */
+static void pk_def(df_buf *b, const df_object *pk)
+{
+	df_buf_puts(b, pk->def);
+	if (pk->comment) {
+		df_buf_puts(b, " COMMENT ");
+		df__quote_literal(b, pk->comment);
+	}
+}
+
+/* an index a foreign key of its table, kept in `st`, may use */
+static bool fk_index(const df_object *x, const df_schema *sf, const df_schema *st)
+{
+	df_buf col = DF_BUF_INIT;
+	bool yes = false;
+
+	for (size_t k = 0; sf && st && k < sf->nr && !yes; k++) {
+		const df_object *f = sf->v[k];
+		if (f->kind != DF_OBJ_CONSTRAINT || f->ctype != DF_CONS_FOREIGN || !f->nfks ||
+		    !f->fks[0].cols.nr || !f->table || strcmp(f->table, x->table) ||
+		    !df_schema_find(st, f->key))
+			continue;
+		df_buf_truncate(&col, 0);
+		df_buf_printf(&col, "`%s`", f->fks[0].cols.v[0]);
+		yes = !df_buf_oom(&col) && x->def && strstr(x->def, col.ptr);
+	}
+	df_buf_release(&col);
+	return yes;
+}
+
+/* the column and its column-level checks, as `st` has them */
+static void column_def_checks(df_buf *b, const df_column *c, const df_schema *st, const char *table)
+{
+	column_def(b, c);
+	for (size_t k = 0; st && k < st->nr; k++) {
+		const df_object *o = st->v[k];
+		if (column_check(o) && o->table && !strcmp(o->table, table) && !strcmp(o->name, c->name))
+			df_buf_printf(b, " %s", o->def);
+	}
+}
+
 static void column_def(df_buf *b, const df_column *c)
 {
 	q(b, c->name);
@@ -54,19 +166,36 @@ static void column_def(df_buf *b, const df_column *c)
 	}
 }
 
-/* a body with a semicolon needs another delimiter */
-static void body_start(df_buf *b, const char *body)
+/*
+ * A routine, trigger or event runs under the sql_mode it was created
+ * under: it is created under its own, the session's put back after.  A
+ * body with a semicolon needs another delimiter.
+ */
+static void body_start(df_buf *b, const df_object *o)
 {
-	if (body && strchr(body, ';'))
+	df_buf v = DF_BUF_INIT;
+
+	if (df__extra_get(o, "sql_mode", &v)) {
+		df_buf_puts(b, "SET @devflow_sql_mode = @@SESSION.sql_mode;\nSET SESSION sql_mode = ");
+		df__quote_literal(b, v.ptr);
+		df_buf_puts(b, ";\n");
+	}
+	df_buf_release(&v);
+	if (o->def && strchr(o->def, ';'))
 		df_buf_puts(b, "DELIMITER ;;\n");
 }
 
-static void body_end(df_buf *b, const char *body)
+static void body_end(df_buf *b, const df_object *o)
 {
-	if (body && strchr(body, ';'))
+	df_buf v = DF_BUF_INIT;
+
+	if (o->def && strchr(o->def, ';'))
 		df_buf_puts(b, ";;\nDELIMITER ;\n");
 	else
 		df_buf_puts(b, ";\n");
+	if (df__extra_get(o, "sql_mode", &v))
+		df_buf_puts(b, "SET SESSION sql_mode = @devflow_sql_mode;\n");
+	df_buf_release(&v);
 }
 
 static void table_options(df_buf *b, const df_object *o)
@@ -100,21 +229,22 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		df_buf_puts(b, " (");
 		for (size_t i = 0; i < o->ncols; i++) {
 			df_buf_puts(b, i ? ",\n  " : "\n  ");
-			column_def(b, &o->cols[i]);
+			column_def_checks(b, &o->cols[i], st, o->name);
 		}
-		/* AUTO_INCREMENT needs its key in the same statement */
-		for (size_t i = 0; i < o->ncols; i++) {
-			if (!o->cols[i].extra || !strstr(o->cols[i].extra, "AUTO_INCREMENT"))
+		/* created whole: its primary key and table checks in the statement */
+		for (size_t k = 0; k < st->nr; k++) {
+			const df_object *c = st->v[k];
+			if (c->kind != DF_OBJ_CONSTRAINT || !c->table || strcmp(c->table, o->name))
 				continue;
-			for (size_t k = 0; k < st->nr; k++) {
-				const df_object *c = st->v[k];
-				if (c->kind == DF_OBJ_CONSTRAINT && c->table && !strcmp(c->table, o->name) &&
-				    c->ctype == DF_CONS_PRIMARY) {
-					df_buf_printf(b, ",\n  %s", c->def);
-					break;
-				}
+			if (c->ctype == DF_CONS_PRIMARY) {
+				df_buf_puts(b, ",\n  ");
+				pk_def(b, c);
 			}
-			break;
+			else if (c->ctype == DF_CONS_CHECK && !column_check(c)) {
+				df_buf_puts(b, ",\n  CONSTRAINT ");
+				q(b, c->name);
+				df_buf_printf(b, " %s", c->def);
+			}
 		}
 		df_buf_puts(b, "\n)");
 		table_options(b, o);
@@ -122,22 +252,40 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 			df_buf_printf(b, "\n%s", v.ptr);
 		df_buf_puts(b, ";\n");
 		break;
-	case DF_OBJ_CONSTRAINT:
-		if (o->ctype == DF_CONS_PRIMARY) {
-			/* in the CREATE TABLE of a new table with AUTO_INCREMENT */
-			char *tkey = df_schema_key(DF_OBJ_TABLE, "", o->table, NULL);
-			const df_object *t = tkey ? df_schema_find(st, tkey) : NULL;
-			bool inline_pk = false;
-			if (t && !df_schema_find(sf, tkey))
-				for (size_t i = 0; i < t->ncols; i++)
-					if (t->cols[i].extra && strstr(t->cols[i].extra, "AUTO_INCREMENT"))
-						inline_pk = true;
-			free(tkey);
-			if (inline_pk)
+	case DF_OBJ_CONSTRAINT: {
+		const df_object *tf = table_in(sf, o->table), *tt = table_in(st, o->table);
+		/* a new table's key and checks are in its CREATE TABLE */
+		if (!tf && tt && (o->ctype == DF_CONS_PRIMARY || o->ctype == DF_CONS_CHECK))
+			break;
+		if (o->ctype == DF_CONS_PRIMARY && pk_in_alter(sf, st, o->table))
+			break;
+		if (column_check(o) && tf && tt) {
+			/* a column-level check is part of its column: MODIFY it,
+			 * unless the table's ALTER adds or changes it already */
+			const df_column *nc = NULL, *oc = NULL;
+			for (size_t i = 0; i < tt->ncols; i++)
+				if (!strcmp(tt->cols[i].name, o->name))
+					nc = &tt->cols[i];
+			for (size_t i = 0; i < tf->ncols; i++)
+				if (!strcmp(tf->cols[i].name, o->name))
+					oc = &tf->cols[i];
+			if (nc && (!oc || !df__column_equal(oc, nc)))
 				break;
+			if (nc) {
+				df_buf_puts(b, "ALTER TABLE ");
+				q(b, o->table);
+				df_buf_puts(b, " MODIFY COLUMN ");
+				column_def_checks(b, nc, st, o->table);
+				df_buf_puts(b, ";\n");
+				break;
+			}
+		}
+		if (o->ctype == DF_CONS_PRIMARY) {
 			df_buf_puts(b, "ALTER TABLE ");
 			q(b, o->table);
-			df_buf_printf(b, " ADD %s;\n", o->def);
+			df_buf_printf(b, "%s ADD ", pk_swapped(sf, st, o->table) ? " DROP PRIMARY KEY," : "");
+			pk_def(b, o);
+			df_buf_puts(b, ";\n");
 			break;
 		}
 		df_buf_puts(b, "ALTER TABLE ");
@@ -146,6 +294,7 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		q(b, o->name);
 		df_buf_printf(b, " %s;\n", o->def);
 		break;
+	}
 	case DF_OBJ_INDEX: {
 		const char *def = o->def, *kind = "";
 		if (!strncmp(def, "UNIQUE ", 7))
@@ -179,13 +328,13 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		break;
 	}
 	case DF_OBJ_TRIGGER:
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_puts(b, "CREATE TRIGGER ");
 		q(b, o->name);
 		df_buf_printf(b, " %s ON ", extra_or(o, "when", &v, ""));
 		q(b, o->table);
 		df_buf_printf(b, " FOR EACH ROW %s", o->def);
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	case DF_OBJ_FUNCTION: {
 		const char *paren = strchr(name, '(');
@@ -193,7 +342,7 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		char *bare = strndup(name, paren ? (size_t)(paren - name) : strlen(name));
 		if (!bare)
 			return df_error_oom();
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_printf(b, "CREATE %s ", proc ? "PROCEDURE" : "FUNCTION");
 		q(b, bare);
 		free(bare);
@@ -211,11 +360,11 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 			df__quote_literal(b, o->comment);
 		}
 		df_buf_printf(b, "\n%s", o->def ? o->def : "");
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	}
 	case DF_OBJ_EVENT:
-		body_start(b, o->def);
+		body_start(b, o);
 		df_buf_puts(b, "CREATE EVENT ");
 		q(b, o->name);
 		df_buf_printf(b, " ON SCHEDULE %s", extra_or(o, "schedule", &v, ""));
@@ -228,7 +377,7 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 			df__quote_literal(b, o->comment);
 		}
 		df_buf_printf(b, " DO %s", o->def);
-		body_end(b, o->def);
+		body_end(b, o);
 		break;
 	default:
 		break;
@@ -237,9 +386,13 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 	return df_buf_oom(b) ? df_error_oom() : 0;
 }
 
-static int my_drop(df_buf *b, const df_object *o)
+static int my_drop(df_buf *b, const df_object *o, const df_schema *sf, const df_schema *st)
 {
 	df_buf v = DF_BUF_INIT;
+
+	if (o->kind == DF_OBJ_CONSTRAINT && o->ctype == DF_CONS_PRIMARY &&
+	    (pk_in_alter(sf, st, o->table) || pk_swapped(sf, st, o->table)))
+		return 0;
 
 	switch (o->kind) {
 	case DF_OBJ_TABLE: df_buf_puts(b, "DROP TABLE "); q(b, o->name); break;
@@ -247,7 +400,10 @@ static int my_drop(df_buf *b, const df_object *o)
 	case DF_OBJ_TRIGGER: df_buf_puts(b, "DROP TRIGGER "); q(b, o->name); break;
 	case DF_OBJ_EVENT: df_buf_puts(b, "DROP EVENT "); q(b, o->name); break;
 	case DF_OBJ_INDEX:
-		df_buf_puts(b, "DROP INDEX ");
+		/* the index a kept foreign key uses goes after the table's new
+		 * indexes (diff.c), and MariaDB drops it itself when one of
+		 * them covers the key */
+		df_buf_puts(b, fk_index(o, sf, st) ? "DROP INDEX IF EXISTS " : "DROP INDEX ");
 		q(b, o->name);
 		df_buf_puts(b, " ON ");
 		q(b, o->table);
@@ -304,13 +460,29 @@ static unsigned int my_classify(const df_object *f, const df_object *t, const df
  * A table's alter, one ALTER TABLE of clauses: its column operations (a
  * column that moves is placed again), then the table's own (the last).
  */
-static int my_alter_table(df_buf *b, df_strlist *hz, df_op *ops, size_t n)
+/* a change MODIFY cannot make (ERROR 1907): generated or not, stored or virtual */
+static bool generated_changes(const df_column *oc, const df_column *nc)
 {
+	return !oc->generated != !nc->generated ||
+		(oc->generated && nc->generated && oc->virtual_gen != nc->virtual_gen);
+}
+
+static int my_alter_table(df__render *r, df_op *ops, size_t n)
+{
+	df_buf *b = r->b;
+	df_strlist *hz = r->hazards;
 	df_buf clauses = DF_BUF_INIT, v = DF_BUF_INIT, w = DF_BUF_INIT;
 	const df_object *f = ops[n - 1].before, *t = ops[n - 1].after;
+	bool pk = pk_in_alter(r->from, r->to, t->name);
+	const df_object *pkf = pk ? pk_of(r->from, t->name) : NULL, *pkt = pk ? pk_of(r->to, t->name) : NULL;
 
+	/* the old key first, so no statement leaves an AUTO_INCREMENT column
+	 * without one (its columns may go below) */
+	if (pkf)
+		df_buf_puts(&clauses, "\n  DROP PRIMARY KEY");
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].kind == DF_OP_DROP_COLUMN) {
+		if (ops[i].kind == DF_OP_DROP_COLUMN ||
+		    (ops[i].kind == DF_OP_ALTER_COLUMN && generated_changes(ops[i].col_before, ops[i].col_after))) {
 			df_buf_printf(&clauses, "%s\n  DROP COLUMN ", clauses.size ? "," : "");
 			q(&clauses, ops[i].col_before->name);
 			ops[i].destroys_data = true;
@@ -322,8 +494,15 @@ static int my_alter_table(df_buf *b, df_strlist *hz, df_op *ops, size_t n)
 		if (op->kind != DF_OP_ADD_COLUMN && op->kind != DF_OP_ALTER_COLUMN)
 			continue;
 		j = (size_t)(nc - t->cols);
+		if (oc && generated_changes(oc, nc)) {
+			/* dropped above, added again */
+			df_strlist_pushf(hz, "devflow: column '%s' is dropped and added again "
+				"(a generated column cannot be changed in place): its values are computed "
+				"again or lost", nc->name);
+			oc = NULL;
+		}
 		df_buf_printf(&clauses, "%s\n  %s ", clauses.size ? "," : "", oc ? "MODIFY COLUMN" : "ADD COLUMN");
-		column_def(&clauses, nc);
+		column_def_checks(&clauses, nc, r->to, t->name);
 		if (j == 0)
 			df_buf_puts(&clauses, " FIRST");
 		else {
@@ -335,9 +514,13 @@ static int my_alter_table(df_buf *b, df_strlist *hz, df_op *ops, size_t n)
 			df_strlist_pushf(hz, "devflow: column '%s' changes type from %s to %s: values may "
 				"be truncated or converted", nc->name, oc->type, nc->type);
 		}
-		if (!oc && nc->notnull && !nc->default_expr && !nc->generated)
+		if (!op->col_before && nc->notnull && !nc->default_expr && !nc->generated)
 			df_strlist_pushf(hz, "devflow: new NOT NULL column '%s' has no default: rows get "
 				"the type's zero value", nc->name);
+	}
+	if (pkt) {
+		df_buf_printf(&clauses, "%s\n  ADD ", clauses.size ? "," : "");
+		pk_def(&clauses, pkt);
 	}
 	{
 		bool he = df__extra_get(t, "engine", &v), hf = df__extra_get(f, "engine", &w);
@@ -385,12 +568,12 @@ static int my_render(df__render *r, df_op *ops, size_t n)
 	int error = 0;
 
 	if (n && ops[n - 1].kind == DF_OP_ALTER && ops[n - 1].object_kind == DF_OBJ_TABLE)
-		return my_alter_table(r->b, r->hazards, ops, n);
+		return my_alter_table(r, ops, n);
 	for (size_t i = 0; i < n && !error; i++) {
 		if (ops[i].kind == DF_OP_CREATE)
 			error = my_create(r->b, ops[i].after, r->from, r->to);
 		else if (ops[i].kind == DF_OP_DROP)
-			error = my_drop(r->b, ops[i].before);
+			error = my_drop(r->b, ops[i].before, r->from, r->to);
 	}
 	return error;
 }
@@ -407,6 +590,7 @@ static df_op_lock my_lock(const df_op *op)
 
 const df__ddl df__ddl_mysql = {
 	.classify = my_classify,
+	.fk_needs_index = true,
 	.render = my_render,
 	.lock = my_lock,
 };

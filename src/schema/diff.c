@@ -164,6 +164,19 @@ static int soft_edge(struct ctx *c, size_t first, size_t later)
 		&c->steps[later].asoft, first);
 }
 
+/* `later` no longer waits for `first` */
+static int unedge(struct ctx *c, size_t first, size_t later)
+{
+	struct step *st = &c->steps[later];
+
+	for (size_t i = 0; i < st->nafter; i++)
+		if (st->after[i] == first) {
+			st->after[i] = st->after[--st->nafter];
+			break;
+		}
+	return 0;
+}
+
 /* ---- cascade ------------------------------------------------------------ */
 
 static int build_reverse_deps(struct ctx *c)
@@ -363,6 +376,74 @@ static int on_soft_cycle(bool *out, const struct ctx *c, size_t x)
 	return 0;
 }
 
+/* Does index `x` (from) name column `col` ("`col`" in its definition)? */
+static bool index_names(const df_object *x, const char *col)
+{
+	df_buf b = DF_BUF_INIT;
+	bool yes;
+
+	df_buf_printf(&b, "`%s`", col);
+	yes = !df_buf_oom(&b) && x->def && strstr(x->def, b.ptr);
+	df_buf_release(&b);
+	return yes;
+}
+
+/*
+ * MySQL: an index a kept foreign key of its table may use is dropped
+ * after the table's new indexes are created (one of them takes over,
+ * else ERROR 1553), unless its table's alter drops a column it names;
+ * a primary key, unique key or index is dropped after the foreign keys
+ * that reference its table.
+ */
+static int fk_index_edges(struct ctx *c)
+{
+	const df_schema *f = c->from, *t = c->to;
+	int error = 0;
+
+	for (size_t x = 0; x < f->nr && !error; x++) {
+		const df_object *o = f->v[x];
+		size_t dx = c->drop_of[x], tt, ft;
+		bool needed = false, col_dropped = false;
+		if (dx == NONE || c->steps[dx].skip || !o->table ||
+		    (o->kind != DF_OBJ_INDEX && (o->kind != DF_OBJ_CONSTRAINT ||
+		     (o->ctype != DF_CONS_PRIMARY && o->ctype != DF_CONS_UNIQUE))))
+			continue;
+		for (size_t y = 0; y < f->nr && !error; y++) {
+			const df_object *k = f->v[y];
+			if (k->kind != DF_OBJ_CONSTRAINT || k->ctype != DF_CONS_FOREIGN || !k->nfks)
+				continue;
+			if (!strcmp(k->fks[0].ref_table, o->table))
+				error = edge(c, drop_step(c, y), dx);
+			if (o->kind == DF_OBJ_INDEX && k->table && !strcmp(k->table, o->table) &&
+			    c->drop_of[y] == NONE && k->fks[0].cols.nr && index_names(o, k->fks[0].cols.v[0]))
+				needed = true;
+		}
+		if (!needed || error)
+			continue;
+		ft = owner_of(f, o);
+		tt = ft != NONE ? index_of(t, f->v[ft]->key) : NONE;
+		if (ft == NONE || tt == NONE)
+			continue;
+		for (size_t i = 0; i < f->v[ft]->ncols; i++)
+			if (!column_named(t->v[tt], f->v[ft]->cols[i].name) &&
+			    index_names(o, f->v[ft]->cols[i].name))
+				col_dropped = true;
+		if (col_dropped)
+			continue;
+		for (size_t y = 0; y < t->nr && !error; y++) {
+			const df_object *n = t->v[y];
+			if (c->create_of[y] == NONE || n->kind != DF_OBJ_INDEX || !n->table ||
+			    strcmp(n->table, o->table) || !strcmp(n->key, o->key))
+				continue;
+			error = edge(c, c->create_of[y], dx);
+		}
+		/* it may wait for the table's alter: the new index may need it */
+		if (!error && c->alter_of[tt] != NONE)
+			error = unedge(c, dx, c->alter_of[tt]);
+	}
+	return error;
+}
+
 static int order_steps(struct ctx *c, df_diff *d)
 {
 	const df_schema *f = c->from, *t = c->to;
@@ -420,6 +501,8 @@ static int order_steps(struct ctx *c, df_diff *d)
 				goto out;
 		}
 	}
+	if (c->ddl->fk_needs_index && (error = fk_index_edges(c)) < 0)
+		goto out;
 	/* the graph's forward lists */
 	for (size_t i = 0; i < c->nsteps; i++) {
 		struct step *st = &c->steps[i];

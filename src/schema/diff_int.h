@@ -36,6 +36,10 @@ typedef struct df__ddl {
 	bool (*absorbed)(const df_object *o);
 	bool rebuilds_tables;               /* a table's ALTER may drop and create its
 					     * indexes and triggers (SQLite) */
+	bool fk_needs_index;                /* a foreign key needs an index on its columns:
+					     * such an index is dropped after its table's new
+					     * indexes exist, a key after the foreign keys
+					     * that reference it (MySQL) */
 	bool not_valid_later;               /* a check or foreign key added to an existing
 					     * table: NOT VALID, then a VALIDATE (PostgreSQL) */
 	/* ---- writer ---- */

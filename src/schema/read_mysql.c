@@ -49,7 +49,7 @@ static const char Q_VIEWS[] =
 	"FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()";
 static const char Q_TRIGGERS[] =
 	"SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, "
-	" ACTION_ORDER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
+	" ACTION_ORDER, SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
 	"ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER";
 static const char Q_ROUTINES[] =
 	"SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC, "
@@ -58,17 +58,17 @@ static const char Q_ROUTINES[] =
 	"   CONCAT('`', REPLACE(p.PARAMETER_NAME, '`', '``'), '`'), p.DTD_IDENTIFIER) "
 	"   ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') FROM information_schema.PARAMETERS p "
 	"   WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME "
-	"   AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0) "
+	"   AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0), SQL_MODE "
 	"FROM information_schema.ROUTINES r WHERE ROUTINE_SCHEMA = DATABASE()";
 static const char Q_PROC[] =
 	"SELECT name, type, CONVERT(returns USING utf8mb4), CONVERT(body USING utf8mb4), "
 	" IF(is_deterministic = 'YES', 'YES', 'NO'), "
 	" REPLACE(sql_data_access, '_', ' '), security_type, CONVERT(comment USING utf8mb4), "
-	" CONVERT(param_list USING utf8mb4) "
+	" CONVERT(param_list USING utf8mb4), CAST(sql_mode AS CHAR) "
 	"FROM mysql.proc WHERE db = DATABASE() AND type IN ('FUNCTION', 'PROCEDURE')";
 static const char Q_EVENTS[] =
 	"SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
-	" STARTS, ENDS, STATUS, ON_COMPLETION, EVENT_COMMENT "
+	" STARTS, ENDS, STATUS, ON_COMPLETION, EVENT_COMMENT, SQL_MODE "
 	"FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()";
 static const char Q_PARTITIONS[] =
 	"SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, "
@@ -268,7 +268,8 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 			if (j > i)
 				df_buf_puts(&b, ", ");
 			df__quote_ident(&b, DF_DIALECT_MYSQL, cell(r, j, 3) ? cell(r, j, 3) : "");
-			if (cell(r, j, 4))
+			/* a spatial key has no prefix, whatever SUB_PART says (32) */
+			if (cell(r, j, 4) && strcmp(type, "SPATIAL"))
 				df_buf_printf(&b, "(%s)", cell(r, j, 4));
 			if (cell(r, j, 7) && !strcmp(cell(r, j, 7), "D"))
 				df_buf_puts(&b, " DESC");
@@ -445,6 +446,7 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 			df_schema_add(&o, s, DF_OBJ_TRIGGER, "", cell(r, i, 0), table, body);
 		free(body);
 		if (error < 0 || (error = extra_add(o, "when", b.ptr)) < 0 ||
+		    (error = extra_add(o, "sql_mode", cell(r, i, 6))) < 0 ||
 		    (error = text_deps(o, s, nrel, o->def)) < 0)
 			goto out;
 	}
@@ -473,6 +475,7 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 		    (error = extra_add(o, "deterministic", !strcmp(cell(r, i, 4), "YES") ? "true" : NULL)) < 0 ||
 		    (error = extra_add(o, "data_access", cell(r, i, 5))) < 0 ||
 		    (error = extra_add(o, "security", cell(r, i, 6))) < 0 ||
+		    (error = extra_add(o, "sql_mode", cell(r, i, 9))) < 0 ||
 		    (error = df_schema_set(&o->comment, nonempty(cell(r, i, 7)))) < 0)
 			goto out;
 	}
@@ -500,6 +503,7 @@ int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opt
 		if ((error = extra_add(o, "schedule", b.ptr)) < 0 ||
 		    (error = extra_add(o, "status", cell(r, i, 8))) < 0 ||
 		    (error = extra_add(o, "on_completion", cell(r, i, 9))) < 0 ||
+		    (error = extra_add(o, "sql_mode", cell(r, i, 11))) < 0 ||
 		    (error = df_schema_set(&o->comment, nonempty(cell(r, i, 10)))) < 0)
 			goto out;
 	}
