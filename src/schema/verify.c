@@ -68,10 +68,12 @@ static int failure(df_verified *v, const char *what, bool script)
 	return 0;
 }
 
-/* The "from" side into the copy: a file, a history, or its DDL. */
+/* The "from" side into the copy: a file, a history, or the DDL that makes
+ * it from what the new database holds (as df_schema_ddl() writes it). */
 static int load_from(df_scratch *db, const df_verify_opts *o)
 {
 	df_schema *base = NULL;
+	df_diff *make = NULL;
 	char *ddl = NULL;
 	int error;
 
@@ -84,11 +86,13 @@ static int load_from(df_scratch *db, const df_verify_opts *o)
 	/* what the new database holds already (PostgreSQL's schema public) */
 	if ((error = df_conn_sandbox(db->conn)) < 0 ||
 	    (error = df_schema_read(&base, db->conn, o->schema_opts)) < 0 ||
-	    (error = df_schema_ddl(&ddl, base, o->from, NULL)) < 0)
+	    (error = df_schema_diff(&make, base, o->from)) < 0 ||
+	    (error = df_diff_sql(&ddl, make)) < 0)
 		goto out;
 	error = run_text(db->conn, ddl, o->run_file);
 out:
 	free(ddl);
+	df_diff_free(make);
 	df_schema_free(base);
 	return error;
 }
