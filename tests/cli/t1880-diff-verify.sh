@@ -44,7 +44,12 @@ t_verified_diff() {
 # a case devflow's ordering gets wrong today (issue 25)
 broken_case() {
 	case $ENGINE in
-	sqlite) return 1 ;;    # no SQLite case devflow orders wrong today
+	sqlite)
+		# a new FTS5 table: its shadow tables are written too, and the
+		# second CREATE finds them made ("table 'ft_config' already exists")
+		printf '%s\n' "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20));" \
+			"CREATE VIRTUAL TABLE ft USING fts5(body);" >schema.sql
+		return 0 ;;
 	postgres)
 		# the view re-created loses its INSTEAD OF trigger
 		mig 20240102000000 view "CREATE VIEW v AS SELECT id, a FROM t;
@@ -64,7 +69,6 @@ CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" "D
 }
 
 t_unverified_diff_and_generate() {
-	[ "$ENGINE" != sqlite ] || { skip_engine "no SQLite case devflow orders wrong today (issue 25: Chinook passed every step)"; return 0; }
 	setup
 	broken_case
 	df db diff; expect_rc 1
