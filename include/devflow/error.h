@@ -30,6 +30,7 @@ enum df_error_code {
 	DF_EUNKNOWNDB = -17,    /* unknown_database: the server has no such database */
 	DF_ETLS = -18,          /* tls_failed: TLS was required and could not be set up */
 	DF_EPOOLER = -19,       /* pooler: a transaction pooler between devflow and the server */
+	DF_EUNVERIFIED = -20,   /* unverified: a diff whose application to a copy did not reach its target */
 };
 
 struct df_cmd;

@@ -444,6 +444,55 @@ int df_diff_sql(char **out, const df_diff *d);
  */
 int df_diff_review(df_diff *d, int pg_version, const df_strlist *disabled);
 
+/* ---- verify: a diff checked on a throwaway copy --------------------------- */
+
+/** Options of df_diff_verify().  Start from DF_VERIFY_OPTS_INIT. */
+typedef struct df_verify_opts {
+	unsigned int version;           /**< DF_VERIFY_OPTS_VERSION */
+	const char *engine;             /**< "sqlite", "postgres", "mysql" */
+	const df_dsn *server;           /**< where the throwaway database is made (servers) */
+	const df_schema_opts *schema_opts;
+	/** The "from" side, loaded into the copy from the first of: a .sql file
+	 *  or folder, as is ... */
+	const char *from_path;
+	/** ... a migration history (from_history: its UP sections, replayed) ... */
+	bool from_history;
+	const struct df_migration *const *from_migs;
+	size_t from_nr;
+	/** ... else the DDL that makes `from` (df_schema_ddl()). */
+	const df_schema *from;
+	df_schema_runner run;           /**< replays from_migs: df_run_shadow() */
+	df_schema_file_runner run_file; /**< runs files (and the script): df_run_sql_file() */
+} df_verify_opts;
+#define DF_VERIFY_OPTS_VERSION 1
+#define DF_VERIFY_OPTS_INIT { DF_VERIFY_OPTS_VERSION, NULL, NULL, NULL, NULL, false, NULL, 0, \
+	NULL, df_run_shadow, df_run_sql_file }
+
+/** What df_diff_verify() found. */
+typedef struct df_verified {
+	bool ok;                /**< the script, applied to the copy, gives `to` */
+	char *failure;          /**< why not, when a statement failed (or the copy
+	                             could not be made): a sentence; else NULL */
+	df_diff *remaining;     /**< copy-after-script -> to (empty when ok); NULL
+	                             when a statement failed */
+	char *remaining_sql;    /**< its script ("" when none) */
+	long ms;                /**< how long the check took */
+} df_verified;
+
+/**
+ * Check a diff on a throwaway copy (SQLite: in memory; servers: a
+ * database devflow_verify_* on o->server, dropped whatever happens): the
+ * "from" side is loaded into it, `script` runs statement by statement,
+ * the copy is read back (with o->schema_opts) and diffed with `to`.  What
+ * is compared is the whole schema.  A script or a copy that fails is a
+ * result (ok false, failure set), not an error; the return is < 0 only
+ * when the check could not run at all (no server, no throwaway database).
+ * @param out  a new result (free with df_verified_free())
+ */
+int df_diff_verify(df_verified **out, const df_verify_opts *o, const char *script,
+	const df_schema *to);
+void df_verified_free(df_verified *v);
+
 /* ---- generate: a migration from a declarative schema ---------------------- */
 
 /** Options of df_generate().  Start from DF_GENERATE_OPTS_INIT. */
@@ -473,10 +522,13 @@ typedef struct df_generate_opts {
 	df_schema_runner run;
 	/** What loads the schema file (df_schema_load_file()): df_run_sql_file(). */
 	df_schema_file_runner run_file;
+	/** Check the UP on a copy of the history and the DOWN on a copy of the
+	 *  desired schema (df_diff_verify()): up_check, down_check. */
+	bool verify;
 } df_generate_opts;
 #define DF_GENERATE_OPTS_VERSION 1
 #define DF_GENERATE_OPTS_INIT { DF_GENERATE_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, \
-	NULL, 0, false, false, NULL, df_run_shadow, df_run_sql_file }
+	NULL, 0, false, false, NULL, df_run_shadow, df_run_sql_file, false }
 
 /** What df_generate() found. */
 typedef struct df_generated {
@@ -493,6 +545,10 @@ typedef struct df_generated {
 	df_strlist drops;               /**< "drop table public.users" ... of those changes */
 	df_strlist lost;                /**< `down`'s changes that destroy data
 	                                     (what a DOWN cannot restore) */
+	/** With opts.verify and a change: up_sql + online_sql applied to a copy
+	 *  of the history, online_down_sql + down_sql to a copy of the desired
+	 *  schema (df_diff_verify()); else NULL. */
+	struct df_verified *up_check, *down_check;
 } df_generated;
 
 /**

@@ -171,6 +171,12 @@ char *cli_cmd_string(const df_cmd *c, const char *select);
 /* An error's message or hint with its commands (DF_ERR_CMD) in words; a copy. */
 char *cli_error_words(const df_error *e, const char *text);
 void cli_diff_script(df_buf *b, const df_diff *d);
+/* A diff's changes as JSON ({kind, op, object, sql, risk, destroys_data, hazards}). */
+json_t *cli_diff_changes_json(const df_diff *d);
+/* A diff's check (df_diff_verify()) in JSON and, when `text`, one line there
+ * (or what remains different); DF_EUNVERIFIED set when it failed, else 0. */
+struct df_verified;
+int cli_diff_verified(struct cli_ctx *ctx, const struct df_verified *v, const char *what, FILE *text);
 
 /* Actions of a migration's UP section (plain English), for previews. */
 int cli_actions(df_strlist *out, const df_migration *m, df_dialect d);

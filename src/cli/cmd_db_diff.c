@@ -117,6 +117,78 @@ static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
 	return error;
 }
 
+/*
+ * Check the script on a throwaway copy of the "from" side (df_diff_verify()).
+ * Where: SQLite in memory; on a server, [project] dev_url, else the server
+ * of a side whose environment is not production.  Only reading, db diff
+ * never makes a database on a production server: with no other, the diff
+ * goes unverified (`verified: false`) with a warning that says to set
+ * dev_url, and *out stays NULL.
+ */
+static int verify(df_verified **out, struct cli_ctx *ctx, const df_config *cfg,
+	const struct side *sides, const char *engine, const df_schema_opts *sopts, const char *script,
+	bool renamed)
+{
+	df_verify_opts vo = DF_VERIFY_OPTS_INIT;
+	df_target *dev = NULL;
+	df_schema *fresh = NULL;
+	int error;
+
+	*out = NULL;
+	vo.engine = engine;
+	vo.schema_opts = sopts;
+	if (sides[0].is_file)
+		vo.from_path = sides[0].arg;
+	else
+		vo.from = sides[0].schema;
+	if (strcmp(engine, "sqlite")) {
+		vo.server = NULL;
+		if (cfg->dev_url) {
+			if ((error = df_target_resolve(&dev, cfg, ctx->env, cfg->dev_url)) < 0)
+				return error;
+			if (strcmp(dev->dsn->engine, engine)) {
+				error = df_error_set(DF_ECONFIG, "[project] dev_url is %s, the diff %s",
+					dev->dsn->engine, engine);
+				df_error_hint("name a server of the diff's engine in dev_url");
+				df_target_free(dev);
+				return error;
+			}
+			vo.server = dev->dsn;
+		}
+		for (int i = 0; i < 2 && !vo.server; i++) {
+			const df_target *t = sides[i].target;
+			if (t && t->policy != DF_POLICY_PRODUCTION && !strcmp(t->dsn->engine, engine))
+				vo.server = t->dsn;
+			else if (!t && sides[i].dsn && !strcmp(sides[i].dsn->engine, engine))
+				vo.server = sides[i].dsn;
+		}
+		if (!vo.server) {
+			df_strlist w = DF_STRLIST_INIT;
+			json_object_set_new(ctx->result, "verified", json_false());
+			df_strlist_push(&w, "the diff is not verified: db diff makes no throwaway "
+				"database on a production server, and no other server is named (set "
+				"[project] dev_url to one for throwaway copies)");
+			cli_warnings(ctx, &w);
+			df_strlist_release(&w);
+			return 0;
+		}
+	}
+	/* the diff renamed in its "from" schema: the copy is made from a fresh read */
+	if (renamed && !sides[0].is_file) {
+		if ((error = read_db(&fresh, side_dsn(&sides[0]), sides[0].label, sopts, 1, ctx,
+			NULL)) < 0) {
+			df_target_free(dev);
+			return error;
+		}
+		vo.from = fresh;
+	}
+	cli_verbose(ctx, "verifying the diff on a throwaway copy of %s\n", sides[0].label);
+	error = df_diff_verify(out, &vo, script, sides[1].schema);
+	df_schema_free(fresh);
+	df_target_free(dev);
+	return error;
+}
+
 static void side_release(struct side *s)
 {
 	free(s->label);
@@ -188,8 +260,9 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *from_arg = NULL, *to_arg = NULL, *schema_name = NULL, *dialect = NULL,
 		*format = NULL;
-	bool exit_code = false;
+	bool exit_code = false, no_verify = false;
 	struct cli_opt opts[] = {
+		{ "--no-verify", 0, NULL, &no_verify },
 		{ "--from", 1, &from_arg, NULL },
 		{ "--to", 1, &to_arg, NULL },
 		{ "--schema", 1, &schema_name, NULL },
@@ -201,6 +274,7 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	struct side sides[2];
 	df_config *cfg = NULL;
 	df_diff *diff = NULL;
+	df_verified *checked = NULL;
 	df_strlist exclude = DF_STRLIST_INIT, schemas = DF_STRLIST_INIT, renames = DF_STRLIST_INIT;
 	df_schema_opts sopts = DF_SCHEMA_OPTS_INIT;
 	char *script = NULL, *schema_file = NULL, **ops;
@@ -318,22 +392,14 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		&cfg->review_disabled)) < 0 ||
 	    (error = df_diff_sql(&script, diff)) < 0)
 		goto fail;
+	if (diff->nr && !no_verify &&
+	    (error = verify(&checked, ctx, cfg, sides, engine, &sopts, script, renames.nr > 0)) < 0)
+		goto fail;
+	/* no change: nothing to check; --no-verify: not checked */
+	json_object_set_new(ctx->result, "verified", json_boolean(!diff->nr));
 
 	if (ctx->json) {
-		json_t *changes = json_array();
-		for (size_t i = 0; i < diff->nr; i++) {
-			const df_change *c = &diff->v[i];
-			json_t *o = json_object();
-			json_object_set_new(o, "kind", json_string(df_obj_kind_name(c->kind)));
-			json_object_set_new(o, "op", json_string(df_change_op_name(c->op)));
-			json_object_set_new(o, "object", json_string(c->object));
-			json_object_set_new(o, "sql", json_string(c->sql));
-			json_object_set_new(o, "risk", json_string(df_review_risk_name(c->risk)));
-			json_object_set_new(o, "destroys_data", json_boolean(c->destroys_data));
-			json_object_set_new(o, "hazards", cli_json_strlist(&c->hazards));
-			json_array_append_new(changes, o);
-		}
-		json_object_set_new(ctx->result, "changes", changes);
+		json_object_set_new(ctx->result, "changes", cli_diff_changes_json(diff));
 		json_object_set_new(ctx->result, "sql", json_string(script));
 		json_object_set_new(ctx->result, "not_compared", cli_json_strlist(&diff->not_compared));
 		json_object_set_new(ctx->result, "not_compared_objects", uncompared_json(diff));
@@ -358,6 +424,9 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 			fprintf(stderr, "no difference between %s and %s\n", sides[0].label, sides[1].label);
 		print_uncompared(diff, &sides[0], &sides[1], false);
 	}
+	if (checked && (error = cli_diff_verified(ctx, checked, "the diff",
+		ctx->json ? NULL : stdout)) < 0)
+		goto fail;
 	status = cli_finish(ctx, exit_code && (diff->nr || uncompared_differ(diff)) ?
 		CLI_EXIT_FAILED : CLI_EXIT_OK);
 	goto out;
@@ -367,6 +436,7 @@ out:
 	free(script);
 	free(schema_file);
 	df_diff_free(diff);
+	df_verified_free(checked);
 	df_strlist_release(&exclude);
 	df_strlist_release(&schemas);
 	df_strlist_release(&renames);

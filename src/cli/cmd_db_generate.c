@@ -155,10 +155,64 @@ out:
 	return error;
 }
 
+/*
+ * The UP and the DOWN checked on throwaway copies (df_generate() with
+ * verify): said in one line each; one that fails shows its script and what
+ * remains different, and nothing is written unless --force (then a
+ * warning).  `verified` in JSON is both.
+ */
+static int checked(struct cli_ctx *ctx, const df_generated *g, bool force)
+{
+	const df_verified *v[2] = { g->up_check, g->down_check };
+	const char *what[2] = { "the UP", "the DOWN" };
+	FILE *out = ctx->json ? stderr : stdout;
+	int error = 0;
+
+	if (!v[0] || !v[1]) {
+		json_object_set_new(ctx->result, "verified", json_false());
+		return 0;
+	}
+	/* the DOWN first: the UP's failure is the one JSON's `unverified` keeps */
+	for (int i = 1; i >= 0; i--) {
+		df_buf sc = DF_BUF_INIT;
+		const char *online = i ? g->online_down_sql : g->online_sql;
+		if (v[i]->ok) {
+			cli_say(ctx, "Verified %s on a throwaway copy.\n", what[i]);
+			continue;
+		}
+		fprintf(out, "-- %s, as it would be written:\n", what[i]);
+		cli_diff_script(&sc, i ? g->down : g->up);
+		fputs(sc.ptr ? sc.ptr : "", out);
+		fputs(online ? online : "", out);
+		df_buf_release(&sc);
+		if (error < 0)
+			df_error_clear();
+		error = cli_diff_verified(ctx, v[i], what[i], out);
+	}
+	/* `verified` is both directions */
+	json_object_set_new(ctx->result, "verified", json_boolean(v[0]->ok && v[1]->ok));
+	json_object_set_new(ctx->result, "verify_ms", json_integer(v[0]->ms + v[1]->ms));
+	if (error < 0 && force) {
+		df_strlist w = DF_STRLIST_INIT;
+		df_strlist_pushf(&w, "%s; written anyway (--force)", df_error_last()->message);
+		df_error_clear();
+		cli_warnings(ctx, &w);
+		df_strlist_release(&w);
+		return 0;
+	}
+	if (error < 0)
+		df_error_hint("devflow's own ordering or writer is wrong here: nothing was written; write "
+			"the migration by hand, or --force writes this one anyway; --no-verify skips the "
+			"check");
+	return error;
+}
+
 int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 {
-	bool allow_drop = false, print = false, plain = false;
+	bool allow_drop = false, print = false, plain = false, no_verify = false, force = false;
 	struct cli_opt opts[] = {
+		{ "--no-verify", 0, NULL, &no_verify },
+		{ "--force", 0, NULL, &force },
 		{ "--allow-drop", 0, NULL, &allow_drop },
 		{ "--print", 0, NULL, &print },
 		{ "--plain", 0, NULL, &plain },
@@ -248,6 +302,7 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 		goto fail;
 	go.online_split = df_mig_format_no_tx(nm.format);
 	go.review_disabled = &s.cfg->review_disabled;
+	go.verify = !no_verify;
 	cli_verbose(ctx, "replaying %zu migration%s and loading %s\n", nmigs, nmigs == 1 ? "" : "s",
 		s.cfg->schema);
 	if ((error = df_generate(&g, &go)) < 0)
@@ -261,6 +316,8 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	json_object_set_new(ctx->result, "drops", cli_json_strlist(&g->drops));
+	if ((error = checked(ctx, g, force)) < 0)
+		goto fail;
 	if (g->destroys_data && !allow_drop && !print) {
 		df_buf_puts(&tmp, "The new migration destroys data (");
 		for (size_t i = 0; i < g->drops.nr; i++)

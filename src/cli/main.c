@@ -43,6 +43,8 @@
 #define GENERATE_HELP \
 	"  --allow-drop         write a change that drops a table or column or narrows a type\n" \
 	"  --print              write nothing; print the migration and its review\n" \
+	"  --no-verify          skip checking the UP and DOWN on throwaway copies\n" \
+	"  --force              write the migration even when that check fails\n" \
 	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n"
 
 #define PULL_HELP \
@@ -55,6 +57,7 @@
 	"  --from A             environment, URL or .sql file (default: the target)\n" \
 	"  --to B               environment, URL or .sql file (default: the schema file)\n" \
 	"  --exit-code          exit 1 when the schemas differ (a not-compared grant too)\n" \
+	"  --no-verify          skip checking the script on a throwaway copy of --from\n" \
 	"  --schema NAME        PostgreSQL: compare this schema only\n" \
 	"  --dialect D          engine of .sql files when no side is a database\n" \
 	"  --format sql         the output format (sql)\n"

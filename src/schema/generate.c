@@ -241,6 +241,56 @@ static void forget_schemas(df_diff *d)
 		}
 }
 
+static int concat(char **out, const char *a, const char *b)
+{
+	df_buf t = DF_BUF_INIT;
+
+	df_buf_puts(&t, a ? a : "");
+	df_buf_puts(&t, b ? b : "");
+	if (df_buf_oom(&t))
+		return df_error_oom();
+	*out = df_buf_detach(&t);
+	if (!*out && !(*out = strdup("")))
+		return df_error_oom();
+	return 0;
+}
+
+/*
+ * Both directions on throwaway copies: the UP (and the online migration
+ * after it) on the history, the DOWN (the online one's first, as a
+ * rollback runs them) on the desired schema.
+ */
+static int check(df_generated *g, const df_generate_opts *o, const df_schema *want,
+	const df_schema *cur)
+{
+	df_verify_opts vo = DF_VERIFY_OPTS_INIT;
+	char *sql = NULL;
+	int error;
+
+	vo.engine = o->engine;
+	vo.server = o->server;
+	vo.schema_opts = o->schema_opts;
+	vo.run = o->run;
+	vo.run_file = o->run_file;
+	vo.from_history = true;
+	vo.from_migs = o->migs;
+	vo.from_nr = o->nr;
+	if ((error = concat(&sql, g->up_sql, g->online_sql)) < 0 ||
+	    (error = df_diff_verify(&g->up_check, &vo, sql, want)) < 0)
+		goto out;
+	free(sql);
+	sql = NULL;
+	vo.from_history = o->schema_path == NULL;
+	vo.from_path = o->schema_path;
+	vo.from_migs = o->to_migs;
+	vo.from_nr = o->to_nr;
+	if ((error = concat(&sql, g->online_down_sql, g->down_sql)) == 0)
+		error = df_diff_verify(&g->down_check, &vo, sql, cur);
+out:
+	free(sql);
+	return error;
+}
+
 int df_generate(df_generated **out, const df_generate_opts *o)
 {
 	df_generated *g = NULL;
@@ -288,6 +338,17 @@ int df_generate(df_generated **out, const df_generate_opts *o)
 	    (error = df_diff_sql(&g->up_sql, g->up)) < 0 ||
 	    (error = df_diff_sql(&g->down_sql, g->down)) < 0)
 		goto out;
+	if (o->verify && (g->up->nr || g->online_sql)) {
+		/* the diffs renamed in `cur`: the DOWN is checked against a fresh copy */
+		df_schema *orig = NULL;
+		if (renames.nr && (error = df_schema_replay(&orig, o->migs, o->nr, o->engine, o->server,
+			o->schema_opts, 3, o->run)) < 0)
+			goto out;
+		error = check(g, o, want2 ? want2 : want, orig ? orig : cur);
+		df_schema_free(orig);
+		if (error < 0)
+			goto out;
+	}
 	/* the schemas go: the operations no longer point into them */
 	forget_schemas(g->up);
 	forget_schemas(g->down);
@@ -315,6 +376,8 @@ void df_generated_free(df_generated *g)
 	free(g->online_down_sql);
 	df_strlist_release(&g->drops);
 	df_strlist_release(&g->lost);
+	df_verified_free(g->up_check);
+	df_verified_free(g->down_check);
 	free(g);
 }
 

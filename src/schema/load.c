@@ -262,37 +262,75 @@ int df_schema_files(df_strlist *out, const char *path)
 	return error;
 }
 
+int df__scratch_load_files(df_scratch *db, const char *path, df_schema_file_runner run)
+{
+	df_sandbox sb;
+	df_strlist files = DF_STRLIST_INIT, dbs = DF_STRLIST_INIT;
+	long statements;
+	int error;
+
+	if (!run)
+		return df_error_set(DF_EINTERNAL, "no runner to load '%s' with", path);
+	if ((error = df_schema_files(&files, path)) < 0)
+		return error;
+	if ((error = scratch_sandbox(db, &sb, &dbs)) < 0 ||
+	    (error = check_files(&sb, &files)) < 0)
+		goto out;
+	for (size_t i = 0; i < files.nr; i++)
+		if ((error = run(db->conn, files.v[i], &statements)) < 0) {
+			df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", files.v[i]);
+			goto out;
+		}
+out:
+	df_strlist_release(&files);
+	df_strlist_release(&dbs);
+	return error;
+}
+
 int df_schema_load_file(df_schema **out, const char *path, const char *engine,
 	const df_dsn *server, const df_schema_opts *opts, int n, df_schema_file_runner run)
 {
 	df_scratch db;
-	df_sandbox sb;
-	df_strlist files = DF_STRLIST_INIT, dbs = DF_STRLIST_INIT;
+	df_strlist files = DF_STRLIST_INIT;
 	char tag[32], what[64];
-	long statements;
 	int error;
 
 	*out = NULL;
 	if (!run)
 		return df_error_set(DF_EINTERNAL, "no runner to load '%s' with", path);
-	if ((error = df_schema_files(&files, path)) < 0)
+	/* a missing file is said before any database is made */
+	error = df_schema_files(&files, path);
+	df_strlist_release(&files);
+	if (error < 0)
 		return error;
 	snprintf(tag, sizeof(tag), "diff%d", n);
 	snprintf(what, sizeof(what), "'%.50s'", path);
 	if ((error = df__scratch_open(&db, engine, server, what, tag)) < 0)
-		goto out;
-	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0 ||
-	    (error = check_files(&sb, &files)) < 0)
-		goto out;
-	for (size_t i = 0; i < files.nr; i++)
-		if ((error = run(db.conn, files.v[i], &statements)) < 0) {
-			df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", files.v[i]);
-			goto out;
-		}
-	error = df_schema_read(out, db.conn, opts);
-out:
+		return error;
+	if ((error = df__scratch_load_files(&db, path, run)) == 0)
+		error = df_schema_read(out, db.conn, opts);
 	df__scratch_close(&db);
-	df_strlist_release(&files);
+	return error;
+}
+
+int df__scratch_replay(df_scratch *db, const df_migration *const *migs, size_t nr,
+	df_schema_runner run)
+{
+	df_sandbox sb;
+	df_strlist dbs = DF_STRLIST_INIT;
+	int error;
+
+	if (nr && !run)
+		return df_error_set(DF_EINTERNAL, "df_schema_replay: no runner for %zu migrations", nr);
+	if ((error = scratch_sandbox(db, &sb, &dbs)) < 0)
+		goto out;
+	sb.migrations = true;
+	if ((error = check_migrations(&sb, migs, nr, false)) < 0)
+		goto out;
+	if (nr && (error = run(db->conn, migs, nr)) < 0)
+		df_error_hint("the migrations do not replay from an empty database; the throwaway "
+			"database is gone");
+out:
 	df_strlist_release(&dbs);
 	return error;
 }
@@ -302,8 +340,6 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	df_schema_runner run)
 {
 	df_scratch db;
-	df_sandbox sb;
-	df_strlist dbs = DF_STRLIST_INIT;
 	char tag[32];
 	int error;
 
@@ -313,19 +349,8 @@ int df_schema_replay(df_schema **out, const df_migration *const *migs, size_t nr
 	snprintf(tag, sizeof(tag), "gen%d", n);
 	if ((error = df__scratch_open(&db, engine, server, "the migrations", tag)) < 0)
 		return error;
-	if ((error = scratch_sandbox(&db, &sb, &dbs)) < 0)
-		goto out;
-	sb.migrations = true;
-	if ((error = check_migrations(&sb, migs, nr, false)) < 0)
-		goto out;
-	if (nr && (error = run(db.conn, migs, nr)) < 0) {
-		df_error_hint("the migrations do not replay from an empty database; the throwaway "
-			"database is gone");
-		goto out;
-	}
-	error = df_schema_read(out, db.conn, opts);
-out:
+	if ((error = df__scratch_replay(&db, migs, nr, run)) == 0)
+		error = df_schema_read(out, db.conn, opts);
 	df__scratch_close(&db);
-	df_strlist_release(&dbs);
 	return error;
 }

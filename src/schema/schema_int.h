@@ -39,6 +39,12 @@ typedef struct df_scratch {
 int df__scratch_open(df_scratch *out, const char *engine, const df_dsn *server,
 	const char *what, const char *tag);
 void df__scratch_close(df_scratch *s);
+/* Load a .sql file (or folder) into an open throwaway database, sandboxed
+ * and checked as df_schema_load_file() does; replay migrations into one as
+ * df_schema_replay() does. */
+int df__scratch_load_files(df_scratch *db, const char *path, df_schema_file_runner run);
+int df__scratch_replay(df_scratch *db, const struct df_migration *const *migs, size_t nr,
+	df_schema_runner run);
 
 /*
  * What a file loaded into a throwaway database may do (sandbox.c): check

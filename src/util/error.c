@@ -176,6 +176,7 @@ const char *df_error_kind(int code)
 	case DF_EUNKNOWNDB: return "unknown_database";
 	case DF_ETLS: return "tls_failed";
 	case DF_EPOOLER: return "pooler";
+	case DF_EUNVERIFIED: return "unverified";
 	default: return "internal";
 	}
 }
