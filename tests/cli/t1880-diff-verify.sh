@@ -60,17 +60,19 @@ CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" "D
 			'CREATE FUNCTION vf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;' \
 			"CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" >schema.sql ;;
 	mysql)
-		# DROP PRIMARY KEY before AUTO_INCREMENT goes (ERROR 1075)
-		mig 20240102000000 auto "CREATE TABLE s (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, b INT);" "DROP TABLE s;"
-		printf '%s\n' "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20));" \
-			"CREATE TABLE s (id INT NOT NULL, b INT);" >schema.sql ;;
+		# The case this used (DROP PRIMARY KEY before AUTO_INCREMENT goes,
+		# ERROR 1075) is fixed (t1860), and no other MariaDB diff devflow
+		# gets wrong is known yet: a changed unnamed foreign key and a
+		# new hash partitioning both verify.  The check itself is the
+		# engine's own code path, shared with SQLite and PostgreSQL.
+		return 1 ;;
 	esac
 	df db migrate; expect_rc 0
 }
 
 t_unverified_diff_and_generate() {
 	setup
-	broken_case
+	broken_case || skip_engine "no MariaDB diff that devflow writes wrong is known (see broken_case)"
 	df db diff; expect_rc 1
 	contains "$out" "NOT VERIFIED"
 	contains "$err" "not verified"
