@@ -1,5 +1,5 @@
 /*
- * devflow db diff [--from A] [--to B] [--exit-code] [--schema NAME]
+ * devflow db diff [--from A] [--to B] [--exit-code] [--no-verify] [--schema NAME]
  *                 [--dialect D] [--format sql]
  *
  * The DDL that turns A into B.  A side is an environment, a URL, or a .sql

@@ -113,9 +113,10 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --backup             take a backup first (production, without a recent one)\n"
 	  "  --accept-risk        accept the high-risk changes the review found\n", NULL },
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
-	  "                  [--schema NAME] [--dialect D] [--format sql]",
+	  "                  [--no-verify] [--schema NAME] [--dialect D] [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
-	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]",
+	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]\n"
+	  "                  [--no-verify] [--force]",
 	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
 	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
 	  "write the declarative schema file from the target", PULL_HELP, NULL },
