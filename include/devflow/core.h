@@ -264,6 +264,9 @@ typedef struct df_ledger_row {
 	const char *adopted_from;       /* not in devflow's table: another tool's history holds it (core/adopt.c) */
 } df_ledger_row;
 
+/* Free a row's strings (not the row). */
+void df_ledger_row_release(df_ledger_row *r);
+
 typedef struct df_ledger {
 	df_ledger_row *v;
 	size_t nr;

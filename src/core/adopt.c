@@ -278,12 +278,7 @@ int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration
 		/* out of the view: the plan counts it pending */
 		if (reverted && (error = df_strlist_push(reverted, r->version)) < 0)
 			return error;
-		free(r->filename);
-		free(r->version);
-		free(r->checksum);
-		free(r->applied_at);
-		free(r->applied_by);
-		free(r->error);
+		df_ledger_row_release(r);
 	}
 	if (mirror)
 		l->nr = kept;

@@ -349,20 +349,23 @@ static char *take(df_rows *rows, size_t r, size_t c)
 	return s;
 }
 
+void df_ledger_row_release(df_ledger_row *r)
+{
+	free(r->filename);
+	free(r->version);
+	free(r->checksum);
+	free(r->applied_at);
+	free(r->applied_by);
+	free(r->error);
+	free(r->up_checksum);
+}
+
 void df_ledger_free(df_ledger *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->nr; i++) {
-		df_ledger_row *r = &l->v[i];
-		free(r->filename);
-		free(r->version);
-		free(r->checksum);
-		free(r->applied_at);
-		free(r->applied_by);
-		free(r->error);
-		free(r->up_checksum);
-	}
+	for (size_t i = 0; i < l->nr; i++)
+		df_ledger_row_release(&l->v[i]);
 	free(l->v);
 	free(l);
 }
