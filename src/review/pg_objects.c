@@ -15,33 +15,6 @@
 #include "review/pg_int.h"
 #include "util/banned.h"
 
-/* A name given as a List of String nodes (DROP objects), or a String. */
-static void list_name(const Node *n, rname *out)
-{
-	size_t k = 0;
-
-	out->s[0] = '\0';
-	if (!n)
-		return;
-	if (n->node_case == PG_QUERY__NODE__NODE_STRING) {
-		df__pg_copy_name(out, df__pg_str_of(n) ? df__pg_str_of(n) : "");
-		return;
-	}
-	if (n->node_case != PG_QUERY__NODE__NODE_LIST || !n->list)
-		return;
-	for (size_t i = 0; i < n->list->n_items; i++) {
-		const char *p = df__pg_str_of(n->list->items[i]);
-
-		if (!p)
-			continue;
-		if (k && k + 1 < RNAME_MAX)
-			out->s[k++] = '.';
-		for (; *p && k + 1 < RNAME_MAX; p++)
-			out->s[k++] = *p;
-	}
-	out->s[k] = '\0';
-}
-
 /* A name given as an array of String nodes (AlterEnumStmt.type_name). */
 static void list_name_n(Node *const *items, size_t n, rname *out)
 {
@@ -59,6 +32,20 @@ static void list_name_n(Node *const *items, size_t n, rname *out)
 			out->s[k++] = *p;
 	}
 	out->s[k] = '\0';
+}
+
+/* A name given as a List of String nodes (DROP objects), or a String. */
+static void list_name(const Node *n, rname *out)
+{
+	out->s[0] = '\0';
+	if (!n)
+		return;
+	if (n->node_case == PG_QUERY__NODE__NODE_STRING) {
+		df__pg_copy_name(out, df__pg_str_of(n) ? df__pg_str_of(n) : "");
+		return;
+	}
+	if (n->node_case == PG_QUERY__NODE__NODE_LIST && n->list)
+		list_name_n(n->list->items, n->list->n_items, out);
 }
 
 /*

@@ -152,7 +152,7 @@ hold_lock() {
 
 waits_for_lock() {
 	case $ENGINE in
-	postgres) [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock(\$1%' AND state = 'active'")" -ge 1 ] ;;
+	postgres) [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock(\$1%' AND state = 'active' AND pid <> pg_backend_pid()")" -ge 1 ] ;;
 	mysql) [ "$(q "SELECT count(*) FROM information_schema.PROCESSLIST WHERE STATE = 'User lock'")" -ge 1 ] ;;
 	*) sleep 1 ;;
 	esac
