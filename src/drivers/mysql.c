@@ -35,7 +35,8 @@
  *
  * Backups, restores and schema snapshots run mariadb-dump and the mariadb
  * client (or mysqldump / mysql) with a 0600 --defaults-extra-file holding
- * the credentials (docs/backup.md).
+ * the credentials (docs/backup.md): my_tool.c.  The URL's parameters:
+ * my_params.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -59,28 +60,9 @@
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
 #include "drivers/client_tool.h"
+#include "drivers/my_int.h"
 #include "util/sha256.h"
 #include "util/banned.h"
-
-struct my_conn {
-	df_conn base;           /* must come first */
-	MYSQL *my;
-	char *database;         /* from the URL, for lock names; NULL: none */
-	bool mariadb;
-	char *url;              /* secret: for the KILL QUERY connection */
-	/* while armed: the thread that sends KILL QUERY, woken through a pipe
-	 * by the signal handler (which cannot connect itself) */
-	int wake[2];
-	bool watching;
-	pthread_t watcher;
-	/* KILL QUERYs asked (by the cancel) and sent (by the watcher): no
-	 * statement starts while one is on its way, so a late KILL never
-	 * stops the statement after the one it was meant for (the cleanup
-	 * that follows an interrupt: the audit row, a throwaway database) */
-	atomic_uint kills_asked, kills_done;
-};
-
-#define MY(c) (((struct my_conn *)(c))->my)
 
 static void my_connect_phase(void)
 {
@@ -88,136 +70,6 @@ static void my_connect_phase(void)
 
 	if (e)
 		e->connect_phase = 1;
-}
-
-/* Look up `key` in an undecoded query string; *out is malloc'd or NULL. */
-static int my_param(char **out, const char *query, const char *key)
-{
-	size_t kn = strlen(key);
-	const char *p = query;
-
-	*out = NULL;
-	while (p && *p) {
-		size_t n = strcspn(p, "&");
-		if (n > kn && !strncmp(p, key, kn) && p[kn] == '=') {
-			const char *v = p + kn + 1;
-			size_t vn = n - kn - 1, i;
-			char *d = malloc(vn + 1), *o = d;
-			if (!d)
-				return df_error_oom();
-			for (i = 0; i < vn; i++) {
-				if (v[i] == '%' && i + 2 < vn && isxdigit((unsigned char)v[i + 1]) &&
-				    isxdigit((unsigned char)v[i + 2])) {
-					char hex[3] = { v[i + 1], v[i + 2], 0 };
-					*o++ = (char)strtol(hex, NULL, 16);
-					i += 2;
-				} else {
-					*o++ = v[i] == '+' ? ' ' : v[i];
-				}
-			}
-			*o = '\0';
-			*out = d;
-			return 0;
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	return 0;
-}
-
-/* Refuse URL parameters this driver does not know (a typo must not be ignored). */
-static int my_check_params(const char *query)
-{
-	static const char *const known[] = {
-		"socket", "sslmode", "ssl-mode", "ssl_mode", "connect_timeout", "charset",
-		"ssl", "sslca", "sslcert", "sslkey",
-	};
-	const char *p = query;
-
-	while (p && *p) {
-		size_t n = strcspn(p, "&"), kn = strcspn(p, "=&"), i;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strlen(known[i]) == kn && !strncmp(p, known[i], kn))
-				break;
-		if (n && i == sizeof(known) / sizeof(known[0])) {
-			df_error_set(DF_EUSAGE, "unknown mysql URL parameter '%.*s'",
-				(int)(kn > 40 ? 40 : kn), p);
-			df_error_hint("supported: socket, sslmode, ssl, sslca, sslcert, sslkey, "
-				"connect_timeout, charset");
-			return DF_EUSAGE;
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	return 0;
-}
-
-/* The URL parameters both the driver and the client tools use. */
-struct my_params {
-	char *socket, *sslmode, *timeout, *charset;
-	char *ssl, *sslca, *sslcert, *sslkey;
-};
-
-static void my_params_release(struct my_params *p)
-{
-	free(p->socket);
-	free(p->sslmode);
-	free(p->timeout);
-	free(p->charset);
-	free(p->ssl);
-	free(p->sslca);
-	free(p->sslcert);
-	free(p->sslkey);
-	memset(p, 0, sizeof(*p));
-}
-
-/*
- * The TLS the URL asks for, one word: sslmode as given; else "verify-ca"
- * when it names a CA (?sslca=PATH: the server's certificate is checked
- * against it), "require" for ?ssl=true (or a client certificate), NULL
- * when it says nothing (no TLS; the gate warns for a remote host).
- */
-static int my_params_tls(struct my_params *p)
-{
-	if (p->ssl && strcasecmp(p->ssl, "true") && strcasecmp(p->ssl, "1") &&
-	    strcasecmp(p->ssl, "false") && strcasecmp(p->ssl, "0")) {
-		df_error_set(DF_EUSAGE, "unknown ssl value '%s' in the mysql URL", p->ssl);
-		df_error_hint("use ssl=true or ssl=false (or sslmode=disable|prefer|require|verify-ca|verify-full)");
-		return DF_EUSAGE;
-	}
-	if (p->sslmode)
-		return 0;
-	if (p->sslca)
-		p->sslmode = strdup("verify-ca");
-	else if (p->sslcert || p->sslkey || (p->ssl && (!strcasecmp(p->ssl, "true") || !strcmp(p->ssl, "1"))))
-		p->sslmode = strdup("require");
-	else if (p->ssl)
-		p->sslmode = strdup("disable");
-	else
-		return 0;
-	return p->sslmode ? 0 : df_error_oom();
-}
-
-static int my_params_read(struct my_params *p, const char *query)
-{
-	int error;
-
-	memset(p, 0, sizeof(*p));
-	if ((error = my_param(&p->socket, query, "socket")) < 0 ||
-	    (error = my_param(&p->sslmode, query, "sslmode")) < 0 ||
-	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl-mode")) < 0) ||
-	    (!p->sslmode && (error = my_param(&p->sslmode, query, "ssl_mode")) < 0) ||
-	    (error = my_param(&p->timeout, query, "connect_timeout")) < 0 ||
-	    (error = my_param(&p->charset, query, "charset")) < 0 ||
-	    (error = my_param(&p->ssl, query, "ssl")) < 0 ||
-	    (error = my_param(&p->sslca, query, "sslca")) < 0 ||
-	    (error = my_param(&p->sslcert, query, "sslcert")) < 0 ||
-	    (error = my_param(&p->sslkey, query, "sslkey")) < 0 ||
-	    (error = my_params_tls(p)) < 0)
-		my_params_release(p);
-	return error;
 }
 
 static int my_connect_error(const df_dsn *dsn, MYSQL *my)
@@ -290,8 +142,8 @@ static int my_open(df_conn **out, const df_dsn *dsn)
 	*out = NULL;
 	if ((error = df__lazy_load(DF_LAZY_MARIADB)) < 0)
 		return error;
-	if ((error = my_check_params(dsn->query)) < 0 ||
-	    (error = my_params_read(&prm, dsn->query)) < 0)
+	if ((error = df__my_check_params(dsn->query)) < 0 ||
+	    (error = df__my_params_read(&prm, dsn->query)) < 0)
 		goto out;
 	const char *socket = prm.socket, *sslmode = prm.sslmode, *timeout = prm.timeout;
 	const char *charset = prm.charset;
@@ -372,7 +224,7 @@ out:
 		free(c->database);
 	}
 	free(c);
-	my_params_release(&prm);
+	df__my_params_release(&prm);
 	return error;
 }
 
@@ -389,10 +241,10 @@ static int my_hosts(df_strlist *out, const df_dsn *dsn)
 	struct my_params prm;
 	int error;
 
-	if ((error = my_params_read(&prm, dsn->query)) < 0)
+	if ((error = df__my_params_read(&prm, dsn->query)) < 0)
 		return error;
 	error = df_strlist_push(out, prm.socket ? prm.socket : dsn->host ? dsn->host : "");
-	my_params_release(&prm);
+	df__my_params_release(&prm);
 	return error;
 }
 
@@ -677,7 +529,7 @@ static void my_settle(struct my_conn *c)
 		nanosleep(&ts, NULL);
 }
 
-static int my_run(df_conn *conn, df_rows **out, const char *sql, size_t len, long *err_offset)
+int df__my_run(df_conn *conn, df_rows **out, const char *sql, size_t len, long *err_offset)
 {
 	MYSQL *my = MY(conn);
 	MYSQL_RES *res;
@@ -715,7 +567,7 @@ static int my_run(df_conn *conn, df_rows **out, const char *sql, size_t len, lon
 static int my_exec(df_conn *conn, const char *sql, size_t len, long *err_offset)
 {
 	*err_offset = -1;
-	return my_run(conn, NULL, sql, len, err_offset);
+	return df__my_run(conn, NULL, sql, len, err_offset);
 }
 
 /*
@@ -789,14 +641,14 @@ static int my_inline(df_buf *out, MYSQL *my, const char *sql,
 	return 0;
 }
 
-static int my_query(df_conn *conn, df_rows **out, const char *sql,
+int df__my_query(df_conn *conn, df_rows **out, const char *sql,
 	const char *const *params, size_t nparams)
 {
 	df_buf q = DF_BUF_INIT;
 	int error;
 
 	if ((error = my_inline(&q, MY(conn), sql, params, nparams)) == 0)
-		error = my_run(conn, out, q.ptr, q.size, NULL);
+		error = df__my_run(conn, out, q.ptr, q.size, NULL);
 	df_buf_release(&q);
 	return error;
 }
@@ -819,7 +671,7 @@ static int my_query_batch(df_conn *conn, const df_query *q, size_t n)
 	df_buf_puts(&b, ";\nCOMMIT");
 	if (!error && df_buf_oom(&b))
 		error = df_error_oom();
-	if (!error && (error = my_run(conn, NULL, b.ptr, b.size, NULL)) < 0) {
+	if (!error && (error = df__my_run(conn, NULL, b.ptr, b.size, NULL)) < 0) {
 		my_settle((struct my_conn *)conn);
 		mysql_query(MY(conn), "ROLLBACK");     /* keeps the reported error */
 	}
@@ -829,7 +681,7 @@ static int my_query_batch(df_conn *conn, const df_query *q, size_t n)
 
 static int my_simple(df_conn *conn, const char *sql)
 {
-	return my_run(conn, NULL, sql, strlen(sql), NULL);
+	return df__my_run(conn, NULL, sql, strlen(sql), NULL);
 }
 
 static int my_begin(df_conn *conn) { return my_simple(conn, "START TRANSACTION"); }
@@ -876,7 +728,7 @@ static int my_scalar(df_conn *conn, char **out, const char *sql,
 	int error;
 
 	*out = NULL;
-	if ((error = my_query(conn, &rows, sql, params, nparams)) < 0)
+	if ((error = df__my_query(conn, &rows, sql, params, nparams)) < 0)
 		return error;
 	if ((v = df_rows_get(rows, 0, 0)) && !(*out = strdup(v)))
 		error = df_error_oom();
@@ -955,7 +807,7 @@ static int my_lock_holder(df_conn *conn, const char *name, char **out)
 		goto out;
 	df_buf_printf(&b, "connection %s", id);
 	/* Other users' sessions are visible only with the PROCESS privilege. */
-	if (my_query(conn, &rows, "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
+	if (df__my_query(conn, &rows, "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
 			(const char *const[]){ id }, 1) == 0) {
 		if ((v = df_rows_get(rows, 0, 0)) && *v)
 			df_buf_printf(&b, ", user %s", v);
@@ -987,7 +839,7 @@ static int my_identity(df_conn *conn, df_identity *out)
 		n = (int)strcspn(info, "-");
 	snprintf(out->version, sizeof(out->version), "%.*s", n, info);
 	out->version_num = (int)mysql_get_server_version(c->my);
-	if ((error = my_query(conn, &rows,
+	if ((error = df__my_query(conn, &rows,
 			c->mariadb ?
 			"SELECT DATABASE(), CONCAT_WS(':', @@hostname, @@port, @@datadir, @@server_id)" :
 			"SELECT DATABASE(), @@server_uuid", NULL, 0)) < 0)
@@ -1013,366 +865,7 @@ static int my_table_columns(df_conn *conn, df_rows **out, const char *table)
 		"SELECT LOWER(COLUMN_NAME) AS name FROM information_schema.COLUMNS "
 		"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION";
 	/* an unquoted name folds case: the wrapper retries lower-cased */
-	return my_query(conn, out, sql, (const char *const[]){ table }, 1);
-}
-
-/* ---- backups, restores and snapshots: mariadb-dump and mariadb ---------- */
-
-/* key="value" for an option file, with \\, \" and \n escaped. */
-static void my_opt(df_buf *b, const char *key, const char *value)
-{
-	df_buf_printf(b, "%s=\"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '\\' || *p == '"')
-			df_buf_putc(b, '\\');
-		if (*p == '\n')
-			df_buf_puts(b, "\\n");
-		else
-			df_buf_putc(b, *p);
-	}
-	df_buf_puts(b, "\"\n");
-}
-
-/*
- * How a client tool connects: a 0600 options file in a private folder
- * (user, password, host, port, socket, TLS, charset), passed as
- * --defaults-extra-file, which must be the tool's first argument.
- */
-struct my_tool_conn {
-	struct df__tool_secret secret;
-	df_buf arg;             /* "--defaults-extra-file=..." */
-};
-
-static void my_tool_conn_release(struct my_tool_conn *tc)
-{
-	df__tool_secret_remove(&tc->secret);
-	df_buf_release(&tc->arg);
-}
-
-static int my_tool_conn(struct my_tool_conn *tc, const df_dsn *dsn)
-{
-	struct my_params prm = { 0 };
-	df_buf f = DF_BUF_INIT;
-	int error;
-
-	memset(tc, 0, sizeof(*tc));
-	df_buf_init(&tc->arg);
-	if ((error = my_params_read(&prm, dsn->query)) < 0)
-		goto out;
-	const char *socket = prm.socket, *sslmode = prm.sslmode, *timeout = prm.timeout;
-	const char *charset = prm.charset;
-	df_buf_puts(&f, "# written by devflow for one run of a client tool; removed afterwards\n[client]\n");
-	if (dsn->user)
-		my_opt(&f, "user", dsn->user);
-	my_opt(&f, "password", dsn->password ? dsn->password : "");
-	if (socket || (dsn->host && *dsn->host == '/')) {
-		my_opt(&f, "socket", socket ? socket : dsn->host);
-		df_buf_puts(&f, "protocol=SOCKET\n");
-	} else if (dsn->host) {
-		/* a host name means TCP, even "localhost" (as for the driver) */
-		my_opt(&f, "host", dsn->host);
-		df_buf_puts(&f, "protocol=TCP\n");
-	}
-	if (dsn->port)
-		df_buf_printf(&f, "port=%d\n", dsn->port);
-	my_opt(&f, "default-character-set", charset ? charset : "utf8mb4");
-	if (prm.sslca)
-		my_opt(&f, "ssl-ca", prm.sslca);
-	if (prm.sslcert)
-		my_opt(&f, "ssl-cert", prm.sslcert);
-	if (prm.sslkey)
-		my_opt(&f, "ssl-key", prm.sslkey);
-	if (sslmode) {
-		if (!strcasecmp(sslmode, "require") || !strcasecmp(sslmode, "required"))
-			df_buf_puts(&f, "ssl\n");
-		else if (!strncasecmp(sslmode, "verify", 6))
-			df_buf_puts(&f, "ssl\nssl-verify-server-cert\n");
-		else if (!strcasecmp(sslmode, "disable") || !strcasecmp(sslmode, "disabled"))
-			df_buf_puts(&f, "skip-ssl\n");
-	}
-	/* only the mariadb client knows connect-timeout (mariadb-dump refuses it) */
-	df_buf_printf(&f, "[mysql]\nconnect-timeout=%u\n",
-		timeout && strtoul(timeout, NULL, 10) ? (unsigned)strtoul(timeout, NULL, 10) : 10u);
-	if (df_buf_oom(&f)) {
-		error = df_error_oom();
-		goto out;
-	}
-	if ((error = df__tool_secret_write(&tc->secret, "my.cnf", f.ptr, f.size)) < 0)
-		goto out;
-	df_buf_printf(&tc->arg, "--defaults-extra-file=%s", tc->secret.path);
-	if (df_buf_oom(&tc->arg))
-		error = df_error_oom();
-out:
-	if (f.size)
-		memset(f.ptr, 0, f.size);
-	df_buf_release(&f);
-	my_params_release(&prm);
-	if (error < 0)
-		my_tool_conn_release(tc);
-	return error;
-}
-
-/* "mariadb-dump" of "/usr/bin/mariadb-dump". */
-static const char *tool_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-/* The first of `names` found on PATH; DF_EIO naming the package if none. */
-static int my_tool(char **out, const char *const *names, const char *package)
-{
-	int error;
-
-	for (const char *const *n = names; *n; n++)
-		if ((error = df__tool_find(out, NULL, *n)) < 0 || *out)
-			return error;
-	error = df_error_set(DF_EIO, "%s not found: install the Debian package %s (apt-get install %s)",
-		names[0], package, package);
-	df_error_hint("devflow looks for %s%s%s on PATH", names[0], names[1] ? " or " : "",
-		names[1] ? names[1] : "");
-	return error;
-}
-
-/* The database to dump or restore into: the URL's, else the session's. */
-static int my_dbname(char **out, df_conn *conn, const df_dsn *dsn)
-{
-	df_rows *rows = NULL;
-	const char *v;
-	int error;
-
-	*out = NULL;
-	if (dsn->database && *dsn->database)
-		return (*out = strdup(dsn->database)) ? 0 : df_error_oom();
-	if ((error = my_query(conn, &rows, "SELECT DATABASE()", NULL, 0)) < 0)
-		return error;
-	if ((v = df_rows_get(rows, 0, 0)) && *v && !(*out = strdup(v)))
-		error = df_error_oom();
-	df_rows_free(rows);
-	if (!error && !*out) {
-		error = df_error_set(DF_EUSAGE, "the mysql URL names no database to back up or restore");
-		df_error_hint("add the database to the URL: mysql://user@host:3306/DATABASE");
-	}
-	return error;
-}
-
-/* The error of a client tool that did not finish. */
-static int my_tool_failed(const struct df__tool_run *r, const char *tool, const char *path,
-	const char *what)
-{
-	df_buf msg = DF_BUF_INIT;
-	const char *m;
-	int code;
-
-	if (r->write_errno) {
-		code = df_error_set(DF_EIO, "cannot write %s '%s': %s", what, path, strerror(r->write_errno));
-		if (r->write_errno == ENOSPC || r->write_errno == EDQUOT)
-			df_error_hint("the disk holding the backup is full; free space or use -o PATH elsewhere");
-		return code;
-	}
-	df__tool_err_summary(&msg, r, 3);
-	m = msg.ptr;
-	/* over TLS (the tools use it when the server offers it), a server that
-	 * died mid-dump is "TLS/SSL error: unexpected eof" (2026) */
-	if (strstr(m, "2013") || strstr(m, "2006") || strcasestr(m, "Lost connection") ||
-	    strcasestr(m, "server has gone away") || strcasestr(m, "unexpected eof")) {
-		code = df_error_set(DF_EIO, "%s failed: lost the connection to the server: %s", tool, m);
-		df_error_hint("check that the server is still running, then run it again; nothing was "
-			"written under the final name");
-	} else if (strstr(m, "2002") || strstr(m, "2003") || strcasestr(m, "Can't connect")) {
-		code = df_error_set(DF_EIO, "%s cannot connect to the server: %s", tool, m);
-		df_error_hint("check that the server accepts connections from this machine, then run it again");
-	} else if (strstr(m, "1045") || strcasestr(m, "Access denied for user")) {
-		code = df_error_set(DF_EAUTH, "%s cannot log in: %s", tool, m);
-		df_error_hint("check the user name and password in the database URL");
-	} else if (r->status > 128) {
-		code = df_error_set(DF_EIO, "%s was killed by signal %d%s%s", tool, r->status - 128,
-			r->err.size ? ": " : "", r->err.size ? m : "");
-	} else {
-		code = df_error_set(DF_EIO, "%s failed (exit %d): %s", tool, r->status, m);
-		if (strcasestr(m, "Access denied") || strcasestr(m, "privilege"))
-			df_error_hint("the user needs SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES "
-				"on the database (and CREATE, ALTER, DROP, INSERT to restore)");
-	}
-	df_buf_release(&msg);
-	return code;
-}
-
-/*
- * mariadb-dump (or mysqldump) --single-transaction --routines --triggers
- * --events of the URL's database into `path`, streamed with progress; with
- * the schema-only flag, --no-data without dates and comments.  The dump
- * names no database (no CREATE DATABASE / USE): it restores into any.
- */
-static int my_backup(df_conn *conn, const df_dsn *dsn, int fd, const char *path,
-	void (*progress)(void *data, uint64_t bytes), void *data)
-{
-	static const char *const tools[] = { "mariadb-dump", "mysqldump", NULL };
-	bool schema = df__tool_flag(dsn, DF__TOOL_FLAG_SCHEMA_ONLY);
-	struct my_tool_conn tc;
-	struct df__tool_run r = { .out_fd = -1 };
-	char *tool = NULL, *db = NULL;
-	const char *argv[16];
-	int error, n = 0;
-
-	memset(&tc, 0, sizeof(tc));
-	if ((error = my_tool(&tool, tools, "mariadb-client")) < 0 ||
-	    (error = my_dbname(&db, conn, dsn)) < 0 ||
-	    (error = my_tool_conn(&tc, dsn)) < 0)
-		goto out;
-	argv[n++] = tool;
-	argv[n++] = tc.arg.ptr;
-	argv[n++] = "--single-transaction";
-	argv[n++] = "--routines";
-	argv[n++] = "--triggers";
-	argv[n++] = "--events";
-	argv[n++] = "--hex-blob";
-	argv[n++] = "--no-tablespaces";
-	if (schema) {
-		argv[n++] = "--no-data";
-		argv[n++] = "--skip-dump-date";
-		argv[n++] = "--skip-comments";
-	}
-	argv[n++] = "--";
-	argv[n++] = db;
-	argv[n] = NULL;
-	r.argv = argv;
-	r.unset_env = (const char *const[]){ "MYSQL_PWD", NULL };
-	r.dsn = dsn;
-	r.secret = &tc.secret;
-	r.out_fd = fd;
-	r.progress = progress;
-	r.progress_data = data;
-	if ((error = df__tool_run(&r)) < 0)
-		goto out;
-	if (r.status != 0 || r.write_errno) {
-		error = my_tool_failed(&r, tool_name(tool), path, schema ? "the snapshot" : "the backup");
-		goto out;
-	}
-out:
-	my_tool_conn_release(&tc);
-	df_buf_release(&r.err);
-	free(tool);
-	free(db);
-	return error;
-}
-
-/* Refuse files that are plainly another engine's backups. */
-static int my_check_dump(const char *path)
-{
-	const char *kind;
-	int error = df__backup_kind(&kind, path);
-
-	if (error == 0 && kind)
-		error = df_error_set(DF_ECONFIG, "'%s' is a %s backup, not a MySQL one", path,
-			!strcmp(kind, "postgres") ? "PostgreSQL" : "SQLite");
-	return error;
-}
-
-/*
- * Run a dump through the mariadb (or mysql) client into the URL's
- * database.  The dump drops each table it creates (DROP TABLE IF EXISTS),
- * so the clean flag changes nothing; DDL commits as it goes, so a failed
- * restore can leave part of the dump applied.
- */
-static int my_restore_tool(df_conn *conn, const df_dsn *dsn, const char *path)
-{
-	static const char *const tools[] = { "mariadb", "mysql", NULL };
-	struct my_tool_conn tc;
-	struct df__tool_run r = { .out_fd = -1 };
-	char *tool = NULL, *db = NULL;
-	const char *argv[10];
-	int error, n = 0;
-
-	memset(&tc, 0, sizeof(tc));
-	if ((error = my_check_dump(path)) < 0 ||
-	    (error = my_tool(&tool, tools, "mariadb-client")) < 0 ||
-	    (error = my_dbname(&db, conn, dsn)) < 0 ||
-	    (error = my_tool_conn(&tc, dsn)) < 0)
-		goto out;
-	argv[n++] = tool;
-	argv[n++] = tc.arg.ptr;
-	argv[n++] = "--batch";
-	argv[n++] = "--binary-mode";
-	/* defense in depth (the core refuses a dump that names another
-	 * database before this runs): statements after a USE of another
-	 * database are skipped.  The database goes last, as the argument:
-	 * with --database=, --one-database skips every statement */
-	argv[n++] = "--one-database";
-	argv[n++] = "--";
-	argv[n++] = db;
-	argv[n] = NULL;
-	r.argv = argv;
-	r.unset_env = (const char *const[]){ "MYSQL_PWD", NULL };
-	r.dsn = dsn;
-	r.secret = &tc.secret;
-	r.stdin_path = path;
-	if ((error = df__tool_run(&r)) < 0)
-		goto out;
-	if (r.status != 0)
-		error = my_tool_failed(&r, tool_name(tool), path, "the restore");
-out:
-	my_tool_conn_release(&tc);
-	df_buf_release(&r.err);
-	free(tool);
-	free(db);
-	return error;
-}
-
-/* Exact row counts of the base tables of DATABASE(), by name. */
-static int my_table_counts(df_conn *conn, df_rows **out)
-{
-	static const char *names[] = { "name", "rows" };
-	df_rows *tables = NULL, *rows = NULL;
-	df_buf sql = DF_BUF_INIT;
-	int error;
-
-	*out = NULL;
-	if ((error = my_query(conn, &tables, "SELECT TABLE_NAME FROM information_schema.TABLES "
-		"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-		NULL, 0)) < 0)
-		return error;
-	if ((error = df_rows_new(&rows, 2, names)) < 0)
-		goto out;
-	for (size_t i = 0; i < tables->nrows; i++) {
-		const char *name = df_rows_get(tables, i, 0);
-		df_rows *cnt = NULL;
-		df_buf_truncate(&sql, 0);
-		df_buf_puts(&sql, "SELECT COUNT(*) FROM `");
-		for (const char *p = name; *p; p++)
-			df_buf_puts(&sql, *p == '`' ? "``" : (char[]){ *p, 0 });
-		df_buf_putc(&sql, '`');
-		if (df_buf_oom(&sql)) {
-			error = df_error_oom();
-			goto out;
-		}
-		if ((error = my_run(conn, &cnt, sql.ptr, sql.size, NULL)) < 0)
-			goto out;
-		const char *vals[] = { name, df_rows_get(cnt, 0, 0) };
-		error = df_rows_add(rows, vals, NULL);
-		df_rows_free(cnt);
-		if (error < 0)
-			goto out;
-	}
-	*out = rows;
-	rows = NULL;
-out:
-	df_buf_release(&sql);
-	df_rows_free(tables);
-	df_rows_free(rows);
-	return error;
-}
-
-/* The public entry points: flags travel to the tool code as private markers. */
-static int my_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsigned int flags)
-{
-	return df__tool_restore(conn, dsn, path, flags, my_restore_tool);
-}
-
-static int my_schema_dump(df_conn *conn, const df_dsn *dsn, const char *path)
-{
-	return df__tool_schema_dump(conn, dsn, path, my_backup);
+	return df__my_query(conn, out, sql, (const char *const[]){ table }, 1);
 }
 
 /*
@@ -1416,16 +909,16 @@ static int my_sessions_using(df_conn *conn, df_rows **out, const char *table)
 
 	*out = NULL;
 	/* metadata locks are recorded: what they say is the answer, none too */
-	recorded = my_query(conn, &on, "SELECT 1 FROM performance_schema.setup_instruments "
+	recorded = df__my_query(conn, &on, "SELECT 1 FROM performance_schema.setup_instruments "
 		"WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES' "
 		"AND @@performance_schema = 1", NULL, 0) == 0 && on->nrows;
 	df_rows_free(on);
-	if (recorded && my_query(conn, out, mdl, params, 1) == 0)
+	if (recorded && df__my_query(conn, out, mdl, params, 1) == 0)
 		return 0;
 	df_rows_free(*out);
 	*out = NULL;
 	df_error_clear();
-	if ((error = my_query(conn, out, plist, params, 3)) < 0)
+	if ((error = df__my_query(conn, out, plist, params, 3)) < 0)
 		*out = NULL;
 	return error;
 }
@@ -1440,7 +933,7 @@ const df_driver df_driver_mysql = {
 	.transport = my_transport,
 	.close = my_close,
 	.exec = my_exec,
-	.query = my_query,
+	.query = df__my_query,
 	.query_batch = my_query_batch,
 	.begin = my_begin,
 	.commit = my_commit,
@@ -1450,10 +943,10 @@ const df_driver df_driver_mysql = {
 	.lock_holder = my_lock_holder,
 	.identity = my_identity,
 	.table_columns = my_table_columns,
-	.backup = my_backup,
-	.restore = my_restore,
-	.schema_dump = my_schema_dump,
-	.table_counts = my_table_counts,
+	.backup = df__my_backup,
+	.restore = df__my_restore,
+	.schema_dump = df__my_schema_dump,
+	.table_counts = df__my_table_counts,
 	.sessions_using = my_sessions_using,
 	.backup_ext = "sql",
 	.in_transaction = my_in_transaction,
