@@ -2,7 +2,8 @@
  * The SQLite driver (libsqlite3).  The migration lock is an flock() on the
  * database file itself: independent of SQLite's own fcntl() byte-range locks
  * on Linux, held for the whole run across the per-migration transactions,
- * and released by the kernel when the process dies, however it dies.
+ * and released by the kernel when the process dies, however it dies.  Who
+ * holds it, or SQLite's own locks, is read from /proc/locks: lite_locks.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,16 +16,15 @@
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "devflow/buf.h"
-#include "devflow/dsn.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
+#include "drivers/lite_int.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 #include "util/banned.h"
@@ -40,8 +40,6 @@ struct lite_conn {
 	char digest[65];        /* SHA-256 of the last fast-path backup, or "" */
 };
 
-static int holder_of(struct lite_conn *c, char **out);
-static void other_holder(struct lite_conn *c, char **out);
 
 static int lite_error(struct lite_conn *c, int rc, const char *what)
 {
@@ -74,9 +72,9 @@ static int lite_error(struct lite_conn *c, int rc, const char *what)
 		/* SQLite's write lock: name who holds it, a devflow run (its
 		 * flock) or another program (SQLite's own POSIX locks) */
 		char *holder = NULL;
-		bool devflow = c->lock_fd < 0 && holder_of(c, &holder) == 0 && holder;
+		bool devflow = c->lock_fd < 0 && df__lite_flock_holder(c->path, &holder) == 0 && holder;
 		if (!devflow)
-			other_holder(c, &holder);
+			df__lite_sqlite_holder(c->path, &holder);
 		df_error_set(code, "%s%sthe database '%s' is locked%s%s (waited %ld ms)",
 			what ? what : "", what ? ": " : "", c->path,
 			devflow ? ": a devflow run holds the migration lock, " :
@@ -452,148 +450,6 @@ static int lite_unlock(df_conn *conn, const char *name)
 	return 0;
 }
 
-/*
- * The pid holding a lock of `type` ("FLOCK", or "POSIX": SQLite's own
- * fcntl() locks) on the file at `path`, from /proc/locks; a WRITE lock
- * only when `write`.  The file is matched by device and inode
- * ("fe:00:10953315"), or by inode alone where the device /proc/locks
- * shows is not stat()'s (overlay file systems).  Locks of `self` and
- * waiters ("->") are not holders.  0 if none is shown.
- */
-static long lock_owner(const char *path, const char *type, bool write, long self)
-{
-	char line[256];
-	struct stat st;
-	long pid = 0, by_ino = 0;
-	FILE *f;
-
-	if (stat(path, &st) < 0 || !(f = fopen("/proc/locks", "r")))
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		/* "1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 1073741825 1073741825" */
-		char t[16], mode[16];
-		unsigned int maj, min;
-		unsigned long ino;
-		long p;
-		if (strstr(line, "->") ||
-		    sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%lu", t, mode, &p, &maj, &min, &ino) != 6 ||
-		    strcmp(t, type) || (write && strcmp(mode, "WRITE")) || p == self || p <= 0 ||
-		    ino != (unsigned long)st.st_ino)
-			continue;
-		if (maj == major(st.st_dev) && min == minor(st.st_dev)) {
-			pid = p;
-			break;
-		}
-		if (!by_ino)
-			by_ino = p;
-	}
-	fclose(f);
-	return pid ? pid : by_ino;
-}
-
-static long flock_owner(const char *path)
-{
-	return lock_owner(path, "FLOCK", false, 0);
-}
-
-/* The command line of `pid`, arguments joined by spaces, URLs redacted. */
-static void proc_cmdline(df_buf *b, long pid)
-{
-	char path[64], buf[1024];
-	size_t n, i = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (!(f = fopen(path, "r")))
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (i < n) {
-		const char *arg = buf + i;
-		size_t len = strlen(arg);
-		const char *base = i == 0 && strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
-		if (i)
-			df_buf_putc(b, ' ');
-		if (strstr(arg, "://") || !strncmp(arg, "--url=", 6)) {
-			char *r = df_dsn_redact(strncmp(arg, "--url=", 6) ? arg : arg + 6);
-			df_buf_printf(b, "%s%s", strncmp(arg, "--url=", 6) ? "" : "--url=", r ? r : "***");
-			free(r);
-		} else {
-			for (const char *q = base; *q; q++)     /* one line: python3 -c "..." */
-				df_buf_putc(b, (unsigned char)*q < ' ' ? ' ' : *q);
-		}
-		i += len + 1;
-	}
-}
-
-/* When `pid` started, as ISO 8601 UTC ("" when unknown). */
-static void proc_since(char *out, size_t size, long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	double uptime = 0;
-	FILE *f;
-	size_t n;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* field 22, counted after the ")" that ends the command name */
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		&start) != 1)
-		return;
-	if (!(f = fopen("/proc/uptime", "r")))
-		return;
-	if (fscanf(f, "%lf", &uptime) != 1)
-		uptime = 0;
-	fclose(f);
-	if (uptime <= 0)
-		return;
-	time_t t = time(NULL) - (time_t)uptime + (time_t)(start / (unsigned long long)sysconf(_SC_CLK_TCK));
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* "pid 1234 (the command that holds it) on this host, since 2026-...Z"; NULL when free. */
-static int holder_of(struct lite_conn *c, char **out)
-{
-	df_buf b = DF_BUF_INIT;
-	char since[32];
-	long pid;
-	int fd;
-
-	*out = NULL;
-	if (!strcmp(c->path, ":memory:") || (fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
-	pid = flock_owner(c->path);
-	if (pid > 0) {
-		df_buf cmd = DF_BUF_INIT;
-		proc_cmdline(&cmd, pid);
-		df_buf_printf(&b, "pid %ld%s%s%s on this host", pid, cmd.size ? " (" : "",
-			cmd.size ? cmd.ptr : "", cmd.size ? ")" : "");
-		df_buf_release(&cmd);
-		proc_since(since, sizeof(since), pid);
-		if (*since)
-			df_buf_printf(&b, ", since %s", since);
-	} else {
-		df_buf_puts(&b, "a process on this host");
-	}
-	*out = df_buf_detach(&b);
-	return *out ? 0 : df_error_oom();
-}
-
 static int lite_lock_holder(df_conn *conn, const char *name, char **out)
 {
 	struct lite_conn *c = (struct lite_conn *)conn;
@@ -601,7 +457,7 @@ static int lite_lock_holder(df_conn *conn, const char *name, char **out)
 	*out = NULL;
 	if (c->lock_fd >= 0)
 		return (*out = strdup("this process")) ? 0 : df_error_oom();
-	return holder_of(c, out);
+	return df__lite_flock_holder(c->path, out);
 }
 
 static int lite_identity(df_conn *conn, df_identity *out)
@@ -1026,40 +882,3 @@ const df_driver df_driver_sqlite = {
 	.cancel = lite_cancel,
 	.sandbox = lite_sandbox,
 };
-
-/*
- * Another program holding SQLite's own lock on the database: in WAL mode
- * the writer's lock on the "-shm" file, else a write lock (RESERVED,
- * PENDING, EXCLUSIVE) on the database file, else a reader's lock on it.
- * *out: "pid 1234 (python3 hold.py) on this host, writing, since ...Z",
- * or NULL when /proc/locks shows no such process.
- */
-static void other_holder(struct lite_conn *c, char **out)
-{
-	df_buf b = DF_BUF_INIT, shm = DF_BUF_INIT, cmd = DF_BUF_INIT;
-	long self = (long)getpid(), pid = 0;
-	const char *role = "writing";
-	char since[32];
-
-	*out = NULL;
-	if (!strcmp(c->path, ":memory:"))
-		return;
-	df_buf_printf(&shm, "%s-shm", c->path);
-	if (!df_buf_oom(&shm))
-		pid = lock_owner(shm.ptr, "POSIX", true, self);
-	df_buf_release(&shm);
-	if (!pid)
-		pid = lock_owner(c->path, "POSIX", true, self);
-	if (!pid && (pid = lock_owner(c->path, "POSIX", false, self)))
-		role = "reading";
-	if (!pid)
-		return;
-	proc_cmdline(&cmd, pid);
-	df_buf_printf(&b, "pid %ld%s%s%s on this host, %s", pid, cmd.size ? " (" : "",
-		cmd.size ? cmd.ptr : "", cmd.size ? ")" : "", role);
-	df_buf_release(&cmd);
-	proc_since(since, sizeof(since), pid);
-	if (*since)
-		df_buf_printf(&b, ", since %s", since);
-	*out = df_buf_detach(&b);
-}
