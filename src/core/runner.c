@@ -10,7 +10,8 @@
  * The runner stops at the first failure and never retries.
  *
  * Statements are streamed: the section is read in chunks through the
- * incremental splitter, so a 1 GB migration needs one window of memory.
+ * incremental splitter, so a 1 GB migration needs one window of memory
+ * (run_reader.c).  The checks before a run: run_check.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,110 +30,6 @@
 #include "devflow/cmd.h"
 #include "devflow/error.h"
 #include "util/banned.h"
-
-#define WINDOW (1024 * 1024)
-
-struct reader {
-	int fd;
-	const df_section *sec;
-	df_sql_scanner sc;
-	char *buf;
-	size_t len, cap;
-	uint64_t base;          /* section-relative offset of buf[0] */
-	uint64_t read;          /* section bytes read so far */
-	bool borrowed;          /* buf is the section's preloaded bytes */
-};
-
-static int reader_open(struct reader *r, const df_section *sec, df_dialect d)
-{
-	memset(r, 0, sizeof(*r));
-	r->sec = sec;
-	df_sql_scanner_init(&r->sc, d);
-	if (sec->mem) {
-		/* preloaded: the whole section is the window, nothing to read */
-		r->fd = -1;
-		r->buf = (char *)sec->mem;
-		r->len = r->cap = (size_t)sec->len;
-		r->read = sec->len;
-		r->borrowed = true;
-		return 0;
-	}
-	if ((r->fd = open(sec->path, O_RDONLY | O_CLOEXEC)) < 0)
-		return df_error_set(DF_EIO, "cannot read '%s': %s", sec->path, strerror(errno));
-	if (!(r->buf = malloc(WINDOW))) {
-		close(r->fd);
-		return df_error_oom();
-	}
-	r->cap = WINDOW;
-	return 0;
-}
-
-static void reader_close(struct reader *r)
-{
-	if (r->fd >= 0)
-		close(r->fd);
-	if (!r->borrowed)
-		free(r->buf);
-	r->buf = NULL;
-	r->fd = -1;
-}
-
-/*
- * The next statement: 1 with *sql and *len (valid until the next call) and *off
- * (absolute in the file); 0 at the end; <0 on error (position set).
- */
-static int reader_next(struct reader *r, const char **sql, size_t *len, uint64_t *off)
-{
-	for (;;) {
-		df_stmt st;
-		bool eof = r->read == r->sec->len;
-		int rc = df_sql_scanner_next(&r->sc, &st, r->buf, r->len, eof);
-
-		if (rc < 0) {
-			int line, col;
-			df_file_position(r->sec->path, r->sec->off + r->sc.error_offset, &line, &col);
-			df_error_pos(r->sec->path, line, col);
-			df_error_prefix("%s:%d:%d", r->sec->path, line, col);
-			return rc;
-		}
-		if (rc == 1) {
-			*sql = r->buf + (st.offset - r->base);
-			*len = st.len;
-			*off = r->sec->off + st.offset;
-			return 1;
-		}
-		if (eof)
-			return 0;
-		/* drop what the scanner no longer needs, then read more */
-		uint64_t keep = df_sql_scanner_keep_from(&r->sc);
-		if (keep > r->base) {
-			size_t drop = (size_t)(keep - r->base);
-			if (drop > r->len)
-				drop = r->len;
-			memmove(r->buf, r->buf + drop, r->len - drop);
-			r->len -= drop;
-			r->base += drop;
-			df_sql_scanner_rebase(&r->sc, r->base);
-		}
-		if (r->len == r->cap) {
-			char *nb = realloc(r->buf, r->cap * 2);
-			if (!nb)
-				return df_error_oom();
-			r->buf = nb;
-			r->cap *= 2;
-		}
-		size_t want = r->cap - r->len;
-		if (want > r->sec->len - r->read)
-			want = (size_t)(r->sec->len - r->read);
-		ssize_t n = pread(r->fd, r->buf + r->len, want, (off_t)(r->sec->off + r->read));
-		if (n < 0)
-			return df_error_set(DF_EIO, "cannot read '%s': %s", r->sec->path, strerror(errno));
-		if (n == 0)
-			return df_error_set(DF_EIO, "'%s' got shorter while devflow read it", r->sec->path);
-		r->len += (size_t)n;
-		r->read += (uint64_t)n;
-	}
-}
 
 static long now_ms(void)
 {
@@ -321,8 +218,6 @@ int df__run_record(df_conn *conn, const char *table, const df_migration *m, df_s
 	return df_error_set(DF_EINTERNAL, "unknown record kind %d", (int)what);
 }
 
-#define needs_no_tx df__needs_no_tx
-
 /*
  * For a dry-run inside a transaction: the statement without its
  * CONCURRENTLY keyword (in `b`), and where it was cut (*cut; 0: not cut).
@@ -330,7 +225,7 @@ int df__run_record(df_conn *conn, const char *table, const df_migration *m, df_s
  */
 static bool without_concurrently(df_buf *b, size_t *cut, const char *sql, size_t len)
 {
-	const char *what = needs_no_tx(sql, len);
+	const char *what = df__needs_no_tx(sql, len);
 	size_t scan = len < 256 ? len : 256;
 
 	*cut = 0;
@@ -355,7 +250,6 @@ enum section_flags {
 	SEC_DOWN = (1 << 2),    /* a rollback's DOWN section */
 	SEC_SKIP_TXCTL = (1 << 3), /* dry-run: the migration's own BEGIN/COMMIT are skipped */
 };
-
 
 /* "SIGINT", "SIGTERM", "a signal" */
 static const char *signal_name(int sig)
@@ -440,9 +334,9 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 	*done = 0;
 	if (!sec->path || !sec->len)
 		return 0;
-	if ((error = reader_open(&r, sec, df_conn_dialect(conn))) < 0)
+	if ((error = df__reader_open(&r, sec, df_conn_dialect(conn))) < 0)
 		return error;
-	rc = reader_next(&r, &sql, &len, &off);
+	rc = df__reader_next(&r, &sql, &len, &off);
 	while (rc == 1) {
 		long err_off = -1;
 		size_t cut = 0;
@@ -451,14 +345,14 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 			goto interrupted;
 		if ((flags & SEC_SKIP_TXCTL) && df__tx_control(sql, len)) {
 			(*done)++;      /* the dry-run's transaction is the only one */
-			rc = reader_next(&r, &sql, &len, &off);
+			rc = df__reader_next(&r, &sql, &len, &off);
 			continue;
 		}
 		if ((opts->flags & DF_RUN_DRY_RUN) && m->no_transaction &&
-		    df_conn_dialect(conn) == DF_DIALECT_POSTGRES && needs_no_tx(sql, len)) {
+		    df_conn_dialect(conn) == DF_DIALECT_POSTGRES && df__needs_no_tx(sql, len)) {
 			if (!without_concurrently(&rewritten, &cut, sql, len)) {
 				(*done)++;      /* VACUUM and the like: nothing to check */
-				rc = reader_next(&r, &sql, &len, &off);
+				rc = df__reader_next(&r, &sql, &len, &off);
 				continue;
 			}
 			double t0 = now_ms_f();
@@ -533,7 +427,7 @@ static int run_section(df_conn *conn, const df_migration *m, const df_section *s
 		}
 		if (opts->progress)
 			opts->progress(opts->progress_data, m, DF_PROGRESS_STATEMENT, *done, -1);
-		rc = reader_next(&r, &sql, &len, &off);
+		rc = df__reader_next(&r, &sql, &len, &off);
 		continue;
 interrupted:
 		df_file_position(sec->path, off, &line, &col);
@@ -548,7 +442,7 @@ interrupted:
 	}
 	if (rc < 0)
 		error = rc;
-	reader_close(&r);
+	df__reader_close(&r);
 	df_buf_release(&rewritten);
 	df_buf_release(&b);
 	return error;
@@ -873,143 +767,6 @@ int df_run_sql_file(df_conn *conn, const char *path, long *statements)
 	sec.line = 1;
 	m.file = (char *)path;
 	return run_section(conn, &m, &sec, statements, &o, 0, NULL);
-}
-
-/*
- * The hint for a statement that cannot run in a transaction, in a migration
- * of several statements that runs in one: in the words of the file's format.
- */
-static void no_tx_hint(const df_migration *m, const char *what)
-{
-	switch (m->format) {
-	case DF_FMT_DBMATE:
-		df_error_hint("write the marker as '-- migrate:up transaction:false' (dbmate's way), "
-			"or move %s into a migration of its own, where it runs outside a "
-			"transaction by itself; nothing was applied", what);
-		break;
-	case DF_FMT_GOOSE:
-		df_error_hint("add the line '-- +goose NO TRANSACTION' at the top of the file (goose's "
-			"way), or move %s into a migration of its own; nothing was applied", what);
-		break;
-	case DF_FMT_GOLANG:
-	case DF_FMT_FLYWAY:
-		df_error_hint("move %s into a migration file of its own: a file whose only statement "
-			"cannot run in a transaction runs outside one, as %s runs it; nothing was "
-			"applied", what, m->format == DF_FMT_GOLANG ? "golang-migrate" : "Flyway");
-		break;
-	default:
-		df_error_hint("move %s into a migration of its own (a migration whose only statement "
-			"cannot run in a transaction runs outside one), or add the line "
-			"'-- devflow:no-transaction' before '-- UP'; nothing was applied", what);
-	}
-}
-
-/*
- * Read every statement of one section: *n counts them; *txctl is set when the
- * migration does its own transaction control; *lone when its only statement
- * cannot run in a transaction (it then runs outside one).  A PostgreSQL
- * statement that cannot run in a transaction, among others in a migration
- * that runs in one, is refused.
- */
-static int check_section(const df_migration *m, const df_section *sec, df_dialect d,
-	long *n, bool *txctl, bool *lone)
-{
-	struct reader r;
-	const char *sql, *first_what = NULL;
-	size_t len;
-	uint64_t off, first_off = 0;
-	int rc, error;
-
-	*n = 0;
-	*txctl = false;
-	*lone = false;
-	if (!sec->path || !sec->len)
-		return 0;
-	if ((error = reader_open(&r, sec, d)) < 0)
-		return error;
-	while ((rc = reader_next(&r, &sql, &len, &off)) == 1) {
-		const char *what;
-		(*n)++;
-		if (df__tx_control(sql, len))
-			*txctl = true;
-		if (first_what || !(what = needs_no_tx(sql, len)))
-			continue;
-		first_what = what;
-		first_off = off;
-	}
-	reader_close(&r);
-	if (rc < 0) {
-		df_error_hint("fix %s; nothing was applied", sec->path);
-		return rc;
-	}
-	if (first_what && *n == 1) {
-		*lone = true;
-	} else if (first_what && d == DF_DIALECT_POSTGRES && !m->no_transaction) {
-		int line, col;
-		df_file_position(sec->path, first_off, &line, &col);
-		df_error_set(DF_ECONFIG, "%s:%d:%d: %s cannot run inside a transaction, and "
-			"'%s' runs its %ld statements in one", sec->path, line, col, first_what,
-			m->file, *n);
-		df_error_pos(sec->path, line, col);
-		no_tx_hint(m, first_what);
-		return DF_ECONFIG;
-	}
-	return 0;
-}
-
-static int empty_up(const df_migration *m)
-{
-	const char *path = m->up.path ? m->up.path : m->path;
-
-	if (!m->size)
-		df_error_set(DF_ECONFIG, "'%s' is empty", m->file);
-	else
-		df_error_set(DF_ECONFIG, "'%s' has no statement in its UP section", m->file);
-	df_error_pos(path, m->up.line > 0 ? m->up.line : 1, 1);
-	df_error_hint("write the migration's SQL %s (a migration that does nothing would be "
-		"recorded applied), or delete the file; nothing was applied",
-		m->format == DF_FMT_DBMATE ? "after '-- migrate:up'" : m->format == DF_FMT_GOOSE ?
-		"after '-- +goose Up'" : m->format == DF_FMT_DEVFLOW ? "after '-- UP'" : "in the file");
-	return DF_ECONFIG;
-}
-
-int df_migration_check_nonempty(const df_migration *m, df_dialect d)
-{
-	bool txctl, lone;
-	long n;
-	int error;
-
-	/* a section that does not split is the caller's to report (review
-	 * shows it as a finding): only an UP that surely holds nothing fails */
-	if ((error = check_section(m, &m->up, d, &n, &txctl, &lone)) < 0) {
-		df_error_clear();
-		return 0;
-	}
-	return n ? 0 : empty_up(m);
-}
-
-int df_run_check(const df_migration **migs, size_t nr, df_dialect d, bool rollback)
-{
-	for (size_t i = 0; i < nr; i++) {
-		df_migration *m = (df_migration *)migs[i];
-		const df_section *sec = rollback ? &m->down : &m->up;
-		bool txctl, lone;
-		long n;
-		int error;
-
-		if ((error = check_section(m, sec, d, &n, &txctl, &lone)) < 0)
-			return error;
-		/* a lone statement that cannot run in a transaction runs outside
-		 * one, in every format, as the formats' own tools run it */
-		if (lone)
-			m->no_transaction = true;
-		if (!rollback && !n)
-			return empty_up(m);
-		/* the run reads it: a migration with its own BEGIN/COMMIT runs
-		 * without a transaction of devflow's */
-		m->tx_control = txctl;
-	}
-	return 0;
 }
 
 /* Here, not in source.c: the runner calls its source, never the other way
