@@ -1,32 +1,26 @@
 /*
  * The workflow of `db migrate` and `db rollback`: pre-flight (history,
  * versions), preview and review, the policy's gates (all decided at once),
- * backup, snapshot, the run, verification, rollback plan, hooks.
+ * backup, df__wf_snapshot, the run, verification, rollback plan, hooks.
  *
  * df_wf_prepare decides and reads only; df_wf_execute runs.  Both report
  * data: events to a sink, the suggested next steps and questions for a
- * person as df_cmd and df_ask.  The words are the front end's.
+ * person as df_cmd and df_ask.  The words are the front end's.  What comes
+ * after the run (rollback plan, snapshots, schema changes, hooks):
+ * wf_after.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/verify.h"
 #include "devflow/workflow.h"
-#include "core/hook.h"
 #include "core/wf_ask.h"
 #include "core/wf_drift.h"
-#include "util/fs.h"
+#include "core/wf_int.h"
 #include "util/banned.h"
-
-#define LARGE_SECTION (4 * 1024 * 1024)
 
 const char *df_gate_name(unsigned int bit)
 {
@@ -76,29 +70,6 @@ static void result_init(df_wf_result *res)
 
 /* ---- reporting ------------------------------------------------------------ */
 
-struct wf {
-	df_session *s;
-	const df_wf_opts *o;
-	const df_wf_sink *sink;
-	df_wf_result *res;
-	df_verb verb;           /* DF_VERB_MIGRATE or DF_VERB_ROLLBACK */
-	const char *op;         /* "migrate" or "rollback": the audit log's */
-	df_schema *before, *after;      /* the schema models around the run */
-	bool stop;              /* the sink said stop */
-};
-
-static int emit(struct wf *w, const df_wf_event *ev)
-{
-	if (w->sink && w->sink->event && w->sink->event(ev, w->sink->payload) != 0)
-		w->stop = true;
-	return w->stop;
-}
-
-static void warn(struct wf *w, df_wf_warning kind, const char *text, const char *detail)
-{
-	emit(w, &(df_wf_event){ .kind = DF_EV_WARNING, .warning = kind, .text = text, .detail = detail });
-}
-
 static int next(df_wf_result *res, df_cmd *c)
 {
 	return df_cmd_list_push(&res->next, c);
@@ -118,10 +89,10 @@ static int progress(void *data, const df_migration *m, int phase, long done, lon
 
 	(void)total;
 	if (phase == DF_PROGRESS_STATEMENT || phase == DF_PROGRESS_START)
-		emit(w, &(df_wf_event){ .kind = DF_EV_PROGRESS, .mig = m,
+		df__wf_emit(w, &(df_wf_event){ .kind = DF_EV_PROGRESS, .mig = m,
 			.n = phase == DF_PROGRESS_START ? 0 : done });
 	else if (phase == DF_PROGRESS_DONE && run->nr && run->steps[run->nr - 1].mig == m)
-		emit(w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &run->steps[run->nr - 1] });
+		df__wf_emit(w, &(df_wf_event){ .kind = DF_EV_STEP, .step = &run->steps[run->nr - 1] });
 	return phase == DF_PROGRESS_DONE && w->stop;
 }
 
@@ -129,7 +100,7 @@ static void backup_progress(void *data, uint64_t bytes)
 {
 	struct wf *w = data;
 
-	emit(w, &(df_wf_event){ .kind = DF_EV_BACKUP_PROGRESS, .n = (long long)bytes });
+	df__wf_emit(w, &(df_wf_event){ .kind = DF_EV_BACKUP_PROGRESS, .n = (long long)bytes });
 }
 
 /*
@@ -194,25 +165,25 @@ int df_wf_preview(const df_wf_plan *p, const df_session *s, const df_wf_sink *si
 	const df_wf_result *res = &p->res;
 
 	if (res->nothing_to_do)
-		return emit(&w, &(df_wf_event){ .kind = DF_EV_NOTHING_TO_DO });
+		return df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_NOTHING_TO_DO });
 	if (!p->previewed)
 		return 0;
-	emit(&w, &(df_wf_event){ .kind = DF_EV_HEADER, .text = s->target->env,
+	df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_HEADER, .text = s->target->env,
 		.detail = s->target->redacted, .policy = s->target->policy, .n = (long long)res->n });
 	for (size_t i = 0; i < res->n; i++) {
 		const df_migration *m = res->migs[i];
 		const df_section *sec = p->o.rollback ? &m->down : &m->up;
-		emit(&w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m,
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_MIGRATION, .mig = m,
 			.review = res->reviews ? res->reviews[i] : NULL, .n = (long long)sec->len });
 	}
 	if (res->drift && res->drift->drifted == 1)
-		emit(&w, &(df_wf_event){ .kind = DF_EV_DRIFT, .drift = res->drift, .policy = p->policy,
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_DRIFT, .drift = res->drift, .policy = p->policy,
 			.n = p->policy != DF_POLICY_LOCAL && !p->o.dry_run && !p->o.accept_drift });
 	if (res->using.nr)
-		emit(&w, &(df_wf_event){ .kind = DF_EV_SESSIONS_USING, .using = &res->using });
-	emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_SESSIONS_USING, .using = &res->using });
+	df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_PREVIEW_END, .n = (long long)res->high_risk });
 	if (p->gated && p->policy == DF_POLICY_PRODUCTION)
-		emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_BANNER, .text = s->target->env,
 			.n = (long long)res->n });
 	return w.stop;
 }
@@ -319,271 +290,6 @@ void df_wf_record_refusal(df_session *s, const df_wf_plan *p)
 		df_session_audit_failure(s, p->o.rollback ? "rollback" : p->o.source && p->o.source->verb ?
 			p->o.source->verb : "migrate", "refused",
 			df_error_last() ? df_error_last()->message : "refused");
-}
-
-/* ---- after the run ------------------------------------------------------------ */
-
-/* The rollback plan without words: each migration's heading and DOWN SQL. */
-static void rollback_doc_plain(df_buf *doc, const df_wf_rollback_doc *d)
-{
-	df_buf_printf(doc, "# %s, %s\n\n%s\n\n", d->env, d->stamp, d->target);
-	for (size_t i = d->n; i-- > 0;) {
-		const df_migration *m = d->migs[i];
-		char *down;
-		size_t len;
-		df_buf_printf(doc, "## %s %s\n\n", m->version, m->name);
-		if (df_migration_reversible(m) && df_section_read(&down, &len, &m->down) == 0) {
-			df_buf_puts(doc, "```sql\n");
-			df_buf_put(doc, down, len);
-			df_buf_puts(doc, "\n```\n\n");
-			free(down);
-		}
-	}
-}
-
-/* Write the rollback plan for what was just applied; returns its path. */
-static char *rollback_plan(struct wf *w)
-{
-	df_session *s = w->s;
-	const df_migration **migs = w->res->migs;
-	size_t n = w->res->n;
-	df_buf path = DF_BUF_INIT, doc = DF_BUF_INIT;
-	char stamp[32], *plan = NULL;
-	time_t now = time(NULL);
-	int error;
-
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){ 0 }));
-	if (df_mkdirs(".devflow/rollback", 0755, true) < 0) {
-		df_error_set(DF_EIO, "cannot create '.devflow/rollback': %s", strerror(errno));
-		return NULL;
-	}
-	/* <stamp>-<run id>-<env>: two runs (processes or threads) never share
-	 * a name, and the run id says which run wrote it */
-	df_buf_printf(&path, ".devflow/rollback/%s-%s-", stamp, df_run_id(s->run));
-	for (const char *c = s->target->env; *c; c++)        /* a name, never a path */
-		df_buf_putc(&path, *c == '/' ? '_' : *c);
-	{
-		/* the words are the front end's; without them, the headings and the SQL */
-		df_wf_rollback_doc d = { .env = s->target->env, .target = s->target->redacted,
-			.stamp = stamp, .migs = migs, .n = n,
-			.reviews = (const df_review_result *const *)w->res->reviews };
-		df_cmd *undo = df__wf_command(&(df_wf_opts){ .rollback = true }, DF_VERB_ROLLBACK);
-		if (!undo || df_cmd_opt_num(undo, DF_OPT_STEPS, (long long)n) < 0) {
-			df_cmd_free(undo);
-			df_buf_release(&path);
-			df_error_oom();
-			return NULL;
-		}
-		d.undo = undo;
-		if (w->sink && w->sink->rollback_doc)
-			w->sink->rollback_doc(&doc, &d, w->sink->payload);
-		else
-			rollback_doc_plain(&doc, &d);
-		df_cmd_free(undo);
-	}
-	/* an unguessable temporary name, then linked under the first free name
-	 * (<stamp>-<env>.md, <stamp>-<env>-2.md, ...): two runs in one second
-	 * keep both plans, and a link planted at the name is never written
-	 * through (util/fs.h) */
-	if (df_buf_oom(&doc) || df_buf_oom(&path)) {
-		error = df_error_oom();
-	} else {
-		df_file_tmp t = DF_FILE_TMP_INIT;
-		df_buf dest = DF_BUF_INIT;
-
-		df_buf_printf(&dest, "%s.md", path.ptr);
-		if (df_buf_oom(&dest))
-			error = df_error_oom();
-		else if ((error = df_file_tmp_create(&t, dest.ptr, 0644, DF_FILE_NOREPLACE)) == 0)
-			error = df_write_all(t.fd, doc.ptr, doc.size) < 0 ? df_file_error(&t) :
-				df_file_commit_unique(&plan, &t, path.ptr, ".md");
-		df_file_tmp_release(&t);
-		df_buf_release(&dest);
-	}
-	df_buf_release(&doc);
-	df_buf_release(&path);
-	return error < 0 ? NULL : plan;
-}
-
-
-/*
- * A schema snapshot, and the model beside it when there is one; a failure
- * is a warning, never a reason to stop.
- */
-static char *snapshot(struct wf *w, const char *tag, const df_schema *model, char **model_path)
-{
-	char *path = NULL;
-	df_error *saved = df_error_save();
-	df_buf rtag = DF_BUF_INIT;
-
-	/* <stamp>-<env>-<run id>-<tag>.sql: this run's own name */
-	df_buf_printf(&rtag, "%s-%s", df_run_id(w->s->run), tag);
-	if (df_snapshot_take(&path, w->s->conn, w->s->target->dsn, w->s->target->env,
-		df_buf_oom(&rtag) ? tag : rtag.ptr) < 0) {
-		warn(w, DF_WARN_SNAPSHOT, tag, df_error_last()->message);
-		path = NULL;
-	}
-	if (path && model && df_snapshot_model(model_path, path, model) < 0)
-		warn(w, DF_WARN_SNAPSHOT_MODEL, tag, df_error_last()->message);
-	df_buf_release(&rtag);
-	if (saved)
-		df_error_restore(saved);
-	else
-		df_error_clear();
-	return path;
-}
-
-/* ---- the schema before and after: schema_changes and drift ---------------- */
-
-/*
- * Read the schema model of `conn` `when` ("before", "after") the run.  A
- * failure is a warning and the reason schema_changes is unknown, never the
- * run's error: what ran stays what the result says.
- */
-static df_schema *read_model(struct wf *w, df_conn *conn, const char *when)
-{
-	df_schema *m = NULL;
-	df_error *saved = df_error_save();
-
-	if (df_session_schema_read(&m, w->s, conn) < 0) {
-		const char *msg = df_error_last()->message;
-		if (!w->res->schema_unknown) {
-			df_buf b = DF_BUF_INIT;
-			df_buf_printf(&b, "the schema could not be read %s the %s: %s", when,
-				w->o->dry_run ? "dry-run" : w->op, msg);
-			w->res->schema_unknown = df_buf_detach(&b);
-		}
-		warn(w, DF_WARN_SCHEMA_READ, when, msg);
-		m = NULL;
-	}
-	if (saved)
-		df_error_restore(saved);
-	else
-		df_error_clear();
-	return m;
-}
-
-/* A dry-run in one transaction: the schema it made, before the rollback. */
-static void read_after_in_tx(void *data, df_conn *conn)
-{
-	struct wf *w = data;
-
-	w->after = read_model(w, conn, "after");
-}
-
-/* Why schema_changes is not known (the first reason stays). */
-static void set_unknown(struct wf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_unknown(struct wf *w, const char *fmt, ...)
-{
-	df_buf b = DF_BUF_INIT;
-	va_list ap;
-
-	if (w->res->schema_unknown)
-		return;
-	va_start(ap, fmt);
-	df_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	w->res->schema_unknown = df_buf_detach(&b);
-}
-
-/*
- * What the run changed in the schema: the diff of the models before and
- * after, or the reason it is not known.  Reported as an event.
- */
-static void schema_changes(struct wf *w, int error)
-{
-	df_wf_result *res = w->res;
-
-	if (w->o->dry_run && error)
-		set_unknown(w, "the dry-run stopped at a failure and was rolled back");
-	for (size_t i = 0; i < res->run.nr; i++)
-		if (res->run.steps[i].not_run)
-			set_unknown(w, "'%s' runs without a transaction, so the dry-run only checked that it "
-				"splits: what it changes in the schema is known only once it runs",
-				res->run.steps[i].mig->file);
-	if (!res->schema_unknown && (!w->before || !w->after))
-		set_unknown(w, "the schema was not read");
-	if (!res->schema_unknown) {
-		df_error *saved = df_error_save();
-		if (df_schema_diff(&res->schema_changes, w->before, w->after) < 0) {
-			res->schema_changes = NULL;
-			set_unknown(w, "the schemas before and after could not be compared: %s",
-				df_error_last()->message);
-		} else if (df_diff_changed_only(res->schema_changes, w->before, w->after) < 0) {
-			df_diff_free(res->schema_changes);
-			res->schema_changes = NULL;
-			set_unknown(w, "the schemas before and after could not be compared: %s",
-				df_error_last()->message);
-		}
-		if (saved)
-			df_error_restore(saved);
-		else
-			df_error_clear();
-	}
-	emit(w, &(df_wf_event){ .kind = DF_EV_SCHEMA, .diff = res->schema_changes,
-		.text = res->schema_unknown });
-}
-
-/*
- * Record the schema the run left, for `db status`'s drift; a failure is a
- * warning (and schema_record_error), never the run's error.
- */
-static void record_schema(struct wf *w)
-{
-	df_wf_result *res = w->res;
-	df_error *saved = df_error_save();
-	char who[DF_WHOAMI_MAX];
-	bool over = df__wf_drift_gone_over(res, w->o);
-	bool ok = w->after && df_session_schema_record_drift(w->s, w->after,
-		over ? &res->drift->lines : NULL, over ? df__wf_drift_acceptor(res, who, sizeof(who)) : NULL) == 0;
-
-	res->schema_recorded = ok;
-	if (!ok) {
-		if (w->after && !(res->schema_record_error = strdup(df_error_last()->message)))
-			res->schema_record_error = NULL;
-		warn(w, DF_WARN_SCHEMA_RECORD, NULL, res->schema_record_error);
-	}
-	if (saved)
-		df_error_restore(saved);
-	else
-		df_error_clear();
-}
-
-/* smoke = FILE.sql and after_migrate = COMMAND of the environment. */
-static int after_hooks(struct wf *w)
-{
-	df_session *s = w->s;
-	const df_env_conf *ec = s->target->conf;
-	int error;
-
-	if (!ec)
-		return 0;
-	if (ec->smoke) {
-		long n = 0;
-		char *path = df_config_path(s->cfg, ec->smoke);
-		error = path ? df_run_sql_file(s->conn, path, &n) : df_error_oom();
-		free(path);
-		w->res->smoke = error == 0;
-		if (error < 0) {
-			df_error_prefix("smoke test %s failed (the migrations stay applied; no automatic rollback)", ec->smoke);
-			return error;
-		}
-		emit(w, &(df_wf_event){ .kind = DF_EV_SMOKE, .text = ec->smoke, .n = n });
-	}
-	if (ec->after_migrate) {
-		/* no credential in its environment, no descriptor of devflow's (core/hook.h) */
-		int rc = df__hook_run(ec->after_migrate, s->cfg, s->target);
-		w->res->after_migrate = rc == 0;
-		if (rc != 0) {
-			df_error_set(DF_EIO, "after_migrate command failed (exit %d); the migrations stay "
-				"applied, no automatic rollback", rc);
-			df_error_hint("check the command in devflow.conf [env \"%s\"] after_migrate", s->target->env);
-			return DF_EIO;
-		}
-		emit(w, &(df_wf_event){ .kind = DF_EV_AFTER_MIGRATE });
-	}
-	return 0;
 }
 
 /* ---- prepare ------------------------------------------------------------------- */
@@ -760,7 +466,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 		if (df_session_audit(w->s, op, "refused", summary.ptr, NULL,
 				saved && saved->message ? saved->message : NULL) < 0) {
 			bool locked = df_error_last() && df_error_last()->code == DF_ELOCKED;
-			warn(w, DF_WARN_AUDIT, NULL, locked ? "this refusal is not in the history: the "
+			df__wf_warn(w, DF_WARN_AUDIT, NULL, locked ? "this refusal is not in the history: the "
 				"database was still locked when devflow tried to record it" :
 				df_error_last()->message);
 		}
@@ -775,7 +481,7 @@ static void audit_run(struct wf *w, int error, const char *set_hash)
 				res->snap_before ? res->snap_before : "-", res->snap_after ? res->snap_after : "-");
 		df__wf_drift_audit(&det, w->res, w->o, w->s);
 		if (df_session_audit(w->s, op, "ok", summary.ptr, receipt, det.size ? det.ptr : NULL) < 0) {
-			warn(w, DF_WARN_AUDIT, NULL, df_error_last()->message);
+			df__wf_warn(w, DF_WARN_AUDIT, NULL, df_error_last()->message);
 			df_error_clear();
 		}
 		free(receipt);
@@ -818,7 +524,7 @@ static int verify(struct wf *w)
 	if (ok != n)
 		return df_error_set(DF_EFAILED, "verification failed: %zu of %zu migration%s %s recorded "
 			"as expected", ok, n, n == 1 ? "" : "s", ok == 1 ? "is" : "are");
-	emit(w, &(df_wf_event){ .kind = DF_EV_VERIFIED, .n = (long long)n });
+	df__wf_emit(w, &(df_wf_event){ .kind = DF_EV_VERIFIED, .n = (long long)n });
 	return 0;
 }
 
@@ -829,7 +535,7 @@ static int after_dry_run(struct wf *w)
 	df_policy pol = s->target->policy;
 	bool need_backup = false;
 
-	emit(w, &(df_wf_event){ .kind = DF_EV_DRY_RUN_PASSED, .policy = pol });
+	df__wf_emit(w, &(df_wf_event){ .kind = DF_EV_DRY_RUN_PASSED, .policy = pol });
 	if (pol == DF_POLICY_LOCAL)
 		return next(w->res, df__wf_command(w->o, w->verb));
 	if (pol == DF_POLICY_PRODUCTION) {
@@ -878,7 +584,7 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		goto out;
 	if (p->take_backup) {
 		df_backup_info info = { 0 };
-		if (emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_START })) {
+		if (df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_START })) {
 			error = stopped(&w, p->set_hash);
 			goto out;
 		}
@@ -891,7 +597,7 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		res->backup_path = info.path;
 		info.path = NULL;
 		df_backup_info_release(&info);
-		emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_DONE, .text = res->backup_path });
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_BACKUP_DONE, .text = res->backup_path });
 	}
 
 	/* MariaDB cannot roll DDL back: dry-run in a throwaway shadow database */
@@ -900,17 +606,17 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		if ((error = df_schema_dry_run_check(s->conn, res->migs, res->n, o->rollback)) < 0 ||
 		    (error = df_shadow_open(&shadow, &res->shadow, s->conn, s->target->dsn)) < 0)
 			goto out;
-		emit(&w, &(df_wf_event){ .kind = DF_EV_SHADOW, .text = res->shadow });
+		df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_SHADOW, .text = res->shadow });
 	}
 	if (w.stop) {
 		error = stopped(&w, p->set_hash);
 		goto out;
 	}
 	/* a source without a history (seeds) has no schema of its own to follow */
-	w.before = src->history ? read_model(&w, shadow ? shadow : s->conn, "before") : NULL;
+	w.before = src->history ? df__wf_read_model(&w, shadow ? shadow : s->conn, "before") : NULL;
 	snapshots = !o->dry_run && s->target->policy != DF_POLICY_LOCAL && src->history;
 	if (snapshots)
-		res->snap_before = snapshot(&w, o->rollback ? "before-rollback" : "before-migrate",
+		res->snap_before = df__wf_snapshot(&w, o->rollback ? "before-rollback" : "before-migrate",
 			w.before, &res->snap_before_model);
 	if (w.stop) {
 		error = stopped(&w, p->set_hash);
@@ -928,7 +634,7 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		ro.progress = progress;
 		ro.progress_data = &w;
 		if (o->dry_run && !shadow && w.before) {
-			ro.before_rollback = read_after_in_tx;
+			ro.before_rollback = df__wf_read_after_in_tx;
 			ro.before_rollback_data = &w;
 		}
 		ro.source = src;
@@ -937,25 +643,25 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 		res->stopped = w.stop && error == DF_EINTERRUPTED;
 	}
 	if (shadow && w.before && !error)
-		w.after = read_model(&w, shadow, "after");
+		w.after = df__wf_read_model(&w, shadow, "after");
 	else if (!o->dry_run && error != DF_EINTERRUPTED && src->history)
-		w.after = read_model(&w, s->conn, "after");
+		w.after = df__wf_read_model(&w, s->conn, "after");
 	if (shadow) {
 		df_error *saved = df_error_save();
 		df_conn_close(shadow);
 		shadow = NULL;
 		if (df_shadow_drop(s->conn, res->shadow) < 0)
-			warn(&w, DF_WARN_SHADOW_DROP, res->shadow, NULL);
+			df__wf_warn(&w, DF_WARN_SHADOW_DROP, res->shadow, NULL);
 		if (saved)
 			df_error_restore(saved);
 		else
 			df_error_clear();
 	}
 	if (snapshots)
-		res->snap_after = snapshot(&w, o->rollback ? "after-rollback" : "after-migrate",
+		res->snap_after = df__wf_snapshot(&w, o->rollback ? "after-rollback" : "after-migrate",
 			w.after, &res->snap_after_model);
 	if (src->history)
-		schema_changes(&w, error);
+		df__wf_schema_changes(&w, error);
 	audit_run(&w, error, p->set_hash);
 	if (error) {
 		df_error *saved = df_error_save();
@@ -968,18 +674,18 @@ int df_wf_execute(df_wf_result *res, df_session *s, df_wf_plan *p, const df_wf_s
 	if (src->history && (error = verify(&w)) < 0)
 		goto out;
 	if (!o->dry_run && res->run.nr && src->history)
-		record_schema(&w);
+		df__wf_record_schema(&w);
 	if (o->dry_run) {
 		error = after_dry_run(&w);
 		goto out;
 	}
 	if (!o->rollback && src->history) {
-		if ((res->rollback_plan = rollback_plan(&w)))
-			emit(&w, &(df_wf_event){ .kind = DF_EV_ROLLBACK_PLAN, .text = res->rollback_plan });
+		if ((res->rollback_plan = df__wf_rollback_plan(&w)))
+			df__wf_emit(&w, &(df_wf_event){ .kind = DF_EV_ROLLBACK_PLAN, .text = res->rollback_plan });
 		else if (df_error_last())
-			warn(&w, DF_WARN_ROLLBACK_PLAN, NULL, df_error_last()->message);
+			df__wf_warn(&w, DF_WARN_ROLLBACK_PLAN, NULL, df_error_last()->message);
 		df_error_clear();
-		if ((error = after_hooks(&w)) < 0)
+		if ((error = df__wf_after_hooks(&w)) < 0)
 			goto out;
 	}
 	/* after a migrate: `db verify` checks what it left (core/verify.c) */
