@@ -1,11 +1,13 @@
 /*
- * Token-level classification of statements into ops, and the actions list.
+ * Token-level classification of statements into ops.
  *
  * This is deliberately a keyword reader, not a parser: it must be fast
  * (db status runs it on every pending migration), identical for the three
  * dialects, and never fail.  It recognises the leading keywords of a
  * statement (and of each ALTER TABLE subcommand) and picks the names out;
- * anything else becomes OP_OTHER, "run statement: ...".
+ * anything else becomes OP_OTHER, "run statement: ...".  ALTER TABLE's
+ * subcommands: analyze_alter.c.  What the ops mean, and the actions list:
+ * actions.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <strings.h>
 
 #include "devflow/error.h"
+#include "review/analyze_int.h"
 #include "review/review_int.h"
 #include "util/banned.h"
 
@@ -142,19 +145,7 @@ void df__tok_text(df_buf *b, const char *s, const rstmt *st, size_t lo, size_t h
 
 /* ---- the classifier ------------------------------------------------------ */
 
-typedef struct actx {
-	const char *s;
-	df_dialect d;
-	const rstmt *st;
-	rop_fn fn;
-	void *ctx;
-	int ret;
-} actx;
-
-#define IS(i, w) TK(a->s, a->st, (i), w)
-#define CH(i, c) df__tok_ch(a->st, (i), (c))
-
-static void op_init(rop *op, int kind)
+void df__an_op_init(rop *op, int kind)
 {
 	op->kind = kind;
 	op->what = NULL;
@@ -164,7 +155,7 @@ static void op_init(rop *op, int kind)
 	op->lo = op->hi = op->type_lo = 0;
 }
 
-static int emit(actx *a, rop *op)
+int df__an_emit(actx *a, rop *op)
 {
 	if (a->ret)
 		return a->ret;
@@ -173,15 +164,15 @@ static int emit(actx *a, rop *op)
 	return a->ret = a->fn(a->ctx, a->st, op);
 }
 
-static int emit_kind(actx *a, int kind)
+int df__an_emit_kind(actx *a, int kind)
 {
 	rop op;
 
-	op_init(&op, kind);
-	return emit(a, &op);
+	df__an_op_init(&op, kind);
+	return df__an_emit(a, &op);
 }
 
-static size_t skip_if_exists(actx *a, size_t i, rop *op)
+size_t df__an_skip_if_exists(actx *a, size_t i, rop *op)
 {
 	if (IS(i, "if") && IS(i + 1, "exists")) {
 		if (op)
@@ -194,7 +185,7 @@ static size_t skip_if_exists(actx *a, size_t i, rop *op)
 }
 
 /* Index of the next token at depth `depth` that is the character c, in [i, hi). */
-static size_t find_ch(actx *a, size_t i, size_t hi, char c, unsigned depth)
+size_t df__an_find_ch(actx *a, size_t i, size_t hi, char c, unsigned depth)
 {
 	for (; i < hi; i++)
 		if (a->st->tok[i].depth == depth && CH(i, c))
@@ -211,7 +202,7 @@ static bool has_word_at_depth0(actx *a, size_t i, size_t hi, const char *w, size
 }
 
 /* Column definition flags from tokens [i, hi) (after the column name). */
-static unsigned column_flags(actx *a, size_t i, size_t hi)
+unsigned df__an_column_flags(actx *a, size_t i, size_t hi)
 {
 	unsigned f = 0;
 	unsigned base = i < a->st->ntok ? a->st->tok[i].depth : 0;
@@ -270,7 +261,7 @@ static int an_create(actx *a)
 	size_t i = 1, n = st->ntok;
 	rop op;
 
-	op_init(&op, OP_CREATE);
+	df__an_op_init(&op, OP_CREATE);
 	if (IS(i, "or") && IS(i + 1, "replace"))
 		i += 2;
 	/* modifiers up to the object kind */
@@ -301,15 +292,15 @@ static int an_create(actx *a)
 	}
 	if (IS(i, "table")) {
 		op.kind = OP_CREATE_TABLE;
-		i = skip_if_exists(a, i + 1, NULL);
+		i = df__an_skip_if_exists(a, i + 1, NULL);
 		i = df__parse_name(a->s, a->d, st, i, &op.tab);
 		if (CH(i, '(')) {
-			size_t close = find_ch(a, i + 1, n, ')', st->tok[i].depth);
+			size_t close = df__an_find_ch(a, i + 1, n, ')', st->tok[i].depth);
 			size_t k = i + 1;
 			int cols = 0;
 
 			while (k < close) {
-				size_t e = find_ch(a, k, close, ',', st->tok[i].depth + 1);
+				size_t e = df__an_find_ch(a, k, close, ',', st->tok[i].depth + 1);
 
 				if (e > k && !is_table_element_keyword(a, k))
 					cols++;
@@ -323,7 +314,7 @@ static int an_create(actx *a)
 			op.flags |= OPF_AS_QUERY;
 			op.ncols = -1;
 		}
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(i, "index")) {
 		op.kind = OP_CREATE_INDEX;
@@ -332,7 +323,7 @@ static int an_create(actx *a)
 			op.flags |= OPF_CONCURRENTLY;
 			i++;
 		}
-		i = skip_if_exists(a, i, NULL);
+		i = df__an_skip_if_exists(a, i, NULL);
 		if (!IS(i, "on"))
 			i = df__parse_name(a->s, a->d, st, i, &op.obj);
 		while (i < n && !(IS(i, "on") && st->tok[i].depth == 0))
@@ -341,7 +332,7 @@ static int an_create(actx *a)
 		if (IS(i, "only"))
 			i++;
 		df__parse_name(a->s, a->d, st, i, &op.tab);
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(i, "materialized") && IS(i + 1, "view")) {
 		op.what = "materialized view";
@@ -368,9 +359,9 @@ static int an_create(actx *a)
 				break;
 			}
 		if (!op.what)
-			return emit_kind(a, OP_OTHER);
+			return df__an_emit_kind(a, OP_OTHER);
 	}
-	i = skip_if_exists(a, i, NULL);
+	i = df__an_skip_if_exists(a, i, NULL);
 	if (IS(i, "authorization"))
 		i++;
 	i = df__parse_name(a->s, a->d, st, i, &op.obj);
@@ -383,7 +374,7 @@ static int an_create(actx *a)
 		if (i < n)
 			df__parse_name(a->s, a->d, st, i + 1, &op.tab);
 	}
-	return emit(a, &op);
+	return df__an_emit(a, &op);
 }
 
 /* DROP <kind> [CONCURRENTLY] [IF EXISTS] name [, name ...] [CASCADE] [ON t] */
@@ -395,7 +386,7 @@ static int an_drop(actx *a)
 	int kind = OP_DROP;
 	const char *what = NULL;
 
-	op_init(&op, OP_DROP);
+	df__an_op_init(&op, OP_DROP);
 	if (IS(i, "temporary")) {
 		op.flags |= OPF_TEMP;
 		i++;
@@ -441,13 +432,13 @@ static int an_drop(actx *a)
 				break;
 			}
 		if (!what)
-			return emit_kind(a, OP_OTHER);
+			return df__an_emit_kind(a, OP_OTHER);
 	}
 	if (IS(i, "concurrently")) {
 		op.flags |= OPF_CONCURRENTLY;
 		i++;
 	}
-	i = skip_if_exists(a, i, &op);
+	i = df__an_skip_if_exists(a, i, &op);
 	if (has_word_at_depth0(a, i, n, "cascade", 7))
 		op.flags |= OPF_CASCADE;
 	for (;;) {
@@ -459,304 +450,19 @@ static int an_drop(actx *a)
 		one.kind = kind;
 		one.what = what;
 		if (CH(j, '('))         /* DROP FUNCTION f(args) */
-			j = find_ch(a, j + 1, n, ')', st->tok[j].depth) + 1;
+			j = df__an_find_ch(a, j + 1, n, ')', st->tok[j].depth) + 1;
 		if (IS(j, "on")) {      /* MySQL DROP INDEX i ON t; PG DROP TRIGGER t ON x */
 			j = df__parse_name(a->s, a->d, st, j + 1, &one.tab);
 		}
 		if (kind == OP_DROP_TABLE)
 			memcpy(one.tab.s, one.obj.s, sizeof(one.tab.s));
-		if (emit(a, &one))
+		if (df__an_emit(a, &one))
 			return a->ret;
 		if (!CH(j, ','))
 			break;
 		i = j + 1;
 	}
 	return 0;
-}
-
-/* One ALTER TABLE subcommand, tokens [i, hi). */
-static int an_alter_sub(actx *a, const rname *tab, size_t i, size_t hi)
-{
-	const rstmt *st = a->st;
-	rop op;
-
-	op_init(&op, OP_ALTER_TABLE_OTHER);
-	memcpy(op.tab.s, tab->s, sizeof(op.tab.s));
-	op.lo = i;
-	op.hi = hi;
-	if (i >= hi)
-		return 0;
-	if (IS(i, "add")) {
-		size_t k = i + 1;
-
-		if (IS(k, "column")) {
-			k++;
-			goto add_column;
-		}
-		k = skip_if_exists(a, k, NULL);
-		if (IS(k, "constraint")) {
-			df__parse_name(a->s, a->d, st, k + 1, &op.obj);
-			k += 2;
-			if (CH(k - 1, '.'))
-				k += 2;
-		}
-		if (IS(k, "primary") && IS(k + 1, "key")) {
-			op.what = "primary key";
-		} else if (IS(k, "unique")) {
-			op.what = "unique constraint";
-			if (a->d == DF_DIALECT_MYSQL && !op.obj.s[0]) {
-				size_t m = k + 1;
-
-				if (IS(m, "index") || IS(m, "key"))
-					m++;
-				if (!CH(m, '('))
-					df__parse_name(a->s, a->d, st, m, &op.obj);
-			}
-		} else if (IS(k, "foreign") && IS(k + 1, "key")) {
-			op.what = "foreign key";
-		} else if (IS(k, "check")) {
-			op.what = "check constraint";
-		} else if (IS(k, "exclude")) {
-			op.what = "exclusion constraint";
-		} else if (a->d == DF_DIALECT_MYSQL &&
-			   (IS(k, "index") || IS(k, "key") || IS(k, "fulltext") ||
-			    IS(k, "spatial"))) {
-			op.what = "index";
-			if (IS(k, "fulltext") || IS(k, "spatial")) {
-				op.flags |= OPF_FULLTEXT;
-				k++;
-			}
-			if (IS(k, "index") || IS(k, "key"))
-				k++;
-			if (!CH(k, '('))
-				df__parse_name(a->s, a->d, st, k, &op.obj);
-		} else if (a->d == DF_DIALECT_MYSQL && IS(k, "partition")) {
-			return emit(a, &op);
-		} else if (op.obj.s[0]) {
-			op.what = "constraint";
-		} else {
-			goto add_column;
-		}
-		op.kind = OP_ADD_CONSTRAINT;
-		return emit(a, &op);
-add_column:
-		k = skip_if_exists(a, k, NULL);
-		op.kind = OP_ADD_COLUMN;
-		if (CH(k, '(')) {       /* MySQL ADD (a INT, b INT) */
-			size_t close = find_ch(a, k + 1, hi, ')', st->tok[k].depth);
-			size_t m = k + 1;
-
-			while (m < close) {
-				size_t e = find_ch(a, m, close, ',', st->tok[k].depth + 1);
-				rop one = op;
-				size_t t = df__parse_name(a->s, a->d, st, m, &one.col);
-
-				one.type_lo = t;
-				one.flags = column_flags(a, t, e);
-				one.lo = m;
-				one.hi = e;
-				if (t > m && emit(a, &one))
-					return a->ret;
-				m = e + 1;
-			}
-			return 0;
-		}
-		k = df__parse_name(a->s, a->d, st, k, &op.col);
-		op.type_lo = k;
-		op.flags = column_flags(a, k, hi);
-		return emit(a, &op);
-	}
-	if (IS(i, "drop")) {
-		size_t k = i + 1;
-
-		if (IS(k, "constraint") || IS(k, "check")) {
-			op.kind = OP_DROP_CONSTRAINT;
-			op.what = "constraint";
-			k = skip_if_exists(a, k + 1, NULL);
-			df__parse_name(a->s, a->d, st, k, &op.obj);
-			return emit(a, &op);
-		}
-		if (a->d == DF_DIALECT_MYSQL && (IS(k, "index") || IS(k, "key"))) {
-			op.kind = OP_DROP_CONSTRAINT;
-			op.what = "index";
-			df__parse_name(a->s, a->d, st, skip_if_exists(a, k + 1, NULL), &op.obj);
-			return emit(a, &op);
-		}
-		if (IS(k, "primary") && IS(k + 1, "key")) {
-			op.kind = OP_DROP_CONSTRAINT;
-			op.what = "primary key";
-			return emit(a, &op);
-		}
-		if (IS(k, "foreign") && IS(k + 1, "key")) {
-			op.kind = OP_DROP_CONSTRAINT;
-			op.what = "foreign key";
-			df__parse_name(a->s, a->d, st, k + 2, &op.obj);
-			return emit(a, &op);
-		}
-		if (IS(k, "partition") || IS(k, "default") || IS(k, "expression") ||
-		    IS(k, "identity"))
-			return emit(a, &op);
-		if (IS(k, "column"))
-			k++;
-		k = skip_if_exists(a, k, &op);
-		op.kind = OP_DROP_COLUMN;
-		k = df__parse_name(a->s, a->d, st, k, &op.col);
-		if (IS(k, "cascade"))
-			op.flags |= OPF_CASCADE;
-		return emit(a, &op);
-	}
-	if (IS(i, "alter") && !IS(i + 1, "constraint") && !IS(i + 1, "index") &&
-	    !IS(i + 1, "check")) {
-		size_t k = i + 1;
-
-		if (IS(k, "column"))
-			k++;
-		k = df__parse_name(a->s, a->d, st, k, &op.col);
-		if (IS(k, "type") || (IS(k, "set") && IS(k + 1, "data") && IS(k + 2, "type"))) {
-			op.kind = OP_COLUMN_TYPE;
-			op.type_lo = IS(k, "type") ? k + 1 : k + 3;
-		} else if (IS(k, "set") && IS(k + 1, "not") && IS(k + 2, "null")) {
-			op.kind = OP_SET_NOT_NULL;
-		} else if (IS(k, "drop") && IS(k + 1, "not") && IS(k + 2, "null")) {
-			op.kind = OP_DROP_NOT_NULL;
-		} else if (IS(k, "set") && IS(k + 1, "default")) {
-			op.kind = OP_SET_DEFAULT;
-		} else if (IS(k, "drop") && IS(k + 1, "default")) {
-			op.kind = OP_DROP_DEFAULT;
-		}
-		return emit(a, &op);
-	}
-	if (IS(i, "rename")) {
-		size_t k = i + 1;
-
-		if (IS(k, "to") || IS(k, "as") || (a->d == DF_DIALECT_MYSQL && !IS(k, "column") &&
-		    !IS(k, "index") && !IS(k, "key"))) {
-			if (IS(k, "to") || IS(k, "as"))
-				k++;
-			op.kind = OP_RENAME_TABLE;
-			df__parse_name(a->s, a->d, st, k, &op.obj);
-			return emit(a, &op);
-		}
-		if (IS(k, "constraint") || IS(k, "index") || IS(k, "key"))
-			return emit(a, &op);
-		if (IS(k, "column"))
-			k++;
-		op.kind = OP_RENAME_COLUMN;
-		k = df__parse_name(a->s, a->d, st, k, &op.col);
-		if (IS(k, "to"))
-			k++;
-		df__parse_name(a->s, a->d, st, k, &op.obj);
-		return emit(a, &op);
-	}
-	if (a->d == DF_DIALECT_MYSQL && (IS(i, "modify") || IS(i, "change"))) {
-		size_t k = i + 1;
-		bool change = IS(i, "change");
-
-		if (IS(k, "column"))
-			k++;
-		op.kind = OP_MODIFY_COLUMN;
-		k = df__parse_name(a->s, a->d, st, k, &op.col);
-		if (change)
-			k = df__parse_name(a->s, a->d, st, k, &op.obj);
-		else
-			memcpy(op.obj.s, op.col.s, sizeof(op.obj.s));
-		op.type_lo = k;
-		op.flags = column_flags(a, k, hi);
-		return emit(a, &op);
-	}
-	if (IS(i, "validate") && IS(i + 1, "constraint")) {
-		op.kind = OP_VALIDATE_CONSTRAINT;
-		df__parse_name(a->s, a->d, st, i + 2, &op.obj);
-		return emit(a, &op);
-	}
-	if (a->d == DF_DIALECT_MYSQL &&
-	    (IS(i, "algorithm") || IS(i, "lock") || IS(i, "engine") ||
-	     IS(i, "convert") || IS(i, "force") || IS(i, "order") ||
-	     IS(i, "default") || IS(i, "character") || IS(i, "charset") ||
-	     IS(i, "row_format") || IS(i, "auto_increment") || IS(i, "comment"))) {
-		op.kind = OP_TABLE_OPTION;
-		return emit(a, &op);
-	}
-	return emit(a, &op);
-}
-
-static int an_alter(actx *a)
-{
-	const rstmt *st = a->st;
-	size_t i = 1, n = st->ntok;
-	rop op;
-
-	op_init(&op, OP_ALTER);
-	if (a->d == DF_DIALECT_MYSQL && (IS(i, "online") || IS(i, "ignore")))
-		i++;
-	if (IS(i, "table")) {
-		rname tab;
-		size_t k;
-
-		i = skip_if_exists(a, i + 1, NULL);
-		if (IS(i, "only"))
-			i++;
-		i = df__parse_name(a->s, a->d, st, i, &tab);
-		if (CH(i, '*'))
-			i++;
-		if (!tab.s[0])
-			return emit_kind(a, OP_OTHER);
-		/* subcommands, separated by commas at depth 0 */
-		for (k = i; k < n;) {
-			size_t e = find_ch(a, k, n, ',', 0);
-
-			/* PostgreSQL: RENAME ... has no list; MySQL options may nest */
-			if (an_alter_sub(a, &tab, k, e))
-				return a->ret;
-			k = e + 1;
-		}
-		if (i >= n) {
-			rop o;
-
-			op_init(&o, OP_ALTER_TABLE_OTHER);
-			memcpy(o.tab.s, tab.s, sizeof(o.tab.s));
-			o.lo = o.hi = n;
-			return emit(a, &o);
-		}
-		return 0;
-	}
-	{
-		static const char *const kinds[] = {
-			"view", "sequence", "function", "procedure", "trigger",
-			"schema", "database", "extension", "type", "domain", "role",
-			"user", "policy", "event", "rule", "operator", "collation",
-			"server", "publication", "subscription", "language",
-			"tablespace", "statistics", "conversion", "aggregate", "index",
-			"routine", "default", "system", "large", "group", "text",
-			"materialized", "foreign",
-		};
-		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-			if (df__tok_is(a->s, st, i, kinds[k], strlen(kinds[k]))) {
-				op.what = kinds[k];
-				i++;
-				break;
-			}
-	}
-	if (!op.what)
-		return emit_kind(a, OP_OTHER);
-	if (!strcmp(op.what, "materialized") && IS(i, "view")) {
-		op.what = "materialized view";
-		i++;
-	} else if (!strcmp(op.what, "foreign") && IS(i, "table")) {
-		op.what = "foreign table";
-		i++;
-	} else if (!strcmp(op.what, "default") || !strcmp(op.what, "system") ||
-		   !strcmp(op.what, "large") || !strcmp(op.what, "text") ||
-		   !strcmp(op.what, "materialized") || !strcmp(op.what, "foreign")) {
-		return emit_kind(a, OP_OTHER);
-	}
-	i = skip_if_exists(a, i, NULL);
-	i = df__parse_name(a->s, a->d, st, i, &op.obj);
-	if (IS(i, "rename") && IS(i + 1, "to"))     /* the new name, in col */
-		df__parse_name(a->s, a->d, st, i + 2, &op.col);
-	if (!strcmp(op.what, "schema") && a->d == DF_DIALECT_MYSQL)
-		op.what = "database";
-	return emit(a, &op);
 }
 
 /* The table after `i` (skipping ONLY / modifiers) for DML. */
@@ -776,7 +482,7 @@ static int an_dml(actx *a, size_t i)
 	size_t n = st->ntok;
 	rop op;
 
-	op_init(&op, OP_OTHER);
+	df__an_op_init(&op, OP_OTHER);
 	if (IS(i, "insert") || IS(i, "replace") || IS(i, "upsert")) {
 		op.kind = OP_INSERT;
 		i++;
@@ -788,14 +494,14 @@ static int an_dml(actx *a, size_t i)
 		if (IS(i, "into"))
 			i++;
 		dml_table(a, i, &op);
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(i, "update")) {
 		op.kind = OP_UPDATE;
 		dml_table(a, i + 1, &op);
 		if (!has_word_at_depth0(a, i + 1, n, "where", 5))
 			op.flags |= OPF_NO_WHERE;
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(i, "delete")) {
 		size_t k = i + 1;
@@ -808,16 +514,16 @@ static int an_dml(actx *a, size_t i)
 		dml_table(a, k + 1, &op);
 		if (!has_word_at_depth0(a, i + 1, n, "where", 5))
 			op.flags |= OPF_NO_WHERE;
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(i, "merge")) {
 		op.kind = OP_MERGE;
 		if (IS(i + 1, "into"))
 			i++;
 		dml_table(a, i + 1, &op);
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
-	return emit_kind(a, OP_OTHER);
+	return df__an_emit_kind(a, OP_OTHER);
 }
 
 static int an_set(actx *a, bool reset)
@@ -826,7 +532,7 @@ static int an_set(actx *a, bool reset)
 	size_t i = 1, n = st->ntok;
 	rop op;
 
-	op_init(&op, OP_SET);
+	df__an_op_init(&op, OP_SET);
 	if (reset)
 		op.flags |= OPF_RESET;
 	if (IS(i, "session") || IS(i, "global") || IS(i, "persist")) {
@@ -867,7 +573,7 @@ static int an_set(actx *a, bool reset)
 			op.obj.s[k++] = lower(a->s[c]);
 		op.obj.s[k] = '\0';
 	}
-	return emit(a, &op);
+	return df__an_emit(a, &op);
 }
 
 /* SELECT set_config('lock_timeout', '5s', false) counts as a SET. */
@@ -885,7 +591,7 @@ static int an_select(actx *a)
 		const rtok *t = &st->tok[i + 2], *v = &st->tok[i + 4];
 		size_t k = 0;
 
-		op_init(&op, OP_SET);
+		df__an_op_init(&op, OP_SET);
 		for (size_t c = t->off + 1; c + 1 < t->off + t->len && k + 1 < RNAME_MAX; c++)
 			op.col.s[k++] = lower(a->s[c]);
 		op.col.s[k] = '\0';
@@ -895,9 +601,9 @@ static int an_select(actx *a)
 		op.obj.s[k] = '\0';
 		if (IS(i + 6, "true"))
 			op.flags |= OPF_LOCAL;
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
-	return emit_kind(a, OP_OTHER);
+	return df__an_emit_kind(a, OP_OTHER);
 }
 
 static int an_maintenance(actx *a, int kind)
@@ -906,10 +612,10 @@ static int an_maintenance(actx *a, int kind)
 	size_t i = 1, n = st->ntok;
 	rop op;
 
-	op_init(&op, kind);
+	df__an_op_init(&op, kind);
 	if (kind == OP_REINDEX) {
 		if (CH(i, '('))
-			i = find_ch(a, i + 1, n, ')', 0) + 1;
+			i = df__an_find_ch(a, i + 1, n, ')', 0) + 1;
 		if (IS(i, "index") || IS(i, "table") || IS(i, "schema") ||
 		    IS(i, "database") || IS(i, "system")) {
 			op.what = IS(i, "index") ? "index" : IS(i, "table") ? "table" :
@@ -924,11 +630,11 @@ static int an_maintenance(actx *a, int kind)
 		df__parse_name(a->s, a->d, st, i, &op.obj);
 		if (op.what && !strcmp(op.what, "table"))
 			memcpy(op.tab.s, op.obj.s, sizeof(op.tab.s));
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	for (; i < n; i++) {
 		if (CH(i, '(')) {
-			size_t close = find_ch(a, i + 1, n, ')', 0);
+			size_t close = df__an_find_ch(a, i + 1, n, ')', 0);
 
 			for (size_t k = i + 1; k < close; k++)
 				if (IS(k, "full") && !IS(k + 1, "false") && !IS(k + 1, "off") &&
@@ -949,7 +655,7 @@ static int an_maintenance(actx *a, int kind)
 		}
 	}
 	df__parse_name(a->s, a->d, st, i, &op.tab);
-	return emit(a, &op);
+	return df__an_emit(a, &op);
 }
 
 static int an_statement(actx *a, size_t i)
@@ -958,14 +664,14 @@ static int an_statement(actx *a, size_t i)
 	size_t n = st->ntok;
 
 	if (i >= n)
-		return emit_kind(a, OP_NONE);
+		return df__an_emit_kind(a, OP_NONE);
 	if (i == 0) {
 		if (IS(0, "create"))
 			return an_create(a);
 		if (IS(0, "drop"))
 			return an_drop(a);
 		if (IS(0, "alter"))
-			return an_alter(a);
+			return df__an_alter(a);
 		if (IS(0, "set"))
 			return an_set(a, false);
 		if (IS(0, "reset"))
@@ -975,7 +681,7 @@ static int an_statement(actx *a, size_t i)
 	    IS(i, "delete") || IS(i, "merge") || IS(i, "upsert"))
 		return an_dml(a, i);
 	if (i > 0)
-		return emit_kind(a, OP_OTHER);
+		return df__an_emit_kind(a, OP_OTHER);
 	if (IS(0, "with")) {
 		/* WITH ... main statement: the first verb at depth 0 */
 		for (size_t k = 1; k < n; k++)
@@ -983,14 +689,14 @@ static int an_statement(actx *a, size_t i)
 			    (IS(k, "select") || IS(k, "insert") || IS(k, "update") ||
 			     IS(k, "delete") || IS(k, "merge") || IS(k, "values")))
 				return IS(k, "select") || IS(k, "values") ?
-					emit_kind(a, OP_OTHER) : an_dml(a, k);
-		return emit_kind(a, OP_OTHER);
+					df__an_emit_kind(a, OP_OTHER) : an_dml(a, k);
+		return df__an_emit_kind(a, OP_OTHER);
 	}
 	if (IS(0, "truncate")) {
 		size_t k = 1;
 		rop op;
 
-		op_init(&op, OP_TRUNCATE);
+		df__an_op_init(&op, OP_TRUNCATE);
 		if (IS(k, "table"))
 			k++;
 		if (has_word_at_depth0(a, k, n, "cascade", 7))
@@ -1005,7 +711,7 @@ static int an_statement(actx *a, size_t i)
 				break;
 			if (CH(j, '*'))
 				j++;
-			if (emit(a, &op))
+			if (df__an_emit(a, &op))
 				return a->ret;
 			if (!CH(j, ','))
 				break;
@@ -1020,13 +726,13 @@ static int an_statement(actx *a, size_t i)
 			rop op;
 			size_t j;
 
-			op_init(&op, OP_RENAME_TABLE);
+			df__an_op_init(&op, OP_RENAME_TABLE);
 			j = df__parse_name(a->s, a->d, st, k, &op.tab);
 			if (j == k || !IS(j, "to"))
 				break;
 			j = df__parse_name(a->s, a->d, st, j + 1, &op.obj);
 			memcpy(op.col.s, op.tab.s, sizeof(op.col.s));
-			if (emit(a, &op))
+			if (df__an_emit(a, &op))
 				return a->ret;
 			if (!CH(j, ','))
 				break;
@@ -1036,23 +742,23 @@ static int an_statement(actx *a, size_t i)
 	}
 	if (IS(0, "begin")) {
 		if (IS(1, "atomic"))
-			return emit_kind(a, OP_OTHER);
-		return emit_kind(a, OP_TX_BEGIN);
+			return df__an_emit_kind(a, OP_OTHER);
+		return df__an_emit_kind(a, OP_TX_BEGIN);
 	}
 	if (IS(0, "start") && IS(1, "transaction"))
-		return emit_kind(a, OP_TX_BEGIN);
+		return df__an_emit_kind(a, OP_TX_BEGIN);
 	if (IS(0, "commit") || IS(0, "end")) {
 		if (IS(1, "prepared"))
-			return emit_kind(a, OP_NONE);
-		return emit_kind(a, OP_TX_COMMIT);
+			return df__an_emit_kind(a, OP_NONE);
+		return df__an_emit_kind(a, OP_TX_COMMIT);
 	}
 	if (IS(0, "prepare") && IS(1, "transaction"))
-		return emit_kind(a, OP_TX_COMMIT);
+		return df__an_emit_kind(a, OP_TX_COMMIT);
 	if (IS(0, "rollback") || IS(0, "abort")) {
 		for (size_t k = 1; k < n && k < 4; k++)
 			if (IS(k, "to") || IS(k, "prepared"))
-				return emit_kind(a, OP_NONE);
-		return emit_kind(a, OP_TX_ROLLBACK);
+				return df__an_emit_kind(a, OP_NONE);
+		return df__an_emit_kind(a, OP_TX_ROLLBACK);
 	}
 	if (IS(0, "savepoint") || IS(0, "release") || IS(0, "pragma") ||
 	    IS(0, "show") || IS(0, "explain") || IS(0, "use") ||
@@ -1060,31 +766,31 @@ static int an_statement(actx *a, size_t i)
 	    IS(0, "discard") || IS(0, "checkpoint") || (IS(0, "load") && !IS(1, "data")) ||
 	    IS(0, "unlock") || IS(0, "describe") || IS(0, "desc") || IS(0, "fetch") ||
 	    IS(0, "close") || IS(0, "declare") || IS(0, "move"))
-		return emit_kind(a, OP_NONE);
+		return df__an_emit_kind(a, OP_NONE);
 	if (IS(0, "select"))
 		return an_select(a);
 	if (IS(0, "copy")) {
 		rop op;
 
-		op_init(&op, OP_OTHER);
+		df__an_op_init(&op, OP_OTHER);
 		if (has_word_at_depth0(a, 1, n, "from", 4) && !CH(1, '(')) {
 			op.kind = OP_COPY_IN;
 			df__parse_name(a->s, a->d, st, 1, &op.tab);
 		} else {
 			op.kind = OP_NONE;
 		}
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(0, "load") && IS(1, "data")) {
 		rop op;
 
-		op_init(&op, OP_INSERT);
+		df__an_op_init(&op, OP_INSERT);
 		for (size_t k = 2; k + 1 < n; k++)
 			if (IS(k, "into") && IS(k + 1, "table")) {
 				df__parse_name(a->s, a->d, st, k + 2, &op.tab);
 				break;
 			}
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(0, "vacuum"))
 		return an_maintenance(a, OP_VACUUM);
@@ -1097,18 +803,18 @@ static int an_statement(actx *a, size_t i)
 	if (IS(0, "optimize") && IS(1, "table")) {
 		rop op;
 
-		op_init(&op, OP_VACUUM);
+		df__an_op_init(&op, OP_VACUUM);
 		op.flags |= OPF_FULL;
 		df__parse_name(a->s, a->d, st, 2, &op.tab);
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(0, "lock")) {
 		rop op;
 		size_t k = 1;
 
 		if (a->d == DF_DIALECT_MYSQL)
-			return emit_kind(a, OP_NONE);
-		op_init(&op, OP_LOCK);
+			return df__an_emit_kind(a, OP_NONE);
+		df__an_op_init(&op, OP_LOCK);
 		if (IS(k, "table"))
 			k++;
 		if (IS(k, "only"))
@@ -1131,13 +837,13 @@ static int an_statement(actx *a, size_t i)
 			}
 			op.obj.s[m] = '\0';
 		}
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
 	if (IS(0, "comment") && IS(1, "on")) {
 		rop op;
 		size_t k = 2;
 
-		op_init(&op, OP_COMMENT);
+		df__an_op_init(&op, OP_COMMENT);
 		if (IS(k, "table"))
 			op.what = "table";
 		else if (IS(k, "column"))
@@ -1153,11 +859,11 @@ static int an_statement(actx *a, size_t i)
 		else if (IS(k, "schema"))
 			op.what = "schema";
 		else
-			return emit_kind(a, OP_OTHER);
+			return df__an_emit_kind(a, OP_OTHER);
 		df__parse_name(a->s, a->d, st, k + 1, &op.obj);
-		return emit(a, &op);
+		return df__an_emit(a, &op);
 	}
-	return emit_kind(a, OP_OTHER);
+	return df__an_emit_kind(a, OP_OTHER);
 }
 
 int df__analyze(const char *s, df_dialect d, const rstmt *st, rop_fn fn, void *ctx)
@@ -1166,345 +872,4 @@ int df__analyze(const char *s, df_dialect d, const rstmt *st, rop_fn fn, void *c
 
 	an_statement(&a, 0);
 	return a.ret;
-}
-
-/* ---- what ops mean ------------------------------------------------------- */
-
-bool df__op_changes_data(const rop *op)
-{
-	switch (op->kind) {
-	case OP_INSERT: case OP_UPDATE: case OP_DELETE: case OP_MERGE:
-	case OP_COPY_IN: case OP_TRUNCATE:
-		return true;
-	}
-	return false;
-}
-
-bool df__op_changes_schema(const rop *op)
-{
-	switch (op->kind) {
-	case OP_CREATE_TABLE: case OP_CREATE_INDEX: case OP_CREATE:
-	case OP_DROP_TABLE: case OP_DROP_INDEX: case OP_DROP_SCHEMA:
-	case OP_DROP_DATABASE: case OP_DROP: case OP_ALTER: case OP_ADD_COLUMN:
-	case OP_DROP_COLUMN: case OP_RENAME_COLUMN: case OP_RENAME_TABLE:
-	case OP_COLUMN_TYPE: case OP_SET_NOT_NULL: case OP_DROP_NOT_NULL:
-	case OP_SET_DEFAULT: case OP_DROP_DEFAULT: case OP_ADD_CONSTRAINT:
-	case OP_DROP_CONSTRAINT: case OP_VALIDATE_CONSTRAINT:
-	case OP_MODIFY_COLUMN: case OP_ALTER_TABLE_OTHER: case OP_TABLE_OPTION:
-		return true;
-	}
-	return false;
-}
-
-bool df__op_destroys_data(const rop *op)
-{
-	switch (op->kind) {
-	case OP_DROP_TABLE: case OP_DROP_COLUMN: case OP_DROP_DATABASE:
-	case OP_TRUNCATE: case OP_DELETE:
-		return true;
-	case OP_DROP_SCHEMA:
-		return (op->flags & OPF_CASCADE) != 0;
-	case OP_DROP:
-		return df__drop_cascades_data(op);
-	}
-	return false;
-}
-
-bool df__drop_cascades_data(const rop *op)
-{
-	static const char *const kinds[] = {
-		"type", "domain", "function", "procedure", "routine", "view",
-		"materialized view", "extension", "aggregate", "operator", "collation",
-	};
-
-	if (op->kind != OP_DROP || !(op->flags & OPF_CASCADE) || !op->what)
-		return false;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(op->what, kinds[i]))
-			return true;
-	return false;
-}
-
-static void put_name(df_buf *b, const char *name)
-{
-	df_buf_puts(b, name[0] ? name : "?");
-}
-
-/*
- * An action from a template: %t the table, %c the column, %o the other
- * object (new name, index, constraint ...), %w what kind of object; names
- * that are not known read "?".
- */
-static void put_action(df_buf *b, const rop *op, const char *fmt)
-{
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%' || !p[1]) {
-			df_buf_putc(b, *p);
-			continue;
-		}
-		switch (*++p) {
-		case 't': put_name(b, op->tab.s); break;
-		case 'c': put_name(b, op->col.s); break;
-		case 'o': put_name(b, op->obj.s); break;
-		case 'w': df_buf_puts(b, op->what ? op->what : "?"); break;
-		default: df_buf_putc(b, *p); break;
-		}
-	}
-}
-
-bool df__op_action(df_buf *b, const char *s, const rstmt *st, const rop *op)
-{
-	const char *t = op->tab.s;
-
-	switch (op->kind) {
-	case OP_NONE:
-	case OP_TABLE_OPTION:
-		return false;
-	case OP_CREATE_TABLE:
-		df_buf_printf(b, "create %stable ", op->flags & OPF_TEMP ? "temporary " : "");
-		put_name(b, t);
-		if (op->flags & OPF_AS_QUERY)
-			df_buf_puts(b, " from a query");
-		else if (op->ncols > 0)   /* 0: (LIKE x), PARTITION OF ... */
-			df_buf_printf(b, " (%d column%s)", op->ncols, op->ncols == 1 ? "" : "s");
-		break;
-	case OP_CREATE_INDEX:
-		df_buf_printf(b, "create %sindex ", op->flags & OPF_UNIQUE ? "unique " : "");
-		if (op->obj.s[0]) {
-			df_buf_puts(b, op->obj.s);
-			df_buf_putc(b, ' ');
-		}
-		df_buf_puts(b, "on ");
-		put_name(b, t);
-		break;
-	case OP_CREATE:
-		put_action(b, op, "create %w %o");
-		break;
-	case OP_DROP_TABLE:
-		put_action(b, op, "drop table %o (destroys data)");
-		break;
-	case OP_DROP_SCHEMA:
-	case OP_DROP_DATABASE:
-		df_buf_printf(b, "drop %s ", op->kind == OP_DROP_SCHEMA ? "schema" : "database");
-		put_name(b, op->obj.s);
-		if (df__op_destroys_data(op))
-			df_buf_puts(b, " (destroys data)");
-		break;
-	case OP_DROP_INDEX:
-	case OP_DROP:
-		put_action(b, op, "drop %w %o");
-		if (df__drop_cascades_data(op))
-			df_buf_puts(b, " with cascade (destroys data)");
-		break;
-	case OP_ALTER:
-		put_action(b, op, "alter %w %o");
-		break;
-	case OP_ADD_COLUMN:
-		put_action(b, op, "add column %c to %t");
-		break;
-	case OP_DROP_COLUMN:
-		put_action(b, op, "drop column %c from %t (destroys data)");
-		break;
-	case OP_RENAME_COLUMN:
-		put_action(b, op, "rename column %c to %o in %t");
-		break;
-	case OP_RENAME_TABLE:
-		put_action(b, op, "rename table %t to %o");
-		break;
-	case OP_COLUMN_TYPE:
-		put_action(b, op, "change type of column %c in %t");
-		if (op->type_lo < st->ntok) {
-			size_t hi = op->type_lo;
-
-			while (hi < op->hi && !TK(s, st, hi, "using") &&
-			       !TK(s, st, hi, "collate"))
-				hi++;
-			df_buf_puts(b, " to ");
-			df__tok_text(b, s, st, op->type_lo, hi, 40);
-		}
-		break;
-	case OP_SET_NOT_NULL:
-		put_action(b, op, "set not null on column %c in %t");
-		break;
-	case OP_DROP_NOT_NULL:
-		put_action(b, op, "drop not null on column %c in %t");
-		break;
-	case OP_SET_DEFAULT:
-		put_action(b, op, "set default of column %c in %t");
-		break;
-	case OP_DROP_DEFAULT:
-		put_action(b, op, "drop default of column %c in %t");
-		break;
-	case OP_ADD_CONSTRAINT:
-		df_buf_printf(b, "add %s ", op->what);
-		if (op->obj.s[0]) {
-			df_buf_puts(b, op->obj.s);
-			df_buf_putc(b, ' ');
-		}
-		df_buf_puts(b, "to ");
-		put_name(b, t);
-		break;
-	case OP_DROP_CONSTRAINT:
-		df_buf_printf(b, "drop %s ", op->what);
-		if (op->obj.s[0]) {
-			df_buf_puts(b, op->obj.s);
-			df_buf_putc(b, ' ');
-		}
-		df_buf_puts(b, "from ");
-		put_name(b, t);
-		break;
-	case OP_VALIDATE_CONSTRAINT:
-		put_action(b, op, "validate constraint %o on %t");
-		break;
-	case OP_MODIFY_COLUMN:
-		if (strcmp(op->col.s, op->obj.s)) {
-			df_buf_puts(b, "change column ");
-			put_name(b, op->col.s);
-			df_buf_puts(b, " to ");
-			put_name(b, op->obj.s);
-		} else {
-			df_buf_puts(b, "modify column ");
-			put_name(b, op->col.s);
-		}
-		df_buf_puts(b, " in ");
-		put_name(b, t);
-		break;
-	case OP_ALTER_TABLE_OTHER:
-		df_buf_puts(b, "alter table ");
-		put_name(b, t);
-		if (op->lo < op->hi) {
-			df_buf_puts(b, ": ");
-			df__tok_text(b, s, st, op->lo, op->hi, 48);
-		}
-		break;
-	case OP_INSERT:
-		put_action(b, op, "insert rows into %t (data change)");
-		break;
-	case OP_UPDATE:
-		put_action(b, op, op->flags & OPF_NO_WHERE ? "update all rows in %t (data change)" :
-			"update rows in %t (data change)");
-		break;
-	case OP_DELETE:
-		put_action(b, op, op->flags & OPF_NO_WHERE ? "delete all rows from %t (destroys data)" :
-			"delete rows from %t (destroys data)");
-		break;
-	case OP_MERGE:
-		put_action(b, op, "merge rows into %t (data change)");
-		break;
-	case OP_COPY_IN:
-		put_action(b, op, "copy rows into %t (data change)");
-		break;
-	case OP_TRUNCATE:
-		put_action(b, op, "truncate %t (destroys data)");
-		break;
-	case OP_TX_BEGIN: case OP_TX_COMMIT: case OP_TX_ROLLBACK:
-	case OP_SET: case OP_LOCK:
-		return false;
-	case OP_VACUUM:
-		df_buf_printf(b, "vacuum%s", op->flags & OPF_FULL ? " full" : "");
-		if (t[0]) {
-			df_buf_putc(b, ' ');
-			df_buf_puts(b, t);
-		}
-		break;
-	case OP_CLUSTER:
-	case OP_ANALYZE:
-		df_buf_puts(b, op->kind == OP_CLUSTER ? "cluster" : "analyze");
-		if (t[0]) {
-			df_buf_putc(b, ' ');
-			df_buf_puts(b, t);
-		}
-		break;
-	case OP_REINDEX:
-		df_buf_puts(b, "reindex");
-		if (op->what)
-			df_buf_printf(b, " %s", op->what);
-		if (op->obj.s[0]) {
-			df_buf_putc(b, ' ');
-			df_buf_puts(b, op->obj.s);
-		}
-		break;
-	case OP_COMMENT:
-		put_action(b, op, "set comment on %w %o");
-		break;
-	case OP_OTHER:
-	default:
-		df_buf_puts(b, "run statement: ");
-		df__tok_text(b, s, st, 0, st->ntok, 60);
-		break;
-	}
-	return true;
-}
-
-/* ---- df_review_actions() -------------------------------------------------- */
-
-typedef struct actions_ctx {
-	df_strlist *out;
-	const char *s;
-	df_buf buf;
-} actions_ctx;
-
-static int push_action(void *p, const rstmt *st, const rop *op)
-{
-	actions_ctx *c = p;
-
-	df_buf_truncate(&c->buf, 0);
-	if (!df__op_action(&c->buf, c->s, st, op))
-		return 0;
-	if (df_buf_oom(&c->buf))
-		return df_error_oom();
-	return df_strlist_push(c->out, c->buf.ptr);
-}
-
-/*
- * The same action twice (two UPDATEs of one table) is said once, with a
- * count: "update rows of t (2 times)"; entries from `from` on, first place kept.
- */
-int df__actions_merge(df_strlist *l, size_t from)
-{
-	size_t o = from;
-
-	for (size_t i = from; i < l->nr; i++) {
-		size_t n = 1;
-		if (!l->v[i])
-			continue;
-		for (size_t j = i + 1; j < l->nr; j++)
-			if (l->v[j] && !strcmp(l->v[i], l->v[j])) {
-				free(l->v[j]);
-				l->v[j] = NULL;
-				n++;
-			}
-		if (n > 1) {
-			df_buf b = DF_BUF_INIT;
-			df_buf_printf(&b, "%s (%zu times)", l->v[i], n);
-			if (df_buf_oom(&b))
-				return df_error_oom();
-			free(l->v[i]);
-			l->v[i] = df_buf_detach(&b);
-		}
-		l->v[o++] = l->v[i];
-	}
-	l->nr = o;
-	return 0;
-}
-
-int df_review_actions(df_strlist *out, df_dialect d, const char *sql, size_t len)
-{
-	actions_ctx c = { out, sql, DF_BUF_INIT };
-	size_t first = out->nr;
-	rlex lx;
-	rstmt st;
-	int r;
-
-	/* Own splitter only: df_sql_split() would double the cost, and the
-	 * two agree (tests/corpus/pg_regress_review.c checks it). */
-	df__rlex_init(&lx, d, sql, len);
-	while ((r = df__rlex_next(&lx, &st)) > 0)
-		if ((r = df__analyze(sql, d, &st, push_action, &c)) < 0)
-			break;
-	df__rlex_release(&lx);
-	df_buf_release(&c.buf);
-	if (r >= 0)
-		r = df__actions_merge(out, first);
-	return r < 0 ? r : 0;
 }
