@@ -150,10 +150,11 @@ enum scan_flags {
 	F_MY_SSTART = 1 << 13,  /* MY: a statement of a routine's body may start here */
 	F_MY_AFTER_END = 1 << 14, /* MY: the last word was END */
 	F_MY_EACH = 1 << 15,    /* MY: the last word was EACH (FOR EACH ROW) */
+	F_MY_DOT = 1 << 16,     /* MY: the last token was '.' (NEW.end is a name) */
 };
 
 #define STMT_FLAGS (F_COPY | F_COPY_STDIN | F_LINE_STMT | F_FIRST_OK | F_FIRST_SP | \
-	F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH)
+	F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT)
 
 /* MySQL: what the statement is, as far as its body goes (sc->my_state). */
 enum my_state {
@@ -565,7 +566,7 @@ static void my_word(df_sql_scanner *sc, const unsigned char *w, size_t n, uint64
 {
 	unsigned int f = sc->flags;
 
-	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH);
+	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
 	if (sc->ident_count < UINT_MAX)
 		sc->ident_count++;
 	switch (sc->my_state) {
@@ -592,8 +593,8 @@ static void my_word(df_sql_scanner *sc, const unsigned char *w, size_t n, uint64
 	default:
 		return;
 	}
-	if (f & F_MY_AFTER_END)
-		return;         /* END IF, END LOOP, END CASE, a label */
+	if (f & (F_MY_AFTER_END | F_MY_DOT))
+		return;         /* END IF, END LOOP, END CASE, a label; NEW.end */
 	if (word_is(w, n, "begin")) {
 		my_open(sc, 0, off);
 		sc->flags |= F_MY_SSTART;
@@ -624,9 +625,11 @@ static void my_word(df_sql_scanner *sc, const unsigned char *w, size_t n, uint64
 /* MySQL: a token other than a word: only a label's ':' starts a statement. */
 static void my_other(df_sql_scanner *sc, int c)
 {
-	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH);
+	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
 	if (c == ':' && sc->my_state == MY_ROUTINE)
 		sc->flags |= F_MY_SSTART;
+	else if (c == '.')
+		sc->flags |= F_MY_DOT;
 }
 
 /*

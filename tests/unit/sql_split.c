@@ -558,6 +558,11 @@ static void test_sql_split__mysql_delimiter(void **state)
 	      "  WHILE 0 DO SET @x = 'END;'; END WHILE; REPEAT SET @y = 1; UNTIL 1 END REPEAT;\n"
 	      "  CASE NEW.a WHEN 1 THEN SET @z = 1; ELSE BEGIN END; END CASE;\n"
 	      "END", "SELECT 2");
+	/* columns named end and begin, qualified */
+	SPLIT(MY, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.end = NEW.begin; "
+	      "SET NEW.x = 1; END; SELECT 4",
+	      "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.end = NEW.begin; "
+	      "SET NEW.x = 1; END", "SELECT 4");
 	/* a trigger's body as one IF; an event's DO BEGIN */
 	SPLIT(MY, "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW IF NEW.a THEN SET NEW.b = 1; "
 	      "END IF; SELECT 3",
