@@ -74,6 +74,15 @@ CREATE TABLE after_them (id INT PRIMARY KEY);"
 	q "INSERT INTO t (id) VALUES (1)"
 	[ "$(q "SELECT CONCAT(a, ',', b) FROM t")" = "1,2" ] || fail "the trigger's body is not whole: $(q "SELECT * FROM t")"
 	[ "$(q "CALL count_to(3)")" = "done; END" ] || fail "the procedure's body is not whole"
+	# a migration splits the same way
+	new_project
+	mig 20240101000000 fill "CREATE TABLE m (id INT PRIMARY KEY, a INT);
+CREATE TRIGGER m_fill BEFORE INSERT ON m FOR EACH ROW BEGIN
+  IF NEW.a IS NULL THEN SET NEW.a = 7; END IF;
+END;
+INSERT INTO m (id) VALUES (1);"
+	df db migrate; expect_rc 0 "db migrate"
+	[ "$(q "SELECT a FROM m")" = 7 ] || fail "the migration's trigger is not whole: $(q "SELECT * FROM m")"
 }
 
 t_foreign_key_index_kept_on_rediff() {
