@@ -84,12 +84,14 @@ typedef struct df_sql_scanner {
 	unsigned int flags;
 	unsigned int depth;     /* PG: nesting of block comments */
 	unsigned int paren;     /* PG: parenthesis depth */
-	unsigned int begin_depth; /* PG: BEGIN ... END depth of a function body */
-	unsigned int ident_count; /* PG: identifiers seen in the statement */
+	unsigned int begin_depth; /* PG, MySQL: BEGIN ... END depth of a body */
+	unsigned int ident_count; /* PG, MySQL: identifiers (MySQL: words) in the statement */
 	unsigned char idents[4];  /* PG: initials of its first four identifiers */
 	unsigned char qchar;    /* closing character of the quote in progress */
 	int kw_state;           /* SQLite: complete.c state; PG: previous keyword */
 	int first_cmd;          /* MySQL: client command named by the first word */
+	int my_state;           /* MySQL: is the statement a routine, trigger or event */
+	uint64_t my_case;       /* MySQL: which open blocks are CASE expressions (a bit each) */
 	size_t tag_len;         /* PG: length of the $tag$ (at tok_start) */
 	size_t match;           /* PG: bytes of the closing $tag$ matched so far */
 	char delim[16];         /* MySQL DELIMITER (default ";") */

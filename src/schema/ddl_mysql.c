@@ -131,6 +131,42 @@ static bool fk_index(const df_object *x, const df_schema *sf, const df_schema *s
 	return yes;
 }
 
+/*
+ * A foreign key added to a table that stays: an index both sides have
+ * (unchanged) whose first columns are the key's may be the one the engine
+ * made for an earlier key ("generated"), which adding a key replaces by a
+ * new index named after it.  RENAME INDEX to its own name makes it the
+ * user's, so it stays as it is: the index that serves, or NULL.
+ */
+static const df_object *fk_kept_index(const df_object *fk, const df_schema *sf, const df_schema *st)
+{
+	df_buf want = DF_BUF_INIT;
+	const df_object *found = NULL;
+
+	if (fk->ctype != DF_CONS_FOREIGN || !fk->nfks || !fk->fks[0].cols.nr || !fk->table)
+		return NULL;
+	df_buf_putc(&want, '(');
+	for (size_t i = 0; i < fk->fks[0].cols.nr; i++) {
+		if (i)
+			df_buf_puts(&want, ", ");
+		df__quote_ident(&want, DF_DIALECT_MYSQL, fk->fks[0].cols.v[i]);
+	}
+	for (size_t k = 0; !df_buf_oom(&want) && k < st->nr && !found; k++) {
+		const df_object *x = st->v[k], *old;
+		const char *def = x->def;
+		if (x->kind != DF_OBJ_INDEX || !x->table || strcmp(x->table, fk->table) || !def ||
+		    !strcmp(x->name, fk->name) || !(old = df_schema_find(sf, x->key)) ||
+		    !df__object_equal(old, x))
+			continue;
+		if (!strncmp(def, "UNIQUE ", 7))
+			def += 7;
+		if (!strncmp(def, want.ptr, want.size) && (def[want.size] == ')' || def[want.size] == ','))
+			found = x;
+	}
+	df_buf_release(&want);
+	return found;
+}
+
 /* the column and its column-level checks, as `st` has them */
 static void column_def_checks(df_buf *b, const df_column *c, const df_schema *st, const char *table)
 {
@@ -290,6 +326,16 @@ static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const d
 		}
 		df_buf_puts(b, "ALTER TABLE ");
 		q(b, o->table);
+		if (tf && tt) {
+			const df_object *x = fk_kept_index(o, sf, st);
+			if (x) {
+				df_buf_puts(b, " RENAME INDEX ");
+				q(b, x->name);
+				df_buf_puts(b, " TO ");
+				q(b, x->name);
+				df_buf_putc(b, ',');
+			}
+		}
 		df_buf_puts(b, " ADD CONSTRAINT ");
 		q(b, o->name);
 		df_buf_printf(b, " %s;\n", o->def);

@@ -159,6 +159,52 @@ static int scratch_sandbox(df_scratch *db, df_sandbox *sb, df_strlist *dbs)
 	return error;
 }
 
+/*
+ * A schema file failed at the last error's position: the hint names the
+ * statement there (its first line) and the file to fix.
+ */
+static void file_failed(const char *path, df_dialect dialect)
+{
+	const df_error *e = df_error_last();
+	df_stmt_list list = DF_STMT_LIST_INIT;
+	df_buf text = DF_BUF_INIT, b = DF_BUF_INIT;
+	const df_stmt *at = NULL;
+	int eline = e && e->file && !strcmp(e->file, path) ? e->line : 0;
+	int ecol = e ? e->column : 0;
+	df_error *saved;
+
+	if (eline <= 0) {
+		df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", path);
+		return;
+	}
+	/* reading the file again must not lose the error it is about */
+	saved = df_error_save();
+	if (read_range(&text, path, 0, UINT64_MAX) == 0 && text.ptr &&
+	    df_sql_split(&list, dialect, text.ptr, text.size, NULL) == 0) {
+		for (size_t i = 0; i < list.nr; i++) {
+			int line, col;
+			df_sql_position(text.ptr, text.size, (size_t)list.v[i].offset, &line, &col);
+			if (line > eline || (line == eline && col > ecol))
+				break;
+			at = &list.v[i];
+		}
+	}
+	if (at)
+		df__statement_excerpt(&b, text.ptr + at->offset, at->len);
+	df_error_restore(saved);
+	if (at && !df_buf_oom(&b)) {
+		int line, col;
+		df_sql_position(text.ptr, text.size, (size_t)at->offset, &line, &col);
+		df_error_hint("the statement at %s:%d:%d (%s) does not load; fix '%s'; the throwaway "
+			"database it was loaded into is gone", path, line, col, b.ptr ? b.ptr : "", path);
+	} else {
+		df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", path);
+	}
+	df_stmt_list_release(&list);
+	df_buf_release(&text);
+	df_buf_release(&b);
+}
+
 /* Check every file before the first of them runs. */
 static int check_files(const df_sandbox *sb, const df_strlist *files)
 {
@@ -166,9 +212,14 @@ static int check_files(const df_sandbox *sb, const df_strlist *files)
 	int error = 0;
 
 	for (size_t i = 0; i < files->nr && !error; i++) {
+		const df_error *e;
 		df_buf_truncate(&text, 0);
 		if ((error = read_range(&text, files->v[i], 0, UINT64_MAX)) == 0)
 			error = df__sandbox_check(sb, files->v[i], 1, text.ptr ? text.ptr : "", text.size);
+		/* a file that does not split: say where, as a statement's error does */
+		if (error < 0 && (e = df_error_last()) && e->file && e->line > 0 && e->message &&
+		    strncmp(e->message, e->file, strlen(e->file)))
+			df_error_prefix("%s:%d:%d", e->file, e->line, e->column);
 	}
 	df_buf_release(&text);
 	return error;
@@ -278,7 +329,7 @@ int df__scratch_load_files(df_scratch *db, const char *path, df_schema_file_runn
 		goto out;
 	for (size_t i = 0; i < files.nr; i++)
 		if ((error = run(db->conn, files.v[i], &statements)) < 0) {
-			df_error_hint("fix '%s'; the throwaway database it was loaded into is gone", files.v[i]);
+			file_failed(files.v[i], sb.dialect);
 			goto out;
 		}
 out:

@@ -313,20 +313,31 @@ static int token_deps(df_object *o, const struct df__sqltoks *t, df_schema *s, s
 	return 0;
 }
 
+/*
+ * A virtual table's shadow tables (FTS3/4/5's name_data, name_idx,
+ * name_content..., R*Tree's name_node...) are made by the virtual table
+ * itself: written out they would be created twice.  SQLite marks them
+ * 'shadow' in pragma_table_list; objects on them are left out too.
+ */
+#define NOT_SHADOW(col) col " NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow')"
+
 static const char Q_OBJECTS[] =
 	"SELECT type, name, tbl_name, sql FROM sqlite_schema "
-	"WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name";
+	"WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL AND " NOT_SHADOW("tbl_name")
+	" ORDER BY name";
 static const char Q_COLUMNS[] =
 	"SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
 	"FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p "
-	"WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid";
+	"WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND " NOT_SHADOW("m.name")
+	" ORDER BY m.name, p.cid";
 static const char Q_FKEYS[] =
 	"SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete "
 	"FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
-	"WHERE m.type = 'table' ORDER BY m.name, f.id DESC, f.seq";
+	"WHERE m.type = 'table' AND " NOT_SHADOW("m.name") " ORDER BY m.name, f.id DESC, f.seq";
 static const char Q_INDEX_COLUMNS[] =
 	"SELECT m.name, il.name, ii.name FROM sqlite_schema m JOIN pragma_index_list(m.name) il "
-	"JOIN pragma_index_info(il.name) ii WHERE m.type = 'table' ORDER BY m.name, il.name, ii.seqno";
+	"JOIN pragma_index_info(il.name) ii WHERE m.type = 'table' AND " NOT_SHADOW("m.name")
+	" ORDER BY m.name, il.name, ii.seqno";
 
 /*
  * One foreign key of a table, rows [i, j) of Q_FKEYS (one per column).  The

@@ -62,13 +62,21 @@ static int refuse(const df_sandbox *sb, const char *file, const char *text, size
 		"loading a schema file into the throwaway database";
 
 	if (f->v == SB_UNPARSED) {
+		df_buf stmt = DF_BUF_INIT;
+		int sline, scol;
+		df_sql_position(text, len, off, &sline, &scol);
+		df__statement_excerpt(&stmt, text + off, len - off);
 		df_sql_position(text, len, off + f->at, &line, &col);
 		line += line0 - 1;
+		sline += line0 - 1;
 		df_error_set(DF_ESQL, "%s:%d:%d: %s", file, line, col, f->what);
 		df_error_pos(file, line, col);
-		df_error_hint("devflow reads the file with libpg_query (PostgreSQL %s's parser) before "
-			"any of it runs; nothing ran. Fix the statement (a server newer than %s may "
-			"accept syntax this parser does not)", PG_MAJORVERSION, PG_MAJORVERSION);
+		df_error_hint("the statement at %s:%d:%d (%s) does not parse: devflow reads the file "
+			"with libpg_query (PostgreSQL %s's parser) before any of it runs; nothing ran. "
+			"Fix the statement (a server newer than %s may accept syntax this parser does "
+			"not)", file, sline, scol, stmt.ptr ? stmt.ptr : "", PG_MAJORVERSION,
+			PG_MAJORVERSION);
+		df_buf_release(&stmt);
 		return DF_ESQL;
 	}
 	df_sql_position(text, len, off, &line, &col);

@@ -69,7 +69,16 @@
  *   closes.  ';' ends the statement at depth 0 outside any body.
  *
  *   MySQL (the mariadb client's add_line()): the DELIMITER string ends the
- *   statement wherever it appears outside quotes and comments.
+ *   statement wherever it appears outside quotes and comments.  One
+ *   addition, for files written without DELIMITER (a schema.sql the server
+ *   takes when each statement is sent whole): while the delimiter is ';',
+ *   in CREATE ... TRIGGER|PROCEDURE|FUNCTION|EVENT (or MariaDB's BEGIN NOT
+ *   ATOMIC) a ';' inside the body's compound statements does not end it.
+ *   BEGIN and CASE open a block anywhere; IF, LOOP, WHILE, REPEAT and FOR
+ *   where a statement of the body starts (after BEGIN ; THEN ELSE DO, a
+ *   label's ':', FOR EACH ROW); END closes one (END IF, END LOOP...: the
+ *   word after END opens nothing).  Inside a CASE expression THEN and ELSE
+ *   start no statement.
  */
 #include <assert.h>
 #include <limits.h>
@@ -138,9 +147,23 @@ enum scan_flags {
 	F_WORD_BOL = 1 << 10,   /* the word in progress is first on its line */
 	F_FIRST_OK = 1 << 11,   /* MY: the first word could name a client command */
 	F_FIRST_SP = 1 << 12,   /* MY: ... and a blank follows it */
+	F_MY_SSTART = 1 << 13,  /* MY: a statement of a routine's body may start here */
+	F_MY_AFTER_END = 1 << 14, /* MY: the last word was END */
+	F_MY_EACH = 1 << 15,    /* MY: the last word was EACH (FOR EACH ROW) */
+	F_MY_DOT = 1 << 16,     /* MY: the last token was '.' (NEW.end is a name) */
 };
 
-#define STMT_FLAGS (F_COPY | F_COPY_STDIN | F_LINE_STMT | F_FIRST_OK | F_FIRST_SP)
+#define STMT_FLAGS (F_COPY | F_COPY_STDIN | F_LINE_STMT | F_FIRST_OK | F_FIRST_SP | \
+	F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT)
+
+/* MySQL: what the statement is, as far as its body goes (sc->my_state). */
+enum my_state {
+	MY_NONE = 0,    /* no word yet */
+	MY_CREATE,      /* CREATE, its kind not yet named */
+	MY_BEGIN,       /* BEGIN first: BEGIN NOT ATOMIC, or a transaction */
+	MY_ROUTINE,     /* a trigger, routine or event (or BEGIN NOT ATOMIC) */
+	MY_OTHER,       /* anything else */
+};
 
 /* Keywords that matter to the splitter. */
 enum keyword {
@@ -384,6 +407,8 @@ static void stmt_reset(df_sql_scanner *sc)
 	sc->ident_count = 0;
 	sc->kw_state = sc->dialect == DF_DIALECT_SQLITE ? SQLITE_START : KW_NONE;
 	sc->first_cmd = 0;
+	sc->my_state = MY_NONE;
+	sc->my_case = 0;
 	sc->flags &= ~(unsigned int)STMT_FLAGS;
 }
 
@@ -494,6 +519,117 @@ static void pg_identifier(df_sql_scanner *sc, int kw, uint64_t off)
 		 sc->kw_state == PG_FROM && sc->paren == 0)
 		sc->flags |= F_COPY_STDIN;
 	sc->kw_state = kw;
+}
+
+/* MySQL: the words that name what a CREATE makes, routines or not. */
+static const char *const my_routine_words[] = {
+	"trigger", "procedure", "function", "event",
+};
+static const char *const my_other_words[] = {
+	"table", "view", "index", "unique", "fulltext", "spatial", "database",
+	"schema", "user", "role", "server", "sequence", "tablespace",
+	"temporary", "algorithm", "sql", "logfile", "package", "synonym",
+};
+
+static int word_in(const unsigned char *w, size_t n, const char *const *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (word_is(w, n, list[i]))
+			return 1;
+	return 0;
+}
+
+#define MY_IN(w, n, list) word_in(w, n, list, sizeof(list) / sizeof(list[0]))
+
+/* MySQL: open a block of a routine's body (`expr`: a CASE expression). */
+static void my_open(df_sql_scanner *sc, int expr, uint64_t off)
+{
+	if (sc->begin_depth == 0)
+		sc->mark = off;
+	if (sc->begin_depth < 64)
+		sc->my_case = expr ? sc->my_case | (UINT64_C(1) << sc->begin_depth) :
+			sc->my_case & ~(UINT64_C(1) << sc->begin_depth);
+	if (sc->begin_depth < UINT_MAX)
+		sc->begin_depth++;
+}
+
+/* MySQL: is the innermost open block a CASE expression? */
+static int my_in_case_expr(const df_sql_scanner *sc)
+{
+	unsigned int d = sc->begin_depth;
+
+	return d > 0 && d <= 64 && (sc->my_case >> (d - 1)) & 1;
+}
+
+/* MySQL: one word of a statement, for the blocks of a routine's body. */
+static void my_word(df_sql_scanner *sc, const unsigned char *w, size_t n, uint64_t off)
+{
+	unsigned int f = sc->flags;
+
+	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
+	if (sc->ident_count < UINT_MAX)
+		sc->ident_count++;
+	switch (sc->my_state) {
+	case MY_NONE:
+		sc->my_state = word_is(w, n, "create") ? MY_CREATE :
+			word_is(w, n, "begin") ? MY_BEGIN : MY_OTHER;
+		return;
+	case MY_BEGIN:
+		if (!word_is(w, n, "not")) {
+			sc->my_state = MY_OTHER;
+			return;
+		}
+		sc->my_state = MY_ROUTINE;
+		my_open(sc, 0, sc->stmt_start);
+		return;
+	case MY_CREATE:
+		if (MY_IN(w, n, my_routine_words))
+			sc->my_state = MY_ROUTINE;
+		else if (MY_IN(w, n, my_other_words) || sc->ident_count > 12)
+			sc->my_state = MY_OTHER;
+		return;
+	case MY_ROUTINE:
+		break;
+	default:
+		return;
+	}
+	if (f & (F_MY_AFTER_END | F_MY_DOT))
+		return;         /* END IF, END LOOP, END CASE, a label; NEW.end */
+	if (word_is(w, n, "begin")) {
+		my_open(sc, 0, off);
+		sc->flags |= F_MY_SSTART;
+	} else if (word_is(w, n, "atomic") && sc->ident_count == 3) {
+		sc->flags |= F_MY_SSTART;       /* BEGIN NOT ATOMIC */
+	} else if (word_is(w, n, "case")) {
+		my_open(sc, !(f & F_MY_SSTART), off);
+	} else if ((f & F_MY_SSTART) && (word_is(w, n, "loop") || word_is(w, n, "repeat"))) {
+		my_open(sc, 0, off);
+		sc->flags |= F_MY_SSTART;
+	} else if ((f & F_MY_SSTART) && (word_is(w, n, "if") || word_is(w, n, "while") ||
+		   word_is(w, n, "for"))) {
+		my_open(sc, 0, off);
+	} else if (word_is(w, n, "end")) {
+		if (sc->begin_depth > 0)
+			sc->begin_depth--;
+		sc->flags |= F_MY_AFTER_END;
+	} else if (word_is(w, n, "then") || word_is(w, n, "else") || word_is(w, n, "do")) {
+		if (!my_in_case_expr(sc))
+			sc->flags |= F_MY_SSTART;
+	} else if (word_is(w, n, "each")) {
+		sc->flags |= F_MY_EACH;
+	} else if ((f & F_MY_EACH) && word_is(w, n, "row")) {
+		sc->flags |= F_MY_SSTART;
+	}
+}
+
+/* MySQL: a token other than a word: only a label's ':' starts a statement. */
+static void my_other(df_sql_scanner *sc, int c)
+{
+	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
+	if (c == ':' && sc->my_state == MY_ROUTINE)
+		sc->flags |= F_MY_SSTART;
+	else if (c == '.')
+		sc->flags |= F_MY_DOT;
 }
 
 /*
@@ -692,6 +828,11 @@ quote:
 						sc->kw_state = sqlite_trans[sc->kw_state][TK_OTHER];
 					else
 						sc->kw_state = KW_NONE;
+					if (dialect == DF_DIALECT_MYSQL) {
+						if (sc->my_state == MY_NONE)
+							sc->my_state = MY_OTHER;
+						my_other(sc, c);
+					}
 					sc->tok_start = OFF(p);
 					p++;
 					state = S_QUOTE;
@@ -791,6 +932,16 @@ quote:
 
 				case C_DELIM:
 					NEED(sc->delim_len);
+					if (sc->begin_depth > 0 && sc->my_state == MY_ROUTINE &&
+					    sc->delim_len == 1 && sc->delim[0] == ';') {
+						/* inside a body: ends one of its statements */
+						SIG_START(p);
+						p++;
+						SIG_END(p);
+						sc->flags &= ~(unsigned int)(F_MY_AFTER_END | F_MY_EACH);
+						sc->flags |= F_MY_SSTART;
+						continue;
+					}
 					if (AVAIL >= sc->delim_len &&
 					    !memcmp(p, sc->delim, sc->delim_len)) {
 						tlen = sc->delim_len;
@@ -845,6 +996,8 @@ other:
 						sc->kw_state = sqlite_trans[sc->kw_state][TK_OTHER];
 					else if (dialect == DF_DIALECT_POSTGRES)
 						sc->kw_state = KW_NONE;
+					else
+						my_other(sc, c);
 					p++;
 					SIG_END(p);
 					continue;
@@ -898,6 +1051,7 @@ word_end:
 				/* MySQL: a client command? */
 				int cmd = my_command(w, n);
 
+				my_word(sc, w, n, OFF(w));
 				if (!cmd)
 					goto next_state;
 				sc->first_cmd = cmd;
@@ -911,6 +1065,8 @@ word_end:
 				    (next < 0 || my_space(next)))
 					state = cmd == MY_CMD_DELIMITER ?
 						S_MY_DELIMITER : S_MY_COMMAND;
+			} else {
+				my_word(sc, w, n, OFF(w));
 			}
 			goto next_state;
 
@@ -1220,6 +1376,12 @@ at_eof:
 		}
 		if (dialect == DF_DIALECT_POSTGRES && sc->begin_depth > 0) {
 			fail(sc, sc->mark, "unterminated BEGIN ... END function body");
+			goto error;
+		}
+		if (dialect == DF_DIALECT_MYSQL && sc->begin_depth > 0) {
+			fail(sc, sc->mark, "unterminated BEGIN ... END body (a block not closed by END)");
+			df_error_hint("close each BEGIN, IF, CASE, LOOP, WHILE and REPEAT with its END, "
+				"or put the body between DELIMITER lines");
 			goto error;
 		}
 		if (dialect == DF_DIALECT_SQLITE &&

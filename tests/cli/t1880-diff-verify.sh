@@ -45,11 +45,12 @@ t_verified_diff() {
 broken_case() {
 	case $ENGINE in
 	sqlite)
-		# a new FTS5 table: its shadow tables are written too, and the
-		# second CREATE finds them made ("table 'ft_config' already exists")
-		printf '%s\n' "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20));" \
-			"CREATE VIRTUAL TABLE ft USING fts5(body);" >schema.sql
-		return 0 ;;
+		# The case this used (a new FTS5 table whose shadow tables were
+		# written too) is fixed (t1900), and no other SQLite diff devflow
+		# gets wrong is known yet: tables rebuilt under views, triggers
+		# and partial indexes, generated columns and the other virtual
+		# tables all verify.
+		return 1 ;;
 	postgres)
 		# the view re-created loses its INSTEAD OF trigger
 		mig 20240102000000 view "CREATE VIEW v AS SELECT id, a FROM t;
@@ -72,7 +73,7 @@ CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" "D
 
 t_unverified_diff_and_generate() {
 	setup
-	broken_case || skip_engine "no MariaDB diff that devflow writes wrong is known (see broken_case)"
+	broken_case || skip_engine "no $ENGINE diff that devflow writes wrong is known (see broken_case)"
 	df db diff; expect_rc 1
 	contains "$out" "NOT VERIFIED"
 	contains "$err" "not verified"

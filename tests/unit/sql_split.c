@@ -540,9 +540,45 @@ static void test_sql_split__mysql_delimiter(void **state)
 	SPLIT(MY, "SELECT delimiter FROM t; SELECT 2", "SELECT delimiter FROM t", "SELECT 2");
 	/* a multi-byte delimiter's first byte alone is ordinary */
 	SPLIT(MY, "DELIMITER //\nSELECT 4/2, 'x' /* c */ // SELECT 5", "SELECT 4/2, 'x'", "SELECT 5");
-	/* without DELIMITER, BEGIN ... END bodies split at ';' as in the client */
+	/* without DELIMITER, a body's BEGIN ... END is one statement, as the
+	 * server takes it sent whole (the client alone would split it) */
 	SPLIT(MY, "CREATE PROCEDURE p() BEGIN SELECT 1; END;",
-	      "CREATE PROCEDURE p() BEGIN SELECT 1", "END");
+	      "CREATE PROCEDURE p() BEGIN SELECT 1; END");
+	SPLIT(MY, "CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN\n"
+	      "  IF NEW.a IS NULL THEN SET NEW.a = IF(NEW.b, 1, 2); ELSEIF NEW.a < 0 THEN\n"
+	      "    SET NEW.a = CASE WHEN NEW.b THEN 1 ELSE 0 END; END IF;\n"
+	      "  lbl: LOOP LEAVE lbl; END LOOP lbl; -- ; END\n"
+	      "  WHILE 0 DO SET @x = 'END;'; END WHILE; REPEAT SET @y = 1; UNTIL 1 END REPEAT;\n"
+	      "  CASE NEW.a WHEN 1 THEN SET @z = 1; ELSE BEGIN END; END CASE;\n"
+	      "END; SELECT 2;",
+	      "CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN\n"
+	      "  IF NEW.a IS NULL THEN SET NEW.a = IF(NEW.b, 1, 2); ELSEIF NEW.a < 0 THEN\n"
+	      "    SET NEW.a = CASE WHEN NEW.b THEN 1 ELSE 0 END; END IF;\n"
+	      "  lbl: LOOP LEAVE lbl; END LOOP lbl; -- ; END\n"
+	      "  WHILE 0 DO SET @x = 'END;'; END WHILE; REPEAT SET @y = 1; UNTIL 1 END REPEAT;\n"
+	      "  CASE NEW.a WHEN 1 THEN SET @z = 1; ELSE BEGIN END; END CASE;\n"
+	      "END", "SELECT 2");
+	/* columns named end and begin, qualified */
+	SPLIT(MY, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.end = NEW.begin; "
+	      "SET NEW.x = 1; END; SELECT 4",
+	      "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.end = NEW.begin; "
+	      "SET NEW.x = 1; END", "SELECT 4");
+	/* a trigger's body as one IF; an event's DO BEGIN */
+	SPLIT(MY, "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW IF NEW.a THEN SET NEW.b = 1; "
+	      "END IF; SELECT 3",
+	      "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW IF NEW.a THEN SET NEW.b = 1; END IF",
+	      "SELECT 3");
+	SPLIT(MY, "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END; x",
+	      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END", "x");
+	SPLIT(MY, "BEGIN NOT ATOMIC IF 1 THEN SELECT 1; END IF; END; x",
+	      "BEGIN NOT ATOMIC IF 1 THEN SELECT 1; END IF; END", "x");
+	/* not bodies: a transaction's BEGIN, a table named event, a trigger without BEGIN */
+	SPLIT(MY, "BEGIN; CREATE TABLE event (begin int); INSERT INTO t VALUES (1); COMMIT",
+	      "BEGIN", "CREATE TABLE event (begin int)", "INSERT INTO t VALUES (1)", "COMMIT");
+	SPLIT(MY, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1; SELECT 1",
+	      "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", "SELECT 1");
+	ERROR_AT(MY, "SELECT 0;\nCREATE PROCEDURE p() BEGIN SELECT 1;", 31,
+		 "unterminated BEGIN ... END body");
 	ERROR_AT(MY, "SELECT 1;\nDELIMITER\nSELECT 2;", 10, "missing delimiter string after DELIMITER");
 	ERROR_AT(MY, "DELIMITER \"//\n", 0, "missing delimiter string");
 	ERROR_AT(MY, "DELIMITER a\\b\n", 0, "delimiter cannot contain a backslash");
