@@ -483,6 +483,10 @@ typedef struct df_verified {
 	                             when a statement failed */
 	char *remaining_sql;    /**< its script ("" when none) */
 	long ms;                /**< how long the check took */
+	/** Only the part the diff touches was checked (o->diff), verified:
+	 *  its objects (both sides) of the sides' all.  false: the whole. */
+	bool part;
+	size_t part_objects, all_objects;
 } df_verified;
 
 /**

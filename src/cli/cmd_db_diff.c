@@ -187,6 +187,9 @@ static int verify(df_verified **out, struct cli_ctx *ctx, const df_config *cfg,
 	vo.whole = getenv("DEVFLOW_VERIFY_WHOLE") && *getenv("DEVFLOW_VERIFY_WHOLE");
 	cli_verbose(ctx, "verifying the diff on a throwaway copy of %s\n", sides[0].label);
 	error = df_diff_verify(out, &vo, script, sides[1].schema);
+	if (error == 0 && (*out)->part)
+		cli_verbose(ctx, "verified what the diff touches: %zu of the sides' %zu objects\n",
+			(*out)->part_objects, (*out)->all_objects);
 	df_schema_free(fresh);
 	df_target_free(dev);
 	return error;

@@ -175,10 +175,17 @@ static int check_part(df_verified *v, const df_verify_opts *o, const char *scrip
 	/* the whole, or nearly: no part to gain */
 	if (from_sub.nr + to_sub.nr < (o->from->nr + to->nr) * 9 / 10)
 		error = check(v, o, &from_sub, script, &to_sub);
+	if (error >= 0 && v->ok) {
+		v->part = true;
+		v->part_objects = from_sub.nr + to_sub.nr;
+		v->all_objects = o->from->nr + to->nr;
+	}
 	df__verify_scope_release(&from_sub);
 	df__verify_scope_release(&to_sub);
-	if (error < 0 || v->ok)
-		return error < 0 ? error : v->ok;
+	if (error < 0)
+		return error;
+	if (v->ok)
+		return 1;
 	/* not verified: the whole schema's check says what is wrong */
 	free(v->failure);
 	df_diff_free(v->remaining);
