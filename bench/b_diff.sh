@@ -61,7 +61,8 @@ say "devflow finds $changes changes"
 note "db diff, PostgreSQL, $N tables a side: devflow reports $changes changes for the 200 differences (the 50 new tables' primary keys are changes of their own; the views on the tables whose column type changes are dropped and created again)"
 
 # the catalog queries of a side, as devflow sends them: from the server's
-# log of one run (every statement logged with its duration)
+# log of one run (every statement logged with its duration; devflow's go
+# by the extended protocol: "execute <unnamed>: ...")
 pg -d postgres -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 1
 mark=$(wc -l <"$srv/pg/log")
@@ -70,10 +71,10 @@ pg -d postgres -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_
 # one connection's statements (the first side's), continuation lines joined
 tail -n +"$((mark + 1))" "$srv/pg/log" | awk '
 	function flush() { if (q != "" && pid == first) print q ";"; q = "" }
-	/ statement: / { flush()
+	/ (statement|execute [^:]*): / { flush()
 		match($0, /\[[0-9]+\]/); pid = substr($0, RSTART, RLENGTH)
 		if (first == "") first = pid
-		sub(/.* statement: /, ""); q = $0; next }
+		sub(/.* (statement|execute [^:]*): /, ""); q = $0; next }
 	/^\t/ && q != "" { q = q "\n" substr($0, 2); next }
 	{ flush() }
 	END { flush() }' >"$dir/catalog.sql"
