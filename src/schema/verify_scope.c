@@ -119,11 +119,6 @@ static bool is_table(const df_object *o)
 	return o->kind == DF_OBJ_TABLE || o->kind == DF_OBJ_VIEW || o->kind == DF_OBJ_MATVIEW;
 }
 
-static const df_object *find2(const df_schema *const side[2], const char *key, int s)
-{
-	return df_schema_find(side[s], key);
-}
-
 /* The objects of `s` whose keys are in `k`, borrowed (release with
  * df__verify_scope_release()). */
 static int subset(df_schema *out, const df_schema *s, const struct keyset *k)
@@ -164,7 +159,7 @@ int df__verify_scope(df_schema *from_sub, df_schema *to_sub, const df_schema *fr
 	/* a table the diff changes: all of it (its indexes, constraints ...) */
 	for (size_t i = 0; i < core.nr && error >= 0; i++)
 		for (int s = 0; s < 2 && error >= 0; s++) {
-			const df_object *o = find2(side, core.list[i], s);
+			const df_object *o = df_schema_find(side[s], core.list[i]);
 			if (o && is_table(o))
 				error = add(&tables, o->key);
 		}
@@ -204,7 +199,7 @@ int df__verify_scope(df_schema *from_sub, df_schema *to_sub, const df_schema *fr
 				error = add(&need, side[s]->v[i]->key);
 	for (size_t i = 0; i < need.nr && error >= 0; i++)
 		for (int s = 0; s < 2 && error >= 0; s++) {
-			const df_object *o = find2(side, need.list[i], s);
+			const df_object *o = df_schema_find(side[s], need.list[i]);
 			const char *t;
 			if (!o)
 				continue;
