@@ -60,7 +60,7 @@ npm_need() {
 		apt_need nodejs npm || return 1
 	fi
 	say "installing $pkg (npm, into bench/.work)"
-	npm install --prefix "$BENCH_WORK" --no-audit --no-fund "$pkg" >"$BENCH_WORK/npm-$pkg.log" 2>&1
+	npm install --prefix "$BENCH_WORK" --no-audit --no-fund "$pkg" >"$BENCH_WORK/npm-${pkg//\//_}.log" 2>&1
 }
 
 # ---- the machine ---------------------------------------------------------------

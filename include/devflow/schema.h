@@ -463,10 +463,16 @@ typedef struct df_verify_opts {
 	const df_schema *from;
 	df_schema_runner run;           /**< replays from_migs: df_run_shadow() */
 	df_schema_file_runner run_file; /**< runs files (and the script): df_run_sql_file() */
+	/** PostgreSQL, `from` a model: the diff `script` renders (from -> to).
+	 *  When set, the check loads and compares only what the diff touches
+	 *  (its objects, what depends on them, what they need), and the whole
+	 *  schema only when that part is not verified.  NULL: the whole. */
+	const df_diff *diff;
+	bool whole;                     /**< check the whole schema even with `diff` */
 } df_verify_opts;
 #define DF_VERIFY_OPTS_VERSION 1
 #define DF_VERIFY_OPTS_INIT { DF_VERIFY_OPTS_VERSION, NULL, NULL, NULL, NULL, false, NULL, 0, \
-	NULL, df_run_shadow, df_run_sql_file }
+	NULL, df_run_shadow, df_run_sql_file, NULL, false }
 
 /** What df_diff_verify() found. */
 typedef struct df_verified {
@@ -477,6 +483,10 @@ typedef struct df_verified {
 	                             when a statement failed */
 	char *remaining_sql;    /**< its script ("" when none) */
 	long ms;                /**< how long the check took */
+	/** Only the part the diff touches was checked (o->diff), verified:
+	 *  its objects (both sides) of the sides' all.  false: the whole. */
+	bool part;
+	size_t part_objects, all_objects;
 } df_verified;
 
 /**

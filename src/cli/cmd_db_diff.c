@@ -127,7 +127,7 @@ static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
  */
 static int verify(df_verified **out, struct cli_ctx *ctx, const df_config *cfg,
 	const struct side *sides, const char *engine, const df_schema_opts *sopts, const char *script,
-	bool renamed)
+	const df_diff *diff, bool renamed)
 {
 	df_verify_opts vo = DF_VERIFY_OPTS_INIT;
 	df_target *dev = NULL;
@@ -182,8 +182,14 @@ static int verify(df_verified **out, struct cli_ctx *ctx, const df_config *cfg,
 		}
 		vo.from = fresh;
 	}
+	/* only what the diff touches, unless DEVFLOW_VERIFY_WHOLE (docs/devflow.1) */
+	vo.diff = renamed ? NULL : diff;
+	vo.whole = getenv("DEVFLOW_VERIFY_WHOLE") && *getenv("DEVFLOW_VERIFY_WHOLE");
 	cli_verbose(ctx, "verifying the diff on a throwaway copy of %s\n", sides[0].label);
 	error = df_diff_verify(out, &vo, script, sides[1].schema);
+	if (error == 0 && (*out)->part)
+		cli_verbose(ctx, "verified what the diff touches: %zu of the sides' %zu objects\n",
+			(*out)->part_objects, (*out)->all_objects);
 	df_schema_free(fresh);
 	df_target_free(dev);
 	return error;
@@ -393,7 +399,8 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 	    (error = df_diff_sql(&script, diff)) < 0)
 		goto fail;
 	if (diff->nr && !no_verify &&
-	    (error = verify(&checked, ctx, cfg, sides, engine, &sopts, script, renames.nr > 0)) < 0)
+	    (error = verify(&checked, ctx, cfg, sides, engine, &sopts, script, diff,
+		renames.nr > 0)) < 0)
 		goto fail;
 	/* no change: nothing to check; --no-verify: not checked */
 	json_object_set_new(ctx->result, "verified", json_boolean(!diff->nr));

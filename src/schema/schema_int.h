@@ -84,4 +84,11 @@ int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to);
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);
 
+/* verify_scope.c: the part of `from` and `to` a check of `d` needs (the
+ * objects it changes, what depends on them, what they need), borrowed:
+ * release each with df__verify_scope_release(). */
+int df__verify_scope(df_schema *from_sub, df_schema *to_sub, const df_schema *from,
+	const df_schema *to, const df_diff *d);
+void df__verify_scope_release(df_schema *sub);
+
 #endif

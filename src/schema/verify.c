@@ -5,7 +5,10 @@
  * empty re-diff is a verified script; anything else (a statement that
  * fails, an object left different) is said, so an ordering bug is a clear
  * message instead of a broken migration.  What is compared: the whole
- * schema (the reader's, with the caller's options).
+ * schema (the reader's, with the caller's options); on PostgreSQL, given
+ * the diff (o->diff), first only the part it touches (verify_scope.c),
+ * and the whole only when that part is not verified: the verdict, the
+ * failure and what remains are those of the whole schema's check.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,7 +89,7 @@ static int failure(df_verified *v, const char *what, bool script)
 
 /* The "from" side into the copy: a file, a history, or the DDL that makes
  * it from what the new database holds (as df_schema_ddl() writes it). */
-static int load_from(df_scratch *db, const df_verify_opts *o)
+static int load_from(df_scratch *db, const df_verify_opts *o, const df_schema *from)
 {
 	df_schema *base = NULL;
 	df_diff *make = NULL;
@@ -97,12 +100,12 @@ static int load_from(df_scratch *db, const df_verify_opts *o)
 		return df__scratch_load_files(db, o->from_path, o->run_file);
 	if (o->from_history)
 		return df__scratch_replay(db, o->from_migs, o->from_nr, o->run);
-	if (!o->from)
+	if (!from)
 		return df_error_set(DF_EINTERNAL, "df_diff_verify: no from side");
 	/* what the new database holds already (PostgreSQL's schema public) */
 	if ((error = df_conn_sandbox(db->conn)) < 0 ||
 	    (error = df_schema_read(&base, db->conn, o->schema_opts)) < 0 ||
-	    (error = df_schema_diff(&make, base, o->from)) < 0 ||
+	    (error = df_schema_diff(&make, base, from)) < 0 ||
 	    (error = df_diff_sql(&ddl, make)) < 0)
 		goto out;
 	error = run_all(db, ddl, o->run_file);
@@ -113,30 +116,21 @@ out:
 	return error;
 }
 
-int df_diff_verify(df_verified **out, const df_verify_opts *o, const char *script,
-	const df_schema *to)
+/* One check of `script` on a new throwaway database: `from` loaded,
+ * compared with `to` after (the whole sides, or the parts of them). */
+static int check(df_verified *v, const df_verify_opts *o, const df_schema *from,
+	const char *script, const df_schema *to)
 {
-	df_verified *v;
 	df_schema *after = NULL;
 	df_scratch db;
-	long t0 = now_ms();
 	int error;
 
-	*out = NULL;
-	if (o->version != DF_VERIFY_OPTS_VERSION)
-		return df_error_set(DF_EINTERNAL, "df_diff_verify: options of version %u", o->version);
-	if (!o->run_file)
-		return df_error_set(DF_EINTERNAL, "df_diff_verify: no runner");
-	if (!(v = calloc(1, sizeof(*v))))
-		return df_error_oom();
-	if ((error = df__scratch_open(&db, o->engine, o->server, "the diff's check", "chk")) < 0) {
-		free(v);
+	if ((error = df__scratch_open(&db, o->engine, o->server, "the diff's check", "chk")) < 0)
 		return error;
-	}
 	/* a copy needs no durability: PostgreSQL's commits skip the WAL flush */
 	if (db.pg)
 		df_conn_query(db.conn, NULL, "SET synchronous_commit = off", NULL, 0);
-	if (load_from(&db, o) < 0) {
+	if (load_from(&db, o, from) < 0) {
 		error = failure(v, "the \"from\" side could not be copied into the throwaway database",
 			false);
 		goto done;
@@ -163,6 +157,59 @@ done:
 				op->col_before = op->col_after = NULL;
 			}
 	}
+	return error;
+}
+
+/* The part the diff touches verified: 1; not verified (or not tried): 0. */
+static int check_part(df_verified *v, const df_verify_opts *o, const char *script,
+	const df_schema *to)
+{
+	df_schema from_sub, to_sub;
+	int error;
+
+	if (!o->diff || o->whole || o->from_path || o->from_history || !o->from ||
+	    strcmp(o->engine, "postgres"))
+		return 0;
+	if ((error = df__verify_scope(&from_sub, &to_sub, o->from, to, o->diff)) < 0)
+		return error;
+	/* the whole, or nearly: no part to gain */
+	if (from_sub.nr + to_sub.nr < (o->from->nr + to->nr) * 9 / 10)
+		error = check(v, o, &from_sub, script, &to_sub);
+	if (error >= 0 && v->ok) {
+		v->part = true;
+		v->part_objects = from_sub.nr + to_sub.nr;
+		v->all_objects = o->from->nr + to->nr;
+	}
+	df__verify_scope_release(&from_sub);
+	df__verify_scope_release(&to_sub);
+	if (error < 0)
+		return error;
+	if (v->ok)
+		return 1;
+	/* not verified: the whole schema's check says what is wrong */
+	free(v->failure);
+	df_diff_free(v->remaining);
+	free(v->remaining_sql);
+	memset(v, 0, sizeof(*v));
+	return 0;
+}
+
+int df_diff_verify(df_verified **out, const df_verify_opts *o, const char *script,
+	const df_schema *to)
+{
+	df_verified *v;
+	long t0 = now_ms();
+	int error;
+
+	*out = NULL;
+	if (o->version != DF_VERIFY_OPTS_VERSION)
+		return df_error_set(DF_EINTERNAL, "df_diff_verify: options of version %u", o->version);
+	if (!o->run_file)
+		return df_error_set(DF_EINTERNAL, "df_diff_verify: no runner");
+	if (!(v = calloc(1, sizeof(*v))))
+		return df_error_oom();
+	if ((error = check_part(v, o, script, to)) == 0)
+		error = check(v, o, o->from, script, to);
 	v->ms = now_ms() - t0;
 	if (error < 0) {
 		df_verified_free(v);

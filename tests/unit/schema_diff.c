@@ -12,6 +12,7 @@
 #include "devflow/error.h"
 #include "devflow/core.h"
 #include "devflow/schema.h"
+#include "schema/schema_int.h"
 
 static df_object *table(df_schema *s, const char *name, const char *cols)
 {
@@ -567,6 +568,55 @@ static void test_schema_diff__uncompared_named(void **state)
 	df_schema_free(b);
 }
 
+/* The part of the sides a diff's check needs (verify_scope.c): the table
+ * that changes, what depends on it and on that, what those need; not the
+ * tables nothing links to the change. */
+static void test_schema_verify_scope__dependents_and_needs(void **state)
+{
+	df_schema *s[2], sub[2];
+	df_diff *d;
+	char name[16];
+
+	for (int i = 0; i < 2; i++) {
+		df_object *vv;
+		df_schema_new(&s[i], DF_DIALECT_POSTGRES);
+		table(s[i], "t", i ? "id integer,a bigint" : "id integer,a integer");
+		table(s[i], "c", "id integer,x integer");
+		fk(s[i], "c", "c_x_fkey", "t");
+		table(s[i], "d", "id integer,x integer");
+		fk(s[i], "d", "d_x_fkey", "c");
+		view(s[i], "v", "t", "SELECT id, a FROM t");
+		assert_int_equal(df_schema_add(&vv, s[i], DF_OBJ_VIEW, "public", "vv", NULL,
+			"SELECT id FROM v"), 0);
+		assert_int_equal(df_object_add_dep(vv, DF_OBJ_VIEW, "public", "v", NULL), 0);
+		for (int k = 0; k < 10; k++) {
+			snprintf(name, sizeof(name), "f%d", k);
+			table(s[i], name, "id integer");
+		}
+		assert_int_equal(df_schema_finish(s[i]), 0);
+	}
+	assert_int_equal(df_schema_diff(&d, s[0], s[1]), 0);
+	assert_true(d->nr > 0);
+	assert_int_equal(df__verify_scope(&sub[0], &sub[1], s[0], s[1], d), 0);
+	for (int i = 0; i < 2; i++) {
+		/* t, v, vv, c_x_fkey and its table c: not d, d_x_fkey, f0..f9 */
+		assert_non_null(df_schema_find(&sub[i], "table public.t"));
+		assert_non_null(df_schema_find(&sub[i], "view public.v"));
+		assert_non_null(df_schema_find(&sub[i], "view public.vv"));
+		assert_non_null(df_schema_find(&sub[i], "constraint public.c.c_x_fkey"));
+		assert_non_null(df_schema_find(&sub[i], "table public.c"));
+		assert_null(df_schema_find(&sub[i], "table public.d"));
+		assert_null(df_schema_find(&sub[i], "constraint public.d.d_x_fkey"));
+		assert_null(df_schema_find(&sub[i], "table public.f0"));
+		assert_int_equal(sub[i].nr, 5);
+		df__verify_scope_release(&sub[i]);
+		assert_null(sub[i].v);
+	}
+	df_diff_free(d);
+	df_schema_free(s[0]);
+	df_schema_free(s[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_schema_fk__actions_and_equality),
 		cmocka_unit_test(test_schema_fk__server_normalised),
 		cmocka_unit_test(test_schema_drift__record_and_compare),
+		cmocka_unit_test(test_schema_verify_scope__dependents_and_needs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
