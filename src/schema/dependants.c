@@ -174,6 +174,9 @@ static void write_grants(df_buf *b, const df_object *o, const char *target, cons
 {
 	const char *p = acl, *end = acl + len;
 
+	/* a function's default gives PUBLIC EXECUTE: an ACL without it took it away */
+	if (o->kind == DF_OBJ_FUNCTION && !memmem(acl, len, "{=", 2) && !memmem(acl, len, ",=", 2))
+		df_buf_printf(b, "REVOKE ALL ON FUNCTION %s FROM PUBLIC;\n", target);
 	if (p < end && *p == '{')
 		p++;
 	while (p < end && *p != '}') {

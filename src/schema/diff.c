@@ -162,10 +162,6 @@ static void cascade(struct ctx *c, size_t i, bool through_tables, bool only_view
 		size_t y = c->deps.list[k];
 		const df_object *o = c->from->v[y];
 		size_t t;
-		/* what hangs off a table that is altered stays (a SQLite rebuild
-		 * makes its indexes and triggers again itself) */
-		if (c->deps.owner[y] == i && c->ffrom[i] == ALTER)
-			continue;
 		if (o->kind == DF_OBJ_TABLE) {
 			if (through_tables && c->from->v[i]->kind != DF_OBJ_TABLE)
 				cascade(c, y, false, true, depth + 1);
