@@ -623,15 +623,58 @@ static bool is_enum(const df_schema *s, const char *type)
 }
 
 /* A column dropped (an inherited one is not the table's to drop). */
-static void drop_column(df_buf *b, df_op *op)
+static const df_column *col_of(const df_object *o, const char *name)
 {
+	for (size_t i = 0; o && i < o->ncols; i++)
+		if (!strcmp(o->cols[i].name, name))
+			return &o->cols[i];
+	return NULL;
+}
+
+/* The tables of `sf` that inherit `name` from `p` (recorded as a dependency). */
+static bool inherits_col(const df_object *c, const df_object *p, const char *name)
+{
+	const df_column *cc = col_of(c, name);
+
+	if (c->kind != DF_OBJ_TABLE || !cc || !cc->inherited)
+		return false;
+	for (size_t k = 0; k < c->deps.nr; k++)
+		if (!strcmp(c->deps.v[k], p->key))
+			return true;
+	return false;
+}
+
+/*
+ * A column dropped from a parent whose child keeps it ("moved" down the
+ * inheritance): ALTER TABLE ONLY, which leaves the children's copies
+ * theirs, then dropped from the children that lose it too.
+ */
+static void drop_column(df_buf *b, df_op *op, const df_schema *sf, const df_schema *st)
+{
+	const char *name = op->col_before->name;
+	bool kept = false;
+
 	if (op->col_before->inherited)
 		return;
-	df_buf_puts(b, "ALTER TABLE ");
+	for (size_t i = 0; i < sf->nr && !kept; i++)
+		if (inherits_col(sf->v[i], op->before, name))
+			kept = col_of(df_schema_find(st, sf->v[i]->key), name) != NULL;
+	df_buf_printf(b, "ALTER TABLE %s", kept ? "ONLY " : "");
 	qname(b, op->before);
 	df_buf_puts(b, " DROP COLUMN ");
-	df__quote_ident(b, D, op->col_before->name);
+	df__quote_ident(b, D, name);
 	df_buf_puts(b, ";\n");
+	for (size_t i = 0; i < sf->nr && kept; i++) {
+		const df_object *c = sf->v[i], *now;
+		if (!inherits_col(c, op->before, name) || !(now = df_schema_find(st, c->key)) ||
+		    col_of(now, name))
+			continue;
+		df_buf_puts(b, "ALTER TABLE ");
+		qname(b, c);
+		df_buf_puts(b, " DROP COLUMN ");
+		df__quote_ident(b, D, name);
+		df_buf_puts(b, ";\n");
+	}
 	op->destroys_data = true;
 }
 
@@ -1006,7 +1049,7 @@ static int pg_render(df__render *r, df_op *ops, size_t n)
 			error = pg_validate(r->b, op->after);
 			break;
 		case DF_OP_DROP_COLUMN:
-			drop_column(r->b, op);
+			drop_column(r->b, op, r->from, r->to);
 			break;
 		case DF_OP_ADD_COLUMN:
 		case DF_OP_ALTER_COLUMN:
