@@ -53,6 +53,42 @@ size_t df__owner_index(const df_schema *s, const df_object *o)
 	return DF__NONE;
 }
 
+/*
+ * The table that owns a sequence ("owned_by=schema.table.column", names
+ * quoted where they need it): the sequence goes when the table goes.
+ */
+size_t df__sequence_owner(const df_schema *s, const df_object *o)
+{
+	df_buf v = DF_BUF_INIT, part[3] = { DF_BUF_INIT, DF_BUF_INIT, DF_BUF_INIT };
+	size_t n = 0, t = DF__NONE;
+	bool quoted = false;
+
+	if (o->kind != DF_OBJ_SEQUENCE || !df__extra_get(o, "owned_by", &v))
+		goto out;
+	for (const char *p = v.ptr; *p && n < 3; p++) {
+		if (*p == '"') {
+			if (quoted && p[1] == '"') {
+				df_buf_putc(&part[n], '"');
+				p++;
+			} else
+				quoted = !quoted;
+		} else if (*p == '.' && !quoted)
+			n++;
+		else
+			df_buf_putc(&part[n], *p);
+	}
+	if (n == 2) {
+		char *key = df_schema_key(DF_OBJ_TABLE, part[0].ptr, part[1].ptr, NULL);
+		t = key ? df__schema_index(s, key) : DF__NONE;
+		free(key);
+	}
+out:
+	df_buf_release(&v);
+	for (int i = 0; i < 3; i++)
+		df_buf_release(&part[i]);
+	return t;
+}
+
 /* calls fn(i, j) for each "i depends on j" of `s`, the owners included */
 static void each_dep(const df_schema *s, const size_t *owner, void (*fn)(void *, size_t, size_t),
 	void *arg)

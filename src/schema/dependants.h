@@ -10,6 +10,8 @@
 size_t df__schema_index(const df_schema *s, const char *key);
 /* The table, materialized view or view a table-scoped object belongs to. */
 size_t df__owner_index(const df_schema *s, const df_object *o);
+/* The table that owns a sequence (extra "owned_by="), or DF__NONE. */
+size_t df__sequence_owner(const df_schema *s, const df_object *o);
 
 /* Every object's dependants: list[start[i] .. start[i + 1]) depend on i,
  * by a recorded dependency or as i's trigger, index, constraint, policy

@@ -5,8 +5,8 @@
  *    in `to` -> create, in both but different -> alter where the dialect's
  *    ALTER can do it, else drop and create again ("recreate").
  * 2. Cascade: an object dropped or recreated takes its dependents (as the
- *    engine recorded them) with it; they are created again when `to` has
- *    them.  A table whose columns change type or go away has the views on
+ *    engine recorded them, and the triggers, indexes, constraints on it:
+ *    dependants.c) with it; they are created again when `to` has them.  A table whose columns change type or go away has the views on
  *    it dropped and created again around the change.
  * 3. Order: one graph over every step.  A step that drops X runs after the
  *    steps that drop or alter what depends on X (in `from`); a step that
@@ -253,7 +253,6 @@ static size_t heap_pop(struct heap *h, const struct ctx *c)
 	return top;
 }
 
-static size_t sequence_owner(const df_schema *s, const df_object *o);
 static const df_column *column_named(const df_object *o, const char *name);
 
 /* ---- the diff ----------------------------------------------------------- */
@@ -267,7 +266,7 @@ static size_t drop_step(struct ctx *c, size_t i)
 	/* an absorbed drop is its table's */
 	if (c->drop_of[i] != NONE && !c->steps[c->drop_of[i]].skip)
 		return c->drop_of[i];
-	t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(c->from, o) : owner_of(c->from, o);
 	if (t != NONE && c->drop_of[t] != NONE)
 		return c->drop_of[t];
 	return c->drop_of[i];
@@ -779,45 +778,9 @@ void df_diff_free(df_diff *d)
 }
 
 /* Is the table of a from-object dropped (not recreated around it)? */
-/*
- * The table that owns a sequence ("owned_by=schema.table.column", names
- * quoted where they need it): the sequence goes when the table goes.
- */
-static size_t sequence_owner(const df_schema *s, const df_object *o)
-{
-	df_buf v = DF_BUF_INIT, part[3] = { DF_BUF_INIT, DF_BUF_INIT, DF_BUF_INIT };
-	size_t n = 0, t = NONE;
-	bool quoted = false;
-
-	if (o->kind != DF_OBJ_SEQUENCE || !df__extra_get(o, "owned_by", &v))
-		goto out;
-	for (const char *p = v.ptr; *p && n < 3; p++) {
-		if (*p == '"') {
-			if (quoted && p[1] == '"') {
-				df_buf_putc(&part[n], '"');
-				p++;
-			} else
-				quoted = !quoted;
-		} else if (*p == '.' && !quoted)
-			n++;
-		else
-			df_buf_putc(&part[n], *p);
-	}
-	if (n == 2) {
-		char *key = df_schema_key(DF_OBJ_TABLE, part[0].ptr, part[1].ptr, NULL);
-		t = key ? index_of(s, key) : NONE;
-		free(key);
-	}
-out:
-	df_buf_release(&v);
-	for (int i = 0; i < 3; i++)
-		df_buf_release(&part[i]);
-	return t;
-}
-
 static bool table_dropped(struct ctx *c, const df_object *o)
 {
-	size_t t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	size_t t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(c->from, o) : owner_of(c->from, o);
 
 	return t != NONE && (c->ffrom[t] == DROP || c->ffrom[t] == RECREATE);
 }
@@ -933,7 +896,7 @@ int df__diff_plan(df_diff *d, const df_schema *from, const df_schema *to, const 
 		if (c.drop_of[i] == NONE || !c.steps[c.drop_of[i]].skip)
 			continue;
 		/* an absorbed drop happens when its table's does */
-		t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(from, o) : owner_of(from, o);
+		t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(from, o) : owner_of(from, o);
 		if (t != NONE && (error = edge(&c, c.drop_of[t], c.drop_of[i])) < 0)
 			goto out;
 	}
