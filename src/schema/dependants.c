@@ -13,6 +13,7 @@
  *   uncompared.c from the "to" side and written after the CREATE, with or
  *   without --privileges.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,44 @@ void df__deps_release(df__deps *g)
 	free(g->owner);
 	free(g->fill);
 	memset(g, 0, sizeof(*g));
+}
+
+/* does `def` hold `name` as a word (or quoted), before " EXECUTE "? */
+static bool names_word(const char *def, const char *name)
+{
+	const char *end = strstr(def, " EXECUTE ");
+	size_t n = strlen(name);
+
+	for (const char *p = def; n && (p = strstr(p, name)) && (!end || p < end); p++) {
+		bool before = p == def || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '$');
+		bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$');
+		if (before && after)
+			return true;
+	}
+	return false;
+}
+
+bool df__uses_columns(const df_schema *sf, const df_schema *st, const df_object *o,
+	const df_object *t)
+{
+	const df_object *now;
+
+	if (sf->dialect != DF_DIALECT_POSTGRES || !o->def ||
+	    (o->kind != DF_OBJ_TRIGGER && o->kind != DF_OBJ_POLICY) ||
+	    !(now = df_schema_find(st, t->key)))
+		return false;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const df_column *c = &t->cols[i], *n = NULL;
+		for (size_t k = 0; k < now->ncols; k++)
+			if (!strcmp(now->cols[k].name, c->name))
+				n = &now->cols[k];
+		if (n && c->type && n->type && !strcmp(c->type, n->type) &&
+		    !c->collation == !n->collation && (!c->collation || !strcmp(c->collation, n->collation)))
+			continue;
+		if (names_word(o->def, c->name))
+			return true;
+	}
+	return false;
 }
 
 /* ---- PostgreSQL: grants, owner and rules of a re-created object ---------- */

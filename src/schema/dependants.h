@@ -22,6 +22,13 @@ typedef struct df__deps {
 int df__deps_build(df__deps *g, const df_schema *s);
 void df__deps_release(df__deps *g);
 
+/* A trigger or policy of table `t` (of `sf`) that names a column of it
+ * whose type changes or that goes in `st` (UPDATE OF, WHEN, USING:
+ * PostgreSQL refuses to change a column's type under it), which the change
+ * drops and creates again around it. */
+bool df__uses_columns(const df_schema *sf, const df_schema *st, const df_object *o,
+	const df_object *t);
+
 /* After the CREATE of `o` (of `to`) that `from` held too (PostgreSQL):
  * its owner, grants and rules as `to` has them, appended to `b`. */
 int df__restore_around(df_buf *b, const df_schema *from, const df_schema *to, const df_object *o);

@@ -167,7 +167,8 @@ static void cascade(struct ctx *c, size_t i, bool through_tables, bool only_view
 				cascade(c, y, false, true, depth + 1);
 			continue;
 		}
-		if (only_views && o->kind != DF_OBJ_VIEW && o->kind != DF_OBJ_MATVIEW)
+		if (only_views && o->kind != DF_OBJ_VIEW && o->kind != DF_OBJ_MATVIEW &&
+		    !df__uses_columns(c->from, c->to, o, c->from->v[i]))
 			continue;
 		if (c->ffrom[y] != KEEP && c->ffrom[y] != ALTER)
 			continue;

@@ -224,6 +224,30 @@ check_fn_extras() {
 	has "$1" "SELECT count(*) FROM pg_indexes WHERE indexname = 'mv_i'" 1 "index on mv"
 }
 
+# ---- PostgreSQL: a trigger and a policy naming a column whose type changes --
+
+t_pg_trigger_policy_on_changed_column() {
+	pg_only "triggers and policies that name a column (PostgreSQL refuses to change its type under them)"
+	cat >a.sql <<'EOF'
+CREATE TABLE t (id integer PRIMARY KEY, a varchar(20), c int);
+CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER tt BEFORE UPDATE OF a ON t FOR EACH ROW EXECUTE FUNCTION tf();
+CREATE TRIGGER other BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tp ON t USING (a <> 'hidden');
+EOF
+	sed 's/a varchar(20)/a text/' a.sql >b.sql
+	both a.sql b.sql check_column_users
+	# the trigger that names no column is left alone
+	lacks "$(cat step.sql)" 'DROP TRIGGER "other"'
+}
+check_column_users() {
+	has "$1" "SELECT string_agg(tgname, ' ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 't'::regclass" "other tt" "the triggers on t"
+	has "$1" "SELECT count(*) FROM pg_policies WHERE tablename = 't' AND policyname = 'tp'" 1 "policy tp on t"
+	has "$1" "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'a'" \
+		"$([ "$2" = b ] && echo text || echo 'character varying(20)')" "the type of t.a"
+}
+
 # ---- PostgreSQL inheritance: a column moved from parent to child ------------
 
 t_pg_inherited_column_moved() {
@@ -253,4 +277,5 @@ check_inherit() {
 }
 
 run_tests t_view_over_recreated_view t_view_trigger_survives t_sqlite_rebuild_keeps_dependants \
-	t_pg_view_comment_rule_grant t_pg_function_and_matview_grants t_pg_inherited_column_moved
+	t_pg_view_comment_rule_grant t_pg_function_and_matview_grants t_pg_trigger_policy_on_changed_column \
+	t_pg_inherited_column_moved
