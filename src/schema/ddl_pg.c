@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "devflow/error.h"
+#include "schema/dependants.h"
 #include "schema/diff_int.h"
 #include "util/banned.h"
 
@@ -162,6 +163,31 @@ static void table_extras(df_buf *b, const df_object *o, const df_object *old)
 }
 
 /* `op`: the create operation (its forms), or NULL */
+/* The comments on `o`'s columns (a table's, a view's) that `was` (NULL:
+ * a new object) has not: COMMENT ON COLUMN, IS NULL for one gone. */
+static void column_comments(df_buf *b, const df_object *was, const df_object *o)
+{
+	for (size_t i = 0; i < o->ncols; i++) {
+		const df_column *c = &o->cols[i], *p = NULL;
+		for (size_t k = 0; was && k < was->ncols; k++)
+			if (!strcmp(was->cols[k].name, c->name))
+				p = &was->cols[k];
+		if (!p ? !c->comment : (!p->comment == !c->comment &&
+		    (!c->comment || !strcmp(p->comment, c->comment))))
+			continue;
+		df_buf_puts(b, "COMMENT ON COLUMN ");
+		qname(b, o);
+		df_buf_putc(b, '.');
+		df__quote_ident(b, D, c->name);
+		df_buf_puts(b, " IS ");
+		if (c->comment)
+			df__quote_literal(b, c->comment);
+		else
+			df_buf_puts(b, "NULL");
+		df_buf_puts(b, ";\n");
+	}
+}
+
 static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, const df_schema *sto,
 	const df_op *op)
 {
@@ -283,16 +309,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 			df_buf_printf(b, " WITH (%s)", v.ptr);
 		df_buf_puts(b, ";\n");
 		table_extras(b, o, NULL);
-		for (size_t i = 0; i < o->ncols; i++)
-			if (o->cols[i].comment) {
-				df_buf_puts(b, "COMMENT ON COLUMN ");
-				qname(b, o);
-				df_buf_putc(b, '.');
-				df__quote_ident(b, D, o->cols[i].name);
-				df_buf_puts(b, " IS ");
-				df__quote_literal(b, o->cols[i].comment);
-				df_buf_puts(b, ";\n");
-			}
+		column_comments(b, NULL, o);
 		/* sequences created with it and owned by its columns */
 		for (size_t i = 0; i < sto->nr; i++) {
 			const df_object *s = sto->v[i];
@@ -368,6 +385,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		df_buf_puts(b, " AS\n");
 		put_def(b, o->def);
 		df_buf_puts(b, ";\n");
+		column_comments(b, NULL, o);
 		break;
 	case DF_OBJ_TRIGGER:
 		put_def(b, o->def);
@@ -605,15 +623,58 @@ static bool is_enum(const df_schema *s, const char *type)
 }
 
 /* A column dropped (an inherited one is not the table's to drop). */
-static void drop_column(df_buf *b, df_op *op)
+static const df_column *col_of(const df_object *o, const char *name)
 {
+	for (size_t i = 0; o && i < o->ncols; i++)
+		if (!strcmp(o->cols[i].name, name))
+			return &o->cols[i];
+	return NULL;
+}
+
+/* The tables of `sf` that inherit `name` from `p` (recorded as a dependency). */
+static bool inherits_col(const df_object *c, const df_object *p, const char *name)
+{
+	const df_column *cc = col_of(c, name);
+
+	if (c->kind != DF_OBJ_TABLE || !cc || !cc->inherited)
+		return false;
+	for (size_t k = 0; k < c->deps.nr; k++)
+		if (!strcmp(c->deps.v[k], p->key))
+			return true;
+	return false;
+}
+
+/*
+ * A column dropped from a parent whose child keeps it ("moved" down the
+ * inheritance): ALTER TABLE ONLY, which leaves the children's copies
+ * theirs, then dropped from the children that lose it too.
+ */
+static void drop_column(df_buf *b, df_op *op, const df_schema *sf, const df_schema *st)
+{
+	const char *name = op->col_before->name;
+	bool kept = false;
+
 	if (op->col_before->inherited)
 		return;
-	df_buf_puts(b, "ALTER TABLE ");
+	for (size_t i = 0; i < sf->nr && !kept; i++)
+		if (inherits_col(sf->v[i], op->before, name))
+			kept = col_of(df_schema_find(st, sf->v[i]->key), name) != NULL;
+	df_buf_printf(b, "ALTER TABLE %s", kept ? "ONLY " : "");
 	qname(b, op->before);
 	df_buf_puts(b, " DROP COLUMN ");
-	df__quote_ident(b, D, op->col_before->name);
+	df__quote_ident(b, D, name);
 	df_buf_puts(b, ";\n");
+	for (size_t i = 0; i < sf->nr && kept; i++) {
+		const df_object *c = sf->v[i], *now;
+		if (!inherits_col(c, op->before, name) || !(now = df_schema_find(st, c->key)) ||
+		    col_of(now, name))
+			continue;
+		df_buf_puts(b, "ALTER TABLE ");
+		qname(b, c);
+		df_buf_puts(b, " DROP COLUMN ");
+		df__quote_ident(b, D, name);
+		df_buf_puts(b, ";\n");
+	}
 	op->destroys_data = true;
 }
 
@@ -939,6 +1000,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 			df_buf_puts(b, " AS\n");
 			put_def(b, t->def);
 			df_buf_puts(b, ";\n");
+			column_comments(b, f, t);
 			break;
 		case DF_OBJ_FUNCTION:
 			put_def(b, t->def);
@@ -974,6 +1036,8 @@ static int pg_render(df__render *r, df_op *ops, size_t n)
 		switch (op->kind) {
 		case DF_OP_CREATE:
 			error = pg_create(r->b, op->after, r->from, r->to, op);
+			if (!error)     /* re-created: its owner, grants, rules */
+				error = df__restore_around(r->b, r->from, r->to, op->after);
 			break;
 		case DF_OP_DROP:
 			error = pg_drop(r->b, op->before, op);
@@ -985,7 +1049,7 @@ static int pg_render(df__render *r, df_op *ops, size_t n)
 			error = pg_validate(r->b, op->after);
 			break;
 		case DF_OP_DROP_COLUMN:
-			drop_column(r->b, op);
+			drop_column(r->b, op, r->from, r->to);
 			break;
 		case DF_OP_ADD_COLUMN:
 		case DF_OP_ALTER_COLUMN:

@@ -5,8 +5,8 @@
  *    in `to` -> create, in both but different -> alter where the dialect's
  *    ALTER can do it, else drop and create again ("recreate").
  * 2. Cascade: an object dropped or recreated takes its dependents (as the
- *    engine recorded them) with it; they are created again when `to` has
- *    them.  A table whose columns change type or go away has the views on
+ *    engine recorded them, and the triggers, indexes, constraints on it:
+ *    dependants.c) with it; they are created again when `to` has them.  A table whose columns change type or go away has the views on
  *    it dropped and created again around the change.
  * 3. Order: one graph over every step.  A step that drops X runs after the
  *    steps that drop or alter what depends on X (in `from`); a step that
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "devflow/error.h"
+#include "schema/dependants.h"
 #include "schema/diff_int.h"
 #include "util/banned.h"
 
@@ -62,48 +63,16 @@ struct ctx {
 	const df_schema *from, *to;
 	const df__ddl *ddl;             /* the engine's rules (never its writer) */
 	enum fate *ffrom, *fto;         /* per object of from / to */
-	size_t *dep_start, *dep_list;   /* reverse deps of `from`: dependents of i */
+	df__deps deps;                  /* `from`'s dependants (dependants.c) */
 	struct step *steps;
 	size_t nsteps, asteps;
 	/* per object index: its step index, or SIZE_MAX */
 	size_t *drop_of, *create_of, *alter_of;   /* drop_of by from index; others by to index */
 };
 
-#define NONE ((size_t)-1)
-
-static size_t index_of(const df_schema *s, const char *key)
-{
-	size_t lo = 0, hi = s->nr;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(key, s->v[mid]->key);
-		if (!c)
-			return mid;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NONE;
-}
-
-/* The table (or view, materialized view) a table-scoped object belongs to. */
-static size_t owner_of(const df_schema *s, const df_object *o)
-{
-	static const df_obj_kind kinds[] = { DF_OBJ_TABLE, DF_OBJ_MATVIEW, DF_OBJ_VIEW };
-
-	if (!o->table)
-		return NONE;
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
-		char *key = df_schema_key(kinds[k], o->schema, o->table, NULL);
-		size_t t = key ? index_of(s, key) : NONE;
-		free(key);
-		if (t != NONE)
-			return t;
-	}
-	return NONE;
-}
+#define NONE DF__NONE
+#define index_of df__schema_index
+#define owner_of df__owner_index
 
 /* ---- steps -------------------------------------------------------------- */
 
@@ -179,36 +148,6 @@ static int unedge(struct ctx *c, size_t first, size_t later)
 
 /* ---- cascade ------------------------------------------------------------ */
 
-static int build_reverse_deps(struct ctx *c)
-{
-	const df_schema *s = c->from;
-	size_t total = 0, *fill;
-
-	if (!(c->dep_start = calloc(s->nr + 1, sizeof(size_t))))
-		return df_error_oom();
-	for (size_t i = 0; i < s->nr; i++)
-		for (size_t d = 0; d < s->v[i]->deps.nr; d++) {
-			size_t j = index_of(s, s->v[i]->deps.v[d]);
-			if (j != NONE) {
-				c->dep_start[j + 1]++;
-				total++;
-			}
-		}
-	for (size_t i = 0; i < s->nr; i++)
-		c->dep_start[i + 1] += c->dep_start[i];
-	if (!(c->dep_list = malloc((total ? total : 1) * sizeof(size_t))) ||
-	    !(fill = calloc(s->nr + 1, sizeof(size_t))))
-		return df_error_oom();
-	for (size_t i = 0; i < s->nr; i++)
-		for (size_t d = 0; d < s->v[i]->deps.nr; d++) {
-			size_t j = index_of(s, s->v[i]->deps.v[d]);
-			if (j != NONE)
-				c->dep_list[c->dep_start[j] + fill[j]++] = i;
-		}
-	free(fill);
-	return 0;
-}
-
 /*
  * Object `i` of `from` goes away for a while (dropped or recreated): what
  * depends on it is recreated when `to` keeps it.  Tables are never
@@ -219,8 +158,8 @@ static void cascade(struct ctx *c, size_t i, bool through_tables, bool only_view
 {
 	if (depth > 64)
 		return;
-	for (size_t k = c->dep_start[i]; k < c->dep_start[i + 1]; k++) {
-		size_t y = c->dep_list[k];
+	for (size_t k = c->deps.start[i]; k < c->deps.start[i + 1]; k++) {
+		size_t y = c->deps.list[k];
 		const df_object *o = c->from->v[y];
 		size_t t;
 		if (o->kind == DF_OBJ_TABLE) {
@@ -228,7 +167,8 @@ static void cascade(struct ctx *c, size_t i, bool through_tables, bool only_view
 				cascade(c, y, false, true, depth + 1);
 			continue;
 		}
-		if (only_views && o->kind != DF_OBJ_VIEW && o->kind != DF_OBJ_MATVIEW)
+		if (only_views && o->kind != DF_OBJ_VIEW && o->kind != DF_OBJ_MATVIEW &&
+		    !df__uses_columns(c->from, c->to, o, c->from->v[i]))
 			continue;
 		if (c->ffrom[y] != KEEP && c->ffrom[y] != ALTER)
 			continue;
@@ -314,7 +254,6 @@ static size_t heap_pop(struct heap *h, const struct ctx *c)
 	return top;
 }
 
-static size_t sequence_owner(const df_schema *s, const df_object *o);
 static const df_column *column_named(const df_object *o, const char *name);
 
 /* ---- the diff ----------------------------------------------------------- */
@@ -328,7 +267,7 @@ static size_t drop_step(struct ctx *c, size_t i)
 	/* an absorbed drop is its table's */
 	if (c->drop_of[i] != NONE && !c->steps[c->drop_of[i]].skip)
 		return c->drop_of[i];
-	t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(c->from, o) : owner_of(c->from, o);
 	if (t != NONE && c->drop_of[t] != NONE)
 		return c->drop_of[t];
 	return c->drop_of[i];
@@ -470,7 +409,7 @@ static int order_steps(struct ctx *c, df_diff *d)
 	}
 	/* creates and alters after the creates and alters of what they need (to) */
 	for (size_t y = 0; y < t->nr; y++) {
-		size_t cy = c->create_of[y], ay = c->alter_of[y];
+		size_t cy = c->create_of[y], ay = c->alter_of[y], ow;
 		if (cy == NONE && ay == NONE)
 			continue;
 		for (size_t k = 0; k < t->v[y]->deps.nr; k++) {
@@ -482,6 +421,11 @@ static int order_steps(struct ctx *c, df_diff *d)
 			    (error = edge(c, c->alter_of[x], cy)) < 0)
 				goto out;
 		}
+		/* a trigger, index or rule on a table or view created again: after it */
+		if (cy != NONE && (ow = owner_of(t, t->v[y])) != NONE &&
+		    ((error = edge(c, c->create_of[ow], cy)) < 0 ||
+		     (error = edge(c, c->alter_of[ow], cy)) < 0))
+			goto out;
 		/* what a function's body names (the engine recorded nothing):
 		 * created or altered first, where that makes no cycle */
 		for (size_t k = 0; k < t->v[y]->uses.nr; k++) {
@@ -626,8 +570,7 @@ static void ctx_release(struct ctx *c)
 	free(c->steps);
 	free(c->ffrom);
 	free(c->fto);
-	free(c->dep_start);
-	free(c->dep_list);
+	df__deps_release(&c->deps);
 	free(c->drop_of);
 	free(c->create_of);
 	free(c->alter_of);
@@ -836,45 +779,9 @@ void df_diff_free(df_diff *d)
 }
 
 /* Is the table of a from-object dropped (not recreated around it)? */
-/*
- * The table that owns a sequence ("owned_by=schema.table.column", names
- * quoted where they need it): the sequence goes when the table goes.
- */
-static size_t sequence_owner(const df_schema *s, const df_object *o)
-{
-	df_buf v = DF_BUF_INIT, part[3] = { DF_BUF_INIT, DF_BUF_INIT, DF_BUF_INIT };
-	size_t n = 0, t = NONE;
-	bool quoted = false;
-
-	if (o->kind != DF_OBJ_SEQUENCE || !df__extra_get(o, "owned_by", &v))
-		goto out;
-	for (const char *p = v.ptr; *p && n < 3; p++) {
-		if (*p == '"') {
-			if (quoted && p[1] == '"') {
-				df_buf_putc(&part[n], '"');
-				p++;
-			} else
-				quoted = !quoted;
-		} else if (*p == '.' && !quoted)
-			n++;
-		else
-			df_buf_putc(&part[n], *p);
-	}
-	if (n == 2) {
-		char *key = df_schema_key(DF_OBJ_TABLE, part[0].ptr, part[1].ptr, NULL);
-		t = key ? index_of(s, key) : NONE;
-		free(key);
-	}
-out:
-	df_buf_release(&v);
-	for (int i = 0; i < 3; i++)
-		df_buf_release(&part[i]);
-	return t;
-}
-
 static bool table_dropped(struct ctx *c, const df_object *o)
 {
-	size_t t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(c->from, o) : owner_of(c->from, o);
+	size_t t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(c->from, o) : owner_of(c->from, o);
 
 	return t != NONE && (c->ffrom[t] == DROP || c->ffrom[t] == RECREATE);
 }
@@ -932,7 +839,7 @@ int df__diff_plan(df_diff *d, const df_schema *from, const df_schema *to, const 
 	for (i = 0; i < to->nr; i++)
 		c.create_of[i] = c.alter_of[i] = NONE;
 	/* what is not compared: df__diff_uncompared(), once the changes are known */
-	if ((error = build_reverse_deps(&c)) < 0)
+	if ((error = df__deps_build(&c.deps, from)) < 0)
 		goto out;
 
 	/* 1. match */
@@ -990,7 +897,7 @@ int df__diff_plan(df_diff *d, const df_schema *from, const df_schema *to, const 
 		if (c.drop_of[i] == NONE || !c.steps[c.drop_of[i]].skip)
 			continue;
 		/* an absorbed drop happens when its table's does */
-		t = o->kind == DF_OBJ_SEQUENCE ? sequence_owner(from, o) : owner_of(from, o);
+		t = o->kind == DF_OBJ_SEQUENCE ? df__sequence_owner(from, o) : owner_of(from, o);
 		if (t != NONE && (error = edge(&c, c.drop_of[t], c.drop_of[i])) < 0)
 			goto out;
 	}

@@ -52,14 +52,12 @@ broken_case() {
 		# tables all verify.
 		return 1 ;;
 	postgres)
-		# the view re-created loses its INSTEAD OF trigger
-		mig 20240102000000 view "CREATE VIEW v AS SELECT id, a FROM t;
-CREATE FUNCTION vf() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RETURN NEW; END\$\$;
-CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" "DROP VIEW v; DROP FUNCTION vf();"
-		printf '%s\n' "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20), b INTEGER);" \
-			"CREATE VIEW v AS SELECT id, b, a FROM t;" \
-			'CREATE FUNCTION vf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;' \
-			"CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" >schema.sql ;;
+		# A view re-created lost its INSTEAD OF trigger (the case this used
+		# first): it is kept now (t1890).  A range type is not compared, so
+		# a new table using a new one is created without it.
+		printf '%s\n' "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20));" \
+			"CREATE TYPE floatrange AS RANGE (subtype = float8);" \
+			"CREATE TABLE r (x floatrange);" >schema.sql ;;
 	mysql)
 		# The case this used (DROP PRIMARY KEY before AUTO_INCREMENT goes,
 		# ERROR 1075) is fixed (t1860), and no other MariaDB diff devflow
