@@ -5,8 +5,11 @@
 # (the self-tests of tests/mutations in the first only).
 # A server that does not start fails the run: nothing is skipped quietly
 # (DEVFLOW_REQUIRE_SERVERS=1 makes a missing server a failure, not a skip).
-# The tests labelled `long` (the whole PostgreSQL diff corpus) run only in
-# `make check-long` (DF_CHECK_LONG=1), in the normal build.
+# The tests labelled `long` (the whole PostgreSQL diff and generate corpora,
+# every case verified by devflow itself and by the runner) run only in
+# `make check-long` (DF_CHECK_LONG=1), in the normal build.  The corpus
+# runners sample: the normal build every 8th PostgreSQL case and all of the
+# others, the ASan build one case in 32 of each (CMakeLists.txt).
 set -eu
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}

@@ -13,14 +13,55 @@
 #include "util/banned.h"
 
 /*
+ * The derived reverse checked as a diff is, in reverse (df_generate()'s
+ * up_check: the history up to and with `m` replayed into a throwaway
+ * database, the reverse applied there, read back and diffed with the
+ * history before `m`).  Verified: said in one line.  Not verified: its
+ * script and what remains different are shown, DF_EUNVERIFIED, and nothing
+ * is written unless `force` (then a warning, and a line saying so heads the
+ * UP in `out`).
+ */
+static int checked(df_buf *out, struct cli_ctx *ctx, const df_generated *g, bool force)
+{
+	const df_verified *v = g->up_check;
+	FILE *text = ctx->json ? stderr : stdout;
+	df_buf sc = DF_BUF_INIT;
+	df_strlist w = DF_STRLIST_INIT;
+	int error;
+
+	if (v->ok) {
+		cli_say(ctx, "Verified the derived revert on a throwaway copy.\n");
+		return cli_diff_verified(ctx, v, "the derived revert", NULL);
+	}
+	fprintf(text, "-- the derived revert, as it would be written:\n");
+	cli_diff_script(&sc, g->up);
+	fputs(sc.ptr ? sc.ptr : "", text);
+	df_buf_release(&sc);
+	error = cli_diff_verified(ctx, v, "the derived revert", text);
+	if (!force) {
+		df_error_hint("devflow's own ordering or writer is wrong here: nothing was written; write "
+			"the reverse by hand, or --force writes this one anyway; --no-verify skips the check");
+		return error;
+	}
+	df_buf_printf(out, "-- devflow: NOT VERIFIED (--force): %s\n", df_error_last()->message);
+	df_strlist_pushf(&w, "%s; written anyway (--force)", df_error_last()->message);
+	df_error_clear();
+	cli_warnings(ctx, &w);
+	df_strlist_release(&w);
+	return 0;
+}
+
+/*
  * The reverse of `m`, which has no DOWN: the history up to it and up to the
  * one before it, replayed in two throwaway databases (on the target's
- * server, or [project] dev_url's) and diffed backwards.  The UP text goes
- * to `out`, headed by what the reverse cannot bring back: the data of what
- * `m` dropped.  An error (message set) when it cannot be derived.
+ * server, or [project] dev_url's) and diffed backwards, then checked
+ * (checked()) unless `no_verify`.  The UP text goes to `out`, headed by
+ * what the reverse cannot bring back: the data of what `m` dropped.  An
+ * error (message set) when it cannot be derived; DF_EUNVERIFIED when it
+ * was derived but is not verified (and not `force`d).
  */
 static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg,
-	const df_migration_set *set, const df_migration *m)
+	const df_migration_set *set, const df_migration *m, bool no_verify, bool force)
 {
 	df_generate_opts go = DF_GENERATE_OPTS_INIT;
 	df_schema_opts so = DF_SCHEMA_OPTS_INIT;
@@ -49,6 +90,7 @@ static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg
 	go.to_nr = nb;
 	go.plain = true;        /* one file: no online migration of its own */
 	go.review_disabled = &cfg->review_disabled;
+	go.verify = !no_verify;
 	if ((error = df_generate(&g, &go)) < 0)
 		goto out;
 	if (!g->up->nr) {
@@ -56,6 +98,10 @@ static int derive_reverse(df_buf *out, struct cli_ctx *ctx, const df_config *cfg
 			"compares", m->file);
 		goto out;
 	}
+	if (!g->up_check)       /* --no-verify */
+		json_object_set_new(ctx->result, "verified", json_false());
+	else if ((error = checked(out, ctx, g, force)) < 0)
+		goto out;
 	df_buf_printf(out, "-- Derived by devflow: the schema before %s, diffed backwards from the\n"
 		"-- schema after it (both replayed from the migrations).\n", m->file);
 	for (size_t i = 0; i < g->lost.nr; i++)
@@ -87,9 +133,14 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 	df_mig_format fmt;
 	char **ops;
 	int nops, error = 0, status;
-	bool derived = false;
+	bool derived = false, no_verify = false, force = false;
+	struct cli_opt opts[] = {
+		{ "--no-verify", 0, NULL, &no_verify },
+		{ "--force", 0, NULL, &force },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	if (cli_parse(ctx, argc, argv, NULL, &ops, &nops) < 0)
+	if (cli_parse(ctx, argc, argv, opts, &ops, &nops) < 0)
 		return CLI_EXIT_USAGE;
 	if (nops != 1)
 		return cli_usage_error(ctx, nops ? "'db create' takes one NAME" : "'db create' needs a NAME");
@@ -127,8 +178,11 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx)
 		df_buf_printf(&body, "-- Reverts %s\n%s", target->file, df_mig_up_marker(fmt));
 		if (down) {
 			df_buf_put(&body, down, dl);
-		} else if (derive_reverse(&body, ctx, cfg, set, target) == 0) {
+		} else if ((error = derive_reverse(&body, ctx, cfg, set, target, no_verify, force)) == 0) {
 			derived = true;
+		} else if (error == DF_EUNVERIFIED) {
+			free(up);
+			goto fail;
 		} else {
 			cli_say(ctx, "Could not derive the reverse of %s: %s\n", target->file,
 				df_error_last()->message);

@@ -77,8 +77,10 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "rollback", cmd_db_rollback, "db rollback [--steps N | --to VERSION] [--dry-run] [--yes] [--confirm ENV]\n"
 	  "                  [--backup] [--accept-risk] [--accept-drift]",
 	  "revert applied migrations", ROLLBACK_HELP, NULL },
-	{ "create", cmd_db_create, "db create NAME",
-	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>", "", NULL },
+	{ "create", cmd_db_create, "db create NAME [--no-verify] [--force]",
+	  "new migration file; `revert_<name>` pre-fills the reverse of migration <name>",
+	  "  --no-verify          a derived revert_<name>: skip checking it on a throwaway copy\n"
+	  "  --force              a derived revert_<name> that is not verified: write it anyway\n", NULL },
 	{ "review", cmd_db_review, "db review [FILE...] [--dialect postgres|mysql|sqlite] [--fail-on low|medium|high]\n"
 	  "                  [--pg-version N] [--format text|json|sarif]",
 	  "risk review of pending migrations (or FILEs); alias `lint`",

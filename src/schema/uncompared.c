@@ -28,6 +28,34 @@
  *      Alembic        alembic_version (version_num)
  *      Django         django_migrations (id, app, name, applied)
  *
+ *    Checked against each tool's source (issue 25; the columns are the
+ *    same on PostgreSQL, MySQL/MariaDB and SQLite for every tool, only
+ *    their types differ, and the shape is names only):
+ *      dbmate     amacneil/dbmate@f3e08f1 pkg/driver/postgres/postgres.go:327,
+ *                 pkg/driver/mysql/mysql.go:335, pkg/driver/sqlite/sqlite.go:209
+ *      golang-migrate  golang-migrate/migrate@18966c7 database/postgres/postgres.go:481,
+ *                 database/mysql/mysql.go:488, database/sqlite3/sqlite3.go:80
+ *      Flyway     flyway/flyway@c5e20fc flyway-database/flyway-database-postgresql/.../
+ *                 PostgreSQLDatabase.java:66-75, flyway-database/flyway-mysql/.../
+ *                 MySQLDatabase.java:203-212 (MariaDBDatabase extends it),
+ *                 flyway-core/.../sqlite/SQLiteDatabase.java:55-64
+ *      goose      pressly/goose@520411a internal/dialects/postgres.go:19-24,
+ *                 internal/dialects/mysql.go:18-23, internal/dialects/sqlite3.go:18-23
+ *      Prisma     prisma/prisma-engines@0704ec9 schema-engine/connectors/
+ *                 sql-schema-connector/src/flavour/sqlite.rs create_migrations_table
+ *                 (the table is the schema engine's, not prisma/prisma's)
+ *      Drizzle    drizzle-team/drizzle-orm@b786252 drizzle-orm/src/pg-core/dialect.ts:75-83
+ *                 (schema `drizzle`: :77), mysql-core/dialect.ts:59-65,
+ *                 sqlite-core/dialect.ts:950-960
+ *      Knex       knex/knex@e25d54b lib/migrations/migrate/table-creator.js:34-40, 46-50;
+ *                 the name: migrator-configuration-merger.js:9
+ *      TypeORM    typeorm/typeorm@281bfba src/migration/MigrationExecutor.ts:58, 504-540;
+ *                 src/schema-builder/RdbmsSchemaBuilder.ts:1368-1433
+ *      Alembic    sqlalchemy/alembic@20e58db alembic/ddl/impl.py:169,
+ *                 alembic/runtime/migration.py:183
+ *      Django     django/django@01640c5 django/db/migrations/recorder.py:22-30 (id is
+ *                 the model's implicit AutoField)
+ *
  * 2. The classes a reader does not compare (s->not_compared: privileges,
  *    owners, operators ...) are named object by object, as this database
  *    holds them, with one more bulk query per engine, and with the keys of

@@ -9,6 +9,13 @@ agree after normalisation (comments and SET lines out, statements and the
 column lines of CREATE TABLE sorted, so column order and statement order do
 not count).
 
+Each case is counted twice as verified: by devflow itself (`db diff --json`
+says `verified: true`: it applied its script to a throwaway copy and the
+re-diff was empty) and by this runner (its own apply, re-diff and dump
+comparison above).  A case passes when both hold.  The counts are printed,
+and the cases where the two disagree are named: devflow saying verified
+where the runner's check fails is a check that lies, the worst outcome.
+
 Corpora, read from ../shared/corpus (never copied here):
   postgres: migra/<case>/{a,b}.sql and sqldef/psqldef/*.yml
   sqlite:   sqldef/sqlite3def/*.yml
@@ -20,10 +27,11 @@ uses).  The run fails when fewer than --min cases pass, so it cannot pass
 by running nothing.  Exit 77 when the engine's server is not available and
 DEVFLOW_REQUIRE_SERVERS is not 1.
 
-  diff_conformance.py --engine postgres|sqlite|mysql --min N [--only NAME]
-                      [--report FILE] [-v]
+  diff_conformance.py --engine postgres|sqlite|mysql --min N [--min-verified N]
+                      [--only NAME] [--every N] [--report FILE] [-v]
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -337,8 +345,8 @@ class Mysql(Server):
 
 # ---- one case -------------------------------------------------------------------
 
-def diff(eng, a, b, cwd):
-    r = run([DEVFLOW, "db", "diff", "--from", eng.url(a), "--to", eng.url(b)], cwd=cwd)
+def diff(eng, a, b, cwd, *extra):
+    r = run([DEVFLOW, "db", "diff", "--from", eng.url(a), "--to", eng.url(b)] + list(extra), cwd=cwd)
     return r
 
 
@@ -350,48 +358,76 @@ def squash(sql):
     return " ".join(sql.lower().split())
 
 
+def devflow_diff(eng, a, b, cwd):
+    """`db diff --json`: (error or None, script, devflow's own verified)."""
+    r = diff(eng, a, b, cwd, "--json")
+    try:
+        d = json.loads(r.stdout)
+    except ValueError:
+        return "diff exited %d: %s" % (r.returncode, r.stderr.strip()[:300]), None, False
+    err = None
+    if r.returncode:
+        e = d.get("error") or {}
+        err = "diff exited %d (%s): %s" % (r.returncode, e.get("kind"), (e.get("message") or "")[:300])
+    return err, d.get("sql") or "", d.get("verified") is True
+
+
 def run_case(eng, case, cwd):
-    """Returns (status, reason, our_sql): status pass, fail or unloadable."""
+    """Returns (status, reason, our_sql, devflow_verified, runner_verified):
+    status pass, fail or unloadable.  devflow_verified: `db diff` said
+    verified: true; runner_verified: applying the script, diffing again and
+    comparing the dumps found nothing (checked also when devflow did not
+    verify the script, so the two can be compared)."""
     a = eng.fresh("a")
     b = eng.fresh("b")
     try:
         err = eng.load(a, case["current"])
         if err:
-            return "unloadable", "current: " + err.splitlines()[0], None
+            return "unloadable", "current: " + err.splitlines()[0], None, False, False
         err = eng.load(b, case["desired"])
         if err:
-            return "unloadable", "desired: " + err.splitlines()[0], None
-        r = diff(eng, a, b, cwd)
-        if r.returncode not in (0,):
-            return "fail", "diff exited %d: %s" % (r.returncode, r.stderr.strip()[:300]), None
-        out = r.stdout
-        if out.strip():
-            err = eng.apply(a, out)
-            if err:
-                return "fail", "applying the diff: " + err.splitlines()[0][:300], out
-        r2 = diff(eng, a, b, cwd)
-        if r2.returncode:
-            return "fail", "second diff exited %d: %s" % (r2.returncode, r2.stderr.strip()[:300]), out
-        # what is left but comments (the objects not compared, named)
-        left = [l for l in r2.stdout.splitlines() if l.strip() and not l.startswith("--")]
-        if left:
-            return "fail", "second diff not empty: " + " | ".join(left[:3])[:300], out
-        da, db_ = normalise(eng.dump(a)), normalise(eng.dump(b))
-        if da != db_:
-            only_a = [s for s in da if s not in db_][:2]
-            only_b = [s for s in db_ if s not in da][:2]
-            return "fail", "dumps differ: after apply %s; desired %s" % (
-                " | ".join(only_a)[:200], " | ".join(only_b)[:200]), out
-        return "pass", "", out
+            return "unloadable", "desired: " + err.splitlines()[0], None, False, False
+        derr, out, verified = devflow_diff(eng, a, b, cwd)
+        if out is None:
+            return "fail", derr, None, False, False
+        reason = check(eng, a, b, cwd, out)
+        if derr:
+            return "fail", derr + ("; the runner's check: " + reason if reason else
+                                   "; the runner's check passes"), out, verified, not reason
+        return ("fail" if reason else "pass"), reason, out, verified, not reason
     finally:
         eng.drop(a)
         eng.drop(b)
+
+
+def check(eng, a, b, cwd, out):
+    """The runner's own check of `out`: "" when it holds, else why not."""
+    if out.strip():
+        err = eng.apply(a, out)
+        if err:
+            return "applying the diff: " + err.splitlines()[0][:300]
+    r2 = diff(eng, a, b, cwd, "--no-verify")
+    if r2.returncode:
+        return "second diff exited %d: %s" % (r2.returncode, r2.stderr.strip()[:300])
+    # what is left but comments (the objects not compared, named)
+    left = [l for l in r2.stdout.splitlines() if l.strip() and not l.startswith("--")]
+    if left:
+        return "second diff not empty: " + " | ".join(left[:3])[:300]
+    da, db_ = normalise(eng.dump(a)), normalise(eng.dump(b))
+    if da != db_:
+        only_a = [s for s in da if s not in db_][:2]
+        only_b = [s for s in db_ if s not in da][:2]
+        return "dumps differ: after apply %s; desired %s" % (
+            " | ".join(only_a)[:200], " | ".join(only_b)[:200])
+    return ""
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", required=True, choices=["postgres", "sqlite", "mysql"])
     ap.add_argument("--min", type=int, required=True, help="fail below this many passing cases")
+    ap.add_argument("--min-verified", type=int, default=0,
+                    help="fail below this many cases devflow itself says are verified")
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--every", type=int, default=1,
                     help="run every Nth case only (a fixed sample, for make check)")
@@ -433,31 +469,53 @@ def main():
         counts = {"pass": 0, "fail": 0, "unloadable": 0}
         same_up = 0
         with_up = 0
+        verified = {"devflow": 0, "runner": 0, "both": 0}
+        lying, alarms = [], []      # devflow verified / the runner's check failed; the reverse
         lines = []
         for case in cases:
+            dv = rv = False
             try:
-                status, reason, out = run_case(eng, case, cwd)
+                status, reason, out, dv, rv = run_case(eng, case, cwd)
             except Exception as e:  # a crash of the harness is a failure of the case
                 status, reason, out = "fail", "harness: %s" % e, None
             counts[status] += 1
+            verified["devflow"] += dv
+            verified["runner"] += rv
+            verified["both"] += dv and rv
+            if dv and not rv:
+                lying.append(case["name"])
+            if rv and not dv and status != "unloadable":
+                alarms.append(case["name"])
             if case["up"] is not None and status == "pass":
                 with_up += 1
                 if squash(out) == squash(case["up"]):
                     same_up += 1
             line = "%-10s %s%s" % (status, case["name"], (": " + reason) if reason else "")
-            lines.append(line)
+            # the report says who verified it: d devflow, r the runner
+            lines.append("%-10s %-2s %s%s" % (status, ("d" if dv else "") + ("r" if rv else ""),
+                                              case["name"], (": " + reason) if reason else ""))
             if args.verbose or status == "fail":
                 print(line.replace("\n", " "))
         eng.close()
         total = counts["pass"] + counts["fail"]
         summary = ("%s%s: %d of %d cases pass (%d not loadable by the engine); "
-                   "of the passing cases with an expected `up`, %d of %d are the same SQL"
+                   "of the passing cases with an expected `up`, %d of %d are the same SQL\n"
+                   "%s verified: devflow's own check (verified: true) %d of %d, the runner's "
+                   "apply and re-diff %d, both %d; devflow verified where the runner's check "
+                   "fails: %d%s; the runner's check passes where devflow did not verify: %d%s"
                    % (args.engine, " (every %dth case)" % args.every if args.every > 1 else "",
-                      counts["pass"], total, counts["unloadable"], same_up, with_up))
+                      counts["pass"], total, counts["unloadable"], same_up, with_up,
+                      args.engine, verified["devflow"], total, verified["runner"],
+                      verified["both"], len(lying), (" (" + ", ".join(lying[:5]) + ")") if lying else "",
+                      len(alarms), (" (" + ", ".join(alarms[:5]) + ")") if alarms else ""))
         print(summary)
         if args.report:
             with open(args.report, "w") as f:
                 f.write("\n".join(lines) + "\n" + summary + "\n")
+        if verified["devflow"] < args.min_verified:
+            print("FAIL: %d cases devflow verified is below the floor of %d"
+                  % (verified["devflow"], args.min_verified))
+            return 1
         if counts["pass"] < args.min:
             print("FAIL: %d passing cases is below the floor of %d" % (counts["pass"], args.min))
             return 1

@@ -12,6 +12,14 @@ For each case, in a project whose target is a fresh database:
   5. `db rollback` runs the generated DOWN: the dump must equal that of a
      database loaded with `current`.
 
+Each case is counted twice as verified: by devflow itself (`db generate
+--json` says `verified: true`: it applied the UP and the DOWN to throwaway
+copies and the re-diffs were empty) and by this runner (steps 3 to 5).  A
+case passes when both hold.  When devflow does not verify a migration it
+writes none; the runner then writes it with --force to check it all the
+same, so the two can be compared.  The counts are printed, and the cases
+where they disagree are named.
+
 Corpora, read from ../shared/corpus (never copied here):
   postgres: sqldef/psqldef/*.yml, and migra/<case>/b.sql over an empty history
   sqlite:   sqldef/sqlite3def/*.yml
@@ -23,10 +31,11 @@ cases pass.  Exit 77 when the engine's server is not available and
 DEVFLOW_REQUIRE_SERVERS is not 1.
 
   generate_conformance.py --engine postgres|sqlite|mysql --min N [--only NAME]
-                          [--every N] [--start I] [--report FILE] [-v]
+                          [--min-verified N] [--every N] [--start I] [--report FILE] [-v]
 """
 import argparse
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -56,8 +65,37 @@ def first_difference(got, want):
     return "has %s; wants %s" % (" | ".join(only_got)[:200], " | ".join(only_want)[:200])
 
 
+def generate(proj, url, *extra):
+    """`db generate change --json`: (result, error or None, devflow's own verified)."""
+    r = devflow(proj, url, "db", "generate", "change", "--allow-drop", "--json", *extra)
+    try:
+        d = json.loads(r.stdout)
+    except ValueError:
+        d = {}
+    err = None
+    if r.returncode:
+        e = d.get("error") or {}
+        err = "generate exited %d (%s): %s" % (r.returncode, e.get("kind"),
+                                               (e.get("message") or r.stderr.strip())[:300])
+    return d, err, d.get("verified") is True or (not r.returncode and d.get("file") is None)
+
+
 def run_case(eng, case, tmp):
-    """Returns (status, reason): status pass, fail or unloadable."""
+    """Returns (status, reason, devflow_verified, runner_verified): status
+    pass, fail or unloadable.  devflow_verified: `db generate` said verified
+    (or that nothing changes); runner_verified: steps 3 to 5 found nothing."""
+    status, reason, dv = run_steps(eng, case, tmp)
+    if status == "unloadable":
+        return status, reason, False, False
+    if isinstance(dv, str):     # devflow did not verify: the runner's view
+        rs, rr, _ = run_steps(eng, case, tmp, force=True)
+        return "fail", "%s; the runner's check: %s" % (dv, rr or "passes"), False, rs == "pass"
+    return status, reason, dv, status == "pass"
+
+
+def run_steps(eng, case, tmp, force=False):
+    """(status, reason, devflow's verdict): True, False, or why it did not
+    verify (a string: then nothing else was checked)."""
     made = []
     proj = tempfile.mkdtemp(dir=tmp, prefix="p.")
     try:
@@ -65,10 +103,10 @@ def run_case(eng, case, tmp):
         made += [want, had, target]
         err = eng.load(want, case["desired"])
         if err:
-            return "unloadable", "desired: " + err.splitlines()[0]
+            return "unloadable", "desired: " + err.splitlines()[0], False
         err = eng.load(had, case["current"])
         if err:
-            return "unloadable", "current: " + err.splitlines()[0]
+            return "unloadable", "current: " + err.splitlines()[0], False
         url = eng.url(target)
         os.makedirs(os.path.join(proj, "migrations"))
         if case["current"].strip():
@@ -76,37 +114,40 @@ def run_case(eng, case, tmp):
                 f.write("-- UP\n%s\n-- DOWN\n" % case["current"])
         with open(os.path.join(proj, "schema.sql"), "w") as f:
             f.write(case["desired"])
+        dv = False
         r = devflow(proj, url, "db", "migrate")
         if r.returncode:
-            return "fail", "migrating current: " + r.stderr.strip()[:300]
-        r = devflow(proj, url, "db", "generate", "change", "--allow-drop")
-        if r.returncode:
-            return "fail", "generate exited %d: %s" % (r.returncode, r.stderr.strip()[:300])
+            return "fail", "migrating current: " + r.stderr.strip()[:300], dv
+        d, err, dv = generate(proj, url, *(["--force"] if force else []))
+        if err and (d.get("error") or {}).get("kind") == "unverified" and not force:
+            return "fail", err, err
+        if err:
+            return "fail", err, dv
         # the migration, and on PostgreSQL maybe its online part (*_change_online.sql)
         written = glob.glob(os.path.join(proj, "migrations", "*_change*.sql"))
         if written:
             r = devflow(proj, url, "db", "migrate")
             if r.returncode:
-                return "fail", "applying the UP: " + r.stderr.strip()[:300]
+                return "fail", "applying the UP: " + r.stderr.strip()[:300], dv
         got, wanted = dump(eng, target), dump(eng, want)
         if got != wanted:
-            return "fail", "after the UP the dumps differ: " + first_difference(got, wanted)
+            return "fail", "after the UP the dumps differ: " + first_difference(got, wanted), dv
         r = devflow(proj, url, "db", "pull", "-o", "pulled.sql")
         if r.returncode:
-            return "fail", "pull exited %d: %s" % (r.returncode, r.stderr.strip()[:300])
+            return "fail", "pull exited %d: %s" % (r.returncode, r.stderr.strip()[:300]), dv
         with open(os.path.join(proj, "devflow.conf"), "w") as f:
             f.write("[project]\nschema = pulled.sql\n")
         r = devflow(proj, url, "db", "generate", "again", "--allow-drop")
         if r.returncode or "No changes" not in r.stdout + r.stderr:
-            return "fail", "generate from the pulled schema: %s" % (r.stdout + r.stderr).strip()[:300]
+            return "fail", "generate from the pulled schema: %s" % (r.stdout + r.stderr).strip()[:300], dv
         if written:
             r = devflow(proj, url, "db", "rollback", "--steps", str(len(written)))
             if r.returncode:
-                return "fail", "applying the DOWN: " + r.stderr.strip()[:300]
+                return "fail", "applying the DOWN: " + r.stderr.strip()[:300], dv
             got, wanted = dump(eng, target), dump(eng, had)
             if got != wanted:
-                return "fail", "after the DOWN the dumps differ: " + first_difference(got, wanted)
-        return "pass", ""
+                return "fail", "after the DOWN the dumps differ: " + first_difference(got, wanted), dv
+        return "pass", "", dv
     finally:
         for db in made:
             eng.drop(db)
@@ -117,6 +158,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", required=True, choices=["postgres", "sqlite", "mysql"])
     ap.add_argument("--min", type=int, required=True, help="fail below this many passing cases")
+    ap.add_argument("--min-verified", type=int, default=0,
+                    help="fail below this many cases devflow itself says are verified")
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--every", type=int, default=1,
                     help="run every Nth case only (a fixed sample, for make check)")
@@ -158,29 +201,51 @@ def main():
         if args.every > 1:
             cases = cases[::args.every]
         counts = {"pass": 0, "fail": 0, "unloadable": 0}
+        verified = {"devflow": 0, "runner": 0, "both": 0}
+        lying, alarms = [], []      # devflow verified / the runner's check failed; the reverse
         # the report grows case by case: a long run that is stopped keeps what it did
         report = open(args.report, "w") if args.report else None
         for case in cases:
+            dv = rv = False
             try:
-                status, reason = run_case(eng, case, tmp)
+                status, reason, dv, rv = run_case(eng, case, tmp)
             except Exception as e:  # a crash of the harness is a failure of the case
                 status, reason = "fail", "harness: %s" % e
             counts[status] += 1
+            verified["devflow"] += dv
+            verified["runner"] += rv
+            verified["both"] += dv and rv
+            if dv and not rv:
+                lying.append(case["name"])
+            if rv and not dv:
+                alarms.append(case["name"])
             line = "%-10s %s%s" % (status, case["name"], (": " + reason) if reason else "")
-            if report:
-                report.write(line.replace("\n", " ") + "\n")
+            if report:      # who verified it: d devflow, r the runner
+                report.write("%-10s %-2s %s\n" % (status, ("d" if dv else "") + ("r" if rv else ""),
+                                                  line[11:].replace("\n", " ")))
                 report.flush()
             if args.verbose or status == "fail":
                 print(line.replace("\n", " "), flush=True)
         eng.close()
         total = counts["pass"] + counts["fail"]
-        summary = ("generate %s%s: %d of %d cases pass (%d not loadable by the engine)"
+        summary = ("generate %s%s: %d of %d cases pass (%d not loadable by the engine)\n"
+                   "generate %s verified: devflow's own check (verified: true) %d of %d, the "
+                   "runner's migrate, pull and rollback %d, both %d; devflow verified where the "
+                   "runner's check fails: %d%s; the runner's check passes where devflow did not "
+                   "verify: %d%s"
                    % (args.engine, " (every %dth case)" % args.every if args.every > 1 else "",
-                      counts["pass"], total, counts["unloadable"]))
+                      counts["pass"], total, counts["unloadable"],
+                      args.engine, verified["devflow"], total, verified["runner"],
+                      verified["both"], len(lying), (" (" + ", ".join(lying[:5]) + ")") if lying else "",
+                      len(alarms), (" (" + ", ".join(alarms[:5]) + ")") if alarms else ""))
         print(summary)
         if report:
             report.write(summary + "\n")
             report.close()
+        if verified["devflow"] < args.min_verified:
+            print("FAIL: %d cases devflow verified is below the floor of %d"
+                  % (verified["devflow"], args.min_verified))
+            return 1
         if counts["pass"] < args.min:
             print("FAIL: %d passing cases is below the floor of %d" % (counts["pass"], args.min))
             return 1
