@@ -70,22 +70,18 @@ broken_history() {
 	new_project
 	case $ENGINE in
 	sqlite)
-		# the revert re-creates an FTS5 table: its shadow tables are written
-		# too, and the second CREATE finds them made
-		mig 20240101000000 create_ft "CREATE TABLE t (id INTEGER PRIMARY KEY);
-CREATE VIRTUAL TABLE ft USING fts5(body);" "DROP TABLE ft; DROP TABLE t;"
-		mig 20240102000000 last "DROP TABLE ft;" ;;
+		# the FTS5 case this used (its shadow tables written too) is fixed
+		# (t1900); no other SQLite diff devflow gets wrong is known
+		return 1 ;;
 	postgres)
-		# the revert re-creates the view (a column back in the middle) and
-		# loses its INSTEAD OF trigger
-		mig 20240101000000 create_v "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20), b INTEGER);
-CREATE VIEW v AS SELECT id, b, a FROM t;
-CREATE FUNCTION vf() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RETURN NEW; END\$\$;
-CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" \
-			"DROP VIEW v; DROP FUNCTION vf(); DROP TABLE t;"
-		mig 20240102000000 last "DROP VIEW v;
-CREATE VIEW v AS SELECT id, a FROM t;
-CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" ;;
+		# range types are not compared: the revert re-creates the table r
+		# without its type (the view's INSTEAD OF trigger this used first
+		# is kept now, t1890)
+		mig 20240101000000 create_r "CREATE TABLE t (id INTEGER PRIMARY KEY);
+CREATE TYPE floatrange AS RANGE (subtype = float8);
+CREATE TABLE r (x floatrange);" "DROP TABLE r; DROP TYPE floatrange; DROP TABLE t;"
+		mig 20240102000000 last "DROP TABLE r;
+DROP TYPE floatrange;" ;;
 	mysql)
 		# no MariaDB diff devflow writes wrong is known (t1880's broken_case)
 		return 1 ;;
@@ -94,7 +90,7 @@ CREATE TRIGGER vt INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION vf();" ;;
 }
 
 t_unverified_revert_writes_nothing() {
-	broken_history || skip_engine "no MariaDB diff that devflow writes wrong is known (t1880's broken_case)"
+	broken_history || skip_engine "no $ENGINE diff that devflow writes wrong is known (t1880's broken_case)"
 	df db create revert_last; expect_rc 1
 	contains "$out" "the derived revert, as it would be written"
 	contains "$out" "NOT VERIFIED"
@@ -113,7 +109,7 @@ t_unverified_revert_writes_nothing() {
 }
 
 t_unverified_revert_force() {
-	broken_history || skip_engine "no MariaDB diff that devflow writes wrong is known (t1880's broken_case)"
+	broken_history || skip_engine "no $ENGINE diff that devflow writes wrong is known (t1880's broken_case)"
 	df db create revert_last --force; expect_rc 0
 	contains "$out$err" "written anyway (--force)"
 	f=$(ls migrations/*_revert_last.sql) || fail "--force wrote nothing: $(ls migrations)"
