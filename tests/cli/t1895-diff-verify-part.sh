@@ -82,18 +82,16 @@ t_whole_on_request() {
 	lacks "$out" "verified:"
 }
 
-# Not verified on the part (the view re-created loses its INSTEAD OF
-# trigger, t1880): the whole is checked, and says the same as a whole
+# Not verified on the part (a table of a type the diff does not write,
+# as in t1880): the whole is checked, and says the same as a whole
 # check from the start, text and JSON.
 t_part_not_verified_is_the_whole() {
 	setup
-	mig 20240102000000 view "CREATE VIEW w AS SELECT id, a FROM t;
-CREATE FUNCTION wf() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RETURN NEW; END\$\$;
-CREATE TRIGGER wt INSTEAD OF INSERT ON w FOR EACH ROW EXECUTE FUNCTION wf();"
-	df db migrate; expect_rc 0
-	printf '%s\n' "CREATE VIEW w AS SELECT id, m, a FROM t;" \
-		'CREATE FUNCTION wf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;' \
-		"CREATE TRIGGER wt INSTEAD OF INSERT ON w FOR EACH ROW EXECUTE FUNCTION wf();" >>schema.sql
+	# range types are not compared: the new table r is written without its
+	# new type (a view's lost INSTEAD OF trigger, the case this used
+	# first, is kept now: t1890)
+	printf '%s\n' "CREATE TYPE floatrange AS RANGE (subtype = float8);" \
+		"CREATE TABLE r (x floatrange);" >>schema.sql
 	df -v db diff; expect_rc 1
 	contains "$out" "NOT VERIFIED"
 	lacks "$out$err" "verified what the diff touches"
