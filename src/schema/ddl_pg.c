@@ -1,22 +1,19 @@
 /*
  * PostgreSQL DDL for the diff: CREATE / DROP / ALTER of one object.  The
  * definitions come from the server (pg_get_*def), so most objects are
- * created from their own text; tables are built from their columns.
+ * created from their own text; tables are built from their columns.  A
+ * table's columns changed in place: ddl_pg_alter.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "devflow/error.h"
+#include "schema/ddl_pg_int.h"
 #include "schema/dependants.h"
 #include "schema/diff_int.h"
 #include "util/banned.h"
 
 #define D DF_DIALECT_POSTGRES
-
-static void qname(df_buf *b, const df_object *o)
-{
-	df__qualified(b, D, o->schema, o->name);
-}
 
 static void qtable(df_buf *b, const df_object *o)
 {
@@ -68,7 +65,7 @@ static void comment_on(df_buf *b, const char *what, const df_object *o, const ch
 	} else if (o->kind == DF_OBJ_SCHEMA || o->kind == DF_OBJ_EXTENSION)
 		df__quote_ident(b, D, o->name);
 	else
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 	df_buf_puts(b, " IS ");
 	if (text)
 		df__quote_literal(b, text);
@@ -98,26 +95,6 @@ static const char *comment_kind(const df_object *o)
 	}
 }
 
-static void column_def(df_buf *b, const df_column *c)
-{
-	df__quote_ident(b, D, c->name);
-	df_buf_printf(b, " %s", c->type);
-	if (c->collation)
-		df_buf_printf(b, " COLLATE %s", c->collation);
-	if (c->generated)
-		df_buf_printf(b, " GENERATED ALWAYS AS (%s) STORED", c->generated);
-	if (c->identity) {
-		df_buf_printf(b, " GENERATED %s AS IDENTITY", !strcmp(c->identity, "always") ?
-			"ALWAYS" : "BY DEFAULT");
-		if (c->extra)   /* the identity sequence's options */
-			df_buf_printf(b, " (%s)", c->extra);
-	}
-	if (c->default_expr)
-		df_buf_printf(b, " DEFAULT %s", c->default_expr);
-	if (c->notnull)
-		df_buf_puts(b, " NOT NULL");
-}
-
 static void seq_options(df_buf *b, const df_object *o, const df_object *old)
 {
 	df_buf v = DF_BUF_INIT, w = DF_BUF_INIT;
@@ -142,26 +119,6 @@ static void seq_options(df_buf *b, const df_object *o, const df_object *old)
 	df_buf_release(&w);
 }
 
-static void table_extras(df_buf *b, const df_object *o, const df_object *old)
-{
-	df_buf v = DF_BUF_INIT, w = DF_BUF_INIT;
-	bool rls = df__extra_get(o, "row_security", &v);
-	bool force = df__extra_get(o, "force_row_security", &v);
-
-	if (!old ? rls : rls != df__extra_get(old, "row_security", &w)) {
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, o);
-		df_buf_printf(b, " %s ROW LEVEL SECURITY;\n", rls ? "ENABLE" : "DISABLE");
-	}
-	if (!old ? force : force != df__extra_get(old, "force_row_security", &w)) {
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, o);
-		df_buf_printf(b, " %sFORCE ROW LEVEL SECURITY;\n", force ? "" : "NO ");
-	}
-	df_buf_release(&v);
-	df_buf_release(&w);
-}
-
 /* `op`: the create operation (its forms), or NULL */
 /* The comments on `o`'s columns (a table's, a view's) that `was` (NULL:
  * a new object) has not: COMMENT ON COLUMN, IS NULL for one gone. */
@@ -176,7 +133,7 @@ static void column_comments(df_buf *b, const df_object *was, const df_object *o)
 		    (!c->comment || !strcmp(p->comment, c->comment))))
 			continue;
 		df_buf_puts(b, "COMMENT ON COLUMN ");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		df_buf_putc(b, '.');
 		df__quote_ident(b, D, c->name);
 		df_buf_puts(b, " IS ");
@@ -215,17 +172,17 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		break;
 	case DF_OBJ_ENUM:
 		df_buf_puts(b, "CREATE TYPE ");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		df_buf_printf(b, " AS ENUM (%s);\n", o->def ? o->def : "");
 		break;
 	case DF_OBJ_DOMAIN:
 		df_buf_puts(b, "CREATE DOMAIN ");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		df_buf_printf(b, " AS %s;\n", o->def);
 		break;
 	case DF_OBJ_COMPOSITE:
 		df_buf_puts(b, "CREATE TYPE ");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		df_buf_puts(b, " AS (");
 		for (size_t i = 0; i < o->ncols; i++) {
 			df_buf_puts(b, i ? ", " : "");
@@ -239,7 +196,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 	case DF_OBJ_SEQUENCE: {
 		char *tkey;
 		df_buf_puts(b, "CREATE SEQUENCE ");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		seq_options(b, o, NULL);
 		df_buf_puts(b, ";\n");
 		/* OWNED BY here when its table is there already; else the table's
@@ -269,7 +226,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 			}
 			if (!table_new) {
 				df_buf_puts(b, "ALTER SEQUENCE ");
-				qname(b, o);
+				df__ddlpg_qname(b, o);
 				df_buf_printf(b, " OWNED BY %s;\n", v.ptr);
 			}
 		}
@@ -285,7 +242,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		bool first = true;
 		df_buf_printf(b, "CREATE %s%sTABLE ", o->extra && strstr(o->extra, "unlogged=true") ?
 			"UNLOGGED " : "", o->extra && strstr(o->extra, "foreign=true") ? "FOREIGN " : "");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		if (part) {
 			df_buf_printf(b, " PARTITION OF %s", v.ptr);
 			if (df__extra_get(o, "partition_bound", &v))
@@ -296,7 +253,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 				if (o->cols[i].inherited)
 					continue;
 				df_buf_puts(b, first ? "\n    " : ",\n    ");
-				column_def(b, &o->cols[i]);
+				df__ddlpg_column_def(b, &o->cols[i]);
 				first = false;
 			}
 			df_buf_puts(b, first ? ")" : "\n)");
@@ -308,7 +265,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 		if (df__extra_get(o, "with", &v))
 			df_buf_printf(b, " WITH (%s)", v.ptr);
 		df_buf_puts(b, ";\n");
-		table_extras(b, o, NULL);
+		df__ddlpg_table_extras(b, o, NULL);
 		column_comments(b, NULL, o);
 		/* sequences created with it and owned by its columns */
 		for (size_t i = 0; i < sto->nr; i++) {
@@ -327,7 +284,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 				df_buf_printf(&tmp, "%s.%s.", o->schema, o->name);
 				if (!strncmp(own.ptr, want.ptr, want.size) || !strncmp(own.ptr, tmp.ptr, tmp.size)) {
 					df_buf_puts(b, "ALTER SEQUENCE ");
-					qname(b, s);
+					df__ddlpg_qname(b, s);
 					df_buf_printf(b, " OWNED BY %s;\n", own.ptr);
 				}
 				df_buf_release(&tmp);
@@ -379,7 +336,7 @@ static int pg_create(df_buf *b, const df_object *o, const df_schema *sfrom, cons
 	case DF_OBJ_VIEW:
 	case DF_OBJ_MATVIEW:
 		df_buf_printf(b, "CREATE %s ", o->kind == DF_OBJ_VIEW ? "VIEW" : "MATERIALIZED VIEW");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		if (df__extra_get(o, "with", &v))
 			df_buf_printf(b, " WITH (%s)", v.ptr);
 		df_buf_puts(b, " AS\n");
@@ -434,9 +391,9 @@ static int pg_drop(df_buf *b, const df_object *o, const df_op *op)
 	switch (o->kind) {
 	case DF_OBJ_SCHEMA: df_buf_puts(b, "DROP SCHEMA "); df__quote_ident(b, D, o->name); break;
 	case DF_OBJ_EXTENSION: df_buf_puts(b, "DROP EXTENSION "); df__quote_ident(b, D, o->name); break;
-	case DF_OBJ_ENUM: case DF_OBJ_COMPOSITE: df_buf_puts(b, "DROP TYPE "); qname(b, o); break;
-	case DF_OBJ_DOMAIN: df_buf_puts(b, "DROP DOMAIN "); qname(b, o); break;
-	case DF_OBJ_SEQUENCE: df_buf_puts(b, "DROP SEQUENCE "); qname(b, o); break;
+	case DF_OBJ_ENUM: case DF_OBJ_COMPOSITE: df_buf_puts(b, "DROP TYPE "); df__ddlpg_qname(b, o); break;
+	case DF_OBJ_DOMAIN: df_buf_puts(b, "DROP DOMAIN "); df__ddlpg_qname(b, o); break;
+	case DF_OBJ_SEQUENCE: df_buf_puts(b, "DROP SEQUENCE "); df__ddlpg_qname(b, o); break;
 	case DF_OBJ_FUNCTION:
 	case DF_OBJ_AGGREGATE:
 		df_buf_printf(b, "DROP %s ", o->kind == DF_OBJ_AGGREGATE ? "AGGREGATE" :
@@ -445,7 +402,7 @@ static int pg_drop(df_buf *b, const df_object *o, const df_op *op)
 		break;
 	case DF_OBJ_TABLE:
 		df_buf_printf(b, "DROP %sTABLE ", o->extra && strstr(o->extra, "foreign=true") ? "FOREIGN " : "");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		break;
 	case DF_OBJ_CONSTRAINT:
 		df_buf_puts(b, "ALTER TABLE ");
@@ -456,10 +413,10 @@ static int pg_drop(df_buf *b, const df_object *o, const df_op *op)
 	case DF_OBJ_INDEX:
 		df_buf_printf(b, "DROP INDEX %s%s", op && op->concurrently ? "CONCURRENTLY " : "",
 			op && op->if_exists ? "IF EXISTS " : "");
-		qname(b, o);
+		df__ddlpg_qname(b, o);
 		break;
-	case DF_OBJ_VIEW: df_buf_puts(b, "DROP VIEW "); qname(b, o); break;
-	case DF_OBJ_MATVIEW: df_buf_puts(b, "DROP MATERIALIZED VIEW "); qname(b, o); break;
+	case DF_OBJ_VIEW: df_buf_puts(b, "DROP VIEW "); df__ddlpg_qname(b, o); break;
+	case DF_OBJ_MATVIEW: df_buf_puts(b, "DROP MATERIALIZED VIEW "); df__ddlpg_qname(b, o); break;
 	case DF_OBJ_TRIGGER:
 	case DF_OBJ_POLICY:
 		df_buf_printf(b, "DROP %s ", o->kind == DF_OBJ_TRIGGER ? "TRIGGER" : "POLICY");
@@ -598,264 +555,6 @@ static unsigned int pg_classify(const df_object *f, const df_object *t, const df
 	}
 }
 
-static void alter_col(df_buf *b, const df_object *t, const df_column *c, const char *what)
-{
-	df_buf_puts(b, "ALTER TABLE ");
-	qname(b, t);
-	df_buf_puts(b, " ALTER COLUMN ");
-	df__quote_ident(b, D, c->name);
-	df_buf_printf(b, " %s;\n", what);
-}
-
-/* Is `type` (as format_type() prints it, maybe qualified) an enum of `s`? */
-static bool is_enum(const df_schema *s, const char *type)
-{
-	for (size_t i = 0; i < s->nr; i++) {
-		const df_object *o = s->v[i];
-		size_t sl = strlen(o->schema);
-		if (o->kind != DF_OBJ_ENUM)
-			continue;
-		if (!strcmp(type, o->name) || (!strncmp(type, o->schema, sl) && type[sl] == '.' &&
-		    !strcmp(type + sl + 1, o->name)))
-			return true;
-	}
-	return false;
-}
-
-/* A column dropped (an inherited one is not the table's to drop). */
-static const df_column *col_of(const df_object *o, const char *name)
-{
-	for (size_t i = 0; o && i < o->ncols; i++)
-		if (!strcmp(o->cols[i].name, name))
-			return &o->cols[i];
-	return NULL;
-}
-
-/* The tables of `sf` that inherit `name` from `p` (recorded as a dependency). */
-static bool inherits_col(const df_object *c, const df_object *p, const char *name)
-{
-	const df_column *cc = col_of(c, name);
-
-	if (c->kind != DF_OBJ_TABLE || !cc || !cc->inherited)
-		return false;
-	for (size_t k = 0; k < c->deps.nr; k++)
-		if (!strcmp(c->deps.v[k], p->key))
-			return true;
-	return false;
-}
-
-/*
- * A column dropped from a parent whose child keeps it ("moved" down the
- * inheritance): ALTER TABLE ONLY, which leaves the children's copies
- * theirs, then dropped from the children that lose it too.
- */
-static void drop_column(df_buf *b, df_op *op, const df_schema *sf, const df_schema *st)
-{
-	const char *name = op->col_before->name;
-	bool kept = false;
-
-	if (op->col_before->inherited)
-		return;
-	for (size_t i = 0; i < sf->nr && !kept; i++)
-		if (inherits_col(sf->v[i], op->before, name))
-			kept = col_of(df_schema_find(st, sf->v[i]->key), name) != NULL;
-	df_buf_printf(b, "ALTER TABLE %s", kept ? "ONLY " : "");
-	qname(b, op->before);
-	df_buf_puts(b, " DROP COLUMN ");
-	df__quote_ident(b, D, name);
-	df_buf_puts(b, ";\n");
-	for (size_t i = 0; i < sf->nr && kept; i++) {
-		const df_object *c = sf->v[i], *now;
-		if (!inherits_col(c, op->before, name) || !(now = df_schema_find(st, c->key)) ||
-		    col_of(now, name))
-			continue;
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, c);
-		df_buf_puts(b, " DROP COLUMN ");
-		df__quote_ident(b, D, name);
-		df_buf_puts(b, ";\n");
-	}
-	op->destroys_data = true;
-}
-
-/* A column added (oc NULL) or changed, then its comment. */
-static void column_change(df_buf *b, df_strlist *hz, df_op *op, const df_schema *sf,
-	const df_schema *st)
-{
-	const df_object *t = op->after;
-	const df_column *nc = op->col_after, *oc = op->col_before;
-	df_buf w = DF_BUF_INIT;
-
-	if (!oc) {
-		if (nc->inherited)
-			goto out;
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, t);
-		df_buf_puts(b, " ADD COLUMN ");
-		column_def(b, nc);
-		df_buf_puts(b, ";\n");
-		if (nc->notnull && !nc->default_expr && !nc->identity && !nc->generated)
-			df_strlist_push(hz, "devflow: a NOT NULL column without a default fails on a table with rows");
-		goto comment;
-	}
-	if (oc->inherited && nc->inherited)
-		goto out;
-	if (oc->generated && !nc->generated && !strcmp(oc->type, nc->type)) {
-		/* keep the values, drop the expression (PostgreSQL 13+) */
-		alter_col(b, t, nc, "DROP EXPRESSION");
-		if (nc->default_expr) {
-			df_buf_truncate(&w, 0);
-			df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
-			alter_col(b, t, nc, w.ptr);
-		}
-		if (oc->notnull != nc->notnull)
-			alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
-		goto comment;
-	}
-	if (!oc->generated != !nc->generated ||
-	    (oc->generated && strcmp(oc->generated, nc->generated))) {
-		/* a generated expression cannot change in place (before 17) */
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, t);
-		df_buf_puts(b, " DROP COLUMN ");
-		df__quote_ident(b, D, nc->name);
-		df_buf_puts(b, ";\nALTER TABLE ");
-		qname(b, t);
-		df_buf_puts(b, " ADD COLUMN ");
-		column_def(b, nc);
-		df_buf_puts(b, ";\n");
-		op->destroys_data = true;
-		goto comment;
-	}
-	/* a collation alone changes no value (the indexes on it are rebuilt) */
-	bool retyped = strcmp(oc->type, nc->type) != 0;
-	bool type_changes = retyped || !oc->collation != !nc->collation ||
-		(oc->collation && strcmp(oc->collation, nc->collation));
-	bool default_changes = !oc->default_expr != !nc->default_expr ||
-		(oc->default_expr && strcmp(oc->default_expr, nc->default_expr));
-	if (!oc->identity != !nc->identity || (oc->identity && strcmp(oc->identity, nc->identity))) {
-		if (oc->identity && !nc->identity)
-			alter_col(b, t, nc, "DROP IDENTITY");
-	}
-	if (default_changes && oc->default_expr)
-		alter_col(b, t, nc, "DROP DEFAULT");
-	if (type_changes) {
-		df_buf_truncate(&w, 0);
-		df_buf_printf(&w, "TYPE %s", nc->type);
-		if (nc->collation)
-			df_buf_printf(&w, " COLLATE %s", nc->collation);
-		if (retyped) {
-			/* to or from an enum: through its text */
-			bool via_text = is_enum(sf, oc->type) || is_enum(st, nc->type);
-			df_buf_puts(&w, " USING ");
-			df__quote_ident(&w, D, nc->name);
-			if (via_text && strcmp(nc->type, "text"))
-				df_buf_printf(&w, "::text::%s", nc->type);
-			else
-				df_buf_printf(&w, "::%s", nc->type);
-		}
-		alter_col(b, t, nc, w.ptr);
-		if (retyped)
-			op->destroys_data = true;
-	}
-	if (default_changes && nc->default_expr) {
-		df_buf_truncate(&w, 0);
-		df_buf_printf(&w, "SET DEFAULT %s", nc->default_expr);
-		alter_col(b, t, nc, w.ptr);
-	}
-	if (oc->notnull != nc->notnull)
-		alter_col(b, t, nc, nc->notnull ? "SET NOT NULL" : "DROP NOT NULL");
-	if (nc->identity && !oc->identity) {
-		df_buf_truncate(&w, 0);
-		df_buf_printf(&w, "ADD GENERATED %s AS IDENTITY",
-			!strcmp(nc->identity, "always") ? "ALWAYS" : "BY DEFAULT");
-		if (nc->extra)
-			df_buf_printf(&w, " (%s)", nc->extra);
-		alter_col(b, t, nc, w.ptr);
-	} else if (nc->identity && oc->identity && strcmp(nc->identity, oc->identity))
-		alter_col(b, t, nc, !strcmp(nc->identity, "always") ? "SET GENERATED ALWAYS" :
-			"SET GENERATED BY DEFAULT");
-	if (nc->identity && oc->identity && nc->extra &&
-	    (!oc->extra || strcmp(oc->extra, nc->extra))) {
-		/* SET each option: "START WITH 1 INCREMENT BY 1 ..." */
-		/* the bounds first: a new START must lie inside the new bounds */
-		static const char *const opts[] = { " MINVALUE ", " MAXVALUE ", "START WITH ",
-			" INCREMENT BY ", " CACHE " };
-		df_buf_truncate(&w, 0);
-		for (size_t k = 0; k < sizeof(opts) / sizeof(*opts); k++) {
-			const char *p = strstr(nc->extra, opts[k]);
-			if (!p)
-				continue;
-			p += strlen(opts[k]);
-			df_buf_printf(&w, "%sSET %s%.*s", w.size ? " " : "",
-				opts[k] + (opts[k][0] == ' '), (int)strcspn(p, " "), p);
-		}
-		df_buf_printf(&w, " SET %sCYCLE", strstr(nc->extra, " CYCLE") ? "" : "NO ");
-		alter_col(b, t, nc, w.ptr);
-	}
-comment:
-	if ((oc && (!oc->comment != !nc->comment || (oc->comment && strcmp(oc->comment, nc->comment)))) ||
-	    (!oc && nc->comment)) {
-		df_buf_puts(b, "COMMENT ON COLUMN ");
-		qname(b, t);
-		df_buf_putc(b, '.');
-		df__quote_ident(b, D, nc->name);
-		df_buf_puts(b, " IS ");
-		if (nc->comment)
-			df__quote_literal(b, nc->comment);
-		else
-			df_buf_puts(b, "NULL");
-		df_buf_puts(b, ";\n");
-	}
-out:
-	df_buf_release(&w);
-}
-
-/* A table's own attributes, after its columns: row security, storage options. */
-static void alter_table(df_buf *b, const df_object *f, const df_object *t)
-{
-	bool was = f->extra && strstr(f->extra, "unlogged=true"),
-		now = t->extra && strstr(t->extra, "unlogged=true");
-
-	/* rewrites the table (and writes it all to the WAL when it becomes
-	 * logged) */
-	if (was != now) {
-		df_buf_puts(b, "ALTER TABLE ");
-		qname(b, t);
-		df_buf_printf(b, " SET %s;\n", now ? "UNLOGGED" : "LOGGED");
-	}
-	table_extras(b, t, f);
-	{
-		df_buf a = DF_BUF_INIT, c = DF_BUF_INIT;
-		bool ha = df__extra_get(f, "with", &a), hc = df__extra_get(t, "with", &c);
-		if (ha != hc || (ha && strcmp(a.ptr, c.ptr))) {
-			if (ha) {
-				/* RESET takes the option names only */
-				df_buf names = DF_BUF_INIT;
-				for (const char *p = a.ptr; *p;) {
-					const char *eq = strchr(p, '='), *comma = strstr(p, ", ");
-					df_buf_put(&names, p, eq ? (size_t)(eq - p) : strlen(p));
-					if (!comma)
-						break;
-					df_buf_puts(&names, ", ");
-					p = comma + 2;
-				}
-				df_buf_puts(b, "ALTER TABLE ");
-				qname(b, t);
-				df_buf_printf(b, " RESET (%s);\n", names.ptr);
-				df_buf_release(&names);
-			}
-			if (hc) {
-				df_buf_puts(b, "ALTER TABLE ");
-				qname(b, t);
-				df_buf_printf(b, " SET (%s);\n", c.ptr);
-			}
-		}
-		df_buf_release(&a);
-		df_buf_release(&c);
-	}
-}
-
 /* The enum's columns in `sto` (tables that exist in both): "t"."c" pairs. */
 static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, const df_schema *sf,
 	const df_schema *st)
@@ -864,7 +563,7 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 
 	df_buf_printf(&oldname, "%s__devflow_old", t->name);
 	df_buf_puts(b, "ALTER TYPE ");
-	qname(b, f);
+	df__ddlpg_qname(b, f);
 	df_buf_puts(b, " RENAME TO ");
 	df__quote_ident(b, D, oldname.ptr);
 	df_buf_puts(b, ";\n");
@@ -890,16 +589,16 @@ static void enum_recreate(df_buf *b, const df_object *f, const df_object *t, con
 				       col->type[sl] == '.' && !strncmp(col->type + sl + 1, t->name, bl - sl - 1))))
 					continue;
 				if (col->default_expr)
-					alter_col(b, tb, col, "DROP DEFAULT");
+					df__ddlpg_alter_col(b, tb, col, "DROP DEFAULT");
 				df_buf_truncate(&old, 0);
 				df_buf_printf(&old, "TYPE %s%s USING ", typename.ptr, arr ? "[]" : "");
 				df__quote_ident(&old, D, col->name);
 				df_buf_printf(&old, "::text%s::%s%s", arr ? "[]" : "", typename.ptr, arr ? "[]" : "");
-				alter_col(b, tb, col, old.ptr);
+				df__ddlpg_alter_col(b, tb, col, old.ptr);
 				if (col->default_expr) {
 					df_buf_truncate(&old, 0);
 					df_buf_printf(&old, "SET DEFAULT %s", col->default_expr);
-					alter_col(b, tb, col, old.ptr);
+					df__ddlpg_alter_col(b, tb, col, old.ptr);
 				}
 			}
 		}
@@ -922,7 +621,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 	if (!only_comment_differs(f, t)) {
 		switch (t->kind) {
 		case DF_OBJ_TABLE:
-			alter_table(b, f, t);
+			df__ddlpg_alter_table(b, f, t);
 			break;
 		case DF_OBJ_SEQUENCE: {
 			df_buf opts = DF_BUF_INIT;
@@ -930,7 +629,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 			seq_options(&opts, t, f);
 			if (opts.size) {
 				df_buf_puts(b, "ALTER SEQUENCE ");
-				qname(b, t);
+				df__ddlpg_qname(b, t);
 				df_buf_printf(b, "%s;\n", opts.ptr);
 			}
 			df_buf_release(&opts);
@@ -938,7 +637,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 			hc = df__extra_get(f, "owned_by", &c);
 			if (ha != hc || (ha && strcmp(a.ptr, c.ptr))) {
 				df_buf_puts(b, "ALTER SEQUENCE ");
-				qname(b, t);
+				df__ddlpg_qname(b, t);
 				df_buf_printf(b, " OWNED BY %s;\n", ha ? a.ptr : "NONE");
 			}
 			break;
@@ -970,7 +669,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 					}
 					if (!had) {
 						df_buf_puts(b, "ALTER TYPE ");
-						qname(b, t);
+						df__ddlpg_qname(b, t);
 						df_buf_puts(b, " ADD VALUE ");
 						df_buf_put(b, q, ql);
 						if (prev) {
@@ -996,7 +695,7 @@ static int pg_alter(df_buf *b, df_op *op, df_strlist *hz, const df_schema *sf,
 			break;
 		case DF_OBJ_VIEW:
 			df_buf_puts(b, "CREATE OR REPLACE VIEW ");
-			qname(b, t);
+			df__ddlpg_qname(b, t);
 			df_buf_puts(b, " AS\n");
 			put_def(b, t->def);
 			df_buf_puts(b, ";\n");
@@ -1049,11 +748,11 @@ static int pg_render(df__render *r, df_op *ops, size_t n)
 			error = pg_validate(r->b, op->after);
 			break;
 		case DF_OP_DROP_COLUMN:
-			drop_column(r->b, op, r->from, r->to);
+			df__ddlpg_drop_column(r->b, op, r->from, r->to);
 			break;
 		case DF_OP_ADD_COLUMN:
 		case DF_OP_ALTER_COLUMN:
-			column_change(r->b, r->hazards, op, r->from, r->to);
+			df__ddlpg_column_change(r->b, r->hazards, op, r->from, r->to);
 			break;
 		default:
 			break;
