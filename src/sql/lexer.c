@@ -6,7 +6,9 @@
  * It is incremental: all state lives in df_sql_scanner, so the input may
  * arrive in chunks of any size and each byte is looked at once (apart from
  * a few bytes of look-ahead, re-examined when a chunk ends in the middle of
- * them, and MySQL's client-command lines, which are read twice).
+ * them, and MySQL's client-command lines, which are read twice).  The
+ * bodies of functions and stored programs (psql's BEGIN ... END heuristic,
+ * MariaDB's blocks) are followed word by word in lexer_body.c.
  *
  * States, and the bytes that leave them (PG = PostgreSQL, MY = MySQL):
  *
@@ -89,6 +91,7 @@
 
 #include "devflow/error.h"
 #include "devflow/sql.h"
+#include "sql/lexer_int.h"
 
 #include "util/banned.h"
 
@@ -131,46 +134,6 @@ enum char_class {
 	C_RPAREN,
 	C_BACKSLASH,
 	C_DELIM,        /* MySQL: first byte of the DELIMITER string */
-};
-
-enum scan_flags {
-	F_STARTED = 1 << 0,     /* the byte order mark check is done */
-	F_BOM = 1 << 1,         /* the input starts with a UTF-8 BOM */
-	F_BOL = 1 << 2,         /* only white space since the last newline */
-	F_PREV_NL = 1 << 3,     /* the last byte before pos is a newline */
-	F_QESC = 1 << 4,        /* the quote in progress has backslash escapes */
-	F_QCONT_NL = 1 << 5,    /* QUOTE_CONT: a newline was seen */
-	F_QCONT_CMT = 1 << 6,   /* QUOTE_CONT: inside a -- comment */
-	F_COPY = 1 << 7,        /* PG: the statement is a COPY */
-	F_COPY_STDIN = 1 << 8,  /* PG: ... FROM STDIN */
-	F_LINE_STMT = 1 << 9,   /* MY: the statement ends at the end of the line */
-	F_WORD_BOL = 1 << 10,   /* the word in progress is first on its line */
-	F_FIRST_OK = 1 << 11,   /* MY: the first word could name a client command */
-	F_FIRST_SP = 1 << 12,   /* MY: ... and a blank follows it */
-	F_MY_SSTART = 1 << 13,  /* MY: a statement of a routine's body may start here */
-	F_MY_AFTER_END = 1 << 14, /* MY: the last word was END */
-	F_MY_EACH = 1 << 15,    /* MY: the last word was EACH (FOR EACH ROW) */
-	F_MY_DOT = 1 << 16,     /* MY: the last token was '.' (NEW.end is a name) */
-};
-
-#define STMT_FLAGS (F_COPY | F_COPY_STDIN | F_LINE_STMT | F_FIRST_OK | F_FIRST_SP | \
-	F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT)
-
-/* MySQL: what the statement is, as far as its body goes (sc->my_state). */
-enum my_state {
-	MY_NONE = 0,    /* no word yet */
-	MY_CREATE,      /* CREATE, its kind not yet named */
-	MY_BEGIN,       /* BEGIN first: BEGIN NOT ATOMIC, or a transaction */
-	MY_ROUTINE,     /* a trigger, routine or event (or BEGIN NOT ATOMIC) */
-	MY_OTHER,       /* anything else */
-};
-
-/* Keywords that matter to the splitter. */
-enum keyword {
-	KW_NONE = 0,
-	/* PostgreSQL (psql's BEGIN ... END heuristic; COPY FROM STDIN) */
-	PG_CREATE, PG_FUNCTION, PG_PROCEDURE, PG_OR, PG_REPLACE,
-	PG_BEGIN, PG_CASE, PG_END, PG_COPY, PG_FROM, PG_STDIN,
 };
 
 /* SQLite tokens of the complete.c table. */
@@ -230,49 +193,33 @@ static const struct my_command my_commands[] = {
 #define MY_CMD_DELIMITER 1
 #define MY_CMD_USE 2
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* Does the word [w, w + n) equal `kw` (lowercase ASCII), ignoring case? */
-static int word_is(const unsigned char *w, size_t n, const char *kw)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!kw[i] || lower(w[i]) != (unsigned char)kw[i])
-			return 0;
-	return kw[i] == '\0';
-}
-
 static int pg_keyword(const unsigned char *w, size_t n)
 {
 	if (n < 2 || n > 9)
 		return KW_NONE;
-	switch (lower(w[0])) {
+	switch (df__lex_lower(w[0])) {
 	case 'b':
-		return word_is(w, n, "begin") ? PG_BEGIN : KW_NONE;
+		return df__lex_word_is(w, n, "begin") ? PG_BEGIN : KW_NONE;
 	case 'c':
-		if (word_is(w, n, "create"))
+		if (df__lex_word_is(w, n, "create"))
 			return PG_CREATE;
-		if (word_is(w, n, "case"))
+		if (df__lex_word_is(w, n, "case"))
 			return PG_CASE;
-		return word_is(w, n, "copy") ? PG_COPY : KW_NONE;
+		return df__lex_word_is(w, n, "copy") ? PG_COPY : KW_NONE;
 	case 'e':
-		return word_is(w, n, "end") ? PG_END : KW_NONE;
+		return df__lex_word_is(w, n, "end") ? PG_END : KW_NONE;
 	case 'f':
-		if (word_is(w, n, "function"))
+		if (df__lex_word_is(w, n, "function"))
 			return PG_FUNCTION;
-		return word_is(w, n, "from") ? PG_FROM : KW_NONE;
+		return df__lex_word_is(w, n, "from") ? PG_FROM : KW_NONE;
 	case 'o':
-		return word_is(w, n, "or") ? PG_OR : KW_NONE;
+		return df__lex_word_is(w, n, "or") ? PG_OR : KW_NONE;
 	case 'p':
-		return word_is(w, n, "procedure") ? PG_PROCEDURE : KW_NONE;
+		return df__lex_word_is(w, n, "procedure") ? PG_PROCEDURE : KW_NONE;
 	case 'r':
-		return word_is(w, n, "replace") ? PG_REPLACE : KW_NONE;
+		return df__lex_word_is(w, n, "replace") ? PG_REPLACE : KW_NONE;
 	case 's':
-		return word_is(w, n, "stdin") ? PG_STDIN : KW_NONE;
+		return df__lex_word_is(w, n, "stdin") ? PG_STDIN : KW_NONE;
 	}
 	return KW_NONE;
 }
@@ -281,17 +228,17 @@ static int sqlite_token(const unsigned char *w, size_t n)
 {
 	if (n < 3 || n > 9)
 		return TK_OTHER;
-	switch (lower(w[0])) {
+	switch (df__lex_lower(w[0])) {
 	case 'c':
-		return word_is(w, n, "create") ? TK_CREATE : TK_OTHER;
+		return df__lex_word_is(w, n, "create") ? TK_CREATE : TK_OTHER;
 	case 'e':
-		if (word_is(w, n, "end"))
+		if (df__lex_word_is(w, n, "end"))
 			return TK_END;
-		return word_is(w, n, "explain") ? TK_EXPLAIN : TK_OTHER;
+		return df__lex_word_is(w, n, "explain") ? TK_EXPLAIN : TK_OTHER;
 	case 't':
-		if (word_is(w, n, "temp") || word_is(w, n, "temporary"))
+		if (df__lex_word_is(w, n, "temp") || df__lex_word_is(w, n, "temporary"))
 			return TK_TEMP;
-		return word_is(w, n, "trigger") ? TK_TRIGGER : TK_OTHER;
+		return df__lex_word_is(w, n, "trigger") ? TK_TRIGGER : TK_OTHER;
 	}
 	return TK_OTHER;
 }
@@ -303,7 +250,7 @@ static int my_command(const unsigned char *w, size_t n)
 	if (n < 2 || n > 9)
 		return 0;
 	for (i = 1; i < sizeof(my_commands) / sizeof(my_commands[0]); i++)
-		if (word_is(w, n, my_commands[i].name))
+		if (df__lex_word_is(w, n, my_commands[i].name))
 			return (int)i;
 	return 0;
 }
@@ -480,156 +427,6 @@ static int command_len(const unsigned char *p, const unsigned char *e)
 	while (q < e && q - p < 32 && !my_space(*q) && *q != '\\')
 		q++;
 	return (int)(q - p);
-}
-
-static void pg_identifier(df_sql_scanner *sc, int kw, uint64_t off)
-{
-	static const unsigned char initial[] = {
-		[PG_CREATE] = 'c', [PG_FUNCTION] = 'f', [PG_PROCEDURE] = 'p',
-		[PG_OR] = 'o', [PG_REPLACE] = 'r',
-	};
-	const unsigned char *id = sc->idents;
-
-	/* psql's heuristic, exactly: see psqlscan.l's {identifier} rule */
-	if (sc->ident_count == 0)
-		memset(sc->idents, 0, sizeof(sc->idents));
-	if (kw >= PG_CREATE && kw <= PG_REPLACE && sc->ident_count < sizeof(sc->idents))
-		sc->idents[sc->ident_count] = initial[kw];
-	if (sc->ident_count < UINT_MAX)
-		sc->ident_count++;
-	if (id[0] == 'c' && (id[1] == 'f' || id[1] == 'p' ||
-	    (id[1] == 'o' && id[2] == 'r' && (id[3] == 'f' || id[3] == 'p'))) &&
-	    sc->paren == 0) {
-		if (kw == PG_BEGIN) {
-			if (sc->begin_depth++ == 0)
-				sc->mark = off;
-		} else if (kw == PG_CASE) {
-			if (sc->begin_depth >= 1)
-				sc->begin_depth++;
-		} else if (kw == PG_END) {
-			if (sc->begin_depth > 0)
-				sc->begin_depth--;
-		}
-	}
-
-	/* COPY ... FROM STDIN: its data would follow inline, for psql */
-	if (kw == PG_COPY && sc->ident_count == 1)
-		sc->flags |= F_COPY;
-	else if (kw == PG_STDIN && (sc->flags & F_COPY) &&
-		 sc->kw_state == PG_FROM && sc->paren == 0)
-		sc->flags |= F_COPY_STDIN;
-	sc->kw_state = kw;
-}
-
-/* MySQL: the words that name what a CREATE makes, routines or not. */
-static const char *const my_routine_words[] = {
-	"trigger", "procedure", "function", "event",
-};
-static const char *const my_other_words[] = {
-	"table", "view", "index", "unique", "fulltext", "spatial", "database",
-	"schema", "user", "role", "server", "sequence", "tablespace",
-	"temporary", "algorithm", "sql", "logfile", "package", "synonym",
-};
-
-static int word_in(const unsigned char *w, size_t n, const char *const *list, size_t nr)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (word_is(w, n, list[i]))
-			return 1;
-	return 0;
-}
-
-#define MY_IN(w, n, list) word_in(w, n, list, sizeof(list) / sizeof(list[0]))
-
-/* MySQL: open a block of a routine's body (`expr`: a CASE expression). */
-static void my_open(df_sql_scanner *sc, int expr, uint64_t off)
-{
-	if (sc->begin_depth == 0)
-		sc->mark = off;
-	if (sc->begin_depth < 64)
-		sc->my_case = expr ? sc->my_case | (UINT64_C(1) << sc->begin_depth) :
-			sc->my_case & ~(UINT64_C(1) << sc->begin_depth);
-	if (sc->begin_depth < UINT_MAX)
-		sc->begin_depth++;
-}
-
-/* MySQL: is the innermost open block a CASE expression? */
-static int my_in_case_expr(const df_sql_scanner *sc)
-{
-	unsigned int d = sc->begin_depth;
-
-	return d > 0 && d <= 64 && (sc->my_case >> (d - 1)) & 1;
-}
-
-/* MySQL: one word of a statement, for the blocks of a routine's body. */
-static void my_word(df_sql_scanner *sc, const unsigned char *w, size_t n, uint64_t off)
-{
-	unsigned int f = sc->flags;
-
-	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
-	if (sc->ident_count < UINT_MAX)
-		sc->ident_count++;
-	switch (sc->my_state) {
-	case MY_NONE:
-		sc->my_state = word_is(w, n, "create") ? MY_CREATE :
-			word_is(w, n, "begin") ? MY_BEGIN : MY_OTHER;
-		return;
-	case MY_BEGIN:
-		if (!word_is(w, n, "not")) {
-			sc->my_state = MY_OTHER;
-			return;
-		}
-		sc->my_state = MY_ROUTINE;
-		my_open(sc, 0, sc->stmt_start);
-		return;
-	case MY_CREATE:
-		if (MY_IN(w, n, my_routine_words))
-			sc->my_state = MY_ROUTINE;
-		else if (MY_IN(w, n, my_other_words) || sc->ident_count > 12)
-			sc->my_state = MY_OTHER;
-		return;
-	case MY_ROUTINE:
-		break;
-	default:
-		return;
-	}
-	if (f & (F_MY_AFTER_END | F_MY_DOT))
-		return;         /* END IF, END LOOP, END CASE, a label; NEW.end */
-	if (word_is(w, n, "begin")) {
-		my_open(sc, 0, off);
-		sc->flags |= F_MY_SSTART;
-	} else if (word_is(w, n, "atomic") && sc->ident_count == 3) {
-		sc->flags |= F_MY_SSTART;       /* BEGIN NOT ATOMIC */
-	} else if (word_is(w, n, "case")) {
-		my_open(sc, !(f & F_MY_SSTART), off);
-	} else if ((f & F_MY_SSTART) && (word_is(w, n, "loop") || word_is(w, n, "repeat"))) {
-		my_open(sc, 0, off);
-		sc->flags |= F_MY_SSTART;
-	} else if ((f & F_MY_SSTART) && (word_is(w, n, "if") || word_is(w, n, "while") ||
-		   word_is(w, n, "for"))) {
-		my_open(sc, 0, off);
-	} else if (word_is(w, n, "end")) {
-		if (sc->begin_depth > 0)
-			sc->begin_depth--;
-		sc->flags |= F_MY_AFTER_END;
-	} else if (word_is(w, n, "then") || word_is(w, n, "else") || word_is(w, n, "do")) {
-		if (!my_in_case_expr(sc))
-			sc->flags |= F_MY_SSTART;
-	} else if (word_is(w, n, "each")) {
-		sc->flags |= F_MY_EACH;
-	} else if ((f & F_MY_EACH) && word_is(w, n, "row")) {
-		sc->flags |= F_MY_SSTART;
-	}
-}
-
-/* MySQL: a token other than a word: only a label's ':' starts a statement. */
-static void my_other(df_sql_scanner *sc, int c)
-{
-	sc->flags &= ~(unsigned int)(F_MY_SSTART | F_MY_AFTER_END | F_MY_EACH | F_MY_DOT);
-	if (c == ':' && sc->my_state == MY_ROUTINE)
-		sc->flags |= F_MY_SSTART;
-	else if (c == '.')
-		sc->flags |= F_MY_DOT;
 }
 
 /*
@@ -831,7 +628,7 @@ quote:
 					if (dialect == DF_DIALECT_MYSQL) {
 						if (sc->my_state == MY_NONE)
 							sc->my_state = MY_OTHER;
-						my_other(sc, c);
+						df__lex_my_other(sc, c);
 					}
 					sc->tok_start = OFF(p);
 					p++;
@@ -997,7 +794,7 @@ other:
 					else if (dialect == DF_DIALECT_POSTGRES)
 						sc->kw_state = KW_NONE;
 					else
-						my_other(sc, c);
+						df__lex_my_other(sc, c);
 					p++;
 					SIG_END(p);
 					continue;
@@ -1046,12 +843,12 @@ word_end:
 					sc->kw_state = KW_NONE;
 					goto next_state;
 				}
-				pg_identifier(sc, pg_keyword(w, n), OFF(w));
+				df__lex_pg_identifier(sc, pg_keyword(w, n), OFF(w));
 			} else if (OFF(w) == sc->stmt_start) {
 				/* MySQL: a client command? */
 				int cmd = my_command(w, n);
 
-				my_word(sc, w, n, OFF(w));
+				df__lex_my_word(sc, w, n, OFF(w));
 				if (!cmd)
 					goto next_state;
 				sc->first_cmd = cmd;
@@ -1066,7 +863,7 @@ word_end:
 					state = cmd == MY_CMD_DELIMITER ?
 						S_MY_DELIMITER : S_MY_COMMAND;
 			} else {
-				my_word(sc, w, n, OFF(w));
+				df__lex_my_word(sc, w, n, OFF(w));
 			}
 			goto next_state;
 
