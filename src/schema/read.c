@@ -34,7 +34,8 @@ int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts)
 	if ((error = df_schema_new(&s, df_conn_dialect(conn))) < 0)
 		return error;
 	if ((error = reader(conn, s, opts)) < 0 || (error = df_schema_finish(s)) < 0 ||
-	    (!conn->driver->schema_read && (error = df__schema_read_uncompared(conn, s, opts)) < 0)) {
+	    (!conn->driver->schema_read && (error = df__schema_read_uncompared(conn, s, opts)) < 0) ||
+	    (!conn->driver->schema_read && (error = df__schema_read_invisible(conn, s)) < 0)) {
 		df_schema_free(s);
 		return error;
 	}

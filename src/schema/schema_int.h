@@ -81,6 +81,12 @@ bool df__extra_get(const df_object *o, const char *key, df_buf *out);
 int df__schema_read_uncompared(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to);
 
+/*
+ * What the reading user cannot see (invisible.c): DF_EPERM naming the
+ * objects (or classes) the catalogs hid from it, with the privilege to grant.
+ */
+int df__schema_read_invisible(df_conn *conn, const df_schema *s);
+
 /* Is `table` in opts->exclude_tables? */
 int df__schema_excluded(const df_schema_opts *opts, const char *table);
 
