@@ -42,19 +42,20 @@
 #define MY_TABLE_PRIVS "'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'REFERENCES', " \
 	"'INDEX', 'ALTER', 'CREATE VIEW', 'SHOW VIEW', 'TRIGGER', 'DELETE HISTORY'"
 
-/* one row per hidden thing: what, the privilege that shows it */
+/* one row per hidden thing: what, the privilege that shows it, who reads, where */
+#define MY_WHO ", CURRENT_USER(), DATABASE() "
 static const char Q_MY[] =
-	"SELECT CONCAT('view ', TABLE_NAME, ' (its definition)'), 'SHOW VIEW' "
+	"SELECT CONCAT('view ', TABLE_NAME, ' (its definition)'), 'SHOW VIEW'" MY_WHO
 	"FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() "
 	" AND (VIEW_DEFINITION IS NULL OR VIEW_DEFINITION = '') "
 	"UNION ALL SELECT CONCAT(LOWER(ROUTINE_TYPE), ' ', ROUTINE_NAME, ' (its body)'), "
-	" 'SELECT on mysql.proc (or be its definer)' "
+	" 'SELECT on mysql.proc (or be its definer)'" MY_WHO
 	"FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_DEFINITION IS NULL "
-	"UNION ALL SELECT 'the tables and views it holds no privilege on', 'SELECT' FROM DUAL "
+	"UNION ALL SELECT 'the tables and views it holds no privilege on', 'SELECT'" MY_WHO "FROM DUAL "
 	" WHERE NOT " MY_HOLDS(MY_TABLE_PRIVS) " "
-	"UNION ALL SELECT 'the triggers of tables it holds no TRIGGER privilege on', 'TRIGGER' FROM DUAL "
+	"UNION ALL SELECT 'the triggers of tables it holds no TRIGGER privilege on', 'TRIGGER'" MY_WHO "FROM DUAL "
 	" WHERE NOT " MY_HOLDS("'TRIGGER'") " "
-	"UNION ALL SELECT 'the events', 'EVENT' FROM DUAL WHERE NOT " MY_HOLDS("'EVENT'");
+	"UNION ALL SELECT 'the events', 'EVENT'" MY_WHO "FROM DUAL WHERE NOT " MY_HOLDS("'EVENT'");
 
 int df__schema_read_invisible(df_conn *conn, const df_schema *s)
 {
@@ -81,8 +82,9 @@ int df__schema_read_invisible(df_conn *conn, const df_schema *s)
 		error = df_error_oom();
 		goto out;
 	}
-	error = df_error_set(DF_EPERM, "the reading user cannot see all of this database: %s; "
-		"a diff would create or drop what is merely hidden from it", what.ptr);
+	error = df_error_set(DF_EPERM, "the reading user %s cannot see all of database %s: %s; "
+		"a diff would create or drop what is merely hidden from it",
+		df_rows_get(r, 0, 2), df_rows_get(r, 0, 3), what.ptr);
 	df_error_hint("grant the reading user %s on the database, or read this side as its owner",
 		privs.ptr);
 	/* like a privilege missing at connect: devflow cannot use this side */

@@ -64,7 +64,7 @@ t_hidden_tables() {
 	mysql)
 		my_admin -e "GRANT SELECT ON $DBNAME.t TO '$LIM'@'%'"
 		df db diff --no-verify --from "$LIM_URL" --to "$URL"; expect_rc 4
-		contains "$err" "cannot see all of this database"
+		contains "$err" "the reading user $LIM@% cannot see all of database $DBNAME:"
 		contains "$err" "the tables and views it holds no privilege on"
 		contains "$err" "the triggers of tables it holds no TRIGGER privilege on"
 		contains "$err" "hint: grant the reading user SELECT, TRIGGER, EVENT"
@@ -81,7 +81,7 @@ t_hidden_tables() {
 		lacks "$out" "DROP TABLE"
 		# db pull reads the same way
 		df db pull --url "$LIM_URL"; expect_rc 4
-		contains "$err" "cannot see all of this database"
+		contains "$err" "the reading user $LIM@% cannot see all of database $DBNAME:"
 		no_password ;;
 	esac
 	drop_lim
