@@ -9,8 +9,9 @@
  *
  *   MariaDB/MySQL  information_schema shows only the tables and views the
  *                  user holds some privilege on, the triggers of tables it
- *                  holds TRIGGER on, the events of a database it holds
- *                  EVENT on, and blanks a view's definition or a routine's
+ *                  holds TRIGGER on, the routines it holds EXECUTE or
+ *                  ALTER ROUTINE on (all of them with global SELECT), the
+ *                  events of a database it holds EVENT on, and blanks a view's definition or a routine's
  *                  body it may not read.  The blanked ones are named; the
  *                  hidden ones cannot be enumerated by this user, so their
  *                  class is named when the user lacks the database-wide
@@ -55,6 +56,9 @@ static const char Q_MY[] =
 	" WHERE NOT " MY_HOLDS(MY_TABLE_PRIVS) " "
 	"UNION ALL SELECT 'the triggers of tables it holds no TRIGGER privilege on', 'TRIGGER'" MY_WHO "FROM DUAL "
 	" WHERE NOT " MY_HOLDS("'TRIGGER'") " "
+	"UNION ALL SELECT 'the routines it holds no EXECUTE privilege on', 'EXECUTE'" MY_WHO "FROM DUAL "
+	" WHERE NOT " MY_HOLDS("'EXECUTE', 'ALTER ROUTINE'") " AND NOT EXISTS (SELECT 1 FROM "
+	" information_schema.USER_PRIVILEGES WHERE GRANTEE = " MY_ME " AND PRIVILEGE_TYPE = 'SELECT') "
 	"UNION ALL SELECT 'the events', 'EVENT'" MY_WHO "FROM DUAL WHERE NOT " MY_HOLDS("'EVENT'");
 
 int df__schema_read_invisible(df_conn *conn, const df_schema *s)

@@ -29,7 +29,8 @@ setup() {
 	mysql)
 		q "CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE u (id INTEGER PRIMARY KEY);
 		   CREATE VIEW v AS SELECT a FROM t;
-		   CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1;"
+		   CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1;
+		   CREATE FUNCTION fn() RETURNS INTEGER RETURN 1;"
 		my_admin -e "CREATE USER '$LIM'@'%' IDENTIFIED BY '$LIM_PW'"
 		LIM_URL="mysql://$LIM:$LIM_PW@$(url_hostport "$DEVFLOW_TEST_MYSQL_URL")/$DBNAME" ;;
 	esac
@@ -67,7 +68,7 @@ t_hidden_tables() {
 		contains "$err" "the reading user $LIM@% cannot see all of database $DBNAME:"
 		contains "$err" "the tables and views it holds no privilege on"
 		contains "$err" "the triggers of tables it holds no TRIGGER privilege on"
-		contains "$err" "hint: grant the reading user SELECT, TRIGGER, EVENT"
+		contains "$err" "hint: grant the reading user SELECT, TRIGGER, EXECUTE, EVENT"
 		lacks "$out" "CREATE TABLE"
 		lacks "$out" "DROP"
 		no_password
@@ -75,6 +76,7 @@ t_hidden_tables() {
 		json_eq 'd["ok"]' false
 		json_eq 'd["error"]["kind"]' permission_denied
 		contains "$(json 'd["error"]["message"]')" "the events"
+		contains "$(json 'd["error"]["message"]')" "the routines it holds no EXECUTE privilege on"
 		no_password
 		# the other way round too: it would drop what is there
 		df db diff --no-verify --from "$URL" --to "$LIM_URL"; expect_rc 4
@@ -104,13 +106,16 @@ t_hidden_definition() {
 		contains "$(cat "$TMP_ROOT/lim.sql")" "CREATE VIEW"
 		contains "$(cat "$TMP_ROOT/lim.sql")" "FUNCTION s.f()" ;;
 	mysql)
-		my_admin -e "GRANT SELECT, TRIGGER, EVENT ON $DBNAME.* TO '$LIM'@'%'"
+		my_admin -e "GRANT SELECT, TRIGGER, EVENT, EXECUTE ON $DBNAME.* TO '$LIM'@'%'"
 		df db diff --no-verify --from "$LIM_URL" --to "$URL"; expect_rc 4
 		contains "$err" "view v (its definition)"
+		contains "$err" "function fn (its body)"
+		lacks "$err" "the routines"
 		lacks "$err" "the tables and views"
 		lacks "$err" "the triggers"
-		contains "$err" "hint: grant the reading user SHOW VIEW on the database"
+		contains "$err" "hint: grant the reading user SHOW VIEW, SELECT on mysql.proc (or be its definer) on the database"
 		lacks "$out" "VIEW"
+		lacks "$out" "FUNCTION"
 		no_password ;;
 	esac
 	drop_lim
@@ -122,20 +127,22 @@ t_granted_sees_all() {
 	case $ENGINE in
 	postgres) drop_lim; skip_engine "PostgreSQL hides nothing from the reader (t_hidden_tables)" ;;
 	mysql)
-		my_admin -e "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON $DBNAME.* TO '$LIM'@'%'"
+		my_admin -e "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, EXECUTE ON $DBNAME.* TO '$LIM'@'%';
+			GRANT SELECT ON mysql.proc TO '$LIM'@'%'"
 		df db diff --no-verify --from "$LIM_URL" --to "$URL"; expect_rc 0
 		lacks "$err" "cannot see"
 		lacks "$out" "CREATE"
 		lacks "$out" "DROP"
 		no_password
 		# and it sees all of it: against a database holding only t, the
-		# rest is dropped (view, trigger, table u)
+		# rest is dropped (view, trigger, function, table u)
 		other_db
 		my_admin "$DB2" -e "CREATE TABLE t (a INTEGER, b TEXT)"
 		df db diff --no-verify --from "$LIM_URL" --to "$URL2"; expect_rc 0
 		contains "$out" "DROP TABLE"
 		contains "$out" "DROP VIEW"
 		contains "$out" "DROP TRIGGER"
+		contains "$out" "DROP FUNCTION"
 		no_password ;;
 	esac
 	drop_lim
