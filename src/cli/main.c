@@ -59,6 +59,7 @@
 	"  --exit-code          exit 1 when the schemas differ (a not-compared grant too)\n" \
 	"  --no-verify          skip checking the script on a throwaway copy of --from\n" \
 	"  --schema NAME        PostgreSQL: compare this schema only\n" \
+	"  --privileges         PostgreSQL: compare and write grants and owners too\n" \
 	"  --dialect D          engine of .sql files when no side is a database\n" \
 	"  --format sql         the output format (sql)\n"
 
@@ -115,7 +116,8 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --backup             take a backup first (production, without a recent one)\n"
 	  "  --accept-risk        accept the high-risk changes the review found\n", NULL },
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
-	  "                  [--no-verify] [--schema NAME] [--dialect D] [--format sql]",
+	  "                  [--no-verify] [--schema NAME] [--privileges] [--dialect D]\n"
+	  "                  [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
 	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]\n"
 	  "                  [--no-verify] [--force]",
