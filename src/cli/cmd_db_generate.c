@@ -209,9 +209,11 @@ static int checked(struct cli_ctx *ctx, const df_generated *g, bool force)
 
 int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 {
-	bool allow_drop = false, print = false, plain = false, no_verify = false, force = false;
+	bool allow_drop = false, print = false, plain = false, no_verify = false, force = false,
+		privileges = false;
 	struct cli_opt opts[] = {
 		{ "--no-verify", 0, NULL, &no_verify },
+		{ "--privileges", 0, NULL, &privileges },
 		{ "--force", 0, NULL, &force },
 		{ "--allow-drop", 0, NULL, &allow_drop },
 		{ "--print", 0, NULL, &print },
@@ -290,6 +292,15 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 	    (error = df_migration_set_history(&migs, &nmigs, s.set, NULL, false)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
+	if (privileges && strcmp(s.target->dsn->engine, "postgres")) {
+		error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; "
+			"%s is not compared that way (%s)", s.target->dsn->engine,
+			!strcmp(s.target->dsn->engine, "sqlite") ? "SQLite has no privileges" :
+			"its grants are the server's, per user, and listed as not compared");
+		df_error_hint("run db generate without --privileges");
+		goto fail;
+	}
+	so.privileges = privileges;
 	go.engine = s.target->dsn->engine;
 	go.schema_opts = &so;
 	go.migs = migs;

@@ -45,7 +45,8 @@
 	"  --print              write nothing; print the migration and its review\n" \
 	"  --no-verify          skip checking the UP and DOWN on throwaway copies\n" \
 	"  --force              write the migration even when that check fails\n" \
-	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n"
+	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n" \
+	"  --privileges         PostgreSQL: compare and write grants and owners too\n"
 
 #define PULL_HELP \
 	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout; a link\n" \
@@ -120,7 +121,7 @@ const struct cli_cmd cli_db_commands[] = {
 	  "                  [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
 	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]\n"
-	  "                  [--no-verify] [--force]",
+	  "                  [--no-verify] [--force] [--privileges]",
 	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
 	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
 	  "write the declarative schema file from the target", PULL_HELP, NULL },

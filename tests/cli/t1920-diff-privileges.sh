@@ -5,7 +5,8 @@
 # then GRANT / REVOKE, after every other change); the diff is verified
 # (JSON verified: true), applies with psql and a second diff is empty.
 # Without the flag they stay listed as not compared and nothing is
-# written.  MariaDB's grants are the server's, per user, and SQLite has
+# written.  db generate --privileges writes them in UP and undoes them in
+# DOWN.  MariaDB's grants are the server's, per user, and SQLite has
 # none: --privileges there is a usage error (exit 2, kind usage).
 . "$(dirname "$0")/lib.sh"
 
@@ -89,6 +90,30 @@ t_without_privileges_listed_not_compared() {
 	json_eq '"privileges" in d["not_compared"]' true
 }
 
+# db generate --privileges: the grants in UP, their undoing in DOWN, both
+# verified; migrate leaves nothing for a diff --privileges.
+t_generate_privileges() {
+	only_pg
+	new_project
+	roles
+	mig 1 create_t "CREATE TABLE t (id int PRIMARY KEY);" "DROP TABLE t;"
+	df db migrate; expect_rc 0 "migrate"
+	printf '%s\n' "CREATE TABLE t (id int PRIMARY KEY);
+GRANT SELECT ON t TO dft_i25_r1 WITH GRANT OPTION;" >schema.sql
+	df db generate grant_t; expect_rc 0 "db generate without --privileges"
+	contains "$out$err" "No changes"
+	df db generate grant_t --privileges; expect_rc 0 "db generate --privileges"
+	contains "$out$err" "Verified the UP"
+	contains "$out$err" "Verified the DOWN"
+	local f
+	f=$(ls migrations/*grant_t* 2>/dev/null | head -1)
+	[ -n "$f" ] || fail "generate wrote nothing"
+	contains "$(cat "$f" 2>/dev/null)" "GRANT SELECT ON TABLE public.t TO dft_i25_r1 WITH GRANT OPTION;"
+	contains "$(cat "$f" 2>/dev/null)" "REVOKE SELECT ON TABLE public.t FROM dft_i25_r1;"
+	df db migrate; expect_rc 0 "migrate the grant"
+	df db diff --privileges --exit-code; expect_rc 0 "diff after migrate"
+}
+
 t_privileges_elsewhere_usage_error() {
 	[ "$ENGINE" = postgres ] && skip_engine "PostgreSQL compares them"
 	new_project
@@ -98,7 +123,9 @@ t_privileges_elsewhere_usage_error() {
 	contains "$err" "without --privileges"
 	df db diff --privileges --json; expect_rc 2 "db diff --privileges --json"
 	json_eq 'd["error"]["kind"]' usage
+	df db generate g --privileges; expect_rc 2 "db generate --privileges on $ENGINE"
+	contains "$err" "--privileges compares PostgreSQL's grants and owners"
 }
 
 run_tests t_privileges_written_verified_and_rediffed_empty t_without_privileges_listed_not_compared \
-	t_privileges_elsewhere_usage_error
+	t_generate_privileges t_privileges_elsewhere_usage_error
