@@ -602,7 +602,11 @@ static int privileges_sql(df_diff *d, const df_schema *from, const df_schema *to
 					d->alloc = d->nr + 1;
 					memset(&v[d->nr], 0, sizeof(*v));
 					v[d->nr].op = fline ? DF_CHANGE_ALTER : DF_CHANGE_CREATE;
-					v[d->nr].kind = DF_OBJ_SCHEMA;
+					v[d->nr].kind = !strncmp(f[1], "view ", 5) ? DF_OBJ_VIEW :
+						!strncmp(f[1], "materialized view ", 18) ? DF_OBJ_MATVIEW :
+						!strncmp(f[1], "sequence ", 9) ? DF_OBJ_SEQUENCE :
+						!strncmp(f[1], "function ", 9) ? DF_OBJ_FUNCTION :
+						!strncmp(f[1], "schema ", 7) ? DF_OBJ_SCHEMA : DF_OBJ_TABLE;
 					size_t n = strlen(f[0]) + strlen(f[1]) + 2;
 					if (!(v[d->nr].object = malloc(n)) || !(v[d->nr].sql = df_buf_detach(&b))) {
 						free(v[d->nr].object);

@@ -59,6 +59,8 @@ t_privileges_written_verified_and_rediffed_empty() {
 	json_eq 'd["verified"]' true
 	json_eq '"privileges" in d.get("not_compared", [])' false
 	json_eq '"owners" in d.get("not_compared", [])' false
+	json_eq '[c["kind"] for c in d["changes"] if c["object"] == "privileges table public.t"]' '["table"]'
+	json_eq '[c["kind"] for c in d["changes"] if c["object"] == "owners sequence public.s"]' '["sequence"]'
 	df db diff --privileges --exit-code; expect_rc 1 "db diff --privileges"
 	local diff=$out
 	contains "$diff" "-- devflow: verified:"
