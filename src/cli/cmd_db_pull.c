@@ -50,7 +50,9 @@ static int write_atomic(const char *path, const char *text, bool named)
 int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *output = NULL, *schema_name = NULL, *format = NULL;
+	bool privileges = false;
 	struct cli_opt opts[] = {
+		{ "--privileges", 0, NULL, &privileges },
 		{ "-o", 1, &output, NULL },
 		{ "--output", 1, &output, NULL },
 		{ "--schema", 1, &schema_name, NULL },
@@ -92,6 +94,15 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_schema_own_tables(&exclude, s.cfg->table)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
+	if (privileges && strcmp(s.target->dsn->engine, "postgres")) {
+		error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; "
+			"%s is not compared that way (%s)", s.target->dsn->engine,
+			!strcmp(s.target->dsn->engine, "sqlite") ? "SQLite has no privileges" :
+			"its grants are the server's, per user, and listed as not compared");
+		df_error_hint("run db pull without --privileges");
+		goto fail;
+	}
+	so.privileges = privileges;
 	if (schema_name) {
 		if ((error = df_strlist_push(&schemas, schema_name)) < 0)
 			goto fail;

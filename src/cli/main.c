@@ -52,6 +52,7 @@
 	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout; a link\n" \
 	"                       there is followed: the file it points to is replaced)\n" \
 	"  --schema NAME        PostgreSQL: this schema only\n" \
+	"  --privileges         PostgreSQL: write the grants and owners too\n" \
 	"  --format sql         the output format (sql)\n"
 
 #define DIFF_HELP \
@@ -123,7 +124,7 @@ const struct cli_cmd cli_db_commands[] = {
 	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]\n"
 	  "                  [--no-verify] [--force] [--privileges]",
 	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
-	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
+	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--privileges] [--format sql]",
 	  "write the declarative schema file from the target", PULL_HELP, NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]",
 	  "save the target's schema under .devflow/snapshots/ (SQL dump and model)",

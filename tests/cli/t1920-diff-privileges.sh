@@ -6,8 +6,9 @@
 # (JSON verified: true), applies with psql and a second diff is empty.
 # Without the flag they stay listed as not compared and nothing is
 # written.  db generate --privileges writes them in UP and undoes them in
-# DOWN.  MariaDB's grants are the server's, per user, and SQLite has
-# none: --privileges there is a usage error (exit 2, kind usage).
+# DOWN; db pull --privileges writes them into the schema file.  MariaDB's
+# grants are the server's, per user, and SQLite has none: --privileges
+# there is a usage error (exit 2, kind usage).
 . "$(dirname "$0")/lib.sh"
 
 only_pg() {
@@ -116,6 +117,24 @@ GRANT SELECT ON t TO dft_i25_r1 WITH GRANT OPTION;" >schema.sql
 	df db diff --privileges --exit-code; expect_rc 0 "diff after migrate"
 }
 
+# db pull --privileges writes the grants and owners; the file it writes
+# diffs empty against the database, grants included.  Without: none.
+t_pull_privileges() {
+	only_pg
+	new_project
+	roles
+	printf '%s\n' "$DESIRED" >desired.sql
+	psql -qX -v ON_ERROR_STOP=1 "$URL" <desired.sql >/dev/null || fail "the schema does not load"
+	df db pull -o plain.sql; expect_rc 0 "db pull"
+	lacks "$(cat plain.sql 2>/dev/null)" "GRANT"
+	df db pull --privileges; expect_rc 0 "db pull --privileges"
+	contains "$(cat schema.sql 2>/dev/null)" "GRANT SELECT ON TABLE public.n TO PUBLIC;"
+	contains "$(cat schema.sql 2>/dev/null)" "REVOKE EXECUTE ON ROUTINE public.f() FROM PUBLIC;"
+	contains "$(cat schema.sql 2>/dev/null)" "ALTER SEQUENCE public.s OWNER TO \"dft_i25_r2\";"
+	df db diff --privileges --exit-code; expect_rc 0 "diff against the pulled file"
+	[ -z "$out" ] || fail "diff against the pulled file not empty: $out"
+}
+
 t_privileges_elsewhere_usage_error() {
 	[ "$ENGINE" = postgres ] && skip_engine "PostgreSQL compares them"
 	new_project
@@ -127,7 +146,11 @@ t_privileges_elsewhere_usage_error() {
 	json_eq 'd["error"]["kind"]' usage
 	df db generate g --privileges; expect_rc 2 "db generate --privileges on $ENGINE"
 	contains "$err" "--privileges compares PostgreSQL's grants and owners"
+	df db migrate; expect_rc 0 "migrate (creates the SQLite file)"
+	df db pull -o - --privileges; expect_rc 2 "db pull --privileges on $ENGINE"
+	contains "$err" "--privileges compares PostgreSQL's grants and owners"
 }
 
 run_tests t_privileges_written_verified_and_rediffed_empty t_without_privileges_listed_not_compared \
-	t_generate_privileges t_privileges_elsewhere_usage_error
+	t_generate_privileges t_pull_privileges \
+	t_privileges_elsewhere_usage_error
