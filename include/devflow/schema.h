@@ -179,6 +179,14 @@ typedef struct df_schema_opts {
 #define DF_SCHEMA_OPTS_INIT { DF_SCHEMA_OPTS_VERSION, NULL, NULL, false }
 
 /**
+ * May `command` ("db diff") compare privileges on `engine`
+ * (df_schema_opts.privileges)?  0 on PostgreSQL; DF_EUSAGE elsewhere, with
+ * why and a hint: MySQL/MariaDB's grants are the server's, per user, and
+ * SQLite has none.
+ */
+int df_schema_privileges_check(const char *engine, const char *command);
+
+/**
  * Read the schema of the connected database (the driver's schema_read).
  * @param out   a new schema (free with df_schema_free())
  * @param opts  NULL for the defaults

@@ -368,13 +368,8 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		df_target_free(t);
 	}
-	if (privileges && strcmp(engine, "postgres")) {
-		error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; "
-			"%s is not compared that way (%s)", engine, !strcmp(engine, "sqlite") ?
-			"SQLite has no privileges" : "its grants are the server's, per user, and listed as not compared");
-		df_error_hint("run db diff without --privileges");
+	if (privileges && (error = df_schema_privileges_check(engine, "db diff")) < 0)
 		goto fail;
-	}
 	sopts.privileges = privileges;
 	json_object_set_new(ctx->result, "engine", json_string(engine));
 	json_object_set_new(ctx->result, "from", json_string(sides[0].label));

@@ -292,14 +292,8 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 	    (error = df_migration_set_history(&migs, &nmigs, s.set, NULL, false)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
-	if (privileges && strcmp(s.target->dsn->engine, "postgres")) {
-		error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; "
-			"%s is not compared that way (%s)", s.target->dsn->engine,
-			!strcmp(s.target->dsn->engine, "sqlite") ? "SQLite has no privileges" :
-			"its grants are the server's, per user, and listed as not compared");
-		df_error_hint("run db generate without --privileges");
+	if (privileges && (error = df_schema_privileges_check(s.target->dsn->engine, "db generate")) < 0)
 		goto fail;
-	}
 	so.privileges = privileges;
 	go.engine = s.target->dsn->engine;
 	go.schema_opts = &so;

@@ -94,14 +94,8 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_schema_own_tables(&exclude, s.cfg->table)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
-	if (privileges && strcmp(s.target->dsn->engine, "postgres")) {
-		error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; "
-			"%s is not compared that way (%s)", s.target->dsn->engine,
-			!strcmp(s.target->dsn->engine, "sqlite") ? "SQLite has no privileges" :
-			"its grants are the server's, per user, and listed as not compared");
-		df_error_hint("run db pull without --privileges");
+	if (privileges && (error = df_schema_privileges_check(s.target->dsn->engine, "db pull")) < 0)
 		goto fail;
-	}
 	so.privileges = privileges;
 	if (schema_name) {
 		if ((error = df_strlist_push(&schemas, schema_name)) < 0)

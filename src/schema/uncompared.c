@@ -278,7 +278,8 @@ static const char Q_PG[] =
 	" CASE WHEN a.is_grantable THEN ' G' ELSE '' END, ',') FROM aclexplode(" acl ") a)"
 static const char Q_PG_PRIV[] =
 	"SELECT 'privileges', " PG_REL_KIND " || n.nspname || '.' || c.relname, "
-	PG_ACL_ITEMS("coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))")
+	PG_ACL_ITEMS("coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's'::\"char\" "
+		"ELSE 'r'::\"char\" END, c.relowner))")
 	", CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || quote_ident(n.nspname) || '.' || "
 	" quote_ident(c.relname) || '|' || coalesce(" PG_ACL_ITEMS("acldefault(CASE c.relkind WHEN 'S' "
 	" THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner)") ", '') "
@@ -488,6 +489,19 @@ static bool written(const df_diff *d, const char *key, size_t n)
 }
 
 /* ---- --privileges --------------------------------------------------------- */
+
+int df_schema_privileges_check(const char *engine, const char *command)
+{
+	int error;
+
+	if (!strcmp(engine, "postgres"))
+		return 0;
+	error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; %s is not "
+		"compared that way (%s)", engine, !strcmp(engine, "sqlite") ? "SQLite has no privileges" :
+		"its grants are the server's, per user, and listed as not compared");
+	df_error_hint("run %s without --privileges", command);
+	return error;
+}
 
 static bool compared(const df_schema *from, const df_schema *to, const char *cls)
 {
