@@ -528,7 +528,7 @@ static bool has_item(const char *items, const char *item, size_t n, bool *granta
 }
 
 /* GRANT / REVOKE turning the items `a` into `b` on `target` */
-static void acl_sql(df_buf *b, const char *target, const char *a, const char *bi)
+void df__privileges_sql(df_buf *b, const char *target, const char *a, const char *bi)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		const char *src = pass ? bi : a, *other = pass ? a : bi;
@@ -557,19 +557,30 @@ static void acl_sql(df_buf *b, const char *target, const char *a, const char *bi
 	}
 }
 
-/* The entry of class `cls` for `object` in `s`, split into f[4] (in *line), or NULL. */
+static int cmp_prefix(const void *key, const void *elem)
+{
+	const char *k = key;
+
+	return strncmp(k, *(const char *const *)elem, strlen(k));
+}
+
+/* The entry of class `cls` for `object` in `s` (sorted: a binary search on
+ * "cls\tobject\t"), split into f[4] (in the copy returned), or NULL. */
 static char *entry_of(const df_schema *s, const char *cls, const char *object, char *f[4])
 {
-	for (size_t i = 0; i < s->uncompared.nr; i++) {
-		char *line = strdup(s->uncompared.v[i]);
-		if (!line)
-			return NULL;
+	size_t n = strlen(cls) + strlen(object) + 3;
+	char *key = malloc(n), *line = NULL;
+	char **hit;
+
+	if (!key)
+		return NULL;
+	snprintf(key, n, "%s\t%s\t", cls, object);
+	hit = s->uncompared.nr ? bsearch(key, s->uncompared.v, s->uncompared.nr, sizeof(char *),
+		cmp_prefix) : NULL;
+	free(key);
+	if (hit && (line = strdup(*hit)))
 		fields(line, f);
-		if (!strcmp(f[0], cls) && !strcmp(f[1], object))
-			return line;
-		free(line);
-	}
-	return NULL;
+	return line;
 }
 
 /*
@@ -604,7 +615,7 @@ static int privileges_sql(df_diff *d, const df_schema *from, const df_schema *to
 					df_buf_puts(&b, ";\n");
 				}
 			} else
-				acl_sql(&b, f[3], fline ? ff[2] : bar, f[2]);
+				df__privileges_sql(&b, f[3], fline ? ff[2] : bar, f[2]);
 			if (df_buf_oom(&b))
 				error = df_error_oom();
 			else if (b.size) {

@@ -93,6 +93,39 @@ t_without_privileges_listed_not_compared() {
 	json_eq '"privileges" in d["not_compared"]' true
 }
 
+# An object the diff drops and creates again (a view over a column whose
+# type changes, a function whose result type changes) gets B's grants back
+# with --privileges too (the flag's form of the ACL, not the catalog's).
+t_recreated_objects_keep_grants() {
+	only_pg
+	new_project
+	roles
+	printf '%s\n' "CREATE TABLE t (id int PRIMARY KEY, a int);
+CREATE VIEW v AS SELECT id, a FROM t;
+GRANT SELECT ON v TO dft_i25_r1;
+CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+REVOKE EXECUTE ON FUNCTION f(int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION f(int) TO dft_i25_r2;" >current.sql
+	psql -qX -v ON_ERROR_STOP=1 "$URL" <current.sql >/dev/null || fail "the current schema does not load"
+	printf '%s\n' "CREATE TABLE t (id int PRIMARY KEY, a bigint);
+CREATE VIEW v AS SELECT id, a FROM t;
+GRANT SELECT ON v TO dft_i25_r1, dft_i25_r2;
+CREATE FUNCTION f(x int) RETURNS bigint LANGUAGE sql AS 'SELECT x::bigint';
+REVOKE EXECUTE ON FUNCTION f(int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION f(int) TO dft_i25_r2;" >schema.sql
+	df db diff --privileges --json; expect_rc 0 "db diff --privileges --json"
+	json_eq 'd["verified"]' true
+	df db diff --privileges --exit-code; expect_rc 1 "db diff --privileges"
+	contains "$out" "DROP VIEW"
+	contains "$out" "GRANT SELECT ON TABLE public.v TO dft_i25_r1;"
+	contains "$out" "REVOKE EXECUTE ON ROUTINE public.f(x integer) FROM PUBLIC;"
+	lacks "$out" "{"
+	printf '%s\n' "$out" >diff.sql
+	psql -qX -v ON_ERROR_STOP=1 "$URL" <diff.sql >/dev/null 2>&1 || fail "the diff does not apply: $out"
+	df db diff --privileges --exit-code; expect_rc 0 "second diff"
+	[ -z "$out" ] || fail "second diff not empty: $out"
+}
+
 # db generate --privileges: the grants in UP, their undoing in DOWN, both
 # verified; migrate leaves nothing for a diff --privileges.
 t_generate_privileges() {
@@ -152,5 +185,5 @@ t_privileges_elsewhere_usage_error() {
 }
 
 run_tests t_privileges_written_verified_and_rediffed_empty t_without_privileges_listed_not_compared \
-	t_generate_privileges t_pull_privileges \
+	t_recreated_objects_keep_grants t_generate_privileges t_pull_privileges \
 	t_privileges_elsewhere_usage_error
