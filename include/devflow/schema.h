@@ -146,6 +146,9 @@ typedef struct df_schema {
 	 *  the schema's objects that use it, comma-separated.  Not part of the
 	 *  text serialisation. */
 	df_strlist uncompared;
+	/** read with df_schema_opts.privileges: the diff of two such schemas
+	 *  writes GRANT / REVOKE / OWNER TO */
+	bool privileges;
 } df_schema;
 
 /** The class of the history tables of migration tools (devflow's own and
@@ -168,9 +171,20 @@ typedef struct df_schema_opts {
 	const df_strlist *schemas;
 	/** Tables to leave out (devflow's tracking and audit tables). */
 	const df_strlist *exclude_tables;
+	/** PostgreSQL: read grants and owners to compare them (`--privileges`);
+	 *  without, they are listed as not compared. */
+	bool privileges;
 } df_schema_opts;
 #define DF_SCHEMA_OPTS_VERSION 1
-#define DF_SCHEMA_OPTS_INIT { DF_SCHEMA_OPTS_VERSION, NULL, NULL }
+#define DF_SCHEMA_OPTS_INIT { DF_SCHEMA_OPTS_VERSION, NULL, NULL, false }
+
+/**
+ * May `command` ("db diff") compare privileges on `engine`
+ * (df_schema_opts.privileges)?  0 on PostgreSQL; DF_EUSAGE elsewhere, with
+ * why and a hint: MySQL/MariaDB's grants are the server's, per user, and
+ * SQLite has none.
+ */
+int df_schema_privileges_check(const char *engine, const char *command);
 
 /**
  * Read the schema of the connected database (the driver's schema_read).

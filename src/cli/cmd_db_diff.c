@@ -266,9 +266,10 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *from_arg = NULL, *to_arg = NULL, *schema_name = NULL, *dialect = NULL,
 		*format = NULL;
-	bool exit_code = false, no_verify = false;
+	bool exit_code = false, no_verify = false, privileges = false;
 	struct cli_opt opts[] = {
 		{ "--no-verify", 0, NULL, &no_verify },
+		{ "--privileges", 0, NULL, &privileges },
 		{ "--from", 1, &from_arg, NULL },
 		{ "--to", 1, &to_arg, NULL },
 		{ "--schema", 1, &schema_name, NULL },
@@ -367,6 +368,9 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		df_target_free(t);
 	}
+	if (privileges && (error = df_schema_privileges_check(engine, "db diff")) < 0)
+		goto fail;
+	sopts.privileges = privileges;
 	json_object_set_new(ctx->result, "engine", json_string(engine));
 	json_object_set_new(ctx->result, "from", json_string(sides[0].label));
 	json_object_set_new(ctx->result, "to", json_string(sides[1].label));

@@ -209,9 +209,11 @@ static int checked(struct cli_ctx *ctx, const df_generated *g, bool force)
 
 int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 {
-	bool allow_drop = false, print = false, plain = false, no_verify = false, force = false;
+	bool allow_drop = false, print = false, plain = false, no_verify = false, force = false,
+		privileges = false;
 	struct cli_opt opts[] = {
 		{ "--no-verify", 0, NULL, &no_verify },
+		{ "--privileges", 0, NULL, &privileges },
 		{ "--force", 0, NULL, &force },
 		{ "--allow-drop", 0, NULL, &allow_drop },
 		{ "--print", 0, NULL, &print },
@@ -290,6 +292,9 @@ int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx)
 	    (error = df_migration_set_history(&migs, &nmigs, s.set, NULL, false)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
+	if (privileges && (error = df_schema_privileges_check(s.target->dsn->engine, "db generate")) < 0)
+		goto fail;
+	so.privileges = privileges;
 	go.engine = s.target->dsn->engine;
 	go.schema_opts = &so;
 	go.migs = migs;

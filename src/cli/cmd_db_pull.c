@@ -50,7 +50,9 @@ static int write_atomic(const char *path, const char *text, bool named)
 int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *output = NULL, *schema_name = NULL, *format = NULL;
+	bool privileges = false;
 	struct cli_opt opts[] = {
+		{ "--privileges", 0, NULL, &privileges },
 		{ "-o", 1, &output, NULL },
 		{ "--output", 1, &output, NULL },
 		{ "--schema", 1, &schema_name, NULL },
@@ -92,6 +94,9 @@ int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx)
 	if ((error = df_schema_own_tables(&exclude, s.cfg->table)) < 0)
 		goto fail;
 	so.exclude_tables = &exclude;
+	if (privileges && (error = df_schema_privileges_check(s.target->dsn->engine, "db pull")) < 0)
+		goto fail;
+	so.privileges = privileges;
 	if (schema_name) {
 		if ((error = df_strlist_push(&schemas, schema_name)) < 0)
 			goto fail;

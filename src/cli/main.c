@@ -45,12 +45,14 @@
 	"  --print              write nothing; print the migration and its review\n" \
 	"  --no-verify          skip checking the UP and DOWN on throwaway copies\n" \
 	"  --force              write the migration even when that check fails\n" \
-	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n"
+	"  --plain              PostgreSQL: the plain forms (no CONCURRENTLY, NOT VALID, lock_timeout)\n" \
+	"  --privileges         PostgreSQL: compare and write grants and owners too\n"
 
 #define PULL_HELP \
 	"  -o, --output PATH    write PATH instead of the schema file ('-': stdout; a link\n" \
 	"                       there is followed: the file it points to is replaced)\n" \
 	"  --schema NAME        PostgreSQL: this schema only\n" \
+	"  --privileges         PostgreSQL: write the grants and owners too\n" \
 	"  --format sql         the output format (sql)\n"
 
 #define DIFF_HELP \
@@ -59,6 +61,7 @@
 	"  --exit-code          exit 1 when the schemas differ (a not-compared grant too)\n" \
 	"  --no-verify          skip checking the script on a throwaway copy of --from\n" \
 	"  --schema NAME        PostgreSQL: compare this schema only\n" \
+	"  --privileges         PostgreSQL: compare and write grants and owners too\n" \
 	"  --dialect D          engine of .sql files when no side is a database\n" \
 	"  --format sql         the output format (sql)\n"
 
@@ -115,12 +118,13 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --backup             take a backup first (production, without a recent one)\n"
 	  "  --accept-risk        accept the high-risk changes the review found\n", NULL },
 	{ "diff", cmd_db_diff, "db diff [--from ENV|URL|FILE.sql] [--to ENV|URL|FILE.sql] [--exit-code]\n"
-	  "                  [--no-verify] [--schema NAME] [--dialect D] [--format sql]",
+	  "                  [--no-verify] [--schema NAME] [--privileges] [--dialect D]\n"
+	  "                  [--format sql]",
 	  "schema difference as ordered DDL", DIFF_HELP, NULL },
 	{ "generate", cmd_db_generate, "db generate NAME [--allow-drop] [--print] [--plain]\n"
-	  "                  [--no-verify] [--force]",
+	  "                  [--no-verify] [--force] [--privileges]",
 	  "new migration from the declarative schema file, UP and DOWN", GENERATE_HELP, NULL },
-	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--format sql]",
+	{ "pull", cmd_db_pull, "db pull [-o|--output PATH] [--schema NAME] [--privileges] [--format sql]",
 	  "write the declarative schema file from the target", PULL_HELP, NULL },
 	{ "snapshot", cmd_db_snapshot, "db snapshot [--tag TAG]",
 	  "save the target's schema under .devflow/snapshots/ (SQL dump and model)",

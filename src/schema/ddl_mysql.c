@@ -251,6 +251,50 @@ static void table_options(df_buf *b, const df_object *o)
 	df_buf_release(&v);
 }
 
+/* Does the space-separated option list `opts` set `key` (the part before '=')? */
+static bool option_set(const char *opts, const char *key, size_t kl)
+{
+	for (const char *p = opts; *p;) {
+		size_t l = strcspn(p, " "), pl = strcspn(p, "= ");
+		if (pl == kl && !strncmp(p, key, kl))
+			return true;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * The create options `from` sets and `to` does not, put back to the
+ * server's default: ROW_FORMAT, PACK_KEYS and the STATS_ ones take DEFAULT,
+ * the others (KEY_BLOCK_SIZE, CHECKSUM, DELAY_KEY_WRITE, PAGE_COMPRESSED ...)
+ * 0, which is theirs.
+ */
+static void options_reset(df_buf *clauses, const char *from, const char *to)
+{
+	static const char *const to_default[] = { "row_format", "pack_keys", "stats_persistent",
+		"stats_auto_recalc", "stats_sample_pages" };
+
+	for (const char *p = from; *p;) {
+		size_t l = strcspn(p, " "), kl = strcspn(p, "= ");
+		bool dflt = false;
+		if (kl > l)
+			kl = l;
+		for (size_t i = 0; i < sizeof(to_default) / sizeof(*to_default); i++)
+			dflt = dflt || (strlen(to_default[i]) == kl && !strncmp(p, to_default[i], kl));
+		if (kl && !option_set(to, p, kl)) {
+			df_buf_printf(clauses, "%s\n  ", clauses->size ? "," : "");
+			for (size_t i = 0; i < kl; i++)
+				df_buf_putc(clauses, (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 'A' : p[i]));
+			df_buf_puts(clauses, dflt ? "=DEFAULT" : "=0");
+		}
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 static int my_create(df_buf *b, const df_object *o, const df_schema *sf, const df_schema *st)
 {
 	df_buf v = DF_BUF_INIT;
@@ -581,6 +625,8 @@ static int my_alter_table(df__render *r, df_op *ops, size_t n)
 		hf = df__extra_get(f, "options", &w);
 		if (he && (!hf || strcmp(v.ptr, w.ptr)))
 			df_buf_printf(&clauses, "%s\n  %s", clauses.size ? "," : "", v.ptr);
+		if (hf && (!he || strcmp(v.ptr, w.ptr)))
+			options_reset(&clauses, w.ptr, he ? v.ptr : "");
 		if (!str_eq(f->comment, t->comment)) {
 			df_buf_printf(&clauses, "%s\n  COMMENT=", clauses.size ? "," : "");
 			df__quote_literal(&clauses, t->comment ? t->comment : "");

@@ -340,7 +340,19 @@ int df__restore_around(df_buf *b, const df_schema *from, const df_schema *to, co
 		acl_role(b, st, len);
 		df_buf_puts(b, ";\n");
 	}
-	if ((st = unc_state(to, "privileges", name.ptr, &len)))
+	if ((st = unc_state(to, "privileges", name.ptr, &len)) && to->privileges) {
+		/* --privileges' form: "items\tTARGET|default items": from the default to B */
+		const char *t = st[len] == '\t' ? st + len + 1 : "", *bar = strchr(t, '|');
+		char *items = strndup(st, len), *tg = bar ? strndup(t, (size_t)(bar - t)) : NULL;
+		if (!items || (bar && !tg))
+			error = df_error_oom();
+		else if (bar)
+			df__privileges_sql(b, tg, bar + 1, items);
+		free(items);
+		free(tg);
+		if (error < 0)
+			goto out;
+	} else if (st)
 		write_grants(b, o, target.ptr, st, len);
 	/* the rules on a view or table: "rule public.v.name" */
 	df_buf_printf(&cls, "rule %s.%s.", o->schema, o->name);

@@ -80,6 +80,9 @@ bool df__extra_get(const df_object *o, const char *key, df_buf *out);
  */
 int df__schema_read_uncompared(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to);
+/* --privileges: GRANT / REVOKE turning the ACL items `a` ("ROLE PRIV[ G]",
+ * comma-separated) into `b` on `target` ("TABLE public.t") */
+void df__privileges_sql(df_buf *b, const char *target, const char *a, const char *bi);
 
 /*
  * What the reading user cannot see (invisible.c): DF_EPERM naming the

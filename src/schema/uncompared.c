@@ -263,8 +263,52 @@ static const char Q_PG[] =
 	"WHERE @NS@ AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
 	"AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
 	"AND c.relowner <> (SELECT datdba FROM pg_database WHERE datname = current_database()) "
+	"AND " PG_NOT_EXT("pg_class", "c.oid");
+
+/*
+ * With --privileges: every relation's, function's and schema's ACL (the
+ * default one where it has none), one "GRANTEE PRIVILEGE[ G]" item each,
+ * comma-separated; the fourth field is what GRANT names it by and the
+ * default ACL, "|"-separated.  Owners: of every relation, the fourth field
+ * the ALTER that names it and the reader.
+ */
+#define PG_ACL_ITEMS(acl) \
+	"(SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE " \
+	" quote_ident(pg_get_userbyid(a.grantee)) END || ' ' || a.privilege_type || " \
+	" CASE WHEN a.is_grantable THEN ' G' ELSE '' END, ',') FROM aclexplode(" acl ") a)"
+static const char Q_PG_PRIV[] =
+	"SELECT 'privileges', " PG_REL_KIND " || n.nspname || '.' || c.relname, "
+	PG_ACL_ITEMS("coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's'::\"char\" "
+		"ELSE 'r'::\"char\" END, c.relowner))")
+	", CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || quote_ident(n.nspname) || '.' || "
+	" quote_ident(c.relname) || '|' || coalesce(" PG_ACL_ITEMS("acldefault(CASE c.relkind WHEN 'S' "
+	" THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner)") ", '') "
+	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE @NS@ AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
 	"AND " PG_NOT_EXT("pg_class", "c.oid")
-	"UNION ALL SELECT 'operators', 'operator ' || n.nspname || '.' || o.oprname || '(' || "
+	"UNION ALL SELECT 'privileges', 'function ' || n.nspname || '.' || p.proname || '(' || "
+	" pg_get_function_identity_arguments(p.oid) || ')', "
+	PG_ACL_ITEMS("coalesce(p.proacl, acldefault('f', p.proowner))")
+	", 'ROUTINE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || "
+	" pg_get_function_identity_arguments(p.oid) || ')|' || coalesce("
+	PG_ACL_ITEMS("acldefault('f', p.proowner)") ", '') "
+	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+	"WHERE @NS@ AND p.prokind <> 'a' AND " PG_NOT_EXT("pg_proc", "p.oid")
+	"UNION ALL SELECT 'privileges', 'schema ' || n.nspname, "
+	PG_ACL_ITEMS("coalesce(n.nspacl, acldefault('n', n.nspowner))")
+	", 'SCHEMA ' || quote_ident(n.nspname) || '|' || coalesce("
+	PG_ACL_ITEMS("acldefault('n', n.nspowner)") ", '') "
+	"FROM pg_namespace n WHERE @NS@ AND " PG_NOT_EXT("pg_namespace", "n.oid")
+	"UNION ALL SELECT 'owners', " PG_REL_KIND " || n.nspname || '.' || c.relname, "
+	" pg_get_userbyid(c.relowner), CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN "
+	" 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE ' WHEN 'f' THEN 'FOREIGN TABLE ' ELSE 'TABLE ' END "
+	" || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '|' || current_user "
+	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE @NS@ AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+	"AND " PG_NOT_EXT("pg_class", "c.oid");
+
+static const char Q_PG_REST[] =
+	" UNION ALL SELECT 'operators', 'operator ' || n.nspname || '.' || o.oprname || '(' || "
 	" format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL) || ')', NULL, "
 	PG_USERS("pg_operator", "o.oid") " "
 	"FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace "
@@ -375,14 +419,21 @@ int df__schema_read_uncompared(df_conn *conn, df_schema *s, const df_schema_opts
 	if ((error = list_own(conn, s, opts)) < 0 || (error = leave_out_histories(s)) < 0)
 		return error;
 	if (s->dialect == DF_DIALECT_POSTGRES) {
+		df_buf whole = DF_BUF_INIT;
+		s->privileges = opts && opts->privileges;
+		df_buf_puts(&whole, s->privileges ? Q_PG_PRIV : Q_PG);
+		df_buf_puts(&whole, Q_PG_REST);
 		pg_ns_filter(&f, opts);
-		for (const char *p = Q_PG; *p; p++) {
+		for (const char *p = whole.ptr ? whole.ptr : ""; *p; p++) {
 			if (!strncmp(p, "@NS@", 4)) {
 				df_buf_puts(&q, f.ptr);
 				p += 3;
 			} else
 				df_buf_putc(&q, *p);
 		}
+		if (df_buf_oom(&whole))
+			df_buf_truncate(&q, 0);
+		df_buf_release(&whole);
 	} else if (s->dialect == DF_DIALECT_MYSQL)
 		df_buf_puts(&q, Q_MY);
 	if (!q.size)
@@ -437,11 +488,176 @@ static bool written(const df_diff *d, const char *key, size_t n)
 	return false;
 }
 
+/* ---- --privileges --------------------------------------------------------- */
+
+int df_schema_privileges_check(const char *engine, const char *command)
+{
+	int error;
+
+	if (!strcmp(engine, "postgres"))
+		return 0;
+	error = df_error_set(DF_EUSAGE, "--privileges compares PostgreSQL's grants and owners; %s is not "
+		"compared that way (%s)", engine, !strcmp(engine, "sqlite") ? "SQLite has no privileges" :
+		"its grants are the server's, per user, and listed as not compared");
+	df_error_hint("run %s without --privileges", command);
+	return error;
+}
+
+static bool compared(const df_schema *from, const df_schema *to, const char *cls)
+{
+	return from->privileges && to->privileges &&
+		(!strcmp(cls, "privileges") || !strcmp(cls, "owners"));
+}
+
+/* Is "GRANTEE PRIV" (n bytes) an item of the comma-separated `items`?
+ * *grantable: with " G". */
+static bool has_item(const char *items, const char *item, size_t n, bool *grantable)
+{
+	for (const char *p = items; *p;) {
+		size_t l = strcspn(p, ",");
+		size_t base = l > 2 && !strncmp(p + l - 2, " G", 2) ? l - 2 : l;
+		if (base == n && !strncmp(p, item, n)) {
+			*grantable = base != l;
+			return true;
+		}
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* GRANT / REVOKE turning the items `a` into `b` on `target` */
+void df__privileges_sql(df_buf *b, const char *target, const char *a, const char *bi)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const char *src = pass ? bi : a, *other = pass ? a : bi;
+		for (const char *p = src; *p;) {
+			size_t l = strcspn(p, ","), base = l > 2 && !strncmp(p + l - 2, " G", 2) ? l - 2 : l;
+			size_t sp = base;
+			bool g = base != l, og = false, in = has_item(other, p, base, &og);
+			while (sp && p[sp - 1] != ' ')
+				sp--;
+			/* p[0..sp-1) the grantee, p[sp..base) the privilege */
+			if (sp) {
+				if (!pass && !in)
+					df_buf_printf(b, "REVOKE %.*s ON %s FROM %.*s;\n", (int)(base - sp), p + sp,
+						target, (int)(sp - 1), p);
+				else if (!pass && g && !og)
+					df_buf_printf(b, "REVOKE GRANT OPTION FOR %.*s ON %s FROM %.*s;\n",
+						(int)(base - sp), p + sp, target, (int)(sp - 1), p);
+				else if (pass && (!in || (g && !og)))
+					df_buf_printf(b, "GRANT %.*s ON %s TO %.*s%s;\n", (int)(base - sp), p + sp,
+						target, (int)(sp - 1), p, g ? " WITH GRANT OPTION" : "");
+			}
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+	}
+}
+
+static int cmp_prefix(const void *key, const void *elem)
+{
+	const char *k = key;
+
+	return strncmp(k, *(const char *const *)elem, strlen(k));
+}
+
+/* The entry of class `cls` for `object` in `s` (sorted: a binary search on
+ * "cls\tobject\t"), split into f[4] (in the copy returned), or NULL. */
+static char *entry_of(const df_schema *s, const char *cls, const char *object, char *f[4])
+{
+	size_t n = strlen(cls) + strlen(object) + 3;
+	char *key = malloc(n), *line = NULL;
+	char **hit;
+
+	if (!key)
+		return NULL;
+	snprintf(key, n, "%s\t%s\t", cls, object);
+	hit = s->uncompared.nr ? bsearch(key, s->uncompared.v, s->uncompared.nr, sizeof(char *),
+		cmp_prefix) : NULL;
+	free(key);
+	if (hit && (line = strdup(*hit)))
+		fields(line, f);
+	return line;
+}
+
+/*
+ * The grants and owners of `to`'s objects, made so: owners first (ALTER
+ * ... OWNER TO moves the old owner's grants to the new one), then the
+ * grants, after every change (the objects exist).  An object only `from`
+ * holds is dropped: nothing to write.
+ */
+static int privileges_sql(df_diff *d, const df_schema *from, const df_schema *to)
+{
+	static const char *const cls[] = { "owners", "privileges" };
+	int error = 0;
+
+	for (int c = 0; c < 2 && !error; c++) {
+		for (size_t i = 0; i < to->uncompared.nr && !error; i++) {
+			char *line = strdup(to->uncompared.v[i]), *f[4], *ff[4], *fline = NULL, *bar;
+			df_buf b = DF_BUF_INIT;
+			if (!line)
+				return df_error_oom();
+			fields(line, f);
+			if (strcmp(f[0], cls[c]) || !(bar = strchr(f[3], '|'))) {
+				free(line);
+				continue;
+			}
+			*bar++ = '\0';
+			fline = entry_of(from, f[0], f[1], ff);
+			if (c == 0) {
+				const char *was = fline ? ff[2] : bar;
+				if (strcmp(was, f[2])) {
+					df_buf_printf(&b, "ALTER %s OWNER TO ", f[3]);
+					df__quote_ident(&b, DF_DIALECT_POSTGRES, f[2]);
+					df_buf_puts(&b, ";\n");
+				}
+			} else
+				df__privileges_sql(&b, f[3], fline ? ff[2] : bar, f[2]);
+			if (df_buf_oom(&b))
+				error = df_error_oom();
+			else if (b.size) {
+				df_change *v = realloc(d->v, (d->nr + 1) * sizeof(*v));
+				if (!v)
+					error = df_error_oom();
+				else {
+					d->v = v;
+					d->alloc = d->nr + 1;
+					memset(&v[d->nr], 0, sizeof(*v));
+					v[d->nr].op = fline ? DF_CHANGE_ALTER : DF_CHANGE_CREATE;
+					v[d->nr].kind = !strncmp(f[1], "view ", 5) ? DF_OBJ_VIEW :
+						!strncmp(f[1], "materialized view ", 18) ? DF_OBJ_MATVIEW :
+						!strncmp(f[1], "sequence ", 9) ? DF_OBJ_SEQUENCE :
+						!strncmp(f[1], "function ", 9) ? DF_OBJ_FUNCTION :
+						!strncmp(f[1], "schema ", 7) ? DF_OBJ_SCHEMA : DF_OBJ_TABLE;
+					size_t n = strlen(f[0]) + strlen(f[1]) + 2;
+					if (!(v[d->nr].object = malloc(n)) || !(v[d->nr].sql = df_buf_detach(&b))) {
+						free(v[d->nr].object);
+						v[d->nr].object = NULL;
+						error = df_error_oom();
+					} else {
+						snprintf(v[d->nr].object, n, "%s %s", f[0], f[1]);
+						d->nr++;
+					}
+				}
+			}
+			df_buf_release(&b);
+			free(fline);
+			free(line);
+		}
+	}
+	return error;
+}
+
 int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to)
 {
 	const df_schema *side[2] = { from, to };
 	int error = 0;
 
+	if (from->privileges && to->privileges && (error = privileges_sql(d, from, to)) < 0)
+		return error;
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < side[k]->uncompared.nr; i++) {
 			char *line = strdup(side[k]->uncompared.v[i]), *f[4];
@@ -449,6 +665,10 @@ int df__diff_uncompared(df_diff *d, const df_schema *from, const df_schema *to)
 			if (!line)
 				return df_error_oom();
 			fields(line, f);
+			if (compared(from, to, f[0])) {
+				free(line);
+				continue;
+			}
 			if (!(u = find_unc(d, f[0], f[1]))) {
 				df_uncompared *v = realloc(d->unc, (d->nunc + 1) * sizeof(*v));
 				if (!v) {

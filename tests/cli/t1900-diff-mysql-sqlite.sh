@@ -5,7 +5,8 @@
 # a foreign key stays as it is when a key is added again; partitioned
 # tables are read, compared and written; an FTS5 (and FTS4, R*Tree)
 # table's shadow tables are never written; a schema file that fails to
-# load names file:line:column and the statement.  Each diff: verified
+# load names file:line:column and the statement; a create option removed
+# (ROW_FORMAT) is put back to the default.  Each diff: verified
 # (JSON verified: true), applied with the plain client, re-diffed empty.
 . "$(dirname "$0")/lib.sh"
 
@@ -193,5 +194,21 @@ t_load_error_names_file_line_statement() {
 	fi
 }
 
+# A create option "from" sets and "to" does not is put back to the
+# server's default (ROW_FORMAT=DEFAULT, CHECKSUM=0 ...): the diff saw the
+# table differ and wrote nothing.
+t_table_options_removed() {
+	only_mysql
+	roundtrip "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB ROW_FORMAT=COMPRESSED;
+CREATE TABLE u (id INT PRIMARY KEY) ENGINE=InnoDB ROW_FORMAT=COMPACT STATS_PERSISTENT=1 CHECKSUM=1;" \
+		"CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB;
+CREATE TABLE u (id INT PRIMARY KEY) ENGINE=InnoDB ROW_FORMAT=DYNAMIC;"
+	contains "$diff" "ROW_FORMAT=DEFAULT"
+	contains "$diff" "STATS_PERSISTENT=DEFAULT"
+	contains "$diff" "CHECKSUM=0"
+	contains "$diff" "row_format=DYNAMIC"
+}
+
 run_tests t_trigger_and_routine_without_delimiter t_foreign_key_index_kept_on_rediff \
-	t_partitioned_tables t_fts5_shadow_tables_left_out t_load_error_names_file_line_statement
+	t_partitioned_tables t_fts5_shadow_tables_left_out t_load_error_names_file_line_statement \
+	t_table_options_removed
