@@ -178,6 +178,35 @@ new_project() {
 }
 
 # q SQL: run a query on the current project's database; prints rows.
+# The throwaway databases (devflow_verify_<pid>_...; with TAG, only names
+# holding it) on the test server whose devflow is gone and which are still
+# there a moment later: left behind.  Tests running at the same time make
+# and drop their own: their devflow is alive, or the database goes as it
+# exits.
+throwaway_leftovers() {
+	local names d pid left=""
+	case $ENGINE in
+	postgres) names=$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow\_verify\_%${1:-}%'") ;;
+	mysql) names=$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\\_verify\\_%${1:-}%'") ;;
+	*) return 0 ;;
+	esac
+	for d in $names; do
+		pid=${d#devflow_verify_}
+		pid=${pid%%_*}
+		kill -0 "$pid" 2>/dev/null || left="$left $d"
+	done
+	[ -n "$left" ] || return 0
+	sleep 2
+	for d in $left; do
+		case $ENGINE in
+		postgres) names=$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname = '$d'") ;;
+		mysql) names=$(my_admin -N -B -e "SHOW DATABASES LIKE '$d'") ;;
+		esac
+		[ -z "$names" ] || echo "$d"
+	done
+	return 0
+}
+
 q() {
 	case $ENGINE in
 	sqlite) sqlite3 -batch -noheader "$PROJECT/test.db" "$1" ;;

@@ -74,12 +74,7 @@ t_bad_sql_file_is_located() {
 	json_eq 'd["error"]["kind"]' sql_error
 	json_eq 'd["error"]["line"]' 2
 	contains "$err" "broken.sql:2:"
-	case $ENGINE in
-	postgres) [ -z "$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%diff%'")" ] ||
-		fail "a throwaway database was left behind" ;;
-	mysql) [ -z "$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%diff%'")" ] ||
-		fail "a throwaway database was left behind" ;;
-	esac
+	[ -z "$(throwaway_leftovers diff)" ] || fail "a throwaway database was left behind"
 	df db diff --to missing.sql; expect_rc 2
 	contains "$err" "missing.sql"
 }

@@ -38,19 +38,7 @@ dump() {
 
 # leftovers: throwaway databases of devflow runs that have ended (a run
 # going on elsewhere on the same server keeps its own)
-leftovers() {
-	local names d pid
-	case $ENGINE in
-	postgres) names=$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%'") ;;
-	mysql) names=$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%'") ;;
-	*) return 0 ;;
-	esac
-	for d in $names; do
-		pid=${d#devflow_verify_}
-		pid=${pid%%_*}
-		kill -0 "$pid" 2>/dev/null || echo "$d"
-	done
-}
+leftovers() { throwaway_leftovers; }
 
 t_pull_then_generate_is_no_changes() {
 	setup_history

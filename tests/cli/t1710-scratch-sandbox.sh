@@ -39,18 +39,9 @@ refused_diff() {
 # no_leftovers: no throwaway database devflow_verify_<pid>_* of a devflow
 # that has ended (other test runs' live ones may be there)
 no_leftovers() {
-	local names n pid
-	case $ENGINE in
-	postgres) names=$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%'") ;;
-	mysql) names=$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%'") ;;
-	*) return 0 ;;
-	esac
-	for n in $names; do
-		pid=${n#devflow_verify_}
-		pid=${pid%%_*}
-		kill -0 "$pid" 2>/dev/null || fail "a throwaway database was left behind: $n"
-	done
-	return 0
+	local left
+	left=$(throwaway_leftovers)
+	[ -z "$left" ] || fail "a throwaway database was left behind: $left"
 }
 
 t_sqlite_attach_refused() {

@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # throwaway databases left on the server (none may be)
-leftovers() {
-	case $ENGINE in
-	postgres) psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%'" ;;
-	mysql) my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%'" ;;
-	esac
-}
+leftovers() { throwaway_leftovers; }
 
 setup() {
 	new_project

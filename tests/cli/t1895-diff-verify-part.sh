@@ -10,9 +10,7 @@
 # (in memory) and MariaDB check the whole schema.
 . "$(dirname "$0")/lib.sh"
 
-leftovers() {
-	psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%'"
-}
+leftovers() { throwaway_leftovers; }
 
 # 30 tables the diff does not touch, and the ones it does
 setup() {

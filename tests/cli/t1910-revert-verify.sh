@@ -10,19 +10,7 @@
 
 # throwaway databases of devflow runs that have ended, left on the server
 # (none may be; a run going on elsewhere on the same server keeps its own)
-leftovers() {
-	local names d pid
-	case $ENGINE in
-	postgres) names=$(psql -qAtX "$DEVFLOW_TEST_PG_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'devflow_verify_%'") ;;
-	mysql) names=$(my_admin -N -B -e "SHOW DATABASES LIKE 'devflow\_verify\_%'") ;;
-	*) return 0 ;;
-	esac
-	for d in $names; do
-		pid=${d#devflow_verify_}
-		pid=${pid%%_*}
-		kill -0 "$pid" 2>/dev/null || echo "$d"
-	done
-}
+leftovers() { throwaway_leftovers; }
 
 view_exists() {
 	case $ENGINE in
