@@ -529,3 +529,41 @@ int df__backup_kind(const char **kind, const char *path)
 		*kind = "sqlite";
 	return 0;
 }
+
+int df__tool_table_counts(df_conn *conn, df_rows **out, const char *list,
+	int (*query)(df_conn *, df_rows **, const char *, const char *const *, size_t))
+{
+	static const char *names[] = { "name", "rows" };
+	df_rows *tables = NULL, *rows = NULL;
+	df_buf sql = DF_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = query(conn, &tables, list, NULL, 0)) < 0)
+		return error;
+	if ((error = df_rows_new(&rows, 2, names)) < 0)
+		goto out;
+	for (size_t i = 0; i < tables->nrows; i++) {
+		df_rows *n = NULL;
+		df_buf_truncate(&sql, 0);
+		df_buf_printf(&sql, "SELECT count(*) FROM %s", df_rows_get(tables, i, 1));
+		if (df_buf_oom(&sql)) {
+			error = df_error_oom();
+			goto out;
+		}
+		if ((error = query(conn, &n, sql.ptr, NULL, 0)) < 0)
+			goto out;
+		const char *vals[] = { df_rows_get(tables, i, 0), df_rows_get(n, 0, 0) };
+		error = df_rows_add(rows, vals, NULL);
+		df_rows_free(n);
+		if (error < 0)
+			goto out;
+	}
+	*out = rows;
+	rows = NULL;
+out:
+	df_buf_release(&sql);
+	df_rows_free(tables);
+	df_rows_free(rows);
+	return error;
+}

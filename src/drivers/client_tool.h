@@ -108,6 +108,14 @@ int df__tool_run(struct df__tool_run *r);
 /* The tool's stderr as one line: its last `max_lines` non-empty lines. */
 void df__tool_err_summary(df_buf *out, const struct df__tool_run *r, int max_lines);
 
+/*
+ * The rows of each table (driver.table_counts): `list` is the driver's query
+ * of the tables, two columns (the name, and the name quoted for FROM), and
+ * each table is counted with `query`, the driver's own.  *out: name, rows.
+ */
+int df__tool_table_counts(df_conn *conn, df_rows **out, const char *list,
+	int (*query)(df_conn *, df_rows **, const char *, const char *const *, size_t));
+
 /* A `'...'` value for a libpq conninfo string (backslash and quote escaped). */
 void df__tool_conninfo_quote(df_buf *out, const char *value);
 

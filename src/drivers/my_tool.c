@@ -321,45 +321,11 @@ out:
 /* Exact row counts of the base tables of DATABASE(), by name. */
 int df__my_table_counts(df_conn *conn, df_rows **out)
 {
-	static const char *names[] = { "name", "rows" };
-	df_rows *tables = NULL, *rows = NULL;
-	df_buf sql = DF_BUF_INIT;
-	int error;
-
-	*out = NULL;
-	if ((error = df__my_query(conn, &tables, "SELECT TABLE_NAME FROM information_schema.TABLES "
+	return df__tool_table_counts(conn, out,
+		"SELECT TABLE_NAME, CONCAT('`', REPLACE(TABLE_NAME, '`', '``'), '`') "
+		"FROM information_schema.TABLES "
 		"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-		NULL, 0)) < 0)
-		return error;
-	if ((error = df_rows_new(&rows, 2, names)) < 0)
-		goto out;
-	for (size_t i = 0; i < tables->nrows; i++) {
-		const char *name = df_rows_get(tables, i, 0);
-		df_rows *cnt = NULL;
-		df_buf_truncate(&sql, 0);
-		df_buf_puts(&sql, "SELECT COUNT(*) FROM `");
-		for (const char *p = name; *p; p++)
-			df_buf_puts(&sql, *p == '`' ? "``" : (char[]){ *p, 0 });
-		df_buf_putc(&sql, '`');
-		if (df_buf_oom(&sql)) {
-			error = df_error_oom();
-			goto out;
-		}
-		if ((error = df__my_run(conn, &cnt, sql.ptr, sql.size, NULL)) < 0)
-			goto out;
-		const char *vals[] = { name, df_rows_get(cnt, 0, 0) };
-		error = df_rows_add(rows, vals, NULL);
-		df_rows_free(cnt);
-		if (error < 0)
-			goto out;
-	}
-	*out = rows;
-	rows = NULL;
-out:
-	df_buf_release(&sql);
-	df_rows_free(tables);
-	df_rows_free(rows);
-	return error;
+		df__my_query);
 }
 
 /* The public entry points: flags travel to the tool code as private markers. */

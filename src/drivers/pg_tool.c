@@ -449,43 +449,11 @@ out:
 /* Exact row counts of the tables of current_schema(), by name. */
 int df__pg_table_counts(df_conn *conn, df_rows **out)
 {
-	static const char *names[] = { "name", "rows" };
-	df_rows *tables = NULL, *rows = NULL;
-	df_buf sql = DF_BUF_INIT;
-	int error;
-
-	*out = NULL;
-	if ((error = df__pg_query(conn, &tables,
+	return df__tool_table_counts(conn, out,
 		"SELECT c.relname::text, pg_catalog.format('%I.%I', n.nspname, c.relname) "
 		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE n.nspname = pg_catalog.current_schema() AND c.relkind IN ('r', 'p') "
-		"ORDER BY 1", NULL, 0)) < 0)
-		return error;
-	if ((error = df_rows_new(&rows, 2, names)) < 0)
-		goto out;
-	for (size_t i = 0; i < tables->nrows; i++) {
-		df_rows *n = NULL;
-		df_buf_truncate(&sql, 0);
-		df_buf_printf(&sql, "SELECT count(*) FROM %s", df_rows_get(tables, i, 1));
-		if (df_buf_oom(&sql)) {
-			error = df_error_oom();
-			goto out;
-		}
-		if ((error = df__pg_query(conn, &n, sql.ptr, NULL, 0)) < 0)
-			goto out;
-		const char *vals[] = { df_rows_get(tables, i, 0), df_rows_get(n, 0, 0) };
-		error = df_rows_add(rows, vals, NULL);
-		df_rows_free(n);
-		if (error < 0)
-			goto out;
-	}
-	*out = rows;
-	rows = NULL;
-out:
-	df_buf_release(&sql);
-	df_rows_free(tables);
-	df_rows_free(rows);
-	return error;
+		"ORDER BY 1", df__pg_query);
 }
 
 /* The public entry points: flags travel to the tool code as private markers. */

@@ -24,6 +24,7 @@
 #include "devflow/buf.h"
 #include "devflow/error.h"
 #include "devflow/sys/driver.h"
+#include "drivers/client_tool.h"
 #include "drivers/lite_int.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -769,40 +770,9 @@ static int lite_restore(df_conn *conn, const df_dsn *dsn, const char *path, unsi
 
 static int lite_table_counts(df_conn *conn, df_rows **out)
 {
-	static const char *names[] = { "name", "rows" };
-	df_rows *tables = NULL, *rows = NULL;
-	df_buf sql = DF_BUF_INIT;
-	int error;
-
-	*out = NULL;
-	if ((error = lite_query(conn, &tables, "SELECT name FROM sqlite_master WHERE type = 'table' "
-		"AND name NOT LIKE 'sqlite_%' ORDER BY name", NULL, 0)) < 0)
-		return error;
-	if ((error = df_rows_new(&rows, 2, names)) < 0)
-		goto out;
-	for (size_t r = 0; r < tables->nrows; r++) {
-		df_rows *n = NULL;
-		const char *name = df_rows_get(tables, r, 0);
-		df_buf_truncate(&sql, 0);
-		df_buf_puts(&sql, "SELECT count(*) FROM \"");
-		for (const char *p = name; *p; p++)
-			df_buf_puts(&sql, *p == '"' ? "\"\"" : (char[]){ *p, 0 });
-		df_buf_puts(&sql, "\"");
-		if ((error = lite_query(conn, &n, sql.ptr, NULL, 0)) < 0)
-			goto out;
-		const char *vals[] = { name, df_rows_get(n, 0, 0) };
-		error = df_rows_add(rows, vals, NULL);
-		df_rows_free(n);
-		if (error < 0)
-			goto out;
-	}
-	*out = rows;
-	rows = NULL;
-out:
-	df_buf_release(&sql);
-	df_rows_free(tables);
-	df_rows_free(rows);
-	return error;
+	return df__tool_table_counts(conn, out,
+		"SELECT name, '\"' || replace(name, '\"', '\"\"') || '\"' FROM sqlite_master "
+		"WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name", lite_query);
 }
 
 /*
