@@ -8,8 +8,9 @@
 # The tests labelled `long` (the whole PostgreSQL diff and generate corpora,
 # every case verified by devflow itself and by the runner) run only in
 # `make check-long` (DF_CHECK_LONG=1), in the normal build.  The corpus
-# runners sample: the normal build every 8th PostgreSQL case and all of the
-# others, the ASan build one case in 32 of each (CMakeLists.txt).
+# runners sample: the normal build every 8th PostgreSQL case (generate every
+# 16th) and all of the others, the ASan build one case in 32 of each
+# (CMakeLists.txt).
 set -eu
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
