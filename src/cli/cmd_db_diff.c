@@ -11,6 +11,7 @@
  * This file keeps to the library's public API and to cli.h's output
  * helpers; it opens its own connections instead of a CLI session.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +88,14 @@ static int check_tls(struct cli_ctx *ctx, df_conn *conn, const df_target *t)
 	return error;
 }
 
-static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
-	const df_schema_opts *opts, long wait_ms, struct cli_ctx *ctx, const df_target *target)
+/* Connect to a side and check its TLS rule. */
+static int open_db(df_conn **out, const df_dsn *dsn, const char *redacted, long wait_ms,
+	struct cli_ctx *ctx, const df_target *target)
 {
-	df_conn *conn = NULL;
 	df_dsn copy = *dsn;
 	int error;
 
+	*out = NULL;
 	copy.wait_ms = wait_ms;
 	/* diff only reads: it never creates a SQLite file */
 	if (!strcmp(dsn->engine, "sqlite") && dsn->database && strcmp(dsn->database, ":memory:") &&
@@ -102,18 +104,91 @@ static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
 		df_error_hint("run 'devflow db migrate' first, or compare with a .sql file");
 		return DF_EUSAGE;
 	}
-	if ((error = df_conn_open(&conn, &copy)) < 0) {
+	if ((error = df_conn_open(out, &copy)) < 0) {
 		scrub_error(dsn);
 		df_error_prefix("cannot connect to %s", redacted);
 		return error;
 	}
-	if (target && (error = check_tls(ctx, conn, target)) < 0) {
-		df_conn_close(conn);
+	if (target && (error = check_tls(ctx, *out, target)) < 0) {
+		df_conn_close(*out);
+		*out = NULL;
 		return error;
 	}
+	return 0;
+}
+
+static int read_db(df_schema **out, const df_dsn *dsn, const char *redacted,
+	const df_schema_opts *opts, long wait_ms, struct cli_ctx *ctx, const df_target *target)
+{
+	df_conn *conn;
+	int error;
+
+	if ((error = open_db(&conn, dsn, redacted, wait_ms, ctx, target)) < 0)
+		return error;
 	error = df_schema_read(out, conn, opts);
 	scrub_error(dsn);
 	df_conn_close(conn);
+	return error;
+}
+
+/* One side read on a thread of its own; its error comes back saved. */
+struct side_read {
+	df_conn *conn;
+	const df_schema_opts *opts;
+	df_schema *schema;
+	int error;
+	df_error *saved;
+};
+
+static void *side_read_worker(void *arg)
+{
+	struct side_read *r = arg;
+
+	if ((r->error = df_schema_read(&r->schema, r->conn, r->opts)) < 0)
+		r->saved = df_error_save();
+	return NULL;
+}
+
+/*
+ * Two databases are read at once, on a connection each: the time of a read
+ * is nearly all the server's catalog queries (bench/results.md), and the
+ * two sides' queries run on two backends side by side.  Connecting and the
+ * TLS checks stay on this thread, in order, as do the messages.
+ */
+static int read_both(struct side *sides, const df_schema_opts *opts, long wait_ms,
+	struct cli_ctx *ctx)
+{
+	df_conn *conn[2] = { NULL, NULL };
+	struct side_read r = { 0 };
+	pthread_t th;
+	bool threaded = false;
+	int error;
+
+	for (int i = 0; i < 2; i++)
+		if ((error = open_db(&conn[i], side_dsn(&sides[i]), sides[i].label, wait_ms, ctx,
+			sides[i].dsn ? NULL : sides[i].target)) < 0)
+			goto out;
+	r.conn = conn[1];
+	r.opts = opts;
+	threaded = pthread_create(&th, NULL, side_read_worker, &r) == 0;
+	error = df_schema_read(&sides[0].schema, conn[0], opts);
+	if (error < 0)
+		scrub_error(side_dsn(&sides[0]));
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		side_read_worker(&r);
+	sides[1].schema = r.schema;
+	if (error == 0 && r.error < 0) {
+		df_error_restore(r.saved);
+		r.saved = NULL;
+		scrub_error(side_dsn(&sides[1]));
+		error = r.error;
+	}
+out:
+	df_error_free(r.saved);
+	for (int i = 0; i < 2; i++)
+		df_conn_close(conn[i]);
 	return error;
 }
 
@@ -383,7 +458,11 @@ int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx)
 			goto fail;
 		sopts.schemas = &schemas;
 	}
-	for (int i = 0; i < 2; i++) {
+	if (!sides[0].is_file && !sides[1].is_file &&
+	    (error = read_both(sides, &sopts, ctx->lock_timeout_ms < 0 ? 1 : ctx->lock_timeout_ms,
+		ctx)) < 0)
+		goto fail;
+	for (int i = 0; i < 2 && (sides[0].is_file || sides[1].is_file); i++) {
 		struct side *s = &sides[i];
 		if (s->is_file)
 			error = df_schema_load_file(&s->schema, s->arg, engine, server, &sopts, i,
