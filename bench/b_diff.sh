@@ -91,12 +91,13 @@ cat >"$dir/devflow-verify.sh" <<EOF
 "$DEVFLOW" -C "$dir/project" --json db diff --from "$URL_A" --to "$URL_B" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["verify_ms"])' >>"$dir/verify_ms"
 EOF
-# the same catalog queries, once on each side, by psql
+# the same catalog queries, once on each side, by psql: the two sides at
+# once, as devflow reads them
 cat >"$dir/psql.sh" <<EOF
 #!/bin/sh
-for db in diff_a diff_b; do
-	psql -X -q -h 127.0.0.1 -p "$DEVFLOW_TEST_PG_PORT" -U postgres -d \$db -f "$dir/catalog.sql" >/dev/null || exit 1
-done
+psql -X -q -h 127.0.0.1 -p "$DEVFLOW_TEST_PG_PORT" -U postgres -d diff_a -f "$dir/catalog.sql" >/dev/null & a=\$!
+psql -X -q -h 127.0.0.1 -p "$DEVFLOW_TEST_PG_PORT" -U postgres -d diff_b -f "$dir/catalog.sql" >/dev/null & b=\$!
+wait \$a && wait \$b
 EOF
 chmod +x "$dir/devflow.sh" "$dir/devflow-verify.sh" "$dir/psql.sh"
 : >"$dir/verify_ms"
