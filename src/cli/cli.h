@@ -199,6 +199,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_wait(int argc, char **argv, struct cli_ctx *ctx);
 /* Take a backup now and record it in the audit log. */
 int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, unsigned int flags,
 	df_backup_info *info);
