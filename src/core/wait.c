@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "devflow/buf.h"
+#include "devflow/cmd.h"
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "devflow/run.h"
@@ -94,7 +95,9 @@ static int sqlite_try(df_wait_result *out, const df_dsn *dsn)
 			df_error_set(DF_EUNKNOWNDB, "the folder '%s' of the database file does not exist", dir);
 		if (error)
 			df_error_hint("create the folder (or mount the volume that holds it); "
-				"devflow db migrate creates the file");
+				"`" DF_ERR_CMD(0) "` creates the file there");
+		if (error)
+			df_error_suggest(df_cmd_make(DF_VERB_MIGRATE, NULL, -1));
 		free(dir);
 		out->database_missing = error == 0;
 		return error;
