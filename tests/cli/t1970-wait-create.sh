@@ -110,6 +110,57 @@ t_wait_returns_once_the_server_is_ready() {
 	esac
 }
 
+# as_pg ARGS: as the postgres user when root (as servers.sh runs its server)
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A standby (a throwaway PostgreSQL started with standby.signal and no
+# primary) accepts connections but stays in recovery: not ready until it is
+# promoted.
+t_wait_waits_out_recovery() {
+	[ "$ENGINE" = postgres ] || skip_engine "recovery is PostgreSQL's (MariaDB: answering is ready; SQLite: no server)"
+	[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || { fail "no PostgreSQL server binaries"; return 1; }
+	local port url marker dir
+	dir=$(mktemp -d /tmp/devflow-standby.XXXXXX)
+	STANDBY_DIR=$dir
+	marker=$dir/promoted
+	chmod 755 "$dir"
+	[ "$(id -u)" != 0 ] || chown postgres: "$dir"
+	# (the test runs in a subshell: its own EXIT trap stops the server)
+	trap 'as_pg "$PGBIN/pg_ctl" -D "$STANDBY_DIR/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$STANDBY_DIR"' EXIT
+	as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
+		{ fail "initdb failed: $(tail -3 "$dir/initdb.log")"; return 1; }
+	port=$(free_port)
+	cat >>"$dir/data/postgresql.auto.conf" <<-EOF
+	listen_addresses = '127.0.0.1'
+	port = $port
+	unix_socket_directories = '$dir'
+	shared_buffers = 8MB
+	fsync = off
+	EOF
+	as_pg touch "$dir/data/standby.signal"
+	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start >/dev/null 2>&1 ||
+		{ fail "the standby did not start: $(tail -3 "$dir/log")"; return 1; }
+	[ "$(psql -qAtX "postgres://postgres@127.0.0.1:$port/postgres" -c 'SELECT pg_is_in_recovery()')" = t ] ||
+		fail "the throwaway server is not in recovery"
+	url="postgres://postgres@127.0.0.1:$port/postgres"
+	new_project
+	df db wait --url "$url" --timeout 1s --json; expect_rc 4 "db wait on a standby"
+	json_eq 'd["ready"]' false
+	json_eq 'd["error"]["kind"]' connection_refused
+	contains "$(json 'd["error"]["message"]')" "in recovery (pg_is_in_recovery() is true)"
+	contains "$(json 'd["error"]["hint"]')" "point devflow at the primary"
+	# promoted 2 s later: ready then, and not before
+	( sleep 2; as_pg "$PGBIN/pg_ctl" -D "$dir/data" -w promote >/dev/null 2>&1; date +%s%3N >"$marker" ) &
+	df db wait --url "$url" --timeout 60s --json
+	wait
+	expect_rc 0 "db wait on a standby promoted 2 s later"
+	json_eq 'd["ready"]' true
+	json_eq 'd["attempts"] >= 2' true
+	[ -s "$marker" ] || fail "db wait returned before the standby was promoted"
+}
+
 t_wait_text_says_what_ready_means() {
 	new_project
 	[ "$ENGINE" != sqlite ] || { df db migrate; expect_rc 0; }
@@ -297,7 +348,7 @@ t_migrate_refuses_to_create_under_staging() {
 	[ "$(db_count "$NEWDB")" = 0 ] || fail "rollback created the database"
 }
 
-run_tests t_wait_returns_once_the_server_is_ready t_wait_text_says_what_ready_means \
+run_tests t_wait_returns_once_the_server_is_ready t_wait_waits_out_recovery t_wait_text_says_what_ready_means \
 	t_wait_times_out_with_the_error t_wait_bad_timeout_is_usage t_wait_stops_on_sigint \
 	t_migrate_creates_the_database_under_local t_migrate_text_says_it_created \
 	t_migrate_refuses_to_create_under_staging
