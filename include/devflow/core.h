@@ -705,4 +705,32 @@ int df_gate_dryrun(df_receipt_state *out, long *age, df_conn *conn, const char *
 int df_gate_backup(df_receipt_state *out, long *age, df_conn *conn, const char *table,
 	const char *server, long max_age);
 
+/* ---- a server database that does not exist yet; waiting for a target ---- */
+
+/* "CREATE DATABASE <quoted name>" for the database `dsn` names (a server
+ * URL); *out is the caller's. */
+int df_database_create_sql(char **out, const df_dsn *dsn);
+struct df_run;
+/* Connect to the server of `dsn` without its database (PostgreSQL: the
+ * maintenance database `postgres`, else `template1`; MariaDB: none),
+ * armed for `run` when not NULL.  *out is the caller's. */
+int df_server_connect(df_conn **out, const df_dsn *dsn, struct df_run *run);
+/* Create the database `dsn` names on its server (core/dbcreate.c). */
+int df_database_create(const df_dsn *dsn, struct df_run *run);
+
+/* What df_wait_ready() found (core/wait.c says what "ready" means). */
+typedef struct df_wait_result {
+	unsigned int attempts;
+	long waited_ms;
+	bool timed_out;         /* the error returned is the last attempt's */
+	bool database_missing;  /* ready, but the database (or SQLite file) is not there yet */
+} df_wait_result;
+/*
+ * Poll until the target of `dsn` is ready or `timeout_ms` has passed: 0
+ * when ready; the last attempt's error after the timeout (out->timed_out)
+ * or at once for an error waiting cannot mend (a malformed URL);
+ * DF_EINTERRUPTED when `run` is cancelled.
+ */
+int df_wait_ready(df_wait_result *out, const df_dsn *dsn, long timeout_ms, struct df_run *run);
+
 #endif

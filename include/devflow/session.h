@@ -51,6 +51,10 @@ enum df_session_flags {
 	/* a migration file that cannot be read is left out and named in
 	 * set->bad_files (db status: every migration listed, every bad file) */
 	DF_SESSION_KEEP_BAD = (1 << 9),
+	/* a server database that does not exist: created under the local
+	 * policy (not by a dry-run, which says it would), refused with the
+	 * CREATE DATABASE to run under staging and production */
+	DF_SESSION_CREATE_DB = (1 << 10),
 };
 
 #define DF_SESSION_OPTS_VERSION 1
@@ -79,6 +83,8 @@ typedef enum df_session_stop {
 	DF_SESSION_STOP_BINDING,        /* gate: the database is bound to a stronger policy */
 	DF_SESSION_STOP_ABSENT,         /* DF_SESSION_EXISTING and the SQLite file does not exist */
 	DF_SESSION_STOP_CONNECT,        /* connecting failed (the driver's hint, if any, is kept) */
+	DF_SESSION_STOP_NO_DATABASE,    /* DF_SESSION_CREATE_DB: the database does not exist and
+					 * is not created here (a dry-run, or not the local policy) */
 } df_session_stop;
 
 /*
@@ -107,10 +113,13 @@ typedef struct df_session_report {
 	/* a dry-run: the lists above are what the real run records; this one
 	 * wrote nothing (the plan counts them applied, or failed, all the same) */
 	bool adopt_dry;
+	/* DF_SESSION_CREATE_DB, a server database that did not exist: */
+	bool database_created;          /* created now (the local policy) */
+	char *create_sql;               /* the statement that creates it (also when not run) */
 } df_session_report;
 #define DF_SESSION_REPORT_INIT { DF_STRLIST_INIT, true, DF_STRLIST_INIT, false, \
 	DF_STRLIST_INIT, DF_STRLIST_INIT, DF_TOOL_NONE, DF_TOOL_NONE, DF_SESSION_STOP_NONE, \
-	NULL, NULL, NULL, DF_POLICY_LOCAL, DF_STRLIST_INIT, DF_STRLIST_INIT, false }
+	NULL, NULL, NULL, DF_POLICY_LOCAL, DF_STRLIST_INIT, DF_STRLIST_INIT, false, false, NULL }
 void df_session_report_release(df_session_report *rep);
 
 /*

@@ -714,7 +714,8 @@ int cli_apply(int argc, char **argv, struct cli_ctx *ctx, bool rollback)
 	o.select = sel = cli_env_arg(ctx);
 	json_object_set_new(ctx->result, "dry_run", json_boolean(o.dry_run));
 	if ((error = cli_session_open(&s, ctx, CLI_S_DB | CLI_S_FILES | CLI_S_ENSURE | CLI_S_LOCK |
-		CLI_S_PLAN | CLI_S_WRITES | (o.dry_run ? CLI_S_DRY : 0), o.yes || o.confirm)) < 0) {
+		CLI_S_PLAN | CLI_S_WRITES | (o.dry_run ? CLI_S_DRY : 0) | (rollback ? 0 : CLI_S_CREATE_DB),
+		o.yes || o.confirm)) < 0) {
 		status = cli_fail(ctx, error);
 		goto out;
 	}

@@ -578,8 +578,21 @@ static void session_render(struct cli_ctx *ctx, const df_session *s, const df_se
 			df_error_hint("is the database running? check the URL (%s, from %s); `devflow doctor` checks it",
 				s->target->redacted, s->target->source);
 		break;
+	case DF_SESSION_STOP_NO_DATABASE:
+		json_object_set_new(ctx->result, "database_exists", json_false());
+		json_object_set_new(ctx->result, "database_created", json_false());
+		json_object_set_new(ctx->result, "create_database", cli_json_str(rep->create_sql));
+		if (s->target->policy == DF_POLICY_LOCAL)
+			cli_next(ctx, "devflow db migrate%s", cli_env_arg(ctx));
+		break;
 	case DF_SESSION_STOP_NONE:
 		break;
+	}
+	if (rep->database_created) {
+		cli_say(ctx, "Created the database '%s' on the server (it did not exist; the local "
+			"policy creates it, as dbmate's up does)\n", s->target->dsn->database);
+		json_object_set_new(ctx->result, "database_created", json_true());
+		json_object_set_new(ctx->result, "create_database", cli_json_str(rep->create_sql));
 	}
 	if (rep->adopted)
 		adopt_report(ctx, s, rep);
@@ -613,6 +626,7 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		{ CLI_S_EXISTING, DF_SESSION_EXISTING }, { CLI_S_CACHE, DF_SESSION_CACHE },
 		{ CLI_S_KEEP_BAD, DF_SESSION_KEEP_BAD },
 		{ CLI_S_DRY, DF_SESSION_DRY },
+		{ CLI_S_CREATE_DB, DF_SESSION_CREATE_DB },
 	};
 	df_session_opts o = DF_SESSION_OPTS_INIT;
 	df_session_report rep;

@@ -132,6 +132,7 @@ enum cli_session_flags {
 	CLI_S_CACHE = (1 << 7),         /* read the folder through the stat cache (status) */
 	CLI_S_DRY = (1 << 8),           /* a dry-run: no database file, no devflow table made */
 	CLI_S_KEEP_BAD = (1 << 9),      /* bad migration files named in set->bad_files, not fatal */
+	CLI_S_CREATE_DB = (1 << 10),    /* a missing server database: created under local (migrate) */
 };
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);
@@ -199,6 +200,7 @@ int cmd_db_seed(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_diff(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_generate(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_pull(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_wait(int argc, char **argv, struct cli_ctx *ctx);
 /* Take a backup now and record it in the audit log. */
 int cli_backup(struct cli_ctx *ctx, df_session *s, const char *path, unsigned int flags,
 	df_backup_info *info);

@@ -141,6 +141,14 @@ const struct cli_cmd cli_db_commands[] = {
 	  "Exit 0 when all hold; 6 when the history needs a person (an applied file edited\n"
 	  "or missing, a failed or running row); 1 when the schema drifted from the one\n"
 	  "the last migrate or rollback recorded.  Each finding is listed with a hint.\n", NULL },
+	{ "wait", cmd_db_wait, "db wait [--timeout DURATION]",
+	  "wait until the target accepts connections (and is out of recovery)",
+	  "  --timeout DURATION   how long to wait: 60, 60s, 500ms, 2m (default 60s)\n"
+	  "Exit 0 once ready: PostgreSQL accepts a connection and pg_is_in_recovery() is\n"
+	  "false; MariaDB accepts a connection and answers; SQLite: the file opens, or it does\n"
+	  "not exist yet and its folder does (it is never created here).  A server whose\n"
+	  "database does not exist yet is ready (db migrate creates it under the local\n"
+	  "policy).  Exit 4 with the last attempt's error after the timeout.\n", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -753,7 +761,8 @@ int main(int argc, char **argv)
 	}
 	/* The workflow's commands stop cleanly on a signal (their run's token);
 	 * every other command ends at once, as a process does by default. */
-	if (cmd->fn == cmd_db_migrate || cmd->fn == cmd_db_rollback || cmd->fn == cmd_db_seed) {
+	if (cmd->fn == cmd_db_migrate || cmd->fn == cmd_db_rollback || cmd->fn == cmd_db_seed ||
+	    cmd->fn == cmd_db_wait) {
 		if (cli_run_register(ctx.run) < 0) {
 			fprintf(stderr, "devflow: too many runs in flight\n");
 			return CLI_EXIT_FAILED;

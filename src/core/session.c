@@ -27,6 +27,7 @@ void df_session_report_release(df_session_report *rep)
 	free(rep->env);
 	free(rep->host);
 	free(rep->bound_env);
+	free(rep->create_sql);
 	*rep = (df_session_report)DF_SESSION_REPORT_INIT;
 }
 
@@ -106,6 +107,49 @@ int df_pooler_check(df_conn *conn, const df_target *t)
 	return DF_EPOOLER;
 }
 
+/*
+ * The server has no database of the URL's name (DF_SESSION_CREATE_DB): the
+ * local policy creates it, as dbmate's `up` does; a dry-run says it would
+ * and creates nothing; under staging and production creating a database
+ * is a person's decision, so the refusal names the statement to run.
+ * 0 when it was created now.
+ */
+static int missing_database(df_session *s, const df_session_opts *o, df_session_report *rep)
+{
+	const df_dsn *d = s->target->dsn;
+	const char *policy = df_policy_name(s->target->policy);
+	int error;
+
+	if ((error = df_database_create_sql(&rep->create_sql, d)) < 0)
+		return error;
+	rep->stop = DF_SESSION_STOP_NO_DATABASE;
+	if (s->target->policy != DF_POLICY_LOCAL) {
+		error = df_error_set(DF_EUNKNOWNDB, "the database '%s' does not exist on the server of "
+			"%s, and under the %s policy devflow does not create it: creating a %s database is "
+			"a person's decision", d->database, s->target->redacted, policy, policy);
+		df_error_hint("if it should exist, a person creates it on that server (%s) and runs "
+			"`" DF_ERR_CMD(0) "` again; if not, fix the URL, which came from %s",
+			rep->create_sql, s->target->source);
+		df_error_suggest(df_cmd_make(DF_VERB_MIGRATE, NULL, -1));
+		return error;
+	}
+	if (o->flags & DF_SESSION_DRY) {
+		error = df_error_set(DF_EUNKNOWNDB, "the database '%s' does not exist on the server of "
+			"%s: `" DF_ERR_CMD(0) "` would create it (%s) under the local policy; this "
+			"dry-run created nothing and ran no migration", d->database, s->target->redacted,
+			rep->create_sql);
+		df_error_hint("run `" DF_ERR_CMD(0) "` to create it and apply the migrations, or fix "
+			"the URL, which came from %s", s->target->source);
+		df_error_suggest(df_cmd_make(DF_VERB_MIGRATE, NULL, -1));
+		return error;
+	}
+	if ((error = df_database_create(d, s->run)) < 0)
+		return error;
+	rep->database_created = true;
+	rep->stop = DF_SESSION_STOP_NONE;
+	return 0;
+}
+
 static int session_connect(df_session *s, const df_session_opts *o, df_session_report *rep,
 	df_reach *reach)
 {
@@ -140,9 +184,14 @@ static int session_connect(df_session *s, const df_session_opts *o, df_session_r
 		return DF_EINTERRUPTED;         /* worded by df_session_open */
 	}
 	error = df_conn_open(&s->conn, empty ? empty : s->target->dsn);
+	if (error == DF_EUNKNOWNDB && !empty && (o->flags & DF_SESSION_CREATE_DB) &&
+	    (error = missing_database(s, o, rep)) == 0)
+		error = df_conn_open(&s->conn, s->target->dsn);
 	df_dsn_free(empty);
 	/* from now on the run's cancel stops a statement on the connection */
 	if (error == 0 && (error = df_run_arm(s->run, s->conn)) < 0)
+		return error;
+	if (error < 0 && rep->stop == DF_SESSION_STOP_NO_DATABASE)
 		return error;
 	if (error < 0) {
 		const df_error *e = df_error_last();
@@ -297,6 +346,18 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 		return error;
 	if ((error = df_server_identity(&s->server, s->conn)) < 0)
 		return error;
+	if (rep->database_created && ensure) {
+		/* a crash before this row leaves the database made and unrecorded:
+		 * the next run finds it and records nothing about it */
+		df_buf sum = DF_BUF_INIT;
+		df_buf_printf(&sum, "created the database '%s' (it did not exist; the %s policy "
+			"creates it)", s->target->dsn->database, df_policy_name(s->target->policy));
+		error = df_buf_oom(&sum) ? df_error_oom() :
+			df_session_audit(s, "create-database", "ok", sum.ptr, NULL, rep->create_sql);
+		df_buf_release(&sum);
+		if (error < 0)
+			return error;
+	}
 	if ((o->flags & DF_SESSION_LOCK) && (o->flags & DF_SESSION_DRY) && s->plan) {
 		/* a dry-run writes nothing: what the real run would adopt */
 		if ((error = adopt_preview(s, rep)) < 0)
