@@ -51,6 +51,9 @@ enum df_session_flags {
 	/* a migration file that cannot be read is left out and named in
 	 * set->bad_files (db status: every migration listed, every bad file) */
 	DF_SESSION_KEEP_BAD = (1 << 9),
+	/* a migrations folder that does not exist is an empty set (db baseline
+	 * writes the first migration there) */
+	DF_SESSION_NO_FOLDER_OK = (1 << 10),
 };
 
 #define DF_SESSION_OPTS_VERSION 1

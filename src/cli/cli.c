@@ -612,7 +612,7 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		{ CLI_S_PLAN, DF_SESSION_PLAN }, { CLI_S_WRITES, DF_SESSION_WRITES },
 		{ CLI_S_EXISTING, DF_SESSION_EXISTING }, { CLI_S_CACHE, DF_SESSION_CACHE },
 		{ CLI_S_KEEP_BAD, DF_SESSION_KEEP_BAD },
-		{ CLI_S_DRY, DF_SESSION_DRY },
+		{ CLI_S_DRY, DF_SESSION_DRY }, { CLI_S_NO_FOLDER_OK, DF_SESSION_NO_FOLDER_OK },
 	};
 	df_session_opts o = DF_SESSION_OPTS_INIT;
 	df_session_report rep;
