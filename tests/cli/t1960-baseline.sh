@@ -9,6 +9,7 @@
 # database with devflow's history (exit 2, nothing changed), a VERSION not
 # in the folder (exit 2, the nearest named).
 . "$(dirname "$0")/lib.sh"
+PTY_RUN=$(cd "$(dirname "$0")/../support" && pwd)/pty_run.py
 
 # five migrations in the folder, applied by the plain client (sqlite3, psql,
 # mariadb): no history table anywhere
@@ -146,6 +147,17 @@ t_history_already_changes_nothing() {
 	contains "$err" "devflow db status"
 }
 
+t_other_tools_history_changes_nothing() {
+	five_by_hand
+	q "CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY)" >/dev/null
+	q "INSERT INTO schema_migrations (version) VALUES ('20240101000001'), ('20240101000002')" >/dev/null
+	df db baseline --json; expect_rc 2
+	contains "$(json 'd["error"]["message"]')" "dbmate's history already"
+	table_exists _migrations && fail "a refused baseline made devflow's table"
+	[ "$(q "SELECT count(*) FROM schema_migrations")" = 2 ] || fail "dbmate's rows changed"
+	return 0
+}
+
 t_version_not_in_folder_names_nearest() {
 	five_by_hand
 	df db baseline 20240101000009 --json; expect_rc 2
@@ -172,6 +184,26 @@ t_staging_accept_asks_a_person() {
 	df db baseline --env staging --accept-differences --confirm staging --json; expect_rc 0
 	json_eq 'd["accepted_differences"]' true
 	[ "$(rows)" = 5 ] || fail "expected 5 applied rows"
+}
+
+# at a terminal the person types yes (anything else refuses, exit 3)
+t_staging_typed_yes_at_a_terminal() {
+	five_by_hand
+	q "ALTER TABLE t3 ADD COLUMN legacy_flag INTEGER" >/dev/null
+	printf '[env "staging"]\nurl = %s\npolicy = staging\n' "$URL" >devflow.conf
+	local got=0
+	python3 "$PTY_RUN" y "$DEVFLOW" db baseline --env staging --accept-differences \
+		>"$TMP_ROOT/tty.out" 2>&1 || got=$?
+	[ "$got" = 3 ] || fail "answered y: exit $got, expected 3"
+	contains "$(cat "$TMP_ROOT/tty.out")" "Type 'yes' to record them applied on staging"
+	[ "$(rows 2>/dev/null || echo 0)" = 0 ] || fail "recorded after the answer y"
+	got=0
+	python3 "$PTY_RUN" yes "$DEVFLOW" db baseline --env staging --accept-differences \
+		>"$TMP_ROOT/tty.out" 2>&1 || got=$?
+	[ "$got" = 0 ] || fail "answered yes: exit $got: $(cat "$TMP_ROOT/tty.out")"
+	[ "$(rows)" = 5 ] || fail "expected 5 applied rows"
+	df db history --env staging; expect_rc 0
+	contains "$out" "answered yes"
 }
 
 t_no_folder_writes_the_first_migration() {
@@ -202,5 +234,6 @@ t_no_folder_writes_the_first_migration() {
 
 run_tests t_five_recorded_then_sixth_applies t_text_output t_column_by_hand_refused_then_accepted \
 	t_three_against_five_tables_names_the_two t_history_already_changes_nothing \
-	t_version_not_in_folder_names_nearest t_staging_accept_asks_a_person \
+	t_other_tools_history_changes_nothing \
+	t_version_not_in_folder_names_nearest t_staging_accept_asks_a_person t_staging_typed_yes_at_a_terminal \
 	t_no_folder_writes_the_first_migration
