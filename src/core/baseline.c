@@ -138,6 +138,10 @@ static int unknown_version(df_baseline *b, const df_session *s)
 	b->stop = DF_BASELINE_STOP_UNKNOWN;
 	if (near && !(b->nearest = strdup(near)))
 		return df_error_oom();
+	/* a guessed version is no `next` (it would record): status lists them,
+	 * the hint names the nearest */
+	if (df_cmd_list_push(&b->next, cmd_of(DF_VERB_STATUS, NULL)) < 0)
+		return df_error_oom();
 	if (near) {
 		error = df_error_set(DF_EUSAGE, "no migration in '%s' has version '%s'; the nearest is '%s'",
 			s->cfg->migrations, b->o.to, near);

@@ -164,6 +164,8 @@ t_version_not_in_folder_names_nearest() {
 	json_eq 'd["error"]["kind"]' 'usage'
 	contains "$(json 'd["error"]["message"]')" "the nearest is '20240101000005'"
 	json_eq 'd["nearest"]' '20240101000005'
+	json_eq 'd["next"]' '["devflow db status"]'
+	contains "$(json 'd["error"]["hint"]')" "devflow db baseline 20240101000005"
 	df db baseline 20240101000003x; expect_rc 2
 	contains "$err" "nearest is '20240101000003'"
 	table_exists _migrations && fail "a bad VERSION made devflow's table"
