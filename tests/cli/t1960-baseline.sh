@@ -175,7 +175,14 @@ t_version_not_in_folder_names_nearest() {
 t_staging_accept_asks_a_person() {
 	five_by_hand
 	q "ALTER TABLE t1 ADD COLUMN legacy_flag INTEGER" >/dev/null
-	printf '[env "staging"]\nurl = %s\npolicy = staging\n' "$URL" >devflow.conf
+	printf '[env "staging"]\nurl = %s\npolicy = staging\n[env "production"]\nurl = %s\n' "$URL" "$URL" \
+		>devflow.conf
+	# production: the typed confirmation is --confirm production
+	df db baseline --env production --accept-differences --json; expect_rc 3
+	json_eq 'd["error"]["missing"]' '["confirmation"]'
+	json_eq 'd["ask"]["options"][0]["then"]' \
+		'devflow db baseline 20240101000005 --env production --accept-differences --confirm production'
+	contains "$(json 'd["ask"]["question"]')" "Type 'yes' to record them applied on PRODUCTION"
 	df db baseline --env staging --accept-differences --json; expect_rc 3
 	json_eq 'd["error"]["kind"]' 'gate_refused'
 	json_eq 'd["error"]["missing"]' '["confirmation"]'
