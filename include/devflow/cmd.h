@@ -27,6 +27,7 @@ typedef enum df_verb {
 	DF_VERB_GENERATE,
 	DF_VERB_DOCTOR,
 	DF_VERB_VERIFY,
+	DF_VERB_BASELINE,
 } df_verb;
 
 typedef enum df_opt {
@@ -44,6 +45,7 @@ typedef enum df_opt {
 	DF_OPT_FORCE,
 	DF_OPT_ENV,             /* value: an environment other than the run's */
 	DF_OPT_ACCEPT_DRIFT,
+	DF_OPT_ACCEPT_DIFFERENCES,
 } df_opt;
 
 #define DF_CMD_MAX_OPTS 12

@@ -55,6 +55,9 @@ enum df_session_flags {
 	 * policy (not by a dry-run, which says it would), refused with the
 	 * CREATE DATABASE to run under staging and production */
 	DF_SESSION_CREATE_DB = (1 << 10),
+	/* a migrations folder that does not exist is an empty set (db baseline
+	 * writes the first migration there) */
+	DF_SESSION_NO_FOLDER_OK = (1 << 11),
 };
 
 #define DF_SESSION_OPTS_VERSION 1

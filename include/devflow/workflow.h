@@ -72,6 +72,9 @@ typedef enum df_ask_kind {
 	DF_ASK_FAILED,          /* `version` failed or was interrupted part-way; detail: the problem */
 	DF_ASK_CHECKSUM,        /* applied `version` was edited afterwards; detail */
 	DF_ASK_MISSING,         /* the file of applied `version` is gone; detail */
+	DF_ASK_BASELINE,        /* db baseline: accept the differences (`drift`) between the
+				   live schema and `migrations` up to `version` on `env`
+				   (include/devflow/baseline.h) */
 } df_ask_kind;
 
 /* An answer of a question, as data (the front end words it). */

@@ -627,6 +627,7 @@ int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 		{ CLI_S_KEEP_BAD, DF_SESSION_KEEP_BAD },
 		{ CLI_S_DRY, DF_SESSION_DRY },
 		{ CLI_S_CREATE_DB, DF_SESSION_CREATE_DB },
+		{ CLI_S_NO_FOLDER_OK, DF_SESSION_NO_FOLDER_OK },
 	};
 	df_session_opts o = DF_SESSION_OPTS_INIT;
 	df_session_report rep;

@@ -133,6 +133,7 @@ enum cli_session_flags {
 	CLI_S_DRY = (1 << 8),           /* a dry-run: no database file, no devflow table made */
 	CLI_S_KEEP_BAD = (1 << 9),      /* bad migration files named in set->bad_files, not fatal */
 	CLI_S_CREATE_DB = (1 << 10),    /* a missing server database: created under local (migrate) */
+	CLI_S_NO_FOLDER_OK = (1 << 11), /* no migrations folder: an empty set (db baseline) */
 };
 int cli_session_open(df_session *s, struct cli_ctx *ctx, unsigned int flags,
 	bool remote_confirmed);
@@ -192,6 +193,7 @@ int cmd_db_create(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_resolve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_history(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_verify(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_db_baseline(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_review(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_backup(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_db_restore(int argc, char **argv, struct cli_ctx *ctx);

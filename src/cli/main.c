@@ -136,6 +136,20 @@ const struct cli_cmd cli_db_commands[] = {
 	  "  --rolled-back        the migration's effects are gone: forget its row\n", NULL },
 	{ "history", cmd_db_history, "db history [--limit N]", "the audit log of every operation on the target",
 	  "  --limit N            show the newest N entries (default 50; 0: all)\n", NULL },
+	{ "baseline", cmd_db_baseline, "db baseline [VERSION] [--accept-differences] [--confirm ENV]",
+	  "mark migrations applied on a database no tool managed, after proving its schema equals them",
+	  "  VERSION              the last migration to record (default: the newest); with no\n"
+	  "                       migration at all, the first is written from the live schema\n"
+	  "  --accept-differences record them even though the live schema differs, the\n"
+	  "                       differences accepted as drift by you (staging, production:\n"
+	  "                       a person confirms, typed yes or --confirm ENV)\n"
+	  "  --confirm ENV        that confirmation: --confirm production, or the environment's name\n"
+	  "The proof: the migrations up to VERSION are replayed into a throwaway database\n"
+	  "(SQLite in memory; on a server [project] dev_url's, else the target's) and its schema\n"
+	  "compared with the live one, history tables left out.  Exit 0 recorded; 1 the schemas\n"
+	  "differ (+ only the live database has it, - only the migrations make it); 2 the\n"
+	  "database has a history already, or VERSION is not in the folder; 3 a confirmation is\n"
+	  "missing.\n", NULL },
 	{ "verify", cmd_db_verify, "db verify",
 	  "applied files match their checksums, no failed or running row, no drift",
 	  "Exit 0 when all hold; 6 when the history needs a person (an applied file edited\n"

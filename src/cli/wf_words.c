@@ -117,6 +117,26 @@ void cli_ask_words(df_ask *a, const char *select)
 		df_buf_printf(&why, "%s; the usual fix is to restore the applied version of the file "
 			"and put new changes in a new migration", detail);
 		break;
+	case DF_ASK_BASELINE:
+		df_buf_printf(&q, "The live schema differs from the %zu migration%s up to %s:", a->migrations,
+			a->migrations == 1 ? "" : "s", a->version ? a->version : "the first");
+		for (size_t i = 0; i < a->drift.nr; i++) {
+			const char *l = a->drift.v[i];
+			bool sub = l[0] == ' ', last_sub = i + 1 < a->drift.nr && a->drift.v[i + 1][0] == ' ';
+			df_buf_printf(&q, "%s%s%s", sub ? (a->drift.v[i - 1][0] == ' ' ? ", " : " (") :
+				(i ? ", " : " "), sub ? l + 2 : l, sub && !last_sub ? ")" : "");
+		}
+		if (a->typed)
+			df_buf_printf(&q, ". Type 'yes' to record them applied on %s and accept the "
+				"differences as drift", a->policy == DF_POLICY_PRODUCTION ? "PRODUCTION" : a->env);
+		else
+			df_buf_puts(&q, ". Record them applied and accept the differences as drift?");
+		df_buf_puts(&why, "the migrations do not make the live schema; accepting records the live "
+			"schema as the one devflow left, and the audit log records who accepted the differences");
+		if (a->typed)
+			df_buf_printf(&why, " (the %s policy leaves this decision to a person)",
+				df_policy_name(a->policy));
+		break;
 	case DF_ASK_MISSING:
 		df_buf_printf(&q, "The file of applied migration %s is gone. Were its changes "
 			"removed from the database too?", a->version);

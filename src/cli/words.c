@@ -23,6 +23,7 @@ static const char *const verbs[] = {
 	[DF_VERB_GENERATE] = "db generate",
 	[DF_VERB_DOCTOR] = "doctor",
 	[DF_VERB_VERIFY] = "db verify",
+	[DF_VERB_BASELINE] = "db baseline",
 };
 
 static const char *const flags[] = {
@@ -40,6 +41,7 @@ static const char *const flags[] = {
 	[DF_OPT_FORCE] = "--force",
 	[DF_OPT_ENV] = "--env",
 	[DF_OPT_ACCEPT_DRIFT] = "--accept-drift",
+	[DF_OPT_ACCEPT_DIFFERENCES] = "--accept-differences",
 };
 
 const char *cli_verb_words(df_verb verb)

@@ -300,7 +300,8 @@ static int session_open_1(df_session *s, const df_session_opts *o, df_session_re
 				o->flags & DF_SESSION_CACHE);
 		else
 			error = (o->flags & DF_SESSION_CACHE ? df_migration_set_load_cached :
-				df_migration_set_load)(&s->set, s->cfg->migrations, true);
+				df_migration_set_load)(&s->set, s->cfg->migrations,
+				!(o->flags & DF_SESSION_NO_FOLDER_OK));
 		if (error < 0)
 			return error;
 		for (size_t i = 0; i < s->set->warnings.nr; i++)
