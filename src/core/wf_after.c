@@ -11,6 +11,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
+#include "devflow/source.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
@@ -136,11 +137,86 @@ char *df__wf_snapshot(struct wf *w, const char *tag, const df_schema *model, cha
  * failure is a warning and the reason df__wf_schema_changes is unknown, never the
  * run's error: what ran stays what the result says.
  */
+/*
+ * The relations the run's migrations name (df_schema_touched()): 1, or 0
+ * when one of them cannot say (or its SQL is not at hand).
+ */
+static int run_touched(df_strlist *names, struct wf *w, df_dialect d)
+{
+	const df_source *src = w->o->source ? w->o->source : df_source_sql_folder();
+	int rc = 1;
+
+	for (size_t i = 0; i < w->res->n && rc == 1; i++) {
+		df_source_sql sql = { 0 };
+		const char *text;
+		if (!src->sql || src->sql(src, w->res->migs[i], &sql) < 0) {
+			df_source_sql_release(&sql);
+			return 0;
+		}
+		text = w->o->rollback ? sql.down : sql.up;
+		rc = sql.unavailable || !text ? 0 : df_schema_touched(names, text, d);
+		df_source_sql_release(&sql);
+	}
+	return rc;
+}
+
+/*
+ * The schema after a run, as a full read would give it: the model read
+ * before, with only the relations the run touched (and what depends on
+ * them) read again (schema/patch.c).  NULL when that cannot be done
+ * safely (a statement whose targets are not known, code in the schema,
+ * another engine, any failure): the caller reads the whole.
+ * DEVFLOW_RECORD_FULL=1 always reads the whole; DEVFLOW_RECORD_DEBUG=1
+ * says on stderr which was done (tests/cli/t1950-record-patch.sh).
+ */
+static df_schema *read_after_patched(struct wf *w, df_conn *conn)
+{
+	df_strlist names = DF_STRLIST_INIT, exclude = DF_STRLIST_INIT;
+	df_schema_opts opts = DF_SCHEMA_OPTS_INIT;
+	df_schema *m = NULL;
+	const char *full = getenv("DEVFLOW_RECORD_FULL"), *debug = getenv("DEVFLOW_RECORD_DEBUG");
+	const char *why = NULL;
+	int rc;
+
+	if (full && *full && strcmp(full, "0"))
+		why = "DEVFLOW_RECORD_FULL";
+	else if ((rc = run_touched(&names, w, df_conn_dialect(conn))) != 1)
+		why = rc < 0 ? "error" : "a statement whose targets are not known";
+	else if (df_schema_own_tables(&exclude, w->s->cfg->table) < 0)
+		why = "error";
+	else {
+		opts.exclude_tables = &exclude;
+		rc = df_schema_reread(&m, w->before, conn, &opts, &names);
+		why = rc < 0 ? "error" : rc ? "not on this schema" : NULL;
+	}
+	if (debug && *debug && strcmp(debug, "0")) {
+		if (why)
+			fprintf(stderr, "devflow: schema after the run: read whole (%s)\n", why);
+		else
+			fprintf(stderr, "devflow: schema after the run: patched\n");
+	}
+	df_strlist_release(&names);
+	df_strlist_release(&exclude);
+	return m;
+}
+
 df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 {
 	df_schema *m = NULL;
 	df_error *saved = df_error_save();
 
+	if (!strcmp(when, "after") && w->before && !w->o->dry_run && conn == w->s->conn &&
+	    (m = read_after_patched(w, conn))) {
+		if (saved)
+			df_error_restore(saved);
+		else
+			df_error_clear();
+		return m;
+	}
+	df_error_clear();
+	if (saved)
+		df_error_restore(saved);
+	saved = df_error_save();
 	if (df_session_schema_read(&m, w->s, conn) < 0) {
 		const char *msg = df_error_last()->message;
 		if (!w->res->schema_unknown) {
