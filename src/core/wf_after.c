@@ -180,6 +180,8 @@ static df_schema *read_after_patched(struct wf *w, df_conn *conn)
 
 	if (full && *full && strcmp(full, "0"))
 		why = "DEVFLOW_RECORD_FULL";
+	else if (df_conn_dialect(conn) != DF_DIALECT_POSTGRES)
+		why = "not on this engine";
 	else if ((rc = run_touched(&names, w, df_conn_dialect(conn))) != 1)
 		why = rc < 0 ? "error" : "a statement whose targets are not known";
 	else if (df_schema_own_tables(&exclude, w->s->cfg->table) < 0)
