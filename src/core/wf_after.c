@@ -137,6 +137,18 @@ char *df__wf_snapshot(struct wf *w, const char *tag, const df_schema *model, cha
  * failure is a warning and the reason df__wf_schema_changes is unknown, never the
  * run's error: what ran stays what the result says.
  */
+/* DEVFLOW_RECORD_DEBUG=FILE: a line appended to FILE (tests/cli/t1950-record-patch.sh) */
+static void debug_line(const char *line)
+{
+	const char *path = getenv("DEVFLOW_RECORD_DEBUG");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "%s\n", line);
+	fclose(f);
+}
+
 /*
  * The relations the run's migrations name (df_schema_touched()): 1, or 0
  * when one of them cannot say (or its SQL is not at hand).
@@ -166,15 +178,15 @@ static int run_touched(df_strlist *names, struct wf *w, df_dialect d)
  * them) read again (schema/patch.c).  NULL when that cannot be done
  * safely (a statement whose targets are not known, code in the schema,
  * another engine, any failure): the caller reads the whole.
- * DEVFLOW_RECORD_FULL=1 always reads the whole; DEVFLOW_RECORD_DEBUG=1
- * says on stderr which was done (tests/cli/t1950-record-patch.sh).
+ * DEVFLOW_RECORD_FULL=1 always reads the whole; DEVFLOW_RECORD_DEBUG=FILE
+ * appends to FILE which was done (tests/cli/t1950-record-patch.sh).
  */
 static df_schema *read_after_patched(struct wf *w, df_conn *conn)
 {
 	df_strlist names = DF_STRLIST_INIT, exclude = DF_STRLIST_INIT;
 	df_schema_opts opts = DF_SCHEMA_OPTS_INIT;
 	df_schema *m = NULL;
-	const char *full = getenv("DEVFLOW_RECORD_FULL"), *debug = getenv("DEVFLOW_RECORD_DEBUG");
+	const char *full = getenv("DEVFLOW_RECORD_FULL");
 	const char *why = NULL;
 	int rc;
 
@@ -191,12 +203,12 @@ static df_schema *read_after_patched(struct wf *w, df_conn *conn)
 		rc = df_schema_reread(&m, w->before, conn, &opts, &names);
 		why = rc < 0 ? "error" : rc ? "not on this schema" : NULL;
 	}
-	if (debug && *debug && strcmp(debug, "0")) {
-		if (why)
-			fprintf(stderr, "devflow: schema after the run: read whole (%s)\n", why);
-		else
-			fprintf(stderr, "devflow: schema after the run: patched\n");
-	}
+	if (why) {
+		char line[128];
+		snprintf(line, sizeof(line), "schema after the run: read whole (%s)", why);
+		debug_line(line);
+	} else
+		debug_line("schema after the run: patched");
 	df_strlist_release(&names);
 	df_strlist_release(&exclude);
 	return m;
@@ -227,11 +239,9 @@ df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 {
 	df_schema *m = NULL;
 	df_error *saved;
-	const char *debug = getenv("DEVFLOW_RECORD_DEBUG");
 
 	if (!strcmp(when, "before") && (m = drift_read(w, conn))) {
-		if (debug && *debug && strcmp(debug, "0"))
-			fprintf(stderr, "devflow: schema before the run: the drift check's\n");
+		debug_line("schema before the run: the drift check's");
 		return m;
 	}
 	saved = df_error_save();

@@ -5,7 +5,8 @@
 # known (a DO block, a function) or a schema holding code reads the whole.
 # Either way the record equals, byte for byte, the one a full read writes
 # (DEVFLOW_RECORD_FULL=1) of a twin database migrated the same way, and
-# the next status finds no drift.  DEVFLOW_RECORD_DEBUG=1 says which was done.
+# the next status finds no drift.  DEVFLOW_RECORD_DEBUG=FILE says which was
+# done (appended to FILE).
 # The read before the run is the drift check's, when it read one.
 . "$(dirname "$0")/lib.sh"
 
@@ -39,7 +40,10 @@ last_record() {
 step() {
 	local mine twin how=$2
 	[ "$ENGINE" = postgres ] || how="read whole"
-	dfe DEVFLOW_RECORD_DEBUG=1 "$DEVFLOW" db migrate --to "$1" --url "$URL"; expect_rc 0 "migrate to $1"
+	rm -f "$TMP_ROOT/debug"
+	dfe DEVFLOW_RECORD_DEBUG="$TMP_ROOT/debug" "$DEVFLOW" db migrate --to "$1" --url "$URL"
+	expect_rc 0 "migrate to $1"
+	err=$(cat "$TMP_ROOT/debug" 2>/dev/null)
 	contains "$err" "schema after the run: $how"
 	# once a record of this history exists, the drift check's read is the
 	# read before (SQLite: its schema cookie says unchanged, nothing read)
@@ -50,9 +54,10 @@ step() {
 	fi
 	STEPPED=1
 	mine=$(last_record)
-	dfe DEVFLOW_RECORD_DEBUG=1 DEVFLOW_RECORD_FULL=1 "$DEVFLOW" db migrate --to "$1" --url "$URL2"
+	rm -f "$TMP_ROOT/debug"
+	dfe DEVFLOW_RECORD_DEBUG="$TMP_ROOT/debug" DEVFLOW_RECORD_FULL=1 "$DEVFLOW" db migrate --to "$1" --url "$URL2"
 	expect_rc 0 "full migrate to $1"
-	contains "$err" "schema after the run: read whole (DEVFLOW_RECORD_FULL)"
+	contains "$(cat "$TMP_ROOT/debug" 2>/dev/null)" "schema after the run: read whole (DEVFLOW_RECORD_FULL)"
 	twin=$(last_record)
 	contains "$mine" "table "
 	[ "$mine" = "$twin" ] || fail "step $1: the patched record differs from a full read: $(diff <(echo "$twin") <(echo "$mine") | head -c 1500)"
