@@ -181,7 +181,7 @@ static int run_touched(df_strlist *names, struct wf *w, df_dialect d)
  * DEVFLOW_RECORD_FULL=1 always reads the whole; DEVFLOW_RECORD_DEBUG=FILE
  * appends to FILE which was done (tests/cli/t1950-record-patch.sh).
  */
-static df_schema *read_after_patched(struct wf *w, df_conn *conn)
+static df_schema *read_after_patched(struct wf *w, df_conn *conn, const char **why_out)
 {
 	df_strlist names = DF_STRLIST_INIT, exclude = DF_STRLIST_INIT;
 	df_schema_opts opts = DF_SCHEMA_OPTS_INIT;
@@ -203,12 +203,7 @@ static df_schema *read_after_patched(struct wf *w, df_conn *conn)
 		rc = df_schema_reread(&m, w->before, conn, &opts, &names);
 		why = rc < 0 ? "error" : rc ? "not on this schema" : NULL;
 	}
-	if (why) {
-		char line[128];
-		snprintf(line, sizeof(line), "schema after the run: read whole (%s)", why);
-		debug_line(line);
-	} else
-		debug_line("schema after the run: patched");
+	*why_out = why;
 	df_strlist_release(&names);
 	df_strlist_release(&exclude);
 	return m;
@@ -235,24 +230,43 @@ static df_schema *drift_read(struct wf *w, df_conn *conn)
 	return m;
 }
 
+/* "WHAT (WHY) in N ms" to DEVFLOW_RECORD_DEBUG's file, N since t0 */
+static void debug_took(const char *what, const char *why, const struct timespec *t0)
+{
+	struct timespec t1;
+	char line[160];
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(line, sizeof(line), "%s%s%s%s in %lld ms", what, why ? " (" : "", why ? why : "",
+		why ? ")" : "", (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
+		(t1.tv_nsec - t0->tv_nsec) / 1000000);
+	debug_line(line);
+}
+
 df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 {
 	df_schema *m = NULL;
 	df_error *saved;
+	struct timespec t0;
+	const char *why = NULL;
+	bool debug = false;
 
 	if (!strcmp(when, "before") && (m = drift_read(w, conn))) {
 		debug_line("schema before the run: the drift check's");
 		return m;
 	}
 	saved = df_error_save();
-
-	if (!strcmp(when, "after") && w->before && !w->o->dry_run && conn == w->s->conn &&
-	    (m = read_after_patched(w, conn))) {
-		if (saved)
-			df_error_restore(saved);
-		else
-			df_error_clear();
-		return m;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!strcmp(when, "after") && w->before && !w->o->dry_run && conn == w->s->conn) {
+		if ((m = read_after_patched(w, conn, &why))) {
+			if (saved)
+				df_error_restore(saved);
+			else
+				df_error_clear();
+			debug_took("schema after the run: patched", NULL, &t0);
+			return m;
+		}
+		debug = true;
 	}
 	df_error_clear();
 	if (saved)
@@ -273,6 +287,8 @@ df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 		df_error_restore(saved);
 	else
 		df_error_clear();
+	if (debug)
+		debug_took("schema after the run: read whole", why ? why : "error", &t0);
 	return m;
 }
 
