@@ -368,6 +368,20 @@ static int close_before(struct relset *rs, const df_schema *s)
 	return error < 0 ? error : 0;
 }
 
+/* Did the model read before hold a relation, index or constraint of that
+ * name (schema NULL: in any)? */
+static bool existed(const df_schema *s, const char *schema, const char *name)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		const df_object *o = s->v[i];
+		if ((rel_of(o) || o->kind == DF_OBJ_INDEX || o->kind == DF_OBJ_CONSTRAINT) &&
+		    (o->kind == DF_OBJ_INDEX || o->kind == DF_OBJ_CONSTRAINT ? !strcmp(o->name, name) :
+		     !o->table && !strcmp(o->name, name)) && (!schema || !strcmp(o->schema, schema)))
+			return true;
+	}
+	return false;
+}
+
 /* ---- a copy of the model ------------------------------------------------------ */
 
 static int dup(char **to, const char *from)
@@ -493,11 +507,18 @@ int df_schema_reread(df_schema **out, const df_schema *before, df_conn *conn,
 		}
 	if ((error = set_from(&rs, names)) < 0 || (error = close_before(&rs, before)) < 0)
 		goto out;
-	/* the part, as the catalogs hold it now (what depends on it now too) */
-	if ((error = list_copy(&found, &rs.exact)) < 0)
-		goto out;
+	/* the part, as the catalogs hold it now (what depends on it now too;
+	 * "\t1": it existed before) */
+	for (size_t i = 0; i < rs.exact.nr && error == 0; i++) {
+		const char *tab = strchr(rs.exact.v[i], '\t');
+		char *sch = strndup(rs.exact.v[i], (size_t)(tab - rs.exact.v[i]));
+		error = sch ? df_strlist_pushf(&found, "%s%s", rs.exact.v[i],
+			existed(before, sch, tab + 1) ? "\t1" : "") : df_error_oom();
+		free(sch);
+	}
 	for (size_t i = 0; i < rs.any.nr && error == 0; i++)
-		error = df_strlist_pushf(&found, "\t%s", rs.any.v[i]);
+		error = df_strlist_pushf(&found, "\t%s%s", rs.any.v[i],
+			existed(before, NULL, rs.any.v[i]) ? "\t1" : "");
 	if (error < 0 || (error = df_schema_new(&part, DF_DIALECT_POSTGRES)) < 0 ||
 	    (error = df__schema_read_pg_part(conn, part, opts, &found)) < 0)
 		goto out;

@@ -898,21 +898,27 @@ static int read_part(df_schema *s, df_conn *conn, const df_schema_opts *opts, co
  */
 static const char Q_CLOSURE[] =
 	"), seed AS (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.indrelid FROM pg_index i "
-	"  WHERE i.indexrelid = c.oid) ELSE c.oid END AS oid "
+	"  WHERE i.indexrelid = c.oid) ELSE c.oid END AS oid, bool_or(w.old) AS deep "
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-	" JOIN w ON c.relname = w.n AND (w.s = '' OR n.nspname = w.s) WHERE @NS@), "
-	"t(oid) AS (SELECT oid FROM seed WHERE oid IS NOT NULL UNION "
+	" JOIN w ON c.relname = w.n AND (w.s = '' OR n.nspname = w.s) WHERE @NS@ GROUP BY 1), "
+	/* a relation the model read before did not hold was made by the run:
+	 * what depends on it was made by the run too, named by its statements,
+	 * but for a serial's sequence; what did exist: everything that depends
+	 * on it, recursively */
+	"t(oid, deep) AS (SELECT oid, deep FROM seed WHERE oid IS NOT NULL UNION "
 	" SELECT CASE d.classid WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) "
 	"  WHEN 'pg_constraint'::regclass THEN (SELECT NULLIF(co.conrelid, 0) FROM pg_constraint co WHERE co.oid = d.objid) "
 	"  WHEN 'pg_attrdef'::regclass THEN (SELECT ad.adrelid FROM pg_attrdef ad WHERE ad.oid = d.objid) "
 	"  WHEN 'pg_trigger'::regclass THEN (SELECT tg.tgrelid FROM pg_trigger tg WHERE tg.oid = d.objid) "
 	"  WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = d.objid) "
 	"  WHEN 'pg_class'::regclass THEN COALESCE((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = d.objid), d.objid) "
-	"  WHEN 'pg_type'::regclass THEN (SELECT NULLIF(ty.typrelid, 0) FROM pg_type ty WHERE ty.oid = d.objid) END "
+	"  WHEN 'pg_type'::regclass THEN (SELECT NULLIF(ty.typrelid, 0) FROM pg_type ty WHERE ty.oid = d.objid) END, t.deep "
 	" FROM t CROSS JOIN LATERAL (VALUES ('pg_class'::regclass, t.oid), ('pg_type'::regclass, "
 	"  (SELECT tc.reltype FROM pg_class tc WHERE tc.oid = t.oid))) ref(cls, oid) "
 	" JOIN pg_depend d ON d.refclassid = ref.cls AND d.refobjid = ref.oid "
-	" WHERE t.oid IS NOT NULL) "
+	" WHERE t.oid IS NOT NULL AND (t.deep OR (ref.cls = 'pg_class'::regclass "
+	"  AND d.classid = 'pg_class'::regclass AND d.deptype = 'a' "
+	"  AND EXISTS (SELECT 1 FROM pg_class sq WHERE sq.oid = d.objid AND sq.relkind = 'S')))) "
 	"SELECT c.oid, n.nspname, c.relname FROM (SELECT DISTINCT oid FROM t) x "
 	"JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND @NS@";
@@ -950,23 +956,31 @@ int df__schema_read_pg_part(df_conn *conn, df_schema *s, const df_schema_opts *o
 	int error;
 
 	/* the closure of `names`, as the catalogs hold it now */
-	df_buf_puts(&q, "WITH RECURSIVE w(s, n) AS (VALUES ");
+	df_buf_puts(&q, "WITH RECURSIVE w(s, n, old) AS (VALUES ");
 	for (size_t i = 0; i < names->nr; i++) {
-		const char *tab = strchr(names->v[i], '\t');
-		char *sch = tab ? strndup(names->v[i], (size_t)(tab - names->v[i])) : NULL;
+		const char *tab = strchr(names->v[i], '\t'), *flag;
+		char *sch = tab ? strndup(names->v[i], (size_t)(tab - names->v[i])) : NULL, *name;
 		if (!sch) {
+			error = df_error_oom();
+			goto out;
+		}
+		flag = strchr(tab + 1, '\t');
+		name = flag ? strndup(tab + 1, (size_t)(flag - tab - 1)) : strdup(tab + 1);
+		if (!name) {
+			free(sch);
 			error = df_error_oom();
 			goto out;
 		}
 		df_buf_puts(&q, i ? ", (" : "(");
 		df__quote_literal(&q, sch);
 		df_buf_puts(&q, "::text, ");
-		df__quote_literal(&q, tab + 1);
-		df_buf_puts(&q, "::text)");
+		df__quote_literal(&q, name);
+		df_buf_printf(&q, "::text, %s)", flag ? "true" : "false");
 		free(sch);
+		free(name);
 	}
 	if (!names->nr)
-		df_buf_puts(&q, "(''::text, ''::text)");
+		df_buf_puts(&q, "(''::text, ''::text, false)");
 	df_buf_puts(&q, Q_CLOSURE);
 	if (df_buf_oom(&q)) {
 		error = df_error_oom();
