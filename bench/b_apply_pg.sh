@@ -37,5 +37,6 @@ eng_count() {
 		(SELECT count(*) FROM $2)" 2>/dev/null
 }
 eng_client_version() { psql --version | awk '{ print $3 }'; }
+eng_server_pid() { head -n 1 "$srv/pg/data/postmaster.pid" 2>/dev/null; }
 
 . "$BENCH_DIR/tools/b_apply_common.sh"

@@ -87,6 +87,30 @@ say "starting a throwaway $ENGINE_NAME server in $srv"
 eng_start "$srv" || fail "the $ENGINE_NAME server did not start (tests/support/servers.sh)"
 . "$srv/env"
 
+# ---- CPU: the client's (user+sys of the tool's process, GNU time) and the
+# server's (its processes' user+sys, exited backends included: the main
+# process's cutime/cstime), in ms, when the engine script names the
+# server's main process (eng_server_pid) -------------------------------------------------
+server_cpu_ms() { # -> total ms of the server's processes so far, or nothing
+	local pid tk
+	declare -F eng_server_pid >/dev/null || return 0
+	pid=$(eng_server_pid) || return 0
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
+	tk=$(getconf CLK_TCK)
+	{
+		awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$pid/stat"
+		for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+			awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$c/stat" 2>/dev/null
+		done
+	} | awk -v tk="$tk" '{ s += $1 } END { printf "%.0f\n", s * 1000 / tk }'
+}
+# user+sys of this shell's finished children so far, in ms, into $cpu_ms
+# (bash's `times`, run in this shell: a $(...) would have children of its own)
+children_cpu_ms() {
+	times >"$dir/times.now"
+	cpu_ms=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.0f\n", t * 1000 }' "$dir/times.now")
+}
+
 # ---- one run of one tool into a fresh database; prints its wall time in ms ------------
 db_of() { echo "bench_$1"; }
 run_one() { # tool -> ms on stdout
@@ -96,6 +120,9 @@ run_one() { # tool -> ms on stdout
 	# let the server finish the drop's background work (purge, checkpoints)
 	# so that it is not billed to whichever tool runs next
 	sleep "${APPLY_SETTLE:-2}"
+	local s0 s1 c0 c1
+	children_cpu_ms; c0=$cpu_ms
+	s0=$(server_cpu_ms)
 	t0=$EPOCHREALTIME
 	case $tool in
 	floor) eng_floor "$db" >/dev/null 2>"$dir/$tool.err"; rc=$? ;;
@@ -104,6 +131,12 @@ run_one() { # tool -> ms on stdout
 			--no-dump-schema up >/dev/null 2>"$dir/$tool.err"; rc=$? ;;
 	esac
 	t1=$EPOCHREALTIME
+	children_cpu_ms; c1=$cpu_ms
+	sleep 0.3       # the backend exits and is reaped: its CPU is the server's
+	s1=$(server_cpu_ms)
+	client=$((c1 - c0))
+	server=-
+	[ -n "$s0" ] && [ -n "$s1" ] && server=$((s1 - s0))
 	if [ "$rc" -ne 0 ]; then
 		say "$tool exited $rc:"; head -c 600 "$dir/$tool.err" >&2
 		return 1
@@ -115,12 +148,14 @@ run_one() { # tool -> ms on stdout
 		say "$tool: the database holds (tables indexes tracking-rows) '$counts', not '$want'"
 		return 1
 	fi
-	awk -v a="${t0/./}" -v b="${t1/./}" 'BEGIN { printf "%.1f\n", (b - a) / 1000 }'
+	awk -v a="${t0/./}" -v b="${t1/./}" -v c="$client" -v s="$server" \
+		'BEGIN { printf "%.1f %s %s\n", (b - a) / 1000, c, s }'
 }
 
 tools=(floor devflow)
 [ -n "$DBMATE" ] && tools+=(dbmate)
 : >"$dir/times.txt"
+: >"$dir/cpu.txt"
 wait_quiet
 load_before=$(load1)
 loads=
@@ -128,9 +163,11 @@ for ((r = 0; r <= RUNS; r++)); do
 	nt=${#tools[@]}
 	for ((k = 0; k < nt; k++)); do
 		t=${tools[$(((k + r) % nt))]}
-		ms=$(run_one "$t") || fail "$t failed (round $r; see $dir/$t.err)"
+		line=$(run_one "$t") || fail "$t failed (round $r; see $dir/$t.err)"
+		read -r ms ccpu scpu <<<"$line"
 		[ "$r" -gt 0 ] && echo "$r $t $ms" >>"$dir/times.txt"
-		say "round $r$([ "$r" -eq 0 ] && echo ' (warm-up)'): $t $ms ms (load $(load1))"
+		[ "$r" -gt 0 ] && echo "$r $t $ccpu $scpu" >>"$dir/cpu.txt"
+		say "round $r$([ "$r" -eq 0 ] && echo ' (warm-up)'): $t $ms ms, CPU client $ccpu ms server $scpu ms (load $(load1))"
 	done
 	loads="$loads $(load1)"
 done
@@ -170,5 +207,29 @@ else
 	result "$W_DBMATE" "$df_ms ms ± $df_sd" "dbmate: not installed (npm failed)" "-" "$T_DBMATE" skipped
 	pd=
 fi
+# CPU: medians over the rounds of client, server, and client + server
+cpu_of() { # tool -> "client server total" (ms, medians; - when not measured)
+	awk -v t="$1" '$2 == t && $3 != "-" && $4 != "-" { print $3, $4, $3 + $4 }' "$dir/cpu.txt" |
+	awk '{ c[NR] = $1; s[NR] = $2; a[NR] = $3 }
+	function med(v, n,   i, j, x) { for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+	END { if (!NR) { print "- - -"; exit } printf "%.0f %.0f %.0f\n", med(c, NR), med(s, NR), med(a, NR) }'
+}
+cpu_note=
+for t in "${tools[@]}"; do
+	read -r cc sc ac < <(cpu_of "$t")
+	cpu_note="$cpu_note $t client $cc ms + server $sc ms = $ac ms;"
+done
+read -r _ _ df_cpu < <(cpu_of devflow)
+read -r _ _ fl_cpu < <(cpu_of floor)
+cpu_ratio=$(awk -v a="$df_cpu" -v b="$fl_cpu" 'BEGIN { if (a == "-" || b == "-" || !b) print "-"; else printf "%.3f", a / b }')
+if [ -n "$DBMATE" ]; then
+	read -r _ _ dm_cpu < <(cpu_of dbmate)
+	cpu_dm=$(awk -v a="$dm_cpu" -v b="$df_cpu" 'BEGIN { if (a == "-" || b == "-" || !b) print "-"; else printf "%.3f", a / b }')
+	cpu_note="$cpu_note CPU (client + server) devflow/floor $cpu_ratio, dbmate/devflow $cpu_dm"
+else
+	cpu_note="$cpu_note CPU (client + server) devflow/floor $cpu_ratio"
+fi
+note "$me: CPU, medians over the rounds (client: the tool's processes, bash's times; server: the server's processes, exited backends included):$cpu_note."
 note "$me: $N migrations (a CREATE TABLE and a CREATE INDEX each, ~400 bytes; bench/tools/b_apply_gen.sh), each tool into a fresh database on a throwaway local $ENGINE_NAME ($ENGINE_EXTRA; $SERVER_FS). devflow: \`devflow -q db migrate --url URL\` (local policy); floor: the same UP SQL as one script, BEGIN / statements / INSERT of the tracking row into a table shaped like devflow's _migrations / COMMIT per migration, through ONE \`$FLOOR_CMD\`; dbmate: \`dbmate --no-dump-schema up\` (native binary) on the same SQL in its format. Medians of $RUNS rounds after 1 warm-up (± standard deviation), the three interleaved in rotating order, each into a database dropped and created ${APPLY_SETTLE:-2} s before; every run checked to leave $N tables, $N indexes, $N tracking rows. Median of per-round ratios: devflow/floor $(paired devflow floor)$pd. Load average $load_before before, $load_after after (range over rounds $range) on $(nproc) shared cores."
 exit 0

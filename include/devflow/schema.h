@@ -195,6 +195,28 @@ int df_schema_privileges_check(const char *engine, const char *command);
 int df_schema_read(df_schema **out, df_conn *conn, const df_schema_opts *opts);
 
 /**
+ * The relations the statements of `sql` change, appended to `names` as
+ * "schema\tname" (schema "" when a statement does not say): 1 when each
+ * statement is one whose targets are known (tables, indexes, views,
+ * sequences, triggers, policies, comments on them, data, transactions),
+ * 0 when one is not (a DO block, a function, a type, SET search_path, a
+ * DROP ... CASCADE, what does not parse): then only a full read says what
+ * a run of it left.  PostgreSQL only: 0 elsewhere.
+ */
+int df_schema_touched(df_strlist *names, const char *sql, df_dialect d);
+
+/**
+ * What df_schema_read() would give now, from `before` (a read of the same
+ * database with the same `opts`) and a read of only the relations `names`
+ * (df_schema_touched() of what ran since) and of what depends on them,
+ * before or now; `before` is left as it was.  1 with *out NULL when this
+ * cannot be done safely (another engine; a schema holding functions,
+ * aggregates, extensions or domains): read the whole.
+ */
+int df_schema_reread(df_schema **out, const df_schema *before, df_conn *conn,
+	const df_schema_opts *opts, const df_strlist *names);
+
+/**
  * What runs a .sql file for the schema code: every statement of `path` on
  * `conn`, in order (*statements counts those that ran); an error at
  * file:line:column.  The schema code asks the core for nothing: its caller

@@ -239,8 +239,13 @@ typedef struct df_drift {
 	 * who accepted it (NULL: shown, nobody asked); empty when none */
 	df_strlist absorbed;
 	char *absorbed_by;
+	/* the schema read to say it (NULL when none was read), and when
+	 * (CLOCK_MONOTONIC, ms): a run that follows at once takes it as its
+	 * read before (core/wf_after.c) */
+	df_schema *live;
+	long long live_ms;
 } df_drift;
-#define DF_DRIFT_INIT { -1, NULL, DF_STRLIST_INIT, NULL, DF_STRLIST_INIT, DF_STRLIST_INIT, NULL }
+#define DF_DRIFT_INIT { -1, NULL, DF_STRLIST_INIT, NULL, DF_STRLIST_INIT, DF_STRLIST_INIT, NULL, NULL, 0 }
 void df_drift_release(df_drift *d);
 /*
  * Compare the live schema with the one recorded after the last migrate or

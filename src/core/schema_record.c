@@ -170,6 +170,8 @@ void df_drift_release(df_drift *d)
 	df_strlist_release(&d->changes);
 	df_strlist_release(&d->lines);
 	df_strlist_release(&d->absorbed);
+	df_schema_free(d->live);
+	d->live = NULL;
 	d->drifted = -1;
 	d->reason = d->recorded_at = d->absorbed_by = NULL;
 }
@@ -282,6 +284,13 @@ int df_session_drift(df_drift *out, df_session *s)
 	}
 	if (drifted && !out->changes.nr)
 		out->drifted = false;
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		out->live = live;
+		out->live_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		live = NULL;
+	}
 out:
 	df_schema_free(live);
 	df_buf_release(&key);

@@ -11,6 +11,7 @@
 
 #include "devflow/buf.h"
 #include "devflow/error.h"
+#include "devflow/source.h"
 #include "devflow/workflow.h"
 #include "core/hook.h"
 #include "core/wf_ask.h"
@@ -136,11 +137,141 @@ char *df__wf_snapshot(struct wf *w, const char *tag, const df_schema *model, cha
  * failure is a warning and the reason df__wf_schema_changes is unknown, never the
  * run's error: what ran stays what the result says.
  */
+/* DEVFLOW_RECORD_DEBUG=FILE: a line appended to FILE (tests/cli/t1950-record-patch.sh) */
+static void debug_line(const char *line)
+{
+	const char *path = getenv("DEVFLOW_RECORD_DEBUG");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "%s\n", line);
+	fclose(f);
+}
+
+/*
+ * The relations the run's migrations name (df_schema_touched()): 1, or 0
+ * when one of them cannot say (or its SQL is not at hand).
+ */
+static int run_touched(df_strlist *names, struct wf *w, df_dialect d)
+{
+	const df_source *src = w->o->source ? w->o->source : df_source_sql_folder();
+	int rc = 1;
+
+	for (size_t i = 0; i < w->res->n && rc == 1; i++) {
+		df_source_sql sql = { 0 };
+		const char *text;
+		if (!src->sql || src->sql(src, w->res->migs[i], &sql) < 0) {
+			df_source_sql_release(&sql);
+			return 0;
+		}
+		text = w->o->rollback ? sql.down : sql.up;
+		rc = sql.unavailable || !text ? 0 : df_schema_touched(names, text, d);
+		df_source_sql_release(&sql);
+	}
+	return rc;
+}
+
+/*
+ * The schema after a run, as a full read would give it: the model read
+ * before, with only the relations the run touched (and what depends on
+ * them) read again (schema/patch.c).  NULL when that cannot be done
+ * safely (a statement whose targets are not known, code in the schema,
+ * another engine, any failure): the caller reads the whole.
+ * DEVFLOW_RECORD_FULL=1 always reads the whole; DEVFLOW_RECORD_DEBUG=FILE
+ * appends to FILE which was done (tests/cli/t1950-record-patch.sh).
+ */
+static df_schema *read_after_patched(struct wf *w, df_conn *conn, const char **why_out)
+{
+	df_strlist names = DF_STRLIST_INIT, exclude = DF_STRLIST_INIT;
+	df_schema_opts opts = DF_SCHEMA_OPTS_INIT;
+	df_schema *m = NULL;
+	const char *full = getenv("DEVFLOW_RECORD_FULL");
+	const char *why = NULL;
+	int rc;
+
+	if (full && *full && strcmp(full, "0"))
+		why = "DEVFLOW_RECORD_FULL";
+	else if (df_conn_dialect(conn) != DF_DIALECT_POSTGRES)
+		why = "not on this engine";
+	else if ((rc = run_touched(&names, w, df_conn_dialect(conn))) != 1)
+		why = rc < 0 ? "error" : "a statement whose targets are not known";
+	else if (df_schema_own_tables(&exclude, w->s->cfg->table) < 0)
+		why = "error";
+	else {
+		opts.exclude_tables = &exclude;
+		rc = df_schema_reread(&m, w->before, conn, &opts, &names);
+		why = rc < 0 ? "error" : rc ? "not on this schema" : NULL;
+	}
+	*why_out = why;
+	df_strlist_release(&names);
+	df_strlist_release(&exclude);
+	return m;
+}
+
+/*
+ * The schema the drift check read (df_session_drift) stands for the read
+ * before when the run follows it at once (no question asked in between:
+ * within 5 s) on the same connection; NULL otherwise.
+ */
+static df_schema *drift_read(struct wf *w, df_conn *conn)
+{
+	df_drift *d = w->res->drift;
+	struct timespec ts;
+	df_schema *m;
+
+	if (!d || !d->live || conn != w->s->conn)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->live_ms > 5000)
+		return NULL;
+	m = d->live;
+	d->live = NULL;
+	return m;
+}
+
+/* "WHAT (WHY) in N ms" to DEVFLOW_RECORD_DEBUG's file, N since t0 */
+static void debug_took(const char *what, const char *why, const struct timespec *t0)
+{
+	struct timespec t1;
+	char line[160];
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(line, sizeof(line), "%s%s%s%s in %lld ms", what, why ? " (" : "", why ? why : "",
+		why ? ")" : "", (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
+		(t1.tv_nsec - t0->tv_nsec) / 1000000);
+	debug_line(line);
+}
+
 df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 {
 	df_schema *m = NULL;
-	df_error *saved = df_error_save();
+	df_error *saved;
+	struct timespec t0;
+	const char *why = NULL;
+	bool debug = false;
 
+	if (!strcmp(when, "before") && (m = drift_read(w, conn))) {
+		debug_line("schema before the run: the drift check's");
+		return m;
+	}
+	saved = df_error_save();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!strcmp(when, "after") && w->before && !w->o->dry_run && conn == w->s->conn) {
+		if ((m = read_after_patched(w, conn, &why))) {
+			if (saved)
+				df_error_restore(saved);
+			else
+				df_error_clear();
+			debug_took("schema after the run: patched", NULL, &t0);
+			return m;
+		}
+		debug = true;
+	}
+	df_error_clear();
+	if (saved)
+		df_error_restore(saved);
+	saved = df_error_save();
 	if (df_session_schema_read(&m, w->s, conn) < 0) {
 		const char *msg = df_error_last()->message;
 		if (!w->res->schema_unknown) {
@@ -156,6 +287,8 @@ df_schema *df__wf_read_model(struct wf *w, df_conn *conn, const char *when)
 		df_error_restore(saved);
 	else
 		df_error_clear();
+	if (debug)
+		debug_took("schema after the run: read whole", why ? why : "error", &t0);
 	return m;
 }
 

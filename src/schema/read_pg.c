@@ -68,6 +68,16 @@ static int run(df_rows **out, df_conn *conn, const df_schema_opts *opts, const c
 	return error;
 }
 
+static int run_part(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
+	const char *rel, const char *oids);
+
+/* run(), or with `oids` ("{1,2}") only the relations of those oids (alias `rel`) */
+static int run_rel(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
+	const char *rel, const char *oids)
+{
+	return oids ? run_part(out, conn, opts, sql, rel, oids) : run(out, conn, opts, sql);
+}
+
 static const char *cell(const df_rows *r, size_t row, size_t col)
 {
 	return df_rows_get(r, row, col);
@@ -363,15 +373,15 @@ static int cmp_rel(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opts)
+static int read_relations(df_schema *s, df_conn *conn, const df_schema_opts *opts, const char *oids)
 {
 	df_rows *r = NULL, *c = NULL;
 	struct rel *rels = NULL;
 	size_t nrels = 0;
 	int error;
 
-	if ((error = run(&r, conn, opts, Q_RELATIONS)) < 0 ||
-	    (error = run(&c, conn, opts, Q_COLUMNS)) < 0)
+	if ((error = run_rel(&r, conn, opts, Q_RELATIONS, "c.oid", oids)) < 0 ||
+	    (error = run_rel(&c, conn, opts, Q_COLUMNS, "c.oid", oids)) < 0)
 		goto out;
 	if (r->nrows && !(rels = calloc(r->nrows, sizeof(*rels)))) {
 		error = df_error_oom();
@@ -649,23 +659,19 @@ static int resolve_uses(df_schema *s)
 	return error;
 }
 
-int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
+/*
+ * The reader.  With `oids` ("{1,2,...}"), a part: only those relations and
+ * what hangs off them (columns, constraints, indexes, triggers, policies,
+ * their dependencies); no schema, extension, type or function.
+ */
+static int read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts, const char *oids)
 {
 	df_rows *r = NULL;
-	df_identity id;
 	df_object *o;
 	int error;
 
-	if ((error = df_conn_identity(conn, &id)) < 0)
-		return error;
-	s->server_version = id.version_num;
-	if (id.version_num < 130000)
-		return df_error_set(DF_EUSAGE, "reading a schema needs PostgreSQL 13 or newer "
-			"(this server is %s)", id.version);
-	for (size_t i = 0; i < sizeof(pg_not_compared) / sizeof(*pg_not_compared); i++)
-		if ((error = df_strlist_push(&s->not_compared, pg_not_compared[i])) < 0)
-			return error;
-
+	if (oids)
+		goto relations;
 	if ((error = run(&r, conn, opts, Q_SCHEMAS)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++)
@@ -687,10 +693,11 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = read_relations(s, conn, opts)) < 0)
+relations:
+	if ((error = read_relations(s, conn, opts, oids)) < 0)
 		goto out;
 
-	if ((error = run(&r, conn, opts, Q_CONSTRAINTS)) < 0)
+	if ((error = run_rel(&r, conn, opts, Q_CONSTRAINTS, "c.oid", oids)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (excluded(opts, cell(r, i, 1)))
@@ -706,7 +713,7 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = run(&r, conn, opts, Q_INDEXES)) < 0)
+	if ((error = run_rel(&r, conn, opts, Q_INDEXES, "tc.oid", oids)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (excluded(opts, cell(r, i, 1)))
@@ -723,6 +730,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
+	if (oids)
+		goto triggers;
 	if ((error = run(&r, conn, opts, Q_TYPES)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -767,7 +776,8 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = run(&r, conn, opts, Q_TRIGGERS)) < 0)
+triggers:
+	if ((error = run_rel(&r, conn, opts, Q_TRIGGERS, "c.oid", oids)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
 		const char *en = cell(r, i, 4);
@@ -782,7 +792,7 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = run(&r, conn, opts, Q_POLICIES)) < 0)
+	if ((error = run_rel(&r, conn, opts, Q_POLICIES, "c.oid", oids)) < 0)
 		goto out;
 	for (size_t i = 0; i < r->nrows; i++) {
 		df_buf def = DF_BUF_INIT;
@@ -804,10 +814,21 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	df_rows_free(r);
 	r = NULL;
 
-	if ((error = resolve_uses(s)) < 0)
+	if (!oids && (error = resolve_uses(s)) < 0)
 		goto out;
-	/* dependencies last: they name objects read above */
-	if ((error = run(&r, conn, opts, Q_DEPENDS)) < 0)
+	/* dependencies last: they name objects read above (a part: those of
+	 * its objects, each named by its relation) */
+	if (oids) {
+		df_buf q = DF_BUF_INIT;
+		df_buf_printf(&q, "SELECT * FROM (%s) q(k1, n1, m1, t1, k2, n2, m2, t2) "
+			"WHERE (n1, COALESCE(t1, m1)) IN (SELECT n.nspname, c.relname FROM pg_class c "
+			"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY ('%s'::oid[]))",
+			Q_DEPENDS, oids);
+		error = df_buf_oom(&q) ? df_error_oom() : run(&r, conn, opts, q.ptr);
+		df_buf_release(&q);
+	} else
+		error = run(&r, conn, opts, Q_DEPENDS);
+	if (error < 0)
 		goto out;
 	{
 		df_schema tmp = *s;     /* sorted view for lookups */
@@ -840,5 +861,152 @@ int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
 	}
 out:
 	df_rows_free(r);
+	return error;
+}
+
+int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts)
+{
+	df_identity id;
+	int error;
+
+	if ((error = df_conn_identity(conn, &id)) < 0)
+		return error;
+	s->server_version = id.version_num;
+	if (id.version_num < 130000)
+		return df_error_set(DF_EUSAGE, "reading a schema needs PostgreSQL 13 or newer "
+			"(this server is %s)", id.version);
+	for (size_t i = 0; i < sizeof(pg_not_compared) / sizeof(*pg_not_compared); i++)
+		if ((error = df_strlist_push(&s->not_compared, pg_not_compared[i])) < 0)
+			return error;
+	return read_pg(conn, s, opts, NULL);
+}
+
+static int read_part(df_schema *s, df_conn *conn, const df_schema_opts *opts, const char *oids)
+{
+	return read_pg(conn, s, opts, oids);
+}
+
+/* ---- a part of the schema: the relations a run touched --------------------- */
+
+/*
+ * The relations named in `names` ("schema\tname", schema "" for any; an
+ * index stands for its table) and, recursively, what depends on them as
+ * the catalogs say now: a view on one, a table with a foreign key to one,
+ * a sequence one owns, a table whose default takes a sequence's value, a
+ * partition, a composite type with a column of its row type.  oid, schema,
+ * name of each.
+ */
+static const char Q_CLOSURE[] =
+	"), seed AS (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.indrelid FROM pg_index i "
+	"  WHERE i.indexrelid = c.oid) ELSE c.oid END AS oid, bool_or(w.old) AS deep "
+	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	" JOIN w ON c.relname = w.n AND (w.s = '' OR n.nspname = w.s) WHERE @NS@ GROUP BY 1), "
+	/* a relation the model read before did not hold was made by the run:
+	 * what depends on it was made by the run too, named by its statements,
+	 * but for a serial's sequence; what did exist: everything that depends
+	 * on it, recursively */
+	"t(oid, deep) AS (SELECT oid, deep FROM seed WHERE oid IS NOT NULL UNION "
+	" SELECT CASE d.classid WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) "
+	"  WHEN 'pg_constraint'::regclass THEN (SELECT NULLIF(co.conrelid, 0) FROM pg_constraint co WHERE co.oid = d.objid) "
+	"  WHEN 'pg_attrdef'::regclass THEN (SELECT ad.adrelid FROM pg_attrdef ad WHERE ad.oid = d.objid) "
+	"  WHEN 'pg_trigger'::regclass THEN (SELECT tg.tgrelid FROM pg_trigger tg WHERE tg.oid = d.objid) "
+	"  WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = d.objid) "
+	"  WHEN 'pg_class'::regclass THEN COALESCE((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = d.objid), d.objid) "
+	"  WHEN 'pg_type'::regclass THEN (SELECT NULLIF(ty.typrelid, 0) FROM pg_type ty WHERE ty.oid = d.objid) END, t.deep "
+	" FROM t CROSS JOIN LATERAL (VALUES ('pg_class'::regclass, t.oid), ('pg_type'::regclass, "
+	"  (SELECT tc.reltype FROM pg_class tc WHERE tc.oid = t.oid))) ref(cls, oid) "
+	" JOIN pg_depend d ON d.refclassid = ref.cls AND d.refobjid = ref.oid "
+	" WHERE t.oid IS NOT NULL AND (t.deep OR (ref.cls = 'pg_class'::regclass "
+	"  AND d.classid = 'pg_class'::regclass AND d.deptype = 'a' "
+	"  AND EXISTS (SELECT 1 FROM pg_class sq WHERE sq.oid = d.objid AND sq.relkind = 'S')))) "
+	"SELECT c.oid, n.nspname, c.relname FROM (SELECT DISTINCT oid FROM t) x "
+	"JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND @NS@";
+
+/* run() with the relation filter `rel` (e.g. "c.oid") = ANY(oids) after the namespace's */
+static int run_part(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
+	const char *rel, const char *oids)
+{
+	df_buf q = DF_BUF_INIT, f = DF_BUF_INIT;
+	int error;
+
+	ns_filter(&f, opts);
+	df_buf_printf(&f, " AND %s = ANY ('%s'::oid[])", rel, oids);
+	for (const char *p = sql; *p; p++) {
+		if (!strncmp(p, "@NS@", 4)) {
+			df_buf_printf(&q, "(%s)", f.ptr);
+			p += 3;
+		} else
+			df_buf_putc(&q, *p);
+	}
+	if (df_buf_oom(&q) || df_buf_oom(&f))
+		error = df_error_oom();
+	else
+		error = df_conn_query(conn, out, q.ptr, NULL, 0);
+	df_buf_release(&q);
+	df_buf_release(&f);
+	return error;
+}
+
+int df__schema_read_pg_part(df_conn *conn, df_schema *s, const df_schema_opts *opts,
+	df_strlist *names)
+{
+	df_buf q = DF_BUF_INIT, oids = DF_BUF_INIT;
+	df_rows *r = NULL;
+	int error;
+
+	/* the closure of `names`, as the catalogs hold it now */
+	df_buf_puts(&q, "WITH RECURSIVE w(s, n, old) AS (VALUES ");
+	for (size_t i = 0; i < names->nr; i++) {
+		const char *tab = strchr(names->v[i], '\t'), *flag;
+		char *sch = tab ? strndup(names->v[i], (size_t)(tab - names->v[i])) : NULL, *name;
+		if (!sch) {
+			error = df_error_oom();
+			goto out;
+		}
+		flag = strchr(tab + 1, '\t');
+		name = flag ? strndup(tab + 1, (size_t)(flag - tab - 1)) : strdup(tab + 1);
+		if (!name) {
+			free(sch);
+			error = df_error_oom();
+			goto out;
+		}
+		df_buf_puts(&q, i ? ", (" : "(");
+		df__quote_literal(&q, sch);
+		df_buf_puts(&q, "::text, ");
+		df__quote_literal(&q, name);
+		df_buf_printf(&q, "::text, %s)", flag ? "true" : "false");
+		free(sch);
+		free(name);
+	}
+	if (!names->nr)
+		df_buf_puts(&q, "(''::text, ''::text, false)");
+	df_buf_puts(&q, Q_CLOSURE);
+	if (df_buf_oom(&q)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if ((error = run(&r, conn, opts, q.ptr)) < 0)
+		goto out;
+	df_buf_putc(&oids, '{');
+	for (size_t i = 0; i < r->nrows; i++) {
+		df_buf_printf(&oids, "%s%s", i ? "," : "", cell(r, i, 0));
+		if ((error = df_strlist_pushf(names, "%s\t%s", cell(r, i, 1), cell(r, i, 2))) < 0)
+			goto out;
+	}
+	df_buf_putc(&oids, '}');
+	df_rows_free(r);
+	r = NULL;
+	if (df_buf_oom(&oids)) {
+		error = df_error_oom();
+		goto out;
+	}
+	if (oids.size == 2)             /* nothing of it is left */
+		goto out;
+	error = read_part(s, conn, opts, oids.ptr);
+out:
+	df_rows_free(r);
+	df_buf_release(&q);
+	df_buf_release(&oids);
 	return error;
 }

@@ -9,6 +9,13 @@
 int df__schema_read_pg(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__schema_read_mysql(df_conn *conn, df_schema *s, const df_schema_opts *opts);
 int df__schema_read_sqlite(df_conn *conn, df_schema *s, const df_schema_opts *opts);
+/* A part (patch.c): the relations `names` ("schema\tname", schema "" for
+ * any; "schema\tname\t1": one that existed before the run, whose
+ * dependants are all read; of the others, only a serial's sequence) and
+ * what depends on them now, each added to `names` ("schema\tname"); no
+ * schema, extension, type or function. */
+int df__schema_read_pg_part(df_conn *conn, df_schema *s, const df_schema_opts *opts,
+	df_strlist *names);
 
 /* Text of one object / column, as df_schema_text() writes it. */
 void df__object_text(df_buf *b, const df_object *o);
