@@ -129,5 +129,39 @@ t_applied_at_forms() {
 	done
 }
 
-run_tests t_cached_file_edited_same_size_mtime_restored t_record_text_read_only_to_compare \
+t_large_schema_read_whole() {
+	[ "$ENGINE" = sqlite ] || skip_engine "devflow sizes SQLite's own hash tables (drivers/lite_mem.c); the servers keep their catalogs themselves"
+	applied_two
+	df db status --json; expect_rc 0
+	json_eq 'd["drift"]' false
+	# 400 tables and 400 indexes: past the 64 buckets SQLite's build caps its
+	# schema hash tables at, so they are the larger ones devflow gives it
+	local i
+	{
+		echo "BEGIN;"
+		for ((i = 0; i < 400; i++)); do
+			echo "CREATE TABLE big_$i (id INTEGER PRIMARY KEY, v TEXT);"
+			echo "CREATE INDEX big_${i}_v ON big_$i (v);"
+		done
+		echo "COMMIT;"
+	} | sqlite3 -batch test.db
+	df db status --json; expect_rc 0
+	json_eq 'd["drift"]' true
+	json_eq 'sorted(c["object"] for c in d["drift_changes"] if c["op"] == "added" and c["object"].startswith("table big_"))[:2]' \
+		'["table big_0", "table big_1"]'
+	json_eq 'len([c for c in d["drift_changes"] if c["object"].startswith("table big_")])' 400
+	json_eq 'len([c for c in d["drift_changes"] if c["object"].startswith("index ")])' 400
+	json_eq '[m["state"] for m in d["migrations"]]' '["applied", "applied"]'
+	# and a migrate over them: every name found (a lookup that missed would
+	# fail the CREATE of an existing one, or find a dropped one)
+	mig 20240103000000 c "CREATE TABLE big_400 (id INTEGER); DROP INDEX big_7_v; DROP TABLE big_7;" "DROP TABLE big_400;"
+	df db migrate --accept-drift; expect_rc 0
+	table_exists big_400 || fail "big_400 was not created"
+	! table_exists big_7 || fail "big_7 was not dropped"
+	mig 20240104000000 d "CREATE TABLE big_399 (id INTEGER);"
+	df db migrate --accept-drift; expect_rc 1
+	contains "$err" "big_399 already exists"
+}
+
+run_tests t_large_schema_read_whole t_cached_file_edited_same_size_mtime_restored t_record_text_read_only_to_compare \
 	t_outside_change_seen_after_stamp_read t_applied_at_iso_utc t_applied_at_forms
