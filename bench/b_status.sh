@@ -170,7 +170,9 @@ fi
 
 # ---- the floors -------------------------------------------------------------------
 FLOOR=$BENCH_WORK/statusfloor
-cc -O2 -o "$FLOOR" "$BENCH_DIR/tools/statusfloor.c" -lsqlite3 -lcrypto 2>"$dir/statusfloor.err" ||
+FLOOR_HASH=$BENCH_WORK/statusfloor-hash
+{ cc -O2 -o "$FLOOR" "$BENCH_DIR/tools/statusfloor.c" -lsqlite3 &&
+  cc -O2 -DSTATUSFLOOR_HASH -o "$FLOOR_HASH" "$BENCH_DIR/tools/statusfloor.c" -lsqlite3 -lcrypto; } 2>"$dir/statusfloor.err" ||
 	fail "cannot build bench/tools/statusfloor.c (cc, libsqlite3-dev, libssl-dev): $(head -c 300 "$dir/statusfloor.err")"
 "$FLOOR" "$proj/migrations" "$db" || fail "the floor program failed"
 
@@ -196,7 +198,7 @@ cp "$BENCH_WORK/times.raw" "$dir/times-warm.raw"
 # and hashes every file beside it
 TIME_PREPARE_devflow_cold="rm -f $cache" \
 	time_cmds "$dir/times-cold.txt" devflow-cold "$DEVFLOW -C $proj db status" \
-	floor-hash "$FLOOR $proj/migrations $db --hash" || fail "a timed command failed"
+	floor-hash "$FLOOR_HASH $proj/migrations $db --hash" || fail "a timed command failed"
 cp "$BENCH_WORK/times.raw" "$dir/times-cold.raw"
 "$DEVFLOW" -C "$proj" db status >/dev/null 2>&1       # leave the cache warm
 load_after=$(load1)
@@ -267,27 +269,28 @@ note "b_status: $N dbmate-format files (~$(du -sk "$proj/migrations" | cut -f1) 
 # ---- issue 26: the databases a user has after devflow ran, in CPU time ----------
 # cpu_times RAW NAME CMD [NAME CMD]...: the CPU time (user+sys: perf's
 # task-clock, ms, every thread) of each command, appended to RAW as "name ms"
-# lines: BENCH_ROUNDS rounds, the order rotating, each line the mean of
-# BENCH_RUNS / BENCH_ROUNDS runs; one untimed run of each first.
+# lines: BENCH_RUNS rounds of one run of each command back to back, the
+# order rotating, so that the load of the moment hits every command of a
+# round alike (round_ratio takes the median of the ratios within a round);
+# one untimed run of each first.
 cpu_times() {
 	local raw=$1; shift
-	local names=() cmds=() n per r i k f=$BENCH_WORK/perf-stat.txt ms
+	local names=() cmds=() n r i k f=$BENCH_WORK/perf-stat.txt ms
 	while [ $# -ge 2 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
 	n=${#names[@]}
-	per=$(((BENCH_RUNS + BENCH_ROUNDS - 1) / BENCH_ROUNDS))
-	[ "$per" -lt 2 ] && per=2
 	: >"$raw"
 	for ((i = 0; i < n; i++)); do ${cmds[i]} >/dev/null 2>&1 || return 1; done
-	for ((r = 0; r < BENCH_ROUNDS; r++)); do
+	for ((r = 0; r < BENCH_RUNS; r++)); do
 		for ((i = 0; i < n; i++)); do
 			k=$(((i + r) % n))
-			perf stat -x, -e task-clock -r "$per" -o "$f" ${cmds[k]} >/dev/null 2>&1 || return 1
+			perf stat -x, -e task-clock -o "$f" ${cmds[k]} >/dev/null 2>&1 || return 1
 			ms=$(awk -F, '$3 == "task-clock" { print $1 }' "$f")
 			[ -n "$ms" ] || return 1
 			echo "${names[k]} $ms" >>"$raw"
 		done
-		say "cpu round $((r + 1))/$BENCH_ROUNDS (load $(load1)):$(tail -n "$n" "$raw" | awk '{ printf " %s %.1f ms", $1, $2 }')"
+		[ $((r % 5)) -eq 4 ] && say "cpu round $((r + 1))/$BENCH_RUNS (load $(load1)):$(tail -n "$n" "$raw" | awk '{ printf " %s %.1f ms", $1, $2 }')"
 	done
+	return 0
 }
 # cpu_median RAW NAME: the median over rounds of NAME's CPU ms
 cpu_median() {
@@ -394,5 +397,5 @@ if [ -n "$m_kib" ]; then
 	met=$(awk -v k="$m_kib" -v t="$RSS_TARGET_MIB" 'BEGIN { print (k <= t * 1024) ? "yes" : "no" }')
 	result "db status --json, $N applied, migrated database: peak RSS" "$(mib "$m_kib")" "-" "-" "$T_RSS" "$met"
 fi
-note "b_status (issue 26), CPU time: the migrated database ($(du -k "$mdb" | cut -f1) KiB) was built by \`devflow db migrate\` of the same $N files ($(cat "$mdir/built")): it holds devflow's tracking rows, audit rows and meta table, the project its schema record ($(du -sk "$mproj/.devflow/schema" | cut -f1) KiB) and stat cache; dbmate's status beside it runs on the sqlite3-built database (its own history, the same files and tables). The adopted database is the sqlite3-built one with devflow's tables dropped: dbmate's schema_migrations alone, which devflow reads as dbmate's history; its floor reads schema_migrations. CPU = perf stat task-clock (user+sys, all threads), the median over $BENCH_ROUNDS rounds (order rotating) of the mean of $(((BENCH_RUNS + BENCH_ROUNDS - 1) / BENCH_ROUNDS)) runs; ratios are the median of the ratio within a round. CPU time, unlike wall time, stays comparable while other work loads the shared cores. Load average $cpu_load_before before, $cpu_load_after after, on 2 shared cores."
+note "b_status (issue 26), CPU time: the migrated database ($(du -k "$mdb" | cut -f1) KiB) was built by \`devflow db migrate\` of the same $N files ($(cat "$mdir/built")): it holds devflow's tracking rows, audit rows and meta table, the project its schema record ($(du -sk "$mproj/.devflow/schema" | cut -f1) KiB) and stat cache; dbmate's status beside it runs on the sqlite3-built database (its own history, the same files and tables). The adopted database is the sqlite3-built one with devflow's tables dropped: dbmate's schema_migrations alone, which devflow reads as dbmate's history; its floor reads schema_migrations. CPU = perf stat task-clock (user+sys, all threads), the median of $BENCH_RUNS rounds of one run of each command back to back (order rotating); ratios are the median of the ratio within a round. CPU time, unlike wall time, stays comparable while other work loads the shared cores. Load average $cpu_load_before before, $cpu_load_after after, on 2 shared cores."
 exit 0

@@ -5,7 +5,10 @@
  * tracking table (_migrations: file, checksum, state, when), or with
  * --table another tool's (dbmate's schema_migrations: its versions).  With --hash it also opens, reads and SHA-256s every file: the
  * floor of a status that trusts no cache (the cold run).  No parsing, no
- * output.  Built into bench/.work by b_status.sh, timed beside devflow.
+ * output.  Built into bench/.work by b_status.sh, timed beside devflow:
+ * twice, as statusfloor (no OpenSSL: a status that trusts its cache loads
+ * no hashing library) and, with -DSTATUSFLOOR_HASH and -lcrypto, as
+ * statusfloor-hash (the only one that takes --hash).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,11 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef STATUSFLOOR_HASH
 #include <openssl/evp.h>
+#endif
 #include <sqlite3.h>
 
 static unsigned long sink;
 
+#ifdef STATUSFLOOR_HASH
 static int hash_file(int dfd, const char *name, EVP_MD_CTX *ctx)
 {
 	static unsigned char buf[1 << 16];
@@ -39,6 +45,16 @@ static int hash_file(int dfd, const char *name, EVP_MD_CTX *ctx)
 	sink += md[0];
 	return n < 0 ? -1 : 0;
 }
+#else
+typedef void EVP_MD_CTX;
+static EVP_MD_CTX *EVP_MD_CTX_new(void) { return NULL; }
+static void EVP_MD_CTX_free(EVP_MD_CTX *ctx) { (void)ctx; }
+static int hash_file(int dfd, const char *name, EVP_MD_CTX *ctx)
+{
+	(void)dfd; (void)name; (void)ctx;
+	return -1;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -53,8 +69,13 @@ int main(int argc, char **argv)
 	DIR *d;
 
 	for (int i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "--hash"))
+		if (!strcmp(argv[i], "--hash")) {
+#ifndef STATUSFLOOR_HASH
+			fprintf(stderr, "statusfloor: built without hashing: use statusfloor-hash\n");
+			return 2;
+#endif
 			hash = 1;
+		}
 		else if (!strcmp(argv[i], "--table") && i + 1 < argc) {
 			snprintf(other, sizeof(other), "SELECT version FROM \"%s\"", argv[++i]);
 			sql = other;
