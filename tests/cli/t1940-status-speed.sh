@@ -163,5 +163,27 @@ t_large_schema_read_whole() {
 	contains "$err" "big_399 already exists"
 }
 
-run_tests t_large_schema_read_whole t_cached_file_edited_same_size_mtime_restored t_record_text_read_only_to_compare \
+t_tool_history_merged_by_version() {
+	new_project
+	local i v rows=""
+	# dbmate's layout, 40 files; dbmate's history holds all but the last two,
+	# and a version no file has; devflow has recorded none of them
+	for ((i = 1; i <= 40; i++)); do
+		v=$(printf '202401%02d000000' "$i")
+		printf -- '-- migrate:up\nCREATE TABLE t%d (id INTEGER);\n-- migrate:down\nDROP TABLE t%d;\n' "$i" "$i" \
+			>"migrations/${v}_t$i.sql"
+		[ "$i" -le 38 ] && rows="$rows${rows:+, }('$v')"
+	done
+	q "CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY)" >/dev/null
+	q "INSERT INTO schema_migrations (version) VALUES $rows, ('20231231000000')" >/dev/null
+	df db status --json; expect_rc 0
+	json_eq 'd["applied"]' 38
+	json_eq 'd["pending"]' 2
+	json_eq 'd["adoptable"]["tool"]' dbmate
+	json_eq 'len(d["adoptable"]["versions"])' 38
+	json_eq '[m["state"] for m in d["migrations"]][36:]' '["applied", "applied", "pending", "pending"]'
+	json_eq '[m.get("adopted_from") for m in d["migrations"]][37:39]' '["dbmate", null]'
+}
+
+run_tests t_tool_history_merged_by_version t_large_schema_read_whole t_cached_file_edited_same_size_mtime_restored t_record_text_read_only_to_compare \
 	t_outside_change_seen_after_stamp_read t_applied_at_iso_utc t_applied_at_forms
