@@ -627,7 +627,8 @@ int df_schema_record(const char *dir, const char *key, const df_schema *s, const
 /**
  * The recorded hash, stamp and text of `key`: *hash (65 bytes), *stamp
  * (NULL, or NULL when none was recorded) and *text (caller frees both).
- * DF_ENOTFOUND when nothing was recorded.
+ * `text` NULL: the hash and stamp only (the file's first lines are read,
+ * not the whole schema).  DF_ENOTFOUND when nothing was recorded.
  */
 int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir,
 	const char *key);

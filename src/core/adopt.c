@@ -261,40 +261,201 @@ static bool reverted_there(const df_ledger_row *r, const df_migration_set *set, 
 	return !in_list(&h->applied, m->version) && !in_list(&h->failed, m->version);
 }
 
+/*
+ * Sorted views for the merge, which runs on every status: 10,000 versions
+ * looked up one by one in lists of 10,000 took seconds (issue 26).  A key
+ * and its position; equal keys in the order of their positions, so the
+ * first match is the one a front-to-back scan finds.
+ */
+struct key {
+	const char *k;
+	size_t pos;
+};
+
+struct index {
+	struct key *v;
+	size_t nr;
+	bool by_name;           /* strcmp, else df_version_cmp */
+};
+
+static int key_cmp(const struct index *x, const char *a, const char *b)
+{
+	return x->by_name ? strcmp(a, b) : df_version_cmp(a, b);
+}
+
+static int cmp_version_key(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int c = df_version_cmp(a->k, b->k);
+
+	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int cmp_name_key(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int c = strcmp(a->k, b->k);
+
+	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int index_add(struct index *x, const char *k, size_t pos)
+{
+	x->v[x->nr].k = k;
+	x->v[x->nr++].pos = pos;
+	return 0;
+}
+
+static int index_alloc(struct index *x, size_t n, bool by_name)
+{
+	x->nr = 0;
+	x->by_name = by_name;
+	return (x->v = malloc((n ? n : 1) * sizeof(*x->v))) ? 0 : df_error_oom();
+}
+
+static void index_sort(struct index *x)
+{
+	qsort(x->v, x->nr, sizeof(*x->v), x->by_name ? cmp_name_key : cmp_version_key);
+}
+
+/* The position of the first key equal to k, or -1. */
+static long index_find(const struct index *x, const char *k)
+{
+	size_t lo = 0, hi = x->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (key_cmp(x, x->v[mid].k, k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nr && !key_cmp(x, x->v[lo].k, k) ? (long)x->v[lo].pos : -1;
+}
+
+struct merge_index {
+	struct index set;               /* the files' versions */
+	struct index applied, failed;   /* the tool's history */
+	struct index names, versions;   /* devflow's own rows */
+};
+
+static void merge_index_release(struct merge_index *mi)
+{
+	free(mi->set.v);
+	free(mi->applied.v);
+	free(mi->failed.v);
+	free(mi->names.v);
+	free(mi->versions.v);
+}
+
+static int merge_index_rows(struct merge_index *mi, const df_ledger *l)
+{
+	int error;
+
+	free(mi->names.v);
+	free(mi->versions.v);
+	mi->names.v = mi->versions.v = NULL;
+	if ((error = index_alloc(&mi->names, l->nr, true)) < 0 ||
+	    (error = index_alloc(&mi->versions, l->nr, false)) < 0)
+		return error;
+	for (size_t i = 0; i < l->nr; i++) {
+		if (l->v[i].adopted_from)
+			continue;
+		index_add(&mi->names, l->v[i].filename, i);
+		if (l->v[i].version)
+			index_add(&mi->versions, l->v[i].version, i);
+	}
+	index_sort(&mi->names);
+	index_sort(&mi->versions);
+	return 0;
+}
+
+static int merge_index_init(struct merge_index *mi, const df_migration_set *set, const df_tool_history *h)
+{
+	int error;
+
+	memset(mi, 0, sizeof(*mi));
+	if ((error = index_alloc(&mi->set, set->nr, false)) < 0 ||
+	    (error = index_alloc(&mi->applied, h->applied.nr, false)) < 0 ||
+	    (error = index_alloc(&mi->failed, h->failed.nr, false)) < 0)
+		return error;
+	for (size_t i = 0; i < set->nr; i++)
+		index_add(&mi->set, set->v[i].version, i);
+	for (size_t i = 0; i < h->applied.nr; i++)
+		index_add(&mi->applied, h->applied.v[i], i);
+	for (size_t i = 0; i < h->failed.nr; i++)
+		index_add(&mi->failed, h->failed.v[i], i);
+	index_sort(&mi->set);
+	index_sort(&mi->applied);
+	index_sort(&mi->failed);
+	return 0;
+}
+
+/* find_version, in_ledger and reverted_there through the index */
+static const df_migration *ix_find_version(const struct merge_index *mi, const df_migration_set *set,
+	const char *v)
+{
+	long at = index_find(&mi->set, v);
+
+	return at < 0 ? NULL : &set->v[at];
+}
+
+static bool ix_in_ledger(const struct merge_index *mi, const df_migration *m)
+{
+	return index_find(&mi->names, m->file) >= 0 || index_find(&mi->versions, m->version) >= 0;
+}
+
+static bool ix_reverted_there(const struct merge_index *mi, const df_ledger_row *r,
+	const df_migration_set *set)
+{
+	const df_migration *m;
+
+	if (r->adopted_from || r->state != DF_ROW_APPLIED || !r->version ||
+	    !(m = ix_find_version(mi, set, r->version)) || m->repeatable || strcmp(m->file, r->filename))
+		return false;
+	return index_find(&mi->applied, m->version) < 0 && index_find(&mi->failed, m->version) < 0;
+}
+
 int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration_set *set,
 	const df_tool_history *h, bool mirror)
 {
 	df_buf err = DF_BUF_INIT;
 	size_t want = l->nr + h->applied.nr + h->failed.nr, kept = 0;
+	struct merge_index mi;
 	df_ledger_row *v;
 	int error = 0;
 
+	if ((error = merge_index_init(&mi, set, h)) < 0)
+		goto out;
 	for (size_t i = 0; mirror && i < l->nr; i++) {
 		df_ledger_row *r = &l->v[i];
-		if (!reverted_there(r, set, h)) {
+		if (!ix_reverted_there(&mi, r, set)) {
 			l->v[kept++] = *r;
 			continue;
 		}
 		/* out of the view: the plan counts it pending */
 		if (reverted && (error = df_strlist_push(reverted, r->version)) < 0)
-			return error;
+			goto out;
 		df_ledger_row_release(r);
 	}
 	if (mirror)
 		l->nr = kept;
 	if (want == l->nr || !want)
-		return 0;
-	if (!(v = realloc(l->v, want * sizeof(*v))))
-		return df_error_oom();
+		goto out;
+	if (!(v = realloc(l->v, want * sizeof(*v)))) {
+		error = df_error_oom();
+		goto out;
+	}
 	l->v = v;
-	if ((error = failed_under(&err, h->tool)) < 0)
+	/* devflow's own rows, as kept: the rows added below are the tool's */
+	if ((error = failed_under(&err, h->tool)) < 0 || (error = merge_index_rows(&mi, l)) < 0)
 		goto out;
 	for (int pass = 0; pass < 2; pass++) {
 		const df_strlist *list = pass ? &h->failed : &h->applied;
 		for (size_t i = 0; i < list->nr; i++) {
-			const df_migration *m = find_version(set, list->v[i]);
+			const df_migration *m = ix_find_version(&mi, set, list->v[i]);
 			df_ledger_row *row;
-			if (!m || m->repeatable || in_ledger(l, m))
+			if (!m || m->repeatable || ix_in_ledger(&mi, m))
 				continue;
 			row = &l->v[l->nr];
 			memset(row, 0, sizeof(*row));
@@ -314,6 +475,7 @@ int df_tool_history_merge(df_ledger *l, df_strlist *reverted, const df_migration
 		}
 	}
 out:
+	merge_index_release(&mi);
 	df_buf_release(&err);
 	return error;
 }

@@ -231,7 +231,9 @@ int df_session_drift(df_drift *out, df_session *s)
 	*out = (df_drift)DF_DRIFT_INIT;
 	if ((error = record_key(&key, s)) < 0)
 		goto out;
-	if ((error = df_schema_recorded(hash, &stamp, &text, RECORD_DIR, key.ptr)) < 0) {
+	/* the stamp first: the schema's text (megabytes for 10,000 tables) only
+	 * when the live schema has to be read and compared */
+	if ((error = df_schema_recorded(hash, &stamp, NULL, RECORD_DIR, key.ptr)) < 0) {
 		error = error == DF_ENOTFOUND ?
 			cannot_say(out, "no schema was recorded for this database yet: the next migrate "
 				"or rollback records it", NULL) :
@@ -264,6 +266,10 @@ int df_session_drift(df_drift *out, df_session *s)
 		}
 	}
 	/* only now is the schema worth reading */
+	if ((error = df_schema_recorded(hash, NULL, &text, RECORD_DIR, key.ptr)) < 0) {
+		error = cannot_say(out, df_error_last()->message, NULL);
+		goto out;
+	}
 	if ((error = df_session_schema_read(&live, s, NULL)) < 0) {
 		error = cannot_say(out, "cannot read the schema", df_error_last()->message);
 		goto out;

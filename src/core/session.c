@@ -540,13 +540,16 @@ void df_session_close(df_session *s)
 {
 	if (s->conn && s->locked)
 		df_conn_unlock(s->conn, s->cfg->table);
+	/* devflow's own lists first: freed after the connection's, their large
+	 * blocks made glibc consolidate every small block SQLite just freed
+	 * (a status of 10,000 migrations paid milliseconds for it) */
+	df_plan_free(s->plan);
+	df_ledger_free(s->ledger);
+	df_migration_set_free(s->set);
 	df_run_disarm(s->run, s->conn);
 	df_conn_close(s->conn);
 	if (s->own_run)
 		df_run_free(s->run);
-	df_plan_free(s->plan);
-	df_ledger_free(s->ledger);
-	df_migration_set_free(s->set);
 	df_target_free(s->target);
 	df_config_free(s->cfg);
 	free(s->migrations_dir);

@@ -20,4 +20,10 @@ int df__lite_flock_holder(const char *path, char **out);
  */
 void df__lite_sqlite_holder(const char *path, char **out);
 
+/*
+ * SQLite's memory methods, set once before SQLite initialises: the hash
+ * tables of a large schema get the room SQLite's build caps (lite_mem.c).
+ */
+void df__lite_mem_init(void);
+
 #endif

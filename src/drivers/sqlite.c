@@ -149,6 +149,7 @@ static int lite_open(df_conn **out, const df_dsn *dsn)
 	int rc, error;
 
 	*out = NULL;
+	df__lite_mem_init();
 	if (!(c = calloc(1, sizeof(*c))))
 		return df_error_oom();
 	c->lock_fd = -1;

@@ -76,11 +76,12 @@ int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir
 	df_buf path = DF_BUF_INIT, body = DF_BUF_INIT;
 	FILE *f = NULL;
 	char chunk[8192];
-	const char *rest;
+	const char *rest, *nl1;
 	size_t n;
 	int error;
 
-	*text = NULL;
+	if (text)
+		*text = NULL;
 	if (stamp)
 		*stamp = NULL;
 	if ((error = path_of(&path, dir, key)) < 0)
@@ -91,8 +92,12 @@ int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir
 			df_error_set(DF_EIO, "cannot read '%s': %s", path.ptr, strerror(errno));
 		goto out;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		df_buf_put(&body, chunk, n);
+		/* no text wanted: the hash and stamp lines are enough */
+		if (!text && !df_buf_oom(&body) && (nl1 = strchr(body.ptr, '\n')) && strchr(nl1 + 1, '\n'))
+			break;
+	}
 	if (df_buf_oom(&body)) {
 		error = df_error_oom();
 		goto out;
@@ -116,7 +121,7 @@ int df_schema_recorded(char hash[65], char **stamp, char **text, const char *dir
 		}
 		rest = nl + 1;
 	}
-	if (!(*text = strdup(rest)))
+	if (text && !(*text = strdup(rest)))
 		error = df_error_oom();
 out:
 	if (error < 0 && stamp) {

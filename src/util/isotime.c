@@ -18,6 +18,13 @@ static int digits(const char *s, int n, int *v)
 	return 0;
 }
 
+static int month_days(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : days[mo - 1];
+}
+
 char *df_time_iso(char *out, size_t size, const char *in)
 {
 	struct tm tm = { 0 };
@@ -27,7 +34,14 @@ char *df_time_iso(char *out, size_t size, const char *in)
 
 	if (!size)
 		return out;
-	snprintf(out, size, "%s", in ? in : "");
+	{
+		/* what is not a time is shown as it is */
+		size_t n = in ? strlen(in) : 0;
+		n = n < size - 1 ? n : size - 1;
+		if (n)
+			memcpy(out, in, n);
+		out[n] = '\0';
+	}
 	if (!in || strlen(in) < 19 || digits(in, 4, &y) || in[4] != '-' || digits(in + 5, 2, &mo) ||
 	    in[7] != '-' || digits(in + 8, 2, &d) || (in[10] != ' ' && in[10] != 'T') ||
 	    digits(in + 11, 2, &h) || in[13] != ':' || digits(in + 14, 2, &mi) || in[16] != ':' ||
@@ -54,6 +68,16 @@ char *df_time_iso(char *out, size_t size, const char *in)
 	}
 	if (*p)
 		return out;
+	/* UTC already and every field in range (status prints 10,000 of them):
+	 * the digits as they are, no timegm/gmtime/strftime round trip */
+	if (!sign && mo >= 1 && mo <= 12 && d >= 1 && d <= month_days(y, mo) && h < 24 && mi < 60 &&
+	    s < 60 && size >= 21) {
+		memcpy(out, in, 10);
+		out[10] = 'T';
+		memcpy(out + 11, in + 11, 8);
+		memcpy(out + 19, "Z", 2);
+		return out;
+	}
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;

@@ -200,6 +200,15 @@ static void test_schema_drift__record_and_compare(void **state)
 	assert_non_null(strstr(text, "table public.x"));
 	assert_string_equal(stamp, "history 1");
 	free(stamp);
+	/* the hash and stamp alone (status, issue 26): the text is not read */
+	{
+		char h2[65];
+		char *st2 = NULL;
+		assert_int_equal(df_schema_recorded(h2, &st2, NULL, dir, "local"), 0);
+		assert_string_equal(h2, hash);
+		assert_string_equal(st2, "history 1");
+		free(st2);
+	}
 	assert_int_equal(df_schema_drift(&drifted, &changes, hash, text, a), 0);
 	assert_false(drifted);
 	assert_int_equal(df_schema_drift(&drifted, &changes, hash, text, b), 0);
@@ -212,6 +221,13 @@ static void test_schema_drift__record_and_compare(void **state)
 	assert_int_equal(df_schema_record(dir, "other", b, NULL), 0);
 	assert_int_equal(df_schema_recorded(hash, &stamp, &text, dir, "other"), 0);
 	assert_null(stamp);
+	{
+		char h2[65];
+		char *st2 = (char *)"x";
+		assert_int_equal(df_schema_recorded(h2, &st2, NULL, dir, "other"), 0);
+		assert_null(st2);
+		assert_string_equal(h2, hash);
+	}
 	assert_int_equal(df_schema_drift(&drifted, NULL, hash, text, b), 0);
 	assert_false(drifted);
 	free(text);
