@@ -13,6 +13,7 @@
 #include "devflow/core.h"
 #include "devflow/error.h"
 #include "review/pg_int.h"
+#include "sql/pgq_walk.h"
 #include "util/banned.h"
 
 /* A name given as an array of String nodes (AlterEnumStmt.type_name). */
@@ -293,6 +294,21 @@ void df__pg_maintenance(rctx *ctx, struct pg_state *ps, const rstmt *st, const N
 	}
 }
 
+struct view_arg {
+	rctx *ctx;
+	struct view *v;
+	int depth;
+};
+
+static void view_walk(rctx *ctx, struct view *v, const ProtobufCMessage *m, int depth);
+
+static int view_child(const ProtobufCMessage *child, void *arg)
+{
+	const struct view_arg *a = arg;
+	view_walk(a->ctx, a->v, child, a->depth + 1);
+	return a->ctx->error != 0;
+}
+
 /* Collect the tables (RangeVar) and columns (ColumnRef) a query reads, by
  * walking every message of the tree (protobuf-c's descriptors). */
 static void view_walk(rctx *ctx, struct view *v, const ProtobufCMessage *m, int depth)
@@ -321,24 +337,9 @@ static void view_walk(rctx *ctx, struct view *v, const ProtobufCMessage *m, int 
 			ctx->error = df_error_oom();
 		return;
 	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)m;
-
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *a = *(ProtobufCMessage *const *const *)(base + f->offset);
-
-			for (size_t k = 0; k < n && a; k++)
-				view_walk(ctx, v, a[k], depth + 1);
-		} else {
-			if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-			    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-				continue;
-			view_walk(ctx, v, *(ProtobufCMessage *const *)(base + f->offset), depth + 1);
-		}
+	{
+		struct view_arg a = { ctx, v, depth };
+		df_pgq_each_child(m, view_child, &a);
 	}
 }
 

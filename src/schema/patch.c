@@ -21,6 +21,7 @@
 
 #include "devflow/error.h"
 #include "schema/schema_int.h"
+#include "sql/pgq_walk.h"
 #include "util/lazy.h"
 #include "util/banned.h"
 
@@ -59,12 +60,24 @@ static int add_list(df_strlist *names, const pg_node *n, size_t drop_last)
 	return add_name(names, k >= 2 ? parts[k - 2] : NULL, parts[k - 1]);
 }
 
+struct walk_arg {
+	df_strlist *names;
+	int depth;
+};
+
+static int walk(df_strlist *names, const ProtobufCMessage *m, int depth);
+
+static int walk_child(const ProtobufCMessage *child, void *arg)
+{
+	const struct walk_arg *a = arg;
+	return walk(a->names, child, a->depth + 1);
+}
+
 /* Every RangeVar in the statement (over-naming is safe: a relation read
  * again that did not change reads the same). */
 static int walk(df_strlist *names, const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *d;
-	const char *base = (const char *)m;
 	int error = 0;
 
 	if (!m || depth > 1000)
@@ -74,21 +87,9 @@ static int walk(df_strlist *names, const ProtobufCMessage *m, int depth)
 		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
 		error = add_name(names, rv->schemaname, rv->relname);
 	}
-	for (unsigned i = 0; i < d->n_fields && !error; i++) {
-		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
-			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
-			for (size_t k = 0; k < n && v && !error; k++)
-				error = walk(names, v[k], depth + 1);
-			continue;
-		}
-		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(const void *)(base + fd->quantifier_offset) != fd->id)
-			continue;
-		error = walk(names, *(ProtobufCMessage *const *)(const void *)(base + fd->offset), depth + 1);
+	if (!error) {
+		struct walk_arg a = { names, depth };
+		error = df_pgq_each_child(m, walk_child, &a);
 	}
 	return error;
 }

@@ -14,6 +14,7 @@
 
 #include "devflow/error.h"
 #include "schema/schema_int.h"
+#include "sql/pgq_walk.h"
 #include "util/lazy.h"
 #include "util/banned.h"
 
@@ -552,10 +553,22 @@ static int use_add(df_object *o, char what, const char *schema, const char *name
 	return df_strlist_pushf(&o->uses, "%c\x1f%s\x1f%s", what, schema ? schema : "", name);
 }
 
+struct body_arg {
+	df_object *o;
+	int depth;
+};
+
+static int body_walk(df_object *o, const ProtobufCMessage *m, int depth);
+
+static int body_child(const ProtobufCMessage *child, void *arg)
+{
+	const struct body_arg *a = arg;
+	return body_walk(a->o, child, a->depth + 1);
+}
+
 static int body_walk(df_object *o, const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *d;
-	const char *base = (const char *)m;
 	int error = 0;
 
 	if (!m || depth > 1000)
@@ -570,21 +583,9 @@ static int body_walk(df_object *o, const ProtobufCMessage *m, int depth)
 			error = use_add(o, 'f', fc->n_funcname > 1 ? node_str(fc->funcname[fc->n_funcname - 2]) : NULL,
 				node_str(fc->funcname[fc->n_funcname - 1]));
 	}
-	for (unsigned i = 0; i < d->n_fields && !error; i++) {
-		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
-			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
-			for (size_t k = 0; k < n && v && !error; k++)
-				error = body_walk(o, v[k], depth + 1);
-			continue;
-		}
-		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(const void *)(base + fd->quantifier_offset) != fd->id)
-			continue;
-		error = body_walk(o, *(ProtobufCMessage *const *)(const void *)(base + fd->offset), depth + 1);
+	if (!error) {
+		struct body_arg a = { o, depth };
+		error = df_pgq_each_child(m, body_child, &a);
 	}
 	return error;
 }

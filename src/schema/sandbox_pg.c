@@ -14,6 +14,7 @@
 
 #include "devflow/error.h"
 #include "schema/sandbox_int.h"
+#include "sql/pgq_walk.h"
 #include "util/lazy.h"
 #include "util/banned.h"
 
@@ -58,6 +59,21 @@ static bool pg_bad_function(const char *name)
 	return false;
 }
 
+struct walk_arg {
+	struct sb_finding *f;
+	bool allow_set_config;
+	int depth;
+};
+
+static void pg_walk(const ProtobufCMessage *m, struct sb_finding *f, bool allow_set_config, int depth);
+
+static int walk_child(const ProtobufCMessage *child, void *arg)
+{
+	const struct walk_arg *a = arg;
+	pg_walk(child, a->f, a->allow_set_config, a->depth + 1);
+	return df__sb_severe(a->f);
+}
+
 /*
  * Walk every message of the tree: a RangeVar with a catalog (database) name
  * and calls of the functions above are refused wherever they are.
@@ -67,7 +83,6 @@ static bool pg_bad_function(const char *name)
 static void pg_walk(const ProtobufCMessage *m, struct sb_finding *f, bool allow_set_config, int depth)
 {
 	const ProtobufCMessageDescriptor *d;
-	const char *base = (const char *)m;
 
 	if (!m || df__sb_severe(f))
 		return;
@@ -90,22 +105,9 @@ static void pg_walk(const ProtobufCMessage *m, struct sb_finding *f, bool allow_
 		if (pg_bad_function(name) && !(allow_set_config && !strcmp(name, "set_config")))
 			df__sb_found(f, SB_OUTSIDE, "a call of %s()", name);
 	}
-	for (unsigned i = 0; i < d->n_fields && !df__sb_severe(f); i++) {
-		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
-			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
-			for (size_t k = 0; k < n && v; k++)
-				pg_walk(v[k], f, allow_set_config, depth + 1);
-			continue;
-		}
-		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(const void *)(base + fd->quantifier_offset) != fd->id)
-			continue;
-		pg_walk(*(ProtobufCMessage *const *)(const void *)(base + fd->offset), f,
-			allow_set_config, depth + 1);
+	{
+		struct walk_arg a = { f, allow_set_config, depth };
+		df_pgq_each_child(m, walk_child, &a);
 	}
 }
 
