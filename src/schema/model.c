@@ -229,6 +229,45 @@ void df__schema_sort(df_schema *s)
 		qsort(s->v, s->nr, sizeof(*s->v), cmp_obj);
 }
 
+/*
+ * One object of a sorted schema: a table-scoped object depends on its
+ * table; the dependencies and uses that name nothing in s are dropped
+ * (and an object's use of itself), the dependencies sorted.
+ */
+int df__object_finish(const df_schema *s, df_object *o)
+{
+	size_t k = 0;
+
+	if (o->table) {
+		char *key = df_schema_key(DF_OBJ_MATVIEW, o->schema, o->table, NULL);
+		bool mv = key && df_schema_find(s, key);
+		int error;
+		free(key);
+		error = df_object_add_dep(o, mv ? DF_OBJ_MATVIEW : DF_OBJ_TABLE, o->schema,
+			o->table, NULL);
+		if (error < 0)
+			return error;
+	}
+	for (size_t j = 0; j < o->deps.nr; j++) {
+		if (df_schema_find(s, o->deps.v[j]))
+			o->deps.v[k++] = o->deps.v[j];
+		else
+			free(o->deps.v[j]);
+	}
+	o->deps.nr = k;
+	if (o->deps.nr)
+		qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
+	k = 0;
+	for (size_t j = 0; j < o->uses.nr; j++) {
+		if (df_schema_find(s, o->uses.v[j]) && strcmp(o->uses.v[j], o->key))
+			o->uses.v[k++] = o->uses.v[j];
+		else
+			free(o->uses.v[j]);
+	}
+	o->uses.nr = k;
+	return 0;
+}
+
 int df_schema_finish(df_schema *s)
 {
 	df__schema_sort(s);
@@ -236,36 +275,9 @@ int df_schema_finish(df_schema *s)
 		if (!strcmp(s->v[i - 1]->key, s->v[i]->key))
 			return df_error_set(DF_EINTERNAL, "the schema holds '%s' twice", s->v[i]->key);
 	for (size_t i = 0; i < s->nr; i++) {
-		df_object *o = s->v[i];
-		size_t k = 0;
-		/* a table-scoped object depends on its table */
-		if (o->table) {
-			char *key = df_schema_key(DF_OBJ_MATVIEW, o->schema, o->table, NULL);
-			bool mv = key && df_schema_find(s, key);
-			int error;
-			free(key);
-			error = df_object_add_dep(o, mv ? DF_OBJ_MATVIEW : DF_OBJ_TABLE, o->schema,
-				o->table, NULL);
-			if (error < 0)
-				return error;
-		}
-		for (size_t j = 0; j < o->deps.nr; j++) {
-			if (df_schema_find(s, o->deps.v[j]))
-				o->deps.v[k++] = o->deps.v[j];
-			else
-				free(o->deps.v[j]);
-		}
-		o->deps.nr = k;
-		if (o->deps.nr)
-			qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
-		k = 0;
-		for (size_t j = 0; j < o->uses.nr; j++) {
-			if (df_schema_find(s, o->uses.v[j]) && strcmp(o->uses.v[j], o->key))
-				o->uses.v[k++] = o->uses.v[j];
-			else
-				free(o->uses.v[j]);
-		}
-		o->uses.nr = k;
+		int error = df__object_finish(s, s->v[i]);
+		if (error < 0)
+			return error;
 	}
 	if (s->not_compared.nr)
 		qsort(s->not_compared.v, s->not_compared.nr, sizeof(char *), cmp_str);

@@ -440,32 +440,6 @@ static int object_copy(df_schema *s, const df_object *o)
 	return 0;
 }
 
-/* What df_schema_finish() does for one object, for the objects read again
- * (those copied were finished when read) */
-static int finish_one(df_schema *s, df_object *o)
-{
-	size_t k = 0;
-	int error;
-
-	if (o->table) {
-		char *key = df_schema_key(DF_OBJ_MATVIEW, o->schema, o->table, NULL);
-		bool mv = key && df_schema_find(s, key);
-		free(key);
-		if ((error = df_object_add_dep(o, mv ? DF_OBJ_MATVIEW : DF_OBJ_TABLE, o->schema,
-			o->table, NULL)) < 0)
-			return error;
-	}
-	for (size_t j = 0; j < o->deps.nr; j++) {
-		if (df_schema_find(s, o->deps.v[j]))
-			o->deps.v[k++] = o->deps.v[j];
-		else
-			free(o->deps.v[j]);
-	}
-	o->deps.nr = k;
-	if (o->deps.nr)
-		qsort(o->deps.v, o->deps.nr, sizeof(char *), cmp_str);
-	return 0;
-}
 
 /* "migration history tables\ttable schema.name (tool)..." of a relation of the set? */
 static bool history_in_set(const char *line, const struct relset *rs)
@@ -569,7 +543,7 @@ int df_schema_reread(df_schema **out, const df_schema *before, df_conn *conn,
 			goto out;
 		}
 	for (size_t i = 0; i < nfresh && error == 0; i++)
-		error = finish_one(s, fresh[i]);
+		error = df__object_finish(s, fresh[i]);
 	if (error < 0)
 		goto out;
 	/* what is not compared: read again; the history tables not read

@@ -23,6 +23,9 @@ void df__column_text(df_buf *b, const df_column *c);
 
 /* Sort the objects by key (df_schema_find() works after). */
 void df__schema_sort(df_schema *s);
+/* What df_schema_finish() does to one object of sorted s (its table as a
+ * dependency, the names of nothing dropped); a model patched in place too. */
+int df__object_finish(const df_schema *s, df_object *o);
 
 /* Identifier quoting per dialect. */
 void df__quote_ident(df_buf *b, df_dialect d, const char *name);
