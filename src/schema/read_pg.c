@@ -46,31 +46,14 @@ static void ns_filter(df_buf *b, const df_schema_opts *opts)
 	" NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cat "'::regclass " \
 	"AND x.objid = " oid " AND x.deptype = 'e') "
 
-/* Run `sql` with every @NS@ replaced by the namespace filter. */
-static int run(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql)
-{
-	df_buf q = DF_BUF_INIT, f = DF_BUF_INIT;
-	int error;
-
-	ns_filter(&f, opts);
-	for (const char *p = sql; *p; p++) {
-		if (!strncmp(p, "@NS@", 4)) {
-			df_buf_puts(&q, f.ptr);
-			p += 3;
-		} else
-			df_buf_putc(&q, *p);
-	}
-	if (df_buf_oom(&q) || df_buf_oom(&f))
-		error = df_error_oom();
-	else
-		error = df_conn_query(conn, out, q.ptr, NULL, 0);
-	df_buf_release(&q);
-	df_buf_release(&f);
-	return error;
-}
-
+/* Run `sql` with every @NS@ replaced by the namespace filter (run_part, below). */
 static int run_part(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
 	const char *rel, const char *oids);
+
+static int run(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql)
+{
+	return run_part(out, conn, opts, sql, NULL, NULL);
+}
 
 /* run(), or with `oids` ("{1,2}") only the relations of those oids (alias `rel`) */
 static int run_rel(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
@@ -924,7 +907,10 @@ static const char Q_CLOSURE[] =
 	"JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND @NS@";
 
-/* run() with the relation filter `rel` (e.g. "c.oid") = ANY(oids) after the namespace's */
+/*
+ * The query `sql` with its @NS@ the namespace filter; with `rel` (e.g.
+ * "c.oid") also only the relations of `oids` ("{1,2}").
+ */
 static int run_part(df_rows **out, df_conn *conn, const df_schema_opts *opts, const char *sql,
 	const char *rel, const char *oids)
 {
@@ -932,10 +918,14 @@ static int run_part(df_rows **out, df_conn *conn, const df_schema_opts *opts, co
 	int error;
 
 	ns_filter(&f, opts);
-	df_buf_printf(&f, " AND %s = ANY ('%s'::oid[])", rel, oids);
+	if (rel)
+		df_buf_printf(&f, " AND %s = ANY ('%s'::oid[])", rel, oids);
 	for (const char *p = sql; *p; p++) {
 		if (!strncmp(p, "@NS@", 4)) {
-			df_buf_printf(&q, "(%s)", f.ptr);
+			if (rel)
+				df_buf_printf(&q, "(%s)", f.ptr);
+			else
+				df_buf_puts(&q, f.ptr);
 			p += 3;
 		} else
 			df_buf_putc(&q, *p);
