@@ -146,6 +146,7 @@ static void *side_read_worker(void *arg)
 
 	if ((r->error = df_schema_read(&r->schema, r->conn, r->opts)) < 0)
 		r->saved = df_error_save();
+	df_error_clear();       /* the thread's own error dies with it: free it */
 	return NULL;
 }
 
